@@ -1,0 +1,84 @@
+/** Text rendering of `periscope info` (the JSON form is the report object itself). */
+import type { InfoReport } from './info.js';
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+function bytes(v: number): string {
+  if (v < 1024) return `${n(v)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let x = v / 1024;
+  let i = 0;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${x.toFixed(1)} ${units[i]} (${n(v)} B)`;
+}
+
+function line(label: string, value: string): string {
+  return `  ${label.padEnd(22)}${value}\n`;
+}
+
+export function renderInfoText(r: InfoReport): string {
+  let out = '';
+  for (const f of r.files) {
+    out += `${f.path}\n`;
+    if (f.status === 'ignored (not a capture file)') {
+      out += line('status', f.status);
+      continue;
+    }
+    if (f.error && f.format === null) {
+      out += line('error', `at byte ${f.error.offset}: ${f.error.message}`);
+      continue;
+    }
+    const fmt = [f.format, f.gzip ? 'gzip-compressed' : null, f.byte_order, f.version ? `version ${f.version}` : null].filter(Boolean).join(', ');
+    out += line('format', fmt);
+    if (f.application) out += line('written by', f.application);
+    out += line('file size', bytes(f.size));
+    out += line('timestamps', f.timestamp_resolution.join(', ') || '-');
+    if (f.snaplen !== null) out += line('snap length', n(f.snaplen));
+    if (f.sections > 1) out += line('sections', n(f.sections));
+    for (const [lt, count] of Object.entries(f.link_types)) out += line('link type', `${lt}: ${n(count)} packets`);
+    out += line('packets', n(f.packets));
+    out += line('captured bytes', bytes(f.captured_bytes));
+    if (f.wire_bytes !== f.captured_bytes) out += line('bytes on the wire', bytes(f.wire_bytes));
+    if (f.packets_cut_by_snaplen > 0) out += line('cut by snap length', `${n(f.packets_cut_by_snaplen)} packets`);
+    if (f.first) out += line('first packet', f.first);
+    if (f.last) out += line('last packet', f.last);
+    if (f.timestamps_out_of_order > 0) out += line('time went backwards', `${n(f.timestamps_out_of_order)} times (kept in file order)`);
+    for (const i of f.interfaces) {
+      if (i.kernel_stats) {
+        const s = i.kernel_stats;
+        out += line('interface stats', `${i.name ?? 'interface'}: received ${s.received ?? '?'}, dropped by interface ${s.droppedByInterface ?? '?'}, dropped by OS ${s.droppedByOs ?? '?'}`);
+      }
+    }
+    for (const [name, count] of Object.entries(f.skipped_blocks)) out += line('blocks skipped', `${name}: ${n(count)}`);
+    for (const d of f.damage) out += line('DAMAGED', d.message);
+    if (f.truncated_tail) out += line('WARNING', `cut short at byte ${f.truncated_tail.offset}: ${f.truncated_tail.message}`);
+    if (f.error) out += line('ERROR', `at byte ${f.error.offset}: ${f.error.message}`);
+  }
+  const t = r.totals;
+  out += `\n${r.files.length > 1 ? `all ${n(t.files)} files, read as one capture in timestamp order` : 'summary'}\n`;
+  out += line('packets', n(t.packets));
+  if (t.first && t.last) out += line('time range', `${t.first} → ${t.last} (${t.duration_s} s)`);
+  if (t.kernel_drops !== null) out += line('kernel drops', n(t.kernel_drops));
+  if (t.damaged_bytes_skipped > 0) out += line('damaged bytes skipped', n(t.damaged_bytes_skipped));
+  if (r.skipped.total === 0) out += line('packets skipped', 'none');
+  else {
+    out += line('packets skipped', n(r.skipped.total));
+    for (const [k, v] of Object.entries(r.skipped.by_kind)) out += line('', `${k}: ${n(v)}`);
+    for (const [k, v] of Object.entries(r.skipped.unsupported_link_types)) out += line('', `  ${k}: ${n(v)}`);
+  }
+  const c = r.tcp;
+  out += line('TCP packets', `${n(c.packets)} (${bytes(c.payload_bytes)} of payload)`);
+  if (c.segments_cut_by_snaplen > 0) out += line('TCP payload cut', `${n(c.segments_cut_by_snaplen)} segments lost bytes to the snap length`);
+  if (c.vlan_tagged_packets > 0) out += line('VLAN-tagged', `${n(c.vlan_tagged_packets)} packets`);
+  out += line('TCP connections', `${n(c.connections)}: ${n(c.connections_opened_in_capture)} opened in the capture, ${n(c.connections_mid_stream)} already open when it started`);
+  out += line('', `${n(c.connections_closed)} closed (FIN both ways or RST), ${n(c.connections_open_at_end)} still open at the end`);
+  if (r.mysql_servers.length === 0) out += line('MySQL servers', `none detected (no server greeting, no traffic on port ${r.mysql_ports.join(', ')}; add --port N)`);
+  for (const s of r.mysql_servers) {
+    const how = s.detected_by === 'greeting' ? `greeting: ${s.version}` : 'by port, no greeting seen';
+    out += line('MySQL server', `${s.endpoint} (${how}): ${n(s.connections)} connections, ${n(s.packets)} packets`);
+  }
+  return out;
+}

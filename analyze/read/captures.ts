@@ -1,0 +1,357 @@
+/**
+ * Read one or many capture files as one stream of packets in timestamp order.
+ *
+ * Files are probed for their first timestamp, then merged: the file with the earliest pending
+ * packet delivers all its packets up to the next file's pending timestamp in one tight loop, so
+ * rotated files of one capture (which do not overlap) are read one after the other with no
+ * per-packet merge cost, while overlapping captures (two interfaces, two hosts) interleave
+ * correctly. Only files whose time range has been reached are open: memory stays bounded by how
+ * many files overlap, not by how many there are. Within one file, packet order is kept as written.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sniff } from '../../src/pcap/detect.js';
+import { Step, type CaptureFormat, type CaptureInterface, type CaptureParser, type CaptureProblem, type PacketRecord, type ResyncNotice } from '../../src/pcap/record.js';
+import type { SectionInfo } from '../../src/pcap/pcapng.js';
+import { PcapngParser } from '../../src/pcap/pcapng.js';
+import { PcapParser } from '../../src/pcap/pcap.js';
+import { openSource, readHead, SourceError, type ChunkSource } from './source.js';
+
+/** What was learnt about one input file. */
+export interface FileReport {
+  path: string;
+  /** Size on disk. */
+  size: number;
+  format: CaptureFormat | null;
+  gzip: boolean;
+  littleEndian: boolean | null;
+  version: string | null;
+  snapLen: number | null;
+  interfaces: readonly CaptureInterface[];
+  sections: readonly SectionInfo[];
+  packets: number;
+  capturedBytes: number;
+  wireBytes: number;
+  /** Packets whose caplen < origLen (cut by the snap length). */
+  truncatedPackets: number;
+  /** Packet counts per interface index (into `interfaces`). */
+  packetsPerInterface: number[];
+  firstTs: Ts | null;
+  lastTs: Ts | null;
+  /** Timestamps that went backwards within this file. */
+  outOfOrderTimestamps: number;
+  skippedBlocks: ReadonlyMap<string, number>;
+  /** Damage skipped in the middle of the file (reading went on after it). */
+  resyncs: readonly ResyncNotice[];
+  /** The file ended inside a record: everything before it was read. A warning, not a failure. */
+  truncatedTail: CaptureProblem | null;
+  /** The file could not be read (further): not a capture, bad header, damaged compression. */
+  failure: CaptureProblem | null;
+  /** Listed from a directory and not a capture file: ignored, not a failure. */
+  ignored: boolean;
+}
+
+export interface Ts {
+  sec: number;
+  nsec: number;
+}
+
+export type PacketSink = (record: PacketRecord, file: FileReport) => void;
+
+const before = (aSec: number, aNsec: number, bSec: number, bNsec: number): boolean => aSec < bSec || (aSec === bSec && aNsec < bNsec);
+
+/** Expand directories (their regular, non-hidden files, sorted by name) and keep files as given. */
+export async function expandInputs(paths: readonly string[]): Promise<{ path: string; fromDir: boolean; error: string | null }[]> {
+  const out: { path: string; fromDir: boolean; error: string | null }[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch (e) {
+      out.push({ path: p, fromDir: false, error: describeFsError(e) });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
+      for (const n of names) {
+        const full = join(p, n);
+        if ((await stat(full).catch(() => null))?.isFile()) out.push({ path: full, fromDir: true, error: null });
+      }
+    } else {
+      out.push({ path: p, fromDir: false, error: null });
+    }
+  }
+  return out;
+}
+
+function describeFsError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ENOENT') return 'no such file or directory';
+  if (err.code === 'EACCES') return 'permission denied (captures are often readable by root only: check the owner, or use sudo)';
+  if (err.code === 'EISDIR') return 'is a directory';
+  return err.message;
+}
+
+function newReport(path: string, size: number): FileReport {
+  return {
+    path,
+    size,
+    format: null,
+    gzip: false,
+    littleEndian: null,
+    version: null,
+    snapLen: null,
+    interfaces: [],
+    sections: [],
+    packets: 0,
+    capturedBytes: 0,
+    wireBytes: 0,
+    truncatedPackets: 0,
+    packetsPerInterface: [],
+    firstTs: null,
+    lastTs: null,
+    outOfOrderTimestamps: 0,
+    skippedBlocks: new Map(),
+    resyncs: [],
+    truncatedTail: null,
+    failure: null,
+    ignored: false,
+  };
+}
+
+/** One file being read. */
+class OpenFile {
+  parser: CaptureParser | null = null;
+  source: ChunkSource | null = null;
+  /** parser.record holds a packet not yet delivered. */
+  holding = false;
+  done = false;
+  private lastSec = -Infinity;
+  private lastNsec = 0;
+
+  constructor(readonly report: FileReport) {}
+
+  /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
+  async open(fromDir: boolean): Promise<boolean> {
+    const r = this.report;
+    let head = await readHead(r.path, 16);
+    let s = sniff(head);
+    if (s.kind === 'gzip') {
+      r.gzip = true;
+      this.source = await openSource(r.path, true);
+      const first = await this.source.read().catch(() => null);
+      head = first ?? new Uint8Array(0);
+      s = sniff(head);
+      if (s.kind === 'gzip') s = { kind: 'unknown', message: 'not a capture file: gzip inside gzip' };
+      if (s.kind === 'capture') {
+        this.parser = s.parser;
+        if (first) this.parser.push(first);
+      }
+    } else if (s.kind === 'capture') {
+      this.parser = s.parser;
+      this.source = await openSource(r.path, false);
+    }
+    if (s.kind === 'unknown') {
+      await this.close();
+      if (fromDir) r.ignored = true;
+      else r.failure = { offset: 0, message: r.gzip ? `${s.message} (after gunzip)` : s.message };
+      this.done = true;
+      return false;
+    }
+    r.format = this.parser!.format;
+    return true;
+  }
+
+  /**
+   * Deliver packets to `sink` until one is later than (limitSec, limitNsec) — it stays held — or
+   * the file ends.
+   */
+  async pump(limitSec: number, limitNsec: number, sink: PacketSink): Promise<void> {
+    const parser = this.parser!;
+    const rec = parser.record;
+    const r = this.report;
+    const perIface = r.packetsPerInterface;
+    for (;;) {
+      if (!this.holding) {
+        const step = parser.next();
+        if (step === Step.NeedMore) {
+          let chunk: Uint8Array | null;
+          try {
+            chunk = await this.source!.read();
+          } catch (e) {
+            const msg = e instanceof SourceError ? e.message : String((e as Error).message);
+            if (e instanceof SourceError && e.code === 'truncated') r.truncatedTail = { offset: parser.offset, message: msg };
+            else r.failure = { offset: parser.offset, message: msg };
+            return this.end();
+          }
+          if (chunk === null) {
+            r.truncatedTail = parser.finish() ?? r.truncatedTail;
+            if (r.truncatedTail && parser.offset === 0 && r.packets === 0 && r.interfaces.length === 0) {
+              // Not even a whole file header: that is a failure, not a cut-short capture.
+              r.failure = r.truncatedTail;
+              r.truncatedTail = null;
+            }
+            return this.end();
+          }
+          parser.push(chunk);
+          continue;
+        }
+        if (step === Step.Error) {
+          r.failure = parser.error;
+          return this.end();
+        }
+      }
+      // Step.Record (or held)
+      const sec = rec.tsSec;
+      const nsec = rec.tsNsec;
+      if (before(limitSec, limitNsec, sec, nsec)) {
+        this.holding = true;
+        return;
+      }
+      this.holding = false;
+      if (before(sec, nsec, this.lastSec, this.lastNsec)) r.outOfOrderTimestamps++;
+      else {
+        this.lastSec = sec;
+        this.lastNsec = nsec;
+      }
+      if (r.firstTs === null) r.firstTs = { sec, nsec };
+      r.packets++;
+      r.capturedBytes += rec.caplen;
+      r.wireBytes += rec.origLen;
+      if (rec.caplen < rec.origLen) r.truncatedPackets++;
+      perIface[rec.interfaceId] = (perIface[rec.interfaceId] ?? 0) + 1;
+      sink(rec, r);
+    }
+  }
+
+  /** The pending packet's timestamp (only meaningful while holding). */
+  get sec(): number {
+    return this.parser!.record.tsSec;
+  }
+  get nsec(): number {
+    return this.parser!.record.tsNsec;
+  }
+
+  private async end(): Promise<void> {
+    this.done = true;
+    this.holding = false;
+    const p = this.parser;
+    const r = this.report;
+    if (p) {
+      r.interfaces = p.interfaces;
+      r.resyncs = p.resyncs;
+      r.skippedBlocks = p.skippedBlocks;
+      if (p instanceof PcapParser) {
+        r.version = `${p.versionMajor}.${p.versionMinor}`;
+        r.snapLen = p.snapLen;
+        r.littleEndian = p.interfaces.length > 0 ? p.littleEndian : null;
+      } else if (p instanceof PcapngParser) {
+        r.sections = p.sections;
+        const s0 = p.sections[0];
+        r.version = s0 ? `${s0.versionMajor}.${s0.versionMinor}` : null;
+        r.littleEndian = s0 ? s0.littleEndian : null;
+      }
+    }
+    if (r.lastTs === null && r.packets > 0) r.lastTs = { sec: this.lastSec, nsec: this.lastNsec };
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    const s = this.source;
+    this.source = null;
+    if (s) await s.close();
+  }
+}
+
+export interface ReadResult {
+  files: FileReport[];
+  packets: number;
+}
+
+/**
+ * Read every input, calling `sink` for each packet in timestamp order across files.
+ * Never throws for bad input: problems are recorded on the file reports.
+ */
+export async function readCaptures(paths: readonly string[], sink: PacketSink): Promise<ReadResult> {
+  const inputs = await expandInputs(paths);
+  const files: FileReport[] = [];
+  // Probe: the first timestamp of each file decides the order in which files are opened.
+  const pending: { file: OpenFile; fromDir: boolean; first: Ts | null }[] = [];
+  for (const input of inputs) {
+    const size = input.error ? 0 : ((await stat(input.path).catch(() => null))?.size ?? 0);
+    const report = newReport(input.path, size);
+    files.push(report);
+    if (input.error) {
+      report.failure = { offset: 0, message: input.error };
+      continue;
+    }
+    const probe = new OpenFile(newReport(input.path, size));
+    let first: Ts | null = null;
+    try {
+      if (await probe.open(input.fromDir)) {
+        await probe.pump(-Infinity, 0, () => undefined);
+        if (probe.holding) first = { sec: probe.sec, nsec: probe.nsec };
+      }
+    } catch (e) {
+      report.failure = { offset: 0, message: describeFsError(e) };
+      continue;
+    } finally {
+      await probe.close();
+    }
+    pending.push({ file: new OpenFile(report), fromDir: input.fromDir, first });
+  }
+  // Files with no packet go first (their headers still get read and reported).
+  pending.sort((a, b) => (a.first === null ? -1 : b.first === null ? 1 : before(a.first.sec, a.first.nsec, b.first.sec, b.first.nsec) ? -1 : before(b.first.sec, b.first.nsec, a.first.sec, a.first.nsec) ? 1 : 0));
+
+  const active: OpenFile[] = [];
+  let next = 0;
+  let packets = 0;
+  const counting: PacketSink = (rec, file) => {
+    packets++;
+    sink(rec, file);
+  };
+  for (;;) {
+    // Open every file whose first packet is due no later than the earliest held packet.
+    while (next < pending.length) {
+      const cand = pending[next]!;
+      const earliest = minActive(active);
+      if (earliest !== null && cand.first !== null && before(earliest.sec, earliest.nsec, cand.first.sec, cand.first.nsec)) break;
+      next++;
+      try {
+        if (!(await cand.file.open(cand.fromDir))) continue;
+      } catch (e) {
+        cand.file.report.failure = { offset: 0, message: describeFsError(e) };
+        continue;
+      }
+      active.push(cand.file);
+      // Fill its first packet so it can be compared.
+      await cand.file.pump(-Infinity, 0, counting);
+      if (cand.file.done) active.splice(active.indexOf(cand.file), 1);
+    }
+    const cur = minActive(active);
+    if (cur === null) break;
+    // Limit: the earliest other held packet, or the next file's first packet.
+    let limSec = Infinity;
+    let limNsec = 0;
+    for (const f of active) {
+      if (f !== cur && before(f.sec, f.nsec, limSec, limNsec)) {
+        limSec = f.sec;
+        limNsec = f.nsec;
+      }
+    }
+    const cand = pending[next];
+    if (cand?.first && before(cand.first.sec, cand.first.nsec, limSec, limNsec)) {
+      limSec = cand.first.sec;
+      limNsec = cand.first.nsec;
+    }
+    await cur.pump(limSec, limNsec, counting);
+    if (cur.done) active.splice(active.indexOf(cur), 1);
+  }
+  return { files, packets };
+}
+
+function minActive(active: readonly OpenFile[]): OpenFile | null {
+  let best: OpenFile | null = null;
+  for (const f of active) if (best === null || before(f.sec, f.nsec, best.sec, best.nsec)) best = f;
+  return best;
+}

@@ -1,0 +1,106 @@
+/**
+ * Byte sources for capture files: plain files read in large chunks with one read always in flight
+ * (double buffering), and gzip files decompressed as a stream. Memory per open file is two chunks,
+ * whatever the file's size.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+
+export const CHUNK_SIZE = 4 * 1024 * 1024;
+
+export interface ChunkSource {
+  /** The next chunk, or null at end of input. A chunk may be reused after the next call. */
+  read(): Promise<Uint8Array | null>;
+  close(): Promise<void>;
+}
+
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+class PlainFileSource implements ChunkSource {
+  private readonly bufs = [Buffer.allocUnsafe(CHUNK_SIZE), Buffer.allocUnsafe(CHUNK_SIZE)];
+  private which = 0;
+  private inFlight: Promise<number> | null = null;
+  private eof = false;
+
+  constructor(private readonly fh: FileHandle) {}
+
+  private start(): void {
+    const buf = this.bufs[this.which]!;
+    this.inFlight = this.fh.read(buf, 0, buf.length, null).then((r) => r.bytesRead);
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    if (this.eof) return null;
+    if (this.inFlight === null) this.start();
+    const n = await this.inFlight!;
+    const buf = this.bufs[this.which]!;
+    if (n === 0) {
+      this.eof = true;
+      this.inFlight = null;
+      return null;
+    }
+    this.which ^= 1;
+    this.start(); // prefetch into the other buffer while the caller parses this one
+    return n === buf.length ? buf : buf.subarray(0, n);
+  }
+
+  async close(): Promise<void> {
+    if (this.inFlight) await this.inFlight.catch(() => 0);
+    await this.fh.close();
+  }
+}
+
+class GzipSource implements ChunkSource {
+  private readonly it: AsyncIterator<Buffer>;
+  private readonly raw;
+  private readonly gunzip;
+
+  constructor(path: string) {
+    this.raw = createReadStream(path, { highWaterMark: 1 << 20 });
+    this.gunzip = createGunzip({ chunkSize: 1 << 20 });
+    this.raw.on('error', (e) => this.gunzip.destroy(e));
+    this.it = this.raw.pipe(this.gunzip)[Symbol.asyncIterator]();
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    try {
+      const r = await this.it.next();
+      return r.done ? null : r.value;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'Z_BUF_ERROR') throw new SourceError('the gzip stream ends early (file cut short)', 'truncated');
+      throw new SourceError(`gzip data is damaged: ${err.message}`, 'corrupt');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.raw.destroy();
+    this.gunzip.destroy();
+  }
+}
+
+/** Open a file; `gzip` is decided by the caller from the file's first bytes. */
+export async function openSource(path: string, gzip: boolean): Promise<ChunkSource> {
+  if (gzip) return new GzipSource(path);
+  return new PlainFileSource(await open(path, 'r'));
+}
+
+/** The first bytes of a file (for sniffing the magic number). */
+export async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

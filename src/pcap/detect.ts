@@ -1,0 +1,30 @@
+/** Pick the parser from a file's first bytes (the magic number), never from its name. */
+import { PcapParser, pcapMagicInfo } from './pcap.js';
+import { PcapngParser, isPcapngMagic } from './pcapng.js';
+import type { CaptureParser } from './record.js';
+
+export type Sniffed =
+  | { kind: 'capture'; parser: CaptureParser }
+  | { kind: 'gzip' }
+  | { kind: 'unknown'; message: string };
+
+const KNOWN_OTHER: readonly [number[], string][] = [
+  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive'],
+  [[0x28, 0xb5, 0x2f, 0xfd], 'a zstd-compressed file (decompress it with `zstd -d` first)'],
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a], 'an xz-compressed file (decompress it with `xz -d` first)'],
+  [[0x42, 0x5a, 0x68], 'a bzip2-compressed file (decompress it with `bunzip2` first)'],
+  [[0x58, 0x43, 0x50, 0x00], 'a snoop capture (convert it with `editcap -F pcap`)'],
+];
+
+/** Needs at least 4 bytes (fewer: 'unknown'). */
+export function sniff(head: Uint8Array): Sniffed {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { kind: 'gzip' };
+  if (pcapMagicInfo(head) !== null) return { kind: 'capture', parser: new PcapParser() };
+  if (isPcapngMagic(head)) return { kind: 'capture', parser: new PcapngParser() };
+  for (const [magic, what] of KNOWN_OTHER) {
+    if (magic.every((v, i) => head[i] === v)) return { kind: 'unknown', message: `not a capture file: this is ${what}` };
+  }
+  if (head.length < 4) return { kind: 'unknown', message: `not a capture file: only ${head.length} bytes long` };
+  const hex = Array.from(head.subarray(0, 4), (v) => v.toString(16).padStart(2, '0')).join(' ');
+  return { kind: 'unknown', message: `not a capture file: starts with ${hex}, expected a pcap (a1 b2 c3 d4, a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a) or gzip (1f 8b) magic` };
+}
