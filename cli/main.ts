@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true })
-          .option('port', { alias: 'p', describe: 'extra MySQL server port (repeatable; 3306 is always included)', type: 'string', array: true })
+          .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat the option or give a comma-separated list; 3306 is always included)', type: 'string' })
           .option('json', { describe: 'print the report as JSON', type: 'boolean', default: false })
           .example('$0 info samples/mariadb-basic.pcap', 'describe the bundled sample')
           .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307'),

@@ -238,6 +238,7 @@ class OpenFile {
     const p = this.parser;
     const r = this.report;
     if (p) {
+      r.format = p.format; // known for sure only once the header is read
       r.interfaces = p.interfaces;
       r.resyncs = p.resyncs;
       r.skippedBlocks = p.skippedBlocks;

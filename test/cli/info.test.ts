@@ -1,0 +1,117 @@
+/** `periscope info` as a user runs it: output, exit codes, and one-line errors on bad input. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, readFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { periscope, infoJson, sample } from './run.js';
+
+let dir = '';
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'periscope-cli-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const noStack = (stderr: string): void => assert.doesNotMatch(stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+
+test('info on the bundled sample: the capture, its connections and the MariaDB server', async () => {
+  const r = await periscope('info', sample);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.match(r.stdout, /format\s+pcap, little-endian, version 2\.4/);
+  assert.match(r.stdout, /link type\s+EN10MB \(Ethernet\): 84 packets/);
+  assert.match(r.stdout, /TCP connections\s+2: 2 opened in the capture, 0 already open when it started/);
+  assert.match(r.stdout, /MySQL server\s+127\.0\.0\.1:3306 \(greeting: 5\.5\.5-10\.11\.\d+-MariaDB[^)]*\): 2 connections, 84 packets/);
+  const { report } = await infoJson(sample);
+  assert.equal(report.totals.packets, 84);
+  assert.equal(report.tcp.packets, 84);
+  assert.equal(report.skipped.total, 0);
+});
+
+test('a file that is not a capture: one line naming the file, offset and expectation; exit 2', async () => {
+  const f = join(dir, 'notes.txt');
+  await writeFile(f, 'hello, this is not a capture\n');
+  const r = await periscope('info', f);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^periscope: error: .*notes\.txt: at byte 0: not a capture file: starts with 68 65 6c 6c, expected a pcap .*pcapng .*gzip/m);
+  noStack(r.stderr);
+});
+
+test('a missing file and an empty file are clear errors', async () => {
+  const missing = await periscope('info', join(dir, 'nope.pcap'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.pcap: at byte 0: no such file or directory/);
+  const empty = join(dir, 'empty.pcap');
+  await writeFile(empty, '');
+  const e = await periscope('info', empty);
+  assert.equal(e.code, 2);
+  assert.match(e.stderr, /empty\.pcap: at byte 0: not a capture file: only 0 bytes long/);
+  noStack(e.stderr);
+});
+
+test('a corrupt file among good ones: the others are read, the summary names the failure, exit 2', async () => {
+  const bad = join(dir, 'bad.pcap');
+  const good = await readFile(sample);
+  const broken = Buffer.from(good);
+  broken.writeUInt32LE(0x7fffffff, 24 + 8); // first record: impossible captured length
+  broken.writeUInt32LE(0x7fffffff, 24 + 12);
+  await writeFile(bad, broken);
+  const r = await periscope('info', '--json', sample, bad);
+  assert.equal(r.code, 2);
+  const report = JSON.parse(r.stdout) as { files: { status: string; damage: { offset: number; skipped_bytes: number }[] }[]; totals: { packets: number } };
+  assert.equal(report.files[1]!.status, 'damaged');
+  assert.equal(report.files[1]!.damage[0]!.offset, 24);
+  // Resynchronised after the damaged record: every later packet is still read.
+  assert.equal(report.totals.packets, 84 + 83);
+  assert.match(r.stderr, /bad\.pcap: damaged record header at offset 24: record claims 2147483647 captured bytes/);
+  assert.match(r.stderr, /1 of 2 files could not be read completely \(see above\); the others were read/);
+  noStack(r.stderr);
+});
+
+test('a header that is cut short is a failure, not a warning', async () => {
+  const f = join(dir, 'short.pcap');
+  await writeFile(f, (await readFile(sample)).subarray(0, 20));
+  const r = await periscope('info', f);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /short\.pcap: at byte 0: file ends after 20 bytes, inside the 24-byte pcap file header/);
+});
+
+test('a directory: captures read, other files ignored and listed', async () => {
+  const d = join(dir, 'capdir');
+  await mkdir(d);
+  await writeFile(join(d, 'a.pcap'), await readFile(sample));
+  await writeFile(join(d, 'README.txt'), 'notes');
+  const { code, report } = await infoJson(d);
+  assert.equal(code, 0);
+  assert.equal(report.totals.packets, 84);
+  assert.deepEqual(
+    report.files.map((f) => f.status),
+    ['ignored (not a capture file)', 'ok'],
+  );
+});
+
+test('--port adds a server port; the sample server is found by port and by greeting', async () => {
+  const { report } = await infoJson('--port', '3307', sample);
+  assert.equal(report.mysql_servers.length, 1);
+  const bad = await periscope('info', '--port', 'x', sample);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--port x: expected a TCP port number between 1 and 65535/);
+});
+
+test('--help of every command, and usage errors', async () => {
+  const top = await periscope('--help');
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /periscope info <files\.\.>/);
+  const info = await periscope('info', '--help');
+  assert.equal(info.code, 0);
+  assert.match(info.stdout, /--json/);
+  assert.match(info.stdout, /--port/);
+  const none = await periscope();
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /Name a command/);
+  const unknown = await periscope('frobnicate');
+  assert.equal(unknown.code, 1);
+  noStack(unknown.stderr);
+});

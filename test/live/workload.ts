@@ -1,0 +1,56 @@
+/**
+ * A small, deterministic MariaDB workload: what the bundled sample and the live tests capture.
+ * It covers login, DDL, inserts, queries with results, an error, prepared statements (prepare,
+ * execute with parameters, close), a database change and quit. Returns what it did, so tests can
+ * compare what they decode with what happened.
+ */
+import { createConnection, type Connection } from 'mysql2/promise';
+import type { MysqlSettings } from './env.js';
+
+export interface WorkloadResult {
+  connections: number;
+  queries: number;
+  errors: number;
+}
+
+export async function runWorkload(s: MysqlSettings, opts: { connections?: number } = {}): Promise<WorkloadResult> {
+  const result: WorkloadResult = { connections: 0, queries: 0, errors: 0 };
+  const n = opts.connections ?? 2;
+  for (let i = 0; i < n; i++) {
+    const c: Connection = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
+    result.connections++;
+    const q = async (sql: string, params?: (string | number | null)[]): Promise<void> => {
+      result.queries++;
+      if (params) await c.execute(sql, params);
+      else await c.query(sql);
+    };
+    if (i === 0) {
+      await q('DROP TABLE IF EXISTS customers');
+      await q('CREATE TABLE customers (id INT PRIMARY KEY AUTO_INCREMENT, email VARCHAR(100) NOT NULL UNIQUE, name VARCHAR(100), balance DECIMAL(10,2), created DATETIME)');
+      await q("INSERT INTO customers (email, name, balance, created) VALUES ('ada@example.com', 'Ada', 10.50, '2026-01-02 03:04:05'), ('bob@example.com', 'Bob', 0, NOW()), ('cy@example.com', NULL, -3.25, NOW())");
+    }
+    await q('SELECT id, email, name, balance FROM customers ORDER BY id');
+    await q("SELECT COUNT(*) AS n FROM customers WHERE email LIKE '%@example.com'");
+    await q('SELECT @@version, DATABASE(), CONNECTION_ID()');
+    try {
+      await q('SELECT * FROM no_such_table');
+    } catch {
+      result.errors++;
+    }
+    try {
+      await q("INSERT INTO customers (email, name) VALUES ('ada@example.com', 'Duplicate Ada')");
+    } catch {
+      result.errors++;
+    }
+    // Prepared statements (binary protocol): prepare once, execute with several parameter sets.
+    await q('SELECT id, name, balance FROM customers WHERE id = ? AND balance >= ?', [1, 0]);
+    await q('SELECT id, name, balance FROM customers WHERE id = ? AND balance >= ?', [2, -100]);
+    await q('UPDATE customers SET balance = balance + ? WHERE email = ?', [1.25, 'bob@example.com']);
+    await c.unprepare('SELECT id, name, balance FROM customers WHERE id = ? AND balance >= ?'); // COM_STMT_CLOSE
+    await c.query('USE periscope_test');
+    result.queries++;
+    await c.ping();
+    await c.end(); // COM_QUIT
+  }
+  return result;
+}
