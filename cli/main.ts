@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nSee every query an application sends to MySQL/MariaDB, from packet captures.')
     .command(
       'info <files..>',
-      'Describe capture files: format, link types, packets, time range, skipped packets, TCP connections and MySQL servers',
+      'Describe captures: format, link types, packets, time range, what was skipped, TCP connections, MySQL servers',
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true })
