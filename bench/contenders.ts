@@ -1,0 +1,172 @@
+/**
+ * The workloads the benchmark times. Each runs alone in a fresh child process (see run.ts), reads
+ * the whole capture once and returns counts and checksums, so the work cannot be optimised away
+ * and the parent can check that every contender saw the same packets.
+ *
+ * Libraries are loaded by `loadContender`, so a child loads only what its contender needs (its peak
+ * RSS is that contender's own) and loads it before the clock starts.
+ */
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+export const CONTENDERS = ['bare', 'periscope-decode', 'periscope-read', 'pcap-parser'] as const;
+export type ContenderName = (typeof CONTENDERS)[number];
+
+/** Not a contender: a child that does nothing, to show Node's own baseline RSS. */
+export const BASELINE = 'baseline';
+
+export const LABELS: Readonly<Record<ContenderName, string>> = {
+  bare: 'bare loop (readSync 4 MiB + record walk)',
+  'periscope-decode': 'periscope reader + link/IP/TCP decode',
+  'periscope-read': 'periscope reader only',
+  'pcap-parser': 'pcap-parser (npm 0.2.1)',
+};
+
+/** What a workload saw. Fields a contender does not compute are null. */
+export interface Outcome {
+  packets: number;
+  /** Sum of caplen. */
+  capturedBytes: number | null;
+  /** Sum of TCP payload lengths. */
+  payloadBytes: number | null;
+  /** Sum of TCP source + destination ports. */
+  portSum: number | null;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+/** Room for one record that straddles two chunks: record header + libpcap's largest snap length. */
+const SPARE = 16 + 262144;
+const GLOBAL_HEADER = 24;
+
+/**
+ * The reference: the least work that still visits every packet. Reads 4 MiB chunks with readSync
+ * into one buffer, walks the 16-byte record headers (little-endian classic pcap) and reads both TCP
+ * ports at fixed offsets (Ethernet 14 + IPv4 20, no options assumed). A record cut by the chunk end
+ * is moved to the front of the buffer and completed by the next read.
+ */
+export function bareLoop(path: string): Outcome {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(CHUNK + SPARE);
+  let packets = 0;
+  let capturedBytes = 0;
+  let portSum = 0;
+  let carry = 0; // bytes of an incomplete record kept at the front of buf
+  let skip = GLOBAL_HEADER;
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, carry, CHUNK, null);
+      if (n === 0) break;
+      const end = carry + n;
+      let p = skip;
+      skip = 0;
+      for (;;) {
+        if (p + 16 > end) break;
+        const caplen = (buf[p + 8]! | (buf[p + 9]! << 8) | (buf[p + 10]! << 16) | (buf[p + 11]! << 24)) >>> 0;
+        const next = p + 16 + caplen;
+        if (next > end) {
+          if (16 + caplen > SPARE) throw new Error(`record at chunk offset ${p} claims ${caplen} bytes`);
+          break;
+        }
+        const tcp = p + 16 + 14 + 20;
+        portSum += ((buf[tcp]! << 8) | buf[tcp + 1]!) + ((buf[tcp + 2]! << 8) | buf[tcp + 3]!);
+        capturedBytes += caplen;
+        packets++;
+        p = next;
+      }
+      carry = end - p;
+      if (carry > 0) buf.copyWithin(0, p, end);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (carry !== 0) throw new Error(`file ends inside a record (${carry} bytes left)`);
+  return { packets, capturedBytes, payloadBytes: null, portSum };
+}
+
+/** A workload, ready to run: its modules are loaded, so the timing leaves out module loading. */
+export type Workload = (path: string) => Outcome | Promise<Outcome>;
+
+/** Periscope's real reading path, and its link/IP/TCP decoder on every packet. */
+async function periscopeDecode(): Promise<Workload> {
+  const { readCaptures } = await import('../analyze/read/captures.js');
+  const { PacketDecoder } = await import('../src/net/decode.js');
+  return async (path) => {
+    const decoder = new PacketDecoder();
+    let payloadBytes = 0;
+    let portSum = 0;
+    const result = await readCaptures([path], (record) => {
+      if (decoder.decode(record)) {
+        payloadBytes += decoder.payloadLength;
+        portSum += decoder.srcPort + decoder.dstPort;
+      }
+    });
+    failOnProblems(result.files);
+    const capturedBytes = result.files.reduce((sum, f) => sum + f.capturedBytes, 0);
+    return { packets: result.packets, capturedBytes, payloadBytes, portSum };
+  };
+}
+
+/** Periscope's reading path alone: file source, pcap parser, timestamp merge, per-file counters. */
+async function periscopeRead(): Promise<Workload> {
+  const { readCaptures } = await import('../analyze/read/captures.js');
+  return async (path) => {
+    let capturedBytes = 0;
+    const result = await readCaptures([path], (record) => {
+      capturedBytes += record.caplen;
+    });
+    failOnProblems(result.files);
+    return { packets: result.packets, capturedBytes, payloadBytes: null, portSum: null };
+  };
+}
+
+function failOnProblems(files: readonly { path: string; failure: { message: string } | null; truncatedTail: { message: string } | null }[]): void {
+  for (const f of files) {
+    const problem = f.failure ?? f.truncatedTail;
+    if (problem) throw new Error(`${f.path}: ${problem.message}`);
+  }
+}
+
+/** The shape of the (untyped, CommonJS) pcap-parser module, as far as it is used here. */
+interface PcapParserModule {
+  parse(input: NodeJS.ReadableStream | string): PcapParserEmitter;
+}
+interface PcapParserEmitter {
+  on(event: 'packet', listener: (packet: { header: { capturedLength: number }; data: Buffer }) => void): this;
+  on(event: 'end', listener: () => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+
+/** pcap-parser fed by fs.createReadStream (its documented use), counting 'packet' events. */
+function pcapParser(): Workload {
+  const pcapp = createRequire(import.meta.url)('pcap-parser') as PcapParserModule;
+  return (path) =>
+    new Promise((resolve, reject) => {
+      let packets = 0;
+      let capturedBytes = 0;
+      const parser = pcapp.parse(createReadStream(path));
+      parser.on('packet', (packet) => {
+        packets++;
+        capturedBytes += packet.header.capturedLength;
+      });
+      parser.on('error', reject);
+      parser.on('end', () => resolve({ packets, capturedBytes, payloadBytes: null, portSum: null }));
+    });
+}
+
+/** Load a contender's modules and return its workload. */
+export async function loadContender(name: ContenderName): Promise<Workload> {
+  switch (name) {
+    case 'bare':
+      return bareLoop;
+    case 'periscope-decode':
+      return periscopeDecode();
+    case 'periscope-read':
+      return periscopeRead();
+    case 'pcap-parser':
+      return pcapParser();
+    default: {
+      const never: never = name;
+      throw new Error(`unknown contender ${String(never)}`);
+    }
+  }
+}

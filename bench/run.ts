@@ -1,0 +1,287 @@
+/**
+ * `npm run bench`: how fast Periscope reads a large capture, compared with the fastest loop that
+ * could possibly read the same file in Node and with the pcap-parser npm package.
+ *
+ * What it measures, in one run:
+ *   1. A synthetic capture of MySQL traffic on loopback (bench/synth.ts), PERISCOPE_BENCH_MB
+ *      (default 600) megabytes, made once in bench/data/ and reused while its size and sidecar match.
+ *   2. The file is read once in full before any timing, so every contender reads from the page
+ *      cache: the figures are CPU cost of reading and decoding, not disk speed.
+ *   3. Each contender (bench/contenders.ts) runs PERISCOPE_BENCH_REPS (default 5) times, each time
+ *      in a fresh child process, round-robin so drift hits all alike. The child times only the
+ *      reading (process.hrtime, after start-up and module loading) and reports its peak RSS (resourceUsage().maxRSS)
+ *      and CPU time as one JSON line on stdout. The best time of the runs is reported.
+ *        bare             readSync in 4 MiB chunks, walk record headers, read TCP ports: the
+ *                         reference, the speed of memory copies plus a minimal loop;
+ *        periscope-decode readCaptures() + PacketDecoder.decode() on every packet: what the
+ *                         analyzer pays before TCP reassembly;
+ *        periscope-read   readCaptures() alone: the file source, pcap parser and merge loop;
+ *        pcap-parser      the npm package fed by fs.createReadStream, counting 'packet' events.
+ *   4. Every contender must see the packet count and byte sums the generator wrote (a contender
+ *      that skips work cannot look fast); a mismatch fails the run (exit code 1).
+ *   5. Prints a table (seconds, MB/s with MB = 1e6 bytes, GB/s, packets/s, peak RSS, time relative
+ *      to the bare loop), Periscope against pcap-parser, and the targets: reader + decode at least
+ *      1.5 GB/s and at most 2× the bare loop's time. Everything is also written to
+ *      bench/data/last-run.json. Missing a target is reported, not an error.
+ *
+ * Why: the analyzer's first layers touch every byte of captures that can be many gigabytes; they
+ * must run near the speed of simply reading the file, so that cost is spent on MySQL, not on I/O.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BASELINE, CONTENDERS, LABELS, loadContender, type ContenderName, type Outcome, type Workload } from './contenders.js';
+import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js';
+
+/** Repository root: this file runs as build/bench/run.js. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DATA_DIR = join(ROOT, 'bench', 'data');
+const SEED = 20250101;
+const MiB = 1024 * 1024;
+
+const TARGET_GBPS = 1.5;
+const TARGET_VS_BARE = 2;
+
+/** What a child reports on stdout. */
+interface ChildReport {
+  contender: string;
+  seconds: number;
+  outcome: Outcome | null;
+  maxRssMiB: number;
+  cpuSeconds: number;
+}
+
+interface ContenderResult {
+  contender: ContenderName;
+  label: string;
+  runs: ChildReport[];
+  bestSeconds: number;
+  mbPerSecond: number;
+  gbPerSecond: number;
+  packetsPerSecond: number;
+  /** Highest peak RSS over the runs. */
+  peakRssMiB: number;
+  /** CPU time (user + system, all threads) of the best run. */
+  cpuSeconds: number;
+  /** bestSeconds / the bare loop's bestSeconds. */
+  timeVsBare: number;
+  /** Differences from what the generator wrote; empty when all counts match. */
+  mismatches: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child side
+
+async function child(name: string, path: string): Promise<void> {
+  let work: Workload | null = null;
+  if (name !== BASELINE) {
+    if (!(CONTENDERS as readonly string[]).includes(name)) throw new Error(`unknown contender ${name}`);
+    work = await loadContender(name as ContenderName);
+  }
+  const t0 = process.hrtime.bigint();
+  const outcome = work === null ? null : await work(path);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const usage = process.resourceUsage();
+  const report: ChildReport = {
+    contender: name,
+    seconds,
+    outcome,
+    maxRssMiB: usage.maxRSS / 1024, // maxRSS is in KiB
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side
+
+function envNumber(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min) throw new Error(`${name}=${raw}: expected a number ≥ ${min}`);
+  return v;
+}
+
+function spawnChild(name: string, path: string): ChildReport {
+  const script = fileURLToPath(import.meta.url);
+  // --no-deprecation: pcap-parser calls `new Buffer()`, whose warning would only add noise.
+  const r = spawnSync(process.execPath, ['--no-deprecation', script, '--contender', name, path], { encoding: 'utf8', maxBuffer: 16 * MiB });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`child ${name} exited with ${r.status ?? r.signal}:\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as ChildReport;
+}
+
+/** Read the whole file once so every contender reads it from the page cache. Returns seconds. */
+function warmPageCache(path: string): number {
+  const t0 = process.hrtime.bigint();
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(4 * MiB);
+  try {
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Compare what a contender saw with what the generator wrote. */
+function checkOutcome(o: Outcome | null, meta: CaptureMeta): string[] {
+  if (o === null) return ['no outcome'];
+  const out: string[] = [];
+  const cmp = (what: string, got: number | null, want: number): void => {
+    if (got !== null && got !== want) out.push(`${what}: ${got}, expected ${want}`);
+  };
+  cmp('packets', o.packets, meta.packets);
+  cmp('captured bytes', o.capturedBytes, meta.capturedBytes);
+  cmp('payload bytes', o.payloadBytes, meta.payloadBytes);
+  cmp('port sum', o.portSum, meta.portSum);
+  return out;
+}
+
+const fmt = (v: number, digits: number): string => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function table(headers: string[], rows: string[][], leftColumns = 1): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function parent(): Promise<number> {
+  const mb = envNumber('PERISCOPE_BENCH_MB', 600, 1);
+  const reps = Math.floor(envNumber('PERISCOPE_BENCH_REPS', 5, 1));
+  const targetBytes = Math.round(mb * 1e6);
+  const path = join(DATA_DIR, `mysql-loopback-${mb}MB.pcap`);
+  const shown = relative(process.cwd(), path) || path;
+  mkdirSync(DATA_DIR, { recursive: true });
+
+  const cpuList = cpus();
+  const machine = {
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    cpus: cpuList.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  };
+  const date = new Date().toISOString();
+  console.log(`Periscope benchmark  ${date}`);
+  console.log(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, ${machine.os}, Node ${machine.node}`);
+  if (mb < 500) console.log(`Note: PERISCOPE_BENCH_MB=${mb} is below the 500 MB the figures are meant for.`);
+
+  let meta = existingCapture(path, targetBytes, SEED);
+  let synthSeconds: number | null = null;
+  if (meta === null) {
+    process.stderr.write(`Writing ${shown} (${mb} MB)…\n`);
+    const t0 = process.hrtime.bigint();
+    meta = synthesizeCapture(path, targetBytes, SEED);
+    synthSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  }
+  console.log(
+    `Capture: ${shown}  ${fmt(meta.size / 1e6, 1)} MB, ${fmt(meta.packets, 0)} packets, ` +
+      `average packet ${fmt(meta.capturedBytes / meta.packets, 0)} B (Ethernet frame; ${fmt(meta.payloadBytes / meta.packets, 0)} B of TCP payload), ` +
+      `${fmt(meta.connections, 0)} connections, ${fmt(meta.exchanges, 0)} queries` +
+      (synthSeconds === null ? ' (reused)' : ` (written in ${fmt(synthSeconds, 1)} s)`),
+  );
+  const warmSeconds = warmPageCache(path);
+  console.log(`Page cache: read once in ${fmt(warmSeconds, 2)} s (${fmt(meta.size / warmSeconds / 1e9, 2)} GB/s) before timing.`);
+  const baseline = spawnChild(BASELINE, path);
+  console.log(`Each figure: best of ${reps} runs, each in a fresh child process (an idle Node child peaks at ${fmt(baseline.maxRssMiB, 1)} MiB RSS).\n`);
+
+  const runs = new Map<ContenderName, ChildReport[]>(CONTENDERS.map((c) => [c, []]));
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const c of CONTENDERS) {
+      const r = spawnChild(c, path);
+      runs.get(c)!.push(r);
+      process.stderr.write(`  run ${rep}/${reps}  ${c.padEnd(17)} ${fmt(r.seconds, 3)} s  ${fmt(r.maxRssMiB, 1)} MiB\n`);
+    }
+  }
+  process.stderr.write('\n');
+
+  const results: ContenderResult[] = [];
+  for (const c of CONTENDERS) {
+    const rs = runs.get(c)!;
+    const best = rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const mismatches = [...new Set(rs.flatMap((r) => checkOutcome(r.outcome, meta)))];
+    results.push({
+      contender: c,
+      label: LABELS[c],
+      runs: rs,
+      bestSeconds: best.seconds,
+      mbPerSecond: meta.size / best.seconds / 1e6,
+      gbPerSecond: meta.size / best.seconds / 1e9,
+      packetsPerSecond: meta.packets / best.seconds,
+      peakRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
+      cpuSeconds: best.cpuSeconds,
+      timeVsBare: 0,
+      mismatches,
+    });
+  }
+  const get = (c: ContenderName): ContenderResult => results.find((r) => r.contender === c)!;
+  const bare = get('bare');
+  for (const r of results) r.timeVsBare = r.bestSeconds / bare.bestSeconds;
+
+  console.log(
+    table(
+      ['contender', 'best s', 'all runs s', 'MB/s', 'GB/s', 'Mpkt/s', 'CPU s', 'peak RSS MiB', 'time vs bare'],
+      results.map((r) => [
+        r.label,
+        fmt(r.bestSeconds, 3),
+        r.runs.map((x) => fmt(x.seconds, 3)).join(' '),
+        fmt(r.mbPerSecond, 0),
+        fmt(r.gbPerSecond, 2),
+        fmt(r.packetsPerSecond / 1e6, 2),
+        fmt(r.cpuSeconds, 2),
+        fmt(r.peakRssMiB, 1),
+        `${fmt(r.timeVsBare, 2)}×`,
+      ]),
+    ),
+  );
+
+  const decode = get('periscope-decode');
+  const pp = get('pcap-parser');
+  const decodeVsPcapParser = pp.bestSeconds / decode.bestSeconds;
+  console.log(`\nPeriscope reader + decode is ${fmt(decodeVsPcapParser, 1)}× as fast as pcap-parser (which decodes nothing).`);
+  const decodeNs = ((decode.bestSeconds - get('periscope-read').bestSeconds) / meta.packets) * 1e9;
+  console.log(`Decoding link/IP/TCP adds about ${fmt(decodeNs, 0)} ns per packet to the reader (difference of best times, so noisy).`);
+
+  const targets = [
+    { name: `periscope reader + decode ≥ ${TARGET_GBPS} GB/s`, value: decode.gbPerSecond, shown: `${fmt(decode.gbPerSecond, 2)} GB/s`, pass: decode.gbPerSecond >= TARGET_GBPS },
+    { name: `periscope reader + decode ≤ ${TARGET_VS_BARE}× the bare loop's time`, value: decode.timeVsBare, shown: `${fmt(decode.timeVsBare, 2)}×`, pass: decode.timeVsBare <= TARGET_VS_BARE },
+  ];
+  console.log('\nTargets');
+  for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);
+
+  const failed = results.filter((r) => r.mismatches.length > 0);
+  if (failed.length > 0) {
+    console.log('\nCOUNT MISMATCH (these figures are not comparable):');
+    for (const r of failed) console.log(`  ${r.label}: ${r.mismatches.join('; ')}`);
+  } else {
+    console.log('\nAll contenders saw the same packets and byte counts as the generator wrote.');
+  }
+
+  const jsonPath = join(DATA_DIR, 'last-run.json');
+  const json = {
+    date,
+    machine,
+    capture: { path: relative(ROOT, path), ...meta },
+    warmReadSeconds: warmSeconds,
+    baselineRssMiB: baseline.maxRssMiB,
+    repetitions: reps,
+    results,
+    decodeVsPcapParser,
+    targets: targets.map(({ name, value, pass }) => ({ name, value, pass })),
+  };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`Results written to ${relative(process.cwd(), jsonPath) || jsonPath}`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--contender' && args.length === 3) {
+  await child(args[1]!, args[2]!);
+} else {
+  process.exitCode = await parent();
+}

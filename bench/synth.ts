@@ -1,0 +1,386 @@
+/**
+ * Synthesizes the benchmark capture: a classic little-endian microsecond pcap (Ethernet link type)
+ * that looks like MySQL traffic recorded on the loopback interface of a busy server.
+ *
+ * Shape of the traffic (all sizes are TCP payload bytes; every frame adds 14 Ethernet + 20 IPv4 +
+ * 32 TCP (with the timestamps option, as Linux sends it) = 66 header bytes, and 16 bytes of pcap
+ * record header):
+ *   - 256 client connections open at a time to 127.0.0.1:3306, each from its own ephemeral port;
+ *     connections are replaced now and then (FIN both ways), new ones start with a three-way
+ *     handshake, a server greeting, a login request and its OK;
+ *   - one exchange = a COM_QUERY from the client (60–300 bytes), then the server's reply:
+ *     35 % OK (11 bytes), 5 % ERR (30–120 bytes), 60 % result set in one segment, whose size is
+ *     drawn log-uniformly from one of three bands: 70 % 200 B–2 KB, 25 % 2–16 KB, 5 % 16 KB up to
+ *     65483 bytes (the loopback MSS: 65535 − 20 − 32);
+ *   - 30 % of replies are followed by a pure ACK from the client.
+ * Sequence and acknowledgement numbers are consistent per connection, IPv4 header checksums are
+ * valid, TCP checksums are left 0 (the kernel offloads them on loopback, so real captures show
+ * garbage there too). Timestamps strictly increase. MySQL packet headers are written at the start
+ * of queries, OKs and ERRs; the rest of every payload is pseudo-random bytes from a seeded PRNG, so
+ * the file is the same, byte for byte, for the same seed and size.
+ *
+ * Written through one 8 MiB buffer with fs.writeSync into a temporary file, renamed when complete;
+ * a JSON sidecar records what was written so the next run can reuse the file.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Bump when the traffic shape changes, so stale files are regenerated. */
+export const GENERATOR_VERSION = 3;
+
+export interface CaptureMeta {
+  generator: number;
+  seed: number;
+  /** Requested size in bytes; the file is at least this long (it ends on a whole exchange). */
+  targetBytes: number;
+  /** Actual file size in bytes. */
+  size: number;
+  packets: number;
+  /** Sum of caplen over all records. */
+  capturedBytes: number;
+  /** Sum of TCP payload lengths. */
+  payloadBytes: number;
+  /** Sum of TCP source + destination ports over all packets (a cross-check for the readers). */
+  portSum: number;
+  /** Connections opened over the whole capture. */
+  connections: number;
+  exchanges: number;
+}
+
+const CONCURRENT_CONNECTIONS = 256;
+const SERVER_PORT = 3306;
+const LOOPBACK = 0x7f000001;
+/** 65535 (max IPv4 total length) − 20 (IPv4) − 32 (TCP with timestamps). */
+const LOOPBACK_MSS = 65483;
+const HEADERS = 14 + 20 + 32;
+const RECORD_HEADER = 16;
+const OUT_BUFFER = 8 * 1024 * 1024;
+const POOL_BYTES = 4 * 1024 * 1024;
+/** 2025-01-01T00:00:00Z */
+const START_SEC = 1735689600;
+
+const enum Flag {
+  Fin = 0x01,
+  Syn = 0x02,
+  Psh = 0x08,
+  Ack = 0x10,
+}
+
+/** mulberry32: small, fast, seeded, good enough for traffic shapes. */
+class Prng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  u32(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  float(): number {
+    return this.u32() / 4294967296;
+  }
+  /** Uniform integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.float() * (hi - lo + 1));
+  }
+  /** Log-uniform integer in [lo, hi]: as many values between 200 and 400 as between 2000 and 4000. */
+  logInt(lo: number, hi: number): number {
+    return Math.min(hi, Math.floor(lo * Math.exp(this.float() * Math.log(hi / lo))));
+  }
+}
+
+/** Appends pcap records to a file through one large buffer. */
+class PcapWriter {
+  readonly buf = Buffer.allocUnsafe(OUT_BUFFER);
+  pos = 0;
+  /** Bytes written to the file so far plus bytes buffered. */
+  total = 0;
+  packets = 0;
+  capturedBytes = 0;
+  payloadBytes = 0;
+  portSum = 0;
+
+  constructor(private readonly fd: number) {}
+
+  /** Make room for n more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n > this.buf.length) this.flush();
+  }
+
+  flush(): void {
+    let done = 0;
+    while (done < this.pos) done += writeSync(this.fd, this.buf, done, this.pos - done);
+    this.pos = 0;
+  }
+
+  fileHeader(): void {
+    const b = this.buf;
+    b.writeUInt32LE(0xa1b2c3d4, 0); // microsecond magic, written little-endian
+    b.writeUInt16LE(2, 4);
+    b.writeUInt16LE(4, 6);
+    b.writeInt32LE(0, 8); // thiszone
+    b.writeUInt32LE(0, 12); // sigfigs
+    b.writeUInt32LE(262144, 16); // snaplen
+    b.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
+    this.pos = 24;
+    this.total = 24;
+  }
+}
+
+/** Per-connection TCP state, indexed by connection slot. */
+interface Conn {
+  open: boolean;
+  clientPort: number;
+  clientSeq: number;
+  serverSeq: number;
+}
+
+class TrafficGenerator {
+  private readonly rng: Prng;
+  /** Pseudo-random bytes payloads are copied from (at random offsets). */
+  private readonly pool = Buffer.allocUnsafe(POOL_BYTES);
+  private readonly conns: Conn[] = [];
+  private nextPort = 32768;
+  private ipId = 0;
+  /** Microseconds since START_SEC. */
+  private clockUs = 0;
+  connections = 0;
+  exchanges = 0;
+
+  constructor(
+    private readonly w: PcapWriter,
+    seed: number,
+  ) {
+    this.rng = new Prng(seed);
+    for (let i = 0; i < POOL_BYTES; i += 4) this.pool.writeUInt32LE(this.rng.u32(), i);
+    for (let i = 0; i < CONCURRENT_CONNECTIONS; i++) this.conns.push({ open: false, clientPort: 0, clientSeq: 0, serverSeq: 0 });
+  }
+
+  /** One client request and everything that follows it on one connection. */
+  exchange(): void {
+    const rng = this.rng;
+    const c = this.conns[rng.int(0, CONCURRENT_CONNECTIONS - 1)]!;
+    if (!c.open) this.connect(c);
+    this.exchanges++;
+
+    // COM_QUERY: 3-byte length, sequence id 0, command 0x03, statement text.
+    const qLen = rng.int(60, 300);
+    let p = this.packet(c, true, Flag.Psh | Flag.Ack, qLen);
+    this.mysqlHeader(p, qLen - 4, 0);
+    this.w.buf[p + 4] = 0x03;
+    this.tick(rng.int(30, 2000)); // server think time
+
+    const r = rng.float();
+    if (r < 0.35) {
+      p = this.packet(c, false, Flag.Psh | Flag.Ack, 11);
+      this.ok(p, 1);
+    } else if (r < 0.4) {
+      const eLen = rng.int(30, 120);
+      p = this.packet(c, false, Flag.Psh | Flag.Ack, eLen);
+      const b = this.w.buf;
+      this.mysqlHeader(p, eLen - 4, 1);
+      b[p + 4] = 0xff;
+      b.writeUInt16LE(1146, p + 5); // ER_NO_SUCH_TABLE
+      b.write('#42S02', p + 7, 'latin1');
+    } else {
+      const band = rng.float();
+      const size = band < 0.7 ? rng.logInt(200, 2048) : band < 0.95 ? rng.logInt(2048, 16384) : rng.logInt(16384, LOOPBACK_MSS);
+      p = this.packet(c, false, Flag.Psh | Flag.Ack, size);
+      this.mysqlHeader(p, 1, 1); // column count packet; rows follow in the same segment
+      this.w.buf[p + 4] = rng.int(1, 20);
+    }
+    if (rng.float() < 0.3) {
+      this.tick(rng.int(10, 50));
+      this.packet(c, true, Flag.Ack, 0);
+    }
+    if (rng.float() < 0.0005) this.disconnect(c);
+    this.tick(rng.int(0, 200)); // until the next request on any connection
+  }
+
+  private connect(c: Conn): void {
+    const rng = this.rng;
+    c.open = true;
+    c.clientPort = this.nextPort;
+    this.nextPort = this.nextPort >= 60999 ? 32768 : this.nextPort + 1;
+    c.clientSeq = rng.u32();
+    c.serverSeq = rng.u32();
+    this.connections++;
+    this.packet(c, true, Flag.Syn, 0);
+    this.tick(rng.int(5, 20));
+    this.packet(c, false, Flag.Syn | Flag.Ack, 0);
+    this.tick(rng.int(5, 20));
+    this.packet(c, true, Flag.Ack, 0);
+    this.tick(rng.int(50, 200));
+    let p = this.packet(c, false, Flag.Psh | Flag.Ack, 78); // server greeting (HandshakeV10)
+    this.mysqlHeader(p, 74, 0);
+    this.w.buf[p + 4] = 10;
+    this.tick(rng.int(100, 500));
+    const loginLen = rng.int(90, 200); // HandshakeResponse41
+    p = this.packet(c, true, Flag.Psh | Flag.Ack, loginLen);
+    this.mysqlHeader(p, loginLen - 4, 1);
+    this.tick(rng.int(100, 500));
+    p = this.packet(c, false, Flag.Psh | Flag.Ack, 11);
+    this.ok(p, 2);
+    this.tick(rng.int(10, 100));
+  }
+
+  private disconnect(c: Conn): void {
+    const p = this.packet(c, true, Flag.Psh | Flag.Ack, 5); // COM_QUIT
+    this.mysqlHeader(p, 1, 0);
+    this.w.buf[p + 4] = 0x01;
+    this.tick(10);
+    this.packet(c, true, Flag.Fin | Flag.Ack, 0);
+    this.tick(20);
+    this.packet(c, false, Flag.Fin | Flag.Ack, 0);
+    this.tick(10);
+    this.packet(c, true, Flag.Ack, 0);
+    c.open = false;
+  }
+
+  private tick(us: number): void {
+    this.clockUs += us;
+  }
+
+  private mysqlHeader(p: number, length: number, seq: number): void {
+    const b = this.w.buf;
+    b[p] = length & 0xff;
+    b[p + 1] = (length >> 8) & 0xff;
+    b[p + 2] = (length >> 16) & 0xff;
+    b[p + 3] = seq;
+  }
+
+  /** OK_Packet: header, 0x00, affected rows 0, insert id 0, status SERVER_STATUS_AUTOCOMMIT, 0 warnings. */
+  private ok(p: number, seq: number): void {
+    this.mysqlHeader(p, 7, seq);
+    this.w.buf.set([0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00], p + 4);
+  }
+
+  /**
+   * Append one frame (pcap record header, Ethernet, IPv4, TCP with timestamps, payload filled with
+   * pseudo-random bytes) and advance the clock by 1 µs so timestamps strictly increase.
+   * Returns the payload's offset in the writer's buffer (valid until the next call).
+   */
+  private packet(c: Conn, fromClient: boolean, flags: number, payloadLen: number): number {
+    const w = this.w;
+    const frame = HEADERS + payloadLen;
+    w.reserve(RECORD_HEADER + frame);
+    const b = w.buf;
+    let p = w.pos;
+    this.clockUs += 1;
+    const sec = START_SEC + Math.floor(this.clockUs / 1e6);
+    // pcap record header
+    b.writeUInt32LE(sec, p);
+    b.writeUInt32LE(this.clockUs % 1e6, p + 4);
+    b.writeUInt32LE(frame, p + 8);
+    b.writeUInt32LE(frame, p + 12);
+    p += RECORD_HEADER;
+    // Ethernet: loopback frames carry all-zero MAC addresses.
+    b.fill(0, p, p + 12);
+    b[p + 12] = 0x08;
+    b[p + 13] = 0x00;
+    p += 14;
+    // IPv4, no options, DF set, TTL 64.
+    const ip = p;
+    b[ip] = 0x45;
+    b[ip + 1] = 0;
+    b.writeUInt16BE(20 + 32 + payloadLen, ip + 2);
+    b.writeUInt16BE((this.ipId = (this.ipId + 1) & 0xffff), ip + 4);
+    b.writeUInt16BE(0x4000, ip + 6);
+    b[ip + 8] = 64;
+    b[ip + 9] = 6;
+    b.writeUInt16BE(0, ip + 10);
+    b.writeUInt32BE(LOOPBACK, ip + 12);
+    b.writeUInt32BE(LOOPBACK, ip + 16);
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += (b[ip + i]! << 8) | b[ip + i + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    b.writeUInt16BE(~sum & 0xffff, ip + 10);
+    p += 20;
+    // TCP, 32-byte header: NOP, NOP, timestamps option.
+    const seq = fromClient ? c.clientSeq : c.serverSeq;
+    const ack = fromClient ? c.serverSeq : c.clientSeq;
+    const tsval = (this.clockUs / 1000) >>> 0;
+    b.writeUInt16BE(fromClient ? c.clientPort : SERVER_PORT, p);
+    b.writeUInt16BE(fromClient ? SERVER_PORT : c.clientPort, p + 2);
+    b.writeUInt32BE(seq, p + 4);
+    b.writeUInt32BE(flags & Flag.Ack ? ack : 0, p + 8);
+    b[p + 12] = 8 << 4; // data offset: 8 words
+    b[p + 13] = flags;
+    b.writeUInt16BE(flags & Flag.Syn ? 65495 : 65535, p + 14); // window (no scaling negotiated)
+    b.writeUInt32BE(0, p + 16); // checksum (offloaded on loopback) and urgent pointer
+    b[p + 20] = 1;
+    b[p + 21] = 1;
+    b[p + 22] = 8;
+    b[p + 23] = 10;
+    b.writeUInt32BE(tsval, p + 24);
+    b.writeUInt32BE(tsval, p + 28);
+    p += 32;
+    // Payload: pseudo-random bytes; callers overwrite the first bytes with protocol headers.
+    if (payloadLen > 0) {
+      const from = this.rng.int(0, POOL_BYTES - payloadLen);
+      this.pool.copy(b, p, from, from + payloadLen);
+    }
+    const advance = payloadLen + (flags & (Flag.Syn | Flag.Fin) ? 1 : 0);
+    if (fromClient) c.clientSeq = (c.clientSeq + advance) >>> 0;
+    else c.serverSeq = (c.serverSeq + advance) >>> 0;
+
+    w.pos = p + payloadLen;
+    w.total += RECORD_HEADER + frame;
+    w.packets++;
+    w.capturedBytes += frame;
+    w.payloadBytes += payloadLen;
+    w.portSum += c.clientPort + SERVER_PORT;
+    return p;
+  }
+}
+
+function metaPath(capturePath: string): string {
+  return `${capturePath}.meta.json`;
+}
+
+/** The sidecar of an existing capture, if the file is complete and was made with these parameters. */
+export function existingCapture(path: string, targetBytes: number, seed: number): CaptureMeta | null {
+  if (!existsSync(path) || !existsSync(metaPath(path))) return null;
+  try {
+    const meta = JSON.parse(readFileSync(metaPath(path), 'utf8')) as CaptureMeta;
+    const ok = meta.generator === GENERATOR_VERSION && meta.seed === seed && meta.targetBytes === targetBytes && statSync(path).size === meta.size;
+    return ok ? meta : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Write a capture of at least `targetBytes` bytes at `path` (and its sidecar). */
+export function synthesizeCapture(path: string, targetBytes: number, seed: number): CaptureMeta {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let meta: CaptureMeta;
+  try {
+    const w = new PcapWriter(fd);
+    w.fileHeader();
+    const gen = new TrafficGenerator(w, seed);
+    while (w.total < targetBytes) gen.exchange();
+    w.flush();
+    meta = {
+      generator: GENERATOR_VERSION,
+      seed,
+      targetBytes,
+      size: w.total,
+      packets: w.packets,
+      capturedBytes: w.capturedBytes,
+      payloadBytes: w.payloadBytes,
+      portSum: w.portSum,
+      connections: gen.connections,
+      exchanges: gen.exchanges,
+    };
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  writeFileSync(metaPath(path), `${JSON.stringify(meta, null, 2)}\n`);
+  return meta;
+}
