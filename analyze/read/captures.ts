@@ -126,6 +126,8 @@ class OpenFile {
   /** parser.record holds a packet not yet delivered. */
   holding = false;
   done = false;
+  /** The source is exhausted and the parser was told so (`end()`). */
+  private inputEnded = false;
   private lastSec = -Infinity;
   private lastNsec = 0;
 
@@ -139,7 +141,22 @@ class OpenFile {
     if (s.kind === 'gzip') {
       r.gzip = true;
       this.source = await openSource(r.path, true);
-      const first = await this.source.read().catch(() => null);
+      let first: Uint8Array | null;
+      try {
+        first = await this.source.read();
+        // A gzip stream may start with a tiny chunk: gather enough bytes to recognise the format.
+        while (first !== null && first.length < 16) {
+          const more = await this.source.read();
+          if (more === null) break;
+          first = Buffer.concat([first, more]);
+        }
+      } catch (e) {
+        // Damaged or cut before the first decompressed bytes: say so, not "only 0 bytes long".
+        await this.close();
+        r.failure = { offset: 0, message: e instanceof SourceError ? e.message : String((e as Error).message) };
+        this.done = true;
+        return false;
+      }
       head = first ?? new Uint8Array(0);
       s = sniff(head);
       if (s.kind === 'gzip') s = { kind: 'unknown', message: 'not a capture file: gzip inside gzip' };
@@ -175,6 +192,15 @@ class OpenFile {
       if (!this.holding) {
         const step = parser.next();
         if (step === Step.NeedMore) {
+          if (this.inputEnded) {
+            r.truncatedTail = parser.finish() ?? r.truncatedTail;
+            if (r.truncatedTail && parser.offset === 0 && r.packets === 0 && r.interfaces.length === 0) {
+              // Not even a whole file header: that is a failure, not a cut-short capture.
+              r.failure = r.truncatedTail;
+              r.truncatedTail = null;
+            }
+            return this.end();
+          }
           let chunk: Uint8Array | null;
           try {
             chunk = await this.source!.read();
@@ -185,13 +211,10 @@ class OpenFile {
             return this.end();
           }
           if (chunk === null) {
-            r.truncatedTail = parser.finish() ?? r.truncatedTail;
-            if (r.truncatedTail && parser.offset === 0 && r.packets === 0 && r.interfaces.length === 0) {
-              // Not even a whole file header: that is a failure, not a cut-short capture.
-              r.failure = r.truncatedTail;
-              r.truncatedTail = null;
-            }
-            return this.end();
+            // Let the parser deliver what only the end of input confirms, then finish() above.
+            this.inputEnded = true;
+            parser.end();
+            continue;
           }
           parser.push(chunk);
           continue;

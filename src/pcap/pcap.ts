@@ -72,6 +72,7 @@ export class PcapParser implements CaptureParser {
   private lastSec = -1;
   private resyncFrom = -1;
   private resyncReason = '';
+  private ended = false;
 
   get offset(): number {
     return this.w.offset;
@@ -84,6 +85,10 @@ export class PcapParser implements CaptureParser {
 
   push(chunk: Uint8Array): void {
     this.w.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
   }
 
   next(): Step {
@@ -211,8 +216,13 @@ export class PcapParser implements CaptureParser {
       if (this.plausible(w.buf, w.pos)) {
         const caplen = this.le ? u32le(w.buf, w.pos + 8) : u32be(w.buf, w.pos + 8);
         const nextAt = this.hdrLen + caplen;
-        if (!w.ensure(nextAt + this.hdrLen)) return Step.NeedMore;
-        if (this.plausible(w.buf, w.pos + nextAt)) break;
+        if (w.ensure(nextAt + this.hdrLen)) {
+          if (this.plausible(w.buf, w.pos + nextAt)) break;
+        } else if (!this.ended) {
+          return Step.NeedMore;
+        } else if (w.available === nextAt) {
+          break; // the candidate ends exactly where the input does
+        } // else: a candidate that runs past the end of input is not a record
       }
       w.advance(1);
     }

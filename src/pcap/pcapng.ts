@@ -82,6 +82,7 @@ export class PcapngParser implements CaptureParser {
   private readonly ts: Timestamp = { sec: 0, nsec: 0 };
   private resyncFrom = -1;
   private resyncReason = '';
+  private ended = false;
 
   get offset(): number {
     return this.w.offset;
@@ -89,6 +90,10 @@ export class PcapngParser implements CaptureParser {
 
   push(chunk: Uint8Array): void {
     this.w.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
   }
 
   next(): Step {
@@ -372,8 +377,11 @@ export class PcapngParser implements CaptureParser {
       const type = u32(w.buf, w.pos);
       const len = u32(w.buf, w.pos + 4);
       if (KNOWN_TYPES.has(type) && len >= 12 && len % 4 === 0 && len <= MAX_RECORD_BYTES) {
-        if (!w.ensure(len)) return false;
-        if (u32(w.buf, w.pos + len - 4) === len) break;
+        if (w.ensure(len)) {
+          if (u32(w.buf, w.pos + len - 4) === len) break;
+        } else if (!this.ended) {
+          return false;
+        } // else: a candidate that runs past the end of input is not a block
       }
       w.advance(4);
     }

@@ -33,7 +33,7 @@ export function newPacketRecord(): PacketRecord {
 export const enum Step {
   /** `parser.record` holds the next packet. */
   Record = 0,
-  /** The parser needs the next chunk of input (`push`), or `finish()` at end of input. */
+  /** The parser needs the next chunk of input (`push`); at end of input, `end()` then `finish()`. */
   NeedMore = 1,
   /** A non-recoverable error; `parser.error` describes it. No further records. */
   Error = 2,
@@ -87,6 +87,12 @@ export interface CaptureParser {
   /** Supply the next chunk of input; only after `next()` returned `Step.NeedMore`. */
   push(chunk: Uint8Array): void;
   next(): Step;
+  /**
+   * No more input will be pushed. Optional before `finish()`: call `next()` until it returns
+   * `NeedMore` again to get the records that only the end of input can confirm (after damage, the
+   * parser resynchronises on a record whose successor is the end of the file).
+   */
+  end(): void;
   /**
    * End of input. Returns the incomplete tail (a record cut by the end of the file), or null when
    * the file ended on a record boundary.

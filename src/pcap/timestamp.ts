@@ -21,8 +21,9 @@ export interface Timestamp {
 
 /** Convert (hi, lo) units at `unitsPerSec` into `out` (seconds and nanoseconds). */
 export function unitsToTimestamp(hi: number, lo: number, unitsPerSec: number, out: Timestamp): void {
-  if (unitsPerSec === 1e6) {
-    // Fast path: microseconds, the default resolution. hi*2^32+lo < 2^53 for any date before year 2255.
+  if (unitsPerSec === 1e6 && hi < 0x200000) {
+    // Fast path: microseconds, the default resolution. hi < 2^21 keeps hi*2^32+lo < 2^53 exact (any
+    // date before year 2255); larger (damaged) values take the exact path below.
     const v = hi * 4294967296 + lo;
     const sec = Math.floor(v / 1e6);
     out.sec = sec;
@@ -40,7 +41,9 @@ export function unitsToTimestamp(hi: number, lo: number, unitsPerSec: number, ou
     const q2 = Math.floor(y / d);
     const r2 = y - q2 * d;
     out.sec = hiQ * 4294967296 + q1 * 65536 + q2;
-    out.nsec = d <= 1e9 && 1e9 % d === 0 ? r2 * (1e9 / d) : Math.floor((r2 * 1e9) / d);
+    if (d <= 1e9 && 1e9 % d === 0) out.nsec = r2 * (1e9 / d);
+    else if (r2 < 9007199) out.nsec = Math.floor((r2 * 1e9) / d); // r2 * 1e9 < 2^53: exact
+    else out.nsec = Number((BigInt(r2) * 1_000_000_000n) / BigInt(d)); // e.g. 10^-10, 10^-11 resolutions
     return;
   }
   const v = (BigInt(hi) << 32n) | BigInt(lo);
