@@ -15,7 +15,7 @@ import { Step, type CaptureFormat, type CaptureInterface, type CaptureParser, ty
 import type { SectionInfo } from '../../src/pcap/pcapng.js';
 import { PcapngParser } from '../../src/pcap/pcapng.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
-import { openSource, readHead, SourceError, type ChunkSource } from './source.js';
+import { CHUNK_SIZE, PROBE_CHUNK_SIZE, openSource, readHead, SourceError, type ChunkSource } from './source.js';
 
 /** What was learnt about one input file. */
 export interface FileReport {
@@ -134,13 +134,13 @@ class OpenFile {
   constructor(readonly report: FileReport) {}
 
   /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
-  async open(fromDir: boolean): Promise<boolean> {
+  async open(fromDir: boolean, chunkSize = CHUNK_SIZE): Promise<boolean> {
     const r = this.report;
     let head = await readHead(r.path, 16);
     let s = sniff(head);
     if (s.kind === 'gzip') {
       r.gzip = true;
-      this.source = await openSource(r.path, true);
+      this.source = await openSource(r.path, true, chunkSize);
       let first: Uint8Array | null;
       try {
         first = await this.source.read();
@@ -166,7 +166,7 @@ class OpenFile {
       }
     } else if (s.kind === 'capture') {
       this.parser = s.parser;
-      this.source = await openSource(r.path, false);
+      this.source = await openSource(r.path, false, chunkSize);
     }
     if (s.kind === 'unknown') {
       await this.close();
@@ -312,7 +312,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
     const probe = new OpenFile(newReport(input.path, size));
     let first: Ts | null = null;
     try {
-      if (await probe.open(input.fromDir)) {
+      if (await probe.open(input.fromDir, PROBE_CHUNK_SIZE)) {
         await probe.pump(-Infinity, 0, () => undefined);
         if (probe.holding) first = { sec: probe.sec, nsec: probe.nsec };
       }
@@ -325,7 +325,10 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
     pending.push({ file: new OpenFile(report), fromDir: input.fromDir, first });
   }
   // Files with no packet go first (their headers still get read and reported).
-  pending.sort((a, b) => (a.first === null ? -1 : b.first === null ? 1 : before(a.first.sec, a.first.nsec, b.first.sec, b.first.nsec) ? -1 : before(b.first.sec, b.first.nsec, a.first.sec, a.first.nsec) ? 1 : 0));
+  pending.sort((a, b) => {
+    if (a.first === null || b.first === null) return (a.first === null ? 0 : 1) - (b.first === null ? 0 : 1);
+    return a.first.sec - b.first.sec || a.first.nsec - b.first.nsec;
+  });
 
   const active: OpenFile[] = [];
   let next = 0;

@@ -8,6 +8,23 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 
 export const CHUNK_SIZE = 4 * 1024 * 1024;
+/** Chunk size for reading just the start of a file (its first timestamp). */
+export const PROBE_CHUNK_SIZE = 64 * 1024;
+
+/**
+ * Freed full-size chunk buffers, reused by the next file: a directory of rotated files then costs
+ * the memory of the files open at once, and fresh buffers need not be faulted in again.
+ */
+const pool: Buffer[] = [];
+const POOL_MAX = 4;
+
+function takeBuffer(size: number): Buffer {
+  return (size === CHUNK_SIZE ? pool.pop() : undefined) ?? Buffer.allocUnsafe(size);
+}
+
+function giveBack(buf: Buffer): void {
+  if (buf.length === CHUNK_SIZE && pool.length < POOL_MAX) pool.push(buf);
+}
 
 export interface ChunkSource {
   /** The next chunk, or null at end of input. A chunk may be reused after the next call. */
@@ -25,12 +42,17 @@ export class SourceError extends Error {
 }
 
 class PlainFileSource implements ChunkSource {
-  private readonly bufs = [Buffer.allocUnsafe(CHUNK_SIZE), Buffer.allocUnsafe(CHUNK_SIZE)];
+  private readonly bufs: Buffer[];
   private which = 0;
   private inFlight: Promise<number> | null = null;
   private eof = false;
 
-  constructor(private readonly fh: FileHandle) {}
+  constructor(
+    private readonly fh: FileHandle,
+    chunkSize: number,
+  ) {
+    this.bufs = [takeBuffer(chunkSize), takeBuffer(chunkSize)];
+  }
 
   private start(): void {
     const buf = this.bufs[this.which]!;
@@ -54,7 +76,10 @@ class PlainFileSource implements ChunkSource {
 
   async close(): Promise<void> {
     if (this.inFlight) await this.inFlight.catch(() => 0);
+    this.inFlight = null;
+    this.eof = true;
     await this.fh.close();
+    for (const b of this.bufs.splice(0)) giveBack(b);
   }
 }
 
@@ -63,9 +88,9 @@ class GzipSource implements ChunkSource {
   private readonly raw;
   private readonly gunzip;
 
-  constructor(path: string) {
-    this.raw = createReadStream(path, { highWaterMark: 1 << 20 });
-    this.gunzip = createGunzip({ chunkSize: 1 << 20 });
+  constructor(path: string, chunkSize: number) {
+    this.raw = createReadStream(path, { highWaterMark: Math.min(chunkSize, 1 << 20) });
+    this.gunzip = createGunzip({ chunkSize: Math.min(chunkSize, 1 << 20) });
     this.raw.on('error', (e) => this.gunzip.destroy(e));
     this.it = this.raw.pipe(this.gunzip)[Symbol.asyncIterator]();
   }
@@ -88,9 +113,9 @@ class GzipSource implements ChunkSource {
 }
 
 /** Open a file; `gzip` is decided by the caller from the file's first bytes. */
-export async function openSource(path: string, gzip: boolean): Promise<ChunkSource> {
-  if (gzip) return new GzipSource(path);
-  return new PlainFileSource(await open(path, 'r'));
+export async function openSource(path: string, gzip: boolean, chunkSize = CHUNK_SIZE): Promise<ChunkSource> {
+  if (gzip) return new GzipSource(path, chunkSize);
+  return new PlainFileSource(await open(path, 'r'), chunkSize);
 }
 
 /** The first bytes of a file (for sniffing the magic number). */

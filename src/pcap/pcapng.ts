@@ -371,11 +371,17 @@ export class PcapngParser implements CaptureParser {
   /** Scan forward 4 bytes at a time for a block with a known type whose two lengths agree. */
   private resync(): boolean {
     const w = this.w;
-    const u32 = this.le ? u32le : u32be;
     for (;;) {
-      if (!w.ensure(8)) return false;
-      const type = u32(w.buf, w.pos);
-      const len = u32(w.buf, w.pos + 4);
+      if (!w.ensure(12)) {
+        if (!this.ended || !w.ensure(8)) return false;
+      }
+      // A section header carries its own byte order: read its lengths in that order.
+      const b = w.buf;
+      const isShb = b[w.pos] === 0x0a && b[w.pos + 1] === 0x0d && b[w.pos + 2] === 0x0d && b[w.pos + 3] === 0x0a;
+      const bom = isShb && w.available >= 12 ? u32le(b, w.pos + 8) : 0;
+      const u32 = bom === BYTE_ORDER_MAGIC ? u32le : bom === 0x4d3c2b1a ? u32be : this.le ? u32le : u32be;
+      const type = u32(b, w.pos);
+      const len = u32(b, w.pos + 4);
       if (KNOWN_TYPES.has(type) && len >= 12 && len % 4 === 0 && len <= MAX_RECORD_BYTES) {
         if (w.ensure(len)) {
           if (u32(w.buf, w.pos + len - 4) === len) break;
