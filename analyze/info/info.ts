@@ -4,7 +4,7 @@
  */
 import { PacketDecoder, SKIP_NAMES, TcpFlag, formatEndpoint } from '../../src/net/decode.js';
 import { linkTypeName } from '../../src/net/linktype.js';
-import { sniffGreeting } from '../../src/mysql/greeting.js';
+import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
 import type { FileReport, Ts } from '../read/captures.js';
 
@@ -104,7 +104,8 @@ export class InfoAccumulator {
         return {
           endpoint: s.endpoint,
           detected_by: s.detectedBy,
-          version: s.version,
+          version: s.version === null ? null : displayServerVersion(s.version),
+          version_raw: s.version,
           connections: cs.length,
           packets: cs.reduce((n, c) => n + c.packets, 0),
           payload_bytes: cs.reduce((n, c) => n + c.payloadBytes, 0),
@@ -247,6 +248,6 @@ export type InfoReport = {
     connections_closed: number;
     connections_open_at_end: number;
   };
-  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port'; version: string | null; connections: number; packets: number; payload_bytes: number }[];
+  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port'; version: string | null; version_raw: string | null; connections: number; packets: number; payload_bytes: number }[];
   mysql_ports: number[];
 };

@@ -70,7 +70,7 @@ export function renderInfoText(r: InfoReport): string {
     for (const [k, v] of Object.entries(r.skipped.unsupported_link_types)) out += line('', `  ${k}: ${n(v)}`);
   }
   const c = r.tcp;
-  out += line('TCP packets', `${n(c.packets)} (${bytes(c.payload_bytes)} of payload)`);
+  out += line('TCP packets', `${n(c.packets)}, with ${bytes(c.payload_bytes)} of payload`);
   if (c.segments_cut_by_snaplen > 0) out += line('TCP payload cut', `${n(c.segments_cut_by_snaplen)} segments lost bytes to the snap length`);
   if (c.vlan_tagged_packets > 0) out += line('VLAN-tagged', `${n(c.vlan_tagged_packets)} packets`);
   out += line('TCP connections', `${n(c.connections)}: ${n(c.connections_opened_in_capture)} opened in the capture, ${n(c.connections_mid_stream)} already open when it started`);

@@ -38,3 +38,11 @@ export function sniffGreeting(b: Uint8Array, p: number, len: number): GreetingFa
   if (b[q + 12] !== 0) return null; // filler
   return { serverVersion: decoder.decode(b.subarray(vStart, vEnd)), connectionId };
 }
+
+/**
+ * The version a DBA would name. MariaDB 10.x/11.x servers prefix their version with "5.5.5-" in
+ * the greeting so that old MySQL clients accept them; the real version follows.
+ */
+export function displayServerVersion(raw: string): string {
+  return raw.startsWith('5.5.5-') && /mariadb/i.test(raw) ? raw.slice(6) : raw;
+}

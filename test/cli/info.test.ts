@@ -23,7 +23,7 @@ test('info on the bundled sample: the capture, its connections and the MariaDB s
   assert.match(r.stdout, /format\s+pcap, little-endian, version 2\.4/);
   assert.match(r.stdout, /link type\s+EN10MB \(Ethernet\): 84 packets/);
   assert.match(r.stdout, /TCP connections\s+2: 2 opened in the capture, 0 already open when it started/);
-  assert.match(r.stdout, /MySQL server\s+127\.0\.0\.1:3306 \(greeting: 5\.5\.5-10\.11\.\d+-MariaDB[^)]*\): 2 connections, 84 packets/);
+  assert.match(r.stdout, /MySQL server\s+127\.0\.0\.1:3306 \(greeting: 10\.11\.\d+-MariaDB[^)]*\): 2 connections, 84 packets/);
   const { report } = await infoJson(sample);
   assert.equal(report.totals.packets, 84);
   assert.equal(report.tcp.packets, 84);

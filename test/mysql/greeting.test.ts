@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { sniffGreeting } from '../../src/mysql/greeting.js';
+import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
 import { concat, hex, ascii } from '../builders/bytes.js';
 import { handshakeV10, mysqlPacket } from '../builders/mysql-builder.js';
 
@@ -64,4 +64,10 @@ describe('sniffGreeting: everything else is null', () => {
     { name: 'version NUL too close to the end for the fixed fields', bytes: mysqlPacket(0, concat([10], ascii('8.0.36-aaaaaaaaaaaaaaaaaaa'), [0], new Uint8Array(12))) },
   ];
   for (const c of cases) test(c.name, () => assert.equal(sniffGreeting(c.bytes, 0, c.len ?? c.bytes.length), null));
+});
+
+test('displayServerVersion drops the 5.5.5- prefix MariaDB sends for old clients', () => {
+  assert.equal(displayServerVersion('5.5.5-10.11.19-MariaDB-0+deb12u1'), '10.11.19-MariaDB-0+deb12u1');
+  assert.equal(displayServerVersion('8.0.32'), '8.0.32');
+  assert.equal(displayServerVersion('5.5.5-custom'), '5.5.5-custom');
 });
