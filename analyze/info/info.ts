@@ -2,48 +2,63 @@
  * `periscope info`: what a capture holds, like capinfos plus a TCP and MySQL view.
  * Accumulates over the packet stream, then `finalize()` builds a plain, JSON-ready report.
  */
-import { PacketDecoder, SKIP_NAMES, TcpFlag, formatEndpoint } from '../../src/net/decode.js';
+import { PacketDecoder, SKIP_NAMES } from '../../src/net/decode.js';
 import { linkTypeName } from '../../src/net/linktype.js';
 import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
+import { Dir, TcpReassembler, type CloseReason, type ConnectionInfo, type HalfStats, type ReassemblyOptions, type StreamHandler } from '../../src/tcp/reassembler.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
 import type { FileReport, Ts } from '../read/captures.js';
 
 export const DEFAULT_MYSQL_PORTS: readonly number[] = [3306];
 
-interface Conn {
-  /** Endpoints as `ip:port` (IPv6 in brackets); a is the side that sent the first packet seen. */
-  a: string;
-  b: string;
-  packets: number;
-  payloadBytes: number;
-  /** The first packet seen was a SYN without ACK: the connection opened inside the capture. */
-  opened: boolean;
-  finFromA: boolean;
-  finFromB: boolean;
-  reset: boolean;
+/** What `info` keeps per TCP connection. */
+interface ConnRecord {
+  info: ConnectionInfo;
+  /** Server version from a MySQL greeting at the start of the server's stream. */
+  greeting: string | null;
+  /** A gap of unknown size opened the direction: its start was not captured. */
+  startUnseen: [boolean, boolean];
+  sawData: [boolean, boolean];
+  closeReason: CloseReason | null;
 }
 
-interface Server {
-  endpoint: string;
-  detectedBy: 'greeting' | 'port';
-  version: string | null;
-}
+export type InfoOptions = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec'>;
 
 export class InfoAccumulator {
   readonly decoder = new PacketDecoder();
-  private readonly ports: Set<number>;
-  /** Connections by canonical key; closed ones are moved to `finished` when the tuple is reused. */
-  private readonly conns = new Map<string, Conn>();
-  private readonly finished: Conn[] = [];
-  private readonly servers = new Map<string, Server>();
+  private readonly reassembler: TcpReassembler;
+  private readonly conns: ConnRecord[] = [];
   private tcpPackets = 0;
   private tcpPayloadBytes = 0;
   private packets = 0;
   private first: Ts | null = null;
   private last: Ts | null = null;
 
-  constructor(ports: readonly number[]) {
-    this.ports = new Set(ports);
+  constructor(ports: readonly number[], opts: InfoOptions = {}) {
+    this.reassembler = new TcpReassembler((info) => this.handler(info), {
+      ...opts,
+      serverPorts: ports,
+      isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null,
+    });
+  }
+
+  private handler(info: ConnectionInfo): StreamHandler {
+    const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null };
+    this.conns.push(rec);
+    return {
+      onData: (dir, buf, off, len) => {
+        if (!rec.sawData[dir]) {
+          rec.sawData[dir] = true;
+          if (dir === Dir.ServerToClient && !rec.startUnseen[dir]) rec.greeting = sniffGreeting(buf, off, len)?.serverVersion ?? null;
+        }
+      },
+      onGap: (dir, bytes) => {
+        if (bytes < 0) rec.startUnseen[dir] = true;
+      },
+      onClose: (reason) => {
+        rec.closeReason = reason;
+      },
+    };
   }
 
   add(rec: PacketRecord): void {
@@ -54,65 +69,37 @@ export class InfoAccumulator {
     if (!d.decode(rec)) return;
     this.tcpPackets++;
     this.tcpPayloadBytes += d.payloadLength + d.payloadMissing;
-    const src = formatEndpoint(d, true);
-    const dst = formatEndpoint(d, false);
-    const key = src < dst ? `${src}|${dst}` : `${dst}|${src}`;
-    let c = this.conns.get(key);
-    const pureSyn = (d.flags & (TcpFlag.Syn | TcpFlag.Ack)) === TcpFlag.Syn;
-    if (c !== undefined && pureSyn && (c.reset || (c.finFromA && c.finFromB))) {
-      // Port reuse: a new connection on a tuple whose previous connection ended.
-      this.finished.push(c);
-      c = undefined;
-    }
-    if (c === undefined) {
-      c = { a: src, b: dst, packets: 0, payloadBytes: 0, opened: pureSyn, finFromA: false, finFromB: false, reset: false };
-      this.conns.set(key, c);
-    }
-    c.packets++;
-    c.payloadBytes += d.payloadLength + d.payloadMissing;
-    if (d.flags & TcpFlag.Fin) {
-      if (src === c.a) c.finFromA = true;
-      else c.finFromB = true;
-    }
-    if (d.flags & TcpFlag.Rst) c.reset = true;
-    if (d.payloadLength > 0 && d.data[d.payloadOffset + 4] === 10 && d.data[d.payloadOffset + 3] === 0) {
-      const g = sniffGreeting(d.data, d.payloadOffset, d.payloadLength);
-      if (g !== null) {
-        const s = this.servers.get(src);
-        if (s === undefined || s.detectedBy === 'port') this.servers.set(src, { endpoint: src, detectedBy: 'greeting', version: g.serverVersion });
-      }
-    }
-    for (const [port, ep] of [
-      [d.srcPort, src],
-      [d.dstPort, dst],
-    ] as const) {
-      if (this.ports.has(port) && !this.servers.has(ep)) this.servers.set(ep, { endpoint: ep, detectedBy: 'port', version: null });
-    }
+    this.reassembler.add(d, rec.tsSec, rec.tsNsec);
   }
 
   finalize(files: readonly FileReport[]): InfoReport {
-    const all = [...this.finished, ...this.conns.values()];
+    this.reassembler.finish(this.last?.sec ?? 0, this.last?.nsec ?? 0);
+    const t = this.reassembler.totals;
     const skipped: Record<string, number> = {};
     this.decoder.skipped.forEach((n, i) => {
       if (n > 0) skipped[SKIP_NAMES[i]!] = n;
     });
     const unsupported: Record<string, number> = {};
-    for (const [t, n] of this.decoder.unsupportedLinkTypes) unsupported[linkTypeName(t)] = n;
-    const servers = [...this.servers.values()]
-      .map((s) => {
-        const cs = all.filter((c) => c.a === s.endpoint || c.b === s.endpoint);
-        return {
-          endpoint: s.endpoint,
-          detected_by: s.detectedBy,
-          version: s.version === null ? null : displayServerVersion(s.version),
-          version_raw: s.version,
-          connections: cs.length,
-          packets: cs.reduce((n, c) => n + c.packets, 0),
-          payload_bytes: cs.reduce((n, c) => n + c.payloadBytes, 0),
-        };
-      })
-      .sort((x, y) => y.packets - x.packets || x.endpoint.localeCompare(y.endpoint));
-    const closed = all.filter((c) => c.reset || (c.finFromA && c.finFromB)).length;
+    for (const [lt, n] of this.decoder.unsupportedLinkTypes) unsupported[linkTypeName(lt)] = n;
+    // MySQL servers: a greeting at the start of a server stream, or a server port (given or learnt).
+    const servers = new Map<string, InfoReport['mysql_servers'][number]>();
+    for (const c of this.conns) {
+      const i = c.info;
+      if (c.greeting === null && !this.reassembler.serverPorts.has(i.serverPort)) continue;
+      let s = servers.get(i.server);
+      if (s === undefined) {
+        s = { endpoint: i.server, detected_by: 'port', version: null, version_raw: null, connections: 0, bytes_from_clients: 0, bytes_from_server: 0 };
+        servers.set(i.server, s);
+      }
+      if (c.greeting !== null && s.version_raw === null) {
+        s.detected_by = 'greeting';
+        s.version_raw = c.greeting;
+        s.version = displayServerVersion(c.greeting);
+      }
+      s.connections++;
+      s.bytes_from_clients += i.stats[Dir.ClientToServer].bytes;
+      s.bytes_from_server += i.stats[Dir.ServerToClient].bytes;
+    }
     return {
       files: files.map(fileSummary),
       totals: {
@@ -134,16 +121,52 @@ export class InfoAccumulator {
         payload_bytes: this.tcpPayloadBytes,
         segments_cut_by_snaplen: this.decoder.truncatedTcp,
         vlan_tagged_packets: this.decoder.vlanTagged,
-        connections: all.length,
-        connections_opened_in_capture: all.filter((c) => c.opened).length,
-        connections_mid_stream: all.filter((c) => !c.opened).length,
-        connections_closed: closed,
-        connections_open_at_end: all.length - closed,
+        connections: t.connections,
+        connections_complete: t.complete,
+        connections_mid_stream: t.midStream,
+        connections_unfinished: t.unfinished,
+        closed_by_fin: t.closedByFin,
+        closed_by_rst: t.closedByRst,
+        closed_by_idle_timeout: t.closedByIdleTimeout,
+        evicted: t.evicted,
+        payload_bytes_delivered: t.payloadBytes,
+        retransmitted_segments: t.retransmitted,
+        overlapping_segments: t.overlapping,
+        out_of_order_segments: t.outOfOrder,
+        gaps: t.gaps,
+        bytes_lost: t.bytesLost,
+        late_segments: t.late,
+        packets_after_close: t.afterClose,
+        buffer_limit_hits: t.bufferLimitHits,
+        sides_guessed: t.sidesGuessed,
       },
-      mysql_servers: servers,
-      mysql_ports: [...this.ports].sort((a, b) => a - b),
+      connections: this.conns.map(connectionSummary),
+      mysql_servers: [...servers.values()].sort((x, y) => y.connections - x.connections || x.endpoint.localeCompare(y.endpoint)),
+      mysql_ports: [...this.reassembler.serverPorts].sort((a, b) => a - b),
     };
   }
+}
+
+function connectionSummary(c: ConnRecord) {
+  const i = c.info;
+  const [up, down] = i.stats;
+  return {
+    id: i.id,
+    client: i.client,
+    server: i.server,
+    sides_by: i.sidesBy,
+    syn_seen: i.synSeen,
+    start_unseen: { client: c.startUnseen[0], server: c.startUnseen[1] },
+    first: isoTime({ sec: i.firstSec, nsec: i.firstNsec }),
+    closed_by: c.closeReason,
+    mysql_greeting: c.greeting,
+    client_to_server: halfSummary(up),
+    server_to_client: halfSummary(down),
+  };
+}
+
+function halfSummary(h: HalfStats) {
+  return { segments: h.segments, bytes: h.bytes, retransmitted: h.retransmitted, overlapping: h.overlapping, out_of_order: h.outOfOrder, gaps: h.gaps, bytes_lost: h.bytesLost, late: h.late };
 }
 
 export function isoTime(t: Ts): string {
@@ -237,17 +260,33 @@ export type InfoReport = {
     kernel_drops: number | null;
   };
   skipped: { total: number; by_kind: Record<string, number>; unsupported_link_types: Record<string, number> };
-  tcp: {
-    packets: number;
-    payload_bytes: number;
-    segments_cut_by_snaplen: number;
-    vlan_tagged_packets: number;
-    connections: number;
-    connections_opened_in_capture: number;
-    connections_mid_stream: number;
-    connections_closed: number;
-    connections_open_at_end: number;
-  };
-  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port'; version: string | null; version_raw: string | null; connections: number; packets: number; payload_bytes: number }[];
+  tcp: TcpSection;
+  connections: ReturnType<typeof connectionSummary>[];
+  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port'; version: string | null; version_raw: string | null; connections: number; bytes_from_clients: number; bytes_from_server: number }[];
   mysql_ports: number[];
 };
+
+export interface TcpSection {
+  packets: number;
+  payload_bytes: number;
+  segments_cut_by_snaplen: number;
+  vlan_tagged_packets: number;
+  connections: number;
+  connections_complete: number;
+  connections_mid_stream: number;
+  connections_unfinished: number;
+  closed_by_fin: number;
+  closed_by_rst: number;
+  closed_by_idle_timeout: number;
+  evicted: number;
+  payload_bytes_delivered: number;
+  retransmitted_segments: number;
+  overlapping_segments: number;
+  out_of_order_segments: number;
+  gaps: number;
+  bytes_lost: number;
+  late_segments: number;
+  packets_after_close: number;
+  buffer_limit_hits: number;
+  sides_guessed: number;
+}

@@ -73,12 +73,26 @@ export function renderInfoText(r: InfoReport): string {
   out += line('TCP packets', `${n(c.packets)}, with ${bytes(c.payload_bytes)} of payload`);
   if (c.segments_cut_by_snaplen > 0) out += line('TCP payload cut', `${n(c.segments_cut_by_snaplen)} segments lost bytes to the snap length`);
   if (c.vlan_tagged_packets > 0) out += line('VLAN-tagged', `${n(c.vlan_tagged_packets)} packets`);
-  out += line('TCP connections', `${n(c.connections)}: ${n(c.connections_opened_in_capture)} opened in the capture, ${n(c.connections_mid_stream)} already open when it started`);
-  out += line('', `${n(c.connections_closed)} closed (FIN both ways or RST), ${n(c.connections_open_at_end)} still open at the end`);
+  out += line('TCP connections', `${n(c.connections)}: ${n(c.connections_complete)} seen whole (SYN to FIN/RST), ${n(c.connections_mid_stream)} already open when the capture started`);
+  out += line('', `closed by FIN ${n(c.closed_by_fin)}, by RST ${n(c.closed_by_rst)}; unfinished ${n(c.connections_unfinished)} (open at the end, idle timeout ${n(c.closed_by_idle_timeout)}, evicted ${n(c.evicted)})`);
+  out += line('TCP retransmitted', `${n(c.retransmitted_segments)} segments, ${n(c.overlapping_segments)} partly overlapping`);
+  out += line('TCP out of order', `${n(c.out_of_order_segments)} segments (reordered before delivery)`);
+  if (c.gaps === 0) out += line('TCP bytes lost', 'none: every payload byte was captured');
+  else {
+    const lossy = r.connections.filter((x) => x.client_to_server.gaps + x.server_to_client.gaps > 0);
+    out += line('TCP BYTES LOST', `${n(c.bytes_lost)} bytes in ${n(c.gaps)} gaps, in ${n(lossy.length)} connections (the capture missed packets)`);
+    for (const x of lossy.slice(0, 10)) {
+      out += line('', `#${x.id} ${x.client} → ${x.server}: ${n(x.client_to_server.bytes_lost)} B from the client, ${n(x.server_to_client.bytes_lost)} B from the server`);
+    }
+    if (lossy.length > 10) out += line('', `… and ${n(lossy.length - 10)} more (--json lists every connection)`);
+  }
+  if (c.late_segments > 0) out += line('TCP late segments', `${n(c.late_segments)} arrived after their bytes were declared lost`);
+  if (c.buffer_limit_hits > 0) out += line('TCP buffer limit', `${n(c.buffer_limit_hits)} connections gave up waiting for a hole to fill`);
+  if (c.sides_guessed > 0) out += line('sides guessed', `${n(c.sides_guessed)} connections: no SYN, no known server port, no greeting (add --port)`);
   if (r.mysql_servers.length === 0) out += line('MySQL servers', `none detected (no server greeting, no traffic on port ${r.mysql_ports.join(', ')}; add --port N)`);
   for (const s of r.mysql_servers) {
     const how = s.detected_by === 'greeting' ? `greeting: ${s.version}` : 'by port, no greeting seen';
-    out += line('MySQL server', `${s.endpoint} (${how}): ${n(s.connections)} connections, ${n(s.packets)} packets`);
+    out += line('MySQL server', `${s.endpoint} (${how}): ${n(s.connections)} connections; ${n(s.bytes_from_clients)} B from clients, ${n(s.bytes_from_server)} B from it`);
   }
   return out;
 }

@@ -22,12 +22,15 @@ test('info on the bundled sample: the capture, its connections and the MariaDB s
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /format\s+pcap, little-endian, version 2\.4/);
   assert.match(r.stdout, /link type\s+EN10MB \(Ethernet\): 84 packets/);
-  assert.match(r.stdout, /TCP connections\s+2: 2 opened in the capture, 0 already open when it started/);
-  assert.match(r.stdout, /MySQL server\s+127\.0\.0\.1:3306 \(greeting: 10\.11\.\d+-MariaDB[^)]*\): 2 connections, 84 packets/);
+  assert.match(r.stdout, /TCP connections\s+2: 2 seen whole \(SYN to FIN\/RST\), 0 already open when the capture started/);
+  assert.match(r.stdout, /MySQL server\s+127\.0\.0\.1:3306 \(greeting: 10\.11\.\d+-MariaDB[^)]*\): 2 connections; 1,914 B from clients, 3,766 B from it/);
   const { report } = await infoJson(sample);
   assert.equal(report.totals.packets, 84);
   assert.equal(report.tcp.packets, 84);
   assert.equal(report.skipped.total, 0);
+  assert.match(r.stdout, /TCP bytes lost\s+none: every payload byte was captured/);
+  assert.equal(report.tcp.gaps, 0);
+  assert.equal(report.tcp.payload_bytes_delivered, report.tcp.payload_bytes);
 });
 
 test('a file that is not a capture: one line naming the file, offset and expectation; exit 2', async () => {

@@ -1,6 +1,7 @@
 /** Run the real CLI (bin/periscope.js) as a user would, capturing exit code, stdout and stderr. */
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
+import type { TcpSection } from '../../analyze/info/info.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const bin = `${repoRoot}bin/periscope.js`;
@@ -28,6 +29,18 @@ export interface InfoJson {
   files: { path: string; status: string; format: string | null; gzip: boolean; packets: number; link_types: Record<string, number>; first: string | null; last: string | null; truncated_tail: { offset: number } | null; error: { offset: number; message: string } | null; damage: { offset: number; skipped_bytes: number }[] }[];
   totals: { files: number; files_failed: number; packets: number; first: string | null; last: string | null; captured_bytes: number };
   skipped: { total: number; by_kind: Record<string, number> };
-  tcp: { packets: number; payload_bytes: number; connections: number; connections_opened_in_capture: number; connections_mid_stream: number; connections_closed: number; vlan_tagged_packets: number };
-  mysql_servers: { endpoint: string; detected_by: string; version: string | null; connections: number; packets: number }[];
+  tcp: TcpSection;
+  connections: { id: number; client: string; server: string; sides_by: string; syn_seen: boolean; closed_by: string | null; client_to_server: HalfJson; server_to_client: HalfJson }[];
+  mysql_servers: { endpoint: string; detected_by: string; version: string | null; connections: number; bytes_from_clients: number; bytes_from_server: number }[];
+}
+
+export interface HalfJson {
+  segments: number;
+  bytes: number;
+  retransmitted: number;
+  overlapping: number;
+  out_of_order: number;
+  gaps: number;
+  bytes_lost: number;
+  late: number;
 }

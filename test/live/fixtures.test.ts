@@ -20,6 +20,8 @@ interface Expect {
   connections: number;
   server: string;
   vlan?: number;
+  /** Payload bytes the capture missed (the server's 30-byte OK after login, for the lossy one). */
+  bytesLost?: number;
 }
 
 const sampleShape = { packets: 84, connections: 2, server: '127.0.0.1:3306' };
@@ -32,7 +34,7 @@ const cases: Expect[] = [
   { file: 'ipv4-228.pcap', linkType: 'IPV4', ...sampleShape },
   { file: 'linux-sll-v1.pcap', linkType: 'LINUX_SLL (Linux cooked v1)', packets: 45, connections: 1, server: '127.0.0.1:3306' },
   { file: 'linux-sll2-any.pcap', linkType: 'LINUX_SLL2 (Linux cooked v2)', packets: 45, connections: 1, server: '127.0.0.1:3306' },
-  { file: 'linux-sll2-lost-packet.pcap', linkType: 'LINUX_SLL2 (Linux cooked v2)', packets: 44, connections: 1, server: '127.0.0.1:3306' },
+  { file: 'linux-sll2-lost-packet.pcap', linkType: 'LINUX_SLL2 (Linux cooked v2)', packets: 44, connections: 1, server: '127.0.0.1:3306', bytesLost: 30 },
   { file: 'ipv6-loopback.pcap', linkType: 'EN10MB (Ethernet)', packets: 45, connections: 1, server: '[::1]:3306' },
 ];
 
@@ -50,6 +52,10 @@ for (const c of cases) {
     assert.equal(report.skipped.total, 0);
     assert.equal(report.tcp.connections, c.connections);
     assert.equal(report.tcp.vlan_tagged_packets, c.vlan ?? 0);
+    assert.equal(report.tcp.bytes_lost, c.bytesLost ?? 0);
+    assert.equal(report.tcp.gaps, c.bytesLost ? 1 : 0);
+    assert.equal(report.tcp.connections_complete, c.connections);
+    assert.equal(report.tcp.payload_bytes_delivered, report.tcp.payload_bytes, 'every captured payload byte delivered once (lost bytes were never captured)');
     assert.deepEqual(
       report.mysql_servers.map((s) => [s.endpoint, s.detected_by, s.connections]),
       [[c.server, 'greeting', c.connections]],

@@ -47,8 +47,11 @@ test('tcpdump -i lo (Ethernet): counts, connections and server agree with capinf
   assert.equal(report.files[0]!.format, 'pcap');
   assert.deepEqual(Object.keys(report.files[0]!.link_types), ['EN10MB (Ethernet)']);
   assert.equal(report.tcp.connections, loRun.connections);
-  assert.equal(report.tcp.connections_opened_in_capture, loRun.connections);
-  assert.equal(report.tcp.connections_closed, loRun.connections);
+  assert.equal(report.tcp.connections_complete, loRun.connections);
+  assert.equal(report.tcp.closed_by_fin, loRun.connections);
+  assert.equal(report.tcp.connections_mid_stream, 0);
+  assert.equal(report.tcp.gaps, 0, 'nothing lost on loopback');
+  assert.equal(report.tcp.payload_bytes_delivered, report.tcp.payload_bytes, 'every payload byte delivered once');
   assert.equal(report.skipped.total, 0);
   const [server] = report.mysql_servers;
   assert.equal(report.mysql_servers.length, 1);

@@ -1,0 +1,753 @@
+/**
+ * TCP stream reassembly: decoded segments in (capture order), two ordered byte streams per
+ * connection out, with an explicit gap wherever bytes are missing. Knows nothing of MySQL.
+ *
+ * Per connection, a small state machine: OPEN (SYN seen, or first packet mid-stream) → CLOSED
+ * (FIN both ways, RST, idle timeout, eviction, capture end). Per direction ("half"):
+ *   - in-order data (the common case) is handed to the consumer as a view into the capture
+ *     buffer, never copied;
+ *   - out-of-order data is copied into a small sorted buffer until the hole before it fills;
+ *   - retransmitted and overlapping bytes are delivered once;
+ *   - a hole that cannot be filled becomes a gap event with its size, then the data after it:
+ *     when the peer acknowledges past it (the bytes reached the peer, the capture lost them),
+ *     when the per-connection buffer limit is reached, when the connection ends, or when the
+ *     capture ends; bytes cut by the snap length are gaps too;
+ *   - a direction whose start was not seen (capture began mid-connection, or SYN lost) starts
+ *     with a gap of unknown size (-1) before its first data.
+ *
+ * Consumers are created by a factory, lazily, when a connection has something to say; they
+ * receive data/gap/close calls synchronously. Memory is bounded: per-connection and total
+ * out-of-order buffer caps, a cap on the number of tracked connections, and an idle timeout,
+ * all measured in capture time (never the wall clock).
+ */
+import { TcpFlag, formatIpv6, type PacketDecoder } from '../net/decode.js';
+import { seqAdd, seqDiff } from './seq.js';
+
+/** Direction of a byte stream. */
+export const enum Dir {
+  ClientToServer = 0,
+  ServerToClient = 1,
+}
+
+/** Why bytes are missing. */
+export const enum GapReason {
+  /** The direction's start was not captured; the size is unknown (-1). */
+  MidStreamStart = 0,
+  /** The peer acknowledged bytes the capture never saw. */
+  AckedUnseen = 1,
+  /** The out-of-order buffer limit was reached while waiting for the hole to fill. */
+  BufferLimit = 2,
+  /** The connection ended (FIN, RST, timeout, eviction) with the hole still open. */
+  ConnectionEnd = 3,
+  /** The capture ended with the hole still open. */
+  CaptureEnd = 4,
+  /** The snap length cut the segment: its tail was never captured. */
+  SnapLength = 5,
+}
+
+export const GAP_REASON_NAMES: readonly string[] = ['mid-stream start', 'acked but not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];
+
+export type CloseReason = 'fin' | 'rst' | 'idle-timeout' | 'evicted' | 'replaced' | 'capture-end';
+
+/** How the client and server sides of a connection were decided. */
+export type SidesBy = 'syn' | 'port' | 'hello' | 'guess';
+
+/** Counters of one direction. */
+export interface HalfStats {
+  segments: number;
+  /** Payload bytes delivered to the consumer. */
+  bytes: number;
+  /** Segments whose bytes were all delivered before (retransmissions, duplicates). */
+  retransmitted: number;
+  /** Segments that partly overlapped bytes already delivered. */
+  overlapping: number;
+  /** Segments that arrived ahead of a hole and waited in the buffer. */
+  outOfOrder: number;
+  /** Gap events of known size, and their bytes. */
+  gaps: number;
+  bytesLost: number;
+  /** Segments that arrived after the bytes they carry had been declared lost. */
+  late: number;
+}
+
+export interface ConnectionInfo {
+  /** Sequential id, in order of first packet. */
+  readonly id: number;
+  /** `ip:port`, IPv6 as `[addr]:port`. */
+  readonly client: string;
+  readonly server: string;
+  readonly clientPort: number;
+  readonly serverPort: number;
+  /** The client's SYN was captured: the connection opened inside the capture. */
+  readonly synSeen: boolean;
+  readonly sidesBy: SidesBy;
+  readonly firstSec: number;
+  readonly firstNsec: number;
+  /** Live counters, index `Dir`. */
+  readonly stats: readonly [HalfStats, HalfStats];
+}
+
+export interface StreamHandler {
+  /** In-order bytes of one direction: `buf[offset .. offset+length)`, a view valid only during the call. */
+  onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void;
+  /** Bytes that will never be delivered (`bytes` = -1: unknown amount, the start was not seen). */
+  onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void;
+  /** The connection ended; nothing follows. */
+  onClose(reason: CloseReason, sec: number, nsec: number): void;
+}
+
+export type HandlerFactory = (info: ConnectionInfo) => StreamHandler;
+
+export interface ReassemblyOptions {
+  /** Ports that identify the server side when the SYN was not seen (3306, --port). Learnt ports are added. */
+  serverPorts?: Iterable<number>;
+  /**
+   * Does this first payload of a direction look like a server's opening message (a MySQL
+   * greeting)? Decides the sides of a connection whose SYN was not seen and whose ports say
+   * nothing; the sender's port is then learnt as a server port.
+   */
+  isServerHello?: (buf: Uint8Array, offset: number, length: number) => boolean;
+  /** Out-of-order bytes buffered per connection before the hole is given up (default 4 MiB). */
+  maxBufferPerConnection?: number;
+  /** Out-of-order bytes buffered in total (default 256 MiB). */
+  maxBufferTotal?: number;
+  /** Tracked connections at most; the least recently active is closed beyond (default 500,000). */
+  maxConnections?: number;
+  /** A connection with no packet for this long (capture time) is closed (default 900 s). */
+  idleTimeoutSec?: number;
+}
+
+/** Totals over all connections, for the capture health report. */
+export interface ReassemblyTotals {
+  connections: number;
+  /** SYN seen and closed by FIN or RST: seen whole. */
+  complete: number;
+  /** The client's SYN was not seen: started before the capture (or the SYN was lost). */
+  midStream: number;
+  /** Still open at the end of the capture, or closed by idle timeout or eviction. */
+  unfinished: number;
+  closedByFin: number;
+  closedByRst: number;
+  closedByIdleTimeout: number;
+  evicted: number;
+  segments: number;
+  payloadBytes: number;
+  retransmitted: number;
+  overlapping: number;
+  outOfOrder: number;
+  gaps: number;
+  bytesLost: number;
+  late: number;
+  /** Packets for a connection already closed (trailing ACKs, late retransmissions). */
+  afterClose: number;
+  /** Connections whose buffer limit forced a gap. */
+  bufferLimitHits: number;
+  /** Connections whose sides were only guessed (lower port = server). */
+  sidesGuessed: number;
+}
+
+interface Segment {
+  seq: number;
+  /** Captured bytes (a copy). */
+  data: Uint8Array;
+  /** Bytes after `data` that the snap length cut. */
+  missing: number;
+  sec: number;
+  nsec: number;
+}
+
+const newHalfStats = (): HalfStats => ({ segments: 0, bytes: 0, retransmitted: 0, overlapping: 0, outOfOrder: 0, gaps: 0, bytesLost: 0, late: 0 });
+
+class Half {
+  started = false;
+  synSeen = false;
+  /** Initial sequence number (when the SYN was seen). */
+  isn = 0;
+  /** Next sequence number expected (valid once started). */
+  nextSeq = 0;
+  /** A FIN was seen at `finSeq` (maybe ahead of a hole). */
+  finSeen = false;
+  finSeq = 0;
+  /** The last range given up as lost: a segment inside it arriving later is "late". */
+  lostFrom = 0;
+  lostTo = 0;
+  /** All bytes up to the FIN were delivered. */
+  done = false;
+  /** Out-of-order segments, sorted by sequence number. */
+  ooo: Segment[] = [];
+  oooBytes = 0;
+  readonly stats = newHalfStats();
+}
+
+class Conn {
+  /** Hash-bucket chain. */
+  chain: Conn | null = null;
+  lruPrev: Conn | null = null;
+  lruNext: Conn | null = null;
+  readonly halves: [Half, Half] = [new Half(), new Half()];
+  handler: StreamHandler | null = null;
+  info: ConnectionInfo | null = null;
+  closed = false;
+  closeReason: CloseReason | null = null;
+  lastSec = 0;
+  synSeen = false;
+  bufferLimitHit = false;
+
+  constructor(
+    readonly id: number,
+    readonly hash: number,
+    readonly v6: boolean,
+    // Canonical endpoints: "lo" sorts before "hi" (address words, then port).
+    readonly lo0: number,
+    readonly lo1: number,
+    readonly lo2: number,
+    readonly lo3: number,
+    readonly loPort: number,
+    readonly hi0: number,
+    readonly hi1: number,
+    readonly hi2: number,
+    readonly hi3: number,
+    readonly hiPort: number,
+    /** Which canonical endpoint is the client. */
+    public loIsClient: boolean,
+    public sidesBy: SidesBy,
+    readonly firstSec: number,
+    readonly firstNsec: number,
+  ) {}
+}
+
+export class TcpReassembler {
+  readonly totals: ReassemblyTotals = {
+    connections: 0,
+    complete: 0,
+    midStream: 0,
+    unfinished: 0,
+    closedByFin: 0,
+    closedByRst: 0,
+    closedByIdleTimeout: 0,
+    evicted: 0,
+    segments: 0,
+    payloadBytes: 0,
+    retransmitted: 0,
+    overlapping: 0,
+    outOfOrder: 0,
+    gaps: 0,
+    bytesLost: 0,
+    late: 0,
+    afterClose: 0,
+    bufferLimitHits: 0,
+    sidesGuessed: 0,
+  };
+  /** Server ports: given, plus learnt from server hellos. */
+  readonly serverPorts: Set<number>;
+
+  private readonly table = new Map<number, Conn>();
+  private lruHead: Conn | null = null;
+  private lruTail: Conn | null = null;
+  private count = 0;
+  private nextId = 1;
+  private bufferedTotal = 0;
+  /** Connections holding out-of-order bytes (for the total cap). */
+  private readonly buffered = new Set<Conn>();
+  private lastExpirySec = 0;
+  private readonly maxPerConn: number;
+  private readonly maxTotal: number;
+  private readonly maxConns: number;
+  private readonly idleSec: number;
+  private readonly isServerHello: ((b: Uint8Array, o: number, l: number) => boolean) | null;
+  /** Last packet's connection: consecutive packets usually share one. */
+  private last: Conn | null = null;
+
+  constructor(
+    private readonly factory: HandlerFactory,
+    opts: ReassemblyOptions = {},
+  ) {
+    this.serverPorts = new Set(opts.serverPorts ?? []);
+    this.maxPerConn = opts.maxBufferPerConnection ?? 4 * 1024 * 1024;
+    this.maxTotal = opts.maxBufferTotal ?? 256 * 1024 * 1024;
+    this.maxConns = opts.maxConnections ?? 500_000;
+    this.idleSec = opts.idleTimeoutSec ?? 900;
+    this.isServerHello = opts.isServerHello ?? null;
+  }
+
+  /** Bytes held in out-of-order buffers now. */
+  get bufferedBytes(): number {
+    return this.bufferedTotal;
+  }
+
+  /** Connections tracked now (open, or closed and lingering for trailing packets). */
+  get trackedConnections(): number {
+    return this.count;
+  }
+
+  /** Feed one decoded TCP segment (`d` after a successful `decode()`), with its capture time. */
+  add(d: PacketDecoder, sec: number, nsec: number): void {
+    if (sec > this.lastExpirySec) {
+      this.lastExpirySec = sec;
+      this.expire(sec);
+    }
+    // Endpoint words: IPv4 in word 0; IPv6 as four big-endian words.
+    let s0: number, s1: number, s2: number, s3: number, t0: number, t1: number, t2: number, t3: number;
+    const v6 = d.ipVersion === 6;
+    if (!v6) {
+      s0 = d.src4;
+      t0 = d.dst4;
+      s1 = s2 = s3 = t1 = t2 = t3 = 0;
+    } else {
+      const b = d.data;
+      const p = d.srcAddrOffset;
+      const q = d.dstAddrOffset;
+      s0 = u32(b, p);
+      s1 = u32(b, p + 4);
+      s2 = u32(b, p + 8);
+      s3 = u32(b, p + 12);
+      t0 = u32(b, q);
+      t1 = u32(b, q + 4);
+      t2 = u32(b, q + 8);
+      t3 = u32(b, q + 12);
+    }
+    const sp = d.srcPort;
+    const tp = d.dstPort;
+    const srcIsLo = s0 !== t0 ? s0 < t0 : s1 !== t1 ? s1 < t1 : s2 !== t2 ? s2 < t2 : s3 !== t3 ? s3 < t3 : sp <= tp;
+    let c = this.last;
+    if (c === null || !(srcIsLo ? c.loPort === sp && c.hiPort === tp && c.lo0 === s0 && c.hi0 === t0 && c.lo1 === s1 && c.hi1 === t1 && c.lo2 === s2 && c.hi2 === t2 && c.lo3 === s3 && c.hi3 === t3 && c.v6 === v6 : c.loPort === tp && c.hiPort === sp && c.lo0 === t0 && c.hi0 === s0 && c.lo1 === t1 && c.hi1 === s1 && c.lo2 === t2 && c.hi2 === s2 && c.lo3 === t3 && c.hi3 === s3 && c.v6 === v6)) {
+      const h = srcIsLo ? hash(s0, s1, s2, s3, sp, t0, t1, t2, t3, tp) : hash(t0, t1, t2, t3, tp, s0, s1, s2, s3, sp);
+      c = this.table.get(h) ?? null;
+      while (c !== null && !(srcIsLo ? c.loPort === sp && c.hiPort === tp && c.lo0 === s0 && c.hi0 === t0 && c.lo1 === s1 && c.hi1 === t1 && c.lo2 === s2 && c.hi2 === t2 && c.lo3 === s3 && c.hi3 === t3 && c.v6 === v6 : c.loPort === tp && c.hiPort === sp && c.lo0 === t0 && c.hi0 === s0 && c.lo1 === t1 && c.hi1 === s1 && c.lo2 === t2 && c.hi2 === s2 && c.lo3 === t3 && c.hi3 === s3 && c.v6 === v6)) {
+        c = c.chain;
+      }
+      const flags = d.flags;
+      const pureSyn = (flags & (TcpFlag.Syn | TcpFlag.Ack)) === TcpFlag.Syn;
+      const sender = c === null ? null : c.halves[c.loIsClient === srcIsLo ? Dir.ClientToServer : Dir.ServerToClient];
+      if (c !== null && pureSyn && (c.closed || (sender!.synSeen && sender!.isn !== d.seq))) {
+        // A new SYN on a tuple whose connection ended (port reuse), or with a new initial sequence number.
+        if (!c.closed) this.close(c, 'replaced', sec, nsec);
+        this.remove(c);
+        c = null;
+      }
+      if (c === null) {
+        c = srcIsLo ? this.create(h, v6, s0, s1, s2, s3, sp, t0, t1, t2, t3, tp, true, flags, sec, nsec) : this.create(h, v6, t0, t1, t2, t3, tp, s0, s1, s2, s3, sp, false, flags, sec, nsec);
+      }
+      this.last = c;
+    }
+    c.lastSec = sec;
+    if (c !== this.lruTail) this.touch(c);
+    if (c.closed) {
+      this.totals.afterClose++;
+      return;
+    }
+    this.segment(c, d, srcIsLo, sec, nsec);
+  }
+
+  /** The capture ended: flush every connection (holes become gaps) and close it. */
+  finish(sec: number, nsec: number): void {
+    for (let c = this.lruHead; c !== null; c = c.lruNext) {
+      if (!c.closed) this.close(c, 'capture-end', sec, nsec);
+    }
+  }
+
+  private create(h: number, v6: boolean, l0: number, l1: number, l2: number, l3: number, lp: number, g0: number, g1: number, g2: number, g3: number, gp: number, srcIsLo: boolean, flags: number, sec: number, nsec: number): Conn {
+    if (this.count >= this.maxConns && this.lruHead !== null) {
+      const victim = this.lruHead;
+      if (!victim.closed) {
+        this.totals.evicted++;
+        this.close(victim, 'evicted', sec, nsec);
+      }
+      this.remove(victim);
+    }
+    // Sides: the SYN's sender is the client, the SYN-ACK's the server; otherwise the server port.
+    let loIsClient: boolean;
+    let by: SidesBy;
+    if (flags & TcpFlag.Syn) {
+      const senderIsClient = (flags & TcpFlag.Ack) === 0;
+      loIsClient = srcIsLo === senderIsClient;
+      by = 'syn';
+    } else if (this.serverPorts.has(gp) !== this.serverPorts.has(lp)) {
+      loIsClient = this.serverPorts.has(gp);
+      by = 'port';
+    } else {
+      loIsClient = lp > gp; // the lower port is more likely the server's
+      by = 'guess';
+    }
+    const c = new Conn(this.nextId++, h, v6, l0, l1, l2, l3, lp, g0, g1, g2, g3, gp, loIsClient, by, sec, nsec);
+    c.chain = this.table.get(h) ?? null;
+    this.table.set(h, c);
+    this.count++;
+    this.totals.connections++;
+    return c;
+  }
+
+  private segment(c: Conn, d: PacketDecoder, srcIsLo: boolean, sec: number, nsec: number): void {
+    const flags = d.flags;
+    let dir: Dir = srcIsLo === c.loIsClient ? Dir.ClientToServer : Dir.ServerToClient;
+    const len = d.payloadLength;
+    const missing = d.payloadMissing;
+    if (c.sidesBy === 'guess' && c.handler === null && len > 0 && this.isServerHello !== null && this.isServerHello(d.data, d.payloadOffset, len)) {
+      // Nothing was delivered yet: the sender of a server hello is the server.
+      if (dir === Dir.ClientToServer) {
+        c.loIsClient = !c.loIsClient;
+        dir = Dir.ServerToClient;
+      }
+      c.sidesBy = 'hello';
+      this.serverPorts.add(d.srcPort);
+    }
+    const half = c.halves[dir];
+    const peer = c.halves[1 - dir]!;
+    this.totals.segments++;
+    half.stats.segments++;
+    let seq = d.seq;
+    if (flags & TcpFlag.Syn) {
+      if ((flags & TcpFlag.Ack) === 0) c.synSeen = true;
+      if (!half.started) {
+        half.started = true;
+        half.synSeen = true;
+        half.isn = seq;
+        half.nextSeq = seqAdd(seq, 1);
+      }
+      seq = seqAdd(seq, 1); // data on a SYN (TCP Fast Open) starts after it
+    }
+    // The peer acknowledged bytes we have not delivered: they were sent and received, the capture
+    // lost them. Deliver what is buffered below the acknowledgement, with gaps for the holes.
+    if (flags & TcpFlag.Ack && peer.started && !peer.done && seqDiff(d.ack, peer.nextSeq) > 0 && seqDiff(d.ack, peer.nextSeq) <= MAX_ACK_JUMP) {
+      let upTo = d.ack;
+      if (peer.finSeen && seqDiff(upTo, peer.finSeq) > 0) upTo = peer.finSeq; // the FIN takes a number, not a byte
+      if (seqDiff(upTo, peer.nextSeq) > 0) this.flushUpTo(c, peer, 1 - dir, upTo, GapReason.AckedUnseen, sec, nsec);
+    }
+    const fin = (flags & TcpFlag.Fin) !== 0;
+    if (len + missing > 0 || fin) {
+      if (!half.started) {
+        half.started = true;
+        half.nextSeq = seq;
+        this.gap(c, half, dir, -1, GapReason.MidStreamStart, sec, nsec);
+      }
+      if (!half.done) this.data(c, half, dir, seq, d.data, d.payloadOffset, len, missing, fin, sec, nsec);
+    }
+    if (flags & TcpFlag.Rst) {
+      this.close(c, 'rst', sec, nsec);
+      return;
+    }
+    if (half.done && peer.done) this.close(c, 'fin', sec, nsec);
+  }
+
+  /** One segment's payload (and FIN) at `seq`. */
+  private data(c: Conn, h: Half, dir: Dir, seq: number, buf: Uint8Array, off: number, len: number, missing: number, fin: boolean, sec: number, nsec: number): void {
+    const total = len + missing;
+    if (fin && !h.finSeen) {
+      h.finSeen = true;
+      h.finSeq = seqAdd(seq, total);
+    }
+    let rel = seqDiff(seq, h.nextSeq);
+    if (rel < 0) {
+      // Starts before the next expected byte: all or part of it was delivered already.
+      if (rel + total <= 0) {
+        if (total > 0) {
+          if (h.lostFrom !== h.lostTo && seqDiff(seq, h.lostFrom) >= 0 && seqDiff(seq, h.lostTo) < 0) h.stats.late++, this.totals.late++;
+          else h.stats.retransmitted++, this.totals.retransmitted++;
+        }
+        this.checkFin(h);
+        return;
+      }
+      h.stats.overlapping++;
+      this.totals.overlapping++;
+      const skip = -rel;
+      if (skip < len) {
+        off += skip;
+        len -= skip;
+      } else {
+        missing -= skip - len;
+        off += len;
+        len = 0;
+      }
+      seq = h.nextSeq;
+      rel = 0;
+    }
+    if (rel === 0) {
+      this.deliver(c, h, dir, buf, off, len, missing, sec, nsec);
+      if (h.ooo.length > 0) this.drain(c, h, dir);
+      this.checkFin(h);
+      return;
+    }
+    // Ahead of a hole: wait for it to fill, within the buffer limit.
+    if (rel + total > this.maxPerConn || h.oooBytes + len > this.maxPerConn) {
+      if (!c.bufferLimitHit) {
+        c.bufferLimitHit = true;
+        this.totals.bufferLimitHits++;
+      }
+      this.flushUpTo(c, h, dir, seq, GapReason.BufferLimit, sec, nsec);
+      this.data(c, h, dir, seq, buf, off, len, missing, false, sec, nsec);
+      return;
+    }
+    if (total === 0) return; // a bare FIN ahead of a hole: remembered in finSeq
+    h.stats.outOfOrder++;
+    this.totals.outOfOrder++;
+    this.insert(c, h, { seq, data: buf.slice(off, off + len), missing, sec, nsec });
+  }
+
+  /** All bytes before the FIN were delivered: this direction is done. */
+  private checkFin(h: Half): void {
+    if (h.finSeen && !h.done && seqDiff(h.finSeq, h.nextSeq) === 0) {
+      h.done = true;
+      h.nextSeq = seqAdd(h.finSeq, 1);
+    }
+  }
+
+  private insert(c: Conn, h: Half, s: Segment): void {
+    const q = h.ooo;
+    let i = q.length;
+    while (i > 0 && seqDiff(q[i - 1]!.seq, s.seq) > 0) i--;
+    q.splice(i, 0, s);
+    h.oooBytes += s.data.length;
+    this.bufferedTotal += s.data.length;
+    this.buffered.add(c);
+    if (this.bufferedTotal > this.maxTotal) this.shedBuffers(s.sec, s.nsec);
+  }
+
+  /** Over the total cap: give up the holes of the connection holding the most. */
+  private shedBuffers(sec: number, nsec: number): void {
+    while (this.bufferedTotal > this.maxTotal) {
+      let worst: Conn | null = null;
+      let most = 0;
+      for (const c of this.buffered) {
+        const n = c.halves[0].oooBytes + c.halves[1].oooBytes;
+        if (n > most) {
+          most = n;
+          worst = c;
+        }
+      }
+      if (worst === null) return;
+      if (!worst.bufferLimitHit) {
+        worst.bufferLimitHit = true;
+        this.totals.bufferLimitHits++;
+      }
+      for (const dir of [Dir.ClientToServer, Dir.ServerToClient]) {
+        const h = worst.halves[dir];
+        const lastSeg = h.ooo[h.ooo.length - 1];
+        if (lastSeg) this.flushUpTo(worst, h, dir, seqAdd(lastSeg.seq, lastSeg.data.length + lastSeg.missing), GapReason.BufferLimit, sec, nsec);
+      }
+    }
+  }
+
+  /** Deliver buffered segments that are now in order. */
+  private drain(c: Conn, h: Half, dir: Dir): void {
+    const q = h.ooo;
+    while (q.length > 0 && !h.done) {
+      const s = q[0]!;
+      const rel = seqDiff(s.seq, h.nextSeq);
+      if (rel > 0) break;
+      q.shift();
+      this.unbuffer(h, s.data.length);
+      const total = s.data.length + s.missing;
+      if (rel + total <= 0) {
+        // Entirely behind: a duplicate that waited in the buffer.
+        h.stats.retransmitted++;
+        this.totals.retransmitted++;
+        continue;
+      }
+      let off = 0;
+      let len = s.data.length;
+      let missing = s.missing;
+      if (rel < 0) {
+        h.stats.overlapping++;
+        this.totals.overlapping++;
+        const skip = -rel;
+        if (skip < len) {
+          off = skip;
+          len -= skip;
+        } else {
+          missing -= skip - len;
+          off = len;
+          len = 0;
+        }
+      }
+      this.deliver(c, h, dir, s.data, off, len, missing, s.sec, s.nsec);
+      this.checkFin(h);
+    }
+    if (q.length === 0 && c.halves[0].ooo.length === 0 && c.halves[1].ooo.length === 0) this.buffered.delete(c);
+  }
+
+  /** Give up on every hole before `upTo`: deliver buffered data below it, gaps for the rest. */
+  private flushUpTo(c: Conn, h: Half, dir: Dir, upTo: number, reason: GapReason, sec: number, nsec: number): void {
+    const q = h.ooo;
+    while (!h.done && seqDiff(upTo, h.nextSeq) > 0) {
+      const s = q[0];
+      if (s === undefined || seqDiff(s.seq, upTo) >= 0) {
+        this.gapTo(c, h, dir, upTo, reason, sec, nsec);
+        break;
+      }
+      if (seqDiff(s.seq, h.nextSeq) > 0) this.gapTo(c, h, dir, s.seq, reason, s.sec, s.nsec);
+      this.drain(c, h, dir);
+    }
+    if (!h.done && q.length > 0) this.drain(c, h, dir);
+    this.checkFin(h);
+  }
+
+  private gapTo(c: Conn, h: Half, dir: Dir, seq: number, reason: GapReason, sec: number, nsec: number): void {
+    const n = seqDiff(seq, h.nextSeq);
+    if (n <= 0) return;
+    h.lostFrom = h.nextSeq;
+    h.lostTo = seq;
+    this.gap(c, h, dir, n, reason, sec, nsec);
+    h.nextSeq = seq;
+  }
+
+  private deliver(c: Conn, h: Half, dir: Dir, buf: Uint8Array, off: number, len: number, missing: number, sec: number, nsec: number): void {
+    if (len > 0) {
+      h.stats.bytes += len;
+      this.totals.payloadBytes += len;
+      h.nextSeq = seqAdd(h.nextSeq, len);
+      (c.handler ?? this.handlerFor(c)).onData(dir, buf, off, len, sec, nsec);
+    }
+    if (missing > 0) this.gapTo(c, h, dir, seqAdd(h.nextSeq, missing), GapReason.SnapLength, sec, nsec);
+  }
+
+  private gap(c: Conn, h: Half, dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void {
+    if (bytes > 0) {
+      h.stats.gaps++;
+      h.stats.bytesLost += bytes;
+      this.totals.gaps++;
+      this.totals.bytesLost += bytes;
+    }
+    (c.handler ?? this.handlerFor(c)).onGap(dir, bytes, reason, sec, nsec);
+  }
+
+  private unbuffer(h: Half, n: number): void {
+    h.oooBytes -= n;
+    this.bufferedTotal -= n;
+  }
+
+  private handlerFor(c: Conn): StreamHandler {
+    if (c.sidesBy === 'guess') this.totals.sidesGuessed++;
+    const client = c.loIsClient;
+    const info: ConnectionInfo = {
+      id: c.id,
+      client: endpointText(c, client),
+      server: endpointText(c, !client),
+      clientPort: client ? c.loPort : c.hiPort,
+      serverPort: client ? c.hiPort : c.loPort,
+      synSeen: c.synSeen,
+      sidesBy: c.sidesBy,
+      firstSec: c.firstSec,
+      firstNsec: c.firstNsec,
+      stats: [c.halves[0].stats, c.halves[1].stats],
+    };
+    c.info = info;
+    c.handler = this.factory(info);
+    return c.handler;
+  }
+
+  private close(c: Conn, reason: CloseReason, sec: number, nsec: number): void {
+    if (c.closed) return;
+    const gapReason = reason === 'capture-end' ? GapReason.CaptureEnd : GapReason.ConnectionEnd;
+    for (const dir of [Dir.ClientToServer, Dir.ServerToClient]) {
+      const h = c.halves[dir];
+      const lastSeg = h.ooo[h.ooo.length - 1];
+      if (lastSeg) this.flushUpTo(c, h, dir, seqAdd(lastSeg.seq, lastSeg.data.length + lastSeg.missing), gapReason, sec, nsec);
+      // A FIN seen after a hole: the bytes before it are lost.
+      if (h.finSeen && !h.done) {
+        this.gapTo(c, h, dir, h.finSeq, gapReason, sec, nsec);
+        h.done = true;
+      }
+      h.ooo = [];
+      this.bufferedTotal -= h.oooBytes;
+      h.oooBytes = 0;
+    }
+    this.buffered.delete(c);
+    c.closed = true;
+    c.closeReason = reason;
+    const t = this.totals;
+    if (reason === 'fin') t.closedByFin++;
+    else if (reason === 'rst') t.closedByRst++;
+    else if (reason === 'idle-timeout') t.closedByIdleTimeout++;
+    if (!c.synSeen) t.midStream++;
+    if (reason === 'fin' || reason === 'rst' || reason === 'replaced') {
+      if (c.synSeen) t.complete++;
+    } else {
+      t.unfinished++;
+    }
+    (c.handler ?? this.handlerFor(c)).onClose(reason, sec, nsec);
+  }
+
+  private touch(c: Conn): void {
+    // Unlink (if linked), then append at the tail.
+    if (c.lruPrev !== null) c.lruPrev.lruNext = c.lruNext;
+    else if (this.lruHead === c) this.lruHead = c.lruNext;
+    if (c.lruNext !== null) c.lruNext.lruPrev = c.lruPrev;
+    c.lruPrev = this.lruTail;
+    c.lruNext = null;
+    if (this.lruTail !== null) this.lruTail.lruNext = c;
+    this.lruTail = c;
+    if (this.lruHead === null) this.lruHead = c;
+  }
+
+  private remove(c: Conn): void {
+    // From the LRU list.
+    if (c.lruPrev !== null) c.lruPrev.lruNext = c.lruNext;
+    else if (this.lruHead === c) this.lruHead = c.lruNext;
+    if (c.lruNext !== null) c.lruNext.lruPrev = c.lruPrev;
+    else if (this.lruTail === c) this.lruTail = c.lruPrev;
+    c.lruPrev = c.lruNext = null;
+    // From its hash chain.
+    const head = this.table.get(c.hash);
+    if (head === c) {
+      if (c.chain === null) this.table.delete(c.hash);
+      else this.table.set(c.hash, c.chain);
+    } else {
+      for (let p = head ?? null; p !== null; p = p.chain) {
+        if (p.chain === c) {
+          p.chain = c.chain;
+          break;
+        }
+      }
+    }
+    c.chain = null;
+    if (this.last === c) this.last = null;
+    this.count--;
+  }
+
+  /** Close connections idle for longer than the timeout (capture time), oldest first. */
+  private expire(sec: number): void {
+    const limit = sec - this.idleSec;
+    while (this.lruHead !== null && this.lruHead.lastSec < limit) {
+      const c = this.lruHead;
+      if (!c.closed) this.close(c, 'idle-timeout', sec, 0);
+      this.remove(c);
+    }
+  }
+}
+
+/** An acknowledgement further ahead than this is not believed (a bogus or unrelated ACK). */
+const MAX_ACK_JUMP = 1 << 30;
+
+const u32 = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+
+/** A 30-bit hash of a canonical 4-tuple (small integer: fast Map key). */
+function hash(a0: number, a1: number, a2: number, a3: number, ap: number, b0: number, b1: number, b2: number, b3: number, bp: number): number {
+  let h = 0x811c9dc5;
+  h = Math.imul(h ^ a0, 0x01000193);
+  h = Math.imul(h ^ b0, 0x01000193);
+  h = Math.imul(h ^ ((ap << 16) | bp), 0x01000193);
+  if ((a1 | a2 | a3 | b1 | b2 | b3) !== 0) {
+    h = Math.imul(h ^ a1, 0x01000193);
+    h = Math.imul(h ^ a2, 0x01000193);
+    h = Math.imul(h ^ a3, 0x01000193);
+    h = Math.imul(h ^ b1, 0x01000193);
+    h = Math.imul(h ^ b2, 0x01000193);
+    h = Math.imul(h ^ b3, 0x01000193);
+  }
+  h ^= h >>> 15;
+  return h & 0x3fffffff;
+}
+
+function endpointText(c: Conn, lo: boolean): string {
+  const port = lo ? c.loPort : c.hiPort;
+  const w = lo ? [c.lo0, c.lo1, c.lo2, c.lo3] : [c.hi0, c.hi1, c.hi2, c.hi3];
+  if (!c.v6) return `${w[0]! >>> 24}.${(w[0]! >>> 16) & 255}.${(w[0]! >>> 8) & 255}.${w[0]! & 255}:${port}`;
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 4; i++) {
+    bytes[i * 4] = w[i]! >>> 24;
+    bytes[i * 4 + 1] = (w[i]! >>> 16) & 255;
+    bytes[i * 4 + 2] = (w[i]! >>> 8) & 255;
+    bytes[i * 4 + 3] = w[i]! & 255;
+  }
+  return `[${formatIpv6(bytes, 0)}]:${port}`;
+}
