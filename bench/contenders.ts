@@ -9,7 +9,7 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-export const CONTENDERS = ['bare', 'periscope-decode', 'periscope-read', 'pcap-parser'] as const;
+export const CONTENDERS = ['bare', 'periscope-decode', 'periscope-read', 'periscope-rotated', 'pcap-parser'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
 /** Not a contender: a child that does nothing, to show Node's own baseline RSS. */
@@ -19,12 +19,18 @@ export const LABELS: Readonly<Record<ContenderName, string>> = {
   bare: 'bare loop (readSync 4 MiB + record walk)',
   'periscope-decode': 'periscope reader + link/IP/TCP decode',
   'periscope-read': 'periscope reader only',
+  'periscope-rotated': 'periscope reader + decode, 60 rotated files',
   'pcap-parser': 'pcap-parser (npm 0.2.1)',
 };
+
+/** Contenders that read a directory of rotated parts of the capture instead of the file itself. */
+export const ROTATED: ReadonlySet<ContenderName> = new Set(['periscope-rotated']);
 
 /** What a workload saw. Fields a contender does not compute are null. */
 export interface Outcome {
   packets: number;
+  /** Capture files Periscope read (a directory counts its files); null for the other readers. */
+  files: number | null;
   /** Sum of caplen. */
   capturedBytes: number | null;
   /** Sum of TCP payload lengths. */
@@ -80,13 +86,16 @@ export function bareLoop(path: string): Outcome {
     closeSync(fd);
   }
   if (carry !== 0) throw new Error(`file ends inside a record (${carry} bytes left)`);
-  return { packets, capturedBytes, payloadBytes: null, portSum };
+  return { packets, files: null, capturedBytes, payloadBytes: null, portSum };
 }
 
 /** A workload, ready to run: its modules are loaded, so the timing leaves out module loading. */
 export type Workload = (path: string) => Outcome | Promise<Outcome>;
 
-/** Periscope's real reading path, and its link/IP/TCP decoder on every packet. */
+/**
+ * Periscope's real reading path, and its link/IP/TCP decoder on every packet. The path may be a
+ * directory (periscope-rotated): readCaptures expands it and merges its files by timestamp.
+ */
 async function periscopeDecode(): Promise<Workload> {
   const { readCaptures } = await import('../analyze/read/captures.js');
   const { PacketDecoder } = await import('../src/net/decode.js');
@@ -102,7 +111,7 @@ async function periscopeDecode(): Promise<Workload> {
     });
     failOnProblems(result.files);
     const capturedBytes = result.files.reduce((sum, f) => sum + f.capturedBytes, 0);
-    return { packets: result.packets, capturedBytes, payloadBytes, portSum };
+    return { packets: result.packets, files: result.files.length, capturedBytes, payloadBytes, portSum };
   };
 }
 
@@ -115,14 +124,15 @@ async function periscopeRead(): Promise<Workload> {
       capturedBytes += record.caplen;
     });
     failOnProblems(result.files);
-    return { packets: result.packets, capturedBytes, payloadBytes: null, portSum: null };
+    return { packets: result.packets, files: result.files.length, capturedBytes, payloadBytes: null, portSum: null };
   };
 }
 
-function failOnProblems(files: readonly { path: string; failure: { message: string } | null; truncatedTail: { message: string } | null }[]): void {
+function failOnProblems(files: readonly { path: string; ignored: boolean; failure: { message: string } | null; truncatedTail: { message: string } | null }[]): void {
   for (const f of files) {
     const problem = f.failure ?? f.truncatedTail;
     if (problem) throw new Error(`${f.path}: ${problem.message}`);
+    if (f.ignored) throw new Error(`${f.path}: not a capture file`);
   }
 }
 
@@ -149,7 +159,7 @@ function pcapParser(): Workload {
         capturedBytes += packet.header.capturedLength;
       });
       parser.on('error', reject);
-      parser.on('end', () => resolve({ packets, capturedBytes, payloadBytes: null, portSum: null }));
+      parser.on('end', () => resolve({ packets, files: null, capturedBytes, payloadBytes: null, portSum: null }));
     });
 }
 
@@ -159,6 +169,7 @@ export async function loadContender(name: ContenderName): Promise<Workload> {
     case 'bare':
       return bareLoop;
     case 'periscope-decode':
+    case 'periscope-rotated':
       return periscopeDecode();
     case 'periscope-read':
       return periscopeRead();

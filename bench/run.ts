@@ -5,8 +5,11 @@
  * What it measures, in one run:
  *   1. A synthetic capture of MySQL traffic on loopback (bench/synth.ts), PERISCOPE_BENCH_MB
  *      (default 600) megabytes, made once in bench/data/ and reused while its size and sidecar match.
- *   2. The file is read once in full before any timing, so every contender reads from the page
- *      cache: the figures are CPU cost of reading and decoding, not disk speed.
+ *      The same capture is also split into 60 classic-pcap files of about equal size, as rotation
+ *      by size would write them (bench/rotate.ts), in bench/data/rotated-<MB>MB-60/, made once and
+ *      reused while its sidecar matches.
+ *   2. The file and the parts are read once in full before any timing, so every contender reads
+ *      from the page cache: the figures are CPU cost of reading and decoding, not disk speed.
  *   3. Each contender (bench/contenders.ts) runs PERISCOPE_BENCH_REPS (default 5) times, each time
  *      in a fresh child process, round-robin so drift hits all alike. The child times only the
  *      reading (process.hrtime, after start-up and module loading) and reports its peak RSS (resourceUsage().maxRSS)
@@ -16,13 +19,18 @@
  *        periscope-decode readCaptures() + PacketDecoder.decode() on every packet: what the
  *                         analyzer pays before TCP reassembly;
  *        periscope-read   readCaptures() alone: the file source, pcap parser and merge loop;
+ *        periscope-rotated  the periscope-decode workload on the directory of 60 parts:
+ *                         readCaptures([dir]) probes each file's first timestamp, then reads them
+ *                         one after the other;
  *        pcap-parser      the npm package fed by fs.createReadStream, counting 'packet' events.
  *   4. Every contender must see the packet count and byte sums the generator wrote (a contender
  *      that skips work cannot look fast); a mismatch fails the run (exit code 1).
- *   5. Prints a table (seconds, MB/s with MB = 1e6 bytes, GB/s, packets/s, peak RSS, time relative
- *      to the bare loop), Periscope against pcap-parser, and the targets: reader + decode at least
- *      1.5 GB/s and at most 2× the bare loop's time. Everything is also written to
- *      bench/data/last-run.json. Missing a target is reported, not an error.
+ *      (periscope-rotated must also have read every part).
+ *   5. Prints a table (seconds, MB/s with MB = 1e6 bytes of the single file, GB/s, packets/s, peak
+ *      RSS, time relative to the bare loop and to periscope-decode), Periscope against pcap-parser,
+ *      and the targets: reader + decode at least 1.5 GB/s and at most 2× the bare loop's time; the
+ *      rotated files at most 1.5× the single file's time and 100 MiB peak RSS. Everything is also
+ *      written to bench/data/last-run.json. Missing a target is reported, not an error.
  *
  * Why: the analyzer's first layers touch every byte of captures that can be many gigabytes; they
  * must run near the speed of simply reading the file, so that cost is spent on MySQL, not on I/O.
@@ -32,7 +40,8 @@ import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASELINE, CONTENDERS, LABELS, loadContender, type ContenderName, type Outcome, type Workload } from './contenders.js';
+import { BASELINE, CONTENDERS, LABELS, loadContender, ROTATED, type ContenderName, type Outcome, type Workload } from './contenders.js';
+import { existingRotated, splitCapture } from './rotate.js';
 import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
@@ -43,6 +52,10 @@ const MiB = 1024 * 1024;
 
 const TARGET_GBPS = 1.5;
 const TARGET_VS_BARE = 2;
+/** How many files the rotated contender reads. */
+const ROTATED_PARTS = 60;
+const TARGET_ROTATED_VS_DECODE = 1.5;
+const TARGET_ROTATED_RSS_MIB = 100;
 
 /** What a child reports on stdout. */
 interface ChildReport {
@@ -67,6 +80,8 @@ interface ContenderResult {
   cpuSeconds: number;
   /** bestSeconds / the bare loop's bestSeconds. */
   timeVsBare: number;
+  /** bestSeconds / periscope-decode's bestSeconds. */
+  timeVsDecode: number;
   /** Differences from what the generator wrote; empty when all counts match. */
   mismatches: string[];
 }
@@ -115,26 +130,29 @@ function spawnChild(name: string, path: string): ChildReport {
   return JSON.parse(line) as ChildReport;
 }
 
-/** Read the whole file once so every contender reads it from the page cache. Returns seconds. */
-function warmPageCache(path: string): number {
+/** Read the files once in full so every contender reads them from the page cache. Returns seconds. */
+function warmPageCache(paths: readonly string[]): number {
   const t0 = process.hrtime.bigint();
-  const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(4 * MiB);
-  try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-  } finally {
-    closeSync(fd);
+  for (const path of paths) {
+    const fd = openSync(path, 'r');
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
   }
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** Compare what a contender saw with what the generator wrote. */
-function checkOutcome(o: Outcome | null, meta: CaptureMeta): string[] {
+/** Compare what a contender saw with what the generator wrote (and `files` capture files read). */
+function checkOutcome(o: Outcome | null, meta: CaptureMeta, files: number): string[] {
   if (o === null) return ['no outcome'];
   const out: string[] = [];
   const cmp = (what: string, got: number | null, want: number): void => {
     if (got !== null && got !== want) out.push(`${what}: ${got}, expected ${want}`);
   };
+  cmp('files', o.files, files);
   cmp('packets', o.packets, meta.packets);
   cmp('captured bytes', o.capturedBytes, meta.capturedBytes);
   cmp('payload bytes', o.payloadBytes, meta.payloadBytes);
@@ -185,15 +203,36 @@ async function parent(): Promise<number> {
       `${fmt(meta.connections, 0)} connections, ${fmt(meta.exchanges, 0)} queries` +
       (synthSeconds === null ? ' (reused)' : ` (written in ${fmt(synthSeconds, 1)} s)`),
   );
-  const warmSeconds = warmPageCache(path);
-  console.log(`Page cache: read once in ${fmt(warmSeconds, 2)} s (${fmt(meta.size / warmSeconds / 1e9, 2)} GB/s) before timing.`);
+  const rotatedDir = join(DATA_DIR, `rotated-${mb}MB-${ROTATED_PARTS}`);
+  const shownDir = relative(process.cwd(), rotatedDir) || rotatedDir;
+  let rotated = existingRotated(rotatedDir, path, meta, ROTATED_PARTS);
+  let splitSeconds: number | null = null;
+  if (rotated === null) {
+    process.stderr.write(`Splitting it into ${ROTATED_PARTS} files in ${shownDir}/…\n`);
+    const t0 = process.hrtime.bigint();
+    rotated = splitCapture(path, meta, rotatedDir, ROTATED_PARTS);
+    splitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  }
+  const partSizes = rotated.parts.map((p) => p.size);
+  console.log(
+    `Rotated: ${shownDir}/  the same records in ${rotated.parts.length} classic pcap files of ` +
+      `${fmt(Math.min(...partSizes) / 1e6, 2)}–${fmt(Math.max(...partSizes) / 1e6, 2)} MB, ` +
+      `${fmt(Math.min(...rotated.parts.map((p) => p.packets)), 0)}–${fmt(Math.max(...rotated.parts.map((p) => p.packets)), 0)} packets each` +
+      (splitSeconds === null ? ' (reused)' : ` (written in ${fmt(splitSeconds, 1)} s)`),
+  );
+  const partPaths = rotated.parts.map((p) => join(rotatedDir, p.name));
+  const warmSeconds = warmPageCache([path, ...partPaths]);
+  const warmBytes = meta.size + rotated.totalSize;
+  console.log(`Page cache: both read once in ${fmt(warmSeconds, 2)} s (${fmt(warmBytes / warmSeconds / 1e9, 2)} GB/s) before timing.`);
   const baseline = spawnChild(BASELINE, path);
   console.log(`Each figure: best of ${reps} runs, each in a fresh child process (an idle Node child peaks at ${fmt(baseline.maxRssMiB, 1)} MiB RSS).\n`);
 
   const runs = new Map<ContenderName, ChildReport[]>(CONTENDERS.map((c) => [c, []]));
+  const inputOf = (c: ContenderName): string => (ROTATED.has(c) ? rotatedDir : path);
+  const filesOf = (c: ContenderName): number => (ROTATED.has(c) ? rotated.parts.length : 1);
   for (let rep = 1; rep <= reps; rep++) {
     for (const c of CONTENDERS) {
-      const r = spawnChild(c, path);
+      const r = spawnChild(c, inputOf(c));
       runs.get(c)!.push(r);
       process.stderr.write(`  run ${rep}/${reps}  ${c.padEnd(17)} ${fmt(r.seconds, 3)} s  ${fmt(r.maxRssMiB, 1)} MiB\n`);
     }
@@ -204,7 +243,7 @@ async function parent(): Promise<number> {
   for (const c of CONTENDERS) {
     const rs = runs.get(c)!;
     const best = rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    const mismatches = [...new Set(rs.flatMap((r) => checkOutcome(r.outcome, meta)))];
+    const mismatches = [...new Set(rs.flatMap((r) => checkOutcome(r.outcome, meta, filesOf(c))))];
     results.push({
       contender: c,
       label: LABELS[c],
@@ -216,16 +255,21 @@ async function parent(): Promise<number> {
       peakRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
       cpuSeconds: best.cpuSeconds,
       timeVsBare: 0,
+      timeVsDecode: 0,
       mismatches,
     });
   }
   const get = (c: ContenderName): ContenderResult => results.find((r) => r.contender === c)!;
   const bare = get('bare');
-  for (const r of results) r.timeVsBare = r.bestSeconds / bare.bestSeconds;
+  const decode = get('periscope-decode');
+  for (const r of results) {
+    r.timeVsBare = r.bestSeconds / bare.bestSeconds;
+    r.timeVsDecode = r.bestSeconds / decode.bestSeconds;
+  }
 
   console.log(
     table(
-      ['contender', 'best s', 'all runs s', 'MB/s', 'GB/s', 'Mpkt/s', 'CPU s', 'peak RSS MiB', 'time vs bare'],
+      ['contender', 'best s', 'all runs s', 'MB/s', 'GB/s', 'Mpkt/s', 'CPU s', 'peak RSS MiB', 'time vs bare', 'vs decode'],
       results.map((r) => [
         r.label,
         fmt(r.bestSeconds, 3),
@@ -236,20 +280,28 @@ async function parent(): Promise<number> {
         fmt(r.cpuSeconds, 2),
         fmt(r.peakRssMiB, 1),
         `${fmt(r.timeVsBare, 2)}×`,
+        `${fmt(r.timeVsDecode, 2)}×`,
       ]),
     ),
   );
 
-  const decode = get('periscope-decode');
   const pp = get('pcap-parser');
   const decodeVsPcapParser = pp.bestSeconds / decode.bestSeconds;
   console.log(`\nPeriscope reader + decode is ${fmt(decodeVsPcapParser, 1)}× as fast as pcap-parser (which decodes nothing).`);
   const decodeNs = ((decode.bestSeconds - get('periscope-read').bestSeconds) / meta.packets) * 1e9;
   console.log(`Decoding link/IP/TCP adds about ${fmt(decodeNs, 0)} ns per packet to the reader (difference of best times, so noisy).`);
+  const rot = get('periscope-rotated');
+  const perFileMs = ((rot.bestSeconds - decode.bestSeconds) / rotated.parts.length) * 1e3;
+  console.log(
+    `The same capture in ${rotated.parts.length} rotated files takes ${fmt(rot.timeVsDecode, 2)}× the single file's time ` +
+      `(about ${fmt(perFileMs, 2)} ms more per file), peak RSS ${fmt(rot.peakRssMiB, 1)} MiB against ${fmt(decode.peakRssMiB, 1)} MiB.`,
+  );
 
   const targets = [
     { name: `periscope reader + decode ≥ ${TARGET_GBPS} GB/s`, value: decode.gbPerSecond, shown: `${fmt(decode.gbPerSecond, 2)} GB/s`, pass: decode.gbPerSecond >= TARGET_GBPS },
     { name: `periscope reader + decode ≤ ${TARGET_VS_BARE}× the bare loop's time`, value: decode.timeVsBare, shown: `${fmt(decode.timeVsBare, 2)}×`, pass: decode.timeVsBare <= TARGET_VS_BARE },
+    { name: `${rotated.parts.length} rotated files ≤ ${TARGET_ROTATED_VS_DECODE}× the single file's time`, value: rot.timeVsDecode, shown: `${fmt(rot.timeVsDecode, 2)}×`, pass: rot.timeVsDecode <= TARGET_ROTATED_VS_DECODE },
+    { name: `${rotated.parts.length} rotated files peak RSS ≤ ${TARGET_ROTATED_RSS_MIB} MiB`, value: rot.peakRssMiB, shown: `${fmt(rot.peakRssMiB, 1)} MiB`, pass: rot.peakRssMiB <= TARGET_ROTATED_RSS_MIB },
   ];
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);
@@ -267,6 +319,7 @@ async function parent(): Promise<number> {
     date,
     machine,
     capture: { path: relative(ROOT, path), ...meta },
+    rotated: { path: relative(ROOT, rotatedDir), ...rotated },
     warmReadSeconds: warmSeconds,
     baselineRssMiB: baseline.maxRssMiB,
     repetitions: reps,
