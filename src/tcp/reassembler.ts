@@ -33,8 +33,8 @@ export const enum Dir {
 export const enum GapReason {
   /** The direction's start was not captured; the size is unknown (-1). */
   MidStreamStart = 0,
-  /** The peer acknowledged bytes the capture never saw. */
-  AckedUnseen = 1,
+  /** Never captured: the peer acknowledged them, or data after them waited past the reorder window. */
+  Unseen = 1,
   /** The out-of-order buffer limit was reached while waiting for the hole to fill. */
   BufferLimit = 2,
   /** The connection ended (FIN, RST, timeout, eviction) with the hole still open. */
@@ -45,7 +45,7 @@ export const enum GapReason {
   SnapLength = 5,
 }
 
-export const GAP_REASON_NAMES: readonly string[] = ['mid-stream start', 'acked but not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];
+export const GAP_REASON_NAMES: readonly string[] = ['mid-stream start', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];
 
 export type CloseReason = 'fin' | 'rst' | 'idle-timeout' | 'evicted' | 'replaced' | 'capture-end';
 
@@ -115,6 +115,11 @@ export interface ReassemblyOptions {
   maxConnections?: number;
   /** A connection with no packet for this long (capture time) is closed (default 900 s). */
   idleTimeoutSec?: number;
+  /**
+   * Packets of a connection a buffered segment may wait for the hole before it to fill (or for
+   * the peer's bytes it acknowledges) before those bytes are declared lost (default 8).
+   */
+  reorderWindow?: number;
 }
 
 /** Totals over all connections, for the capture health report. */
@@ -152,6 +157,11 @@ interface Segment {
   data: Uint8Array;
   /** Bytes after `data` that the snap length cut. */
   missing: number;
+  fin: boolean;
+  /** Deliver only once the peer's stream reached this sequence number (-1: no condition). */
+  ack: number;
+  /** The connection's packet count when it arrived (for the reorder window). */
+  arrival: number;
   sec: number;
   nsec: number;
 }
@@ -165,7 +175,9 @@ class Half {
   isn = 0;
   /** Next sequence number expected (valid once started). */
   nextSeq = 0;
-  /** A FIN was seen at `finSeq` (maybe ahead of a hole). */
+  /** A FIN waits in the buffer. */
+  finQueued = false;
+  /** A FIN was delivered (or skipped over) at `finSeq`. */
   finSeen = false;
   finSeq = 0;
   /** The last range given up as lost: a segment inside it arriving later is "late". */
@@ -186,10 +198,12 @@ class Conn {
   lruNext: Conn | null = null;
   readonly halves: [Half, Half] = [new Half(), new Half()];
   handler: StreamHandler | null = null;
-  info: ConnectionInfo | null = null;
   closed = false;
-  closeReason: CloseReason | null = null;
   lastSec = 0;
+  /** Packets seen on this connection. */
+  packets = 0;
+  /** Segments buffered in both directions. */
+  buffered = 0;
   synSeen = false;
   bufferLimitHit = false;
 
@@ -247,13 +261,14 @@ export class TcpReassembler {
   private count = 0;
   private nextId = 1;
   private bufferedTotal = 0;
-  /** Connections holding out-of-order bytes (for the total cap). */
-  private readonly buffered = new Set<Conn>();
+  /** Connections holding buffered segments (for the total cap). */
+  private readonly bufferedConns = new Set<Conn>();
   private lastExpirySec = 0;
   private readonly maxPerConn: number;
   private readonly maxTotal: number;
   private readonly maxConns: number;
   private readonly idleSec: number;
+  private readonly reorderWindow: number;
   private readonly isServerHello: ((b: Uint8Array, o: number, l: number) => boolean) | null;
   /** Last packet's connection: consecutive packets usually share one. */
   private last: Conn | null = null;
@@ -267,6 +282,7 @@ export class TcpReassembler {
     this.maxTotal = opts.maxBufferTotal ?? 256 * 1024 * 1024;
     this.maxConns = opts.maxConnections ?? 500_000;
     this.idleSec = opts.idleTimeoutSec ?? 900;
+    this.reorderWindow = opts.reorderWindow ?? 8;
     this.isServerHello = opts.isServerHello ?? null;
   }
 
@@ -379,6 +395,7 @@ export class TcpReassembler {
 
   private segment(c: Conn, d: PacketDecoder, srcIsLo: boolean, sec: number, nsec: number): void {
     const flags = d.flags;
+    c.packets++;
     let dir: Dir = srcIsLo === c.loIsClient ? Dir.ClientToServer : Dir.ServerToClient;
     const len = d.payloadLength;
     const missing = d.payloadMissing;
@@ -406,108 +423,198 @@ export class TcpReassembler {
       }
       seq = seqAdd(seq, 1); // data on a SYN (TCP Fast Open) starts after it
     }
-    // The peer acknowledged bytes we have not delivered: they were sent and received, the capture
-    // lost them. Deliver what is buffered below the acknowledgement, with gaps for the holes.
-    if (flags & TcpFlag.Ack && peer.started && !peer.done && seqDiff(d.ack, peer.nextSeq) > 0 && seqDiff(d.ack, peer.nextSeq) <= MAX_ACK_JUMP) {
-      let upTo = d.ack;
-      if (peer.finSeen && seqDiff(upTo, peer.finSeq) > 0) upTo = peer.finSeq; // the FIN takes a number, not a byte
-      if (seqDiff(upTo, peer.nextSeq) > 0) this.flushUpTo(c, peer, 1 - dir, upTo, GapReason.AckedUnseen, sec, nsec);
-    }
     const fin = (flags & TcpFlag.Fin) !== 0;
-    if (len + missing > 0 || fin) {
+    if ((len + missing > 0 || fin) && !half.done) {
       if (!half.started) {
         half.started = true;
         half.nextSeq = seq;
         this.gap(c, half, dir, -1, GapReason.MidStreamStart, sec, nsec);
       }
-      if (!half.done) this.data(c, half, dir, seq, d.data, d.payloadOffset, len, missing, fin, sec, nsec);
+      // Causal order across directions: this segment was sent after the peer's bytes below its
+      // acknowledgement arrived; if we have not delivered those yet, it waits for them.
+      const ack = d.ack;
+      const waits = (flags & TcpFlag.Ack) !== 0 && peer.started && !peer.done && seqDiff(ack, peer.nextSeq) > 0 && seqDiff(ack, peer.nextSeq) <= MAX_ACK_JUMP;
+      if (!waits && seq === half.nextSeq && half.ooo.length === 0) {
+        // The common case: in order, nothing waiting. Delivered as a view, no copy.
+        this.deliver(c, half, dir, d.data, d.payloadOffset, len, missing, sec, nsec);
+        if (fin) this.noteFin(half, seqAdd(seq, len + missing));
+        if (peer.ooo.length > 0) this.pump(c);
+      } else {
+        this.enqueue(c, half, seq, d.data, d.payloadOffset, len, missing, fin, waits ? ack : -1, sec, nsec);
+        this.pump(c);
+      }
     }
     if (flags & TcpFlag.Rst) {
       this.close(c, 'rst', sec, nsec);
       return;
     }
+    if (c.buffered > 0) {
+      // Both sides sent their FIN: nothing more will come to fill a hole, stop waiting.
+      if ((half.finSeen || half.finQueued) && (peer.finSeen || peer.finQueued)) {
+        while (c.buffered > 0) this.forceOldest(c, GapReason.Unseen, sec, nsec);
+      } else {
+        this.unstick(c, sec, nsec);
+      }
+    }
     if (half.done && peer.done) this.close(c, 'fin', sec, nsec);
   }
 
-  /** One segment's payload (and FIN) at `seq`. */
-  private data(c: Conn, h: Half, dir: Dir, seq: number, buf: Uint8Array, off: number, len: number, missing: number, fin: boolean, sec: number, nsec: number): void {
+  /** A segment that cannot be delivered now: trim what was delivered already, buffer the rest. */
+  private enqueue(c: Conn, h: Half, seq: number, buf: Uint8Array, off: number, len: number, missing: number, fin: boolean, ack: number, sec: number, nsec: number): void {
     const total = len + missing;
-    if (fin && !h.finSeen) {
-      h.finSeen = true;
-      h.finSeq = seqAdd(seq, total);
+    const rel = seqDiff(seq, h.nextSeq);
+    if (rel + total <= 0 && !(fin && rel + total === 0)) {
+      // Every byte was delivered (or given up) before: a retransmission, or a late arrival.
+      if (total > 0) this.countBehind(h, seq);
+      return;
     }
-    let rel = seqDiff(seq, h.nextSeq);
     if (rel < 0) {
-      // Starts before the next expected byte: all or part of it was delivered already.
-      if (rel + total <= 0) {
-        if (total > 0) {
-          if (h.lostFrom !== h.lostTo && seqDiff(seq, h.lostFrom) >= 0 && seqDiff(seq, h.lostTo) < 0) h.stats.late++, this.totals.late++;
-          else h.stats.retransmitted++, this.totals.retransmitted++;
-        }
-        this.checkFin(h);
-        return;
-      }
       h.stats.overlapping++;
       this.totals.overlapping++;
       const skip = -rel;
-      if (skip < len) {
-        off += skip;
-        len -= skip;
-      } else {
-        missing -= skip - len;
-        off += len;
-        len = 0;
-      }
+      const fromData = Math.min(skip, len);
+      off += fromData;
+      len -= fromData;
+      missing -= skip - fromData;
       seq = h.nextSeq;
-      rel = 0;
+    } else if (rel > 0) {
+      h.stats.outOfOrder++;
+      this.totals.outOfOrder++;
     }
-    if (rel === 0) {
-      this.deliver(c, h, dir, buf, off, len, missing, sec, nsec);
-      if (h.ooo.length > 0) this.drain(c, h, dir);
-      this.checkFin(h);
-      return;
-    }
-    // Ahead of a hole: wait for it to fill, within the buffer limit.
-    if (rel + total > this.maxPerConn || h.oooBytes + len > this.maxPerConn) {
+    // Within the per-connection limit: otherwise give up waiting, oldest first, to make room.
+    while (h.oooBytes + len > this.maxPerConn && c.buffered > 0) {
       if (!c.bufferLimitHit) {
         c.bufferLimitHit = true;
         this.totals.bufferLimitHits++;
       }
-      this.flushUpTo(c, h, dir, seq, GapReason.BufferLimit, sec, nsec);
-      this.data(c, h, dir, seq, buf, off, len, missing, false, sec, nsec);
-      return;
+      this.forceOldest(c, GapReason.BufferLimit, sec, nsec);
     }
-    if (total === 0) return; // a bare FIN ahead of a hole: remembered in finSeq
-    h.stats.outOfOrder++;
-    this.totals.outOfOrder++;
-    this.insert(c, h, { seq, data: buf.slice(off, off + len), missing, sec, nsec });
+    const s: Segment = { seq, data: buf.slice(off, off + len), missing, fin, ack, arrival: c.packets, sec, nsec };
+    if (fin) h.finQueued = true;
+    const q = h.ooo;
+    let i = q.length;
+    while (i > 0 && seqDiff(q[i - 1]!.seq, seq) > 0) i--;
+    q.splice(i, 0, s);
+    h.oooBytes += len;
+    c.buffered++;
+    this.bufferedTotal += len;
+    this.bufferedConns.add(c);
+    if (this.bufferedTotal > this.maxTotal) this.shedBuffers(sec, nsec);
   }
 
-  /** All bytes before the FIN were delivered: this direction is done. */
-  private checkFin(h: Half): void {
-    if (h.finSeen && !h.done && seqDiff(h.finSeq, h.nextSeq) === 0) {
+  private countBehind(h: Half, seq: number): void {
+    if (h.lostFrom !== h.lostTo && seqDiff(seq, h.lostFrom) >= 0 && seqDiff(seq, h.lostTo) < 0) {
+      h.stats.late++;
+      this.totals.late++;
+    } else {
+      h.stats.retransmitted++;
+      this.totals.retransmitted++;
+    }
+  }
+
+  /** Deliver every buffered segment that is in order and whose peer precondition holds. */
+  private pump(c: Conn): void {
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (let dir: Dir = 0; dir < 2; dir++) {
+        const h = c.halves[dir];
+        const p = c.halves[1 - dir]!;
+        while (h.ooo.length > 0 && !h.done) {
+          const s = h.ooo[0]!;
+          if (seqDiff(s.seq, h.nextSeq) > 0) break; // a hole
+          if (s.ack !== -1 && p.started && !p.done && seqDiff(s.ack, p.nextSeq) > 0) break; // waits for the peer
+          this.release(c, h, dir, s);
+          progress = true;
+        }
+      }
+    }
+    if (c.buffered === 0) this.bufferedConns.delete(c);
+  }
+
+  /** Take the first buffered segment of `h` and deliver what of it is new. */
+  private release(c: Conn, h: Half, dir: Dir, s: Segment): void {
+    h.ooo.shift();
+    h.oooBytes -= s.data.length;
+    this.bufferedTotal -= s.data.length;
+    c.buffered--;
+    const rel = seqDiff(s.seq, h.nextSeq);
+    const total = s.data.length + s.missing;
+    if (rel + total <= 0 && total > 0) {
+      this.countBehind(h, s.seq); // a duplicate that waited in the buffer
+    } else if (total > 0) {
+      let off = 0;
+      let missing = s.missing;
+      if (rel < 0) {
+        const skip = -rel;
+        off = Math.min(skip, s.data.length);
+        missing -= skip - off;
+      }
+      this.deliver(c, h, dir, s.data, off, s.data.length - off, missing, s.sec, s.nsec);
+    }
+    if (s.fin) this.noteFin(h, seqAdd(s.seq, total));
+  }
+
+  /** A FIN at `at`: the direction is done once every byte before it was delivered. */
+  private noteFin(h: Half, at: number): void {
+    if (!h.finSeen) {
+      h.finSeen = true;
+      h.finSeq = at;
+    }
+    if (!h.done && seqDiff(h.finSeq, h.nextSeq) <= 0) {
       h.done = true;
       h.nextSeq = seqAdd(h.finSeq, 1);
     }
   }
 
-  private insert(c: Conn, h: Half, s: Segment): void {
-    const q = h.ooo;
-    let i = q.length;
-    while (i > 0 && seqDiff(q[i - 1]!.seq, s.seq) > 0) i--;
-    q.splice(i, 0, s);
-    h.oooBytes += s.data.length;
-    this.bufferedTotal += s.data.length;
-    this.buffered.add(c);
-    if (this.bufferedTotal > this.maxTotal) this.shedBuffers(s.sec, s.nsec);
+  /**
+   * Give up waiting when the oldest buffered segment has waited for `reorderWindow` packets of its
+   * connection: a hole that reordering would have filled by now was lost by the capture.
+   */
+  private unstick(c: Conn, sec: number, nsec: number): void {
+    while (c.buffered > 0) {
+      const oldest = this.oldest(c);
+      if (c.packets - oldest.arrival < this.reorderWindow) return;
+      this.forceOldest(c, GapReason.Unseen, sec, nsec);
+    }
   }
 
-  /** Over the total cap: give up the holes of the connection holding the most. */
+  private oldest(c: Conn): Segment {
+    let best: Segment | null = null;
+    for (const h of c.halves) for (const s of h.ooo) if (best === null || s.arrival < best.arrival) best = s;
+    return best!;
+  }
+
+  /**
+   * Deliver the oldest buffered segment now: the holes before it (in its direction, and in the
+   * peer's below its acknowledgement) become gaps; segments before it in its direction go first.
+   */
+  private forceOldest(c: Conn, reason: GapReason, sec: number, nsec: number): void {
+    const s = this.oldest(c);
+    const dir: Dir = c.halves[0].ooo.includes(s) ? Dir.ClientToServer : Dir.ServerToClient;
+    const h = c.halves[dir];
+    const p = c.halves[1 - dir]!;
+    if (s.ack !== -1 && p.started && !p.done && seqDiff(s.ack, p.nextSeq) > 0) {
+      // The peer's bytes this segment acknowledges: a true hole (no buffered data there) is lost.
+      const next = p.ooo[0];
+      const upTo = next !== undefined && seqDiff(next.seq, s.ack) < 0 ? next.seq : s.ack;
+      this.gapTo(c, p, 1 - dir, upTo, reason, sec, nsec);
+    }
+    while (h.ooo.length > 0) {
+      const first = h.ooo[0]!;
+      if (seqDiff(first.seq, h.nextSeq) > 0) this.gapTo(c, h, dir, first.seq, reason, first.sec, first.nsec);
+      this.release(c, h, dir, first);
+      if (first === s) break;
+    }
+    this.pump(c);
+  }
+
+  /** Over the total cap: give up waiting in the connection holding the most. */
   private shedBuffers(sec: number, nsec: number): void {
     while (this.bufferedTotal > this.maxTotal) {
       let worst: Conn | null = null;
-      let most = 0;
-      for (const c of this.buffered) {
+      let most = -1;
+      for (const c of this.bufferedConns) {
         const n = c.halves[0].oooBytes + c.halves[1].oooBytes;
         if (n > most) {
           most = n;
@@ -519,66 +626,8 @@ export class TcpReassembler {
         worst.bufferLimitHit = true;
         this.totals.bufferLimitHits++;
       }
-      for (const dir of [Dir.ClientToServer, Dir.ServerToClient]) {
-        const h = worst.halves[dir];
-        const lastSeg = h.ooo[h.ooo.length - 1];
-        if (lastSeg) this.flushUpTo(worst, h, dir, seqAdd(lastSeg.seq, lastSeg.data.length + lastSeg.missing), GapReason.BufferLimit, sec, nsec);
-      }
+      while (worst.buffered > 0) this.forceOldest(worst, GapReason.BufferLimit, sec, nsec);
     }
-  }
-
-  /** Deliver buffered segments that are now in order. */
-  private drain(c: Conn, h: Half, dir: Dir): void {
-    const q = h.ooo;
-    while (q.length > 0 && !h.done) {
-      const s = q[0]!;
-      const rel = seqDiff(s.seq, h.nextSeq);
-      if (rel > 0) break;
-      q.shift();
-      this.unbuffer(h, s.data.length);
-      const total = s.data.length + s.missing;
-      if (rel + total <= 0) {
-        // Entirely behind: a duplicate that waited in the buffer.
-        h.stats.retransmitted++;
-        this.totals.retransmitted++;
-        continue;
-      }
-      let off = 0;
-      let len = s.data.length;
-      let missing = s.missing;
-      if (rel < 0) {
-        h.stats.overlapping++;
-        this.totals.overlapping++;
-        const skip = -rel;
-        if (skip < len) {
-          off = skip;
-          len -= skip;
-        } else {
-          missing -= skip - len;
-          off = len;
-          len = 0;
-        }
-      }
-      this.deliver(c, h, dir, s.data, off, len, missing, s.sec, s.nsec);
-      this.checkFin(h);
-    }
-    if (q.length === 0 && c.halves[0].ooo.length === 0 && c.halves[1].ooo.length === 0) this.buffered.delete(c);
-  }
-
-  /** Give up on every hole before `upTo`: deliver buffered data below it, gaps for the rest. */
-  private flushUpTo(c: Conn, h: Half, dir: Dir, upTo: number, reason: GapReason, sec: number, nsec: number): void {
-    const q = h.ooo;
-    while (!h.done && seqDiff(upTo, h.nextSeq) > 0) {
-      const s = q[0];
-      if (s === undefined || seqDiff(s.seq, upTo) >= 0) {
-        this.gapTo(c, h, dir, upTo, reason, sec, nsec);
-        break;
-      }
-      if (seqDiff(s.seq, h.nextSeq) > 0) this.gapTo(c, h, dir, s.seq, reason, s.sec, s.nsec);
-      this.drain(c, h, dir);
-    }
-    if (!h.done && q.length > 0) this.drain(c, h, dir);
-    this.checkFin(h);
   }
 
   private gapTo(c: Conn, h: Half, dir: Dir, seq: number, reason: GapReason, sec: number, nsec: number): void {
@@ -610,11 +659,6 @@ export class TcpReassembler {
     (c.handler ?? this.handlerFor(c)).onGap(dir, bytes, reason, sec, nsec);
   }
 
-  private unbuffer(h: Half, n: number): void {
-    h.oooBytes -= n;
-    this.bufferedTotal -= n;
-  }
-
   private handlerFor(c: Conn): StreamHandler {
     if (c.sidesBy === 'guess') this.totals.sidesGuessed++;
     const client = c.loIsClient;
@@ -630,7 +674,6 @@ export class TcpReassembler {
       firstNsec: c.firstNsec,
       stats: [c.halves[0].stats, c.halves[1].stats],
     };
-    c.info = info;
     c.handler = this.factory(info);
     return c.handler;
   }
@@ -638,22 +681,17 @@ export class TcpReassembler {
   private close(c: Conn, reason: CloseReason, sec: number, nsec: number): void {
     if (c.closed) return;
     const gapReason = reason === 'capture-end' ? GapReason.CaptureEnd : GapReason.ConnectionEnd;
-    for (const dir of [Dir.ClientToServer, Dir.ServerToClient]) {
+    while (c.buffered > 0) this.forceOldest(c, gapReason, sec, nsec);
+    this.bufferedConns.delete(c);
+    for (let dir: Dir = 0; dir < 2; dir++) {
       const h = c.halves[dir];
-      const lastSeg = h.ooo[h.ooo.length - 1];
-      if (lastSeg) this.flushUpTo(c, h, dir, seqAdd(lastSeg.seq, lastSeg.data.length + lastSeg.missing), gapReason, sec, nsec);
       // A FIN seen after a hole: the bytes before it are lost.
       if (h.finSeen && !h.done) {
         this.gapTo(c, h, dir, h.finSeq, gapReason, sec, nsec);
         h.done = true;
       }
-      h.ooo = [];
-      this.bufferedTotal -= h.oooBytes;
-      h.oooBytes = 0;
     }
-    this.buffered.delete(c);
     c.closed = true;
-    c.closeReason = reason;
     const t = this.totals;
     if (reason === 'fin') t.closedByFin++;
     else if (reason === 'rst') t.closedByRst++;
