@@ -8,7 +8,7 @@
  * correctly. Only files whose time range has been reached are open: memory stays bounded by how
  * many files overlap, not by how many there are. Within one file, packet order is kept as written.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sniff } from '../../src/pcap/detect.js';
 import { Step, type CaptureFormat, type CaptureInterface, type CaptureParser, type CaptureProblem, type PacketRecord, type ResyncNotice } from '../../src/pcap/record.js';
@@ -61,27 +61,76 @@ export type PacketSink = (record: PacketRecord, file: FileReport) => void;
 const before = (aSec: number, aNsec: number, bSec: number, bNsec: number): boolean => aSec < bSec || (aSec === bSec && aNsec < bNsec);
 
 /** Expand directories (their regular, non-hidden files, sorted by name) and keep files as given. */
-export async function expandInputs(paths: readonly string[]): Promise<{ path: string; fromDir: boolean; error: string | null }[]> {
-  const out: { path: string; fromDir: boolean; error: string | null }[] = [];
+export async function expandInputs(paths: readonly string[]): Promise<Input[]> {
+  const out: Input[] = [];
   for (const p of paths) {
     let st;
     try {
       st = await stat(p);
     } catch (e) {
-      out.push({ path: p, fromDir: false, error: describeFsError(e) });
+      out.push({ path: p, fromDir: false, error: describeFsError(e), size: 0 });
       continue;
     }
     if (st.isDirectory()) {
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
       for (const n of names) {
         const full = join(p, n);
-        if ((await stat(full).catch(() => null))?.isFile()) out.push({ path: full, fromDir: true, error: null });
+        const fst = await stat(full).catch(() => null);
+        if (fst?.isFile()) out.push({ path: full, fromDir: true, error: null, size: fst.size });
       }
     } else {
-      out.push({ path: p, fromDir: false, error: null });
+      out.push({ path: p, fromDir: false, error: null, size: st.size });
     }
   }
   return out;
+}
+
+export interface Input {
+  path: string;
+  /** Listed from a directory (a non-capture file there is ignored, not an error). */
+  fromDir: boolean;
+  error: string | null;
+  size: number;
+}
+
+/**
+ * The first packet's timestamp, from one small read (more only when the headers before it are
+ * long), and the file's first bytes for sniffing. Cheap: rotated captures may be thousands of files.
+ */
+async function probe(path: string): Promise<{ head: Uint8Array; first: Ts | null }> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(PROBE_CHUNK_SIZE);
+    let pos = (await fh.read(buf, 0, buf.length, 0)).bytesRead;
+    const head = Buffer.from(buf.subarray(0, Math.min(pos, 16)));
+    const s = sniff(head);
+    if (s.kind === 'gzip') return { head, first: await probeGzip(path) };
+    if (s.kind !== 'capture') return { head, first: null };
+    const parser = s.parser;
+    parser.push(buf.subarray(0, pos));
+    for (;;) {
+      const step = parser.next();
+      if (step === Step.Record) return { head, first: { sec: parser.record.tsSec, nsec: parser.record.tsNsec } };
+      if (step === Step.Error) return { head, first: null };
+      const n = (await fh.read(buf, 0, buf.length, pos)).bytesRead;
+      if (n === 0) return { head, first: null };
+      pos += n;
+      parser.push(buf.subarray(0, n));
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function probeGzip(path: string): Promise<Ts | null> {
+  const f = new OpenFile(newReport(path, 0));
+  try {
+    if (!(await f.open(false, null, PROBE_CHUNK_SIZE))) return null;
+    await f.pump(-Infinity, 0, () => undefined);
+    return f.holding ? { sec: f.sec, nsec: f.nsec } : null;
+  } finally {
+    await f.close();
+  }
 }
 
 function describeFsError(e: unknown): string {
@@ -134,9 +183,9 @@ class OpenFile {
   constructor(readonly report: FileReport) {}
 
   /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
-  async open(fromDir: boolean, chunkSize = CHUNK_SIZE): Promise<boolean> {
+  async open(fromDir: boolean, knownHead: Uint8Array | null = null, chunkSize = CHUNK_SIZE): Promise<boolean> {
     const r = this.report;
-    let head = await readHead(r.path, 16);
+    let head = knownHead ?? (await readHead(r.path, 16));
     let s = sniff(head);
     if (s.kind === 'gzip') {
       r.gzip = true;
@@ -300,29 +349,20 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
   const inputs = await expandInputs(paths);
   const files: FileReport[] = [];
   // Probe: the first timestamp of each file decides the order in which files are opened.
-  const pending: { file: OpenFile; fromDir: boolean; first: Ts | null }[] = [];
+  const pending: { file: OpenFile; fromDir: boolean; head: Uint8Array; first: Ts | null }[] = [];
   for (const input of inputs) {
-    const size = input.error ? 0 : ((await stat(input.path).catch(() => null))?.size ?? 0);
-    const report = newReport(input.path, size);
+    const report = newReport(input.path, input.size);
     files.push(report);
     if (input.error) {
       report.failure = { offset: 0, message: input.error };
       continue;
     }
-    const probe = new OpenFile(newReport(input.path, size));
-    let first: Ts | null = null;
     try {
-      if (await probe.open(input.fromDir, PROBE_CHUNK_SIZE)) {
-        await probe.pump(-Infinity, 0, () => undefined);
-        if (probe.holding) first = { sec: probe.sec, nsec: probe.nsec };
-      }
+      const { head, first } = await probe(input.path);
+      pending.push({ file: new OpenFile(report), fromDir: input.fromDir, head, first });
     } catch (e) {
       report.failure = { offset: 0, message: describeFsError(e) };
-      continue;
-    } finally {
-      await probe.close();
     }
-    pending.push({ file: new OpenFile(report), fromDir: input.fromDir, first });
   }
   // Files with no packet go first (their headers still get read and reported).
   pending.sort((a, b) => {
@@ -345,7 +385,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
       if (earliest !== null && cand.first !== null && before(earliest.sec, earliest.nsec, cand.first.sec, cand.first.nsec)) break;
       next++;
       try {
-        if (!(await cand.file.open(cand.fromDir))) continue;
+        if (!(await cand.file.open(cand.fromDir, cand.head))) continue;
       } catch (e) {
         cand.file.report.failure = { offset: 0, message: describeFsError(e) };
         continue;
