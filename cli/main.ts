@@ -23,6 +23,29 @@ function ports(v: unknown): number[] {
   });
 }
 
+/** TCP reassembly limits, shared by every command that reassembles streams. */
+const tcpOptions = {
+  'reorder-window': { describe: 'packets to wait for a hole to fill before its bytes count as lost', type: 'number', default: 8, group: 'TCP reassembly:' },
+  'max-buffer-per-connection': { describe: 'MiB of out-of-order data held per connection', type: 'number', default: 4, group: 'TCP reassembly:' },
+  'max-buffer-total': { describe: 'MiB of out-of-order data held in total', type: 'number', default: 256, group: 'TCP reassembly:' },
+  'idle-timeout': { describe: 'capture seconds before a silent connection is closed', type: 'number', default: 900, group: 'TCP reassembly:' },
+  'max-connections': { describe: 'connections tracked at once (oldest closed beyond)', type: 'number', default: 500000, group: 'TCP reassembly:' },
+} as const;
+
+function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number }) {
+  const positive = (name: string, v: number, integer: boolean): number => {
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${name} ${v}: expected a positive ${integer ? 'whole ' : ''}number`);
+    return v;
+  };
+  return {
+    reorderWindow: positive('reorder-window', a.reorderWindow, true),
+    maxBufferPerConnection: Math.round(positive('max-buffer-per-connection', a.maxBufferPerConnection, false) * 1024 * 1024),
+    maxBufferTotal: Math.round(positive('max-buffer-total', a.maxBufferTotal, false) * 1024 * 1024),
+    idleTimeoutSec: positive('idle-timeout', a.idleTimeout, false),
+    maxConnections: positive('max-connections', a.maxConnections, true),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   let code: number = Exit.Ok;
   await yargs(argv)
@@ -36,11 +59,12 @@ async function main(argv: string[]): Promise<number> {
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat the option or give a comma-separated list; 3306 is always included)', type: 'string' })
           .option('json', { describe: 'print the report as JSON', type: 'boolean', default: false })
+          .options(tcpOptions)
           .example('$0 info samples/mariadb-basic.pcap', 'describe the bundled sample')
           .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307'),
       async (a) => {
         const { runInfo } = await import('../analyze/info/command.js');
-        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json }, processIo);
+        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a) }, processIo);
       },
     )
     .demandCommand(1, 'Name a command; see the list above.')

@@ -1,6 +1,6 @@
 /** `periscope info FILE…` */
 import { readCaptures } from '../read/captures.js';
-import { InfoAccumulator, DEFAULT_MYSQL_PORTS } from './info.js';
+import { InfoAccumulator, DEFAULT_MYSQL_PORTS, type InfoOptions as TcpLimits } from './info.js';
 import { renderInfoText } from './render.js';
 import type { Io } from '../../cli/io.js';
 
@@ -8,11 +8,12 @@ export interface InfoOptions {
   files: string[];
   ports: number[];
   json: boolean;
+  tcp?: TcpLimits;
 }
 
 /** Returns the exit code: 0, or 2 when a file could not be read (fully). */
 export async function runInfo(opts: InfoOptions, io: Io): Promise<number> {
-  const acc = new InfoAccumulator([...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])]);
+  const acc = new InfoAccumulator([...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], opts.tcp);
   const { files } = await readCaptures(opts.files, (rec) => acc.add(rec));
   const report = acc.finalize(files);
   io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderInfoText(report));

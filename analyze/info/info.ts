@@ -22,7 +22,7 @@ interface ConnRecord {
   closeReason: CloseReason | null;
 }
 
-export type InfoOptions = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec'>;
+export type InfoOptions = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow'>;
 
 export class InfoAccumulator {
   readonly decoder = new PacketDecoder();
@@ -137,6 +137,7 @@ export class InfoAccumulator {
         bytes_lost: t.bytesLost,
         late_segments: t.late,
         packets_after_close: t.afterClose,
+        packets_without_connection: t.withoutConnection,
         buffer_limit_hits: t.bufferLimitHits,
         sides_guessed: t.sidesGuessed,
       },
@@ -287,6 +288,7 @@ export interface TcpSection {
   bytes_lost: number;
   late_segments: number;
   packets_after_close: number;
+  packets_without_connection: number;
   buffer_limit_hits: number;
   sides_guessed: number;
 }

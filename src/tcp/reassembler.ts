@@ -145,6 +145,8 @@ export interface ReassemblyTotals {
   late: number;
   /** Packets for a connection already closed (trailing ACKs, late retransmissions). */
   afterClose: number;
+  /** Bare ACKs and RSTs for no tracked connection (its end after eviction, or keepalives of one whose data was never seen). */
+  withoutConnection: number;
   /** Connections whose buffer limit forced a gap. */
   bufferLimitHits: number;
   /** Connections whose sides were only guessed (lower port = server). */
@@ -249,6 +251,7 @@ export class TcpReassembler {
     bytesLost: 0,
     late: 0,
     afterClose: 0,
+    withoutConnection: 0,
     bufferLimitHits: 0,
     sidesGuessed: 0,
   };
@@ -340,6 +343,11 @@ export class TcpReassembler {
         if (!c.closed) this.close(c, 'replaced', sec, nsec);
         this.remove(c);
         c = null;
+      }
+      if (c === null && (flags & TcpFlag.Syn) === 0 && d.payloadLength + d.payloadMissing === 0 && (flags & TcpFlag.Fin) === 0) {
+        // A bare ACK (or RST) for no tracked connection: nothing to deliver, no connection to invent.
+        this.totals.withoutConnection++;
+        return;
       }
       if (c === null) {
         c = srcIsLo ? this.create(h, v6, s0, s1, s2, s3, sp, t0, t1, t2, t3, tp, true, flags, sec, nsec) : this.create(h, v6, t0, t1, t2, t3, tp, s0, s1, s2, s3, sp, false, flags, sec, nsec);
