@@ -9,7 +9,7 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-export const CONTENDERS = ['bare', 'periscope-decode', 'periscope-read', 'periscope-rotated', 'pcap-parser'] as const;
+export const CONTENDERS = ['bare', 'periscope-decode', 'periscope-reassembly', 'periscope-read', 'periscope-rotated', 'pcap-parser'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
 /** Not a contender: a child that does nothing, to show Node's own baseline RSS. */
@@ -18,6 +18,7 @@ export const BASELINE = 'baseline';
 export const LABELS: Readonly<Record<ContenderName, string>> = {
   bare: 'bare loop (readSync 4 MiB + record walk)',
   'periscope-decode': 'periscope reader + link/IP/TCP decode',
+  'periscope-reassembly': 'periscope reader + decode + TCP reassembly',
   'periscope-read': 'periscope reader only',
   'periscope-rotated': 'periscope reader + decode, 60 rotated files',
   'pcap-parser': 'pcap-parser (npm 0.2.1)',
@@ -37,7 +38,18 @@ export interface Outcome {
   payloadBytes: number | null;
   /** Sum of TCP source + destination ports. */
   portSum: number | null;
+  /** TCP reassembly only (null for the others): payload bytes delivered client → server. */
+  clientPayloadBytes: number | null;
+  /** TCP reassembly only: connections whose handler saw onClose (every one, at the latest at capture end). */
+  connections: number | null;
+  /** TCP reassembly only: gap events (onGap calls, any reason and size). */
+  gaps: number | null;
+  /** TCP reassembly only: segments counted as retransmitted, overlapping, out of order or late. */
+  tcpAnomalies: number | null;
 }
+
+/** Outcome fields only the reassembly contender computes. */
+const NO_REASSEMBLY = { clientPayloadBytes: null, connections: null, gaps: null, tcpAnomalies: null } as const;
 
 const CHUNK = 4 * 1024 * 1024;
 /** Room for one record that straddles two chunks: record header + libpcap's largest snap length. */
@@ -86,7 +98,7 @@ export function bareLoop(path: string): Outcome {
     closeSync(fd);
   }
   if (carry !== 0) throw new Error(`file ends inside a record (${carry} bytes left)`);
-  return { packets, files: null, capturedBytes, payloadBytes: null, portSum };
+  return { packets, files: null, capturedBytes, payloadBytes: null, portSum, ...NO_REASSEMBLY };
 }
 
 /** A workload, ready to run: its modules are loaded, so the timing leaves out module loading. */
@@ -111,7 +123,68 @@ async function periscopeDecode(): Promise<Workload> {
     });
     failOnProblems(result.files);
     const capturedBytes = result.files.reduce((sum, f) => sum + f.capturedBytes, 0);
-    return { packets: result.packets, files: result.files.length, capturedBytes, payloadBytes, portSum };
+    return { packets: result.packets, files: result.files.length, capturedBytes, payloadBytes, portSum, ...NO_REASSEMBLY };
+  };
+}
+
+/**
+ * periscope-decode plus TCP reassembly: every decoded segment goes to a TcpReassembler (server port
+ * 3306), whose handlers add up the bytes delivered per direction and count gap events; finish()
+ * at the end closes the connections still open, and each handler adds its sums to the totals
+ * when it is closed. The per-packet sums are those of periscope-decode except that payloadBytes is
+ * what reassembly delivered, not what the decoder saw, so the difference in time is the
+ * reassembler (and the handler calls).
+ */
+async function periscopeReassembly(): Promise<Workload> {
+  const { readCaptures } = await import('../analyze/read/captures.js');
+  const { PacketDecoder } = await import('../src/net/decode.js');
+  const { TcpReassembler } = await import('../src/tcp/reassembler.js');
+  type StreamHandler = import('../src/tcp/reassembler.js').StreamHandler;
+  return async (path) => {
+    const decoder = new PacketDecoder();
+    const delivered = [0, 0]; // index Dir: client → server, server → client
+    let gaps = 0;
+    let closed = 0;
+    /** One per connection; the reassembler calls it synchronously. */
+    class CountingHandler implements StreamHandler {
+      private readonly bytes = [0, 0];
+      onData(dir: number, _buf: Uint8Array, _offset: number, length: number): void {
+        this.bytes[dir]! += length;
+      }
+      onGap(): void {
+        gaps++;
+      }
+      onClose(): void {
+        delivered[0]! += this.bytes[0]!;
+        delivered[1]! += this.bytes[1]!;
+        this.bytes[0] = this.bytes[1] = 0;
+        closed++;
+      }
+    }
+    const reassembler = new TcpReassembler(() => new CountingHandler(), { serverPorts: [3306] });
+    let portSum = 0;
+    const result = await readCaptures([path], (record) => {
+      if (decoder.decode(record)) {
+        portSum += decoder.srcPort + decoder.dstPort;
+        reassembler.add(decoder, record.tsSec, record.tsNsec);
+      }
+    });
+    failOnProblems(result.files);
+    const last = result.files.reduce<{ sec: number; nsec: number } | null>((a, f) => (f.lastTs === null || (a !== null && (a.sec > f.lastTs.sec || (a.sec === f.lastTs.sec && a.nsec >= f.lastTs.nsec))) ? a : f.lastTs), null);
+    reassembler.finish(last?.sec ?? 0, last?.nsec ?? 0);
+    const capturedBytes = result.files.reduce((sum, f) => sum + f.capturedBytes, 0);
+    const t = reassembler.totals;
+    return {
+      packets: result.packets,
+      files: result.files.length,
+      capturedBytes,
+      payloadBytes: delivered[0]! + delivered[1]!,
+      portSum,
+      clientPayloadBytes: delivered[0]!,
+      connections: closed,
+      gaps,
+      tcpAnomalies: t.retransmitted + t.overlapping + t.outOfOrder + t.late,
+    };
   };
 }
 
@@ -124,7 +197,7 @@ async function periscopeRead(): Promise<Workload> {
       capturedBytes += record.caplen;
     });
     failOnProblems(result.files);
-    return { packets: result.packets, files: result.files.length, capturedBytes, payloadBytes: null, portSum: null };
+    return { packets: result.packets, files: result.files.length, capturedBytes, payloadBytes: null, portSum: null, ...NO_REASSEMBLY };
   };
 }
 
@@ -159,7 +232,7 @@ function pcapParser(): Workload {
         capturedBytes += packet.header.capturedLength;
       });
       parser.on('error', reject);
-      parser.on('end', () => resolve({ packets, files: null, capturedBytes, payloadBytes: null, portSum: null }));
+      parser.on('end', () => resolve({ packets, files: null, capturedBytes, payloadBytes: null, portSum: null, ...NO_REASSEMBLY }));
     });
 }
 
@@ -171,6 +244,8 @@ export async function loadContender(name: ContenderName): Promise<Workload> {
     case 'periscope-decode':
     case 'periscope-rotated':
       return periscopeDecode();
+    case 'periscope-reassembly':
+      return periscopeReassembly();
     case 'periscope-read':
       return periscopeRead();
     case 'pcap-parser':

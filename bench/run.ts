@@ -18,6 +18,9 @@
  *                         reference, the speed of memory copies plus a minimal loop;
  *        periscope-decode readCaptures() + PacketDecoder.decode() on every packet: what the
  *                         analyzer pays before TCP reassembly;
+ *        periscope-reassembly  periscope-decode + TcpReassembler.add() on every segment (server
+ *                         port 3306) and finish() at the end, with handlers that add up the bytes
+ *                         delivered per direction and count gaps;
  *        periscope-read   readCaptures() alone: the file source, pcap parser and merge loop;
  *        periscope-rotated  the periscope-decode workload on the directory of 60 parts:
  *                         readCaptures([dir]) probes each file's first timestamp, then reads them
@@ -25,11 +28,14 @@
  *        pcap-parser      the npm package fed by fs.createReadStream, counting 'packet' events.
  *   4. Every contender must see the packet count and byte sums the generator wrote (a contender
  *      that skips work cannot look fast); a mismatch fails the run (exit code 1).
- *      (periscope-rotated must also have read every part).
+ *      (periscope-rotated must also have read every part; periscope-reassembly must deliver every
+ *      payload byte, per direction, close every connection, and report no gap and no
+ *      retransmitted, overlapping, out-of-order or late segment: the capture has none).
  *   5. Prints a table (seconds, MB/s with MB = 1e6 bytes of the single file, GB/s, packets/s, peak
  *      RSS, time relative to the bare loop and to periscope-decode), Periscope against pcap-parser,
  *      and the targets: reader + decode at least 1.5 GB/s and at most 2× the bare loop's time; the
- *      rotated files at most 1.5× the single file's time and 100 MiB peak RSS. Everything is also
+ *      rotated files at most 1.5× the single file's time and 100 MiB peak RSS; reader + decode + TCP
+ *      reassembly at most 1.5× reader + decode's time (best against best). Everything is also
  *      written to bench/data/last-run.json. Missing a target is reported, not an error.
  *
  * Why: the analyzer's first layers touch every byte of captures that can be many gigabytes; they
@@ -56,6 +62,8 @@ const TARGET_VS_BARE = 2;
 const ROTATED_PARTS = 60;
 const TARGET_ROTATED_VS_DECODE = 1.5;
 const TARGET_ROTATED_RSS_MIB = 100;
+/** "Reassembly adds at most 50 % to the reader's time for in-order traffic." */
+const TARGET_REASSEMBLY_VS_DECODE = 1.5;
 
 /** What a child reports on stdout. */
 interface ChildReport {
@@ -157,6 +165,10 @@ function checkOutcome(o: Outcome | null, meta: CaptureMeta, files: number): stri
   cmp('captured bytes', o.capturedBytes, meta.capturedBytes);
   cmp('payload bytes', o.payloadBytes, meta.payloadBytes);
   cmp('port sum', o.portSum, meta.portSum);
+  cmp('client → server payload bytes delivered', o.clientPayloadBytes, meta.clientPayloadBytes);
+  cmp('connections closed', o.connections, meta.connections);
+  cmp('gaps', o.gaps, 0);
+  cmp('retransmitted/overlapping/out-of-order/late segments', o.tcpAnomalies, 0);
   return out;
 }
 
@@ -234,7 +246,7 @@ async function parent(): Promise<number> {
     for (const c of CONTENDERS) {
       const r = spawnChild(c, inputOf(c));
       runs.get(c)!.push(r);
-      process.stderr.write(`  run ${rep}/${reps}  ${c.padEnd(17)} ${fmt(r.seconds, 3)} s  ${fmt(r.maxRssMiB, 1)} MiB\n`);
+      process.stderr.write(`  run ${rep}/${reps}  ${c.padEnd(20)} ${fmt(r.seconds, 3)} s  ${fmt(r.maxRssMiB, 1)} MiB\n`);
     }
   }
   process.stderr.write('\n');
@@ -297,11 +309,30 @@ async function parent(): Promise<number> {
       `(about ${fmt(perFileMs, 2)} ms more per file), peak RSS ${fmt(rot.peakRssMiB, 1)} MiB against ${fmt(decode.peakRssMiB, 1)} MiB.`,
   );
 
+  const reasm = get('periscope-reassembly');
+  const reasmNs = ((reasm.bestSeconds - decode.bestSeconds) / meta.packets) * 1e9;
+  const reasmOut = reasm.runs[0]?.outcome;
+  console.log(
+    `TCP reassembly adds about ${fmt(reasmNs, 0)} ns per packet to reader + decode (difference of best times, so noisy): ` +
+      `${fmt(reasm.timeVsDecode, 2)}× its time, peak RSS ${fmt(reasm.peakRssMiB, 1)} MiB against ${fmt(decode.peakRssMiB, 1)} MiB; ` +
+      (reasmOut
+        ? `delivered ${fmt(reasmOut.payloadBytes ?? 0, 0)} payload bytes (client → server ${fmt(reasmOut.clientPayloadBytes ?? 0, 0)}, ` +
+          `server → client ${fmt((reasmOut.payloadBytes ?? 0) - (reasmOut.clientPayloadBytes ?? 0), 0)}), ${fmt(reasmOut.gaps ?? 0, 0)} gaps, ` +
+          `${fmt(reasmOut.connections ?? 0, 0)} connections closed.`
+        : 'no outcome.'),
+  );
+
   const targets = [
     { name: `periscope reader + decode ≥ ${TARGET_GBPS} GB/s`, value: decode.gbPerSecond, shown: `${fmt(decode.gbPerSecond, 2)} GB/s`, pass: decode.gbPerSecond >= TARGET_GBPS },
     { name: `periscope reader + decode ≤ ${TARGET_VS_BARE}× the bare loop's time`, value: decode.timeVsBare, shown: `${fmt(decode.timeVsBare, 2)}×`, pass: decode.timeVsBare <= TARGET_VS_BARE },
     { name: `${rotated.parts.length} rotated files ≤ ${TARGET_ROTATED_VS_DECODE}× the single file's time`, value: rot.timeVsDecode, shown: `${fmt(rot.timeVsDecode, 2)}×`, pass: rot.timeVsDecode <= TARGET_ROTATED_VS_DECODE },
     { name: `${rotated.parts.length} rotated files peak RSS ≤ ${TARGET_ROTATED_RSS_MIB} MiB`, value: rot.peakRssMiB, shown: `${fmt(rot.peakRssMiB, 1)} MiB`, pass: rot.peakRssMiB <= TARGET_ROTATED_RSS_MIB },
+    {
+      name: `periscope reader + decode + TCP reassembly ≤ ${TARGET_REASSEMBLY_VS_DECODE}× reader + decode's time (in-order traffic, best of ${reps} against best of ${reps})`,
+      value: reasm.timeVsDecode,
+      shown: `${fmt(reasm.timeVsDecode, 2)}× (${fmt(reasm.bestSeconds, 3)} s against ${fmt(decode.bestSeconds, 3)} s)`,
+      pass: reasm.timeVsDecode <= TARGET_REASSEMBLY_VS_DECODE,
+    },
   ];
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);

@@ -13,7 +13,10 @@
  *     drawn log-uniformly from one of three bands: 70 % 200 B–2 KB, 25 % 2–16 KB, 5 % 16 KB up to
  *     65483 bytes (the loopback MSS: 65535 − 20 − 32);
  *   - 30 % of replies are followed by a pure ACK from the client.
- * Sequence and acknowledgement numbers are consistent per connection, IPv4 header checksums are
+ * Sequence and acknowledgement numbers are consistent per connection: each segment's sequence
+ * number is the previous one's plus its payload length (plus 1 for a SYN or FIN), and every ACK
+ * acknowledges exactly what the peer has sent; nothing is lost, retransmitted or reordered, so TCP
+ * reassembly must deliver every payload byte in order with no gap. IPv4 header checksums are
  * valid, TCP checksums are left 0 (the kernel offloads them on loopback, so real captures show
  * garbage there too). Timestamps strictly increase. MySQL packet headers are written at the start
  * of queries, OKs and ERRs; the rest of every payload is pseudo-random bytes from a seeded PRNG, so
@@ -25,8 +28,12 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Bump when the traffic shape changes, so stale files are regenerated. */
-export const GENERATOR_VERSION = 3;
+/**
+ * Bump when the traffic shape or the sidecar's fields change, so stale files are regenerated.
+ * 4: the sidecar also records the client → server payload bytes (the traffic is unchanged: the
+ * file is byte for byte the one version 3 wrote).
+ */
+export const GENERATOR_VERSION = 4;
 
 export interface CaptureMeta {
   generator: number;
@@ -40,6 +47,8 @@ export interface CaptureMeta {
   capturedBytes: number;
   /** Sum of TCP payload lengths. */
   payloadBytes: number;
+  /** Sum of TCP payload lengths of the clients' segments (to port 3306); the rest is the server's. */
+  clientPayloadBytes: number;
   /** Sum of TCP source + destination ports over all packets (a cross-check for the readers). */
   portSum: number;
   /** Connections opened over the whole capture. */
@@ -101,6 +110,7 @@ class PcapWriter {
   packets = 0;
   capturedBytes = 0;
   payloadBytes = 0;
+  clientPayloadBytes = 0;
   portSum = 0;
 
   constructor(private readonly fd: number) {}
@@ -332,6 +342,7 @@ class TrafficGenerator {
     w.packets++;
     w.capturedBytes += frame;
     w.payloadBytes += payloadLen;
+    if (fromClient) w.clientPayloadBytes += payloadLen;
     w.portSum += c.clientPort + SERVER_PORT;
     return p;
   }
@@ -373,6 +384,7 @@ export function synthesizeCapture(path: string, targetBytes: number, seed: numbe
       packets: w.packets,
       capturedBytes: w.capturedBytes,
       payloadBytes: w.payloadBytes,
+      clientPayloadBytes: w.clientPayloadBytes,
       portSum: w.portSum,
       connections: gen.connections,
       exchanges: gen.exchanges,
