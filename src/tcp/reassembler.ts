@@ -177,14 +177,14 @@ class Half {
   isn = 0;
   /** Next sequence number expected (valid once started). */
   nextSeq = 0;
-  /** A FIN waits in the buffer. */
-  finQueued = false;
   /** A FIN was delivered (or skipped over) at `finSeq`. */
   finSeen = false;
   finSeq = 0;
   /** The last range given up as lost: a segment inside it arriving later is "late". */
   lostFrom = 0;
   lostTo = 0;
+  /** The peer acknowledged every byte before this (valid once started). */
+  ackedTo = 0;
   /** All bytes up to the FIN were delivered. */
   done = false;
   /** Out-of-order segments, sorted by sequence number. */
@@ -304,6 +304,7 @@ export class TcpReassembler {
     if (sec > this.lastExpirySec) {
       this.lastExpirySec = sec;
       this.expire(sec);
+      if (this.bufferedConns.size > 0) this.stalled(sec, nsec);
     }
     // Endpoint words: IPv4 in word 0; IPv6 as four big-endian words.
     let s0: number, s1: number, s2: number, s3: number, t0: number, t1: number, t2: number, t3: number;
@@ -329,7 +330,8 @@ export class TcpReassembler {
     const tp = d.dstPort;
     const srcIsLo = s0 !== t0 ? s0 < t0 : s1 !== t1 ? s1 < t1 : s2 !== t2 ? s2 < t2 : s3 !== t3 ? s3 < t3 : sp <= tp;
     let c = this.last;
-    if (c === null || !(srcIsLo ? c.loPort === sp && c.hiPort === tp && c.lo0 === s0 && c.hi0 === t0 && c.lo1 === s1 && c.hi1 === t1 && c.lo2 === s2 && c.hi2 === t2 && c.lo3 === s3 && c.hi3 === t3 && c.v6 === v6 : c.loPort === tp && c.hiPort === sp && c.lo0 === t0 && c.hi0 === s0 && c.lo1 === t1 && c.hi1 === s1 && c.lo2 === t2 && c.hi2 === s2 && c.lo3 === t3 && c.hi3 === s3 && c.v6 === v6)) {
+    // A pure SYN always takes the full lookup: it may start a new connection on this tuple.
+    if (c === null || (d.flags & (TcpFlag.Syn | TcpFlag.Ack)) === TcpFlag.Syn || !(srcIsLo ? c.loPort === sp && c.hiPort === tp && c.lo0 === s0 && c.hi0 === t0 && c.lo1 === s1 && c.hi1 === t1 && c.lo2 === s2 && c.hi2 === t2 && c.lo3 === s3 && c.hi3 === t3 && c.v6 === v6 : c.loPort === tp && c.hiPort === sp && c.lo0 === t0 && c.hi0 === s0 && c.lo1 === t1 && c.hi1 === s1 && c.lo2 === t2 && c.hi2 === s2 && c.lo3 === t3 && c.hi3 === s3 && c.v6 === v6)) {
       const h = srcIsLo ? hash(s0, s1, s2, s3, sp, t0, t1, t2, t3, tp) : hash(t0, t1, t2, t3, tp, s0, s1, s2, s3, sp);
       c = this.table.get(h) ?? null;
       while (c !== null && !(srcIsLo ? c.loPort === sp && c.hiPort === tp && c.lo0 === s0 && c.hi0 === t0 && c.lo1 === s1 && c.hi1 === t1 && c.lo2 === s2 && c.hi2 === t2 && c.lo3 === s3 && c.hi3 === t3 && c.v6 === v6 : c.loPort === tp && c.hiPort === sp && c.lo0 === t0 && c.hi0 === s0 && c.lo1 === t1 && c.hi1 === s1 && c.lo2 === t2 && c.hi2 === s2 && c.lo3 === t3 && c.hi3 === s3 && c.v6 === v6)) {
@@ -366,7 +368,26 @@ export class TcpReassembler {
   /** The capture ended: flush every connection (holes become gaps) and close it. */
   finish(sec: number, nsec: number): void {
     for (let c = this.lruHead; c !== null; c = c.lruNext) {
-      if (!c.closed) this.close(c, 'capture-end', sec, nsec);
+      if (c.closed) continue;
+      this.giveUp(c, GapReason.CaptureEnd, sec, nsec);
+      // Both FINs in, only the final ACK (or a lost byte) missing: it did end with FINs.
+      this.close(c, c.halves[0].done && c.halves[1].done ? 'fin' : 'capture-end', sec, nsec);
+    }
+  }
+
+  /**
+   * Stop waiting on a connection: release everything buffered (holes become gaps), then report
+   * the bytes the peer acknowledged that were never captured (a lost tail: nothing after it).
+   */
+  private giveUp(c: Conn, reason: GapReason, sec: number, nsec: number): void {
+    while (c.buffered > 0) this.forceOldest(c, reason, sec, nsec);
+    for (let dir: Dir = 0; dir < 2; dir++) {
+      const h = c.halves[dir];
+      if (!h.started || h.done) continue;
+      let to = h.ackedTo;
+      if (h.finSeen && seqDiff(to, h.finSeq) > 0) to = h.finSeq; // the FIN takes a number, not a byte
+      if (seqDiff(to, h.nextSeq) > 0) this.gapTo(c, h, dir, to, GapReason.Unseen, sec, nsec);
+      if (h.finSeen && seqDiff(h.finSeq, h.nextSeq) <= 0) this.noteFin(h, h.finSeq);
     }
   }
 
@@ -420,22 +441,27 @@ export class TcpReassembler {
     const peer = c.halves[1 - dir]!;
     this.totals.segments++;
     half.stats.segments++;
-    let seq = d.seq;
+    // Data on a SYN (TCP Fast Open) starts after it. (One const: a reassigned `let` holding a
+    // sequence number ≥ 2^31 is boxed on the heap by V8 — an allocation per segment.)
+    const seq = seqAdd(d.seq, flags & TcpFlag.Syn ? 1 : 0);
     if (flags & TcpFlag.Syn) {
       if ((flags & TcpFlag.Ack) === 0) c.synSeen = true;
       if (!half.started) {
         half.started = true;
         half.synSeen = true;
-        half.isn = seq;
-        half.nextSeq = seqAdd(seq, 1);
+        half.isn = d.seq;
+        half.nextSeq = seq;
+        half.ackedTo = seq;
       }
-      seq = seqAdd(seq, 1); // data on a SYN (TCP Fast Open) starts after it
     }
+    // The highest acknowledgement of the peer's bytes: what reached the peer, seen or not.
+    if (flags & TcpFlag.Ack && peer.started && seqDiff(d.ack, peer.ackedTo) > 0 && seqDiff(d.ack, peer.nextSeq) <= MAX_ACK_JUMP) peer.ackedTo = d.ack;
     const fin = (flags & TcpFlag.Fin) !== 0;
     if ((len + missing > 0 || fin) && !half.done) {
       if (!half.started) {
         half.started = true;
         half.nextSeq = seq;
+        half.ackedTo = seq;
         this.gap(c, half, dir, -1, GapReason.MidStreamStart, sec, nsec);
       }
       // Causal order across directions: this segment was sent after the peer's bytes below its
@@ -451,19 +477,16 @@ export class TcpReassembler {
         this.enqueue(c, half, seq, d.data, d.payloadOffset, len, missing, fin, waits ? ack : -1, sec, nsec);
         this.pump(c);
       }
+    } else if (len + missing > 0) {
+      this.countBehind(half, seq); // the direction is done (FIN delivered): a retransmission, or late
     }
     if (flags & TcpFlag.Rst) {
       this.close(c, 'rst', sec, nsec);
       return;
     }
-    if (c.buffered > 0) {
-      // Both sides sent their FIN: nothing more will come to fill a hole, stop waiting.
-      if ((half.finSeen || half.finQueued) && (peer.finSeen || peer.finQueued)) {
-        while (c.buffered > 0) this.forceOldest(c, GapReason.Unseen, sec, nsec);
-      } else {
-        this.unstick(c, sec, nsec);
-      }
-    }
+    // Both FINs in does not end the wait: a segment sent before a FIN may be captured after it
+    // (neighbours swapped), and giving its hole up now would make its bytes late and the gap wrong.
+    if (c.buffered > 0) this.unstick(c, sec, nsec);
     if (half.done && peer.done) this.close(c, 'fin', sec, nsec);
   }
 
@@ -489,16 +512,18 @@ export class TcpReassembler {
       h.stats.outOfOrder++;
       this.totals.outOfOrder++;
     }
-    // Within the per-connection limit: otherwise give up waiting, oldest first, to make room.
-    while (h.oooBytes + len > this.maxPerConn && c.buffered > 0) {
+    // Within the per-connection limit (both directions): otherwise give up waiting, oldest first,
+    // to make room. Not for a segment at the next expected byte: it fills the hole (giving the hole
+    // up would throw its own bytes away as late), or waits only for the peer's bytes it acknowledges.
+    while (rel > 0 && c.halves[0].oooBytes + c.halves[1].oooBytes + len > this.maxPerConn && c.buffered > 0) {
       if (!c.bufferLimitHit) {
         c.bufferLimitHit = true;
         this.totals.bufferLimitHits++;
       }
       this.forceOldest(c, GapReason.BufferLimit, sec, nsec);
     }
-    const s: Segment = { seq, data: buf.slice(off, off + len), missing, fin, ack, arrival: c.packets, sec, nsec };
-    if (fin) h.finQueued = true;
+    // A copy, also of a Node Buffer (whose slice is a view into a chunk the reader reuses).
+    const s: Segment = { seq, data: Uint8Array.prototype.slice.call(buf, off, off + len), missing, fin, ack, arrival: c.packets, sec, nsec };
     const q = h.ooo;
     let i = q.length;
     while (i > 0 && seqDiff(q[i - 1]!.seq, seq) > 0) i--;
@@ -689,7 +714,7 @@ export class TcpReassembler {
   private close(c: Conn, reason: CloseReason, sec: number, nsec: number): void {
     if (c.closed) return;
     const gapReason = reason === 'capture-end' ? GapReason.CaptureEnd : GapReason.ConnectionEnd;
-    while (c.buffered > 0) this.forceOldest(c, gapReason, sec, nsec);
+    this.giveUp(c, gapReason, sec, nsec);
     this.bufferedConns.delete(c);
     for (let dir: Dir = 0; dir < 2; dir++) {
       const h = c.halves[dir];
@@ -705,7 +730,7 @@ export class TcpReassembler {
     else if (reason === 'rst') t.closedByRst++;
     else if (reason === 'idle-timeout') t.closedByIdleTimeout++;
     if (!c.synSeen) t.midStream++;
-    if (reason === 'fin' || reason === 'rst' || reason === 'replaced') {
+    if (reason === 'fin' || reason === 'rst') {
       if (c.synSeen) t.complete++;
     } else {
       t.unfinished++;
@@ -748,6 +773,20 @@ export class TcpReassembler {
     c.chain = null;
     if (this.last === c) this.last = null;
     this.count--;
+  }
+
+  /**
+   * Connections that went quiet with data waiting: no packet of theirs for a second of capture
+   * time will bring the missing bytes. Give up their holes now rather than at their next packet,
+   * and close those whose FINs were both in.
+   */
+  private stalled(sec: number, nsec: number): void {
+    for (const c of [...this.bufferedConns]) {
+      if (sec - c.lastSec < 2) continue; // whole seconds: at least one second has passed
+      this.giveUp(c, GapReason.Unseen, sec, nsec);
+      this.bufferedConns.delete(c);
+      if (c.halves[0].done && c.halves[1].done) this.close(c, 'fin', sec, nsec);
+    }
   }
 
   /** Close connections idle for longer than the timeout (capture time), oldest first. */
