@@ -67,6 +67,22 @@ async function main(argv: string[]): Promise<number> {
         code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a) }, processIo);
       },
     )
+    .command(
+      'events <files..>',
+      'Decode the MySQL protocol: one JSON line per client command (and per login), in capture order',
+      (y) =>
+        y
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true })
+          .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
+          .option('redact', { describe: 'replace literals in SQL and error messages with ? and omit parameters (--no-redact prints them as captured)', type: 'boolean', default: true })
+          .options(tcpOptions)
+          .example('$0 events samples/mariadb-basic.pcap', 'every command of the sample, redacted')
+          .example("$0 events cap.pcap | jq 'select(.status == \"error\")'", 'only failed commands'),
+      async (a) => {
+        const { runEvents } = await import('../analyze/events/command.js');
+        code = await runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a) }, processIo);
+      },
+    )
     .demandCommand(1, 'Name a command; see the list above.')
     .strict()
     .recommendCommands()

@@ -1,0 +1,89 @@
+/** `periscope events FILE…`: one JSON object per client command (and per login), in capture order. */
+import { readCaptures } from '../read/captures.js';
+import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
+import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
+import { maskErrorMessage, maskLiterals } from './mask.js';
+import type { CommandEvent } from '../../src/mysql/session.js';
+import type { Io } from '../../cli/io.js';
+
+export interface EventsOptions {
+  files: string[];
+  ports: number[];
+  redact: boolean;
+  tcp?: TcpLimits;
+}
+
+/** The stable JSON shape of one event (documented in docs/events.md). */
+export function eventJson(e: CommandEvent, redact: boolean): Record<string, unknown> {
+  return {
+    ts: isoTime({ sec: e.sec, nsec: e.nsec }),
+    client: e.client,
+    server: e.server,
+    conn_id: e.connId,
+    user: e.user,
+    db: e.db,
+    cmd: e.cmd,
+    sql: e.sql === null ? null : redact && e.cmd !== 'init_db' && e.cmd !== 'field_list' ? maskLiterals(e.sql) : e.sql,
+    sql_truncated: e.sqlTruncated,
+    ...(redact ? {} : { params: e.params }),
+    status: e.status,
+    latency_us: e.latencyUs,
+    response_us: e.responseUs,
+    rows: e.rows,
+    affected_rows: e.affectedRows,
+    insert_id: e.insertId,
+    warnings: e.warnings,
+    error_code: e.errorCode,
+    sql_state: e.sqlState,
+    error: e.error === null ? null : redact ? maskErrorMessage(e.error) : e.error,
+    no_index_used: e.noIndexUsed,
+    no_good_index_used: e.noGoodIndexUsed,
+    result_sets: e.resultSets,
+    bytes_in: e.bytesIn,
+    bytes_out: e.bytesOut,
+    tls: e.tls,
+    compressed: e.compressed,
+  };
+}
+
+export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
+  if (!opts.redact) io.warn('--no-redact: SQL text, parameters and error messages are printed as captured; they may hold customer data');
+  const chunks: string[] = [];
+  let size = 0;
+  const pipeline = new MysqlPipeline({
+    ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
+    tcp: opts.tcp,
+    onEvent: (e) => {
+      const line = `${JSON.stringify(eventJson(e, opts.redact))}\n`;
+      chunks.push(line);
+      size += line.length;
+      if (size > 1 << 16) {
+        io.out(chunks.join(''));
+        chunks.length = 0;
+        size = 0;
+      }
+    },
+  });
+  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec));
+  pipeline.finish();
+  io.out(chunks.join(''));
+  let failed = 0;
+  for (const f of files) {
+    if (f.truncatedTail) io.warn(`${f.path}: at byte ${f.truncatedTail.offset}: ${f.truncatedTail.message}; everything before it was read`);
+    for (const d of f.resyncs) io.error(`${f.path}: ${d.message}`);
+    if (f.failure) io.error(`${f.path}: at byte ${f.failure.offset}: ${f.failure.message}`);
+    if (f.failure || f.resyncs.length > 0) failed++;
+  }
+  const t = pipeline.totals;
+  const r = pipeline.reassembler.totals;
+  if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.protocolViolations > 0) {
+    io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps, ${t.commandsIncomplete} commands incomplete, ${t.resyncs} resynchronisations, ${t.protocolViolations} protocol violations (periscope info shows more)`);
+  }
+  if (t.tls > 0) io.warn(`${t.tls} connections use TLS: their commands cannot be decoded`);
+  if (t.compressed > 0) io.warn(`${t.compressed} connections use the compressed protocol: not decoded yet`);
+  if (files.filter((f) => !f.ignored).length === 0) {
+    io.error('no capture file found in the given paths');
+    return 2;
+  }
+  return failed > 0 ? 2 : 0;
+}

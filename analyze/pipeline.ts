@@ -1,0 +1,96 @@
+/**
+ * The decoding pipeline shared by `events`, `trace` and (later) `analyze`: captured packets →
+ * link/IP/TCP decoding → TCP reassembly → one MySQL session per connection → command events.
+ */
+import { PacketDecoder } from '../src/net/decode.js';
+import { sniffGreeting } from '../src/mysql/greeting.js';
+import { MysqlSession, type CommandEvent, type SessionCounters, type SessionOptions } from '../src/mysql/session.js';
+import { TcpReassembler, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
+import type { PacketRecord } from '../src/pcap/record.js';
+import { OrderedEvents } from './events/ordered.js';
+
+export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow'>;
+
+export interface PipelineOptions {
+  ports: readonly number[];
+  tcp?: TcpLimits;
+  session?: SessionOptions;
+  /** Every command event, in request-time order across connections. */
+  onEvent: (e: CommandEvent) => void;
+  /** Only this TCP connection id gets a session (trace --conn). */
+  onlyConn?: number | null;
+}
+
+const IGNORE: StreamHandler = { onData() {}, onGap() {}, onClose() {} };
+
+/** Sums of every session's counters, for the health report. */
+export interface MysqlTotals extends SessionCounters {
+  sessions: number;
+  tls: number;
+  replication: number;
+  compressed: number;
+  notMysql: number;
+}
+
+export class MysqlPipeline {
+  readonly decoder = new PacketDecoder();
+  readonly reassembler: TcpReassembler;
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0 };
+  private readonly ordered: OrderedEvents;
+  private packets = 0;
+  private lastSec = 0;
+  private lastNsec = 0;
+
+  constructor(opts: PipelineOptions) {
+    this.ordered = new OrderedEvents(opts.onEvent);
+    this.reassembler = new TcpReassembler((info) => {
+      const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
+      if ((opts.onlyConn != null && info.id !== opts.onlyConn) || (!mysqlPort && !info.synSeen && info.sidesBy !== 'hello')) return IGNORE;
+      const session = new MysqlSession(info, (e) => this.ordered.push(e), opts.session);
+      this.ordered.sources.add(session);
+      this.totals.sessions++;
+      return {
+        onData: (d, b, o, l, s, n) => session.onData(d, b, o, l, s, n),
+        onGap: (d, bytes, r, s, n) => session.onGap(d, bytes, r, s, n),
+        onClose: (r, s, n) => {
+          session.onClose(r, s, n);
+          this.ordered.sources.delete(session);
+          this.account(session);
+        },
+      };
+    }, { ...opts.tcp, serverPorts: opts.ports, isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null });
+  }
+
+  add(rec: PacketRecord): void {
+    this.lastSec = rec.tsSec;
+    this.lastNsec = rec.tsNsec;
+    if (this.decoder.decode(rec)) this.reassembler.add(this.decoder, rec.tsSec, rec.tsNsec);
+    if ((++this.packets & 1023) === 0) this.ordered.release();
+  }
+
+  /** End of the capture: close every connection and emit what is left. */
+  finish(): void {
+    this.reassembler.finish(this.lastSec, this.lastNsec);
+    this.ordered.drain();
+  }
+
+  private account(s: MysqlSession): void {
+    const t = this.totals;
+    const c = s.counters;
+    if (s.tls) t.tls++;
+    if (s.replication) t.replication++;
+    if (s.compressed) t.compressed++;
+    if (s.serverVersion === null && s.info.synSeen && c.commands === 0) t.notMysql++;
+    t.commands += c.commands;
+    t.protocolViolations += c.protocolViolations;
+    t.unknownCommands += c.unknownCommands;
+    t.resyncs += c.resyncs;
+    t.commandsIncomplete += c.commandsIncomplete;
+    t.packetsSkipped += c.packetsSkipped;
+  }
+
+  /** Events released out of order because the buffer was full. */
+  get eventsForced(): number {
+    return this.ordered.forced;
+  }
+}

@@ -1,0 +1,1062 @@
+/**
+ * The MySQL protocol state machine of one connection, fed the two reassembled byte streams
+ * (a TCP StreamHandler). It follows the connection stage by stage — greeting, authentication,
+ * commands and their responses — and emits one event per client command with its response,
+ * timing and outcome, plus one `connect` event per login. It never throws on bad input:
+ * protocol violations are counted and the connection resynchronises or is abandoned.
+ *
+ * Which reply a command makes us expect drives the machine (as in Zeek's mysql analyzer):
+ *   READY_FOR_COMMAND ─ client packet, seq 0 ─► WAIT_FOR_RESULT
+ *   WAIT_FOR_RESULT ─ OK / ERR ─► done (or the next result, when SERVER_MORE_RESULTS_EXISTS)
+ *                   ─ column count ─► WAIT_FOR_FIELD_DEF ─ n defs ─► [EOF] ─► WAIT_FOR_ROW ─ EOF/OK ─► done
+ *                   ─ 0xfb ─► FILE_REQUEST (client sends the file, then the server answers)
+ *   stmt_prepare: PREPARE_OK ─► WAIT_FOR_PARAM_DEF ─► WAIT_FOR_FIELD_DEF ─► done
+ */
+import { Dir, GapReason, type CloseReason, type ConnectionInfo, type StreamHandler } from '../tcp/reassembler.js';
+import { text } from '../bytes/reader.js';
+import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
+import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
+import { isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
+
+/** Stages, named as the MySQL client's protocol trace names them. */
+export type Stage =
+  | 'CONNECTING'
+  | 'WAIT_FOR_INIT_PACKET'
+  | 'AUTHENTICATE'
+  | 'READY_FOR_COMMAND'
+  | 'WAIT_FOR_RESULT'
+  | 'WAIT_FOR_FIELD_DEF'
+  | 'WAIT_FOR_ROW'
+  | 'WAIT_FOR_PARAM_DEF'
+  | 'FILE_REQUEST'
+  | 'RESYNC'
+  | 'TLS'
+  | 'REPLICATION'
+  | 'DISCONNECTED';
+
+export type CommandStatus = 'ok' | 'error' | 'none' | 'incomplete';
+
+/** One client command (or login) with its response. Times are capture times. */
+export interface CommandEvent {
+  /** TCP connection id (ConnectionInfo.id). */
+  conn: number;
+  /** Request's first packet. */
+  sec: number;
+  nsec: number;
+  client: string;
+  server: string;
+  /** Server connection id from the greeting. */
+  connId: number | null;
+  user: string | null;
+  db: string | null;
+  cmd: string;
+  /** Raw SQL / argument as captured (the caller redacts). */
+  sql: string | null;
+  /** The SQL was cut (snap length, or longer than the decoder keeps). */
+  sqlTruncated: boolean;
+  params: (string | null)[] | null;
+  status: CommandStatus;
+  latencyUs: number | null;
+  responseUs: number | null;
+  rows: number | null;
+  affectedRows: number | null;
+  insertId: number | null;
+  warnings: number | null;
+  errorCode: number | null;
+  sqlState: string | null;
+  error: string | null;
+  noIndexUsed: boolean;
+  noGoodIndexUsed: boolean;
+  bytesIn: number;
+  bytesOut: number;
+  resultSets: number;
+  tls: boolean;
+  compressed: boolean;
+}
+
+/** One line of the protocol trace. */
+export interface TraceEntry {
+  conn: number;
+  sec: number;
+  nsec: number;
+  dir: Dir | null;
+  stage: Stage;
+  event: string;
+  seq: number | null;
+  length: number | null;
+  detail: string;
+  payload: Uint8Array | null;
+}
+
+export interface SessionCounters {
+  commands: number;
+  protocolViolations: number;
+  unknownCommands: number;
+  resyncs: number;
+  /** Commands whose response (or request end) a gap took. */
+  commandsIncomplete: number;
+  /** Server packets skipped while no command was known (responses to commands lost in a gap). */
+  packetsSkipped: number;
+}
+
+export interface SessionOptions {
+  /** Bytes of a client packet kept (the SQL); longer is cut and marked. */
+  maxRequestBytes?: number;
+  /** Bytes of a server packet kept (rows are counted, never held). */
+  maxResponseBytes?: number;
+  trace?: ((e: TraceEntry) => void) | null;
+}
+
+const enum Expect {
+  /** Nothing pending. */
+  None,
+  /** The first packet of a result: OK, ERR, column count, LOCAL INFILE, EOF. */
+  Result,
+  FieldDefs,
+  FieldDefsEof,
+  Rows,
+  PrepareOk,
+  ParamDefs,
+  ParamDefsEof,
+  PrepareFieldDefs,
+  PrepareFieldDefsEof,
+  /** COM_FIELD_LIST: column definitions until EOF. */
+  FieldList,
+  /** COM_STATISTICS: one string packet. */
+  Statistics,
+  /** change_user: the authentication exchange. */
+  Auth,
+  /** LOCAL INFILE: the client is sending the file. */
+  FileData,
+}
+
+interface Pending {
+  ev: CommandEvent;
+  com: number;
+  /** The request's last packet time. */
+  endSec: number;
+  endNsec: number;
+  needsResponse: boolean;
+  done: boolean;
+  /** Prepared statement: SQL kept for the statement id. */
+  prepareSql: string | null;
+  stmtId: number | null;
+  cursor: boolean;
+  gotResponse: boolean;
+}
+
+interface Statement {
+  sql: string;
+  params: number;
+  types: number[] | null;
+}
+
+/** Commands that may start a resynchronisation (plausible first commands after a gap). */
+const SYNC_COMMANDS = new Set<number>([Com.Quit, Com.InitDb, Com.Query, Com.FieldList, Com.Statistics, Com.ProcessInfo, Com.ProcessKill, Com.Ping, Com.ChangeUser, Com.StmtPrepare, Com.StmtExecute, Com.StmtSendLongData, Com.StmtClose, Com.StmtReset, Com.SetOption, Com.StmtFetch, Com.ResetConnection]);
+
+/** Capabilities assumed for a connection whose handshake was not captured. */
+const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
+
+export class MysqlSession implements StreamHandler {
+  readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0 };
+  stage: Stage = 'CONNECTING';
+  serverVersion: string | null = null;
+  connId: number | null = null;
+  user: string | null = null;
+  db: string | null = null;
+  tls = false;
+  replication = false;
+  compressed = false;
+  /** Negotiated capabilities (client ∩ server), or assumed when the handshake was not seen. */
+  caps = 0;
+  mariaCaps = 0;
+  /** Result sets end with OK instead of EOF; null until known. */
+  deprecateEof: boolean | null = null;
+  queryAttributes: boolean | null = null;
+
+  private readonly framers: [PacketFramer, PacketFramer];
+  private serverCaps = 0;
+  private serverMariaCaps = 0;
+  private readonly queue: Pending[] = [];
+  private expect = Expect.None;
+  private remaining = 0;
+  private readonly statements = new Map<number, Statement>();
+  private login: Pending | null = null;
+  private abandoned = false;
+  private readonly traceFn: ((e: TraceEntry) => void) | null;
+  /** Time of the packet being processed (for trace lines). */
+  private nowSec = 0;
+  private nowNsec = 0;
+
+  constructor(
+    readonly info: ConnectionInfo,
+    private readonly sink: (e: CommandEvent) => void,
+    opts: SessionOptions = {},
+  ) {
+    this.traceFn = opts.trace ?? null;
+    this.framers = [new PacketFramer((p) => this.clientPacket(p), opts.maxRequestBytes ?? 1024 * 1024), new PacketFramer((p) => this.serverPacket(p), opts.maxResponseBytes ?? 64 * 1024)];
+    if (info.synSeen) this.stage = 'WAIT_FOR_INIT_PACKET';
+  }
+
+  /** The request time of the oldest command still waiting (for ordering events across connections). */
+  oldestPending(): { sec: number; nsec: number } | null {
+    const p = this.queue[0] ?? this.login;
+    return p ? { sec: p.ev.sec, nsec: p.ev.nsec } : null;
+  }
+
+  // ---- StreamHandler ----
+
+  onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
+    if (this.abandoned) return;
+    this.framers[dir].feed(buf, offset, length, sec, nsec);
+  }
+
+  onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void {
+    this.nowSec = sec;
+    this.nowNsec = nsec;
+    if (this.abandoned) return;
+    this.trace(dir, 'GAP', null, bytes, bytes < 0 ? 'start of stream not captured' : `${bytes} bytes not captured (${GapReasonText[reason]})`);
+    if (this.stage === 'CONNECTING' || this.stage === 'WAIT_FOR_INIT_PACKET' || this.stage === 'AUTHENTICATE') {
+      // The handshake is incomplete: assume what most clients negotiate, infer the rest.
+      this.caps = this.caps || ASSUMED_CAPS;
+      if (this.login) this.finishLogin('incomplete');
+    }
+    if (dir === Dir.ClientToServer) {
+      // The command being sent (and maybe whole commands) are lost; the response in progress may
+      // still be decoded, so only the framing restarts.
+      this.framers[0].gap(this.clientStart);
+    } else {
+      // The response in progress is lost: its command is incomplete.
+      const cur = this.current();
+      if (cur) this.complete(cur, 'incomplete');
+      this.expect = Expect.None;
+      this.framers[1].gap(this.serverStart);
+    }
+    this.stage = 'RESYNC';
+  }
+
+  onClose(_reason: CloseReason, sec: number, nsec: number): void {
+    this.nowSec = sec;
+    this.nowNsec = nsec;
+    if (this.login) this.finishLogin('incomplete');
+    for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
+    this.flush();
+    this.trace(null, 'DISCONNECTED', null, null, '');
+    this.stage = 'DISCONNECTED';
+  }
+
+  // ---- resynchronisation ----
+
+  /** A client command can start here: sequence id 0, a known command, a plausible length. */
+  private readonly clientStart: StartPredicate = (b, off, len) => {
+    if (len < 5 || b[off + 3] !== 0) return false;
+    const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
+    const com = b[off + 4]!;
+    if (plen < 1 || !SYNC_COMMANDS.has(com)) return false;
+    if (plen + 4 > len && com !== Com.Query && com !== Com.StmtPrepare && com !== Com.StmtExecute && com !== Com.StmtSendLongData) return false;
+    if (plen + 4 < len) {
+      // Another packet follows in this segment: its header must be plausible too.
+      const q = off + 4 + plen;
+      if (len - (q - off) < 4) return false;
+    }
+    if (com === Com.Query || com === Com.StmtPrepare) {
+      // SQL text (maybe after a query-attributes block): mostly printable.
+      let printable = 0;
+      const n = Math.min(plen - 1, len - 5, 32);
+      for (let i = 0; i < n; i++) {
+        const c = b[off + 5 + i]!;
+        if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d || c >= 0x80) printable++;
+      }
+      if (n > 0 && printable < n * 0.75 && !(b[off + 5] === 0 && b[off + 6] === 1)) return false;
+    }
+    const ok = true;
+    if (ok) {
+      this.counters.resyncs++;
+      this.stage = 'READY_FOR_COMMAND';
+      this.trace(Dir.ClientToServer, 'RESYNC', 0, plen, `client stream resynchronised at a ${commandName(com)} command`);
+    }
+    return ok;
+  };
+
+  /** A response can start here: a command is waiting for it and the header fits. */
+  private readonly serverStart: StartPredicate = (b, off, len) => {
+    const cur = this.current();
+    if (cur === null || cur.gotResponse || len < 5 || b[off + 3] !== 1) {
+      this.counters.packetsSkipped++;
+      return false;
+    }
+    const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
+    if (plen < 1) return false;
+    this.trace(Dir.ServerToClient, 'RESYNC', 1, plen, `server stream resynchronised at the response to ${cur.ev.cmd}`);
+    this.expect = cur.com === Com.StmtPrepare ? Expect.PrepareOk : cur.com === Com.FieldList ? Expect.FieldList : cur.com === Com.Statistics ? Expect.Statistics : Expect.Result;
+    return true;
+  };
+
+  // ---- client packets ----
+
+  private clientPacket(p: Packet): void {
+    this.nowSec = p.firstSec;
+    this.nowNsec = p.firstNsec;
+    switch (this.stage) {
+      case 'CONNECTING':
+      case 'WAIT_FOR_INIT_PACKET':
+        this.violation(Dir.ClientToServer, p, 'a client packet before the server greeting');
+        return;
+      case 'AUTHENTICATE':
+        this.authClientPacket(p);
+        return;
+      case 'TLS':
+      case 'REPLICATION':
+      case 'DISCONNECTED':
+        return;
+      default:
+        break;
+    }
+    const cur = this.current();
+    if (p.seq !== 0) {
+      // Part of an exchange: LOCAL INFILE data, or change_user authentication.
+      if (cur && cur.com === Com.ChangeUser && this.expect === Expect.Auth) {
+        this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, '');
+        cur.ev.bytesIn += p.length + 4;
+        return;
+      }
+      if (cur && this.expect === Expect.FileData) {
+        cur.ev.bytesIn += p.length + 4; // file contents: counted, never kept
+        this.trace(Dir.ClientToServer, 'PACKET_SENT', p.seq, p.length, p.length === 0 ? 'end of file data' : 'file data');
+        if (p.length === 0) this.expect = Expect.Result;
+        return;
+      }
+      // The continuation of a request (a long query split by a gap's resync) or a violation.
+      this.violation(Dir.ClientToServer, p, `client packet with sequence id ${p.seq} where a command was expected`);
+      return;
+    }
+    this.command(p);
+  }
+
+  private command(p: Packet): void {
+    const com = p.payload[0]!;
+    const name = commandName(com);
+    this.counters.commands++;
+    if (name === null) {
+      this.counters.unknownCommands++;
+      this.violation(Dir.ClientToServer, p, `unknown command byte 0x${com.toString(16)}`);
+      this.framers[0].gap(this.clientStart);
+      this.framers[1].gap(this.serverStart);
+      return;
+    }
+    const ev = this.newEvent(name, p);
+    ev.bytesIn = p.length + 4;
+    const pending: Pending = { ev, com, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+    const arg = (): string => text(p.payload.subarray(1));
+    switch (com) {
+      case Com.Query: {
+        let at = 1;
+        if (this.queryAttributes === null && p.payload[1] === 0 && p.payload[2] === 1) this.queryAttributes = true;
+        if (this.queryAttributes) at = skipQueryAttributes(p.payload);
+        ev.sql = text(p.payload.subarray(at));
+        ev.sqlTruncated = p.truncated;
+        this.trackUse(ev.sql);
+        break;
+      }
+      case Com.StmtPrepare:
+        ev.sql = arg();
+        ev.sqlTruncated = p.truncated;
+        pending.prepareSql = ev.sql;
+        break;
+      case Com.StmtExecute:
+      case Com.StmtBulkExecute:
+      case Com.StmtFetch:
+      case Com.StmtReset:
+      case Com.StmtClose:
+      case Com.StmtSendLongData: {
+        const id = p.payload.length >= 5 ? (p.payload[1]! | (p.payload[2]! << 8) | (p.payload[3]! << 16) | (p.payload[4]! << 24)) >>> 0 : -1;
+        pending.stmtId = id;
+        const st = this.statements.get(id);
+        ev.sql = st?.sql ?? null;
+        if (com === Com.StmtExecute) {
+          const x = parseExecute(p.payload, st ? st.params : null, st?.types ?? null, this.queryAttributes === true);
+          if (x) {
+            if (st && x.types) st.types = x.types;
+            ev.params = x.values;
+            pending.cursor = (x.flags & 0x07) !== 0;
+          }
+        }
+        if (com === Com.StmtClose) {
+          this.statements.delete(id);
+          pending.needsResponse = false;
+        }
+        if (com === Com.StmtSendLongData) pending.needsResponse = false;
+        break;
+      }
+      case Com.InitDb:
+        ev.sql = arg();
+        break;
+      case Com.FieldList:
+        ev.sql = text(nulTerminated(p.payload.subarray(1)));
+        break;
+      case Com.Quit:
+        pending.needsResponse = false;
+        break;
+      case Com.ChangeUser: {
+        const user = text(nulTerminated(p.payload.subarray(1)));
+        ev.user = user;
+        pending.prepareSql = null;
+        break;
+      }
+      case Com.BinlogDump:
+      case Com.BinlogDumpGtid:
+      case Com.RegisterSlave:
+        // Replication: the server streams binlog events from now on; stop decoding this connection.
+        this.replication = true;
+        pending.needsResponse = false;
+        break;
+      case Com.ProcessKill:
+        ev.sql = p.payload.length >= 5 ? String((p.payload[1]! | (p.payload[2]! << 8) | (p.payload[3]! << 16) | (p.payload[4]! << 24)) >>> 0) : null;
+        break;
+      default:
+        break;
+    }
+    this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload);
+    this.queue.push(pending);
+    if (!pending.needsResponse) {
+      pending.done = true;
+      ev.status = 'none';
+    }
+    if (this.replication) {
+      this.stage = 'REPLICATION';
+      this.trace(Dir.ClientToServer, 'REPLICATION', p.seq, p.length, 'replication stream: not decoded');
+      this.flush();
+      this.abandoned = true;
+      return;
+    }
+    if (this.expect === Expect.None) this.startExpect();
+    this.flush();
+  }
+
+  /** After a command, or when the previous response ended: what does the next response start with? */
+  private startExpect(): void {
+    const cur = this.current();
+    if (cur === null) {
+      this.expect = Expect.None;
+      this.stage = 'READY_FOR_COMMAND';
+      return;
+    }
+    switch (cur.com) {
+      case Com.StmtPrepare:
+        this.expect = Expect.PrepareOk;
+        break;
+      case Com.FieldList:
+        this.expect = Expect.FieldList;
+        break;
+      case Com.Statistics:
+        this.expect = Expect.Statistics;
+        break;
+      case Com.ChangeUser:
+        this.expect = Expect.Auth;
+        break;
+      case Com.StmtFetch:
+        this.expect = Expect.Rows;
+        break;
+      default:
+        this.expect = Expect.Result;
+    }
+    this.stage = this.expect === Expect.Rows ? 'WAIT_FOR_ROW' : 'WAIT_FOR_RESULT';
+  }
+
+  // ---- server packets ----
+
+  private serverPacket(p: Packet): void {
+    this.nowSec = p.firstSec;
+    this.nowNsec = p.firstNsec;
+    switch (this.stage) {
+      case 'CONNECTING':
+      case 'WAIT_FOR_INIT_PACKET':
+        this.greeting(p);
+        return;
+      case 'AUTHENTICATE':
+        this.authServerPacket(p);
+        return;
+      case 'TLS':
+      case 'REPLICATION':
+      case 'DISCONNECTED':
+        return;
+      default:
+        break;
+    }
+    const cur = this.current();
+    if (cur === null || this.expect === Expect.None) {
+      this.counters.packetsSkipped++;
+      this.violation(Dir.ServerToClient, p, 'a server packet with no command waiting for it');
+      return;
+    }
+    if (!cur.gotResponse) {
+      cur.gotResponse = true;
+      cur.ev.latencyUs = micros(cur.endSec, cur.endNsec, p.firstSec, p.firstNsec);
+    }
+    cur.ev.responseUs = micros(cur.endSec, cur.endNsec, p.lastSec, p.lastNsec);
+    cur.ev.bytesOut += p.length + 4;
+    const b0 = p.payload[0];
+    const caps = this.caps;
+    this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expect), p.payload);
+    if (b0 === 0xff && this.expect !== Expect.FileData) {
+      const e = parseErr(p.payload, caps);
+      const ev = cur.ev;
+      ev.errorCode = e?.code ?? null;
+      ev.sqlState = e?.sqlState ?? null;
+      ev.error = e?.message ?? null;
+      this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.sqlState ?? ''} ${e.message}` : 'malformed ERR');
+      this.complete(cur, 'error');
+      this.next();
+      return;
+    }
+    switch (this.expect) {
+      case Expect.Result:
+        this.result(cur, p);
+        return;
+      case Expect.FieldDefs:
+      case Expect.PrepareFieldDefs:
+      case Expect.ParamDefs:
+        if (--this.remaining > 0) return;
+        if (this.expect === Expect.ParamDefs) {
+          this.expect = this.deprecateEof === true ? this.afterParams(cur) : Expect.ParamDefsEof;
+          if (this.expect === Expect.None) this.prepared(cur);
+        } else if (this.expect === Expect.PrepareFieldDefs) {
+          if (this.deprecateEof === true) this.prepared(cur);
+          else this.expect = Expect.PrepareFieldDefsEof;
+        } else {
+          this.expect = this.deprecateEof === true ? Expect.Rows : Expect.FieldDefsEof;
+          this.stage = this.expect === Expect.Rows ? 'WAIT_FOR_ROW' : 'WAIT_FOR_FIELD_DEF';
+        }
+        return;
+      case Expect.FieldDefsEof:
+        if (p.payload[0] === 0xfe && p.length < 9) {
+          if (this.deprecateEof === null) this.deprecateEof = p.length === 5 ? false : null;
+          const eof = parseEof(p.payload);
+          if (cur.cursor && eof.status & Status.CursorExists) {
+            // A cursor was opened: rows come with COM_STMT_FETCH.
+            this.endResult(cur, eof.status, eof.warnings, null);
+            return;
+          }
+          this.expect = Expect.Rows;
+          this.stage = 'WAIT_FOR_ROW';
+          return;
+        }
+        if (this.deprecateEof === null) {
+          // No EOF after the definitions: the connection negotiated CLIENT_DEPRECATE_EOF.
+          this.deprecateEof = true;
+          this.expect = Expect.Rows;
+          this.stage = 'WAIT_FOR_ROW';
+          this.rows(cur, p);
+          return;
+        }
+        this.violation(Dir.ServerToClient, p, 'expected EOF after the column definitions');
+        this.expect = Expect.Rows;
+        this.rows(cur, p);
+        return;
+      case Expect.Rows:
+        this.rows(cur, p);
+        return;
+      case Expect.PrepareOk: {
+        const ok = b0 === 0x00 ? parsePrepareOk(p.payload) : null;
+        if (ok === null) {
+          this.violation(Dir.ServerToClient, p, 'expected COM_STMT_PREPARE_OK');
+          this.complete(cur, 'incomplete');
+          this.next();
+          return;
+        }
+        cur.stmtId = ok.statementId;
+        cur.ev.warnings = ok.warnings;
+        if (cur.prepareSql !== null) this.statements.set(ok.statementId, { sql: cur.prepareSql, params: ok.params, types: null });
+        this.remaining = ok.params;
+        this.prepareColumns = ok.columns;
+        if (ok.params > 0) {
+          this.expect = Expect.ParamDefs;
+          this.stage = 'WAIT_FOR_PARAM_DEF';
+        } else if (ok.columns > 0) {
+          this.remaining = ok.columns;
+          this.expect = Expect.PrepareFieldDefs;
+          this.stage = 'WAIT_FOR_FIELD_DEF';
+        } else {
+          this.prepared(cur);
+        }
+        return;
+      }
+      case Expect.ParamDefsEof:
+        if (isTerminator(p.payload, p.length, false)) {
+          this.expect = this.afterParams(cur);
+          if (this.expect === Expect.None) this.prepared(cur);
+          return;
+        }
+        // No EOF: CLIENT_DEPRECATE_EOF.
+        this.deprecateEof = true;
+        this.expect = this.afterParams(cur);
+        if (this.expect === Expect.None) this.prepared(cur);
+        else this.serverPacketAgain(cur, p);
+        return;
+      case Expect.PrepareFieldDefsEof:
+        if (isTerminator(p.payload, p.length, false)) {
+          this.prepared(cur);
+          return;
+        }
+        this.deprecateEof = true;
+        this.prepared(cur);
+        this.violation(Dir.ServerToClient, p, 'unexpected packet after the prepared statement definitions');
+        return;
+      case Expect.FieldList:
+        if (isTerminator(p.payload, p.length, this.deprecateEof)) {
+          this.complete(cur, 'ok');
+          this.next();
+        }
+        return;
+      case Expect.Statistics:
+        cur.ev.sql ??= null;
+        this.complete(cur, 'ok');
+        this.next();
+        return;
+      case Expect.Auth:
+        if (b0 === 0x00) {
+          this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, 'change_user');
+          this.user = cur.ev.user;
+          this.statements.clear();
+          this.okInto(cur, p);
+          this.complete(cur, 'ok');
+          this.next();
+        } else if (b0 === 0xfe) {
+          this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `switch to ${text(nulTerminated(p.payload.subarray(1)))}`);
+        }
+        return;
+      case Expect.FileData:
+        this.violation(Dir.ServerToClient, p, 'server packet while the client sends a LOCAL INFILE file');
+        return;
+    }
+  }
+
+  private prepareColumns = 0;
+
+  private afterParams(_cur: Pending): Expect {
+    if (this.prepareColumns > 0) {
+      this.remaining = this.prepareColumns;
+      this.stage = 'WAIT_FOR_FIELD_DEF';
+      return Expect.PrepareFieldDefs;
+    }
+    return Expect.None;
+  }
+
+  /** Re-handle a packet after a state change decided it belongs to the next stage. */
+  private serverPacketAgain(cur: Pending, _p: Packet): void {
+    if (this.expect === Expect.PrepareFieldDefs) {
+      if (--this.remaining === 0) {
+        if (this.deprecateEof === true) this.prepared(cur);
+        else this.expect = Expect.PrepareFieldDefsEof;
+      }
+    }
+  }
+
+  private prepared(cur: Pending): void {
+    this.complete(cur, 'ok');
+    this.next();
+  }
+
+  /** The first packet of a (next) result. */
+  private result(cur: Pending, p: Packet): void {
+    const b0 = p.payload[0]!;
+    if (b0 === 0x00 && p.length >= 7) {
+      const ok = this.okInto(cur, p);
+      cur.ev.resultSets++;
+      if (ok && ok.status & Status.MoreResultsExists) return; // another result follows
+      this.complete(cur, 'ok');
+      this.next();
+      return;
+    }
+    if (b0 === 0xfb && p.length > 1) {
+      this.expect = Expect.FileData;
+      this.stage = 'FILE_REQUEST';
+      this.trace(Dir.ServerToClient, 'FILE_REQUEST', p.seq, p.length, 'LOCAL INFILE request (file name and contents are never shown)');
+      return;
+    }
+    if (b0 === 0xfe && p.length < 9) {
+      // EOF as the whole answer (COM_SET_OPTION, COM_DEBUG).
+      const eof = parseEof(p.payload);
+      cur.ev.warnings = eof.warnings;
+      this.complete(cur, 'ok');
+      this.next();
+      return;
+    }
+    if (b0 === 0x00) {
+      // A short OK (pre-4.1 servers).
+      this.okInto(cur, p);
+      this.complete(cur, 'ok');
+      this.next();
+      return;
+    }
+    // A result set: column count, then (MariaDB cached metadata) maybe no definitions.
+    let n = b0 < 0xfb ? b0 : b0 === 0xfc ? p.payload[1]! | (p.payload[2]! << 8) : b0 === 0xfd ? p.payload[1]! | (p.payload[2]! << 8) | (p.payload[3]! << 16) : -1;
+    if (n <= 0 || n > 4096) {
+      this.violation(Dir.ServerToClient, p, `implausible column count ${n}`);
+      this.complete(cur, 'incomplete');
+      this.framers[1].gap(this.serverStart);
+      this.expect = Expect.None;
+      this.stage = 'RESYNC';
+      return;
+    }
+    cur.ev.rows ??= 0;
+    const lenencSize = b0 < 0xfb ? 1 : b0 === 0xfc ? 3 : 4;
+    if (this.mariaCaps & MariaCap.CacheMetadata && p.payload[lenencSize] === 0) n = 0; // metadata not resent
+    this.remaining = n;
+    if (n === 0) {
+      this.expect = this.deprecateEof === true ? Expect.Rows : Expect.FieldDefsEof;
+    } else {
+      this.expect = Expect.FieldDefs;
+    }
+    this.stage = 'WAIT_FOR_FIELD_DEF';
+  }
+
+  private rows(cur: Pending, p: Packet): void {
+    if (isTerminator(p.payload, p.length, this.deprecateEof) || (this.deprecateEof === null && p.payload[0] === 0xfe && p.length < 0xffffff && p.length >= 7 && p.length < 64)) {
+      let status = 0;
+      let warnings = 0;
+      if (p.length === 5) {
+        const eof = parseEof(p.payload);
+        status = eof.status;
+        warnings = eof.warnings;
+      } else {
+        const ok = parseOk(p.payload, this.caps);
+        status = ok?.status ?? 0;
+        warnings = ok?.warnings ?? 0;
+        if (this.deprecateEof === null && ok) this.deprecateEof = true;
+      }
+      this.endResult(cur, status, warnings, null);
+      return;
+    }
+    cur.ev.rows = (cur.ev.rows ?? 0) + 1;
+  }
+
+  private endResult(cur: Pending, status: number, warnings: number, _ok: null): void {
+    const ev = cur.ev;
+    ev.resultSets++;
+    ev.warnings = (ev.warnings ?? 0) + warnings;
+    if (status & Status.NoIndexUsed) ev.noIndexUsed = true;
+    if (status & Status.NoGoodIndexUsed) ev.noGoodIndexUsed = true;
+    if (status & Status.MoreResultsExists) {
+      this.expect = Expect.Result;
+      this.stage = 'WAIT_FOR_RESULT';
+      return;
+    }
+    this.complete(cur, 'ok');
+    this.next();
+  }
+
+  /** Parse an OK into the event (affected rows, insert id, warnings, status flags, schema change). */
+  private okInto(cur: Pending, p: Packet): ReturnType<typeof parseOk> {
+    const ok = parseOk(p.payload, this.caps);
+    if (ok === null) {
+      this.violation(Dir.ServerToClient, p, 'malformed OK packet');
+      return null;
+    }
+    const ev = cur.ev;
+    ev.affectedRows = (ev.affectedRows ?? 0) + ok.affectedRows;
+    ev.insertId = ok.insertId || ev.insertId;
+    ev.warnings = (ev.warnings ?? 0) + ok.warnings;
+    if (ok.status & Status.NoIndexUsed) ev.noIndexUsed = true;
+    if (ok.status & Status.NoGoodIndexUsed) ev.noGoodIndexUsed = true;
+    if (ok.schema !== null) this.db = ok.schema;
+    else if (cur.com === Com.InitDb && ev.sql !== null) this.db = ev.sql;
+    else if (cur.pendingUse !== undefined) this.db = cur.pendingUse;
+    return ok;
+  }
+
+  // ---- connection phase ----
+
+  private greeting(p: Packet): void {
+    const g = p.seq === 0 ? parseGreeting(p.payload) : null;
+    if (g === null) {
+      if (p.payload[0] === 0xff) {
+        // The server refused the connection before the handshake (too many connections, host blocked).
+        const e = parseErr(p.payload, 0);
+        this.login = this.loginPending(p);
+        this.login.ev.errorCode = e?.code ?? null;
+        this.login.ev.error = e?.message ?? null;
+        this.finishLogin('error');
+        return;
+      }
+      this.violation(Dir.ServerToClient, p, 'expected a server greeting (protocol 10)');
+      this.abandon('not a MySQL server greeting');
+      return;
+    }
+    this.serverVersion = g.serverVersion;
+    this.connId = g.connectionId;
+    this.serverCaps = g.capabilities;
+    this.serverMariaCaps = g.mariaCapabilities;
+    this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, `${g.serverVersion}, connection id ${g.connectionId}, auth plugin ${g.authPlugin ?? '-'}`);
+    this.stage = 'AUTHENTICATE';
+  }
+
+  private loginPending(p: Packet): Pending {
+    const ev = this.newEvent('connect', p);
+    return { ev, com: Com.Connect, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+  }
+
+  private authClientPacket(p: Packet): void {
+    if (this.login === null) {
+      const r = parseHandshakeResponse(p.payload);
+      if (r === null) {
+        this.violation(Dir.ClientToServer, p, 'expected a handshake response');
+        return;
+      }
+      this.caps = (r.capabilities & this.serverCaps) >>> 0 || r.capabilities;
+      this.mariaCaps = r.mariaCapabilities & this.serverMariaCaps;
+      this.deprecateEof = (this.caps & Cap.DeprecateEof) !== 0;
+      this.queryAttributes = (this.caps & Cap.QueryAttributes) !== 0;
+      if (r.sslRequest) {
+        this.tls = true;
+        this.stage = 'TLS';
+        this.trace(Dir.ClientToServer, 'TLS', p.seq, p.length, 'SSL request: the rest of the connection is encrypted');
+        const pend = this.loginPending(p);
+        pend.ev.tls = true;
+        this.login = pend;
+        this.finishLogin('incomplete');
+        this.abandoned = true;
+        return;
+      }
+      this.user = r.user;
+      this.db = r.database;
+      const pend = this.loginPending(p);
+      pend.ev.user = r.user;
+      pend.ev.db = r.database;
+      pend.ev.bytesIn = p.length + 4;
+      pend.ev.sql = null;
+      this.login = pend;
+      this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, `user ${r.user ?? '-'}, database ${r.database ?? '-'}, plugin ${r.authPlugin ?? '-'}`);
+      return;
+    }
+    // Further authentication data (auth switch response, caching_sha2 exchanges): never kept.
+    this.login.ev.bytesIn += p.length + 4;
+    this.login.endSec = p.lastSec;
+    this.login.endNsec = p.lastNsec;
+    this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, 'authentication data (not shown)');
+  }
+
+  private authServerPacket(p: Packet): void {
+    const login = this.login;
+    if (login === null) {
+      this.violation(Dir.ServerToClient, p, 'a server packet before the handshake response');
+      return;
+    }
+    login.ev.bytesOut += p.length + 4;
+    if (!login.gotResponse) {
+      login.gotResponse = true;
+      login.ev.latencyUs = micros(login.endSec, login.endNsec, p.firstSec, p.firstNsec);
+    }
+    login.ev.responseUs = micros(login.endSec, login.endNsec, p.lastSec, p.lastNsec);
+    const b0 = p.payload[0];
+    if (b0 === 0x00) {
+      const ok = parseOk(p.payload, this.caps);
+      if (ok?.schema) this.db = ok.schema;
+      this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
+      this.finishLogin('ok');
+      this.stage = 'READY_FOR_COMMAND';
+      if (this.caps & Cap.Compress) this.startCompression();
+    } else if (b0 === 0xff) {
+      const e = parseErr(p.payload, this.caps);
+      login.ev.errorCode = e?.code ?? null;
+      login.ev.sqlState = e?.sqlState ?? null;
+      login.ev.error = e?.message ?? null;
+      this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.message}` : '');
+      this.finishLogin('error');
+      this.stage = 'DISCONNECTED';
+    } else if (b0 === 0xfe) {
+      this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `auth switch to ${text(nulTerminated(p.payload.subarray(1)))}`);
+    } else if (b0 === 0x01) {
+      const what = p.payload[1] === 3 ? 'fast authentication succeeded' : p.payload[1] === 4 ? 'full authentication required' : 'more authentication data';
+      this.trace(Dir.ServerToClient, 'AUTH_MORE_DATA', p.seq, p.length, what);
+    } else {
+      this.violation(Dir.ServerToClient, p, 'unexpected packet during authentication');
+    }
+  }
+
+  private startCompression(): void {
+    // The compressed protocol wraps every packet from now on. Not decoded yet: say so, stop.
+    this.compressed = true;
+    this.trace(null, 'COMPRESSED', null, null, 'compressed protocol negotiated: not decoded (not yet supported)');
+    this.abandon('compressed protocol');
+  }
+
+  private finishLogin(status: CommandStatus): void {
+    const l = this.login;
+    if (l === null || l.done) return;
+    l.done = true;
+    l.ev.status = status;
+    l.ev.connId = this.connId;
+    l.ev.tls = this.tls;
+    if (status === 'incomplete') this.counters.commandsIncomplete++;
+    this.sink(l.ev);
+  }
+
+  // ---- helpers ----
+
+  private current(): Pending | null {
+    for (const p of this.queue) if (!p.done) return p;
+    return null;
+  }
+
+  private next(): void {
+    this.flush();
+    this.startExpect();
+  }
+
+  private complete(p: Pending, status: CommandStatus, doFlush = true): void {
+    if (p.done) return;
+    p.done = true;
+    p.ev.status = status;
+    if (status === 'incomplete') this.counters.commandsIncomplete++;
+    if (p.com === Com.StmtPrepare && status !== 'ok' && p.stmtId !== null) this.statements.delete(p.stmtId);
+    if (doFlush) this.flush();
+  }
+
+  /** Emit completed commands in request order. */
+  private flush(): void {
+    while (this.queue.length > 0 && this.queue[0]!.done) this.sink(this.queue.shift()!.ev);
+  }
+
+  private newEvent(cmd: string, p: Packet): CommandEvent {
+    const i = this.info;
+    return {
+      conn: i.id,
+      sec: p.firstSec,
+      nsec: p.firstNsec,
+      client: i.client,
+      server: i.server,
+      connId: this.connId,
+      user: this.user,
+      db: this.db,
+      cmd,
+      sql: null,
+      sqlTruncated: false,
+      params: null,
+      status: 'incomplete',
+      latencyUs: null,
+      responseUs: null,
+      rows: null,
+      affectedRows: null,
+      insertId: null,
+      warnings: null,
+      errorCode: null,
+      sqlState: null,
+      error: null,
+      noIndexUsed: false,
+      noGoodIndexUsed: false,
+      bytesIn: 0,
+      bytesOut: 0,
+      resultSets: 0,
+      tls: this.tls,
+      compressed: this.compressed,
+    };
+  }
+
+  /** `USE db` changes the current database once the server says OK. */
+  private trackUse(sql: string): void {
+    const m = /^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$/i.exec(sql);
+    const cur = this.queue[this.queue.length - 1];
+    if (m && cur) cur.pendingUse = m[1]!;
+  }
+
+  private violation(dir: Dir, p: Packet, what: string): void {
+    this.counters.protocolViolations++;
+    this.trace(dir, 'PROTOCOL_VIOLATION', p.seq, p.length, `${what} (in ${this.stage})`, p.payload);
+  }
+
+  private abandon(why: string): void {
+    this.abandoned = true;
+    this.trace(null, 'ABANDONED', null, null, why);
+  }
+
+  private trace(dir: Dir | null, event: string, seq: number | null, length: number | null, detail: string, payload: Uint8Array | null = null): void {
+    const t = this.traceFn;
+    if (t === null) return;
+    t({ conn: this.info.id, sec: this.nowSec, nsec: this.nowNsec, dir, stage: this.stage, event, seq, length, detail, payload });
+  }
+}
+
+interface Pending {
+  /** `USE db`: the database to switch to when the server says OK. */
+  pendingUse?: string;
+}
+
+const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];
+
+function micros(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
+  return Math.max(0, Math.round((bSec - aSec) * 1e6 + (bNsec - aNsec) / 1e3));
+}
+
+function nulTerminated(b: Uint8Array): Uint8Array {
+  const i = b.indexOf(0);
+  return i < 0 ? b : b.subarray(0, i);
+}
+
+/** COM_QUERY with CLIENT_QUERY_ATTRIBUTES: parameter count, set count, then (if any) the attributes. */
+export function skipQueryAttributes(p: Uint8Array): number {
+  let at = 1;
+  const lenenc = (): number => {
+    const f = p[at++]!;
+    if (f < 0xfb) return f;
+    if (f === 0xfc) {
+      at += 2;
+      return p[at - 2]! | (p[at - 1]! << 8);
+    }
+    if (f === 0xfd) {
+      at += 3;
+      return p[at - 3]! | (p[at - 2]! << 8) | (p[at - 1]! << 16);
+    }
+    at += 8;
+    return -1;
+  };
+  const count = lenenc();
+  lenenc(); // parameter set count (1)
+  if (count <= 0) return Math.min(at, p.length);
+  // null bitmap, new-params-bound flag, types + names, values: skip them by decoding.
+  at += (count + 7) >> 3;
+  if (p[at++] !== 1) return Math.min(at, p.length);
+  const types: number[] = [];
+  for (let i = 0; i < count && at < p.length; i++) {
+    types.push(p[at]! | (p[at + 1]! << 8));
+    at += 2;
+    const n = lenenc();
+    at += Math.max(0, n);
+  }
+  // Values: variable length; decode sizes by type.
+  for (const t of types) {
+    const type = t & 0xff;
+    const fixed = type === 1 ? 1 : type === 2 || type === 13 ? 2 : type === 3 || type === 9 || type === 4 ? 4 : type === 8 || type === 5 ? 8 : type === 6 ? 0 : -1;
+    if (fixed >= 0) at += fixed;
+    else if (type === 7 || type === 10 || type === 11 || type === 12) at += 1 + (p[at] ?? 0);
+    else {
+      const n = lenenc(); // (not `at += lenenc()`: lenenc moves `at` itself)
+      at += Math.max(0, n);
+    }
+  }
+  return Math.min(at, p.length);
+}
+
+function describeServerPacket(p: Packet, expect: Expect): string {
+  const b0 = p.payload[0];
+  if (b0 === 0x00 && (expect === Expect.Result || expect === Expect.Auth)) return 'OK';
+  if (b0 === 0xff) return 'ERR';
+  if (b0 === 0xfe && p.length < 9) return 'EOF';
+  if (b0 === 0xfe) return 'OK (end of rows)';
+  switch (expect) {
+    case Expect.Result:
+      return b0 === 0xfb ? 'LOCAL INFILE request' : 'column count';
+    case Expect.FieldDefs:
+    case Expect.PrepareFieldDefs:
+    case Expect.FieldList:
+      return 'column definition';
+    case Expect.ParamDefs:
+      return 'parameter definition';
+    case Expect.Rows:
+      return 'row';
+    case Expect.PrepareOk:
+      return 'PREPARE_OK';
+    default:
+      return '';
+  }
+}
