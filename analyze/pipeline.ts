@@ -30,12 +30,14 @@ export interface MysqlTotals extends SessionCounters {
   replication: number;
   compressed: number;
   notMysql: number;
+  /** Connections whose decoding stopped early, by reason (TLS, replication, undecodable compression, …). */
+  stopped: Record<string, number>;
 }
 
 export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
-  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0 };
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0 };
   private readonly ordered: OrderedEvents;
   private packets = 0;
   private lastSec = 0;
@@ -81,6 +83,7 @@ export class MysqlPipeline {
     if (s.replication) t.replication++;
     if (s.compressed) t.compressed++;
     if (s.serverVersion === null && s.info.synSeen && c.commands === 0) t.notMysql++;
+    if (s.stoppedBecause !== null) t.stopped[s.stoppedBecause] = (t.stopped[s.stoppedBecause] ?? 0) + 1;
     t.commands += c.commands;
     t.protocolViolations += c.protocolViolations;
     t.unknownCommands += c.unknownCommands;

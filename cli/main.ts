@@ -83,6 +83,23 @@ async function main(argv: string[]): Promise<number> {
         code = await runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a) }, processIo);
       },
     )
+    .command(
+      'trace <files..>',
+      'The MySQL protocol flow, stage by stage: one line per protocol event per connection',
+      (y) =>
+        y
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true })
+          .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
+          .option('conn', { describe: 'only this connection (the #N of the trace lines)', type: 'number' })
+          .option('hex', { describe: 'add a hex dump of each packet (needs --no-redact: raw bytes hold values)', type: 'boolean', default: false })
+          .option('redact', { describe: 'replace literals in SQL and messages with ? (--no-redact shows them)', type: 'boolean', default: true })
+          .options(tcpOptions)
+          .example('$0 trace samples/mariadb-basic.pcap --conn 1', 'the first connection of the sample'),
+      async (a) => {
+        const { runTrace } = await import('../analyze/trace/command.js');
+        code = await runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: a.conn ?? null, tcp: tcpSettings(a) }, processIo);
+      },
+    )
     .demandCommand(1, 'Name a command; see the list above.')
     .strict()
     .recommendCommands()

@@ -80,7 +80,9 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
     io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps, ${t.commandsIncomplete} commands incomplete, ${t.resyncs} resynchronisations, ${t.protocolViolations} protocol violations (periscope info shows more)`);
   }
   if (t.tls > 0) io.warn(`${t.tls} connections use TLS: their commands cannot be decoded`);
-  if (t.compressed > 0) io.warn(`${t.compressed} connections use the compressed protocol: not decoded yet`);
+  for (const [why, n] of Object.entries(t.stopped)) {
+    if (!why.startsWith('SSL')) io.warn(`${n} connections: decoding stopped: ${why}`);
+  }
   if (files.filter((f) => !f.ignored).length === 0) {
     io.error('no capture file found in the given paths');
     return 2;

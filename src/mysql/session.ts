@@ -16,6 +16,7 @@ import { Dir, GapReason, type CloseReason, type ConnectionInfo, type StreamHandl
 import { text } from '../bytes/reader.js';
 import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
+import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
 import { isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
 
 /** Stages, named as the MySQL client's protocol trace names them. */
@@ -167,6 +168,10 @@ export class MysqlSession implements StreamHandler {
   tls = false;
   replication = false;
   compressed = false;
+  /** Compression algorithm negotiated, when the compressed protocol is on. */
+  compression: CompressionAlgorithm | null = null;
+  /** Why decoding stopped early (TLS, replication, undecodable compression, …), or null. */
+  stoppedBecause: string | null = null;
   /** Negotiated capabilities (client ∩ server), or assumed when the handshake was not seen. */
   caps = 0;
   mariaCaps = 0;
@@ -175,6 +180,7 @@ export class MysqlSession implements StreamHandler {
   queryAttributes: boolean | null = null;
 
   private readonly framers: [PacketFramer, PacketFramer];
+  private unwrap: [CompressedStream, CompressedStream] | null = null;
   private serverCaps = 0;
   private serverMariaCaps = 0;
   private readonly queue: Pending[] = [];
@@ -208,7 +214,13 @@ export class MysqlSession implements StreamHandler {
 
   onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
     if (this.abandoned) return;
-    this.framers[dir].feed(buf, offset, length, sec, nsec);
+    const u = this.unwrap;
+    if (u === null) {
+      this.framers[dir].feed(buf, offset, length, sec, nsec);
+      return;
+    }
+    u[dir].feed(buf, offset, length, sec, nsec);
+    if (u[dir].failed !== null) this.abandon(u[dir].failed!);
   }
 
   onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void {
@@ -216,6 +228,13 @@ export class MysqlSession implements StreamHandler {
     this.nowNsec = nsec;
     if (this.abandoned) return;
     this.trace(dir, 'GAP', null, bytes, bytes < 0 ? 'start of stream not captured' : `${bytes} bytes not captured (${GapReasonText[reason]})`);
+    if (this.unwrap !== null) {
+      // Compressed packets cannot be re-found inside a stream with a hole.
+      for (const p of this.queue) if (!p.done) this.complete(p, 'incomplete', false);
+      this.flush();
+      this.abandon('a gap in a compressed stream');
+      return;
+    }
     if (this.stage === 'CONNECTING' || this.stage === 'WAIT_FOR_INIT_PACKET' || this.stage === 'AUTHENTICATE') {
       // The handshake is incomplete: assume what most clients negotiate, infer the rest.
       this.caps = this.caps || ASSUMED_CAPS;
@@ -816,6 +835,7 @@ export class MysqlSession implements StreamHandler {
         this.login = pend;
         this.finishLogin('incomplete');
         this.abandoned = true;
+        this.stoppedBecause = 'SSL/TLS: encrypted after the handshake';
         return;
       }
       this.user = r.user;
@@ -855,7 +875,8 @@ export class MysqlSession implements StreamHandler {
       this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
       this.finishLogin('ok');
       this.stage = 'READY_FOR_COMMAND';
-      if (this.caps & Cap.Compress) this.startCompression();
+      if (this.caps & Cap.Compress) this.startCompression('zlib');
+      else if (this.caps & Cap.ZstdCompression) this.startCompression('zstd');
     } else if (b0 === 0xff) {
       const e = parseErr(p.payload, this.caps);
       login.ev.errorCode = e?.code ?? null;
@@ -874,11 +895,18 @@ export class MysqlSession implements StreamHandler {
     }
   }
 
-  private startCompression(): void {
-    // The compressed protocol wraps every packet from now on. Not decoded yet: say so, stop.
+  /** After the login OK: every byte from now on travels in compressed packets. */
+  private startCompression(algorithm: CompressionAlgorithm): void {
     this.compressed = true;
-    this.trace(null, 'COMPRESSED', null, null, 'compressed protocol negotiated: not decoded (not yet supported)');
-    this.abandon('compressed protocol');
+    this.compression = algorithm;
+    const inflate = decompressorFor(algorithm);
+    if (inflate === null) {
+      this.trace(null, 'COMPRESSED', null, null, `${algorithm} compression: this Node.js cannot decompress it (needs zlib.zstdDecompressSync, Node 22.15+)`);
+      this.abandon(`${algorithm} compression is not supported by this Node.js`);
+      return;
+    }
+    this.unwrap = [new CompressedStream(this.framers[0], inflate), new CompressedStream(this.framers[1], inflate)];
+    this.trace(null, 'COMPRESSED', null, null, `${algorithm} compressed protocol from here on`);
   }
 
   private finishLogin(status: CommandStatus): void {
@@ -967,6 +995,7 @@ export class MysqlSession implements StreamHandler {
 
   private abandon(why: string): void {
     this.abandoned = true;
+    this.stoppedBecause ??= why;
     this.trace(null, 'ABANDONED', null, null, why);
   }
 

@@ -1,0 +1,85 @@
+/**
+ * `periscope trace FILE…`: the protocol flow, one line per protocol event per connection, with
+ * the stage the connection is in — like the MySQL client's protocol trace plugin, from a capture.
+ */
+import { readCaptures } from '../read/captures.js';
+import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
+import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
+import { maskErrorMessage, maskLiterals } from '../events/mask.js';
+import { Dir } from '../../src/tcp/reassembler.js';
+import type { TraceEntry } from '../../src/mysql/session.js';
+import type { Io } from '../../cli/io.js';
+
+export interface TraceOptions {
+  files: string[];
+  ports: number[];
+  redact: boolean;
+  hex: boolean;
+  conn: number | null;
+  tcp?: TcpLimits;
+}
+
+/** Events whose detail carries SQL or server messages (redacted unless --no-redact). */
+const SQL_EVENTS = new Set(['SEND_COMMAND']);
+const MESSAGE_EVENTS = new Set(['ERROR']);
+
+export function traceLine(t: TraceEntry, redact: boolean, hex: boolean): string {
+  const dir = t.dir === Dir.ClientToServer ? 'C>S' : t.dir === Dir.ServerToClient ? 'S>C' : '   ';
+  const detail = redact && SQL_EVENTS.has(t.event) ? maskLiterals(t.detail) : redact && MESSAGE_EVENTS.has(t.event) ? maskErrorMessage(t.detail) : t.detail;
+  const seq = t.seq === null ? '' : ` seq=${t.seq}`;
+  const len = t.length === null ? '' : ` len=${t.length}`;
+  let line = `${isoTime({ sec: t.sec, nsec: t.nsec })} #${t.conn} ${dir} ${t.stage.padEnd(20)} ${t.event}${seq}${len}${detail ? `  ${detail}` : ''}\n`;
+  if (hex && t.payload !== null && t.event !== 'SEND_AUTH_RESPONSE') line += hexDump(t.payload);
+  return line;
+}
+
+function hexDump(b: Uint8Array, max = 256): string {
+  let out = '';
+  const n = Math.min(b.length, max);
+  for (let i = 0; i < n; i += 16) {
+    const row = b.subarray(i, Math.min(i + 16, n));
+    const hex = Array.from(row, (v) => v.toString(16).padStart(2, '0')).join(' ');
+    const ascii = Array.from(row, (v) => (v >= 0x20 && v < 0x7f ? String.fromCharCode(v) : '.')).join('');
+    out += `      ${i.toString(16).padStart(4, '0')}  ${hex.padEnd(47)}  ${ascii}\n`;
+  }
+  if (b.length > max) out += `      … ${b.length - max} more bytes\n`;
+  return out;
+}
+
+export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
+  if (opts.hex && opts.redact) {
+    io.error('--hex shows raw packet bytes, which hold literal values: add --no-redact to see them');
+    return 1;
+  }
+  if (!opts.redact) io.warn('--no-redact: SQL text and server messages are printed as captured; they may hold customer data');
+  const out: string[] = [];
+  let size = 0;
+  const pipeline = new MysqlPipeline({
+    ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
+    tcp: opts.tcp,
+    onlyConn: opts.conn,
+    onEvent: () => undefined,
+    session: {
+      trace: (t) => {
+        const line = traceLine(t, opts.redact, opts.hex);
+        out.push(line);
+        size += line.length;
+        if (size > 1 << 16) {
+          io.out(out.join(''));
+          out.length = 0;
+          size = 0;
+        }
+      },
+    },
+  });
+  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec));
+  pipeline.finish();
+  io.out(out.join(''));
+  let failed = 0;
+  for (const f of files) {
+    if (f.truncatedTail) io.warn(`${f.path}: at byte ${f.truncatedTail.offset}: ${f.truncatedTail.message}; everything before it was read`);
+    if (f.failure) io.error(`${f.path}: at byte ${f.failure.offset}: ${f.failure.message}`);
+    if (f.failure || f.resyncs.length > 0) failed++;
+  }
+  return failed > 0 ? 2 : 0;
+}
