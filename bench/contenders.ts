@@ -201,11 +201,11 @@ async function periscopeRead(): Promise<Workload> {
   };
 }
 
-function failOnProblems(files: readonly { path: string; ignored: boolean; failure: { message: string } | null; truncatedTail: { message: string } | null }[]): void {
+function failOnProblems(files: readonly { path: string; ignored: string | null; failure: { message: string } | null; truncatedTail: { message: string } | null }[]): void {
   for (const f of files) {
     const problem = f.failure ?? f.truncatedTail;
     if (problem) throw new Error(`${f.path}: ${problem.message}`);
-    if (f.ignored) throw new Error(`${f.path}: not a capture file`);
+    if (f.ignored !== null) throw new Error(`${f.path}: ignored (${f.ignored})`);
   }
 }
 

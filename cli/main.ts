@@ -2,9 +2,16 @@
  * The one CLI entry: wires the subcommands (loaded on demand, so `capture` never pulls in the
  * analyzer) and is the only place that exits the process.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { processIo } from './io.js';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
+import { processIo } from '../analyze/io.js';
+
+// yargs through its CommonJS build: the ESM build wraps help text in the middle of words.
+const require = createRequire(import.meta.url);
+const yargs = require('yargs') as (args: string[]) => Argv;
+
+/** A mistake in the command line: exit 1 with the message, before any work. */
+class UsageError extends Error {}
 
 /** Exit codes. */
 export const enum Exit {
@@ -18,7 +25,7 @@ function ports(v: unknown): number[] {
   const list = (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => String(x).split(','));
   return list.map((s) => {
     const p = Number(s);
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`--port ${s}: expected a TCP port number between 1 and 65535`);
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UsageError(`--port ${s}: expected a TCP port number between 1 and 65535`);
     return p;
   });
 }
@@ -34,7 +41,7 @@ const tcpOptions = {
 
 function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number }) {
   const positive = (name: string, v: number, integer: boolean): number => {
-    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${name} ${v}: expected a positive ${integer ? 'whole ' : ''}number`);
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} ${Number.isNaN(v) ? 'is not a number' : v}: expected a positive ${integer ? 'whole ' : ''}number`);
     return v;
   };
   return {
@@ -100,14 +107,12 @@ async function main(argv: string[]): Promise<number> {
         code = await runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: a.conn ?? null, tcp: tcpSettings(a) }, processIo);
       },
     )
-    .demandCommand(1, 'Name a command; see the list above.')
+    .demandCommand(1, 'Name a command: info, events or trace (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      process.stderr.write(`periscope: error: ${msg}\nRun 'periscope --help' (or 'periscope COMMAND --help') for usage.\n`);
-      code = Exit.Usage;
+      throw err ?? new UsageError(msg);
     })
     .help()
     .alias('h', 'help')
@@ -116,15 +121,19 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-main(hideBin(process.argv)).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
     const e = err as Error;
     if (process.env.PERISCOPE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    const usage = e.message.startsWith('--');
-    process.stderr.write(`periscope: error: ${e.message}${usage ? '' : ' (internal error; PERISCOPE_DEBUG=1 shows where)'}\n`);
-    process.exitCode = usage ? Exit.Usage : Exit.Internal;
+    if (err instanceof UsageError) {
+      process.stderr.write(`periscope: error: ${e.message}\nRun 'periscope --help' (or 'periscope COMMAND --help') for usage.\n`);
+      process.exitCode = Exit.Usage;
+      return;
+    }
+    process.stderr.write(`periscope: error: ${e.message} (internal error; PERISCOPE_DEBUG=1 shows where)\n`);
+    process.exitCode = Exit.Internal;
   },
 );

@@ -1,10 +1,11 @@
 /** `periscope events FILE…`: one JSON object per client command (and per login), in capture order. */
 import { readCaptures } from '../read/captures.js';
+import { reportFileProblems } from '../read/problems.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
 import { maskErrorMessage, maskLiterals } from './mask.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
-import type { Io } from '../../cli/io.js';
+import type { Io } from '../io.js';
 
 export interface EventsOptions {
   files: string[];
@@ -67,13 +68,6 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec));
   pipeline.finish();
   io.out(chunks.join(''));
-  let failed = 0;
-  for (const f of files) {
-    if (f.truncatedTail) io.warn(`${f.path}: at byte ${f.truncatedTail.offset}: ${f.truncatedTail.message}; everything before it was read`);
-    for (const d of f.resyncs) io.error(`${f.path}: ${d.message}`);
-    if (f.failure) io.error(`${f.path}: at byte ${f.failure.offset}: ${f.failure.message}`);
-    if (f.failure || f.resyncs.length > 0) failed++;
-  }
   const t = pipeline.totals;
   const r = pipeline.reassembler.totals;
   if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.protocolViolations > 0) {
@@ -83,9 +77,5 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   for (const [why, n] of Object.entries(t.stopped)) {
     if (!why.startsWith('SSL')) io.warn(`${n} connections: decoding stopped: ${why}`);
   }
-  if (files.filter((f) => !f.ignored).length === 0) {
-    io.error('no capture file found in the given paths');
-    return 2;
-  }
-  return failed > 0 ? 2 : 0;
+  return reportFileProblems(files, io);
 }

@@ -5,9 +5,10 @@
 import { PacketDecoder, SKIP_NAMES } from '../../src/net/decode.js';
 import { linkTypeName } from '../../src/net/linktype.js';
 import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
-import { Dir, TcpReassembler, type CloseReason, type ConnectionInfo, type HalfStats, type ReassemblyOptions, type StreamHandler } from '../../src/tcp/reassembler.js';
+import { Dir, TcpReassembler, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/reassembler.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
 import type { FileReport, Ts } from '../read/captures.js';
+import type { TcpLimits } from '../pipeline.js';
 
 export const DEFAULT_MYSQL_PORTS: readonly number[] = [3306];
 
@@ -22,7 +23,6 @@ interface ConnRecord {
   closeReason: CloseReason | null;
 }
 
-export type InfoOptions = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow'>;
 
 export class InfoAccumulator {
   readonly decoder = new PacketDecoder();
@@ -34,7 +34,7 @@ export class InfoAccumulator {
   private first: Ts | null = null;
   private last: Ts | null = null;
 
-  constructor(ports: readonly number[], opts: InfoOptions = {}) {
+  constructor(ports: readonly number[], opts: TcpLimits = {}) {
     this.reassembler = new TcpReassembler((info) => this.handler(info), {
       ...opts,
       serverPorts: ports,
@@ -103,14 +103,14 @@ export class InfoAccumulator {
     return {
       files: files.map(fileSummary),
       totals: {
-        files: files.filter((f) => !f.ignored).length,
+        files: files.filter((f) => f.ignored === null).length,
         files_failed: files.filter((f) => f.failure !== null || f.resyncs.length > 0).length,
         packets: this.packets,
         captured_bytes: files.reduce((n, f) => n + f.capturedBytes, 0),
         wire_bytes: files.reduce((n, f) => n + f.wireBytes, 0),
         packets_cut_by_snaplen: files.reduce((n, f) => n + f.truncatedPackets, 0),
-        first: this.first ? isoTime(this.first) : null,
-        last: this.last ? isoTime(this.last) : null,
+        first: this.first ? isoTime(this.first, digits(files)) : null,
+        last: this.last ? isoTime(this.last, digits(files)) : null,
         duration_s: this.first && this.last ? durationSeconds(this.first, this.last) : null,
         damaged_bytes_skipped: files.reduce((n, f) => n + f.resyncs.reduce((m, r) => m + r.skippedBytes, 0), 0),
         kernel_drops: kernelDrops(files),
@@ -135,6 +135,7 @@ export class InfoAccumulator {
         out_of_order_segments: t.outOfOrder,
         gaps: t.gaps,
         bytes_lost: t.bytesLost,
+        bytes_cut_by_snaplen: t.bytesCutBySnaplen,
         late_segments: t.late,
         packets_after_close: t.afterClose,
         packets_without_connection: t.withoutConnection,
@@ -170,14 +171,24 @@ function halfSummary(h: HalfStats) {
   return { segments: h.segments, bytes: h.bytes, retransmitted: h.retransmitted, overlapping: h.overlapping, out_of_order: h.outOfOrder, gaps: h.gaps, bytes_lost: h.bytesLost, late: h.late };
 }
 
-export function isoTime(t: Ts): string {
-  const d = new Date(t.sec * 1000);
-  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  return `${iso.slice(0, 19)}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}Z`;
+/**
+ * ISO 8601 UTC with 6 (or 9) fractional digits. Never throws: a timestamp outside what a date can
+ * show (a damaged capture) is printed as seconds since the epoch.
+ */
+export function isoTime(t: Ts, digits: 6 | 9 = 6): string {
+  const frac = digits === 9 ? String(t.nsec).padStart(9, '0') : String(Math.floor(t.nsec / 1000)).padStart(6, '0');
+  const ms = t.sec * 1000;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `@${t.sec}.${frac}`;
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+/** Nanosecond digits when a capture has finer than microsecond timestamps. */
+function digits(files: readonly FileReport[]): 6 | 9 {
+  return files.some((f) => f.interfaces.some((i) => i.unitsPerSecond > 1e6)) ? 9 : 6;
 }
 
 function durationSeconds(a: Ts, b: Ts): number {
-  return Math.round(((b.sec - a.sec) * 1e9 + (b.nsec - a.nsec)) / 1e3) / 1e6;
+  return ((b.sec - a.sec) * 1e9 + (b.nsec - a.nsec)) / 1e9;
 }
 
 function kernelDrops(files: readonly FileReport[]): number | null {
@@ -205,7 +216,8 @@ function fileSummary(f: FileReport) {
   return {
     path: f.path,
     size: f.size,
-    status: f.ignored ? 'ignored (not a capture file)' : f.failure ? 'failed' : f.resyncs.length > 0 ? 'damaged' : f.truncatedTail ? 'cut short' : 'ok',
+    ignored_because: f.ignored,
+    status: f.ignored !== null ? 'ignored' : f.failure ? 'failed' : f.resyncs.length > 0 ? 'damaged' : f.truncatedTail ? 'cut short' : 'ok',
     format: f.format,
     gzip: f.gzip,
     byte_order: f.littleEndian === null ? null : f.littleEndian ? 'little-endian' : 'big-endian',
@@ -228,8 +240,8 @@ function fileSummary(f: FileReport) {
     captured_bytes: f.capturedBytes,
     wire_bytes: f.wireBytes,
     packets_cut_by_snaplen: f.truncatedPackets,
-    first: f.firstTs ? isoTime(f.firstTs) : null,
-    last: f.lastTs ? isoTime(f.lastTs) : null,
+    first: f.firstTs ? isoTime(f.firstTs, digits([f])) : null,
+    last: f.lastTs ? isoTime(f.lastTs, digits([f])) : null,
     timestamps_out_of_order: f.outOfOrderTimestamps,
     skipped_blocks: Object.fromEntries(f.skippedBlocks),
     damage: f.resyncs.map((r) => ({ offset: r.offset, skipped_bytes: r.skippedBytes, message: r.message })),
@@ -286,6 +298,7 @@ export interface TcpSection {
   out_of_order_segments: number;
   gaps: number;
   bytes_lost: number;
+  bytes_cut_by_snaplen: number;
   late_segments: number;
   packets_after_close: number;
   packets_without_connection: number;

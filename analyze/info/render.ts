@@ -1,7 +1,15 @@
-/** Text rendering of `periscope info` (the JSON form is the report object itself). */
+/** Text rendering of `periscope info` (the JSON form is the report object itself). Fits 100 columns. */
 import type { InfoReport } from './info.js';
 
+const WIDTH = 100;
+const LABEL = 22;
+/** Beyond this many files, one line per file (details in --json). */
+const COMPACT_FILES = 10;
+/** Damage notices shown per file. */
+const MAX_DAMAGE = 5;
+
 const n = (v: number): string => v.toLocaleString('en-US');
+const plural = (v: number, one: string, many = `${one}s`): string => `${n(v)} ${v === 1 ? one : many}`;
 
 function bytes(v: number): string {
   if (v < 1024) return `${n(v)} B`;
@@ -12,53 +20,82 @@ function bytes(v: number): string {
     x /= 1024;
     i++;
   }
-  return `${x.toFixed(1)} ${units[i]} (${n(v)} B)`;
+  return `${n(v)} B (${x.toFixed(1)} ${units[i]})`;
 }
 
+/** A labelled value, wrapped at word boundaries under the value column. */
 function line(label: string, value: string): string {
-  return `  ${label.padEnd(22)}${value}\n`;
+  const room = WIDTH - 2 - LABEL;
+  const words = value.split(' ');
+  const rows: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if (cur.length > 0 && cur.length + 1 + w.length > room) {
+      rows.push(cur);
+      cur = w;
+    } else {
+      cur = cur.length > 0 ? `${cur} ${w}` : w;
+    }
+  }
+  rows.push(cur);
+  return rows.map((r, i) => `  ${(i === 0 ? label : '').padEnd(LABEL)}${r}\n`).join('');
+}
+
+type FileSummary = InfoReport['files'][number];
+
+function fileDetails(f: FileSummary): string {
+  let out = `${f.path}\n`;
+  if (f.status === 'ignored') return out + line('ignored', f.ignored_because ?? '');
+  if (f.error && (f.format === null || f.packets === 0)) return out + line('ERROR', problem(f, f.error));
+  const fmt = [f.format, f.gzip ? 'gzip-compressed' : null, f.byte_order, f.version ? `version ${f.version}` : null].filter(Boolean).join(', ');
+  out += line('format', fmt);
+  if (f.application) out += line('written by', f.application);
+  out += line('file size', bytes(f.size));
+  out += line('timestamps', f.timestamp_resolution.join(', ') || '-');
+  if (f.snaplen !== null) out += line('snap length', n(f.snaplen));
+  if (f.sections > 1) out += line('sections', n(f.sections));
+  for (const [lt, count] of Object.entries(f.link_types)) out += line('link type', `${lt}: ${plural(count, 'packet')}`);
+  out += line('packets', n(f.packets));
+  out += line('captured bytes', bytes(f.captured_bytes));
+  if (f.wire_bytes !== f.captured_bytes) out += line('bytes on the wire', bytes(f.wire_bytes));
+  if (f.packets_cut_by_snaplen > 0) out += line('cut by snap length', plural(f.packets_cut_by_snaplen, 'packet'));
+  if (f.first) out += line('first packet', f.first);
+  if (f.last) out += line('last packet', f.last);
+  if (f.timestamps_out_of_order > 0) out += line('time went backwards', `${plural(f.timestamps_out_of_order, 'time')} (packets kept in file order)`);
+  for (const i of f.interfaces) {
+    if (i.kernel_stats) {
+      const s = i.kernel_stats;
+      out += line('interface stats', `${i.name ?? 'interface'}: received ${s.received ?? '?'}, dropped by the interface ${s.droppedByInterface ?? '?'}, by the OS ${s.droppedByOs ?? '?'}`);
+    }
+  }
+  for (const [name, count] of Object.entries(f.skipped_blocks)) out += line('blocks skipped', `${name}: ${n(count)}`);
+  for (const d of f.damage.slice(0, MAX_DAMAGE)) out += line('DAMAGED', `byte ${d.offset}: ${d.message}`);
+  if (f.damage.length > MAX_DAMAGE) out += line('', `… and ${n(f.damage.length - MAX_DAMAGE)} more damaged places`);
+  if (f.truncated_tail) out += line('CUT SHORT', problem(f, f.truncated_tail));
+  if (f.error) out += line('ERROR', problem(f, f.error));
+  return out;
+}
+
+function problem(f: FileSummary, p: { offset: number; message: string }): string {
+  return p.offset < 0 ? p.message : `byte ${p.offset}${f.gzip ? ' (decompressed)' : ''}: ${p.message}`;
+}
+
+/** One line per file, for directories of many rotated files. */
+function fileRow(f: FileSummary): string {
+  const what = f.status === 'ignored' ? `ignored: ${f.ignored_because}` : f.status === 'failed' ? `FAILED: ${f.error?.message ?? ''}` : `${f.format ?? '?'}${f.gzip ? '.gz' : ''}, ${plural(f.packets, 'packet')}${f.first ? `, ${f.first} → ${f.last}` : ''}${f.status === 'ok' ? '' : ` (${f.status.toUpperCase()})`}`;
+  return line(f.path.length > LABEL - 2 ? `…${f.path.slice(-(LABEL - 3))}` : f.path, what);
 }
 
 export function renderInfoText(r: InfoReport): string {
   let out = '';
-  for (const f of r.files) {
-    out += `${f.path}\n`;
-    if (f.status === 'ignored (not a capture file)') {
-      out += line('status', f.status);
-      continue;
-    }
-    if (f.error && f.format === null) {
-      out += line('error', `at byte ${f.error.offset}: ${f.error.message}`);
-      continue;
-    }
-    const fmt = [f.format, f.gzip ? 'gzip-compressed' : null, f.byte_order, f.version ? `version ${f.version}` : null].filter(Boolean).join(', ');
-    out += line('format', fmt);
-    if (f.application) out += line('written by', f.application);
-    out += line('file size', bytes(f.size));
-    out += line('timestamps', f.timestamp_resolution.join(', ') || '-');
-    if (f.snaplen !== null) out += line('snap length', n(f.snaplen));
-    if (f.sections > 1) out += line('sections', n(f.sections));
-    for (const [lt, count] of Object.entries(f.link_types)) out += line('link type', `${lt}: ${n(count)} packets`);
-    out += line('packets', n(f.packets));
-    out += line('captured bytes', bytes(f.captured_bytes));
-    if (f.wire_bytes !== f.captured_bytes) out += line('bytes on the wire', bytes(f.wire_bytes));
-    if (f.packets_cut_by_snaplen > 0) out += line('cut by snap length', `${n(f.packets_cut_by_snaplen)} packets`);
-    if (f.first) out += line('first packet', f.first);
-    if (f.last) out += line('last packet', f.last);
-    if (f.timestamps_out_of_order > 0) out += line('time went backwards', `${n(f.timestamps_out_of_order)} times (kept in file order)`);
-    for (const i of f.interfaces) {
-      if (i.kernel_stats) {
-        const s = i.kernel_stats;
-        out += line('interface stats', `${i.name ?? 'interface'}: received ${s.received ?? '?'}, dropped by interface ${s.droppedByInterface ?? '?'}, dropped by OS ${s.droppedByOs ?? '?'}`);
-      }
-    }
-    for (const [name, count] of Object.entries(f.skipped_blocks)) out += line('blocks skipped', `${name}: ${n(count)}`);
-    for (const d of f.damage) out += line('DAMAGED', d.message);
-    if (f.truncated_tail) out += line('WARNING', `cut short at byte ${f.truncated_tail.offset}: ${f.truncated_tail.message}`);
-    if (f.error) out += line('ERROR', `at byte ${f.error.offset}: ${f.error.message}`);
+  if (r.files.length > COMPACT_FILES) {
+    out += `${n(r.files.length)} files (--json for each file's details)\n`;
+    for (const f of r.files) out += fileRow(f);
+  } else {
+    for (const f of r.files) out += fileDetails(f);
   }
   const t = r.totals;
-  out += `\n${r.files.length > 1 ? `all ${n(t.files)} files, read as one capture in timestamp order` : 'summary'}\n`;
+  out += `\n${r.files.length > 1 ? `all ${plural(t.files, 'file')}, read as one capture in timestamp order` : 'summary'}\n`;
   out += line('packets', n(t.packets));
   if (t.first && t.last) out += line('time range', `${t.first} → ${t.last} (${t.duration_s} s)`);
   if (t.kernel_drops !== null) out += line('kernel drops', n(t.kernel_drops));
@@ -71,28 +108,30 @@ export function renderInfoText(r: InfoReport): string {
   }
   const c = r.tcp;
   out += line('TCP packets', `${n(c.packets)}, with ${bytes(c.payload_bytes)} of payload`);
-  if (c.segments_cut_by_snaplen > 0) out += line('TCP payload cut', `${n(c.segments_cut_by_snaplen)} segments lost bytes to the snap length`);
-  if (c.vlan_tagged_packets > 0) out += line('VLAN-tagged', `${n(c.vlan_tagged_packets)} packets`);
-  out += line('TCP connections', `${n(c.connections)}: ${n(c.connections_complete)} seen whole (SYN to FIN/RST), ${n(c.connections_mid_stream)} already open when the capture started`);
-  out += line('', `closed by FIN ${n(c.closed_by_fin)}, by RST ${n(c.closed_by_rst)}; unfinished ${n(c.connections_unfinished)} (open at the end, idle timeout ${n(c.closed_by_idle_timeout)}, evicted ${n(c.evicted)})`);
-  out += line('TCP retransmitted', `${n(c.retransmitted_segments)} segments, ${n(c.overlapping_segments)} partly overlapping`);
-  out += line('TCP out of order', `${n(c.out_of_order_segments)} segments (reordered before delivery)`);
-  if (c.gaps === 0) out += line('TCP bytes lost', 'none: every payload byte was captured');
-  else {
+  if (c.vlan_tagged_packets > 0) out += line('VLAN-tagged', plural(c.vlan_tagged_packets, 'packet'));
+  out += line('TCP connections', `${n(c.connections)}: ${n(c.connections_complete)} seen whole (SYN to FIN/RST), ${n(c.connections_mid_stream)} without their SYN (open before the capture, or re-tracked)`);
+  out += line('', `closed by FIN ${n(c.closed_by_fin)}, by RST ${n(c.closed_by_rst)}; unfinished ${n(c.connections_unfinished)} (idle timeout ${n(c.closed_by_idle_timeout)}, evicted ${n(c.evicted)}, the rest open at the end)`);
+  out += line('TCP retransmitted', `${plural(c.retransmitted_segments, 'segment')}, ${n(c.overlapping_segments)} partly overlapping`);
+  out += line('TCP out of order', `${plural(c.out_of_order_segments, 'segment')} waited for a hole before them`);
+  const missed = c.bytes_lost - c.bytes_cut_by_snaplen;
+  if (c.bytes_lost === 0) {
+    out += line('TCP bytes lost', c.connections_mid_stream > 0 ? 'none after each connection was first seen' : 'none: every payload byte was captured');
+  } else {
     const lossy = r.connections.filter((x) => x.client_to_server.gaps + x.server_to_client.gaps > 0);
-    out += line('TCP BYTES LOST', `${n(c.bytes_lost)} bytes in ${n(c.gaps)} gaps, in ${n(lossy.length)} connections (the capture missed packets)`);
+    if (missed > 0) out += line('TCP BYTES LOST', `${bytes(missed)} in the packets the capture missed, in ${plural(lossy.length, 'connection')}`);
+    if (c.bytes_cut_by_snaplen > 0) out += line('TCP BYTES CUT', `${bytes(c.bytes_cut_by_snaplen)} cut off by the snap length (capture with -s 0 to keep whole packets)`);
     for (const x of lossy.slice(0, 10)) {
       out += line('', `#${x.id} ${x.client} → ${x.server}: ${n(x.client_to_server.bytes_lost)} B from the client, ${n(x.server_to_client.bytes_lost)} B from the server`);
     }
     if (lossy.length > 10) out += line('', `… and ${n(lossy.length - 10)} more (--json lists every connection)`);
   }
   if (c.late_segments > 0) out += line('TCP late segments', `${n(c.late_segments)} arrived after their bytes were declared lost`);
-  if (c.buffer_limit_hits > 0) out += line('TCP buffer limit', `${n(c.buffer_limit_hits)} connections gave up waiting for a hole to fill`);
-  if (c.sides_guessed > 0) out += line('sides guessed', `${n(c.sides_guessed)} connections: no SYN, no known server port, no greeting (add --port)`);
+  if (c.buffer_limit_hits > 0) out += line('TCP buffer limit', `${plural(c.buffer_limit_hits, 'connection')} gave up waiting for a hole to fill`);
+  if (c.sides_guessed > 0) out += line('sides guessed', `${plural(c.sides_guessed, 'connection')}: no SYN, no known server port, no greeting (add --port)`);
   if (r.mysql_servers.length === 0) out += line('MySQL servers', `none detected (no server greeting, no traffic on port ${r.mysql_ports.join(', ')}; add --port N)`);
   for (const s of r.mysql_servers) {
-    const how = s.detected_by === 'greeting' ? `greeting: ${s.version}` : 'by port, no greeting seen';
-    out += line('MySQL server', `${s.endpoint} (${how}): ${n(s.connections)} connections; ${n(s.bytes_from_clients)} B from clients, ${n(s.bytes_from_server)} B from it`);
+    out += line('MySQL server', `${s.endpoint}: ${plural(s.connections, 'connection')}; ${bytes(s.bytes_from_clients)} from clients, ${bytes(s.bytes_from_server)} from the server`);
+    out += line('', s.detected_by === 'greeting' ? `version ${s.version} (from its greeting)` : 'found by its port: no greeting seen');
   }
   return out;
 }

@@ -36,9 +36,10 @@ export interface FileReport {
   truncatedPackets: number;
   /** Packet counts per interface index (into `interfaces`). */
   packetsPerInterface: number[];
+  /** Earliest and latest packet times (not the first and last in file order). */
   firstTs: Ts | null;
   lastTs: Ts | null;
-  /** Timestamps that went backwards within this file. */
+  /** Packets whose time is earlier than the packet before them in the file. */
   outOfOrderTimestamps: number;
   skippedBlocks: ReadonlyMap<string, number>;
   /** Damage skipped in the middle of the file (reading went on after it). */
@@ -47,8 +48,8 @@ export interface FileReport {
   truncatedTail: CaptureProblem | null;
   /** The file could not be read (further): not a capture, bad header, damaged compression. */
   failure: CaptureProblem | null;
-  /** Listed from a directory and not a capture file: ignored, not a failure. */
-  ignored: boolean;
+  /** Not read, and not a failure: why (not a capture file in a directory; the same file named twice). */
+  ignored: string | null;
 }
 
 export interface Ts {
@@ -63,6 +64,14 @@ const before = (aSec: number, aNsec: number, bSec: number, bNsec: number): boole
 /** Expand directories (their regular, non-hidden files, sorted by name) and keep files as given. */
 export async function expandInputs(paths: readonly string[]): Promise<Input[]> {
   const out: Input[] = [];
+  const seen = new Map<string, string>();
+  /** The same file named twice (or via a directory) would be read twice: once is enough. */
+  const duplicate = (path: string, st: { dev: number; ino: number }): string | null => {
+    const key = `${st.dev}:${st.ino}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, path);
+    return first ?? null;
+  };
   for (const p of paths) {
     let st;
     try {
@@ -71,15 +80,20 @@ export async function expandInputs(paths: readonly string[]): Promise<Input[]> {
       out.push({ path: p, fromDir: false, error: describeFsError(e), size: 0 });
       continue;
     }
+    if (!st.isDirectory() && !st.isFile()) {
+      out.push({ path: p, fromDir: false, error: 'not a regular file: reading from a pipe or device is not supported; save the capture to a file first', size: 0 });
+      continue;
+    }
     if (st.isDirectory()) {
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
       for (const n of names) {
         const full = join(p, n);
         const fst = await stat(full).catch(() => null);
-        if (fst?.isFile()) out.push({ path: full, fromDir: true, error: null, size: fst.size });
+        if (fst?.isFile()) out.push({ path: full, fromDir: true, error: null, size: fst.size, duplicateOf: duplicate(full, fst) });
+        else if (fst?.isDirectory()) out.push({ path: full, fromDir: true, error: null, size: 0, duplicateOf: null, subdirectory: true });
       }
     } else {
-      out.push({ path: p, fromDir: false, error: null, size: st.size });
+      out.push({ path: p, fromDir: false, error: null, size: st.size, duplicateOf: duplicate(p, st) });
     }
   }
   return out;
@@ -91,6 +105,10 @@ export interface Input {
   fromDir: boolean;
   error: string | null;
   size: number;
+  /** The path this file was already listed as. */
+  duplicateOf?: string | null;
+  /** A directory inside a given directory: not descended into. */
+  subdirectory?: boolean;
 }
 
 /**
@@ -164,7 +182,7 @@ function newReport(path: string, size: number): FileReport {
     resyncs: [],
     truncatedTail: null,
     failure: null,
-    ignored: false,
+    ignored: null,
   };
 }
 
@@ -177,8 +195,11 @@ class OpenFile {
   done = false;
   /** The source is exhausted and the parser was told so (`end()`). */
   private inputEnded = false;
-  private lastSec = -Infinity;
-  private lastNsec = 0;
+  /** The previous packet's time (for backward steps), and the latest seen. */
+  private prevSec = -Infinity;
+  private prevNsec = 0;
+  private maxSec = -Infinity;
+  private maxNsec = 0;
 
   constructor(readonly report: FileReport) {}
 
@@ -219,7 +240,7 @@ class OpenFile {
     }
     if (s.kind === 'unknown') {
       await this.close();
-      if (fromDir) r.ignored = true;
+      if (fromDir) r.ignored = 'not a capture file';
       else r.failure = { offset: 0, message: r.gzip ? `${s.message} (after gunzip)` : s.message };
       this.done = true;
       return false;
@@ -281,12 +302,14 @@ class OpenFile {
         return;
       }
       this.holding = false;
-      if (before(sec, nsec, this.lastSec, this.lastNsec)) r.outOfOrderTimestamps++;
-      else {
-        this.lastSec = sec;
-        this.lastNsec = nsec;
+      if (before(sec, nsec, this.prevSec, this.prevNsec)) r.outOfOrderTimestamps++;
+      this.prevSec = sec;
+      this.prevNsec = nsec;
+      if (before(this.maxSec, this.maxNsec, sec, nsec)) {
+        this.maxSec = sec;
+        this.maxNsec = nsec;
       }
-      if (r.firstTs === null) r.firstTs = { sec, nsec };
+      if (r.firstTs === null || before(sec, nsec, r.firstTs.sec, r.firstTs.nsec)) r.firstTs = { sec, nsec };
       r.packets++;
       r.capturedBytes += rec.caplen;
       r.wireBytes += rec.origLen;
@@ -325,7 +348,7 @@ class OpenFile {
         r.littleEndian = s0 ? s0.littleEndian : null;
       }
     }
-    if (r.lastTs === null && r.packets > 0) r.lastTs = { sec: this.lastSec, nsec: this.lastNsec };
+    if (r.lastTs === null && r.packets > 0) r.lastTs = { sec: this.maxSec, nsec: this.maxNsec };
     await this.close();
   }
 
@@ -354,14 +377,22 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
     const report = newReport(input.path, input.size);
     files.push(report);
     if (input.error) {
-      report.failure = { offset: 0, message: input.error };
+      report.failure = { offset: -1, message: input.error };
+      continue;
+    }
+    if (input.duplicateOf) {
+      report.ignored = `the same file as ${input.duplicateOf}`;
+      continue;
+    }
+    if (input.subdirectory) {
+      report.ignored = 'a subdirectory (not read: name it to read it)';
       continue;
     }
     try {
       const { head, first } = await probe(input.path);
       pending.push({ file: new OpenFile(report), fromDir: input.fromDir, head, first });
     } catch (e) {
-      report.failure = { offset: 0, message: describeFsError(e) };
+      report.failure = { offset: -1, message: describeFsError(e) };
     }
   }
   // Files with no packet go first (their headers still get read and reported).
@@ -387,7 +418,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
       try {
         if (!(await cand.file.open(cand.fromDir, cand.head))) continue;
       } catch (e) {
-        cand.file.report.failure = { offset: 0, message: describeFsError(e) };
+        cand.file.report.failure = { offset: -1, message: describeFsError(e) };
         continue;
       }
       active.push(cand.file);

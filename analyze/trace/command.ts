@@ -3,12 +3,13 @@
  * the stage the connection is in — like the MySQL client's protocol trace plugin, from a capture.
  */
 import { readCaptures } from '../read/captures.js';
+import { reportFileProblems } from '../read/problems.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
 import { maskErrorMessage, maskLiterals } from '../events/mask.js';
 import { Dir } from '../../src/tcp/reassembler.js';
 import type { TraceEntry } from '../../src/mysql/session.js';
-import type { Io } from '../../cli/io.js';
+import type { Io } from '../io.js';
 
 export interface TraceOptions {
   files: string[];
@@ -75,11 +76,5 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec));
   pipeline.finish();
   io.out(out.join(''));
-  let failed = 0;
-  for (const f of files) {
-    if (f.truncatedTail) io.warn(`${f.path}: at byte ${f.truncatedTail.offset}: ${f.truncatedTail.message}; everything before it was read`);
-    if (f.failure) io.error(`${f.path}: at byte ${f.failure.offset}: ${f.failure.message}`);
-    if (f.failure || f.resyncs.length > 0) failed++;
-  }
-  return failed > 0 ? 2 : 0;
+  return reportFileProblems(files, io);
 }

@@ -9,11 +9,12 @@ export type Sniffed =
   | { kind: 'unknown'; message: string };
 
 const KNOWN_OTHER: readonly [number[], string][] = [
-  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive'],
+  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive (unzip it first)'],
   [[0x28, 0xb5, 0x2f, 0xfd], 'a zstd-compressed file (decompress it with `zstd -d` first)'],
   [[0xfd, 0x37, 0x7a, 0x58, 0x5a], 'an xz-compressed file (decompress it with `xz -d` first)'],
   [[0x42, 0x5a, 0x68], 'a bzip2-compressed file (decompress it with `bunzip2` first)'],
-  [[0x58, 0x43, 0x50, 0x00], 'a snoop capture (convert it with `editcap -F pcap`)'],
+  [[0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, 0x00, 0x00], 'a snoop capture (convert it with `editcap -F pcap FILE OUT.pcap`)'],
+  [[0x58, 0x43, 0x50, 0x00], 'a NetXRay/Sniffer capture (convert it with `editcap -F pcap FILE OUT.pcap`)'],
 ];
 
 /** Needs at least 4 bytes (fewer: 'unknown'). */

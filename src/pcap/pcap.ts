@@ -192,7 +192,7 @@ export class PcapParser implements CaptureParser {
 
   private startResync(reason: string): void {
     this.resyncFrom = this.w.offset;
-    this.resyncReason = `damaged record header at offset ${this.w.offset}: ${reason}`;
+    this.resyncReason = `damaged record header: ${reason}`;
     this.w.advance(1);
   }
 

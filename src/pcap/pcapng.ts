@@ -364,7 +364,7 @@ export class PcapngParser implements CaptureParser {
 
   private startResync(reason: string): void {
     this.resyncFrom = this.w.offset;
-    this.resyncReason = `damaged block at offset ${this.w.offset}: ${reason}`;
+    this.resyncReason = `damaged block: ${reason}`;
     this.w.advance(4);
   }
 

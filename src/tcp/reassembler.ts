@@ -142,6 +142,8 @@ export interface ReassemblyTotals {
   outOfOrder: number;
   gaps: number;
   bytesLost: number;
+  /** Of `bytesLost`: bytes the snap length cut off packets that were captured. */
+  bytesCutBySnaplen: number;
   late: number;
   /** Packets for a connection already closed (trailing ACKs, late retransmissions). */
   afterClose: number;
@@ -249,6 +251,7 @@ export class TcpReassembler {
     outOfOrder: 0,
     gaps: 0,
     bytesLost: 0,
+    bytesCutBySnaplen: 0,
     late: 0,
     afterClose: 0,
     withoutConnection: 0,
@@ -688,6 +691,7 @@ export class TcpReassembler {
       h.stats.bytesLost += bytes;
       this.totals.gaps++;
       this.totals.bytesLost += bytes;
+      if (reason === GapReason.SnapLength) this.totals.bytesCutBySnaplen += bytes;
     }
     (c.handler ?? this.handlerFor(c)).onGap(dir, bytes, reason, sec, nsec);
   }

@@ -201,7 +201,7 @@ describe('pcap: damaged record header → resynchronise', () => {
       assert.equal(n.skippedBytes, offsets[3]! - offsets[2]!);
       assert.equal(
         n.message,
-        `damaged record header at offset ${offsets[2]}: record claims 2147483647 captured bytes, more than the snap length 262144 allows; skipped ${offsets[3]! - offsets[2]!} bytes to the next valid record`,
+        `damaged record header: record claims 2147483647 captured bytes, more than the snap length 262144 allows; skipped ${offsets[3]! - offsets[2]!} bytes to the next valid record`,
       );
     });
   }

@@ -435,7 +435,7 @@ describe('pcapng: damaged blocks → resynchronise', () => {
       assert.deepEqual(out.records[1]!.bytes, data[2]);
       const skipped = offsets[2]! - offsets[1]!;
       assert.deepEqual(parser.resyncs, [
-        { offset: offsets[1], skippedBytes: skipped, message: `damaged block at offset ${offsets[1]}: block of type 0x6 claims length 13; skipped ${skipped} bytes to the next valid block` },
+        { offset: offsets[1], skippedBytes: skipped, message: `damaged block: block of type 0x6 claims length 13; skipped ${skipped} bytes to the next valid block` },
       ]);
     });
 
@@ -450,7 +450,7 @@ describe('pcapng: damaged blocks → resynchronise', () => {
         [0, 1, 3, 4].map((i) => offsets[i]),
       );
       assert.deepEqual(parser.resyncs, [
-        { offset: offsets[2], skippedBytes: len, message: `damaged block at offset ${offsets[2]}: block of type 0x6 has trailing length 999, expected ${len}; skipped ${len} bytes to the next valid block` },
+        { offset: offsets[2], skippedBytes: len, message: `damaged block: block of type 0x6 has trailing length 999, expected ${len}; skipped ${len} bytes to the next valid block` },
       ]);
     });
   }
@@ -498,7 +498,7 @@ describe('pcapng: damaged blocks → resynchronise', () => {
       ],
     );
     assert.deepEqual(parser.resyncs, [
-      { offset: bad, skippedBytes: 28, message: `damaged block at offset ${bad}: section header block with a bad byte-order magic; skipped 28 bytes to the next valid block` },
+      { offset: bad, skippedBytes: 28, message: `damaged block: section header block with a bad byte-order magic; skipped 28 bytes to the next valid block` },
     ]);
     assert.equal(parser.sections.length, 1);
   });

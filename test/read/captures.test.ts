@@ -174,11 +174,22 @@ describe('readCaptures', () => {
     assert.deepEqual(
       files.map((f) => [basename(f.path), f.ignored, f.failure, f.packets]),
       [
-        ['1.pcap', false, null, 2],
-        ['2.pcapng.gz', false, null, 2],
-        ['README.txt', true, null, 0],
-        ['notes.zip', true, null, 0],
+        ['1.pcap', null, null, 2],
+        ['2.pcapng.gz', null, null, 2],
+        ['README.txt', 'not a capture file', null, 0],
+        ['notes.zip', 'not a capture file', null, 0],
+        ['sub', 'a subdirectory (not read: name it to read it)', null, 0],
       ],
+    );
+  });
+
+  test('the same file named twice (or through its directory) is read once', async () => {
+    await put('twice/a.pcap', pcap([[10, 0], [12, 0]]).build());
+    const { seen, files } = await read([join(dir, 'twice/a.pcap'), join(dir, 'twice')]);
+    assert.equal(seen.length, 2);
+    assert.deepEqual(
+      files.map((f) => f.ignored),
+      [null, `the same file as ${join(dir, 'twice/a.pcap')}`],
     );
   });
 
@@ -255,10 +266,10 @@ describe('readCaptures', () => {
       ],
     );
     const t = byName(files, 'notes.txt');
-    assert.equal(t.ignored, false);
+    assert.equal(t.ignored, null);
     assert.deepEqual(t.failure, { offset: 0, message: 'not a capture file: starts with 6e 6f 74 20, expected a pcap (a1 b2 c3 d4, a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a) or gzip (1f 8b) magic' });
     assert.match(byName(files, 'notes.txt.gz').failure!.message, /^not a capture file: .*\(after gunzip\)$/);
-    assert.deepEqual(byName(files, 'missing.pcap').failure, { offset: 0, message: 'no such file or directory' });
+    assert.deepEqual(byName(files, 'missing.pcap').failure, { offset: -1, message: 'no such file or directory' });
     assert.equal(byName(files, 'good.pcap').packets, 2);
   });
 

@@ -139,7 +139,9 @@ for (const file of files) {
         }
       }
       if (kind === 'duplicate') assert.ok(done.payloadCopies > 0 && done.ackCopies > 0, 'payload packets and pure ACKs were duplicated');
-      if (kind === 'swap') assert.ok(done.reversed > 0, 'some swap reversed two payload segments of one direction');
+      // (Only where the capture has two payload segments of one direction next to each other: a
+      // strict request/response capture such as mariadb-compressed.pcap has none.)
+      if (kind === 'swap' && hasSameDirectionPayloadPair(capture.packets)) assert.ok(done.reversed > 0, 'some swap reversed two payload segments of one direction');
     });
   }
 }
@@ -186,3 +188,11 @@ test(
     assert.deepEqual(v.problems, []);
   },
 );
+
+/** Does the capture hold two consecutive payload packets in the same direction? */
+function hasSameDirectionPayloadPair(packets: readonly Pkt[]): boolean {
+  return packets.some((p, i) => {
+    const q = packets[i + 1];
+    return p.tcp !== null && q?.tcp != null && p.tcp.payload > 0 && q.tcp.payload > 0 && p.tcp.src === q.tcp.src && p.tcp.dst === q.tcp.dst;
+  });
+}
