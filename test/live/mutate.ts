@@ -18,6 +18,8 @@
  * over the checked-in captures, `test/live/reassembly.test.ts` over a fresh tcpdump recording)
  * use them.
  */
+import { prng } from '../builders/prng.js';
+
 import { writeFile } from 'node:fs/promises';
 import { readCaptures } from '../../analyze/read/captures.js';
 import { PacketDecoder, TcpFlag, formatEndpoint } from '../../src/net/decode.js';
@@ -103,18 +105,6 @@ export async function writePcap(file: string, linkType: number, packets: readonl
     p += 16 + pkt.frame.length;
   }
   await writeFile(file, out);
-}
-
-/** mulberry32: a small, seeded, good-enough PRNG (deterministic across platforms). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ──────────────────────────────────────────────────────────────────────────────────────────────

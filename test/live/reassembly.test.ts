@@ -7,6 +7,7 @@
  * for the original (the truth, itself checked against what the workload sent and received), and
  * `periscope info --json` must report the retransmissions, reordering and gaps the mutation made.
  */
+import { prng } from '../builders/prng.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { liveTestOptions, mysqlSettings, type MysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
-import { mutate, prng, readCapture, reassemble, truthOf, verify, verifyInfo, writePcap, type Capture, type MutationKind, type MutationOptions, type Pkt, type TruthConn } from './mutate.js';
+import { mutate, readCapture, reassemble, truthOf, verify, verifyInfo, writePcap, type Capture, type MutationKind, type MutationOptions, type Pkt, type TruthConn } from './mutate.js';
 import { infoJson } from '../cli/run.js';
 import { TcpFlag } from '../../src/net/decode.js';
 

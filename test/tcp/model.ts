@@ -4,6 +4,8 @@
  * (retransmissions, re-segmented overlaps, reordering, drops), and its replay through the
  * reassembler with the recording harness.
  */
+import { prng } from '../builders/prng.js';
+
 import { Dir, type ReassemblyOptions } from '../../src/tcp/reassembler.js';
 import { setup, Tuple, type RecordedConn, type Seg } from './harness.js';
 
@@ -94,17 +96,6 @@ export function send(cv: Conversation): Sent {
 // The capture: damage
 // ──────────────────────────────────────────────────────────────────────────────────────────────
 
-/** mulberry32: the damage decisions, from one shrinkable seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Damage {
   seed: number;
