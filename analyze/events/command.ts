@@ -3,7 +3,7 @@ import { readCaptures } from '../read/captures.js';
 import { reportFileProblems } from '../read/problems.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
-import { maskErrorMessage, maskLiterals } from './mask.js';
+import { digest, fingerprint, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import type { Io } from '../io.js';
 
@@ -13,6 +13,9 @@ export interface EventsOptions {
   redact: boolean;
   tcp?: TcpLimits;
 }
+
+/** Commands whose `sql` is SQL text (redacted); for the others it is a name (database, table). */
+const SQL_COMMANDS = new Set(['query', 'stmt_prepare', 'stmt_execute', 'stmt_close', 'stmt_reset', 'stmt_fetch', 'stmt_send_long_data', 'stmt_bulk_execute']);
 
 /** The stable JSON shape of one event (documented in docs/events.md). */
 export function eventJson(e: CommandEvent, redact: boolean): Record<string, unknown> {
@@ -24,8 +27,9 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     user: e.user,
     db: e.db,
     cmd: e.cmd,
-    sql: e.sql === null ? null : redact && e.cmd !== 'init_db' && e.cmd !== 'field_list' ? maskLiterals(e.sql) : e.sql,
+    sql: e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql) : e.sql,
     sql_truncated: e.sqlTruncated,
+    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? digest(fingerprint(e.sql)) : null,
     ...(redact ? {} : { params: e.params }),
     status: e.status,
     latency_us: e.latencyUs,
@@ -36,7 +40,7 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     warnings: e.warnings,
     error_code: e.errorCode,
     sql_state: e.sqlState,
-    error: e.error === null ? null : redact ? maskErrorMessage(e.error) : e.error,
+    error: e.error === null ? null : redact ? redactErrorMessage(e.error) : e.error,
     no_index_used: e.noIndexUsed,
     no_good_index_used: e.noGoodIndexUsed,
     result_sets: e.resultSets,

@@ -6,7 +6,7 @@ import { readCaptures } from '../read/captures.js';
 import { reportFileProblems } from '../read/problems.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
-import { maskErrorMessage, maskLiterals } from '../events/mask.js';
+import { redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
 import { Dir } from '../../src/tcp/reassembler.js';
 import type { TraceEntry } from '../../src/mysql/session.js';
 import type { Io } from '../io.js';
@@ -26,7 +26,7 @@ const MESSAGE_EVENTS = new Set(['ERROR']);
 
 export function traceLine(t: TraceEntry, redact: boolean, hex: boolean): string {
   const dir = t.dir === Dir.ClientToServer ? 'C>S' : t.dir === Dir.ServerToClient ? 'S>C' : '   ';
-  const detail = redact && SQL_EVENTS.has(t.event) ? maskLiterals(t.detail) : redact && MESSAGE_EVENTS.has(t.event) ? maskErrorMessage(t.detail) : t.detail;
+  const detail = redact && SQL_EVENTS.has(t.event) ? redactSql(t.detail) : redact && MESSAGE_EVENTS.has(t.event) ? redactErrorMessage(t.detail) : t.detail;
   const seq = t.seq === null ? '' : ` seq=${t.seq}`;
   const len = t.length === null ? '' : ` len=${t.length}`;
   let line = `${isoTime({ sec: t.sec, nsec: t.nsec })} #${t.conn} ${dir} ${t.stage.padEnd(20)} ${t.event}${seq}${len}${detail ? `  ${detail}` : ''}\n`;
