@@ -54,7 +54,7 @@ const COMMAND_NAMES: ReadonlyMap<number, string> = new Map([
   [0x08, 'shutdown'],
   [0x09, 'statistics'],
   [0x0a, 'process_info'],
-  [0x0b, 'connect'],
+  [0x0b, 'connect_internal'], // COM_CONNECT, server-internal: not 'connect', which names a login
   [0x0c, 'process_kill'],
   [0x0d, 'debug'],
   [0x0e, 'ping'],

@@ -97,6 +97,11 @@ export class PacketFramer {
     }
     const p = this.pkt;
     while (len > 0) {
+      if (this.hunt !== null) {
+        // The sink declared a gap while handling a packet of this chunk: skip the rest of it.
+        this.skippedBytes += len;
+        return;
+      }
       if (this.state === State.Header) {
         let plen: number;
         let seq: number;

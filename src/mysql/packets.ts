@@ -73,7 +73,14 @@ export function parseHandshakeResponse(p: Uint8Array): HandshakeResponse | null 
     // HandshakeResponse320: caps u16, max packet u24, user NUL, auth data.
     const maxPacket = r.u24();
     const user = text(r.nulBytes());
-    return r.ok || user.length > 0 ? { capabilities, mariaCapabilities: 0, maxPacket, charset: 0, sslRequest: false, user, database: null, authPlugin: null, attributes: {} } : null;
+    if (!r.ok && user.length === 0) return null;
+    let database: string | null = null;
+    if (capabilities & Cap.ConnectWithDb && r.ok) {
+      r.nulBytes(); // auth response (never kept), NUL-terminated when a database follows
+      const db = r.nulBytes();
+      if (r.ok || db.length > 0) database = text(db);
+    }
+    return { capabilities, mariaCapabilities: 0, maxPacket, charset: 0, sslRequest: false, user, database, authPlugin: null, attributes: {} };
   }
   capabilities = (capabilities | (r.u16() << 16)) >>> 0;
   const maxPacket = r.u32();

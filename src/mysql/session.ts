@@ -155,6 +155,9 @@ interface Statement {
 /** Commands that may start a resynchronisation (plausible first commands after a gap). */
 const SYNC_COMMANDS = new Set<number>([Com.Quit, Com.InitDb, Com.Query, Com.FieldList, Com.Statistics, Com.ProcessInfo, Com.ProcessKill, Com.Ping, Com.ChangeUser, Com.StmtPrepare, Com.StmtExecute, Com.StmtSendLongData, Com.StmtClose, Com.StmtReset, Com.SetOption, Com.StmtFetch, Com.ResetConnection]);
 
+/** Commands waiting for their response, at most (clients pipeline a few; more means the responses are not captured). */
+const MAX_PENDING = 1024;
+
 /** Capabilities assumed for a connection whose handshake was not captured. */
 const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
 
@@ -188,6 +191,8 @@ export class MysqlSession implements StreamHandler {
   private remaining = 0;
   private readonly statements = new Map<number, Statement>();
   private login: Pending | null = null;
+  /** The last COM_STMT_PREPARE (MariaDB's statement id -1 names it). */
+  private lastPrepare: Pending | null = null;
   private abandoned = false;
   private readonly traceFn: ((e: TraceEntry) => void) | null;
   /** Time of the packet being processed (for trace lines). */
@@ -273,6 +278,9 @@ export class MysqlSession implements StreamHandler {
     const com = b[off + 4]!;
     if (plen < 1 || !SYNC_COMMANDS.has(com)) return false;
     if (plen + 4 > len && com !== Com.Query && com !== Com.StmtPrepare && com !== Com.StmtExecute && com !== Com.StmtSendLongData) return false;
+    // A command that goes on past this segment has at least 16 bytes of it here (a long query
+    // fills its first segment); fewer is a coincidence, e.g. the tail of a LOCAL INFILE packet.
+    if (plen + 4 > len && len < 5 + 16) return false;
     if (plen + 4 < len) {
       // Another packet follows in this segment: its header must be plausible too.
       const q = off + 4 + plen;
@@ -305,7 +313,14 @@ export class MysqlSession implements StreamHandler {
       return false;
     }
     const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
-    if (plen < 1) return false;
+    // The first packet of a response (OK, ERR, column count, PREPARE_OK, a column definition) is
+    // short: it ends in this segment or is under 256 bytes, and a packet after it in the segment
+    // has sequence id 2. (A segment that starts inside a packet would otherwise pass on a payload
+    // byte of 1 and swallow what follows.)
+    if (plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2)) {
+      this.counters.packetsSkipped++;
+      return false;
+    }
     this.trace(Dir.ServerToClient, 'RESYNC', 1, plen, `server stream resynchronised at the response to ${cur.ev.cmd}`);
     this.expect = cur.com === Com.StmtPrepare ? Expect.PrepareOk : cur.com === Com.FieldList ? Expect.FieldList : cur.com === Com.Statistics ? Expect.Statistics : Expect.Result;
     return true;
@@ -332,17 +347,18 @@ export class MysqlSession implements StreamHandler {
         break;
     }
     const cur = this.current();
+    if (cur && this.expect === Expect.FileData) {
+      // LOCAL INFILE data, whatever its sequence id (it wraps through 0 after 255 packets).
+      cur.ev.bytesIn += p.length + 4; // file contents: counted, never kept
+      this.trace(Dir.ClientToServer, 'PACKET_SENT', p.seq, p.length, p.length === 0 ? 'end of file data' : 'file data');
+      if (p.length === 0) this.expect = Expect.Result;
+      return;
+    }
     if (p.seq !== 0) {
-      // Part of an exchange: LOCAL INFILE data, or change_user authentication.
+      // Part of an exchange: change_user authentication.
       if (cur && cur.com === Com.ChangeUser && this.expect === Expect.Auth) {
         this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, '');
         cur.ev.bytesIn += p.length + 4;
-        return;
-      }
-      if (cur && this.expect === Expect.FileData) {
-        cur.ev.bytesIn += p.length + 4; // file contents: counted, never kept
-        this.trace(Dir.ClientToServer, 'PACKET_SENT', p.seq, p.length, p.length === 0 ? 'end of file data' : 'file data');
-        if (p.length === 0) this.expect = Expect.Result;
         return;
       }
       // The continuation of a request (a long query split by a gap's resync) or a violation.
@@ -353,6 +369,10 @@ export class MysqlSession implements StreamHandler {
   }
 
   private command(p: Packet): void {
+    if (p.payload.length === 0) {
+      this.violation(Dir.ClientToServer, p, 'an empty packet where a command was expected');
+      return;
+    }
     const com = p.payload[0]!;
     const name = commandName(com);
     this.counters.commands++;
@@ -363,9 +383,20 @@ export class MysqlSession implements StreamHandler {
       this.framers[1].gap(this.serverStart);
       return;
     }
+    const skipped = this.framers[1].skippedBytes;
+    if (!this.framers[1].synced) {
+      // The server stream is still lost after a gap, and server bytes went by unrecognised since
+      // an earlier command was sent: its response was in them. Without this, the next response
+      // found would be credited to it, and every later one shifted. (Commands pipelined with no
+      // server bytes in between keep waiting.)
+      const before = this.current();
+      for (const q of this.queue) if (!q.done && skipped > (q.skippedAtSend ?? 0)) this.complete(q, 'incomplete', false);
+      this.flush();
+      if (this.current() !== before) this.expect = Expect.None;
+    }
     const ev = this.newEvent(name, p);
     ev.bytesIn = p.length + 4;
-    const pending: Pending = { ev, com, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+    const pending: Pending = { ev, com, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false, skippedAtSend: skipped };
     const arg = (): string => text(p.payload.subarray(1));
     switch (com) {
       case Com.Query: {
@@ -374,13 +405,14 @@ export class MysqlSession implements StreamHandler {
         if (this.queryAttributes) at = skipQueryAttributes(p.payload);
         ev.sql = text(p.payload.subarray(at));
         ev.sqlTruncated = p.truncated;
-        this.trackUse(ev.sql);
+        this.trackUse(ev.sql, pending);
         break;
       }
       case Com.StmtPrepare:
         ev.sql = arg();
         ev.sqlTruncated = p.truncated;
         pending.prepareSql = ev.sql;
+        this.lastPrepare = pending;
         break;
       case Com.StmtExecute:
       case Com.StmtBulkExecute:
@@ -390,8 +422,10 @@ export class MysqlSession implements StreamHandler {
       case Com.StmtSendLongData: {
         const id = p.payload.length >= 5 ? (p.payload[1]! | (p.payload[2]! << 8) | (p.payload[3]! << 16) | (p.payload[4]! << 24)) >>> 0 : -1;
         pending.stmtId = id;
-        const st = this.statements.get(id);
-        ev.sql = st?.sql ?? null;
+        // MariaDB: id -1 is the statement prepared last, often sent with it before its PREPARE_OK.
+        const last = id === 0xffffffff ? this.lastPrepare : null;
+        const st = this.statements.get(last?.stmtId ?? id);
+        ev.sql = st?.sql ?? last?.prepareSql ?? null;
         if (com === Com.StmtExecute) {
           const x = parseExecute(p.payload, st ? st.params : null, st?.types ?? null, this.queryAttributes === true);
           if (x) {
@@ -437,6 +471,15 @@ export class MysqlSession implements StreamHandler {
     }
     this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload);
     this.queue.push(pending);
+    if (this.queue.length > MAX_PENDING) {
+      // No response for this many commands (only the client side captured?): give the oldest up,
+      // so that memory stays bounded and its event goes out.
+      const oldest = this.current();
+      if (oldest !== null && oldest !== pending) {
+        this.complete(oldest, 'incomplete');
+        this.expect = Expect.None;
+      }
+    }
     if (!pending.needsResponse) {
       pending.done = true;
       ev.status = 'none';
@@ -508,6 +551,16 @@ export class MysqlSession implements StreamHandler {
       this.violation(Dir.ServerToClient, p, 'a server packet with no command waiting for it');
       return;
     }
+    if (this.deprecateEof === null && (this.expect === Expect.ParamDefsEof || this.expect === Expect.PrepareFieldDefsEof) && !isTerminator(p.payload, p.length, false)) {
+      // No EOF after a prepared statement's definitions: CLIENT_DEPRECATE_EOF (learnt mid-stream).
+      this.deprecateEof = true;
+      this.expect = this.expect === Expect.ParamDefsEof ? this.afterParams(cur) : Expect.None;
+      if (this.expect === Expect.None) {
+        this.prepared(cur);
+        this.serverPacket(p); // the first packet of the next command's response
+        return;
+      }
+    }
     if (!cur.gotResponse) {
       cur.gotResponse = true;
       cur.ev.latencyUs = micros(cur.endSec, cur.endNsec, p.firstSec, p.firstNsec);
@@ -517,7 +570,7 @@ export class MysqlSession implements StreamHandler {
     const b0 = p.payload[0];
     const caps = this.caps;
     this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expect), p.payload);
-    if (b0 === 0xff && this.expect !== Expect.FileData) {
+    if (b0 === 0xff) {
       const e = parseErr(p.payload, caps);
       const ev = cur.ev;
       ev.errorCode = e?.code ?? null;
@@ -549,6 +602,14 @@ export class MysqlSession implements StreamHandler {
         return;
       case Expect.FieldDefsEof:
         if (p.payload[0] === 0xfe && p.length < 9) {
+          if (this.deprecateEof === null && p.length >= 7) {
+            // Not an EOF (5 bytes) but the OK that ends an empty result set: CLIENT_DEPRECATE_EOF.
+            this.deprecateEof = true;
+            this.expect = Expect.Rows;
+            this.stage = 'WAIT_FOR_ROW';
+            this.rows(cur, p);
+            return;
+          }
           if (this.deprecateEof === null) this.deprecateEof = p.length === 5 ? false : null;
           const eof = parseEof(p.payload);
           if (cur.cursor && eof.status & Status.CursorExists) {
@@ -645,7 +706,10 @@ export class MysqlSession implements StreamHandler {
         }
         return;
       case Expect.FileData:
-        this.violation(Dir.ServerToClient, p, 'server packet while the client sends a LOCAL INFILE file');
+        // The server answers: the end of the file (an empty packet) was not captured.
+        this.expect = Expect.Result;
+        this.stage = 'WAIT_FOR_RESULT';
+        this.result(cur, p);
         return;
     }
   }
@@ -982,10 +1046,9 @@ export class MysqlSession implements StreamHandler {
   }
 
   /** `USE db` changes the current database once the server says OK. */
-  private trackUse(sql: string): void {
+  private trackUse(sql: string, cur: Pending): void {
     const m = /^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$/i.exec(sql);
-    const cur = this.queue[this.queue.length - 1];
-    if (m && cur) cur.pendingUse = m[1]!;
+    if (m) cur.pendingUse = m[1]!;
   }
 
   private violation(dir: Dir, p: Packet, what: string): void {
@@ -1009,6 +1072,8 @@ export class MysqlSession implements StreamHandler {
 interface Pending {
   /** `USE db`: the database to switch to when the server says OK. */
   pendingUse?: string;
+  /** Server bytes skipped while hunting (after a gap) when the command was sent. */
+  skippedAtSend?: number;
 }
 
 const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];

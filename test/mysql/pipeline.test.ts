@@ -1,0 +1,199 @@
+/**
+ * The MySQL decoder behind real TCP: segments built as frames (test/tcp/harness.ts), decoded and
+ * reassembled by MysqlPipeline, command events out. Covers what only the whole path shows: a
+ * connection that starts mid-stream, a lost segment, MySQL packets cut at odd segment boundaries,
+ * and a server on the MySQL port that does not speak MySQL.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { MysqlPipeline } from '../../analyze/pipeline.js';
+import type { CommandEvent } from '../../src/mysql/session.js';
+import { newPacketRecord } from '../../src/pcap/record.js';
+import { frame, Tuple, type Seg } from '../tcp/harness.js';
+import { ascii, concat } from '../builders/bytes.js';
+import { columnCount, columnDef, com, comQuery, COM, eof, greetingPayload, handshakeResponse41, mysqlPacket, ok, textRow } from '../builders/mysql-builder.js';
+
+/** One connection as TCP segments: each `c`/`s` call is one segment (or several, with `cuts`). */
+class TcpConv {
+  readonly segs: Seg[] = [];
+  private crel = 0;
+  private srel = 0;
+  private us = 1_000_000;
+
+  constructor(
+    readonly t = new Tuple('10.1.1.1', '10.1.1.2', 40000, 3306, 1000, 900_000),
+    withSyn = true,
+  ) {
+    if (withSyn) this.segs.push(...t.handshake().map((s) => this.at(s)));
+  }
+
+  private at(s: Seg): Seg {
+    this.us += 100;
+    return { ...s, sec: Math.floor(this.us / 1e6), nsec: (this.us % 1e6) * 1000 };
+  }
+
+  /** Client bytes, cut into segments at `cuts` (offsets inside `b`); `drop` segments are not captured. */
+  c(b: Uint8Array, cuts: number[] = [], drop: number[] = []): this {
+    this.push(b, cuts, drop, true);
+    return this;
+  }
+
+  s(b: Uint8Array, cuts: number[] = [], drop: number[] = []): this {
+    this.push(b, cuts, drop, false);
+    return this;
+  }
+
+  private push(b: Uint8Array, cuts: number[], drop: number[], client: boolean): void {
+    const ends = [...cuts, b.length];
+    let at = 0;
+    ends.forEach((end, i) => {
+      const piece = b.subarray(at, end);
+      const seg = client ? this.t.c(this.crel + at, piece, 'PA', this.srel) : this.t.s(this.srel + at, piece, 'PA', this.crel);
+      if (!drop.includes(i)) this.segs.push(this.at(seg));
+      at = end;
+    });
+    if (client) this.crel += b.length;
+    else this.srel += b.length;
+    // The peer acknowledges: a lost segment is then known to be lost (not merely late).
+    const ack = client ? this.t.s(this.srel, '', 'A', this.crel) : this.t.c(this.crel, '', 'A', this.srel);
+    this.segs.push(this.at(ack));
+  }
+
+  fin(): this {
+    this.segs.push(this.at(this.t.c(this.crel, '', 'FA', this.srel)), this.at(this.t.s(this.srel, '', 'FA', this.crel + 1)), this.at(this.t.c(this.crel + 1, '', 'A', this.srel + 1)));
+    return this;
+  }
+}
+
+function run(...convs: TcpConv[]): { events: CommandEvent[]; pipeline: MysqlPipeline } {
+  const events: CommandEvent[] = [];
+  const pipeline = new MysqlPipeline({ ports: [3306], onEvent: (e) => events.push(e) });
+  const segs = convs.flatMap((c) => c.segs).sort((a, b) => a.sec! - b.sec! || a.nsec! - b.nsec!);
+  for (const s of segs) {
+    const { bytes, caplen } = frame(s);
+    const rec = newPacketRecord();
+    rec.data = bytes;
+    rec.caplen = caplen;
+    rec.origLen = bytes.length;
+    rec.linkType = 1;
+    rec.tsSec = s.sec!;
+    rec.tsNsec = s.nsec!;
+    pipeline.add(rec);
+  }
+  pipeline.finish();
+  return { events, pipeline };
+}
+
+const greeting = mysqlPacket(0, greetingPayload({ connectionId: 5 }));
+const login = mysqlPacket(1, handshakeResponse41({ user: 'app', database: 'shop' }));
+const loginOk = mysqlPacket(2, ok());
+const select = mysqlPacket(0, comQuery('SELECT a FROM t'));
+const rows = (n: number): Uint8Array => concat(mysqlPacket(1, columnCount(1)), mysqlPacket(2, columnDef('a')), mysqlPacket(3, eof()), ...Array.from({ length: n }, (_, i) => mysqlPacket(4 + i, textRow(`row-${i}`))), mysqlPacket(4 + n, eof()));
+
+describe('MysqlPipeline over TCP segments', () => {
+  test('login and a query, every MySQL packet cut across segments at odd places', () => {
+    const conv = new TcpConv()
+      .s(greeting, [1, 10])
+      .c(login, [3])
+      .s(loginOk)
+      .c(select, [2, 7])
+      .s(rows(3), [4, 20, 33])
+      .c(mysqlPacket(0, com(COM.QUIT)))
+      .fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.user, e.rows, e.connId, e.client, e.server]),
+      [
+        ['connect', 'ok', 'app', null, 5, '10.1.1.1:40000', '10.1.1.2:3306'],
+        ['query', 'ok', 'app', 3, 5, '10.1.1.1:40000', '10.1.1.2:3306'],
+        ['quit', 'none', 'app', null, 5, '10.1.1.1:40000', '10.1.1.2:3306'],
+      ],
+    );
+    assert.equal(pipeline.totals.sessions, 1);
+    assert.equal(pipeline.totals.protocolViolations, 0);
+  });
+
+  test('mid-stream start (no SYN, no handshake): resync at the first command', () => {
+    const conv = new TcpConv(undefined, false)
+      .s(mysqlPacket(7, textRow('the end of an earlier result')))
+      .c(select)
+      .s(rows(2))
+      .fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.rows, e.sql]),
+      [['query', 'ok', 2, 'SELECT a FROM t']],
+    );
+    assert.equal(pipeline.totals.resyncs, 1);
+  });
+
+  test('a server segment lost in the middle of a result set: incomplete, the next query decoded, no invented event', () => {
+    const big = rows(40);
+    const conv = new TcpConv()
+      .s(greeting)
+      .c(login)
+      .s(loginOk)
+      .c(select)
+      .s(big, [100, 200, 300], [1])
+      .c(mysqlPacket(0, comQuery('SELECT 2')))
+      .s(mysqlPacket(1, ok()))
+      .fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.sql]),
+      [
+        ['connect', 'ok', null],
+        ['query', 'incomplete', 'SELECT a FROM t'],
+        ['query', 'ok', 'SELECT 2'],
+      ],
+    );
+    assert.equal(pipeline.totals.commandsIncomplete, 1);
+    assert.equal(pipeline.reassembler.totals.gaps, 1);
+  });
+
+  test('the first segment of a long response lost: that query incomplete, the following ones get their own responses', () => {
+    const conv = new TcpConv()
+      .s(greeting)
+      .c(login)
+      .s(loginOk)
+      .c(select)
+      .s(rows(40), [100, 200, 300], [0])
+      .c(mysqlPacket(0, comQuery('SELECT 2')))
+      .s(mysqlPacket(1, ok({ affectedRows: 2 })))
+      .c(mysqlPacket(0, com(COM.PING)))
+      .s(mysqlPacket(1, ok()))
+      .fin();
+    const { events } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.affectedRows]),
+      [
+        ['connect', 'ok', null],
+        ['query', 'incomplete', null],
+        ['query', 'ok', 2],
+        ['ping', 'ok', 0],
+      ],
+    );
+  });
+
+  test('an HTTP server on port 3306: marked as not MySQL, no events', () => {
+    const conv = new TcpConv()
+      .c(ascii('GET /health HTTP/1.1\r\nHost: db\r\n\r\n'))
+      .s(ascii('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'))
+      .fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(events, []);
+    assert.equal(pipeline.totals.notMysql, 1);
+    assert.equal(pipeline.totals.commands, 0);
+  });
+
+  test('two connections interleaved: events in request-time order across connections', () => {
+    const a = new TcpConv(new Tuple('10.1.1.1', '10.1.1.2', 40001, 3306, 5, 7));
+    const b = new TcpConv(new Tuple('10.1.1.3', '10.1.1.2', 40002, 3306, 9, 11));
+    a.s(greeting).c(login).s(loginOk).c(select).s(rows(1)).fin();
+    b.s(greeting).c(login).s(loginOk).c(select).s(rows(2)).fin();
+    const { events } = run(a, b);
+    const times = events.map((e) => e.sec * 1e9 + e.nsec);
+    assert.deepEqual(times, [...times].sort((x, y) => x - y));
+    assert.equal(events.length, 4);
+  });
+});
