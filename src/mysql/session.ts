@@ -569,7 +569,9 @@ export class MysqlSession implements StreamHandler {
     cur.ev.bytesOut += p.length + 4;
     const b0 = p.payload[0];
     const caps = this.caps;
-    this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expect), p.payload);
+    // (A LOCAL INFILE request names a client file: its bytes are never dumped.)
+    const fileRequest = this.expect === Expect.Result && p.payload[0] === 0xfb && p.length > 1;
+    this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expect), fileRequest ? null : p.payload);
     if (b0 === 0xff) {
       const e = parseErr(p.payload, caps);
       const ev = cur.ev;
@@ -980,7 +982,8 @@ export class MysqlSession implements StreamHandler {
     l.ev.status = status;
     l.ev.connId = this.connId;
     l.ev.tls = this.tls;
-    if (status === 'incomplete') this.counters.commandsIncomplete++;
+    // A TLS login is not a loss: its end is encrypted by design.
+    if (status === 'incomplete' && !this.tls) this.counters.commandsIncomplete++;
     this.sink(l.ev);
   }
 
