@@ -49,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 import { BASELINE, CONTENDERS, LABELS, loadContender, ROTATED, type ContenderName, type Outcome, type Workload } from './contenders.js';
 import { existingRotated, splitCapture } from './rotate.js';
 import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js';
+import { runSqlBench, TARGET_SQL_MBPS } from './sql.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -334,6 +335,9 @@ async function parent(): Promise<number> {
       pass: reasm.timeVsDecode <= TARGET_REASSEMBLY_VS_DECODE,
     },
   ];
+  console.log('\nSQL redaction + fingerprint + digest (src/sql) on a statement corpus');
+  const sql = runSqlBench({ megabytes: envNumber('PERISCOPE_BENCH_SQL_MB', 50, 1), reps, log: (l) => console.log(`  ${l}`) });
+  targets.push({ name: `SQL redaction + fingerprint ≥ ${TARGET_SQL_MBPS} MB/s`, value: sql.bytesPath.mbPerSecond, shown: `${fmt(sql.bytesPath.mbPerSecond, 0)} MB/s (bare byte loop on the same corpus: ${fmt(sql.bare.mbPerSecond, 0)} MB/s)`, pass: sql.pass });
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);
 
@@ -356,6 +360,7 @@ async function parent(): Promise<number> {
     repetitions: reps,
     results,
     decodeVsPcapParser,
+    sql,
     targets: targets.map(({ name, value, pass }) => ({ name, value, pass })),
   };
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
