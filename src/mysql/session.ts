@@ -98,6 +98,11 @@ export interface SessionCounters {
   commandsIncomplete: number;
   /** Server packets skipped while no command was known (responses to commands lost in a gap). */
   packetsSkipped: number;
+  /**
+   * Responses whose command the capture did not hold (lost in a gap, or sent before the capture
+   * began): each is a command the events do not show. Counted, never invented.
+   */
+  commandsUnseen: number;
 }
 
 export interface SessionOptions {
@@ -162,7 +167,7 @@ const MAX_PENDING = 1024;
 const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
 
 export class MysqlSession implements StreamHandler {
-  readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0 };
+  readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
   stage: Stage = 'CONNECTING';
   serverVersion: string | null = null;
   connId: number | null = null;
@@ -184,6 +189,8 @@ export class MysqlSession implements StreamHandler {
 
   private readonly framers: [PacketFramer, PacketFramer];
   private unwrap: [CompressedStream, CompressedStream] | null = null;
+  /** Client bytes were lost at some point: a response without its command is expected, not a violation. */
+  private sawClientGap = false;
   private serverCaps = 0;
   private serverMariaCaps = 0;
   private readonly queue: Pending[] = [];
@@ -246,6 +253,7 @@ export class MysqlSession implements StreamHandler {
       if (this.login) this.finishLogin('incomplete');
     }
     if (dir === Dir.ClientToServer) {
+      this.sawClientGap = true;
       // The command being sent (and maybe whole commands) are lost; the response in progress may
       // still be decoded, so only the framing restarts.
       this.framers[0].gap(this.clientStart);
@@ -308,19 +316,14 @@ export class MysqlSession implements StreamHandler {
   /** A response can start here: a command is waiting for it and the header fits. */
   private readonly serverStart: StartPredicate = (b, off, len) => {
     const cur = this.current();
-    if (cur === null || cur.gotResponse || len < 5 || b[off + 3] !== 1) {
+    const looksLikeResponse = responseStart(b, off, len);
+    if (cur === null || cur.gotResponse || !looksLikeResponse) {
+      // A response with no command waiting for it: its command was not captured.
+      if (looksLikeResponse && cur === null) this.counters.commandsUnseen++;
       this.counters.packetsSkipped++;
       return false;
     }
     const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
-    // The first packet of a response (OK, ERR, column count, PREPARE_OK, a column definition) is
-    // short: it ends in this segment or is under 256 bytes, and a packet after it in the segment
-    // has sequence id 2. (A segment that starts inside a packet would otherwise pass on a payload
-    // byte of 1 and swallow what follows.)
-    if (plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2)) {
-      this.counters.packetsSkipped++;
-      return false;
-    }
     this.trace(Dir.ServerToClient, 'RESYNC', 1, plen, `server stream resynchronised at the response to ${cur.ev.cmd}`);
     this.expect = cur.com === Com.StmtPrepare ? Expect.PrepareOk : cur.com === Com.FieldList ? Expect.FieldList : cur.com === Com.Statistics ? Expect.Statistics : Expect.Result;
     return true;
@@ -548,6 +551,12 @@ export class MysqlSession implements StreamHandler {
     const cur = this.current();
     if (cur === null || this.expect === Expect.None) {
       this.counters.packetsSkipped++;
+      if (p.seq === 1 && cur === null && this.sawClientGap) {
+        // The first packet of a response to a command lost in a client-side gap.
+        this.counters.commandsUnseen++;
+        this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, 'a response whose command was not captured (skipped)');
+        return;
+      }
       this.violation(Dir.ServerToClient, p, 'a server packet with no command waiting for it');
       return;
     }
@@ -1077,6 +1086,18 @@ interface Pending {
   pendingUse?: string;
   /** Server bytes skipped while hunting (after a gap) when the command was sent. */
   skippedAtSend?: number;
+}
+
+/**
+ * Does a response start at `b[off]`? Its first packet (OK, ERR, column count, PREPARE_OK, a column
+ * definition) has sequence id 1 and is short: it ends in this segment or is under 256 bytes, and a
+ * packet after it in the segment has sequence id 2. (A segment that starts inside a packet would
+ * otherwise pass on a payload byte of 1.)
+ */
+function responseStart(b: Uint8Array, off: number, len: number): boolean {
+  if (len < 5 || b[off + 3] !== 1) return false;
+  const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
+  return !(plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2));
 }
 
 const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];

@@ -1111,3 +1111,35 @@ describe('not MySQL on the MySQL port', () => {
     assert.ok(c.traceEvents().includes('ABANDONED'));
   });
 });
+
+describe('commands the capture lost', () => {
+  test('a command lost in a client-side gap: its response is counted as a command not seen, no event is invented', () => {
+    const c = new Conv();
+    c.login();
+    c.c(0, comQuery('SELECT 1'));
+    c.s(1, ok());
+    c.gap(Dir.ClientToServer, 20); // a whole COM_QUERY lost
+    c.s(1, ok()); // … its answer arrives
+    c.c(0, com(COM.PING));
+    c.s(1, ok());
+    c.close();
+    assertEvents(c.commands, [
+      { cmd: 'query', sql: 'SELECT 1', status: 'ok' },
+      { cmd: 'ping', status: 'ok' },
+    ]);
+    assert.equal(c.session.counters.commandsUnseen, 1);
+    assert.equal(c.session.counters.protocolViolations, 0);
+  });
+
+  test('a capture that starts mid-connection: the answers to commands sent before it are counted, not shown', () => {
+    const c = new Conv({ synSeen: false });
+    c.gap(Dir.ClientToServer, -1, GapReason.MidStreamStart);
+    c.gap(Dir.ServerToClient, -1, GapReason.MidStreamStart);
+    c.s(1, ok()); // the end of a conversation that began before the capture
+    c.c(0, comQuery('SELECT 2'));
+    c.s(1, ok());
+    c.close();
+    assertEvents(c.commands, [{ cmd: 'query', sql: 'SELECT 2', status: 'ok' }]);
+    assert.equal(c.session.counters.commandsUnseen, 1);
+  });
+});
