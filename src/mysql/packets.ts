@@ -261,6 +261,10 @@ export function parseExecute(p: Uint8Array, paramCount: number | null, knownType
       values.push(null);
       continue;
     }
+    if ((types[i]! & 0xff) === ColumnType.Null) {
+      values.push(null); // MYSQL_TYPE_NULL: no value bytes, SQL NULL
+      continue;
+    }
     const v = binaryValue(r, types[i]!);
     if (!r.ok || v === undefined) return { statementId, flags, types: newBound === 1 ? types : null, values: null };
     values.push(v);
@@ -295,7 +299,8 @@ export function binaryValue(r: ByteReader, typeAndFlags: number): string | undef
     }
     case ColumnType.Float: {
       const b = r.bytes(4);
-      return b.length === 4 ? String(new DataView(b.buffer, b.byteOffset, 4).getFloat32(0, true)) : undefined;
+      // Shortest text that reads back as the same single-precision value (0.1, not 0.10000000149011612).
+      return b.length === 4 ? shortestFloat32(new DataView(b.buffer, b.byteOffset, 4).getFloat32(0, true)) : undefined;
     }
     case ColumnType.Double: {
       const b = r.bytes(8);
@@ -349,3 +354,12 @@ export function binaryValue(r: ByteReader, typeAndFlags: number): string | undef
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
+
+function shortestFloat32(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  for (let digits = 1; digits <= 9; digits++) {
+    const s = v.toPrecision(digits);
+    if (Math.fround(Number(s)) === v) return String(Number(s));
+  }
+  return String(v);
+}

@@ -13,7 +13,7 @@
  *   stmt_prepare: PREPARE_OK ─► WAIT_FOR_PARAM_DEF ─► WAIT_FOR_FIELD_DEF ─► done
  */
 import { Dir, GapReason, type CloseReason, type ConnectionInfo, type StreamHandler } from '../tcp/reassembler.js';
-import { text } from '../bytes/reader.js';
+import { ByteReader, text } from '../bytes/reader.js';
 import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
 import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
@@ -149,6 +149,12 @@ interface Pending {
   stmtId: number | null;
   cursor: boolean;
   gotResponse: boolean;
+  /** `USE db`: the database to switch to when the server says OK. */
+  pendingUse?: string;
+  /** COM_CHANGE_USER: the database of the new session (null: none). */
+  newDb?: string | null;
+  /** Server bytes skipped while hunting (after a gap) when the command was sent. */
+  skippedAtSend?: number;
 }
 
 interface Statement {
@@ -433,7 +439,8 @@ export class MysqlSession implements StreamHandler {
           const x = parseExecute(p.payload, st ? st.params : null, st?.types ?? null, this.queryAttributes === true);
           if (x) {
             if (st && x.types) st.types = x.types;
-            ev.params = x.values;
+            // With query attributes the count covers the statement's parameters, then the attributes.
+            ev.params = x.values !== null && st && x.values.length > st.params ? x.values.slice(0, st.params) : x.values;
             pending.cursor = (x.flags & 0x07) !== 0;
           }
         }
@@ -454,9 +461,13 @@ export class MysqlSession implements StreamHandler {
         pending.needsResponse = false;
         break;
       case Com.ChangeUser: {
-        const user = text(nulTerminated(p.payload.subarray(1)));
-        ev.user = user;
-        pending.prepareSql = null;
+        // COM_CHANGE_USER: user NUL, auth response (never kept), database NUL, …
+        const r = new ByteReader(p.payload, 1);
+        ev.user = text(r.nulBytes());
+        if (this.caps & Cap.SecureConnection) r.skip(r.u8());
+        else r.nulBytes();
+        const db = r.remaining > 0 ? text(r.nulBytes()) : '';
+        pending.newDb = db.length > 0 ? db : null;
         break;
       }
       case Com.BinlogDump:
@@ -708,6 +719,7 @@ export class MysqlSession implements StreamHandler {
         if (b0 === 0x00) {
           this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, 'change_user');
           this.user = cur.ev.user;
+          this.db = cur.newDb ?? null; // a new session: the database it asked for, or none
           this.statements.clear();
           this.okInto(cur, p);
           this.complete(cur, 'ok');
@@ -1081,12 +1093,6 @@ export class MysqlSession implements StreamHandler {
   }
 }
 
-interface Pending {
-  /** `USE db`: the database to switch to when the server says OK. */
-  pendingUse?: string;
-  /** Server bytes skipped while hunting (after a gap) when the command was sent. */
-  skippedAtSend?: number;
-}
 
 /**
  * Does a response start at `b[off]`? Its first packet (OK, ERR, column count, PREPARE_OK, a column

@@ -363,6 +363,7 @@ describe('parseExecute', () => {
     ['LONGLONG 2^63-1', bin.longlong(2n ** 63n - 1n), '9223372036854775807'],
     ['LONGLONG unsigned 2^64-1', bin.unsigned(bin.longlong(2n ** 64n - 1n)), '18446744073709551615'],
     ['FLOAT 1.5', bin.float(1.5), '1.5'],
+    ['FLOAT 0.1 (shortest single-precision text)', bin.float(0.1), '0.1'],
     ['DOUBLE -1.25', bin.double(-1.25), '-1.25'],
     ['DOUBLE 1e300', bin.double(1e300), '1e+300'],
     ['DATE', bin.datetime(0x0a, [2026, 1, 2]), '2026-01-02'],
@@ -390,7 +391,7 @@ describe('parseExecute', () => {
     ['BIT', bin.string('1', 0x10), '1'],
     ['GEOMETRY', bin.string('geom', 0xff), 'geom'],
     ['NULL in the bitmap', bin.null(0xfd), null],
-    ['MYSQL_TYPE_NULL without a bitmap bit', bin.nullType(), 'NULL'],
+    ['MYSQL_TYPE_NULL without a bitmap bit', bin.nullType(), null],
   ];
   for (const [name, p, want] of values) {
     test(`one parameter: ${name}`, () => {

@@ -854,7 +854,8 @@ table('other commands', [
     events: [
       { cmd: 'stmt_prepare', status: 'ok', user: 'app' },
       { cmd: 'change_user', status: 'ok', user: 'bob' },
-      { cmd: 'stmt_execute', status: 'error', user: 'bob', sql: null },
+      // The new session's database is the one change_user asked for.
+      { cmd: 'stmt_execute', status: 'error', user: 'bob', db: 'sales', sql: null },
     ],
   },
   {
