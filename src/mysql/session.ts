@@ -17,7 +17,7 @@ import { ByteReader, text } from '../bytes/reader.js';
 import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
 import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
-import { isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
+import { binaryValue, isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
 
 /** Stages, named as the MySQL client's protocol trace names them. */
 export type Stage =
@@ -310,13 +310,10 @@ export class MysqlSession implements StreamHandler {
       }
       if (n > 0 && printable < n * 0.75 && !(b[off + 5] === 0 && b[off + 6] === 1)) return false;
     }
-    const ok = true;
-    if (ok) {
-      this.counters.resyncs++;
-      this.stage = 'READY_FOR_COMMAND';
-      this.trace(Dir.ClientToServer, 'RESYNC', 0, plen, `client stream resynchronised at a ${commandName(com)} command`);
-    }
-    return ok;
+    this.counters.resyncs++;
+    this.stage = 'READY_FOR_COMMAND';
+    this.trace(Dir.ClientToServer, 'RESYNC', 0, plen, `client stream resynchronised at a ${commandName(com)} command`);
+    return true;
   };
 
   /** A response can start here: a command is waiting for it and the header fits. */
@@ -1119,46 +1116,23 @@ function nulTerminated(b: Uint8Array): Uint8Array {
 
 /** COM_QUERY with CLIENT_QUERY_ATTRIBUTES: parameter count, set count, then (if any) the attributes. */
 export function skipQueryAttributes(p: Uint8Array): number {
-  let at = 1;
-  const lenenc = (): number => {
-    const f = p[at++]!;
-    if (f < 0xfb) return f;
-    if (f === 0xfc) {
-      at += 2;
-      return p[at - 2]! | (p[at - 1]! << 8);
-    }
-    if (f === 0xfd) {
-      at += 3;
-      return p[at - 3]! | (p[at - 2]! << 8) | (p[at - 1]! << 16);
-    }
-    at += 8;
-    return -1;
-  };
-  const count = lenenc();
-  lenenc(); // parameter set count (1)
-  if (count <= 0) return Math.min(at, p.length);
-  // null bitmap, new-params-bound flag, types + names, values: skip them by decoding.
-  at += (count + 7) >> 3;
-  if (p[at++] !== 1) return Math.min(at, p.length);
+  const r = new ByteReader(p, 1);
+  const count = r.lenenc();
+  r.lenenc(); // parameter set count (1)
+  if (count <= 0 || !r.ok) return r.pos;
+  const nullBitmap = r.bytes((count + 7) >> 3);
+  if (r.u8() !== 1) return r.pos; // no types: nothing more is sent
   const types: number[] = [];
-  for (let i = 0; i < count && at < p.length; i++) {
-    types.push(p[at]! | (p[at + 1]! << 8));
-    at += 2;
-    const n = lenenc();
-    at += Math.max(0, n);
+  for (let i = 0; i < count && r.ok; i++) {
+    types.push(r.u16());
+    r.lenencBytes(); // the attribute's name
   }
-  // Values: variable length; decode sizes by type.
-  for (const t of types) {
-    const type = t & 0xff;
-    const fixed = type === 1 ? 1 : type === 2 || type === 13 ? 2 : type === 3 || type === 9 || type === 4 ? 4 : type === 8 || type === 5 ? 8 : type === 6 ? 0 : -1;
-    if (fixed >= 0) at += fixed;
-    else if (type === 7 || type === 10 || type === 11 || type === 12) at += 1 + (p[at] ?? 0);
-    else {
-      const n = lenenc(); // (not `at += lenenc()`: lenenc moves `at` itself)
-      at += Math.max(0, n);
-    }
+  // Values: a NULL (in the bitmap) sends no bytes; the others are binary-protocol values.
+  for (let i = 0; i < types.length && r.ok; i++) {
+    if (nullBitmap[i >> 3]! & (1 << (i & 7))) continue;
+    if (binaryValue(r, types[i]!) === undefined) break;
   }
-  return Math.min(at, p.length);
+  return r.pos;
 }
 
 function describeServerPacket(p: Packet, expect: Expect): string {

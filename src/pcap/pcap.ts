@@ -9,6 +9,7 @@
  *                            (+ ifindex u32, protocol u16, pkt_type u8, pad u8 in the modified format)
  */
 import { ChunkWindow } from './window.js';
+import { u16be, u16le, u32be, u32le } from '../bytes/endian.js';
 import {
   newPacketRecord,
   Step,
@@ -31,10 +32,6 @@ export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 /** Seconds a resynchronisation candidate may lie from the last good timestamp. */
 const RESYNC_MAX_SKEW_SEC = 86400;
 
-const u32le = (b: Uint8Array, p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-const u32be = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-const u16le = (b: Uint8Array, p: number): number => b[p]! | (b[p + 1]! << 8);
-const u16be = (b: Uint8Array, p: number): number => (b[p]! << 8) | b[p + 1]!;
 
 /** The magic number as read little-endian from the first 4 bytes, if it is a classic pcap magic. */
 export function pcapMagicInfo(b: Uint8Array): { le: boolean; nsec: boolean; modified: boolean } | null {

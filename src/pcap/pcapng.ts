@@ -8,6 +8,7 @@
  * multiples of 4; the byte order is the one of the section header block that opened the section.
  */
 import { ChunkWindow } from './window.js';
+import { u16be, u16le, u32be, u32le } from '../bytes/endian.js';
 import { MAX_RECORD_BYTES } from './pcap.js';
 import { unitsPerSecondFromTsresol, unitsToTimestamp, type Timestamp } from './timestamp.js';
 import {
@@ -45,10 +46,6 @@ const BLOCK_NAMES: ReadonlyMap<number, string> = new Map([
 
 const KNOWN_TYPES = new Set<number>([1, 2, 3, 4, 5, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 0x0bad, 0x40000bad, 0x0a0d0d0a]);
 
-const u32le = (b: Uint8Array, p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-const u32be = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-const u16le = (b: Uint8Array, p: number): number => b[p]! | (b[p + 1]! << 8);
-const u16be = (b: Uint8Array, p: number): number => (b[p]! << 8) | b[p + 1]!;
 
 export function isPcapngMagic(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x0a && b[1] === 0x0d && b[2] === 0x0d && b[3] === 0x0a;

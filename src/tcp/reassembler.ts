@@ -22,6 +22,7 @@
  */
 import { TcpFlag, formatIpv6, type PacketDecoder } from '../net/decode.js';
 import { seqAdd, seqDiff } from './seq.js';
+import { u32be } from '../bytes/endian.js';
 
 /** Direction of a byte stream. */
 export const enum Dir {
@@ -320,14 +321,14 @@ export class TcpReassembler {
       const b = d.data;
       const p = d.srcAddrOffset;
       const q = d.dstAddrOffset;
-      s0 = u32(b, p);
-      s1 = u32(b, p + 4);
-      s2 = u32(b, p + 8);
-      s3 = u32(b, p + 12);
-      t0 = u32(b, q);
-      t1 = u32(b, q + 4);
-      t2 = u32(b, q + 8);
-      t3 = u32(b, q + 12);
+      s0 = u32be(b, p);
+      s1 = u32be(b, p + 4);
+      s2 = u32be(b, p + 8);
+      s3 = u32be(b, p + 12);
+      t0 = u32be(b, q);
+      t1 = u32be(b, q + 4);
+      t2 = u32be(b, q + 8);
+      t3 = u32be(b, q + 12);
     }
     const sp = d.srcPort;
     const tp = d.dstPort;
@@ -807,7 +808,6 @@ export class TcpReassembler {
 /** An acknowledgement further ahead than this is not believed (a bogus or unrelated ACK). */
 const MAX_ACK_JUMP = 1 << 30;
 
-const u32 = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 
 /** A 30-bit hash of a canonical 4-tuple (small integer: fast Map key). */
 function hash(a0: number, a1: number, a2: number, a3: number, ap: number, b0: number, b1: number, b2: number, b3: number, bp: number): number {
