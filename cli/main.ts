@@ -53,6 +53,25 @@ function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number;
   };
 }
 
+/** Report output options, shared by analyze and merge. */
+const reportOptions = {
+  format: { alias: 'f', describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page), slowlog (MySQL slow query log; analyze only)', choices: ['text', 'json', 'html', 'slowlog'], default: 'text', group: 'Report:' },
+  output: { alias: 'o', describe: 'write to FILE instead of stdout', type: 'string', requiresArg: true, group: 'Report:' },
+  'order-by': { describe: 'rank fingerprints by', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time', group: 'Report:' },
+  limit: { describe: 'fingerprints detailed in the text report (json and html have all)', type: 'number', default: 20, group: 'Report:' },
+} as const;
+
+function renderSettings(a: { format: string; output?: string; orderBy: string; limit: number }) {
+  if (!Number.isInteger(a.limit) || a.limit < 1) throw new UsageError(`--limit ${a.limit}: expected a whole number of at least 1`);
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR && a.output === undefined;
+  return { format: a.format as 'text' | 'json' | 'html' | 'slowlog', output: a.output ?? null, order: a.orderBy as 'time', limit: a.limit, color };
+}
+
+function strings(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
 async function main(argv: string[]): Promise<number> {
   let code: number = Exit.Ok;
   await yargs(argv)
@@ -107,7 +126,71 @@ async function main(argv: string[]): Promise<number> {
         code = await runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: a.conn ?? null, tcp: tcpSettings(a) }, processIo);
       },
     )
-    .demandCommand(1, 'Name a command: info, events or trace (periscope --help lists them).')
+    .command(
+      'analyze <files..>',
+      'The query report: per fingerprint, latency percentiles, rows, errors; overall figures and the capture\'s health',
+      (y) =>
+        y
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections)', type: 'string', array: true, demandOption: true })
+          .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
+          .options(reportOptions)
+          .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
+          .option('redact', { describe: 'replace literals in examples and messages with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
+          .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
+          .option('since', { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', group: 'Filters:', requiresArg: true })
+          .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })
+          .option('user', { describe: 'only this user (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+          .option('db', { describe: 'only this database (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+          .option('client', { describe: 'only this client host or host:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+          .option('server', { describe: 'only this server host or host:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+          .option('min-latency', { describe: 'only commands at least this slow (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true })
+          .options(tcpOptions)
+          .example('$0 analyze samples/mariadb-basic.pcap', 'the report of the bundled sample')
+          .example('$0 analyze /var/tmp/cap/ --format html -o report.html', 'a rotated capture as an HTML page')
+          .example('$0 analyze cap.pcap --format slowlog -o slow.log && pt-query-digest slow.log', 'feed the capture to tools that read slow logs')
+          .example('$0 analyze host1/ --save-summary h1.json; $0 merge h1.json h2.json', 'one report over several hosts'),
+      async (a) => {
+        const { runAnalyze, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
+        const o = renderSettings(a);
+        try {
+          code = await runAnalyze(
+            {
+              ...o,
+              files: a.files as string[],
+              ports: ports(a.port),
+              tcp: tcpSettings(a),
+              redact: a.redact,
+              saveSummary: a.saveSummary ?? null,
+              progress: !a.quiet && process.stderr.isTTY === true,
+              filters: { since: a.since, until: a.until, user: strings(a.user), db: strings(a.db), client: strings(a.client), server: strings(a.server), minLatency: a.minLatency },
+            },
+            processIo,
+          );
+        } catch (e) {
+          if (e instanceof AnalyzeUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+      },
+    )
+    .command(
+      'merge <summaries..>',
+      'One report from summaries saved by analyze --save-summary (several hosts or days), as if analysed together',
+      (y) =>
+        y
+          .positional('summaries', { describe: 'summary files written by analyze --save-summary', type: 'string', array: true, demandOption: true })
+          .options(reportOptions)
+          .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
+      async (a) => {
+        const { runMerge, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
+        try {
+          code = await runMerge({ ...renderSettings(a), summaries: a.summaries as string[] }, processIo);
+        } catch (e) {
+          if (e instanceof AnalyzeUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+      },
+    )
+    .demandCommand(1, 'Name a command: info, events, trace, analyze or merge (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))

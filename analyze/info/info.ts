@@ -191,7 +191,7 @@ function durationSeconds(a: Ts, b: Ts): number {
   return ((b.sec - a.sec) * 1e9 + (b.nsec - a.nsec)) / 1e9;
 }
 
-function kernelDrops(files: readonly FileReport[]): number | null {
+export function kernelDrops(files: readonly FileReport[]): number | null {
   let known = false;
   let n = 0;
   for (const f of files) {

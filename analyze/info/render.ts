@@ -1,5 +1,6 @@
 /** Text rendering of `periscope info` (the JSON form is the report object itself). Fits 100 columns. */
 import type { InfoReport } from './info.js';
+import { size } from '../format.js';
 
 const WIDTH = 100;
 const LABEL = 22;
@@ -12,15 +13,7 @@ const n = (v: number): string => v.toLocaleString('en-US');
 const plural = (v: number, one: string, many = `${one}s`): string => `${n(v)} ${v === 1 ? one : many}`;
 
 function bytes(v: number): string {
-  if (v < 1024) return `${n(v)} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let x = v / 1024;
-  let i = 0;
-  while (x >= 1024 && i < units.length - 1) {
-    x /= 1024;
-    i++;
-  }
-  return `${n(v)} B (${x.toFixed(1)} ${units[i]})`;
+  return v < 1024 ? `${n(v)} B` : `${n(v)} B (${size(v)})`;
 }
 
 /** A labelled value, wrapped at word boundaries under the value column. */

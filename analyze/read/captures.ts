@@ -59,6 +59,14 @@ export interface Ts {
 
 export type PacketSink = (record: PacketRecord, file: FileReport) => void;
 
+/** Optional hooks of a long read: progress, and stopping early (Ctrl-C). */
+export interface ReadHooks {
+  /** Bytes just read from a file (decompressed bytes for gzip). */
+  onRead?(bytes: number): void;
+  /** Asked between chunks: true stops reading (what was read stands; `ReadResult.stopped`). */
+  shouldStop?(): boolean;
+}
+
 const before = (aSec: number, aNsec: number, bSec: number, bNsec: number): boolean => aSec < bSec || (aSec === bSec && aNsec < bNsec);
 
 /** Expand directories (their regular, non-hidden files, sorted by name) and keep files as given. */
@@ -201,7 +209,10 @@ class OpenFile {
   private maxSec = -Infinity;
   private maxNsec = 0;
 
-  constructor(readonly report: FileReport) {}
+  constructor(
+    readonly report: FileReport,
+    private readonly hooks: ReadHooks = {},
+  ) {}
 
   /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
   async open(fromDir: boolean, knownHead: Uint8Array | null = null, chunkSize = CHUNK_SIZE): Promise<boolean> {
@@ -280,6 +291,11 @@ class OpenFile {
             else r.failure = { offset: parser.offset, message: msg };
             return this.end();
           }
+          if (chunk !== null) this.hooks.onRead?.(chunk.length);
+          if (this.hooks.shouldStop?.()) {
+            this.holding = false;
+            return;
+          }
           if (chunk === null) {
             // Let the parser deliver what only the end of input confirms, then finish() above.
             this.inputEnded = true;
@@ -327,6 +343,11 @@ class OpenFile {
     return this.parser!.record.tsNsec;
   }
 
+  /** Reading stops here (Ctrl-C): the report keeps what was read. */
+  abandon(): Promise<void> {
+    return this.end();
+  }
+
   private async end(): Promise<void> {
     this.done = true;
     this.holding = false;
@@ -362,13 +383,15 @@ class OpenFile {
 export interface ReadResult {
   files: FileReport[];
   packets: number;
+  /** Reading was stopped early by `ReadHooks.shouldStop`. */
+  stopped: boolean;
 }
 
 /**
  * Read every input, calling `sink` for each packet in timestamp order across files.
  * Never throws for bad input: problems are recorded on the file reports.
  */
-export async function readCaptures(paths: readonly string[], sink: PacketSink): Promise<ReadResult> {
+export async function readCaptures(paths: readonly string[], sink: PacketSink, hooks: ReadHooks = {}): Promise<ReadResult> {
   const inputs = await expandInputs(paths);
   const files: FileReport[] = [];
   // Probe: the first timestamp of each file decides the order in which files are opened.
@@ -390,7 +413,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
     }
     try {
       const { head, first } = await probe(input.path);
-      pending.push({ file: new OpenFile(report), fromDir: input.fromDir, head, first });
+      pending.push({ file: new OpenFile(report, hooks), fromDir: input.fromDir, head, first });
     } catch (e) {
       report.failure = { offset: -1, message: describeFsError(e) };
     }
@@ -408,7 +431,13 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
     packets++;
     sink(rec, file);
   };
+  let stopped = false;
   for (;;) {
+    if (hooks.shouldStop?.()) {
+      stopped = true;
+      for (const f of active) await f.abandon();
+      break;
+    }
     // Open every file whose first packet is due no later than the earliest held packet.
     while (next < pending.length) {
       const cand = pending[next]!;
@@ -445,7 +474,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink): 
     await cur.pump(limSec, limNsec, counting);
     if (cur.done) active.splice(active.indexOf(cur), 1);
   }
-  return { files, packets };
+  return { files, packets, stopped };
 }
 
 function minActive(active: readonly OpenFile[]): OpenFile | null {

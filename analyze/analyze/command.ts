@@ -1,0 +1,213 @@
+/**
+ * `periscope analyze FILE…` — the query report — and `periscope merge SUMMARY…`.
+ *
+ * analyze: read the captures, aggregate the events that pass the filters, render the report (text,
+ * json, html) or write the events as a slow query log (slowlog). `--save-summary` also writes the
+ * aggregate for `merge`. Ctrl-C stops reading and reports what was read.
+ */
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import type { TcpLimits } from '../pipeline.js';
+import { reportFileProblems } from '../read/problems.js';
+import { Aggregator } from '../report/aggregate.js';
+import { buildReport, type InputFile, type Order, type Report } from '../report/report.js';
+import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
+import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
+import { renderText } from '../report/text.js';
+import { renderHtml } from '../report/html.js';
+import { periscopeVersion } from '../version.js';
+import { Progress } from '../progress.js';
+import { analyzeCaptures } from './run.js';
+import { buildFilter, describeFilters, FilterError, type FilterOptions } from './filters.js';
+import type { Io } from '../io.js';
+import { expandInputs } from '../read/captures.js';
+
+export const FORMATS = ['text', 'json', 'html', 'slowlog'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface RenderOptions {
+  format: Format;
+  output: string | null;
+  order: Order;
+  limit: number;
+  /** Colour in text output (a TTY, without NO_COLOR). */
+  color: boolean;
+}
+
+export interface AnalyzeOptions extends RenderOptions {
+  files: string[];
+  ports: number[];
+  tcp?: TcpLimits;
+  redact: boolean;
+  filters: FilterOptions;
+  saveSummary: string | null;
+  /** Progress on stderr (a TTY, without --quiet). */
+  progress: boolean;
+}
+
+/** A mistake in the options found before reading (exit 1). */
+export class AnalyzeUsageError extends Error {}
+
+export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> {
+  let filter;
+  try {
+    filter = buildFilter(opts.filters);
+  } catch (e) {
+    if (e instanceof FilterError) throw new AnalyzeUsageError(e.message);
+    throw e;
+  }
+  if (opts.format === 'slowlog' && opts.saveSummary === null && opts.limit !== DEFAULT_LIMIT) io.warn('--limit has no effect on --format slowlog (every command is written)');
+  if (!opts.redact) io.warn('--no-redact: examples, SQL and error messages are shown as captured; they may hold customer data');
+
+  // Slow log: stream the events as they come (a capture of any size).
+  let slowlog: ((e: import('../../src/mysql/session.js').CommandEvent) => void) | undefined;
+  let closeSlowlog = async (): Promise<void> => {};
+  if (opts.format === 'slowlog') {
+    const writer = new SlowlogWriter(opts.redact);
+    const sink = sinkFor(opts.output, io, opts.redact);
+    sink.write(SLOWLOG_HEADER);
+    slowlog = (e) => {
+      const s = writer.entry(e);
+      if (s) sink.write(s);
+    };
+    closeSlowlog = sink.close;
+  }
+
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    io.warn('interrupted: reporting what was read so far (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  let progress: Progress | null = null;
+  if (opts.progress) {
+    const total = (await expandInputs(opts.files)).reduce((a, i) => a + (i.size ?? 0), 0);
+    progress = new Progress(total, process.stderr);
+  }
+  let result;
+  try {
+    result = await analyzeCaptures({
+      files: opts.files,
+      ports: opts.ports,
+      tcp: opts.tcp,
+      filter,
+      raw: !opts.redact,
+      onEvent: slowlog,
+      hooks: { onRead: progress ? (n) => progress.bytes(n) : undefined, shouldStop: () => stop },
+    });
+  } finally {
+    progress?.done();
+    process.off('SIGINT', onSigint);
+  }
+  await closeSlowlog();
+  const code = reportFileProblems(result.files, io);
+  if (result.inputs.length === 0) return code;
+
+  const state = result.aggregate.toState();
+  const filters = describeFilters(opts.filters);
+  if (opts.saveSummary !== null) {
+    const summary: Summary = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters, interrupted: result.stopped, files: result.inputs, state };
+    await writeSummary(opts.saveSummary, summary);
+  }
+  if (opts.format !== 'slowlog') {
+    const report = buildReport(state, { version: periscopeVersion(), files: result.inputs, filters, order: opts.order, redacted: opts.redact, interrupted: result.stopped });
+    await emit(report, opts, io);
+  }
+  return code;
+}
+
+export interface MergeOptions extends RenderOptions {
+  summaries: string[];
+}
+
+/** `periscope merge SUMMARY…`: one report of several summaries, as if their captures were analysed together. */
+export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
+  if (opts.format === 'slowlog') throw new AnalyzeUsageError('--format slowlog needs the captures (a summary holds no events): use analyze --format slowlog');
+  const agg = new Aggregator();
+  const files: InputFile[] = [];
+  let redacted = true;
+  let interrupted = false;
+  let filters: Summary['filters'] = null;
+  const seen = new Set<string>();
+  for (const path of opts.summaries) {
+    let s: Summary;
+    try {
+      s = await readSummary(path);
+    } catch (e) {
+      if (e instanceof SummaryError) {
+        io.error(e.message);
+        return 2;
+      }
+      throw e;
+    }
+    if (s.periscope !== periscopeVersion()) io.warn(`${path}: made by Periscope ${s.periscope} (this is ${periscopeVersion()}); merged anyway`);
+    for (const f of s.files) {
+      const key = `${f.path}\0${f.size}\0${f.first}`;
+      if (seen.has(key)) io.warn(`${path}: ${f.path} is also in another summary: its commands are counted twice`);
+      seen.add(key);
+      files.push(f);
+    }
+    redacted &&= s.redacted;
+    interrupted ||= s.interrupted;
+    if (s.filters !== null) {
+      if (filters !== null && JSON.stringify(filters) !== JSON.stringify(s.filters)) io.warn(`${path}: made with other filters than the first summary (${JSON.stringify(s.filters)})`);
+      filters ??= s.filters;
+    }
+    agg.merge(s.state);
+  }
+  if (!redacted) io.warn('some summaries were made with --no-redact: their examples hold literal values');
+  const report = buildReport(agg.toState(), { version: periscopeVersion(), files, filters, order: opts.order, redacted, interrupted });
+  await emit(report, opts, io);
+  return 0;
+}
+
+export const DEFAULT_LIMIT = 20;
+
+async function emit(report: Report, opts: RenderOptions, io: Io): Promise<void> {
+  let text: string;
+  switch (opts.format) {
+    case 'json':
+      text = `${JSON.stringify(report, null, 2)}\n`;
+      break;
+    case 'html':
+      text = renderHtml(report);
+      break;
+    case 'text':
+    case 'slowlog':
+      text = renderText(report, { limit: opts.limit, color: opts.color && opts.output === null });
+      break;
+    default: {
+      const never: never = opts.format;
+      throw new Error(`format ${String(never)}`);
+    }
+  }
+  if (opts.output === null) io.out(text);
+  else {
+    await writeFile(opts.output, text, { mode: report.inputs.redacted ? 0o644 : 0o600 });
+  }
+}
+
+/** Where streamed output goes: stdout, or a file (0600 when not redacted). */
+function sinkFor(output: string | null, io: Io, redacted: boolean): { write(s: string): void; close(): Promise<void> } {
+  if (output === null) {
+    let buf = '';
+    return {
+      write(s) {
+        buf += s;
+        if (buf.length > 1 << 16) {
+          io.out(buf);
+          buf = '';
+        }
+      },
+      close: async () => {
+        if (buf) io.out(buf);
+      },
+    };
+  }
+  const ws = createWriteStream(output, { mode: redacted ? 0o644 : 0o600 });
+  return {
+    write: (s) => void ws.write(s),
+    close: () => new Promise((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve()))),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * One analysis: captures → pipeline → filter → aggregate, with the capture's health counters.
+ * Shared by `analyze`, `merge`'s summaries and (later) bundles.
+ */
+import { readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
+import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
+import { DEFAULT_MYSQL_PORTS, isoTime, kernelDrops } from '../info/info.js';
+import { Aggregator, type Health } from '../report/aggregate.js';
+import type { InputFile } from '../report/report.js';
+import type { EventFilter } from './filters.js';
+import type { CommandEvent } from '../../src/mysql/session.js';
+
+export interface AnalysisInput {
+  files: string[];
+  ports: number[];
+  tcp?: TcpLimits;
+  filter: EventFilter | null;
+  /** Keep examples unredacted (--no-redact). */
+  raw: boolean;
+  /** Every event that passes the filter (slow log output). */
+  onEvent?: (e: CommandEvent) => void;
+  hooks?: ReadHooks;
+}
+
+export interface Analysis {
+  aggregate: Aggregator;
+  files: FileReport[];
+  inputs: InputFile[];
+  packets: number;
+  stopped: boolean;
+}
+
+export function inputFile(f: FileReport): InputFile {
+  return {
+    path: f.path,
+    size: f.size,
+    format: f.format,
+    packets: f.packets,
+    first: f.firstTs && isoTime(f.firstTs),
+    last: f.lastTs && isoTime(f.lastTs),
+    damaged: f.failure !== null || f.resyncs.length > 0,
+  };
+}
+
+export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
+  const agg = new Aggregator({ raw: input.raw });
+  const { filter, onEvent } = input;
+  const pipeline = new MysqlPipeline({
+    ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...input.ports])],
+    tcp: input.tcp,
+    onEvent: (e) => {
+      if (filter !== null && !filter(e)) return;
+      agg.add(e);
+      onEvent?.(e);
+    },
+  });
+  const { files, packets, stopped } = await readCaptures(input.files, (rec) => pipeline.add(rec), input.hooks);
+  pipeline.finish();
+  agg.health = healthOf(pipeline, files);
+  const inputs = files.filter((f) => f.ignored === null).map(inputFile);
+  return { aggregate: agg, files, inputs, packets, stopped };
+}
+
+/** The health counters of one analysis (documented in docs/report-json.md). */
+function healthOf(p: MysqlPipeline, files: readonly FileReport[]): Health {
+  const r = p.reassembler.totals;
+  const t = p.totals;
+  const drops = kernelDrops(files);
+  const stopped = Object.entries(t.stopped)
+    .filter(([why]) => !why.startsWith('SSL') && !why.startsWith('not a MySQL'))
+    .reduce((a, [, n]) => a + n, 0);
+  return {
+    files: files.filter((f) => f.ignored === null).length,
+    filesFailed: files.filter((f) => f.failure !== null || f.resyncs.length > 0).length,
+    packets: files.reduce((a, f) => a + f.packets, 0),
+    packetsCutBySnaplen: files.reduce((a, f) => a + f.truncatedPackets, 0),
+    kernelDrops: drops ?? 0,
+    kernelDropsKnown: drops === null ? 0 : 1,
+    tcpConnections: r.connections,
+    midStreamConnections: r.midStream,
+    retransmitted: r.retransmitted,
+    outOfOrder: r.outOfOrder,
+    gaps: r.gaps,
+    bytesLost: r.bytesLost,
+    bytesCutBySnaplen: r.bytesCutBySnaplen,
+    mysqlConnections: t.sessions - t.notMysql,
+    tlsConnections: t.tls,
+    replicationConnections: t.replication,
+    compressedConnections: t.compressed,
+    undecodableConnections: stopped,
+    commandsIncomplete: t.commandsIncomplete,
+    commandsUnseen: t.commandsUnseen,
+    resyncs: t.resyncs,
+    protocolViolations: t.protocolViolations,
+    unknownCommands: t.unknownCommands,
+    eventsForced: p.eventsForced,
+  };
+}

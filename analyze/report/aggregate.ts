@@ -1,0 +1,482 @@
+/**
+ * Aggregation of command events into what a report shows: per fingerprint, overall, by error code,
+ * the slowest commands, the latency histogram and the timeline. `add()` per event, `merge()` of
+ * two aggregates (several captures, hosts or days), `toState()` / `fromState()` for summaries saved
+ * with `--save-summary`. Merging is exact: every figure is a sum, a min/max, a bucket count or a
+ * top-N with a total order, so a merge of summaries equals one analysis of all the captures.
+ *
+ * Raw SQL of the few kept examples is held until a snapshot (`toState`), where it is redacted
+ * (unless the report is made with --no-redact): nothing else of an event is kept.
+ */
+import { digest, fingerprint, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import type { CommandEvent } from '../../src/mysql/session.js';
+import { LogHistogram, type HistogramState } from './histogram.js';
+import { Timeline, type TimelineState } from './timeline.js';
+
+/** Commands that carry SQL text (grouped by fingerprint). */
+const SQL_COMMANDS = new Set(['query', 'stmt_prepare', 'stmt_execute', 'stmt_close', 'stmt_reset', 'stmt_fetch', 'stmt_send_long_data', 'stmt_bulk_execute']);
+/** Of those, the ones that run the statement: their latency, rows and errors are the group's. */
+const RUNS = new Set(['query', 'stmt_execute', 'stmt_bulk_execute', 'stmt_fetch']);
+/** Queries, for the overall queries-per-second. */
+const QUERIES = new Set(['query', 'stmt_execute', 'stmt_bulk_execute']);
+
+/** Distinct users, databases and clients remembered per group (beyond, counted as others). */
+const MAX_DISTINCT = 100;
+/** … and overall. */
+const MAX_DISTINCT_OVERALL = 1000;
+/** Slowest commands kept overall. */
+export const SLOWEST = 20;
+
+/** A command's name as the server's logs write it: `init_db` → `Init DB`. */
+export function commandTitle(cmd: string): string {
+  return cmd
+    .split('_')
+    .map((w) => (w === 'db' ? 'DB' : w.length ? w[0]!.toUpperCase() + w.slice(1) : w))
+    .join(' ');
+}
+
+/** The fingerprint of a command without SQL, as pt-query-digest names them: `administrator command: Ping`. */
+export function adminFingerprint(cmd: string): string {
+  return `administrator command: ${commandTitle(cmd)}`;
+}
+
+/** Fingerprint of a `stmt_*` on a statement id the capture does not know: its SQL is unknown. */
+export const UNKNOWN_STATEMENT = 'prepared statement unknown to the capture (its PREPARE not captured, or already closed)';
+
+/** A count per name, bounded: past `max` distinct names, the rest go to `others`. */
+export interface Tally {
+  counts: Record<string, number>;
+  others: number;
+}
+
+function tally(t: Tally, key: string | null, n: number, max: number): void {
+  const k = key ?? '';
+  const c = t.counts[k];
+  if (c !== undefined) t.counts[k] = c + n;
+  else if (Object.keys(t.counts).length < max) t.counts[k] = n;
+  else t.others += n;
+}
+
+function mergeTally(a: Tally, b: Tally, max: number): void {
+  for (const k of Object.keys(b.counts).sort()) tally(a, k, b.counts[k]!, max);
+  a.others += b.others;
+}
+
+const newTally = (): Tally => ({ counts: {}, others: 0 });
+
+/** One command kept as an example (the slowest of a group, or of all). */
+export interface Sample {
+  ts: { sec: number; nsec: number };
+  cmd: string;
+  /** Redacted in a state (a snapshot); raw while aggregating. */
+  sql: string | null;
+  digest: string | null;
+  user: string | null;
+  db: string | null;
+  client: string;
+  server: string;
+  connId: number | null;
+  latencyUs: number | null;
+  rows: number | null;
+  affectedRows: number | null;
+  errorCode: number | null;
+}
+
+/** Total order: slower first, then earlier, then by client, server, command. */
+function slower(a: Sample, b: Sample): boolean {
+  const la = a.latencyUs ?? -1;
+  const lb = b.latencyUs ?? -1;
+  if (la !== lb) return la > lb;
+  if (a.ts.sec !== b.ts.sec) return a.ts.sec < b.ts.sec;
+  if (a.ts.nsec !== b.ts.nsec) return a.ts.nsec < b.ts.nsec;
+  if (a.client !== b.client) return a.client < b.client;
+  if (a.server !== b.server) return a.server < b.server;
+  return a.cmd < b.cmd;
+}
+
+export interface GroupState {
+  fingerprint: string;
+  digest: string;
+  /** Commands that ran the statement (or the administrator command). */
+  count: number;
+  /** By command: query, stmt_execute, stmt_fetch, …, and the housekeeping ones (stmt_prepare, stmt_close, …). */
+  commands: Record<string, number>;
+  /** Time spent in the housekeeping commands (stmt_prepare mostly), µs. */
+  housekeepingUs: number;
+  latency: HistogramState;
+  incomplete: number;
+  errors: Record<string, number>;
+  rows: Stat;
+  affected: Stat;
+  warnings: number;
+  warningCommands: number;
+  noIndexUsed: number;
+  noGoodIndexUsed: number;
+  bytesIn: number;
+  bytesOut: number;
+  users: Tally;
+  dbs: Tally;
+  clients: Tally;
+  servers: Tally;
+  first: { sec: number; nsec: number };
+  last: { sec: number; nsec: number };
+  sample: Sample | null;
+}
+
+/** Sum, max and how many commands had the value. */
+export interface Stat {
+  sum: number;
+  max: number;
+  n: number;
+}
+
+const addStat = (s: Stat, v: number | null): void => {
+  if (v === null) return;
+  s.sum += v;
+  s.n++;
+  if (v > s.max) s.max = v;
+};
+const mergeStat = (a: Stat, b: Stat): void => {
+  a.sum += b.sum;
+  a.n += b.n;
+  if (b.max > a.max) a.max = b.max;
+};
+
+class Group {
+  count = 0;
+  commands: Record<string, number> = {};
+  housekeepingUs = 0;
+  latency = new LogHistogram();
+  incomplete = 0;
+  errors: Record<string, number> = {};
+  rows: Stat = { sum: 0, max: 0, n: 0 };
+  affected: Stat = { sum: 0, max: 0, n: 0 };
+  warnings = 0;
+  warningCommands = 0;
+  noIndexUsed = 0;
+  noGoodIndexUsed = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  users = newTally();
+  dbs = newTally();
+  clients = newTally();
+  servers = newTally();
+  first = { sec: Infinity, nsec: 0 };
+  last = { sec: -Infinity, nsec: 0 };
+  sample: Sample | null = null;
+
+  constructor(
+    readonly fingerprint: string,
+    readonly digest: string,
+  ) {}
+}
+
+export interface ErrorState {
+  code: number;
+  sqlState: string | null;
+  /** The first message seen (redacted in a state). */
+  message: string;
+  count: number;
+  /** Digest → count. */
+  digests: Record<string, number>;
+}
+
+export interface Overall {
+  /** Every event, logins included. */
+  events: number;
+  commands: number;
+  queries: number;
+  logins: number;
+  loginErrors: number;
+  errors: number;
+  incomplete: number;
+  warnings: number;
+  /** Latency of the commands that run statements (query, execute, fetch) and administrator commands. */
+  latency: HistogramState;
+  bytesIn: number;
+  bytesOut: number;
+  users: Tally;
+  dbs: Tally;
+  clients: Tally;
+  servers: Tally;
+  first: { sec: number; nsec: number } | null;
+  last: { sec: number; nsec: number } | null;
+}
+
+/** Counters of the capture and the decoder (summed when merged). */
+export type Health = Record<string, number>;
+
+export interface AggregateState {
+  groups: GroupState[];
+  overall: Overall;
+  errors: ErrorState[];
+  slowest: Sample[];
+  timeline: TimelineState;
+  health: Health;
+}
+
+/** Host part of `ip:port` / `[v6]:port`. */
+export function hostOf(endpoint: string): string {
+  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
+  const i = endpoint.lastIndexOf(':');
+  return i < 0 ? endpoint : endpoint.slice(0, i);
+}
+
+export interface AggregateOptions {
+  /** Keep examples as captured (--no-redact). */
+  raw?: boolean;
+}
+
+export class Aggregator {
+  private readonly groups = new Map<string, Group>();
+  private readonly overall = {
+    events: 0,
+    commands: 0,
+    queries: 0,
+    logins: 0,
+    loginErrors: 0,
+    errors: 0,
+    incomplete: 0,
+    warnings: 0,
+    latency: new LogHistogram(),
+    bytesIn: 0,
+    bytesOut: 0,
+    users: newTally(),
+    dbs: newTally(),
+    clients: newTally(),
+    servers: newTally(),
+    first: null as { sec: number; nsec: number } | null,
+    last: null as { sec: number; nsec: number } | null,
+  };
+  private readonly errors = new Map<number, ErrorState>();
+  /** The slowest commands, slowest first. */
+  private slowest: Sample[] = [];
+  private readonly timeline = new Timeline();
+  health: Health = {};
+
+  constructor(private readonly opts: AggregateOptions = {}) {}
+
+  add(e: CommandEvent): void {
+    const o = this.overall;
+    o.events++;
+    o.bytesIn += e.bytesIn;
+    o.bytesOut += e.bytesOut;
+    if (o.first === null || e.sec < o.first.sec || (e.sec === o.first.sec && e.nsec < o.first.nsec)) o.first = { sec: e.sec, nsec: e.nsec };
+    if (o.last === null || e.sec > o.last.sec || (e.sec === o.last.sec && e.nsec > o.last.nsec)) o.last = { sec: e.sec, nsec: e.nsec };
+    const isError = e.status === 'error';
+    if (e.cmd === 'connect') {
+      o.logins++;
+      if (isError) o.loginErrors++;
+    } else {
+      o.commands++;
+      if (QUERIES.has(e.cmd)) o.queries++;
+      if (isError) o.errors++;
+      if (e.status === 'incomplete') o.incomplete++;
+      this.timeline.add(e.sec, e.latencyUs, isError);
+      tally(o.users, e.user, 1, MAX_DISTINCT_OVERALL);
+      tally(o.dbs, e.db, 1, MAX_DISTINCT_OVERALL);
+      tally(o.clients, hostOf(e.client), 1, MAX_DISTINCT_OVERALL);
+      tally(o.servers, e.server, 1, MAX_DISTINCT_OVERALL);
+    }
+
+    const sqlCommand = SQL_COMMANDS.has(e.cmd);
+    const fp = sqlCommand ? (e.sql === null ? UNKNOWN_STATEMENT : fingerprint(e.sql)) : adminFingerprint(e.cmd);
+    let g = this.groups.get(fp);
+    if (g === undefined) {
+      g = new Group(fp, digest(fp));
+      this.groups.set(fp, g);
+    }
+    g.commands[e.cmd] = (g.commands[e.cmd] ?? 0) + 1;
+    g.bytesIn += e.bytesIn;
+    g.bytesOut += e.bytesOut;
+    if (sqlCommand && !RUNS.has(e.cmd)) {
+      g.housekeepingUs += e.latencyUs ?? 0;
+      return;
+    }
+    g.count++;
+    if (e.latencyUs !== null && e.status !== 'incomplete') {
+      g.latency.add(e.latencyUs);
+      if (e.cmd !== 'connect') o.latency.add(e.latencyUs);
+    }
+    if (e.status === 'incomplete') g.incomplete++;
+    if (isError && e.errorCode !== null) this.addError(e, g);
+    else if (isError) g.errors['?'] = (g.errors['?'] ?? 0) + 1;
+    addStat(g.rows, e.rows);
+    addStat(g.affected, e.affectedRows);
+    if (e.warnings !== null && e.warnings > 0) {
+      g.warnings += e.warnings;
+      g.warningCommands++;
+      o.warnings += e.warnings;
+    }
+    if (e.noIndexUsed) g.noIndexUsed++;
+    if (e.noGoodIndexUsed) g.noGoodIndexUsed++;
+    tally(g.users, e.user, 1, MAX_DISTINCT);
+    tally(g.dbs, e.db, 1, MAX_DISTINCT);
+    tally(g.clients, hostOf(e.client), 1, MAX_DISTINCT);
+    tally(g.servers, e.server, 1, MAX_DISTINCT);
+    if (e.sec < g.first.sec || (e.sec === g.first.sec && e.nsec < g.first.nsec)) g.first = { sec: e.sec, nsec: e.nsec };
+    if (e.sec > g.last.sec || (e.sec === g.last.sec && e.nsec > g.last.nsec)) g.last = { sec: e.sec, nsec: e.nsec };
+    // The slowest example: compare latencies first, build a sample only when it may win.
+    const lat = e.latencyUs ?? -1;
+    const cur = g.sample === null ? -2 : (g.sample.latencyUs ?? -1);
+    if (lat > cur) g.sample = sampleOf(e, g.digest);
+    else if (lat === cur) {
+      const s = sampleOf(e, g.digest);
+      if (slower(s, g.sample!)) g.sample = s;
+    }
+    if (e.cmd !== 'connect' && e.latencyUs !== null) this.keepIfSlow(e, g.digest);
+  }
+
+  private addError(e: CommandEvent, g: Group): void {
+    const code = e.errorCode!;
+    g.errors[String(code)] = (g.errors[String(code)] ?? 0) + 1;
+    let s = this.errors.get(code);
+    if (s === undefined) {
+      s = { code, sqlState: e.sqlState, message: e.error ?? '', count: 0, digests: {} };
+      this.errors.set(code, s);
+    }
+    s.count++;
+    s.digests[g.digest] = (s.digests[g.digest] ?? 0) + 1;
+  }
+
+  private keepIfSlow(e: CommandEvent, dg: string): void {
+    const s = this.slowest;
+    if (s.length >= SLOWEST && (s[s.length - 1]!.latencyUs ?? -1) > e.latencyUs!) return;
+    insertSample(s, sampleOf(e, dg), SLOWEST);
+  }
+
+  /** Add another aggregate (of other captures) to this one. */
+  merge(other: AggregateState): void {
+    const st = other;
+    for (const gs of st.groups) {
+      let g = this.groups.get(gs.fingerprint);
+      if (g === undefined) {
+        g = new Group(gs.fingerprint, gs.digest);
+        this.groups.set(gs.fingerprint, g);
+      }
+      g.count += gs.count;
+      for (const [k, v] of Object.entries(gs.commands)) g.commands[k] = (g.commands[k] ?? 0) + v;
+      g.housekeepingUs += gs.housekeepingUs;
+      g.latency.merge(LogHistogram.fromState(gs.latency));
+      g.incomplete += gs.incomplete;
+      for (const [k, v] of Object.entries(gs.errors)) g.errors[k] = (g.errors[k] ?? 0) + v;
+      mergeStat(g.rows, gs.rows);
+      mergeStat(g.affected, gs.affected);
+      g.warnings += gs.warnings;
+      g.warningCommands += gs.warningCommands;
+      g.noIndexUsed += gs.noIndexUsed;
+      g.noGoodIndexUsed += gs.noGoodIndexUsed;
+      g.bytesIn += gs.bytesIn;
+      g.bytesOut += gs.bytesOut;
+      mergeTally(g.users, gs.users, MAX_DISTINCT);
+      mergeTally(g.dbs, gs.dbs, MAX_DISTINCT);
+      mergeTally(g.clients, gs.clients, MAX_DISTINCT);
+      mergeTally(g.servers, gs.servers, MAX_DISTINCT);
+      if (gs.count > 0) {
+        if (gs.first.sec < g.first.sec || (gs.first.sec === g.first.sec && gs.first.nsec < g.first.nsec)) g.first = { ...gs.first };
+        if (gs.last.sec > g.last.sec || (gs.last.sec === g.last.sec && gs.last.nsec > g.last.nsec)) g.last = { ...gs.last };
+      }
+      if (gs.sample !== null && (g.sample === null || slower(gs.sample, g.sample))) g.sample = { ...gs.sample };
+    }
+    const o = this.overall;
+    const p = st.overall;
+    o.events += p.events;
+    o.commands += p.commands;
+    o.queries += p.queries;
+    o.logins += p.logins;
+    o.loginErrors += p.loginErrors;
+    o.errors += p.errors;
+    o.incomplete += p.incomplete;
+    o.warnings += p.warnings;
+    o.latency.merge(LogHistogram.fromState(p.latency));
+    o.bytesIn += p.bytesIn;
+    o.bytesOut += p.bytesOut;
+    mergeTally(o.users, p.users, MAX_DISTINCT_OVERALL);
+    mergeTally(o.dbs, p.dbs, MAX_DISTINCT_OVERALL);
+    mergeTally(o.clients, p.clients, MAX_DISTINCT_OVERALL);
+    mergeTally(o.servers, p.servers, MAX_DISTINCT_OVERALL);
+    if (p.first && (o.first === null || p.first.sec < o.first.sec || (p.first.sec === o.first.sec && p.first.nsec < o.first.nsec))) o.first = { ...p.first };
+    if (p.last && (o.last === null || p.last.sec > o.last.sec || (p.last.sec === o.last.sec && p.last.nsec > o.last.nsec))) o.last = { ...p.last };
+    for (const es of st.errors) {
+      const s = this.errors.get(es.code);
+      if (s === undefined) {
+        this.errors.set(es.code, { ...es, digests: { ...es.digests } });
+        continue;
+      }
+      s.count += es.count;
+      for (const [k, v] of Object.entries(es.digests)) s.digests[k] = (s.digests[k] ?? 0) + v;
+    }
+    for (const s of st.slowest) insertSample(this.slowest, { ...s }, SLOWEST);
+    this.timeline.merge(Timeline.fromState(st.timeline));
+    for (const [k, v] of Object.entries(st.health)) this.health[k] = (this.health[k] ?? 0) + v;
+  }
+
+  /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */
+  toState(): AggregateState {
+    const red = (s: Sample | null): Sample | null => (s === null ? null : { ...s, ts: { ...s.ts }, sql: s.sql === null || this.opts.raw || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql) });
+    const groups: GroupState[] = [...this.groups.values()].map((g) => ({
+      fingerprint: g.fingerprint,
+      digest: g.digest,
+      count: g.count,
+      commands: { ...g.commands },
+      housekeepingUs: g.housekeepingUs,
+      latency: g.latency.toState(),
+      incomplete: g.incomplete,
+      errors: { ...g.errors },
+      rows: { ...g.rows },
+      affected: { ...g.affected },
+      warnings: g.warnings,
+      warningCommands: g.warningCommands,
+      noIndexUsed: g.noIndexUsed,
+      noGoodIndexUsed: g.noGoodIndexUsed,
+      bytesIn: g.bytesIn,
+      bytesOut: g.bytesOut,
+      users: cloneTally(g.users),
+      dbs: cloneTally(g.dbs),
+      clients: cloneTally(g.clients),
+      servers: cloneTally(g.servers),
+      first: g.count > 0 ? { ...g.first } : { sec: 0, nsec: 0 },
+      last: g.count > 0 ? { ...g.last } : { sec: 0, nsec: 0 },
+      sample: red(g.sample),
+    }));
+    groups.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : a.fingerprint < b.fingerprint ? -1 : 1));
+    const o = this.overall;
+    return {
+      groups,
+      overall: { ...o, latency: o.latency.toState(), users: cloneTally(o.users), dbs: cloneTally(o.dbs), clients: cloneTally(o.clients), servers: cloneTally(o.servers), first: o.first && { ...o.first }, last: o.last && { ...o.last } },
+      errors: [...this.errors.values()].sort((a, b) => a.code - b.code).map((e) => ({ ...e, message: this.opts.raw ? e.message : redactErrorMessage(e.message), digests: { ...e.digests } })),
+      slowest: this.slowest.map((s) => red(s)!),
+      timeline: this.timeline.toState(),
+      health: { ...this.health },
+    };
+  }
+}
+
+const cloneTally = (t: Tally): Tally => ({ counts: { ...t.counts }, others: t.others });
+
+function sampleOf(e: CommandEvent, dg: string): Sample {
+  return {
+    ts: { sec: e.sec, nsec: e.nsec },
+    cmd: e.cmd,
+    sql: e.sql,
+    digest: dg,
+    user: e.user,
+    db: e.db,
+    client: e.client,
+    server: e.server,
+    connId: e.connId,
+    latencyUs: e.latencyUs,
+    rows: e.rows,
+    affectedRows: e.affectedRows,
+    errorCode: e.errorCode,
+  };
+}
+
+/** Insert into a slowest-first list, keeping at most `max`. */
+function insertSample(list: Sample[], s: Sample, max: number): void {
+  let i = list.length;
+  while (i > 0 && slower(s, list[i - 1]!)) i--;
+  if (i >= max) return;
+  list.splice(i, 0, s);
+  if (list.length > max) list.pop();
+}

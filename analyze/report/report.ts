@@ -1,0 +1,356 @@
+/**
+ * The finished report: an aggregate's state turned into the figures a DBA reads, ranked. This is
+ * the JSON of `--format json` (docs/report-json.md: stable names); the text, HTML and summary forms
+ * are renderings of it. Pure: no clock, no I/O, so the same captures always give the same report.
+ */
+import { StatementFactsCache } from '../../src/sql/facts.js';
+import { isoTime } from '../info/info.js';
+import { LogHistogram } from './histogram.js';
+import { UNKNOWN_STATEMENT, type AggregateState, type GroupState, type Health, type Sample, type Tally } from './aggregate.js';
+import { Timeline } from './timeline.js';
+
+export const REPORT_VERSION = 1;
+
+export const ORDERS = ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'] as const;
+export type Order = (typeof ORDERS)[number];
+
+/** One input file, as a report and a summary record it. */
+export interface InputFile {
+  path: string;
+  size: number;
+  format: string | null;
+  packets: number;
+  first: string | null;
+  last: string | null;
+  /** Read with errors (see the health section and stderr). */
+  damaged: boolean;
+}
+
+export interface ReportContext {
+  version: string;
+  files: InputFile[];
+  /** The filters applied, as given (null when none). */
+  filters: Record<string, string | number | string[] | number[]> | null;
+  order: Order;
+  redacted: boolean;
+  /** Reading was stopped early (Ctrl-C): the report covers part of the captures. */
+  interrupted: boolean;
+}
+
+export interface LatencyFigures {
+  total: number;
+  min: number | null;
+  avg: number | null;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface SampleJson {
+  ts: string;
+  cmd: string;
+  sql: string | null;
+  digest: string | null;
+  user: string | null;
+  db: string | null;
+  client: string;
+  server: string;
+  conn_id: number | null;
+  latency_us: number | null;
+  rows: number | null;
+  affected_rows: number | null;
+  error_code: number | null;
+}
+
+export interface FingerprintJson {
+  rank: number;
+  digest: string;
+  fingerprint: string;
+  kind: string;
+  tables: string[];
+  count: number;
+  share_of_count: number;
+  share_of_time: number;
+  qps: number | null;
+  latency_us: LatencyFigures;
+  incomplete: number;
+  errors: number;
+  errors_by_code: Record<string, number>;
+  rows_sent: { sum: number; avg: number | null; max: number };
+  rows_affected: { sum: number; avg: number | null; max: number };
+  warnings: { sum: number; commands: number };
+  no_index_used: number;
+  no_good_index_used: number;
+  bytes_in: number;
+  bytes_out: number;
+  commands: Record<string, number>;
+  prepared: boolean;
+  housekeeping_us: number;
+  users: Record<string, number>;
+  databases: Record<string, number>;
+  clients: Record<string, number>;
+  servers: Record<string, number>;
+  /** Distinct values beyond those listed (users, databases, clients, servers): commands counted. */
+  others: { users: number; databases: number; clients: number; servers: number };
+  first_seen: string | null;
+  last_seen: string | null;
+  example: SampleJson | null;
+}
+
+export interface HealthJson {
+  status: 'good' | 'degraded' | 'bad';
+  notes: string[];
+  counters: Health;
+}
+
+export interface Report {
+  periscope: { version: string; report_version: number };
+  inputs: { files: InputFile[]; filters: ReportContext['filters']; order: Order; redacted: boolean; interrupted: boolean };
+  health: HealthJson;
+  overall: {
+    first: string | null;
+    last: string | null;
+    duration_s: number | null;
+    commands: number;
+    queries: number;
+    commands_per_s: number | null;
+    queries_per_s: number | null;
+    query_time_us: number;
+    /** Query time / duration: how many commands were running on average. */
+    concurrency: number | null;
+    latency_us: LatencyFigures;
+    connections: number;
+    logins: number;
+    login_errors: number;
+    errors: number;
+    error_rate: number | null;
+    incomplete: number;
+    warnings: number;
+    bytes_in: number;
+    bytes_out: number;
+    fingerprints: number;
+    users: Record<string, number>;
+    databases: Record<string, number>;
+    clients: Record<string, number>;
+    servers: Record<string, number>;
+  };
+  fingerprints: FingerprintJson[];
+  errors: { code: number; sql_state: string | null; message: string; count: number; fingerprints: Record<string, number> }[];
+  slowest: SampleJson[];
+  histogram: { le_us: number; count: number }[];
+  timeline: { bucket_s: number; points: { t: string; commands: number; errors: number; time_us: number; avg_us: number | null; max_us: number }[] };
+}
+
+const facts = new StatementFactsCache();
+
+function latencyFigures(h: LogHistogram): LatencyFigures {
+  const r = (v: number | null) => (v === null ? null : Math.round(v));
+  return { total: h.sum, min: h.count ? h.min : null, avg: r(h.mean), p50: r(h.quantile(0.5)), p95: r(h.quantile(0.95)), p99: r(h.quantile(0.99)), max: h.count ? h.max : null };
+}
+
+const ts = (t: { sec: number; nsec: number }) => isoTime(t);
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+const round = (v: number | null, digits = 6): number | null => (v === null ? null : Number(v.toFixed(digits)));
+
+/** A tally as an object, biggest first (ties by name). */
+function ranked(t: Tally): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(t.counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) out[k === '' ? '(none)' : k] = v;
+  return out;
+}
+
+function sampleJson(s: Sample): SampleJson {
+  return { ts: ts(s.ts), cmd: s.cmd, sql: s.sql, digest: s.digest, user: s.user, db: s.db, client: s.client, server: s.server, conn_id: s.connId, latency_us: s.latencyUs, rows: s.rows, affected_rows: s.affectedRows, error_code: s.errorCode };
+}
+
+function kindOf(g: GroupState): { kind: string; tables: string[] } {
+  if (g.fingerprint === UNKNOWN_STATEMENT) return { kind: 'execute', tables: [] };
+  if (g.fingerprint.startsWith('administrator command: ')) return { kind: g.fingerprint === 'administrator command: Connect' ? 'connect' : 'admin', tables: [] };
+  const f = facts.get(g.fingerprint);
+  return { kind: f.kind, tables: f.tables };
+}
+
+function sortKey(order: Order, f: FingerprintJson): number {
+  switch (order) {
+    case 'time':
+      return f.latency_us.total;
+    case 'count':
+      return f.count;
+    case 'avg':
+      return f.latency_us.avg ?? -1;
+    case 'p95':
+      return f.latency_us.p95 ?? -1;
+    case 'p99':
+      return f.latency_us.p99 ?? -1;
+    case 'max':
+      return f.latency_us.max ?? -1;
+    case 'errors':
+      return f.errors;
+    case 'rows':
+      return f.rows_sent.sum;
+    default: {
+      const never: never = order;
+      return never;
+    }
+  }
+}
+
+/** Judge the capture's health from its counters: what a DBA must know before trusting the figures. */
+export function assessHealth(h: Health, commands: number, interrupted = false): HealthJson {
+  const c = (k: string) => h[k] ?? 0;
+  const notes: string[] = [];
+  let status: HealthJson['status'] = 'good';
+  const worse = (s: 'degraded' | 'bad') => {
+    if (s === 'bad' || status === 'good') status = s;
+  };
+  const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(a / b < 0.01 ? 2 : 1)}%` : '');
+  if (interrupted) {
+    worse('degraded');
+    notes.push('interrupted (Ctrl-C): this report covers only what was read before');
+  }
+  if (c('filesFailed') > 0) {
+    worse('degraded');
+    notes.push(`${c('filesFailed')} capture files could not be read completely (damaged or cut short); see the messages on stderr`);
+  }
+  if (c('kernelDropsKnown') > 0 && c('kernelDrops') > 0) {
+    const r = c('kernelDrops') / (c('kernelDrops') + c('packets'));
+    worse(r > 0.001 ? 'bad' : 'degraded');
+    notes.push(`the kernel dropped ${c('kernelDrops')} packets while capturing (${pct(c('kernelDrops'), c('kernelDrops') + c('packets'))}): commands are missing; capture with a larger buffer (-B) or a narrower filter`);
+  }
+  const lost = c('commandsIncomplete') + c('commandsUnseen');
+  if (lost > 0) {
+    const r = lost / Math.max(1, commands + c('commandsUnseen'));
+    worse(r > 0.01 ? 'bad' : 'degraded');
+    notes.push(`${lost} commands lost or cut by the capture (${c('commandsIncomplete')} without their full response, ${c('commandsUnseen')} responses whose command was not captured): ${pct(lost, commands + c('commandsUnseen'))} of commands`);
+  }
+  if (c('bytesLost') > 0) {
+    worse('degraded');
+    notes.push(`${c('bytesLost')} bytes of TCP payload missing in ${c('gaps')} gaps${c('bytesCutBySnaplen') > 0 ? ` (${c('bytesCutBySnaplen')} cut by the snap length: capture whole packets, -s 0)` : ''}`);
+  }
+  if (c('tlsConnections') > 0) {
+    worse(c('tlsConnections') * 2 > c('mysqlConnections') ? 'bad' : 'degraded');
+    notes.push(`${c('tlsConnections')} of ${c('mysqlConnections')} MySQL connections use TLS: their commands cannot be seen (capture where TLS ends, or disable it for the application user)`);
+  }
+  if (c('replicationConnections') > 0) notes.push(`${c('replicationConnections')} replication connections (binlog streams are not analysed)`);
+  if (c('undecodableConnections') > 0) {
+    worse('degraded');
+    notes.push(`${c('undecodableConnections')} connections whose decoding stopped early (e.g. zstd compression on this Node.js version)`);
+  }
+  if (c('protocolViolations') > 0) {
+    worse('degraded');
+    notes.push(`${c('protocolViolations')} protocol violations (unexpected packets); ${c('resyncs')} resynchronisations`);
+  }
+  if (c('midStreamConnections') > 0) notes.push(`${c('midStreamConnections')} connections began before the capture (their logins, users and first commands may be unknown)`);
+  if (c('eventsForced') > 0) notes.push(`${c('eventsForced')} events reported out of time order (too many commands in flight)`);
+  return { status, notes, counters: { ...h } };
+}
+
+/** Build the report of an aggregate. */
+export function buildReport(st: AggregateState, ctx: ReportContext): Report {
+  const files = [...ctx.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const firsts = files.map((f) => f.first).filter((x): x is string => x !== null);
+  const lasts = files.map((f) => f.last).filter((x): x is string => x !== null);
+  const o = st.overall;
+  // Time range: of the capture when known (a quiet capture still lasted), else of the events.
+  const first = firsts.length ? firsts.sort()[0]! : o.first ? ts(o.first) : null;
+  const last = lasts.length ? lasts.sort()[lasts.length - 1]! : o.last ? ts(o.last) : null;
+  const duration = first !== null && last !== null ? Math.max(0, (Date.parse(last) - Date.parse(first)) / 1000 + (fracUs(last) - fracUs(first)) / 1e6) : null;
+  const perSec = (n: number) => (duration && duration > 0 ? round(n / duration, 3) : null);
+  const overallHist = LogHistogram.fromState(o.latency);
+  const totalTime = overallHist.sum;
+  // Shares are of every group's time and calls (logins and administrator commands included).
+  const groupTime = st.groups.reduce((n, g) => n + g.latency.sum, 0);
+  const totalCount = st.groups.reduce((n, g) => n + g.count, 0);
+
+  const fps: FingerprintJson[] = st.groups.map((g) => {
+    const h = LogHistogram.fromState(g.latency);
+    const { kind, tables } = kindOf(g);
+    const errors = Object.values(g.errors).reduce((a, b) => a + b, 0);
+    return {
+      rank: 0,
+      digest: g.digest,
+      fingerprint: g.fingerprint,
+      kind,
+      tables,
+      count: g.count,
+      share_of_count: round(ratio(g.count, totalCount) ?? 0)!,
+      share_of_time: round(ratio(h.sum, groupTime) ?? 0)!,
+      qps: perSec(g.count),
+      latency_us: latencyFigures(h),
+      incomplete: g.incomplete,
+      errors,
+      errors_by_code: g.errors,
+      rows_sent: { sum: g.rows.sum, avg: round(ratio(g.rows.sum, g.rows.n), 3), max: g.rows.max },
+      rows_affected: { sum: g.affected.sum, avg: round(ratio(g.affected.sum, g.affected.n), 3), max: g.affected.max },
+      warnings: { sum: g.warnings, commands: g.warningCommands },
+      no_index_used: g.noIndexUsed,
+      no_good_index_used: g.noGoodIndexUsed,
+      bytes_in: g.bytesIn,
+      bytes_out: g.bytesOut,
+      commands: Object.fromEntries(Object.entries(g.commands).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
+      prepared: (g.commands.stmt_execute ?? 0) + (g.commands.stmt_prepare ?? 0) + (g.commands.stmt_bulk_execute ?? 0) > 0,
+      housekeeping_us: g.housekeepingUs,
+      users: ranked(g.users),
+      databases: ranked(g.dbs),
+      clients: ranked(g.clients),
+      servers: ranked(g.servers),
+      others: { users: g.users.others, databases: g.dbs.others, clients: g.clients.others, servers: g.servers.others },
+      first_seen: g.count > 0 ? ts(g.first) : null,
+      last_seen: g.count > 0 ? ts(g.last) : null,
+      example: g.sample && sampleJson(g.sample),
+    };
+  });
+  fps.sort((a, b) => sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  fps.forEach((f, i) => (f.rank = i + 1));
+
+  const histogram: Report['histogram'] = [];
+  for (const [le, count] of overallHist.buckets()) histogram.push({ le_us: Number(le.toPrecision(6)), count });
+  const tl = Timeline.fromState(st.timeline);
+  const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, time_us: tl.timeUs[i]!, avg_us: n > 0 ? Math.round(tl.timeUs[i]! / n) : null, max_us: tl.maxUs[i]! }));
+
+  return {
+    periscope: { version: ctx.version, report_version: REPORT_VERSION },
+    inputs: { files, filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
+    health: assessHealth(st.health, o.commands, ctx.interrupted),
+    overall: {
+      first,
+      last,
+      duration_s: round(duration),
+      commands: o.commands,
+      queries: o.queries,
+      commands_per_s: perSec(o.commands),
+      queries_per_s: perSec(o.queries),
+      query_time_us: totalTime,
+      concurrency: duration && duration > 0 ? round(totalTime / 1e6 / duration, 4) : null,
+      latency_us: latencyFigures(overallHist),
+      connections: st.health.mysqlConnections ?? 0,
+      logins: o.logins,
+      login_errors: o.loginErrors,
+      errors: o.errors,
+      error_rate: round(ratio(o.errors, o.commands)),
+      incomplete: o.incomplete,
+      warnings: o.warnings,
+      bytes_in: o.bytesIn,
+      bytes_out: o.bytesOut,
+      fingerprints: fps.length,
+      users: ranked(o.users),
+      databases: ranked(o.dbs),
+      clients: ranked(o.clients),
+      servers: ranked(o.servers),
+    },
+    fingerprints: fps,
+    errors: st.errors.map((e) => ({ code: e.code, sql_state: e.sqlState, message: e.message, count: e.count, fingerprints: e.digests })).sort((a, b) => b.count - a.count || a.code - b.code),
+    slowest: st.slowest.map(sampleJson),
+    histogram,
+    timeline: { bucket_s: tl.width, points },
+  };
+}
+
+/** Microseconds of an ISO time's fraction beyond milliseconds (Date.parse keeps milliseconds). */
+function fracUs(iso: string): number {
+  const m = /\.(\d+)Z$/.exec(iso);
+  if (!m) return 0;
+  const digits = m[1]!.padEnd(9, '0');
+  return Number(digits.slice(3, 9)) / 1000;
+}

@@ -1,0 +1,240 @@
+/**
+ * The text report: fits a 100-column terminal, in the spirit of pt-query-digest's — an overall
+ * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
+ * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
+ */
+import type { FingerprintJson, LatencyFigures, Report, SampleJson } from './report.js';
+import { dur, size } from '../format.js';
+
+const WIDTH = 100;
+
+export interface TextOptions {
+  /** Fingerprint blocks shown (the profile lists them all up to this too). */
+  limit: number;
+  color: boolean;
+}
+
+const n = (v: number): string => v.toLocaleString('en-US');
+
+/** A short count: 999, 12.3k, 4.5M. */
+function short(v: number): string {
+  if (v < 10_000) return String(v);
+  if (v < 1e6) return `${(v / 1000).toFixed(1)}k`;
+  if (v < 1e9) return `${(v / 1e6).toFixed(1)}M`;
+  return `${(v / 1e9).toFixed(1)}G`;
+}
+
+const pct = (r: number | null): string => (r === null ? '-' : `${(100 * r).toFixed(r > 0 && r < 0.001 ? 2 : 1)}%`);
+const rate = (r: number | null): string => (r === null ? '-' : r >= 100 ? n(Math.round(r)) : r.toFixed(r >= 10 ? 1 : 2));
+
+/** Words wrapped to `width`, each continuation line starting with `indent`. */
+function wrap(text: string, first: string, indent: string, width = WIDTH): string[] {
+  const out: string[] = [];
+  let cur = first;
+  let empty = true;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    // A word longer than a line is cut (a long identifier, a base64 blob after redaction).
+    let w = word;
+    while (w.length > 0) {
+      const room = width - cur.length - (empty ? 0 : 1);
+      if (w.length <= room) {
+        cur += (empty ? '' : ' ') + w;
+        empty = false;
+        w = '';
+      } else if (!empty) {
+        out.push(cur);
+        cur = indent;
+        empty = true;
+      } else {
+        cur += w.slice(0, room);
+        w = w.slice(room);
+        out.push(cur);
+        cur = indent;
+      }
+    }
+  }
+  if (!empty || out.length === 0) out.push(cur);
+  return out;
+}
+
+function top(tally: Record<string, number>, others: number, max = 4): string {
+  const e = Object.entries(tally);
+  const shown = e.slice(0, max).map(([k, v]) => `${k} (${n(v)})`);
+  const rest = e.slice(max).reduce((a, [, v]) => a + v, 0) + others;
+  if (rest > 0) shown.push(`${e.length - Math.min(e.length, max) + (others > 0 ? 1 : 0)} more (${n(rest)})`);
+  return shown.join(', ') || '-';
+}
+
+export function renderText(r: Report, opts: TextOptions): string {
+  const c = opts.color;
+  const bold = (s: string) => (c ? `\x1b[1m${s}\x1b[0m` : s);
+  const red = (s: string) => (c ? `\x1b[31m${s}\x1b[0m` : s);
+  const yellow = (s: string) => (c ? `\x1b[33m${s}\x1b[0m` : s);
+  const out: string[] = [];
+  const o = r.overall;
+  const h = r.health;
+
+  const nFiles = r.inputs.files.length;
+  out.push(bold(`# Periscope query report: ${nFiles === 1 ? r.inputs.files[0]!.path : `${n(nFiles)} capture files`}`));
+  out.push(`# ${o.first ?? '-'} to ${o.last ?? '-'} (${o.duration_s === null ? '-' : dur(o.duration_s * 1e6)})${r.inputs.redacted ? '' : yellow('   NOT REDACTED: examples hold literal values')}`);
+  if (r.inputs.filters) out.push(...wrap(Object.entries(r.inputs.filters).map(([k, v]) => `--${k} ${Array.isArray(v) ? v.join(',') : v}`).join(' '), '# Filters: ', '#          '));
+
+  const healthBlock = (): void => {
+    const label = h.status === 'good' ? 'good' : h.status === 'bad' ? red('BAD: the figures below miss part of the traffic') : yellow('degraded');
+    out.push(bold('# Capture health: ') + label);
+    for (const note of h.notes) out.push(...wrap(note, '#   - ', '#     '));
+  };
+  if (h.status !== 'good') {
+    out.push('');
+    healthBlock();
+  }
+
+  out.push('');
+  out.push(bold('# Overall'));
+  const kv = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(14)}`, `#   ${''.padEnd(14)}`));
+  kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${n(o.fingerprints)} fingerprints`);
+  kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
+  kv('Latency', latencyLine(o.latency_us));
+  kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
+  kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}`);
+  kv('Users', top(o.users, 0, 6));
+  kv('Databases', top(o.databases, 0, 6));
+  kv('Clients', top(o.clients, 0, 6));
+  kv('Servers', top(o.servers, 0, 6));
+  kv('Bytes', `${size(o.bytes_in)} from clients, ${size(o.bytes_out)} from servers`);
+  if (h.status === 'good') {
+    const cnt = h.counters;
+    kv('Capture', `${n(cnt.packets ?? 0)} packets in ${n(nFiles)} file${nFiles === 1 ? '' : 's'}; health good (no loss seen${cnt.kernelDropsKnown ? ', no kernel drops' : ''})`);
+  }
+
+  if (r.histogram.length > 0) {
+    out.push('');
+    out.push(bold('# Latency histogram'));
+    out.push(...histogramLines(r));
+  }
+
+  const fps = r.fingerprints.slice(0, opts.limit);
+  out.push('');
+  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${fps.length < r.fingerprints.length ? `top ${fps.length} of ${n(r.fingerprints.length)}` : `${n(r.fingerprints.length)} fingerprints`})`));
+  out.push('# Rank Digest              Time  Time%   Calls      p95    Err  Fingerprint');
+  for (const f of fps) {
+    const err = (f.errors ? short(f.errors) : '0').padStart(6);
+    const fixed = `# ${String(f.rank).padStart(4)} ${f.digest} ${dur(f.latency_us.total).padStart(8)} ${pct(f.share_of_time).padStart(6)} ${short(f.count).padStart(7)} ${dur(f.latency_us.p95).padStart(8)} ${f.errors ? red(err) : err}  `;
+    const room = WIDTH - (fixed.length - (f.errors && c ? 9 : 0));
+    const text = f.fingerprint.replace(/\s+/g, ' ');
+    out.push(fixed + (text.length > room ? `${text.slice(0, room - 1)}…` : text));
+  }
+  const rest = r.fingerprints.slice(opts.limit);
+  if (rest.length > 0) {
+    const t = rest.reduce((a, f) => a + f.latency_us.total, 0);
+    out.push(`#  ... ${n(rest.length)} more fingerprints: ${dur(t)}, ${n(rest.reduce((a, f) => a + f.count, 0))} calls (--limit shows more; --format json has all)`);
+  }
+
+  for (const f of fps) out.push('', ...fingerprintBlock(f, bold, red));
+
+  if (r.errors.length > 0) {
+    out.push('');
+    out.push(bold('# Errors by code'));
+    for (const e of r.errors.slice(0, 20)) {
+      out.push(...wrap(`${e.message}`, `#   ${red(String(e.code))}${e.sql_state ? ` (${e.sql_state})` : ''} x${n(e.count)}: `, '#       '));
+      out.push(`#       in ${Object.entries(e.fingerprints).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([d, k]) => `${d} (${n(k)})`).join(', ')}`);
+    }
+    if (r.errors.length > 20) out.push(`#   ... ${r.errors.length - 20} more codes (--format json has all)`);
+  }
+
+  if (r.slowest.length > 0) {
+    out.push('');
+    out.push(bold('# Slowest commands'));
+    for (const s of r.slowest.slice(0, 10)) {
+      out.push(`#   ${dur(s.latency_us).padStart(7)}  ${s.ts}  ${s.user ?? '?'}@${s.client}${s.db ? ` db ${s.db}` : ''}  ${s.digest ?? ''}`);
+      out.push(...sqlLines(s));
+    }
+  }
+
+  if (r.timeline.points.length > 1) {
+    out.push('');
+    out.push(bold(`# Timeline (${r.timeline.bucket_s === 1 ? 'per second' : `per ${r.timeline.bucket_s} seconds`})`));
+    out.push(...timelineLines(r));
+  }
+  if (h.status === 'good' && h.notes.length > 0) {
+    out.push('');
+    healthBlock();
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function orderName(o: string): string {
+  return o === 'time' ? 'total latency' : o === 'count' ? 'calls' : o === 'rows' ? 'rows sent' : o;
+}
+
+function latencyLine(l: LatencyFigures): string {
+  return `min ${dur(l.min)}, avg ${dur(l.avg)}, p50 ${dur(l.p50)}, p95 ${dur(l.p95)}, p99 ${dur(l.p99)}, max ${dur(l.max)}`;
+}
+
+function sqlLines(s: SampleJson): string[] {
+  const text = s.sql === null ? `(${s.cmd})` : s.sql.replace(/\s+/g, ' ');
+  return wrap(text, '#       ', '#       ').slice(0, 6);
+}
+
+function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: (s: string) => string): string[] {
+  const out: string[] = [];
+  const l = f.latency_us;
+  out.push(bold(`# Query ${f.rank}: ${f.digest}  ${f.kind}${f.tables.length ? ` on ${f.tables.join(', ')}` : ''}`));
+  out.push(...wrap(f.fingerprint, '#   ', '#   ').slice(0, 8));
+  const row = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(12)}`, `#   ${''.padEnd(12)}`));
+  row('Calls', `${n(f.count)} (${pct(f.share_of_count)} of calls, ${rate(f.qps)}/s); ${Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of query time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
+  row('Latency', latencyLine(l));
+  if (f.rows_sent.sum > 0 || f.rows_affected.sum > 0) row('Rows', `sent ${n(f.rows_sent.sum)} (avg ${f.rows_sent.avg ?? '-'}, max ${n(f.rows_sent.max)}); affected ${n(f.rows_affected.sum)} (avg ${f.rows_affected.avg ?? '-'}, max ${n(f.rows_affected.max)})`);
+  if (f.errors > 0 || f.incomplete > 0) row('Errors', `${red(n(f.errors))}${f.errors ? ` (${Object.entries(f.errors_by_code).map(([k, v]) => `${k} x${n(v)}`).join(', ')})` : ''}${f.incomplete ? `; ${n(f.incomplete)} without a complete response` : ''}`);
+  const flags = [f.warnings.sum ? `${n(f.warnings.sum)} warnings in ${n(f.warnings.commands)} calls` : '', f.no_index_used ? `no index used ${n(f.no_index_used)}x` : '', f.no_good_index_used ? `no good index ${n(f.no_good_index_used)}x` : ''].filter(Boolean);
+  if (flags.length) row('Server said', flags.join('; '));
+  row('Bytes', `${size(f.bytes_in)} in, ${size(f.bytes_out)} out`);
+  row('Users', top(f.users, f.others.users));
+  row('Databases', top(f.databases, f.others.databases));
+  row('Clients', top(f.clients, f.others.clients));
+  row('Seen', `${f.first_seen ?? '-'} to ${f.last_seen ?? '-'}`);
+  if (f.example && f.example.sql !== null && f.kind !== 'admin' && f.kind !== 'connect') {
+    const e = f.example;
+    out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}${e.db ? `, db ${e.db}` : ''}, ${e.cmd}`);
+    out.push(...sqlLines(e));
+  }
+  return out;
+}
+
+/** Latency histogram by decade, as pt-query-digest draws it: the row `10ms` counts 10 ms ≤ latency < 100 ms. */
+function histogramLines(r: Report): string[] {
+  const labels = ['<1us', '1us', '10us', '100us', '1ms', '10ms', '100ms', '1s', '10s+'];
+  const counts = new Array<number>(labels.length).fill(0);
+  for (const b of r.histogram) {
+    // A bucket's values lie in (le / 1.02, le]: place it by its middle.
+    const mid = b.le_us / 1.01;
+    const i = b.le_us === 0 || mid < 1 ? 0 : Math.min(labels.length - 1, 1 + Math.floor(Math.log10(mid)));
+    counts[i]! += b.count;
+  }
+  const max = Math.max(...counts, 1);
+  const bar = WIDTH - 30;
+  const first = counts[0] === 0 ? 1 : 0;
+  return counts.slice(first).map((k, i) => `#   ${labels[i + first]!.padStart(6)}  ${n(k).padStart(10)}  ${'#'.repeat(Math.round((k / max) * bar))}`);
+}
+
+/** The timeline as one line per bucket (at most 60: longer timelines are summed into 60 rows). */
+function timelineLines(r: Report): string[] {
+  const pts = r.timeline.points;
+  const rows = Math.min(60, pts.length);
+  const per = Math.ceil(pts.length / rows);
+  const out: string[] = [];
+  const groups: { t: string; commands: number; errors: number; time: number; max: number }[] = [];
+  for (let i = 0; i < pts.length; i += per) {
+    const g = pts.slice(i, i + per);
+    groups.push({ t: g[0]!.t, commands: g.reduce((a, p) => a + p.commands, 0), errors: g.reduce((a, p) => a + p.errors, 0), time: g.reduce((a, p) => a + p.time_us, 0), max: Math.max(...g.map((p) => p.max_us)) });
+  }
+  const secs = r.timeline.bucket_s * per;
+  const maxRate = Math.max(...groups.map((g) => g.commands), 1);
+  out.push(`#   ${'start'.padEnd(20)} ${'cmd/s'.padStart(9)} ${'errors'.padStart(7)} ${'avg'.padStart(8)} ${'max'.padStart(8)}`);
+  for (const g of groups) {
+    const bar = '#'.repeat(Math.round((g.commands / maxRate) * (WIDTH - 62)));
+    out.push(`#   ${g.t.padEnd(20)} ${rate(g.commands / secs).padStart(9)} ${String(g.errors).padStart(7)} ${dur(g.commands ? g.time / g.commands : null).padStart(8)} ${dur(g.commands ? g.max : null).padStart(8)}  ${bar}`);
+  }
+  return out;
+}

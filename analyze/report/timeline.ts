@@ -1,0 +1,148 @@
+/**
+ * Commands over time: per time bucket, how many commands started, how many failed, their total
+ * and largest latency. Buckets are one second wide while the capture spans at most MAX_BUCKETS
+ * seconds; beyond, the width doubles (2 s, 4 s, …) and neighbours are merged, so memory stays
+ * bounded on a capture of any length. Buckets start at whole multiples of their width since the
+ * epoch, so two timelines merge exactly (the merge of two captures' timelines is the timeline of
+ * both).
+ */
+
+export const MAX_BUCKETS = 3600;
+
+export interface TimelineState {
+  /** Bucket width in seconds (a power of two). */
+  width: number;
+  /** Start of the first bucket, seconds since the epoch (a multiple of width). */
+  start: number;
+  count: number[];
+  errors: number[];
+  timeUs: number[];
+  maxUs: number[];
+}
+
+export class Timeline {
+  width = 1;
+  start = 0;
+  count: number[] = [];
+  errors: number[] = [];
+  timeUs: number[] = [];
+  maxUs: number[] = [];
+
+  add(sec: number, latencyUs: number | null, error: boolean): void {
+    const k = this.slot(sec);
+    this.count[k]!++;
+    if (error) this.errors[k]!++;
+    if (latencyUs !== null) {
+      this.timeUs[k]! += latencyUs;
+      if (latencyUs > this.maxUs[k]!) this.maxUs[k] = latencyUs;
+    }
+  }
+
+  /** Index of the bucket holding `sec`, growing (and coarsening) the timeline as needed. */
+  private slot(sec: number): number {
+    const b = Math.floor(sec / this.width) * this.width;
+    if (this.count.length === 0) {
+      this.start = b;
+      this.grow(1);
+      return 0;
+    }
+    if (b < this.start) {
+      const n = (this.start - b) / this.width;
+      if (this.count.length + n > MAX_BUCKETS) {
+        this.coarsen();
+        return this.slot(sec);
+      }
+      this.prepend(n);
+      this.start = b;
+      return 0;
+    }
+    const k = (b - this.start) / this.width;
+    if (k >= MAX_BUCKETS) {
+      this.coarsen();
+      return this.slot(sec);
+    }
+    if (k >= this.count.length) this.grow(k + 1 - this.count.length);
+    return k;
+  }
+
+  private grow(n: number): void {
+    for (let i = 0; i < n; i++) {
+      this.count.push(0);
+      this.errors.push(0);
+      this.timeUs.push(0);
+      this.maxUs.push(0);
+    }
+  }
+
+  private prepend(n: number): void {
+    const z = new Array<number>(n).fill(0);
+    this.count = z.concat(this.count);
+    this.errors = z.concat(this.errors);
+    this.timeUs = z.concat(this.timeUs);
+    this.maxUs = z.concat(this.maxUs);
+  }
+
+  /** Double the width: merge neighbours, keeping bucket starts at multiples of the new width. */
+  private coarsen(): void {
+    const w = this.width * 2;
+    const start = Math.floor(this.start / w) * w;
+    const shift = (this.start - start) / this.width; // 0 or 1
+    const n = Math.ceil((this.count.length + shift) / 2);
+    const fold = (a: number[], combine: (x: number, y: number) => number): number[] => {
+      const out = new Array<number>(n).fill(0);
+      for (let i = 0; i < a.length; i++) {
+        const j = (i + shift) >> 1;
+        out[j] = combine(out[j]!, a[i]!);
+      }
+      return out;
+    };
+    const sum = (x: number, y: number) => x + y;
+    this.count = fold(this.count, sum);
+    this.errors = fold(this.errors, sum);
+    this.timeUs = fold(this.timeUs, sum);
+    this.maxUs = fold(this.maxUs, Math.max);
+    this.width = w;
+    this.start = start;
+  }
+
+  merge(o: Timeline): void {
+    if (o.count.length === 0) return;
+    while (this.width < o.width && this.count.length > 0) this.coarsen();
+    if (this.count.length === 0) this.width = Math.max(this.width, o.width);
+    const other = Timeline.fromState(o.toState());
+    while (other.width < this.width) other.coarsen();
+    for (let i = 0; i < other.count.length; i++) {
+      if (other.count[i] === 0 && other.timeUs[i] === 0) continue;
+      const sec = other.start + i * other.width;
+      const k = this.slot(sec);
+      // slot() may have coarsened this timeline: bring the other one along.
+      if (this.width > other.width) {
+        this.merge(other);
+        return;
+      }
+      this.count[k]! += other.count[i]!;
+      this.errors[k]! += other.errors[i]!;
+      this.timeUs[k]! += other.timeUs[i]!;
+      if (other.maxUs[i]! > this.maxUs[k]!) this.maxUs[k] = other.maxUs[i]!;
+      other.count[i] = 0;
+      other.errors[i] = 0;
+      other.timeUs[i] = 0;
+      other.maxUs[i] = 0;
+    }
+  }
+
+  toState(): TimelineState {
+    return { width: this.width, start: this.start, count: this.count.slice(), errors: this.errors.slice(), timeUs: this.timeUs.slice(), maxUs: this.maxUs.slice() };
+  }
+
+  static fromState(s: TimelineState): Timeline {
+    const t = new Timeline();
+    t.width = s.width;
+    t.start = s.start;
+    t.count = s.count.slice();
+    t.errors = s.errors.slice();
+    t.timeUs = s.timeUs.slice();
+    t.maxUs = s.maxUs.slice();
+    return t;
+  }
+}
