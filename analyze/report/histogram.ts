@@ -51,7 +51,7 @@ export class LogHistogram {
   }
 
   static index(v: number): number {
-    return Math.ceil(Math.log(v) / LOG_GAMMA - 1e-9);
+    return Math.ceil(Math.log(v) / LOG_GAMMA - 1e-9) + 0; // + 0: never -0
   }
 
   /** The value that stands for bucket `i`. */

@@ -1,0 +1,220 @@
+/**
+ * The report's arithmetic: histogram percentiles within 1% of the exact ones, timelines and
+ * aggregates that merge exactly (a merge of parts equals the aggregate of the whole, whatever the
+ * split and the order), and the figures of a hand-made event list.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { LogHistogram } from '../../analyze/report/histogram.js';
+import { MAX_BUCKETS, Timeline } from '../../analyze/report/timeline.js';
+import { Aggregator, adminFingerprint, UNKNOWN_STATEMENT } from '../../analyze/report/aggregate.js';
+import { buildReport, type ReportContext } from '../../analyze/report/report.js';
+import type { CommandEvent } from '../../src/mysql/session.js';
+
+/** The exact nearest-rank quantile. */
+function exact(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.max(1, Math.ceil(q * s.length - 1e-9)) - 1]!;
+}
+
+test('histogram: every quantile within 1% of the exact one, min/max/sum exact', () => {
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 1, max: 3_600_000_000 })), { minLength: 1, maxLength: 300 }), fc.double({ min: 0.001, max: 1, noNaN: true }), (values, q) => {
+      const h = new LogHistogram();
+      for (const v of values) h.add(v);
+      const got = h.quantile(q)!;
+      const want = exact(values, q);
+      assert.ok(Math.abs(got - want) <= 0.01 * want + 1e-9, `q=${q}: ${got} vs exact ${want}`);
+      assert.equal(h.min, Math.min(...values));
+      assert.equal(h.max, Math.max(...values));
+      assert.equal(h.sum, values.reduce((a, b) => a + b, 0));
+    }),
+  );
+});
+
+test('histogram: one value is reported exactly; empty has no quantile', () => {
+  const h = new LogHistogram();
+  assert.equal(h.quantile(0.5), null);
+  h.add(1234);
+  assert.equal(h.quantile(0.5), 1234);
+  assert.equal(h.quantile(0.99), 1234);
+});
+
+test('histogram: merge of parts equals the histogram of all values (state for state)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 10_000_000 }), { maxLength: 200 }), fc.array(fc.integer({ min: 0, max: 10_000_000 }), { maxLength: 200 }), (a, b) => {
+      const all = new LogHistogram();
+      const ha = new LogHistogram();
+      const hb = new LogHistogram();
+      for (const v of a) (all.add(v), ha.add(v));
+      for (const v of b) (all.add(v), hb.add(v));
+      ha.merge(LogHistogram.fromState(hb.toState()));
+      assert.deepEqual(trim(ha.toState()), trim(all.toState()));
+    }),
+  );
+});
+
+/** Leading/trailing zero buckets do not change a histogram. */
+function trim(s: ReturnType<LogHistogram['toState']>) {
+  let lo = s.lo;
+  const c = [...s.counts];
+  while (c.length && c[0] === 0) (c.shift(), lo++);
+  while (c.length && c[c.length - 1] === 0) c.pop();
+  return { ...s, lo: c.length ? lo : 0, counts: c };
+}
+
+test('timeline: buckets coarsen past the limit, and a merge of parts equals the whole', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 1_700_000_000, max: 1_700_000_000 + 20_000 }), fc.integer({ min: 0, max: 5000 }), fc.boolean()), { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 300 }), (events, cut) => {
+      const whole = new Timeline();
+      const a = new Timeline();
+      const b = new Timeline();
+      events.forEach(([sec, us, err], i) => {
+        whole.add(sec, us, err);
+        (i < cut ? a : b).add(sec, us, err);
+      });
+      assert.ok(whole.count.length <= MAX_BUCKETS);
+      const span = Math.max(...events.map((e) => e[0])) - Math.min(...events.map((e) => e[0]));
+      // The width is the smallest power of two at which the span fits.
+      assert.ok(whole.width === 1 || span / (whole.width / 2) >= MAX_BUCKETS - 1, `width ${whole.width} for span ${span}`);
+      const merged = new Timeline();
+      merged.merge(b);
+      merged.merge(a);
+      assert.deepEqual(merged.toState(), whole.toState());
+      assert.equal(whole.count.reduce((x, y) => x + y, 0), events.length);
+    }),
+  );
+});
+
+let t0 = 1_795_237_684;
+function ev(o: Partial<CommandEvent>): CommandEvent {
+  return {
+    conn: 1,
+    sec: t0,
+    nsec: 0,
+    client: '10.0.0.5:50000',
+    server: '10.0.0.1:3306',
+    connId: 7,
+    user: 'app',
+    db: 'shop',
+    cmd: 'query',
+    sql: 'SELECT 1',
+    sqlTruncated: false,
+    params: null,
+    status: 'ok',
+    latencyUs: 100,
+    responseUs: 120,
+    rows: 1,
+    affectedRows: null,
+    insertId: null,
+    warnings: 0,
+    errorCode: null,
+    sqlState: null,
+    error: null,
+    noIndexUsed: false,
+    noGoodIndexUsed: false,
+    bytesIn: 10,
+    bytesOut: 20,
+    resultSets: 1,
+    tls: false,
+    compressed: false,
+    ...o,
+  };
+}
+
+const ctx: ReportContext = { version: 'test', files: [], filters: null, order: 'time', redacted: true, interrupted: false };
+
+test('aggregate: figures of a hand-made list of events', () => {
+  const agg = new Aggregator();
+  const sqls = ["SELECT * FROM orders WHERE id = 1", "SELECT * FROM orders WHERE id = 22", "select * from orders where id=333"];
+  sqls.forEach((sql, i) => agg.add(ev({ sql, nsec: i * 1000, latencyUs: (i + 1) * 1000, rows: i })));
+  agg.add(ev({ cmd: 'stmt_prepare', sql: 'SELECT * FROM orders WHERE id = ?', latencyUs: 50, rows: null }));
+  agg.add(ev({ cmd: 'stmt_execute', sql: 'SELECT * FROM orders WHERE id = ?', latencyUs: 4000, rows: 5 }));
+  agg.add(ev({ cmd: 'stmt_close', sql: null, latencyUs: null, status: 'none', rows: null }));
+  agg.add(ev({ sql: "INSERT INTO t VALUES ('x')", status: 'error', errorCode: 1062, sqlState: '23000', error: "Duplicate entry 'x' for key 'PRIMARY'", rows: null, latencyUs: 10 }));
+  agg.add(ev({ cmd: 'ping', sql: null, latencyUs: 5, rows: null }));
+  agg.add(ev({ cmd: 'connect', sql: null, latencyUs: 300, rows: null, status: 'error', errorCode: 1045, error: "Access denied for user 'app'@'10.0.0.5'" }));
+  agg.add(ev({ sql: 'SELECT SLEEP(10)', status: 'incomplete', latencyUs: null, rows: null }));
+  const r = buildReport(agg.toState(), ctx);
+  const byFp = new Map(r.fingerprints.map((f) => [f.fingerprint, f]));
+  const orders = byFp.get('select * from orders where id = ?')!;
+  assert.ok(orders, [...byFp.keys()].join(' | '));
+  assert.equal(orders.count, 4, 'three queries and one execute; the prepare is housekeeping');
+  assert.deepEqual(orders.commands, { query: 3, stmt_execute: 1, stmt_prepare: 1 });
+  assert.equal(orders.latency_us.total, 1000 + 2000 + 3000 + 4000);
+  assert.equal(orders.latency_us.max, 4000);
+  assert.equal(orders.latency_us.min, 1000);
+  assert.equal(orders.housekeeping_us, 50);
+  assert.equal(orders.prepared, true);
+  assert.equal(orders.kind, 'select');
+  assert.deepEqual(orders.tables, ['orders']);
+  assert.deepEqual(orders.rows_sent, { sum: 0 + 1 + 2 + 5, avg: 2, max: 5 });
+  assert.equal(orders.example!.cmd, 'stmt_execute', 'the slowest is the example');
+  assert.equal(orders.rank, 1);
+  const insert = byFp.get('insert into t values(?)')!;
+  assert.equal(insert.errors, 1);
+  assert.deepEqual(insert.errors_by_code, { '1062': 1 });
+  assert.equal(insert.example!.sql, 'INSERT INTO t VALUES (?)', 'examples are redacted');
+  assert.equal(r.errors.find((e) => e.code === 1062)!.message, 'Duplicate entry ? for key ?');
+  assert.ok(!JSON.stringify(r).includes("'x'"), 'no literal anywhere in the report');
+  assert.ok(!JSON.stringify(r).includes('10.0.0.5\''), 'login error message redacted');
+  assert.equal(byFp.get(adminFingerprint('ping'))!.kind, 'admin');
+  assert.equal(byFp.get(adminFingerprint('connect'))!.kind, 'connect');
+  assert.equal(byFp.get(UNKNOWN_STATEMENT)!.count, 0, 'a close of an unknown statement is housekeeping');
+  const sleep = byFp.get('select sleep(?)')!;
+  assert.equal(sleep.incomplete, 1);
+  assert.equal(sleep.latency_us.p50, null);
+  assert.equal(r.overall.logins, 1);
+  assert.equal(r.overall.login_errors, 1);
+  assert.equal(r.overall.commands, 9);
+  assert.equal(r.overall.queries, 6);
+  assert.equal(r.overall.errors, 1);
+  assert.equal(r.overall.incomplete, 1);
+  assert.equal(r.slowest[0]!.latency_us, 4000);
+  assert.equal(r.histogram.reduce((a, b) => a + b.count, 0), 6, 'queries and ping with a latency');
+});
+
+test('aggregate: raw aggregates keep the literals (--no-redact)', () => {
+  const agg = new Aggregator({ raw: true });
+  agg.add(ev({ sql: "SELECT * FROM t WHERE a = 'secret'" }));
+  assert.equal(agg.toState().groups[0]!.sample!.sql, "SELECT * FROM t WHERE a = 'secret'");
+});
+
+/** Random events over a few shapes, users, clients and outcomes. */
+const arbEvent = fc
+  .record({
+    shape: fc.integer({ min: 0, max: 5 }),
+    lit: fc.integer({ min: 0, max: 1e6 }),
+    sec: fc.integer({ min: 0, max: 7200 }),
+    nsec: fc.integer({ min: 0, max: 999_999_999 }),
+    lat: fc.option(fc.integer({ min: 0, max: 5_000_000 }), { freq: 8 }),
+    user: fc.constantFrom('app', 'report', 'admin', null),
+    client: fc.constantFrom('10.0.0.5:1000', '10.0.0.6:2000', '[::1]:3000'),
+    status: fc.constantFrom('ok', 'ok', 'ok', 'error', 'incomplete', 'none'),
+    rows: fc.option(fc.integer({ min: 0, max: 1000 })),
+  })
+  .map((r): CommandEvent => {
+    const cmds = ['query', 'query', 'stmt_execute', 'ping', 'connect', 'stmt_prepare'];
+    const cmd = cmds[r.shape]!;
+    const sql = cmd === 'ping' || cmd === 'connect' ? null : r.shape % 2 ? `SELECT * FROM t${r.shape} WHERE id = ${r.lit}` : `UPDATE t SET a = ${r.lit}`;
+    const error = r.status === 'error';
+    return ev({ cmd, sql, sec: t0 + r.sec, nsec: r.nsec, latencyUs: r.status === 'incomplete' ? null : r.lat, user: r.user, client: r.client, status: r.status as CommandEvent['status'], rows: r.rows, errorCode: error ? 1000 + (r.lit % 3) : null, error: error ? `failed near '${r.lit}'` : null });
+  });
+
+test('aggregate: merging the aggregates of any split equals the aggregate of all (property)', () => {
+  fc.assert(
+    fc.property(fc.array(arbEvent, { maxLength: 120 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 120, maxLength: 120 }), (events, parts) => {
+      const whole = new Aggregator();
+      for (const e of events) whole.add(e);
+      const split = [new Aggregator(), new Aggregator(), new Aggregator()];
+      events.forEach((e, i) => split[parts[i]!]!.add(e));
+      const merged = new Aggregator();
+      for (const p of [split[2]!, split[0]!, split[1]!]) merged.merge(p.toState());
+      const a = buildReport(merged.toState(), ctx);
+      const b = buildReport(whole.toState(), ctx);
+      assert.deepEqual(a, b);
+    }),
+    { numRuns: 150 },
+  );
+});
