@@ -26,6 +26,16 @@ const MAX_DISTINCT = 100;
 const MAX_DISTINCT_OVERALL = 1000;
 /** Slowest commands kept overall. */
 export const SLOWEST = 20;
+/**
+ * Fingerprints tracked; past this, new ones are counted in one overflow group, so memory stays
+ * bounded whatever the capture holds (an application has tens to hundreds; thousands mean SQL
+ * built with values the fingerprint rules do not catch, or a capture that is not MySQL).
+ */
+export const MAX_GROUPS = 10_000;
+/** The overflow group's fingerprint. */
+export const OTHER_FINGERPRINTS = `other fingerprints (past the first ${MAX_GROUPS.toLocaleString('en-US')})`;
+/** Characters of SQL kept in an example (longer ones are cut, and say so). */
+export const MAX_SAMPLE_SQL = 4096;
 
 /** A command's name as the server's logs write it: `init_db` → `Init DB`. */
 export function commandTitle(cmd: string): string {
@@ -70,6 +80,8 @@ export interface Sample {
   cmd: string;
   /** Redacted in a state (a snapshot); raw while aggregating. */
   sql: string | null;
+  /** The SQL was cut (by the capture, or to MAX_SAMPLE_SQL characters). */
+  sqlTruncated: boolean;
   digest: string | null;
   user: string | null;
   db: string | null;
@@ -281,11 +293,7 @@ export class Aggregator {
 
     const sqlCommand = SQL_COMMANDS.has(e.cmd);
     const fp = sqlCommand ? (e.sql === null ? UNKNOWN_STATEMENT : fingerprint(e.sql)) : adminFingerprint(e.cmd);
-    let g = this.groups.get(fp);
-    if (g === undefined) {
-      g = new Group(fp, digest(fp));
-      this.groups.set(fp, g);
-    }
+    const g = this.group(fp);
     g.commands[e.cmd] = (g.commands[e.cmd] ?? 0) + 1;
     g.bytesIn += e.bytesIn;
     g.bytesOut += e.bytesOut;
@@ -327,6 +335,15 @@ export class Aggregator {
     if (e.cmd !== 'connect' && e.latencyUs !== null) this.keepIfSlow(e, g.digest);
   }
 
+  private group(fp: string, dg?: string): Group {
+    let g = this.groups.get(fp);
+    if (g !== undefined) return g;
+    if (this.groups.size >= MAX_GROUPS && fp !== OTHER_FINGERPRINTS) return this.group(OTHER_FINGERPRINTS);
+    g = new Group(fp, dg ?? digest(fp));
+    this.groups.set(fp, g);
+    return g;
+  }
+
   private addError(e: CommandEvent, g: Group): void {
     const code = e.errorCode!;
     g.errors[String(code)] = (g.errors[String(code)] ?? 0) + 1;
@@ -349,11 +366,7 @@ export class Aggregator {
   merge(other: AggregateState): void {
     const st = other;
     for (const gs of st.groups) {
-      let g = this.groups.get(gs.fingerprint);
-      if (g === undefined) {
-        g = new Group(gs.fingerprint, gs.digest);
-        this.groups.set(gs.fingerprint, g);
-      }
+      const g = this.group(gs.fingerprint, gs.digest);
       g.count += gs.count;
       for (const [k, v] of Object.entries(gs.commands)) g.commands[k] = (g.commands[k] ?? 0) + v;
       g.housekeepingUs += gs.housekeepingUs;
@@ -458,7 +471,10 @@ function sampleOf(e: CommandEvent, dg: string): Sample {
   return {
     ts: { sec: e.sec, nsec: e.nsec },
     cmd: e.cmd,
-    sql: e.sql,
+    // Cut raw, redacted later: a literal cut in the middle is masked to the end by redaction.
+    // (A copy, not a slice: a V8 slice would keep the whole statement alive.)
+    sql: e.sql !== null && e.sql.length > MAX_SAMPLE_SQL ? Buffer.from(e.sql.slice(0, MAX_SAMPLE_SQL), 'utf8').toString('utf8') : e.sql,
+    sqlTruncated: e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL),
     digest: dg,
     user: e.user,
     db: e.db,

@@ -30,6 +30,7 @@ td.fp{min-width:360px;max-width:640px}td.fp code{overflow-wrap:anywhere}
 .err{color:#c0392b;font-weight:600}
 svg text{font:11px system-ui,sans-serif;fill:#5b6574}
 details{margin:4px 0}summary{cursor:pointer}
+.scroll{overflow-x:auto}
 .warn{background:#fff4d6;border:1px solid #e6c35c;padding:8px;border-radius:4px}
 `;
 
@@ -105,11 +106,22 @@ function timelineSvg(r: Report): string {
       return `<rect class="bar" x="${(pad + i * bw).toFixed(2)}" y="${(H - 30 - bh).toFixed(1)}" width="${Math.max(0.5, bw - (bw > 3 ? 1 : 0)).toFixed(2)}" height="${bh.toFixed(1)}" fill="${p.errors > 0 ? '#d9534f' : '#3b7dd8'}"><title>${esc(`${p.t}: ${(p.commands / secs).toFixed(1)} commands/s, ${p.errors} errors, avg ${dur(p.avg_us)}, max ${dur(p.max_us)}`)}</title></rect>`;
     })
     .join('');
-  const line = pts
-    .map((p, i) => (p.avg_us === null ? null : `${(pad + (i + 0.5) * bw).toFixed(1)},${(H - 30 - ((H - 50) * p.avg_us) / maxAvg).toFixed(1)}`))
-    .filter((x): x is string => x !== null)
-    .join(' ');
-  return `<svg id="timeline" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline"><line x1="${pad}" x2="${W - 40}" y1="${H - 30}" y2="${H - 30}" stroke="#5b6574"/>${bars}<polyline points="${line}" fill="none" stroke="#e67e22" stroke-width="1.5"/><text x="4" y="14">commands/s (max ${maxRate.toFixed(1)}) — bars; average latency (max ${dur(maxAvg)}) — line</text><text x="${pad}" y="${H - 12}">${esc(pts[0]!.t)}</text><text x="${W - 40}" y="${H - 12}" text-anchor="end">${esc(pts[pts.length - 1]!.t)}</text></svg>`;
+  // The average latency as a line, broken where a bucket had no command; a dot per bucket.
+  let path = '';
+  let dots = '';
+  let open = false;
+  pts.forEach((p, i) => {
+    if (p.avg_us === null) {
+      open = false;
+      return;
+    }
+    const x = (pad + (i + 0.5) * bw).toFixed(1);
+    const y = (H - 30 - ((H - 50) * p.avg_us) / maxAvg).toFixed(1);
+    path += `${open ? 'L' : 'M'}${x},${y}`;
+    dots += `<circle cx="${x}" cy="${y}" r="2" fill="#e67e22"/>`;
+    open = true;
+  });
+  return `<svg id="timeline" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline"><line x1="${pad}" x2="${W - 40}" y1="${H - 30}" y2="${H - 30}" stroke="#5b6574"/>${bars}<path d="${path}" fill="none" stroke="#e67e22" stroke-width="1.5"/>${dots}<text x="4" y="14">commands/s (max ${maxRate.toFixed(1)}) — bars; average latency (max ${dur(maxAvg)}) — line</text><text x="${pad}" y="${H - 12}">${esc(pts[0]!.t)}</text><text x="${W - 40}" y="${H - 12}" text-anchor="end">${esc(pts[pts.length - 1]!.t)}</text></svg>`;
 }
 
 function fingerprintRow(f: FingerprintJson): string {
@@ -140,7 +152,7 @@ export function renderHtml(r: Report): string {
   ].join('')}</div></section>`;
   const charts = `<section id="charts"><h2>Latency histogram</h2>${histogramSvg(r)}<h2>Timeline (per ${r.timeline.bucket_s === 1 ? 'second' : `${r.timeline.bucket_s} seconds`})</h2>${timelineSvg(r)}</section>`;
   const heads = ['Rank', 'Fingerprint', 'Digest', 'Time', 'Time %', 'Calls', 'QPS', 'Avg', 'p50', 'p95', 'p99', 'Max', 'Rows sent', 'Rows affected', 'Errors', 'No index', 'Kind', 'Tables'];
-  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.length)}; click a column to sort)</h2><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 16 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.map(fingerprintRow).join('')}</tbody></table></section>`;
+  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 16 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.map(fingerprintRow).join('')}</tbody></table></div></section>`;
   const errors = r.errors.length
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';

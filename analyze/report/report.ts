@@ -3,10 +3,10 @@
  * the JSON of `--format json` (docs/report-json.md: stable names); the text, HTML and summary forms
  * are renderings of it. Pure: no clock, no I/O, so the same captures always give the same report.
  */
-import { StatementFactsCache } from '../../src/sql/facts.js';
+import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
 import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
-import { UNKNOWN_STATEMENT, type AggregateState, type GroupState, type Health, type Sample, type Tally } from './aggregate.js';
+import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
 
 export const REPORT_VERSION = 1;
@@ -51,6 +51,7 @@ export interface SampleJson {
   ts: string;
   cmd: string;
   sql: string | null;
+  sql_truncated: boolean;
   digest: string | null;
   user: string | null;
   db: string | null;
@@ -161,15 +162,22 @@ function ranked(t: Tally): Record<string, number> {
 }
 
 function sampleJson(s: Sample): SampleJson {
-  return { ts: ts(s.ts), cmd: s.cmd, sql: s.sql, digest: s.digest, user: s.user, db: s.db, client: s.client, server: s.server, conn_id: s.connId, latency_us: s.latencyUs, rows: s.rows, affected_rows: s.affectedRows, error_code: s.errorCode };
+  return { ts: ts(s.ts), cmd: s.cmd, sql: s.sql, sql_truncated: s.sqlTruncated, digest: s.digest, user: s.user, db: s.db, client: s.client, server: s.server, conn_id: s.connId, latency_us: s.latencyUs, rows: s.rows, affected_rows: s.affectedRows, error_code: s.errorCode };
 }
 
-function kindOf(g: GroupState): { kind: string; tables: string[] } {
-  if (g.fingerprint === UNKNOWN_STATEMENT) return { kind: 'execute', tables: [] };
-  if (g.fingerprint.startsWith('administrator command: ')) return { kind: g.fingerprint === 'administrator command: Connect' ? 'connect' : 'admin', tables: [] };
-  const f = facts.get(g.fingerprint);
+/**
+ * Statement kind and tables. node-sql-parser (slow: up to milliseconds a statement) is asked only
+ * for the first PARSED_GROUPS fingerprints in rank order; the lexer answers for the rest.
+ */
+function kindOf(fp: string, parse: boolean): { kind: string; tables: string[] } {
+  if (fp === UNKNOWN_STATEMENT) return { kind: 'execute', tables: [] };
+  if (fp === OTHER_FINGERPRINTS) return { kind: 'other', tables: [] };
+  if (fp.startsWith('administrator command: ')) return { kind: fp === 'administrator command: Connect' ? 'connect' : 'admin', tables: [] };
+  const f = parse ? facts.get(fp) : lexerFacts(fp);
   return { kind: f.kind, tables: f.tables };
 }
+
+const PARSED_GROUPS = 1000;
 
 function sortKey(order: Order, f: FingerprintJson): number {
   switch (order) {
@@ -265,14 +273,13 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
 
   const fps: FingerprintJson[] = st.groups.map((g) => {
     const h = LogHistogram.fromState(g.latency);
-    const { kind, tables } = kindOf(g);
     const errors = Object.values(g.errors).reduce((a, b) => a + b, 0);
     return {
       rank: 0,
       digest: g.digest,
       fingerprint: g.fingerprint,
-      kind,
-      tables,
+      kind: '',
+      tables: [] as string[],
       count: g.count,
       share_of_count: round(ratio(g.count, totalCount) ?? 0)!,
       share_of_time: round(ratio(h.sum, groupTime) ?? 0)!,
@@ -302,7 +309,10 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     };
   });
   fps.sort((a, b) => sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-  fps.forEach((f, i) => (f.rank = i + 1));
+  fps.forEach((f, i) => {
+    f.rank = i + 1;
+    Object.assign(f, kindOf(f.fingerprint, i < PARSED_GROUPS));
+  });
 
   const histogram: Report['histogram'] = [];
   for (const [le, count] of overallHist.buckets()) histogram.push({ le_us: Number(le.toPrecision(6)), count });

@@ -146,7 +146,7 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push('');
     out.push(bold('# Slowest commands'));
     for (const s of r.slowest.slice(0, 10)) {
-      out.push(`#   ${dur(s.latency_us).padStart(7)}  ${s.ts}  ${s.user ?? '?'}@${s.client}${s.db ? ` db ${s.db}` : ''}  ${s.digest ?? ''}`);
+      out.push(...wrap(`${s.ts} ${s.digest ?? ''} ${s.user ?? '?'}@${s.client}${s.db ? ` db ${s.db}` : ''}`, `#   ${dur(s.latency_us).padStart(7)}  `, '#            '));
       out.push(...sqlLines(s));
     }
   }

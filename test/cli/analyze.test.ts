@@ -1,0 +1,207 @@
+/**
+ * `periscope analyze` and `periscope merge` through the real CLI, on the bundled sample and the
+ * fixture captures: the report agrees with the event stream it is built from (counted here
+ * independently from `periscope events`), filters and ordering work, summaries merge into exactly
+ * the report of all captures at once, and bad input gets a clear message.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { periscope, repoRoot, sample } from './run.js';
+import type { Report } from '../../analyze/report/report.js';
+
+const fixtures = `${repoRoot}test/fixtures/captures/`;
+const dir = await mkdtemp(join(tmpdir(), 'periscope-analyze-'));
+
+async function report(...args: string[]): Promise<Report> {
+  const r = await periscope('analyze', '--format', 'json', ...args);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Report;
+}
+
+interface EventLine {
+  cmd: string;
+  digest: string | null;
+  user: string | null;
+  status: string;
+  latency_us: number | null;
+  rows: number | null;
+  error_code: number | null;
+}
+
+async function events(...files: string[]): Promise<EventLine[]> {
+  const r = await periscope('events', ...files);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EventLine);
+}
+
+const RUNS = new Set(['query', 'stmt_execute', 'stmt_fetch', 'stmt_bulk_execute']);
+
+test('analyze: per-fingerprint counts, latency totals, rows and errors agree with the events', async () => {
+  const r = await report(sample);
+  const evs = await events(sample);
+  const want = new Map<string, { count: number; time: number; rows: number; errors: number }>();
+  for (const e of evs) {
+    if (e.digest === null || !RUNS.has(e.cmd)) continue;
+    const w = want.get(e.digest) ?? { count: 0, time: 0, rows: 0, errors: 0 };
+    w.count++;
+    w.time += e.latency_us ?? 0;
+    w.rows += e.rows ?? 0;
+    if (e.status === 'error') w.errors++;
+    want.set(e.digest, w);
+  }
+  assert.ok(want.size >= 8, 'the sample has many statement shapes');
+  for (const [dg, w] of want) {
+    const f = r.fingerprints.find((x) => x.digest === dg);
+    assert.ok(f, `fingerprint ${dg} in the report`);
+    assert.deepEqual({ count: f.count, time: f.latency_us.total, rows: f.rows_sent.sum, errors: f.errors }, w, f.fingerprint);
+  }
+  assert.equal(r.overall.commands, evs.filter((e) => e.cmd !== 'connect').length);
+  assert.equal(r.overall.logins, evs.filter((e) => e.cmd === 'connect').length);
+  assert.equal(r.overall.errors, evs.filter((e) => e.cmd !== 'connect' && e.status === 'error').length);
+  assert.equal(r.health.status, 'good');
+  assert.equal(r.overall.connections, 2);
+  // Ranked by total latency, ranks 1..n.
+  r.fingerprints.forEach((f, i) => {
+    assert.equal(f.rank, i + 1);
+    if (i > 0) assert.ok(r.fingerprints[i - 1]!.latency_us.total >= f.latency_us.total);
+  });
+  const update = r.fingerprints.find((f) => f.fingerprint.startsWith('update customers'))!;
+  assert.equal(update.prepared, true, 'prepared statements are marked');
+  assert.ok(update.commands.stmt_execute! > 0 && update.commands.stmt_prepare! > 0);
+  assert.equal(update.kind, 'update');
+  assert.deepEqual(update.tables, ['customers']);
+  assert.equal(r.errors.length, 2);
+  assert.deepEqual(r.errors.map((e) => e.message).sort(), ['Duplicate entry ? for key ?', "Table ? doesn't exist"], 'error messages are redacted');
+  assert.ok(r.timeline.points.length >= 1 && r.histogram.length > 0);
+});
+
+test('analyze: the text report fits 100 columns, ranks the same fingerprints and puts nothing on stderr', async () => {
+  const r = await periscope('analyze', sample);
+  assert.equal(r.code, 0);
+  assert.equal(r.stderr, '');
+  const lines = r.stdout.split('\n');
+  assert.ok(lines.every((l) => [...l].length <= 100), lines.filter((l) => [...l].length > 100).join('\n'));
+  const json = await report(sample);
+  for (const f of json.fingerprints) assert.ok(r.stdout.includes(`# Query ${f.rank}: ${f.digest}`), `block of ${f.digest}`);
+  assert.match(r.stdout, /# Overall\n#   Commands +33 /);
+  assert.doesNotMatch(r.stdout, /ada@example\.com|Duplicate Ada/, 'literals never appear');
+  assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when stdout is not a terminal');
+});
+
+test('analyze: --order-by and --limit', async () => {
+  for (const order of ['count', 'p99', 'errors', 'rows', 'max']) {
+    const r = await report(sample, '--order-by', order);
+    const key = (f: Report['fingerprints'][number]) => (order === 'count' ? f.count : order === 'errors' ? f.errors : order === 'rows' ? f.rows_sent.sum : order === 'p99' ? (f.latency_us.p99 ?? -1) : (f.latency_us.max ?? -1));
+    for (let i = 1; i < r.fingerprints.length; i++) assert.ok(key(r.fingerprints[i - 1]!) >= key(r.fingerprints[i]!), `${order} at rank ${i + 1}`);
+    assert.equal(r.inputs.order, order);
+  }
+  const t = await periscope('analyze', sample, '--limit', '3');
+  assert.equal((t.stdout.match(/^# Query \d+:/gm) ?? []).length, 3);
+  assert.match(t.stdout, /more fingerprints/);
+});
+
+test('analyze: filters select events; the report records them', async () => {
+  const evs = await events(sample);
+  const none = await report(sample, '--user', 'nobody');
+  assert.equal(none.overall.commands, 0);
+  assert.equal(none.fingerprints.length, 0);
+  assert.deepEqual(none.inputs.filters, { user: ['nobody'] });
+
+  const slow = await report(sample, '--min-latency', '200us');
+  assert.equal(slow.overall.commands + slow.overall.logins, evs.filter((e) => (e.latency_us ?? -1) >= 200).length);
+  assert.ok(slow.fingerprints.every((f) => (f.latency_us.min ?? 0) >= 200));
+
+  const late = await report(sample, '--since', '2026-11-21T05:08:04.912Z');
+  const early = await report(sample, '--until', '2026-11-21T05:08:04.912Z');
+  assert.equal(late.overall.commands + early.overall.commands, evs.filter((e) => e.cmd !== 'connect').length, '--since and --until split the commands');
+  assert.ok(late.overall.commands > 0 && early.overall.commands > 0);
+
+  const byClient = await report(sample, '--client', '127.0.0.1', '--server', '127.0.0.1:3306', '--db', 'periscope_test');
+  assert.equal(byClient.overall.commands, evs.filter((e) => e.cmd !== 'connect').length);
+  assert.equal((await report(sample, '--server', '10.9.9.9')).overall.commands, 0);
+});
+
+test('analyze: bad option values are usage errors (exit 1) naming the option', async () => {
+  for (const [args, re] of [
+    [['--since', 'yesterday'], /--since yesterday: expected a date and time/],
+    [['--min-latency', 'fast'], /--min-latency fast: expected a duration/],
+    [['--limit', '0'], /--limit 0/],
+    [['--format', 'xml'], /Invalid values:[\s\S]*format/],
+  ] as const) {
+    const r = await periscope('analyze', sample, ...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('analyze: a missing file is exit 2 with its name; a damaged one still gives a report', async () => {
+  const r = await periscope('analyze', join(dir, 'nope.pcap'));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /nope\.pcap: no such file/);
+  const bytes = await readFile(sample);
+  const cut = join(dir, 'cut.pcap');
+  await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+  const c = await periscope('analyze', '--format', 'json', cut);
+  assert.equal(c.code, 0, 'a capture cut short is a warning');
+  assert.match(c.stderr, /cut\.pcap: byte \d+:/);
+  const rep = JSON.parse(c.stdout) as Report;
+  assert.ok(rep.overall.commands > 5 && rep.overall.commands < 33);
+  assert.notEqual(rep.health.status, 'good', 'commands cut by the end of the capture are reported');
+});
+
+test('merge: summaries of separate captures give exactly the report of analysing them together', async () => {
+  const parts = [sample, `${fixtures}linux-sll2-any.pcap`, `${fixtures}ipv6-loopback.pcap`, `${fixtures}mariadb-compressed.pcap`];
+  const summaries: string[] = [];
+  for (const [i, p] of parts.entries()) {
+    const out = join(dir, `part${i}.json${i % 2 ? '.gz' : ''}`);
+    const r = await periscope('analyze', p, '--save-summary', out, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await stat(out)).mode & 0o777, 0o600, 'summaries are private');
+    summaries.push(out);
+  }
+  const together = await report(...parts);
+  const m = await periscope('merge', '--format', 'json', ...summaries.reverse());
+  assert.equal(m.code, 0, m.stderr);
+  const merged = JSON.parse(m.stdout) as Report;
+  assert.deepEqual(merged, together);
+  assert.ok(together.fingerprints.length > 15 && together.overall.connections >= 5);
+  // The text forms agree too.
+  const t1 = await periscope('analyze', ...parts);
+  const t2 = await periscope('merge', ...summaries);
+  assert.equal(t2.stdout, t1.stdout);
+});
+
+test('merge: a file that is not a summary is exit 2 with an explanation; slowlog needs captures', async () => {
+  const r = await periscope('merge', sample);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /mariadb-basic\.pcap: not a Periscope summary/);
+  const s = await periscope('merge', '--format', 'slowlog', sample);
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /slowlog needs the captures/);
+});
+
+test('analyze --format slowlog: one entry per statement and administrator command, as the server writes them', async () => {
+  const r = await periscope('analyze', sample, '--format', 'slowlog');
+  assert.equal(r.code, 0, r.stderr);
+  const evs = await events(sample);
+  const logged = evs.filter((e) => !['connect', 'stmt_prepare', 'stmt_close', 'stmt_reset', 'stmt_send_long_data'].includes(e.cmd));
+  const entries = r.stdout.split('# Time: ').slice(1);
+  assert.equal(entries.length, logged.length);
+  for (const [i, e] of logged.entries()) {
+    const x = entries[i]!;
+    assert.match(x, new RegExp(`# Query_time: ${((e.latency_us ?? 0) / 1e6).toFixed(6)}  Lock_time: 0\\.000000  Rows_sent: ${e.rows ?? 0} `));
+    assert.match(x, /# User@Host: periscope\[periscope\] @  \[127\.0\.0\.1\]  Id: +\d+\n/);
+    assert.match(x, /SET timestamp=\d+;\n/);
+    assert.match(x, /;\n?$/);
+  }
+  assert.equal((r.stdout.match(/^use periscope_test;$/gm) ?? []).length, 1, 'use db only when it changes');
+  assert.doesNotMatch(r.stdout, /ada@example\.com/);
+  assert.match(r.stdout, /# administrator command: Ping;/);
+});
