@@ -137,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
           .option('redact', { describe: 'replace literals in examples and messages with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
+          .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
           .option('since', { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', group: 'Filters:', requiresArg: true })
           .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })
           .option('user', { describe: 'only this user (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
@@ -161,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
               tcp: tcpSettings(a),
               redact: a.redact,
               saveSummary: a.saveSummary ?? null,
-              progress: !a.quiet && process.stderr.isTTY === true,
+              progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
               filters: { since: a.since, until: a.until, user: strings(a.user), db: strings(a.db), client: strings(a.client), server: strings(a.server), minLatency: a.minLatency },
             },
             processIo,

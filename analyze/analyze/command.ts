@@ -94,7 +94,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
       filter,
       raw: !opts.redact,
       onEvent: slowlog,
-      hooks: { onRead: progress ? (n) => progress.bytes(n) : undefined, shouldStop: () => stop },
+      hooks: { onRead: progress ? (n, packets) => progress.update(n, packets) : undefined, shouldStop: () => stop },
     });
   } finally {
     progress?.done();

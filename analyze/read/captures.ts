@@ -61,8 +61,8 @@ export type PacketSink = (record: PacketRecord, file: FileReport) => void;
 
 /** Optional hooks of a long read: progress, and stopping early (Ctrl-C). */
 export interface ReadHooks {
-  /** Bytes just read from a file (decompressed bytes for gzip). */
-  onRead?(bytes: number): void;
+  /** Bytes just read from a file (decompressed bytes for gzip), and the packets delivered so far. */
+  onRead?(bytes: number, packets: number): void;
   /** Asked between chunks: true stops reading (what was read stands; `ReadResult.stopped`). */
   shouldStop?(): boolean;
 }
@@ -211,7 +211,7 @@ class OpenFile {
 
   constructor(
     readonly report: FileReport,
-    private readonly hooks: ReadHooks = {},
+    private readonly hooks: { onRead?(bytes: number): void; shouldStop?(): boolean } = {},
   ) {}
 
   /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
@@ -394,6 +394,9 @@ export interface ReadResult {
 export async function readCaptures(paths: readonly string[], sink: PacketSink, hooks: ReadHooks = {}): Promise<ReadResult> {
   const inputs = await expandInputs(paths);
   const files: FileReport[] = [];
+  let packets = 0;
+  const onRead = hooks.onRead;
+  const fileHooks = { shouldStop: hooks.shouldStop, onRead: onRead && ((n: number) => onRead(n, packets)) };
   // Probe: the first timestamp of each file decides the order in which files are opened.
   const pending: { file: OpenFile; fromDir: boolean; head: Uint8Array; first: Ts | null }[] = [];
   for (const input of inputs) {
@@ -413,7 +416,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink, h
     }
     try {
       const { head, first } = await probe(input.path);
-      pending.push({ file: new OpenFile(report, hooks), fromDir: input.fromDir, head, first });
+      pending.push({ file: new OpenFile(report, fileHooks), fromDir: input.fromDir, head, first });
     } catch (e) {
       report.failure = { offset: -1, message: describeFsError(e) };
     }
@@ -426,7 +429,6 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink, h
 
   const active: OpenFile[] = [];
   let next = 0;
-  let packets = 0;
   const counting: PacketSink = (rec, file) => {
     packets++;
     sink(rec, file);

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { periscope, repoRoot, sample } from './run.js';
@@ -204,4 +204,30 @@ test('analyze --format slowlog: one entry per statement and administrator comman
   assert.equal((r.stdout.match(/^use periscope_test;$/gm) ?? []).length, 1, 'use db only when it changes');
   assert.doesNotMatch(r.stdout, /ada@example\.com/);
   assert.match(r.stdout, /# administrator command: Ping;/);
+});
+
+test('analyze: Ctrl-C stops reading and prints the report of what was read, marked interrupted', { timeout: 120_000 }, async () => {
+  const { synthesizeCapture } = await import('../../bench/synth.js');
+  const { execa } = await import('execa');
+  const big = join(dir, 'big.pcap');
+  const meta = synthesizeCapture(big, 400e6, 11);
+  try {
+    const proc = execa('node', [`${repoRoot}bin/periscope.js`, 'analyze', big, '--format', 'json', '--progress'], { reject: false });
+    await new Promise<void>((resolve, reject) => {
+      proc.stderr!.on('data', (d: Buffer) => {
+        if (d.toString().includes('progress:')) resolve();
+      });
+      proc.then(() => reject(new Error('finished before it could be interrupted')), reject);
+    });
+    proc.kill('SIGINT');
+    const r = await proc;
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stderr), /interrupted: reporting what was read so far/);
+    const rep = JSON.parse(String(r.stdout)) as Report;
+    assert.equal(rep.inputs.interrupted, true);
+    assert.ok(rep.health.notes.some((n) => n.startsWith('interrupted')));
+    assert.ok(rep.health.counters.packets! > 0 && rep.health.counters.packets! < meta.packets, `part of the file was read: ${rep.health.counters.packets} of ${meta.packets} packets`);
+  } finally {
+    await rm(big, { force: true });
+  }
 });
