@@ -27,6 +27,10 @@ function short(v: number): string {
 const pct = (r: number | null): string => (r === null ? '-' : `${(100 * r).toFixed(r > 0 && r < 0.001 ? 2 : 1)}%`);
 const rate = (r: number | null): string => (r === null ? '-' : r >= 100 ? n(Math.round(r)) : r.toFixed(r >= 10 ? 1 : 2));
 
+/** Control characters from the capture (a user name, a damaged statement) never reach the terminal. */
+// eslint-disable-next-line no-control-regex
+const clean = (s: string): string => s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
+
 /** Words wrapped to `width`, each continuation line starting with `indent`. */
 function wrap(text: string, first: string, indent: string, width = WIDTH): string[] {
   const out: string[] = [];
@@ -59,7 +63,7 @@ function wrap(text: string, first: string, indent: string, width = WIDTH): strin
 
 function top(tally: Record<string, number>, others: number, max = 4): string {
   const e = Object.entries(tally);
-  const shown = e.slice(0, max).map(([k, v]) => `${k} (${n(v)})`);
+  const shown = e.slice(0, max).map(([k, v]) => `${clean(k)} (${n(v)})`);
   const rest = e.slice(max).reduce((a, [, v]) => a + v, 0) + others;
   if (rest > 0) shown.push(`${e.length - Math.min(e.length, max) + (others > 0 ? 1 : 0)} more (${n(rest)})`);
   return shown.join(', ') || '-';
@@ -121,7 +125,7 @@ export function renderText(r: Report, opts: TextOptions): string {
     const err = (f.errors ? short(f.errors) : '0').padStart(6);
     const fixed = `# ${String(f.rank).padStart(4)} ${f.digest} ${dur(f.latency_us.total).padStart(8)} ${pct(f.share_of_time).padStart(6)} ${short(f.count).padStart(7)} ${dur(f.latency_us.p95).padStart(8)} ${f.errors ? red(err) : err}  `;
     const room = WIDTH - (fixed.length - (f.errors && c ? 9 : 0));
-    const text = f.fingerprint.replace(/\s+/g, ' ');
+    const text = clean(f.fingerprint).replace(/\s+/g, ' ');
     out.push(fixed + (text.length > room ? `${text.slice(0, room - 1)}…` : text));
   }
   const rest = r.fingerprints.slice(opts.limit);
@@ -136,7 +140,7 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push('');
     out.push(bold('# Errors by code'));
     for (const e of r.errors.slice(0, 20)) {
-      out.push(...wrap(`${e.message}`, `#   ${red(String(e.code))}${e.sql_state ? ` (${e.sql_state})` : ''} x${n(e.count)}: `, '#       '));
+      out.push(...wrap(clean(e.message), `#   ${red(String(e.code))}${e.sql_state ? ` (${e.sql_state})` : ''} x${n(e.count)}: `, '#       '));
       out.push(`#       in ${Object.entries(e.fingerprints).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([d, k]) => `${d} (${n(k)})`).join(', ')}`);
     }
     if (r.errors.length > 20) out.push(`#   ... ${r.errors.length - 20} more codes (--format json has all)`);
@@ -146,7 +150,7 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push('');
     out.push(bold('# Slowest commands'));
     for (const s of r.slowest.slice(0, 10)) {
-      out.push(...wrap(`${s.ts} ${s.digest ?? ''} ${s.user ?? '?'}@${s.client}${s.db ? ` db ${s.db}` : ''}`, `#   ${dur(s.latency_us).padStart(7)}  `, '#            '));
+      out.push(...wrap(clean(`${s.ts} ${s.digest ?? ''} ${s.user ?? '?'}@${s.client}${s.db ? ` db ${s.db}` : ''}`), `#   ${dur(s.latency_us).padStart(7)}  `, '#            '));
       out.push(...sqlLines(s));
     }
   }
@@ -172,7 +176,7 @@ function latencyLine(l: LatencyFigures): string {
 }
 
 function sqlLines(s: SampleJson): string[] {
-  const text = s.sql === null ? `(${s.cmd})` : s.sql.replace(/\s+/g, ' ');
+  const text = s.sql === null ? `(${s.cmd})` : clean(s.sql).replace(/\s+/g, ' ');
   return wrap(text, '#       ', '#       ').slice(0, 6);
 }
 
@@ -180,7 +184,7 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   const out: string[] = [];
   const l = f.latency_us;
   out.push(bold(`# Query ${f.rank}: ${f.digest}  ${f.kind}${f.tables.length ? ` on ${f.tables.join(', ')}` : ''}`));
-  out.push(...wrap(f.fingerprint, '#   ', '#   ').slice(0, 8));
+  out.push(...wrap(clean(f.fingerprint), '#   ', '#   ').slice(0, 8));
   const row = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(12)}`, `#   ${''.padEnd(12)}`));
   row('Calls', `${n(f.count)} (${pct(f.share_of_count)} of calls, ${rate(f.qps)}/s); ${Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
   row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of query time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
@@ -196,7 +200,7 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Seen', `${f.first_seen ?? '-'} to ${f.last_seen ?? '-'}`);
   if (f.example && f.example.sql !== null && f.kind !== 'admin' && f.kind !== 'connect') {
     const e = f.example;
-    out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}${e.db ? `, db ${e.db}` : ''}, ${e.cmd}`);
+    out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}${e.db ? `, db ${clean(e.db)}` : ''}, ${e.cmd}${e.sql_truncated ? ' (cut)' : ''}`);
     out.push(...sqlLines(e));
   }
   return out;
