@@ -19,6 +19,11 @@ export interface PipelineOptions {
   onEvent: (e: CommandEvent) => void;
   /** Only this TCP connection id gets a session (trace --conn). */
   onlyConn?: number | null;
+  /**
+   * Deliver events in request-time order across connections (default). An aggregate does not
+   * need it: false hands each event over as soon as its command completes, saving the hold-back.
+   */
+  ordered?: boolean;
 }
 
 const IGNORE: StreamHandler = { onData() {}, onGap() {}, onClose() {} };
@@ -38,25 +43,26 @@ export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
   readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
-  private readonly ordered: OrderedEvents;
+  private readonly ordered: OrderedEvents | null;
   private packets = 0;
   private lastSec = 0;
   private lastNsec = 0;
 
   constructor(opts: PipelineOptions) {
-    this.ordered = new OrderedEvents(opts.onEvent);
+    this.ordered = opts.ordered === false ? null : new OrderedEvents(opts.onEvent);
+    const deliver = this.ordered === null ? opts.onEvent : (e: CommandEvent) => this.ordered!.push(e);
     this.reassembler = new TcpReassembler((info) => {
       const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
       if ((opts.onlyConn != null && info.id !== opts.onlyConn) || (!mysqlPort && !info.synSeen && info.sidesBy !== 'hello')) return IGNORE;
-      const session = new MysqlSession(info, (e) => this.ordered.push(e), opts.session);
-      this.ordered.sources.add(session);
+      const session = new MysqlSession(info, deliver, opts.session);
+      this.ordered?.sources.add(session);
       this.totals.sessions++;
       return {
         onData: (d, b, o, l, s, n) => session.onData(d, b, o, l, s, n),
         onGap: (d, bytes, r, s, n) => session.onGap(d, bytes, r, s, n),
         onClose: (r, s, n) => {
           session.onClose(r, s, n);
-          this.ordered.sources.delete(session);
+          this.ordered?.sources.delete(session);
           this.account(session);
         },
       };
@@ -67,13 +73,13 @@ export class MysqlPipeline {
     this.lastSec = rec.tsSec;
     this.lastNsec = rec.tsNsec;
     if (this.decoder.decode(rec)) this.reassembler.add(this.decoder, rec.tsSec, rec.tsNsec);
-    if ((++this.packets & 1023) === 0) this.ordered.release();
+    if ((++this.packets & 1023) === 0) this.ordered?.release();
   }
 
   /** End of the capture: close every connection and emit what is left. */
   finish(): void {
     this.reassembler.finish(this.lastSec, this.lastNsec);
-    this.ordered.drain();
+    this.ordered?.drain();
   }
 
   private account(s: MysqlSession): void {
@@ -95,6 +101,6 @@ export class MysqlPipeline {
 
   /** Events released out of order because the buffer was full. */
   get eventsForced(): number {
-    return this.ordered.forced;
+    return this.ordered?.forced ?? 0;
   }
 }

@@ -48,6 +48,8 @@ export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...input.ports])],
     tcp: input.tcp,
+    // Only the slow log needs events in time order; the aggregate does not.
+    ordered: onEvent !== undefined,
     onEvent: (e) => {
       if (filter !== null && !filter(e)) return;
       agg.add(e);

@@ -74,6 +74,61 @@ function mergeTally(a: Tally, b: Tally, max: number): void {
 
 const newTally = (): Tally => ({ counts: {}, others: 0 });
 
+/**
+ * Who ran the commands: users, databases, client hosts, servers. Counted in runs: consecutive
+ * commands with the same four values (one connection's commands, mostly) add to one pending count,
+ * tallied when the run ends — a comparison per command instead of four tallies.
+ */
+class Who {
+  users = newTally();
+  dbs = newTally();
+  clients = newTally();
+  servers = newTally();
+  private user: string | null = null;
+  private db: string | null = null;
+  private client = '';
+  private server = '';
+  private n = 0;
+
+  constructor(private readonly max: number) {}
+
+  add(user: string | null, db: string | null, client: string, server: string): void {
+    if (this.n > 0 && user === this.user && db === this.db && client === this.client && server === this.server) {
+      this.n++;
+      return;
+    }
+    this.flush();
+    this.user = user;
+    this.db = db;
+    this.client = client;
+    this.server = server;
+    this.n = 1;
+  }
+
+  flush(): void {
+    if (this.n === 0) return;
+    tally(this.users, this.user, this.n, this.max);
+    tally(this.dbs, this.db, this.n, this.max);
+    tally(this.clients, hostOf(this.client), this.n, this.max);
+    tally(this.servers, this.server, this.n, this.max);
+    this.n = 0;
+  }
+
+  merge(o: { users: Tally; dbs: Tally; clients: Tally; servers: Tally }): void {
+    this.flush();
+    mergeTally(this.users, o.users, this.max);
+    mergeTally(this.dbs, o.dbs, this.max);
+    mergeTally(this.clients, o.clients, this.max);
+    mergeTally(this.servers, o.servers, this.max);
+  }
+
+  /** The four tallies, as a state holds them. */
+  state(): { users: Tally; dbs: Tally; clients: Tally; servers: Tally } {
+    this.flush();
+    return { users: cloneTally(this.users), dbs: cloneTally(this.dbs), clients: cloneTally(this.clients), servers: cloneTally(this.servers) };
+  }
+}
+
 /** One command kept as an example (the slowest of a group, or of all). */
 export interface Sample {
   ts: { sec: number; nsec: number };
@@ -169,10 +224,7 @@ class Group {
   noGoodIndexUsed = 0;
   bytesIn = 0;
   bytesOut = 0;
-  users = newTally();
-  dbs = newTally();
-  clients = newTally();
-  servers = newTally();
+  who = new Who(MAX_DISTINCT);
   first = { sec: Infinity, nsec: 0 };
   last = { sec: -Infinity, nsec: 0 };
   sample: Sample | null = null;
@@ -253,10 +305,7 @@ export class Aggregator {
     latency: new LogHistogram(),
     bytesIn: 0,
     bytesOut: 0,
-    users: newTally(),
-    dbs: newTally(),
-    clients: newTally(),
-    servers: newTally(),
+    who: new Who(MAX_DISTINCT_OVERALL),
     first: null as { sec: number; nsec: number } | null,
     last: null as { sec: number; nsec: number } | null,
   };
@@ -285,10 +334,7 @@ export class Aggregator {
       if (isError) o.errors++;
       if (e.status === 'incomplete') o.incomplete++;
       this.timeline.add(e.sec, e.latencyUs, isError);
-      tally(o.users, e.user, 1, MAX_DISTINCT_OVERALL);
-      tally(o.dbs, e.db, 1, MAX_DISTINCT_OVERALL);
-      tally(o.clients, hostOf(e.client), 1, MAX_DISTINCT_OVERALL);
-      tally(o.servers, e.server, 1, MAX_DISTINCT_OVERALL);
+      o.who.add(e.user, e.db, e.client, e.server);
     }
 
     const sqlCommand = SQL_COMMANDS.has(e.cmd);
@@ -318,10 +364,7 @@ export class Aggregator {
     }
     if (e.noIndexUsed) g.noIndexUsed++;
     if (e.noGoodIndexUsed) g.noGoodIndexUsed++;
-    tally(g.users, e.user, 1, MAX_DISTINCT);
-    tally(g.dbs, e.db, 1, MAX_DISTINCT);
-    tally(g.clients, hostOf(e.client), 1, MAX_DISTINCT);
-    tally(g.servers, e.server, 1, MAX_DISTINCT);
+    g.who.add(e.user, e.db, e.client, e.server);
     if (e.sec < g.first.sec || (e.sec === g.first.sec && e.nsec < g.first.nsec)) g.first = { sec: e.sec, nsec: e.nsec };
     if (e.sec > g.last.sec || (e.sec === g.last.sec && e.nsec > g.last.nsec)) g.last = { sec: e.sec, nsec: e.nsec };
     // The slowest example: compare latencies first, build a sample only when it may win.
@@ -381,10 +424,7 @@ export class Aggregator {
       g.noGoodIndexUsed += gs.noGoodIndexUsed;
       g.bytesIn += gs.bytesIn;
       g.bytesOut += gs.bytesOut;
-      mergeTally(g.users, gs.users, MAX_DISTINCT);
-      mergeTally(g.dbs, gs.dbs, MAX_DISTINCT);
-      mergeTally(g.clients, gs.clients, MAX_DISTINCT);
-      mergeTally(g.servers, gs.servers, MAX_DISTINCT);
+      g.who.merge(gs);
       if (gs.count > 0) {
         if (gs.first.sec < g.first.sec || (gs.first.sec === g.first.sec && gs.first.nsec < g.first.nsec)) g.first = { ...gs.first };
         if (gs.last.sec > g.last.sec || (gs.last.sec === g.last.sec && gs.last.nsec > g.last.nsec)) g.last = { ...gs.last };
@@ -404,10 +444,7 @@ export class Aggregator {
     o.latency.merge(LogHistogram.fromState(p.latency));
     o.bytesIn += p.bytesIn;
     o.bytesOut += p.bytesOut;
-    mergeTally(o.users, p.users, MAX_DISTINCT_OVERALL);
-    mergeTally(o.dbs, p.dbs, MAX_DISTINCT_OVERALL);
-    mergeTally(o.clients, p.clients, MAX_DISTINCT_OVERALL);
-    mergeTally(o.servers, p.servers, MAX_DISTINCT_OVERALL);
+    o.who.merge(p);
     if (p.first && (o.first === null || p.first.sec < o.first.sec || (p.first.sec === o.first.sec && p.first.nsec < o.first.nsec))) o.first = { ...p.first };
     if (p.last && (o.last === null || p.last.sec > o.last.sec || (p.last.sec === o.last.sec && p.last.nsec > o.last.nsec))) o.last = { ...p.last };
     for (const es of st.errors) {
@@ -444,10 +481,7 @@ export class Aggregator {
       noGoodIndexUsed: g.noGoodIndexUsed,
       bytesIn: g.bytesIn,
       bytesOut: g.bytesOut,
-      users: cloneTally(g.users),
-      dbs: cloneTally(g.dbs),
-      clients: cloneTally(g.clients),
-      servers: cloneTally(g.servers),
+      ...g.who.state(),
       first: g.count > 0 ? { ...g.first } : { sec: 0, nsec: 0 },
       last: g.count > 0 ? { ...g.last } : { sec: 0, nsec: 0 },
       sample: red(g.sample),
@@ -456,7 +490,22 @@ export class Aggregator {
     const o = this.overall;
     return {
       groups,
-      overall: { ...o, latency: o.latency.toState(), users: cloneTally(o.users), dbs: cloneTally(o.dbs), clients: cloneTally(o.clients), servers: cloneTally(o.servers), first: o.first && { ...o.first }, last: o.last && { ...o.last } },
+      overall: {
+        events: o.events,
+        commands: o.commands,
+        queries: o.queries,
+        logins: o.logins,
+        loginErrors: o.loginErrors,
+        errors: o.errors,
+        incomplete: o.incomplete,
+        warnings: o.warnings,
+        latency: o.latency.toState(),
+        bytesIn: o.bytesIn,
+        bytesOut: o.bytesOut,
+        ...o.who.state(),
+        first: o.first && { ...o.first },
+        last: o.last && { ...o.last },
+      },
       errors: [...this.errors.values()].sort((a, b) => a.code - b.code).map((e) => ({ ...e, message: this.opts.raw ? e.message : redactErrorMessage(e.message), digests: { ...e.digests } })),
       slowest: this.slowest.map((s) => red(s)!),
       timeline: this.timeline.toState(),
