@@ -67,6 +67,11 @@ function renderSettings(a: { format: string; output?: string; orderBy: string; l
   return { format: a.format as 'text' | 'json' | 'html' | 'slowlog', output: a.output ?? null, order: a.orderBy as 'time', limit: a.limit, color };
 }
 
+function threadCount(v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 64) throw new UsageError(`--threads ${v}: expected a whole number from 1 to 64 (0 or nothing: automatic)`);
+  return v;
+}
+
 function strings(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
   return (Array.isArray(v) ? v : [v]).map(String);
@@ -137,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
           .option('redact', { describe: 'replace literals in examples and messages with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
+          .option('threads', { describe: 'worker threads sharing the connections (default: the cores, up to 4, for inputs of 32 MB or more; 1 otherwise and for slowlog)', type: 'number', default: 0, defaultDescription: 'auto' })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
           .option('since', { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', group: 'Filters:', requiresArg: true })
           .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })
@@ -162,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
               tcp: tcpSettings(a),
               redact: a.redact,
               saveSummary: a.saveSummary ?? null,
+              threads: threadCount(a.threads),
               progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
               filters: { since: a.since, until: a.until, user: strings(a.user), db: strings(a.db), client: strings(a.client), server: strings(a.server), minLatency: a.minLatency },
             },

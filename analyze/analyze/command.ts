@@ -21,6 +21,8 @@ import { analyzeCaptures } from './run.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from './filters.js';
 import type { Io } from '../io.js';
 import { expandInputs } from '../read/captures.js';
+import { availableParallelism } from 'node:os';
+import { analyzeInParallel } from './parallel.js';
 
 export const FORMATS = ['text', 'json', 'html', 'slowlog'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -43,7 +45,12 @@ export interface AnalyzeOptions extends RenderOptions {
   saveSummary: string | null;
   /** Progress on stderr (a TTY, without --quiet). */
   progress: boolean;
+  /** Worker threads (0: decide from the input size and the cores). */
+  threads: number;
 }
+
+/** Below this much input, one thread: starting workers costs more than it saves. */
+const PARALLEL_FROM_BYTES = 32 * 1024 * 1024;
 
 /** A mistake in the options found before reading (exit 1). */
 export class AnalyzeUsageError extends Error {}
@@ -80,22 +87,17 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     io.warn('interrupted: reporting what was read so far (Ctrl-C again to quit at once)');
   };
   process.on('SIGINT', onSigint);
-  let progress: Progress | null = null;
-  if (opts.progress) {
-    const total = (await expandInputs(opts.files)).reduce((a, i) => a + (i.size ?? 0), 0);
-    progress = new Progress(total, process.stderr);
-  }
+  const total = (await expandInputs(opts.files)).reduce((a, i) => a + (i.size ?? 0), 0);
+  const progress = opts.progress ? new Progress(total, process.stderr) : null;
+  const hooks = { onRead: progress ? (n: number, packets: number) => progress.update(n, packets) : undefined, shouldStop: () => stop };
+  // Workers when the input is big and the events need no global order (not for the slow log).
+  const threads = slowlog ? 1 : opts.threads > 0 ? opts.threads : total >= PARALLEL_FROM_BYTES ? Math.min(4, availableParallelism()) : 1;
   let result;
   try {
-    result = await analyzeCaptures({
-      files: opts.files,
-      ports: opts.ports,
-      tcp: opts.tcp,
-      filter,
-      raw: !opts.redact,
-      onEvent: slowlog,
-      hooks: { onRead: progress ? (n, packets) => progress.update(n, packets) : undefined, shouldStop: () => stop },
-    });
+    result =
+      threads > 1
+        ? await analyzeInParallel({ files: opts.files, workers: threads, setup: { ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact }, hooks })
+        : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent: slowlog, hooks });
   } finally {
     progress?.done();
     process.off('SIGINT', onSigint);

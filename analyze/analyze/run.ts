@@ -65,12 +65,12 @@ export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
 
 /** The health counters of one analysis (documented in docs/report-json.md). */
 function healthOf(p: MysqlPipeline, files: readonly FileReport[]): Health {
-  const r = p.reassembler.totals;
-  const t = p.totals;
+  return { ...fileHealth(files), ...pipelineHealth(p) };
+}
+
+/** Health counters from the files: what the reader saw. */
+export function fileHealth(files: readonly FileReport[]): Health {
   const drops = kernelDrops(files);
-  const stopped = Object.entries(t.stopped)
-    .filter(([why]) => !why.startsWith('SSL') && !why.startsWith('not a MySQL'))
-    .reduce((a, [, n]) => a + n, 0);
   return {
     files: files.filter((f) => f.ignored === null).length,
     filesFailed: files.filter((f) => f.failure !== null || f.resyncs.length > 0).length,
@@ -78,6 +78,17 @@ function healthOf(p: MysqlPipeline, files: readonly FileReport[]): Health {
     packetsCutBySnaplen: files.reduce((a, f) => a + f.truncatedPackets, 0),
     kernelDrops: drops ?? 0,
     kernelDropsKnown: drops === null ? 0 : 1,
+  };
+}
+
+/** Health counters from TCP reassembly and the MySQL sessions (summed over workers). */
+export function pipelineHealth(p: MysqlPipeline): Health {
+  const r = p.reassembler.totals;
+  const t = p.totals;
+  const stopped = Object.entries(t.stopped)
+    .filter(([why]) => !why.startsWith('SSL') && !why.startsWith('not a MySQL'))
+    .reduce((a, [, n]) => a + n, 0);
+  return {
     tcpConnections: r.connections,
     midStreamConnections: r.midStream,
     retransmitted: r.retransmitted,

@@ -65,6 +65,8 @@ export interface ReadHooks {
   onRead?(bytes: number, packets: number): void;
   /** Asked between chunks: true stops reading (what was read stands; `ReadResult.stopped`). */
   shouldStop?(): boolean;
+  /** Awaited before each chunk is read: lets a slower consumer hold the reader back. */
+  beforeRead?(): Promise<void>;
 }
 
 const before = (aSec: number, aNsec: number, bSec: number, bNsec: number): boolean => aSec < bSec || (aSec === bSec && aNsec < bNsec);
@@ -211,7 +213,7 @@ class OpenFile {
 
   constructor(
     readonly report: FileReport,
-    private readonly hooks: { onRead?(bytes: number): void; shouldStop?(): boolean } = {},
+    private readonly hooks: { onRead?(bytes: number): void; shouldStop?(): boolean; beforeRead?(): Promise<void> } = {},
   ) {}
 
   /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
@@ -283,6 +285,7 @@ class OpenFile {
             return this.end();
           }
           let chunk: Uint8Array | null;
+          if (this.hooks.beforeRead) await this.hooks.beforeRead();
           try {
             chunk = await this.source!.read();
           } catch (e) {
@@ -396,7 +399,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink, h
   const files: FileReport[] = [];
   let packets = 0;
   const onRead = hooks.onRead;
-  const fileHooks = { shouldStop: hooks.shouldStop, onRead: onRead && ((n: number) => onRead(n, packets)) };
+  const fileHooks = { shouldStop: hooks.shouldStop, beforeRead: hooks.beforeRead, onRead: onRead && ((n: number) => onRead(n, packets)) };
   // Probe: the first timestamp of each file decides the order in which files are opened.
   const pending: { file: OpenFile; fromDir: boolean; head: Uint8Array; first: Ts | null }[] = [];
   for (const input of inputs) {

@@ -231,3 +231,19 @@ test('analyze: Ctrl-C stops reading and prints the report of what was read, mark
     await rm(big, { force: true });
   }
 });
+
+test('analyze --threads: workers sharing the connections give exactly the one-thread report', async () => {
+  const parts = [sample, `${fixtures}linux-sll2-any.pcap`, `${fixtures}ipv6-loopback.pcap`, `${fixtures}mariadb-compressed.pcap`, `${fixtures}linux-sll2-lost-packet.pcap`];
+  const one = await periscope('analyze', '--format', 'json', '--threads', '1', ...parts);
+  assert.equal(one.code, 0, one.stderr);
+  for (const n of ['2', '3']) {
+    const many = await periscope('analyze', '--format', 'json', '--threads', n, ...parts);
+    assert.equal(many.code, 0, many.stderr);
+    assert.equal(many.stdout, one.stdout, `--threads ${n}`);
+  }
+  const rep = JSON.parse(one.stdout) as Report;
+  assert.ok(rep.overall.connections >= 6 && rep.health.counters.gaps! > 0, 'several connections, one with a gap');
+  const bad = await periscope('analyze', sample, '--threads', '-1');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--threads -1/);
+});
