@@ -64,6 +64,19 @@ export interface SampleJson {
   error_code: number | null;
 }
 
+/** Labels of `latency_by_decade`: `10us` counts 10 µs ≤ latency < 100 µs. */
+export const DECADES = ['<1us', '1us', '10us', '100us', '1ms', '10ms', '100ms', '1s', '10s+'] as const;
+
+/** Latency counts per decade (DECADES) of a histogram's buckets, each placed by its middle. */
+export function byDecade(h: LogHistogram): number[] {
+  const counts = new Array<number>(DECADES.length).fill(0);
+  for (const [le, count] of h.buckets()) {
+    const mid = le / 1.01;
+    counts[le === 0 || mid < 1 ? 0 : Math.min(DECADES.length - 1, 1 + Math.floor(Math.log10(mid)))]! += count;
+  }
+  return counts;
+}
+
 export interface FingerprintJson {
   rank: number;
   digest: string;
@@ -75,6 +88,8 @@ export interface FingerprintJson {
   share_of_time: number;
   qps: number | null;
   latency_us: LatencyFigures;
+  /** Calls per latency decade (DECADES: <1us, 1us, 10us, …, 10s+). */
+  latency_by_decade: number[];
   incomplete: number;
   errors: number;
   errors_by_code: Record<string, number>;
@@ -140,6 +155,8 @@ export interface Report {
   errors: { code: number; sql_state: string | null; message: string; count: number; fingerprints: Record<string, number> }[];
   slowest: SampleJson[];
   histogram: { le_us: number; count: number }[];
+  /** Commands per latency decade (DECADES). */
+  histogram_by_decade: number[];
   timeline: { bucket_s: number; points: { t: string; commands: number; errors: number; time_us: number; avg_us: number | null; max_us: number }[] };
 }
 
@@ -285,6 +302,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       share_of_time: round(ratio(h.sum, groupTime) ?? 0)!,
       qps: perSec(g.count),
       latency_us: latencyFigures(h),
+      latency_by_decade: byDecade(h),
       incomplete: g.incomplete,
       errors,
       errors_by_code: g.errors,
@@ -353,6 +371,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     errors: st.errors.map((e) => ({ code: e.code, sql_state: e.sqlState, message: e.message, count: e.count, fingerprints: e.digests })).sort((a, b) => b.count - a.count || a.code - b.code),
     slowest: st.slowest.map(sampleJson),
     histogram,
+    histogram_by_decade: byDecade(overallHist),
     timeline: { bucket_s: tl.width, points },
   };
 }

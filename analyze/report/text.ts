@@ -3,7 +3,7 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import type { FingerprintJson, LatencyFigures, Report, SampleJson } from './report.js';
+import { DECADES, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
 import { dur, size } from '../format.js';
 
 const WIDTH = 100;
@@ -189,6 +189,7 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Calls', `${n(f.count)} (${pct(f.share_of_count)} of calls, ${rate(f.qps)}/s); ${Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
   row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of query time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
   row('Latency', latencyLine(l));
+  row('Spread', decadeLine(f.latency_by_decade));
   if (f.rows_sent.sum > 0 || f.rows_affected.sum > 0) row('Rows', `sent ${n(f.rows_sent.sum)} (avg ${f.rows_sent.avg ?? '-'}, max ${n(f.rows_sent.max)}); affected ${n(f.rows_affected.sum)} (avg ${f.rows_affected.avg ?? '-'}, max ${n(f.rows_affected.max)})`);
   if (f.errors > 0 || f.incomplete > 0) row('Errors', `${red(n(f.errors))}${f.errors ? ` (${Object.entries(f.errors_by_code).map(([k, v]) => `${k} x${n(v)}`).join(', ')})` : ''}${f.incomplete ? `; ${n(f.incomplete)} without a complete response` : ''}`);
   const flags = [f.warnings.sum ? `${n(f.warnings.sum)} warnings in ${n(f.warnings.commands)} calls` : '', f.no_index_used ? `no index used ${n(f.no_index_used)}x` : '', f.no_good_index_used ? `no good index ${n(f.no_good_index_used)}x` : ''].filter(Boolean);
@@ -208,18 +209,21 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
 
 /** Latency histogram by decade, as pt-query-digest draws it: the row `10ms` counts 10 ms ≤ latency < 100 ms. */
 function histogramLines(r: Report): string[] {
-  const labels = ['<1us', '1us', '10us', '100us', '1ms', '10ms', '100ms', '1s', '10s+'];
-  const counts = new Array<number>(labels.length).fill(0);
-  for (const b of r.histogram) {
-    // A bucket's values lie in (le / 1.02, le]: place it by its middle.
-    const mid = b.le_us / 1.01;
-    const i = b.le_us === 0 || mid < 1 ? 0 : Math.min(labels.length - 1, 1 + Math.floor(Math.log10(mid)));
-    counts[i]! += b.count;
-  }
+  const counts = r.histogram_by_decade;
   const max = Math.max(...counts, 1);
   const bar = WIDTH - 30;
   const first = counts[0] === 0 ? 1 : 0;
-  return counts.slice(first).map((k, i) => `#   ${labels[i + first]!.padStart(6)}  ${n(k).padStart(10)}  ${'#'.repeat(Math.round((k / max) * bar))}`);
+  return counts.slice(first).map((k, i) => `#   ${DECADES[i + first]!.padStart(6)}  ${n(k).padStart(10)}  ${'#'.repeat(Math.round((k / max) * bar))}`);
+}
+
+/** A fingerprint's latency decades in one line: `100us 62%, 1ms 30%, 10ms 8%` (decades with calls). */
+function decadeLine(counts: number[]): string {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return '-';
+  return counts
+    .map((k, i) => (k > 0 ? `${DECADES[i]} ${k * 100 < total ? '<1' : Math.round((100 * k) / total)}%` : ''))
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** The timeline as one line per bucket (at most 60: longer timelines are summed into 60 rows). */
