@@ -2,13 +2,10 @@
  * The one CLI entry: wires the subcommands (loaded on demand, so `capture` never pulls in the
  * analyzer) and is the only place that exits the process.
  */
-import { createRequire } from 'node:module';
-import type { Argv } from 'yargs';
+import { isMainThread, workerData } from 'node:worker_threads';
+import yargs from './yargs.cjs';
 import { processIo } from '../analyze/io.js';
-
-// yargs through its CommonJS build: the ESM build wraps help text in the middle of words.
-const require = createRequire(import.meta.url);
-const yargs = require('yargs') as (args: string[]) => Argv;
+import { versionLine } from '../analyze/version.js';
 
 /** A mistake in the command line: exit 1 with the message, before any work. */
 class UsageError extends Error {}
@@ -207,24 +204,32 @@ async function main(argv: string[]): Promise<number> {
     })
     .help()
     .alias('h', 'help')
-    .version()
+    .version(versionLine())
     .parseAsync();
   return code;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const e = err as Error;
-    if (process.env.PERISCOPE_DEBUG) process.stderr.write(`${e.stack}\n`);
-    if (err instanceof UsageError) {
-      process.stderr.write(`periscope: error: ${e.message}\nRun 'periscope --help' (or 'periscope COMMAND --help') for usage.\n`);
-      process.exitCode = Exit.Usage;
-      return;
-    }
-    process.stderr.write(`periscope: error: ${e.message} (internal error; PERISCOPE_DEBUG=1 shows where)\n`);
-    process.exitCode = Exit.Internal;
-  },
-);
+/** dist/periscope.mjs is one file: its analysis workers run this same file, marked in workerData. */
+const isWorker = !isMainThread && (workerData as { periscopeWorker?: boolean } | null)?.periscopeWorker === true;
+
+if (isWorker) await import('../analyze/analyze/worker.js');
+else run();
+
+function run(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const e = err as Error;
+      if (process.env.PERISCOPE_DEBUG) process.stderr.write(`${e.stack}\n`);
+      if (err instanceof UsageError) {
+        process.stderr.write(`periscope: error: ${e.message}\nRun 'periscope --help' (or 'periscope COMMAND --help') for usage.\n`);
+        process.exitCode = Exit.Usage;
+        return;
+      }
+      process.stderr.write(`periscope: error: ${e.message} (internal error; PERISCOPE_DEBUG=1 shows where)\n`);
+      process.exitCode = Exit.Internal;
+    },
+  );
+}

@@ -12,6 +12,7 @@
  * Batch layout (little-endian), per packet: u32 caplen, u32 origLen, u32 tsSec, u32 tsNsec,
  * u16 linkType, u16 0, then caplen bytes, padded to 4.
  */
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { PacketDecoder } from '../../src/net/decode.js';
 import { readCaptures, type ReadHooks } from '../read/captures.js';
@@ -133,6 +134,16 @@ function connectionHash(d: PacketDecoder): number {
   return (mix(a, d.srcPort) + mix(b, d.dstPort)) >>> 0;
 }
 
+/**
+ * The worker's script: worker.js beside this module in the compiled tree; in the one-file
+ * dist/periscope.mjs (no worker.js beside it), the bundle itself, whose entry runs the worker
+ * code when workerData says `periscopeWorker`.
+ */
+function workerEntry(): URL {
+  const own = new URL('./worker.js', import.meta.url);
+  return existsSync(own) ? own : new URL(import.meta.url);
+}
+
 export interface ParallelInput {
   files: string[];
   workers: number;
@@ -142,7 +153,8 @@ export interface ParallelInput {
 
 export async function analyzeInParallel(input: ParallelInput): Promise<Analysis> {
   const lanes: Lane[] = [];
-  for (let i = 0; i < input.workers; i++) lanes.push(new Lane(new Worker(new URL('./worker.js', import.meta.url), { workerData: input.setup })));
+  const entry = workerEntry();
+  for (let i = 0; i < input.workers; i++) lanes.push(new Lane(new Worker(entry, { workerData: { ...input.setup, periscopeWorker: true } })));
   // A failing worker must not leave the reader waiting, nor an unhandled rejection behind.
   let failure: Error | null = null;
   for (const l of lanes) l.done.catch((e: Error) => (failure ??= e));

@@ -15,7 +15,7 @@
  *
  * node-sql-parser is loaded on the first parse (about 75 ms), not when this module is imported.
  */
-import { createRequire } from 'node:module';
+import { loadMysqlParser } from './sql-parser.cjs';
 import { KW_FLAGS, kw, RESERVED } from './keywords.js';
 import { DEFAULT_LEX_OPTIONS, lex, Tok, TokenList } from './lexer.js';
 
@@ -408,8 +408,7 @@ let parser: SqlParser | null | undefined;
 function getParser(): SqlParser | null {
   if (parser === undefined) {
     try {
-      const require = createRequire(import.meta.url);
-      const mod = require('node-sql-parser/build/mysql.js') as { Parser: new () => SqlParser };
+      const mod = loadMysqlParser() as { Parser: new () => SqlParser };
       parser = new mod.Parser();
     } catch {
       parser = null; // not installed: the lexer's facts stand
