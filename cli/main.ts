@@ -65,7 +65,7 @@ function renderSettings(a: { format: string; output?: string; orderBy: string; l
 }
 
 function threadCount(v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 64) throw new UsageError(`--threads ${v}: expected a whole number from 1 to 64 (0 or nothing: automatic)`);
+  if (!Number.isInteger(v) || v < 0 || v > 64) throw new UsageError(`--threads ${v}: expected a whole number from 1 to 64, or 0 for one per core`);
   return v;
 }
 
@@ -139,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
           .option('redact', { describe: 'replace literals in examples and messages with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
-          .option('threads', { describe: 'worker threads sharing the connections (default: the cores, up to 4, for inputs of 32 MB or more; 1 otherwise and for slowlog)', type: 'number', default: 0, defaultDescription: 'auto' })
+          .option('threads', { describe: 'worker threads sharing the connections (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
           .option('since', { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', group: 'Filters:', requiresArg: true })
           .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })

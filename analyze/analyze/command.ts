@@ -45,12 +45,9 @@ export interface AnalyzeOptions extends RenderOptions {
   saveSummary: string | null;
   /** Progress on stderr (a TTY, without --quiet). */
   progress: boolean;
-  /** Worker threads (0: decide from the input size and the cores). */
+  /** Worker threads; 1: all in the main thread. */
   threads: number;
 }
-
-/** Below this much input, one thread: starting workers costs more than it saves. */
-const PARALLEL_FROM_BYTES = 32 * 1024 * 1024;
 
 /** A mistake in the options found before reading (exit 1). */
 export class AnalyzeUsageError extends Error {}
@@ -90,8 +87,9 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   const total = (await expandInputs(opts.files)).reduce((a, i) => a + (i.size ?? 0), 0);
   const progress = opts.progress ? new Progress(total, process.stderr) : null;
   const hooks = { onRead: progress ? (n: number, packets: number) => progress.update(n, packets) : undefined, shouldStop: () => stop };
-  // Workers when the input is big and the events need no global order (not for the slow log).
-  const threads = slowlog ? 1 : opts.threads > 0 ? opts.threads : total >= PARALLEL_FROM_BYTES ? Math.min(4, availableParallelism()) : 1;
+  // Workers only when asked (docs/performance.md: copying packets to them can cost more than it
+  // saves), and never for the slow log, which needs one global time order.
+  const threads = slowlog ? 1 : opts.threads === 0 ? Math.min(4, availableParallelism()) : opts.threads;
   let result;
   try {
     result =
