@@ -69,10 +69,14 @@ export class MysqlPipeline {
     }, { ...opts.tcp, serverPorts: opts.ports, isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null });
   }
 
-  add(rec: PacketRecord): void {
+  /**
+   * One captured packet. `accept`, when given, sees the decoded TCP segment and says whether this
+   * pipeline handles its connection (an analysis worker takes its share of the connections).
+   */
+  add(rec: PacketRecord, accept?: (d: PacketDecoder) => boolean): void {
     this.lastSec = rec.tsSec;
     this.lastNsec = rec.tsNsec;
-    if (this.decoder.decode(rec)) this.reassembler.add(this.decoder, rec.tsSec, rec.tsNsec);
+    if (this.decoder.decode(rec) && (accept === undefined || accept(this.decoder))) this.reassembler.add(this.decoder, rec.tsSec, rec.tsNsec);
     if ((++this.packets & 1023) === 0) this.ordered?.release();
   }
 

@@ -94,7 +94,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   try {
     result =
       threads > 1
-        ? await analyzeInParallel({ files: opts.files, workers: threads, setup: { ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact }, hooks })
+        ? await analyzeInParallel({ files: opts.files, workers: threads, ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact, hooks })
         : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent: slowlog, hooks });
   } finally {
     progress?.done();

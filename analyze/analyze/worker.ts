@@ -1,15 +1,15 @@
 /**
- * One analysis worker (see parallel.ts): batches of packets of its share of the connections in,
- * the pipeline and the aggregate of run.ts over them, the aggregate's state out at the end.
+ * One analysis worker (see parallel.ts): reads every capture, keeps the connections of its shard,
+ * runs the pipeline and the aggregate of run.ts on them, and sends the aggregate's state back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { newPacketRecord } from '../../src/pcap/record.js';
+import { readCaptures } from '../read/captures.js';
 import { Aggregator } from '../report/aggregate.js';
 import { MysqlPipeline } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS } from '../info/info.js';
 import { buildFilter } from './filters.js';
 import { pipelineHealth } from './run.js';
-import { PACKET_HEADER, type WorkerResult, type WorkerSetup } from './parallel.js';
+import { connectionHash, type WorkerMessage, type WorkerSetup } from './parallel.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -23,29 +23,29 @@ const pipeline = new MysqlPipeline({
     if (filter === null || filter(e)) agg.add(e);
   },
 });
-const rec = newPacketRecord();
+const { shard, shards } = setup;
+const mine = (d: Parameters<typeof connectionHash>[0]) => connectionHash(d) % shards === shard;
 
-port.on('message', (m: { batch: ArrayBuffer; used: number } | { end: true }) => {
-  if ('end' in m) {
-    pipeline.finish();
-    const result: WorkerResult = { state: agg.toState(), health: pipelineHealth(pipeline) };
-    port.postMessage({ result });
-    return;
-  }
-  const v = new DataView(m.batch);
-  const bytes = new Uint8Array(m.batch);
-  rec.data = bytes;
-  for (let at = 0; at < m.used; ) {
-    const caplen = v.getUint32(at, true);
-    rec.caplen = caplen;
-    rec.origLen = v.getUint32(at + 4, true);
-    rec.tsSec = v.getUint32(at + 8, true);
-    rec.tsNsec = v.getUint32(at + 12, true);
-    rec.linkType = v.getUint16(at + 16, true);
-    rec.offset = at + PACKET_HEADER;
-    pipeline.add(rec);
-    at += PACKET_HEADER + ((caplen + 3) & ~3);
-  }
-  // The batch goes back to be refilled.
-  port.postMessage({ ack: m.batch }, [m.batch]);
+let stop = false;
+port.on('message', (m: { stop?: boolean }) => {
+  if (m.stop) stop = true;
 });
+
+// Worker 0 reports progress (every worker reads the same bytes), at most 10 times a second.
+let bytes = 0;
+let last = 0;
+const onRead =
+  shard === 0
+    ? (n: number, packets: number) => {
+        bytes += n;
+        const now = Date.now();
+        if (now - last < 100) return;
+        last = now;
+        port.postMessage({ progress: { bytes, packets } } satisfies WorkerMessage);
+        bytes = 0;
+      }
+    : undefined;
+
+const { files, packets, stopped } = await readCaptures(setup.files, (rec) => pipeline.add(rec, mine), { onRead, shouldStop: () => stop });
+pipeline.finish();
+port.postMessage({ result: { state: agg.toState(), health: pipelineHealth(pipeline), files: shard === 0 ? files : null, packets, stopped } } satisfies WorkerMessage);

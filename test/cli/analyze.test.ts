@@ -206,31 +206,35 @@ test('analyze --format slowlog: one entry per statement and administrator comman
   assert.match(r.stdout, /# administrator command: Ping;/);
 });
 
-test('analyze: Ctrl-C stops reading and prints the report of what was read, marked interrupted', { timeout: 120_000 }, async () => {
+test('analyze: Ctrl-C stops reading and prints the report of what was read, marked interrupted (one thread and workers)', { timeout: 180_000 }, async () => {
   const { synthesizeCapture } = await import('../../bench/synth.js');
-  const { execa } = await import('execa');
   const big = join(dir, 'big.pcap');
   const meta = synthesizeCapture(big, 400e6, 11);
   try {
-    const proc = execa('node', [`${repoRoot}bin/periscope.js`, 'analyze', big, '--format', 'json', '--progress'], { reject: false });
-    await new Promise<void>((resolve, reject) => {
-      proc.stderr!.on('data', (d: Buffer) => {
-        if (d.toString().includes('progress:')) resolve();
-      });
-      proc.then(() => reject(new Error('finished before it could be interrupted')), reject);
-    });
-    proc.kill('SIGINT');
-    const r = await proc;
-    assert.equal(r.exitCode, 0, String(r.stderr));
-    assert.match(String(r.stderr), /interrupted: reporting what was read so far/);
-    const rep = JSON.parse(String(r.stdout)) as Report;
-    assert.equal(rep.inputs.interrupted, true);
-    assert.ok(rep.health.notes.some((n) => n.startsWith('interrupted')));
-    assert.ok(rep.health.counters.packets! > 0 && rep.health.counters.packets! < meta.packets, `part of the file was read: ${rep.health.counters.packets} of ${meta.packets} packets`);
+    for (const threads of ['1', '2']) await interruptOnce(big, meta.packets, threads);
   } finally {
     await rm(big, { force: true });
   }
 });
+
+async function interruptOnce(big: string, total: number, threads: string): Promise<void> {
+  const { execa } = await import('execa');
+  const proc = execa('node', [`${repoRoot}bin/periscope.js`, 'analyze', big, '--format', 'json', '--progress', '--threads', threads], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      if (d.toString().includes('progress:')) resolve();
+    });
+    proc.then(() => reject(new Error('finished before it could be interrupted')), reject);
+  });
+  proc.kill('SIGINT');
+  const r = await proc;
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.match(String(r.stderr), /interrupted: reporting what was read so far/);
+  const rep = JSON.parse(String(r.stdout)) as Report;
+  assert.equal(rep.inputs.interrupted, true);
+  assert.ok(rep.health.notes.some((n) => n.startsWith('interrupted')));
+  assert.ok(rep.health.counters.packets! > 0 && rep.health.counters.packets! < total, `--threads ${threads}: part of the file was read: ${rep.health.counters.packets} of ${total} packets`);
+}
 
 test('analyze --threads: workers sharing the connections give exactly the one-thread report', async () => {
   const parts = [sample, `${fixtures}linux-sll2-any.pcap`, `${fixtures}ipv6-loopback.pcap`, `${fixtures}mariadb-compressed.pcap`, `${fixtures}linux-sll2-lost-packet.pcap`];
