@@ -19,12 +19,43 @@ export interface Packet {
   seq: number;
   /** Whole payload length (may exceed `payload.length` when truncated). */
   length: number;
-  payload: Uint8Array;
+  /** The payload's first byte, or -1 for an empty payload (what most dispatch needs, without a view). */
+  b0: number;
+  /** The kept payload (a view made on first use: a row packet that is only counted never needs one). */
+  readonly payload: Uint8Array;
   truncated: boolean;
   firstSec: number;
   firstNsec: number;
   lastSec: number;
   lastNsec: number;
+}
+
+/** The framer's reused packet: bytes `buf[off, off + kept)`, viewed lazily. */
+class FramedPacket implements Packet {
+  seq = 0;
+  length = 0;
+  b0 = -1;
+  truncated = false;
+  firstSec = 0;
+  firstNsec = 0;
+  lastSec = 0;
+  lastNsec = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+  private off = 0;
+  private kept = 0;
+  private view: Uint8Array | null = null;
+
+  get payload(): Uint8Array {
+    return (this.view ??= this.buf.subarray(this.off, this.off + this.kept));
+  }
+
+  setBytes(buf: Uint8Array, off: number, kept: number): void {
+    this.buf = buf;
+    this.off = off;
+    this.kept = kept;
+    this.view = null;
+    this.b0 = kept > 0 ? buf[off]! : -1;
+  }
 }
 
 export type PacketSink = (p: Packet) => void;
@@ -55,7 +86,7 @@ export class PacketFramer {
   private continuing = false;
   private keep: Uint8Array;
   private kept = 0;
-  private readonly pkt: Packet = { seq: 0, length: 0, payload: new Uint8Array(0), truncated: false, firstSec: 0, firstNsec: 0, lastSec: 0, lastNsec: 0 };
+  private readonly pkt = new FramedPacket();
   private hunt: StartPredicate | null = null;
 
   constructor(
@@ -145,7 +176,7 @@ export class PacketFramer {
         // Fast path: a whole packet inside this chunk, nothing accumulated: a view, no copy.
         if (!this.continuing && plen <= len && plen < MAX_PACKET) {
           p.length = plen;
-          p.payload = buf.subarray(off, off + Math.min(plen, this.maxKeep));
+          p.setBytes(buf, off, Math.min(plen, this.maxKeep));
           p.truncated = plen > this.maxKeep;
           p.lastSec = sec;
           p.lastNsec = nsec;
@@ -186,7 +217,7 @@ export class PacketFramer {
       return;
     }
     this.continuing = false;
-    p.payload = this.keep.subarray(0, this.kept);
+    p.setBytes(this.keep, 0, this.kept);
     p.truncated = p.length > this.kept;
     p.lastSec = sec;
     p.lastNsec = nsec;

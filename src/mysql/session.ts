@@ -480,7 +480,7 @@ export class MysqlSession implements StreamHandler {
       default:
         break;
     }
-    this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload);
+    if (this.traceFn !== null) this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload);
     this.queue.push(pending);
     if (this.queue.length > MAX_PENDING) {
       // No response for this many commands (only the client side captured?): give the oldest up,
@@ -584,11 +584,13 @@ export class MysqlSession implements StreamHandler {
     }
     cur.ev.responseUs = micros(cur.endSec, cur.endNsec, p.lastSec, p.lastNsec);
     cur.ev.bytesOut += p.length + 4;
-    const b0 = p.payload[0];
+    const b0 = p.b0;
     const caps = this.caps;
-    // (A LOCAL INFILE request names a client file: its bytes are never dumped.)
-    const fileRequest = this.expect === Expect.Result && p.payload[0] === 0xfb && p.length > 1;
-    this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expect), fileRequest ? null : p.payload);
+    if (this.traceFn !== null) {
+      // (A LOCAL INFILE request names a client file: its bytes are never dumped.)
+      const fileRequest = this.expect === Expect.Result && b0 === 0xfb && p.length > 1;
+      this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expect), fileRequest ? null : p.payload);
+    }
     if (b0 === 0xff) {
       const e = parseErr(p.payload, caps);
       const ev = cur.ev;
@@ -815,7 +817,8 @@ export class MysqlSession implements StreamHandler {
   }
 
   private rows(cur: Pending, p: Packet): void {
-    if (isTerminator(p.payload, p.length, this.deprecateEof) || (this.deprecateEof === null && p.payload[0] === 0xfe && p.length < 0xffffff && p.length >= 7 && p.length < 64)) {
+    // Every terminator starts with 0xfe; a row that is only counted needs no view of its bytes.
+    if (p.b0 === 0xfe && (isTerminator(p.payload, p.length, this.deprecateEof) || (this.deprecateEof === null && p.length < 0xffffff && p.length >= 7 && p.length < 64))) {
       let status = 0;
       let warnings = 0;
       if (p.length === 5) {
