@@ -346,8 +346,7 @@ export class Aggregator {
     }
 
     const sqlCommand = SQL_COMMANDS.has(e.cmd);
-    const fp = sqlCommand ? (e.sql === null ? UNKNOWN_STATEMENT : fingerprint(e.sql)) : adminFingerprint(e.cmd);
-    const g = this.group(fp);
+    const g = sqlCommand ? this.sqlGroup(e) : this.group(adminFingerprint(e.cmd));
     g.commands[e.cmd] = (g.commands[e.cmd] ?? 0) + 1;
     g.bytesIn += e.bytesIn;
     g.bytesOut += e.bytesOut;
@@ -384,6 +383,24 @@ export class Aggregator {
       if (slower(s, g.sample!)) g.sample = s;
     }
     if (e.cmd !== 'connect' && e.latencyUs !== null) this.keepIfSlow(e, g.digest);
+  }
+
+  /**
+   * Groups of prepared statements by their SQL text: every execute of a statement carries the
+   * same text (the same string), so it is fingerprinted once, not at every execution.
+   */
+  private readonly statementGroups = new Map<string, Group>();
+
+  private sqlGroup(e: CommandEvent): Group {
+    if (e.sql === null) return this.group(UNKNOWN_STATEMENT);
+    if (e.cmd === 'query') return this.group(fingerprint(e.sql));
+    let g = this.statementGroups.get(e.sql);
+    if (g === undefined) {
+      g = this.group(fingerprint(e.sql));
+      if (this.statementGroups.size >= MAX_GROUPS) this.statementGroups.clear();
+      this.statementGroups.set(e.sql, g);
+    }
+    return g;
   }
 
   private group(fp: string, dg?: string): Group {
