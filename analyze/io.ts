@@ -1,12 +1,22 @@
 /** Output for commands: data on stdout, diagnostics on stderr. Injectable for tests. */
+import { once } from 'node:events';
+
 export interface Io {
   out(text: string): void;
   warn(line: string): void;
   error(line: string): void;
+  /**
+   * Resolves when the data written so far has been taken (stdout to a slow pipe): commands that
+   * stream much output wait on it between chunks of input, so memory stays bounded.
+   */
+  drain?(): Promise<void>;
 }
 
 export const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   warn: (line) => void process.stderr.write(`periscope: warning: ${line}\n`),
   error: (line) => void process.stderr.write(`periscope: error: ${line}\n`),
+  drain: async () => {
+    if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+  },
 };

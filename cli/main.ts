@@ -216,6 +216,11 @@ if (isWorker) await import('../analyze/analyze/worker.js');
 else run();
 
 function run(): void {
+  // Output piped into a program that stops reading (`| head`): stop quietly, as Unix tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(Exit.Ok);
+    throw err;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -6,6 +6,7 @@
  * aggregate for `merge`. Ctrl-C stops reading and reports what was read.
  */
 import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import type { TcpLimits } from '../pipeline.js';
 import { reportFileProblems } from '../read/problems.js';
@@ -66,6 +67,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   // Slow log: stream the events as they come (a capture of any size).
   let slowlog: ((e: import('../../src/mysql/session.js').CommandEvent) => void) | undefined;
   let closeSlowlog = async (): Promise<void> => {};
+  let drain: (() => Promise<void>) | undefined;
   if (opts.format === 'slowlog') {
     const writer = new SlowlogWriter(opts.redact);
     const sink = sinkFor(opts.output, io, opts.redact);
@@ -75,6 +77,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
       if (s) sink.write(s);
     };
     closeSlowlog = sink.close;
+    drain = sink.drain;
   }
 
   let stop = false;
@@ -86,7 +89,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   process.on('SIGINT', onSigint);
   const total = (await expandInputs(opts.files)).reduce((a, i) => a + (i.size ?? 0), 0);
   const progress = opts.progress ? new Progress(total, process.stderr) : null;
-  const hooks = { onRead: progress ? (n: number, packets: number) => progress.update(n, packets) : undefined, shouldStop: () => stop };
+  const hooks = { onRead: progress ? (n: number, packets: number) => progress.update(n, packets) : undefined, shouldStop: () => stop, beforeRead: drain };
   // Workers only when asked (docs/performance.md: copying packets to them can cost more than it
   // saves), and never for the slow log, which needs one global time order.
   const threads = slowlog ? 1 : opts.threads === 0 ? Math.min(4, availableParallelism()) : opts.threads;
@@ -189,7 +192,8 @@ async function emit(report: Report, opts: RenderOptions, io: Io): Promise<void> 
 }
 
 /** Where streamed output goes: stdout, or a file (0600 when not redacted). */
-function sinkFor(output: string | null, io: Io, redacted: boolean): { write(s: string): void; close(): Promise<void> } {
+/** A slow reader of the output holds the capture reading back (`drain`), so memory stays bounded. */
+function sinkFor(output: string | null, io: Io, redacted: boolean): { write(s: string): void; close(): Promise<void>; drain: () => Promise<void> } {
   if (output === null) {
     let buf = '';
     return {
@@ -203,11 +207,17 @@ function sinkFor(output: string | null, io: Io, redacted: boolean): { write(s: s
       close: async () => {
         if (buf) io.out(buf);
       },
+      drain: async () => {
+        await io.drain?.();
+      },
     };
   }
   const ws = createWriteStream(output, { mode: redacted ? 0o644 : 0o600 });
   return {
     write: (s) => void ws.write(s),
     close: () => new Promise((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve()))),
+    drain: async () => {
+      if (ws.writableNeedDrain) await once(ws, 'drain');
+    },
   };
 }

@@ -69,7 +69,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
       }
     },
   });
-  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec));
+  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain });
   pipeline.finish();
   io.out(chunks.join(''));
   const t = pipeline.totals;

@@ -20,7 +20,7 @@ export class OrderedEvents {
 
   constructor(
     private readonly emit: (e: CommandEvent) => void,
-    private readonly maxHeld = 100_000,
+    private readonly maxHeld = 20_000,
   ) {}
 
   push(e: CommandEvent): void {

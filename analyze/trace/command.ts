@@ -73,7 +73,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       },
     },
   });
-  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec));
+  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain });
   pipeline.finish();
   io.out(out.join(''));
   return reportFileProblems(files, io);
