@@ -11,7 +11,8 @@ import { writeFile } from 'node:fs/promises';
 import type { TcpLimits } from '../pipeline.js';
 import { reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../report/aggregate.js';
-import { buildReport, type InputFile, type Order, type Report } from '../report/report.js';
+import { buildReport, type CaptureInfo, type InputFile, type Order, type Report } from '../report/report.js';
+import { captureInfo, findManifests, manifestHealth } from './manifests.js';
 import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
 import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
@@ -106,15 +107,18 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   await closeSlowlog();
   const code = reportFileProblems(result.files, io);
   if (result.inputs.length === 0) return code;
+  const manifests = await findManifests(opts.files, io.warn);
+  Object.assign(result.aggregate.health, manifestHealth(manifests));
+  const captures = captureInfo(manifests);
 
   const state = result.aggregate.toState();
   const filters = describeFilters(opts.filters);
   if (opts.saveSummary !== null) {
-    const summary: Summary = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters, interrupted: result.stopped, files: result.inputs, state };
+    const summary: Summary = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters, interrupted: result.stopped, files: result.inputs, captures, state };
     await writeSummary(opts.saveSummary, summary);
   }
   if (opts.format !== 'slowlog') {
-    const report = buildReport(state, { version: periscopeVersion(), files: result.inputs, filters, order: opts.order, redacted: opts.redact, interrupted: result.stopped });
+    const report = buildReport(state, { version: periscopeVersion(), files: result.inputs, captures, filters, order: opts.order, redacted: opts.redact, interrupted: result.stopped });
     await emit(report, opts, io);
   }
   return code;
@@ -129,6 +133,7 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
   if (opts.format === 'slowlog') throw new AnalyzeUsageError('--format slowlog needs the captures (a summary holds no events): use analyze --format slowlog');
   const agg = new Aggregator();
   const files: InputFile[] = [];
+  const captures: CaptureInfo[] = [];
   let redacted = true;
   let interrupted = false;
   let filters: Summary['filters'] = null;
@@ -151,6 +156,7 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
       seen.add(key);
       files.push(f);
     }
+    captures.push(...(s.captures ?? []));
     redacted &&= s.redacted;
     interrupted ||= s.interrupted;
     if (s.filters !== null) {
@@ -160,7 +166,7 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
     agg.merge(s.state);
   }
   if (!redacted) io.warn('some summaries were made with --no-redact: their examples hold literal values');
-  const report = buildReport(agg.toState(), { version: periscopeVersion(), files, filters, order: opts.order, redacted, interrupted });
+  const report = buildReport(agg.toState(), { version: periscopeVersion(), files, captures, filters, order: opts.order, redacted, interrupted });
   await emit(report, opts, io);
   return 0;
 }

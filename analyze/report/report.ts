@@ -26,9 +26,24 @@ export interface InputFile {
   damaged: boolean;
 }
 
+/** A capture made by `periscope capture`, from its manifest. */
+export interface CaptureInfo {
+  dir: string;
+  host: string;
+  interface: string;
+  filter: string;
+  started: string;
+  ended: string | null;
+  ended_because: string;
+  packets_dropped_by_kernel: number | null;
+  files_deleted: number;
+}
+
 export interface ReportContext {
   version: string;
   files: InputFile[];
+  /** Captures whose manifest was found in an input directory. */
+  captures?: CaptureInfo[];
   /** The filters applied, as given (null when none). */
   filters: Record<string, string | number | string[] | number[]> | null;
   order: Order;
@@ -122,7 +137,7 @@ export interface HealthJson {
 
 export interface Report {
   periscope: { version: string; report_version: number };
-  inputs: { files: InputFile[]; filters: ReportContext['filters']; order: Order; redacted: boolean; interrupted: boolean };
+  inputs: { files: InputFile[]; captures: CaptureInfo[]; filters: ReportContext['filters']; order: Order; redacted: boolean; interrupted: boolean };
   health: HealthJson;
   overall: {
     first: string | null;
@@ -238,6 +253,12 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse('degraded');
     notes.push(`${c('filesFailed')} capture files could not be read completely (damaged or cut short); see the messages on stderr`);
   }
+  if (c('captureEndedEarly') > 0) {
+    worse('degraded');
+    notes.push(`${c('captureEndedEarly')} capture(s) ended early, by a limit or a failure (see inputs.captures): traffic after that is not in the report`);
+  }
+  if (c('captureStillRunning') > 0) notes.push(`${c('captureStillRunning')} capture(s) still running (or killed without a clean stop): the newest file may be incomplete`);
+  if (c('captureFilesDeleted') > 0) notes.push(`${c('captureFilesDeleted')} older capture files were deleted by the ring buffer (--max-files): the report starts at the oldest file kept`);
   if (c('kernelDropsKnown') > 0 && c('kernelDrops') > 0) {
     const r = c('kernelDrops') / (c('kernelDrops') + c('packets'));
     worse(r > 0.001 ? 'bad' : 'degraded');
@@ -339,7 +360,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
 
   return {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
-    inputs: { files, filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
+    inputs: { files, captures: [...(ctx.captures ?? [])].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.started < b.started ? -1 : 1)), filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
     health: assessHealth(st.health, o.commands, ctx.interrupted),
     overall: {
       first,

@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AggregateState } from './aggregate.js';
-import type { InputFile } from './report.js';
+import type { CaptureInfo, InputFile } from './report.js';
 
 export const SUMMARY_FORMAT = 'periscope-summary';
 export const SUMMARY_VERSION = 1;
@@ -21,6 +21,8 @@ export interface Summary {
   filters: Record<string, string | string[]> | null;
   interrupted: boolean;
   files: InputFile[];
+  /** Captures whose manifest was in an input directory (absent in summaries of older versions). */
+  captures?: CaptureInfo[];
   state: AggregateState;
 }
 

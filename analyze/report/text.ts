@@ -81,6 +81,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   const nFiles = r.inputs.files.length;
   out.push(bold(`# Periscope query report: ${nFiles === 1 ? r.inputs.files[0]!.path : `${n(nFiles)} capture files`}`));
   out.push(`# ${o.first ?? '-'} to ${o.last ?? '-'} (${o.duration_s === null ? '-' : dur(o.duration_s * 1e6)})${r.inputs.redacted ? '' : yellow('   NOT REDACTED: examples hold literal values')}`);
+  for (const c of r.inputs.captures.slice(0, 5)) out.push(...wrap(clean(`captured on ${c.host} (${c.interface}, ${c.filter}) from ${c.started} to ${c.ended ?? '-'}, ended: ${c.ended_because}`), '# ', '#   '));
   if (r.inputs.filters) out.push(...wrap(Object.entries(r.inputs.filters).map(([k, v]) => `--${k} ${Array.isArray(v) ? v.join(',') : v}`).join(' '), '# Filters: ', '#          '));
 
   const healthBlock = (): void => {

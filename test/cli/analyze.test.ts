@@ -251,3 +251,54 @@ test('analyze --threads: workers sharing the connections give exactly the one-th
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--threads -1/);
 });
+
+test('analyze: a capture directory with a manifest (periscope capture) feeds the health section', async () => {
+  const { writeManifest } = await import('../../capture/manifest.js');
+  const { copyFile, mkdir } = await import('node:fs/promises');
+  const cap = join(dir, 'with-manifest');
+  await mkdir(cap);
+  await copyFile(sample, join(cap, 'periscope-20261121-050804.pcap'));
+  const file = { name: 'periscope-20261121-050804.pcap', bytes: 12624, firstPacket: '2026-11-21T05:08:04.896382Z', lastPacket: '2026-11-21T05:08:04.916420Z', packets: 84, truncated: false };
+  writeManifest(join(cap, 'capture.json'), {
+    format: 'periscope-capture',
+    version: 1,
+    periscope: '0.1.0',
+    host: 'db1',
+    interface: 'any',
+    linkType: 'EN10MB (Ethernet)',
+    filter: 'tcp port 3306',
+    snaplen: 262144,
+    tcpdump: 'tcpdump version 4.99.3',
+    libpcap: null,
+    tcpdumpArgs: [],
+    user: null,
+    startedAt: '2026-11-21T05:08:00.000000Z',
+    endedAt: '2026-11-21T05:08:05.000000Z',
+    updatedAt: '2026-11-21T05:08:05.000000Z',
+    ended: { reason: 'disk-full', detail: 'No space left on device' },
+    files: [file],
+    deleted: [{ ...file, name: 'periscope-20261121-050700.pcap', deletedAt: '2026-11-21T05:08:01.000000Z' }],
+    packets: { captured: 84, receivedByFilter: 90, droppedByKernel: 6, droppedByInterface: null, final: true, at: '2026-11-21T05:08:05.000000Z' },
+    options: { ports: [3306], hosts: [], filter: null, snaplen: 0, bufferSize: null, duration: null, maxPackets: null, rotateSize: null, rotateSeconds: null, maxFiles: 2, maxTotal: null, minFreeDisk: 0 },
+  });
+  const r = await periscope('analyze', '--format', 'json', cap);
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout) as Report;
+  assert.equal(rep.health.counters.kernelDrops, 6);
+  assert.equal(rep.health.counters.captureFilesDeleted, 1);
+  assert.equal(rep.health.status, 'bad', '6 drops in 90 packets');
+  assert.ok(rep.health.notes.some((n) => n.includes('kernel dropped 6 packets')));
+  assert.ok(rep.health.notes.some((n) => n.includes('ended early')));
+  assert.ok(rep.health.notes.some((n) => n.includes('deleted by the ring buffer')));
+  assert.equal(rep.inputs.captures[0]!.host, 'db1');
+  assert.equal(rep.inputs.captures[0]!.ended_because, 'disk-full: No space left on device');
+  assert.equal(rep.overall.commands, 33, 'the capture itself is read as usual');
+  const text = await periscope('analyze', cap);
+  assert.match(text.stdout, /# Capture health: BAD/);
+
+  await writeFile(join(cap, 'capture.json'), '{"format": "periscope-capture", "version": 1');
+  const damaged = await periscope('analyze', '--format', 'json', cap);
+  assert.equal(damaged.code, 0);
+  assert.match(damaged.stderr, /capture\.json: not valid JSON.*the capture files are read without it/);
+  assert.equal((JSON.parse(damaged.stdout) as Report).health.counters.kernelDropsKnown, 0);
+});
