@@ -13,8 +13,7 @@ import { Aggregator } from '../report/aggregate.js';
 import { buildReport, type InputFile, type Order, type Report } from '../report/report.js';
 import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
 import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
-import { renderText } from '../report/text.js';
-import { renderHtml } from '../report/html.js';
+import { renderReport } from '../report/render.js';
 import { periscopeVersion } from '../version.js';
 import { Progress } from '../progress.js';
 import { analyzeCaptures } from './run.js';
@@ -167,23 +166,8 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
 export const DEFAULT_LIMIT = 20;
 
 async function emit(report: Report, opts: RenderOptions, io: Io): Promise<void> {
-  let text: string;
-  switch (opts.format) {
-    case 'json':
-      text = `${JSON.stringify(report, null, 2)}\n`;
-      break;
-    case 'html':
-      text = renderHtml(report);
-      break;
-    case 'text':
-    case 'slowlog':
-      text = renderText(report, { limit: opts.limit, color: opts.color && opts.output === null });
-      break;
-    default: {
-      const never: never = opts.format;
-      throw new Error(`format ${String(never)}`);
-    }
-  }
+  if (opts.format === 'slowlog') throw new Error('the slow log is streamed, never rendered from a report');
+  const text = renderReport(report, opts.format, { limit: opts.limit, color: opts.color && opts.output === null });
   if (opts.output === null) io.out(text);
   else {
     await writeFile(opts.output, text, { mode: report.inputs.redacted ? 0o644 : 0o600 });
