@@ -15,11 +15,9 @@ import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
 import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
 import { renderReport } from '../report/render.js';
 import { periscopeVersion } from '../version.js';
-import { Progress } from '../progress.js';
-import { analyzeCaptures } from './run.js';
+import { analyzeCaptures, watchRead } from './run.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from './filters.js';
 import type { Io } from '../io.js';
-import { expandInputs } from '../read/captures.js';
 import { availableParallelism } from 'node:os';
 import { analyzeInParallel } from './parallel.js';
 
@@ -79,16 +77,8 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     closeSlowlog = sink.close;
   }
 
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    io.warn('interrupted: reporting what was read so far (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSigint);
-  const total = (await expandInputs(opts.files)).reduce((a, i) => a + (i.size ?? 0), 0);
-  const progress = opts.progress ? new Progress(total, process.stderr) : null;
-  const hooks = { onRead: progress ? (n: number, packets: number) => progress.update(n, packets) : undefined, shouldStop: () => stop };
+  const watch = await watchRead(opts.files, io, { progress: opts.progress, interrupted: 'reporting what was read so far' });
+  const { total, hooks } = watch;
   // Workers when the input is big and the events need no global order (not for the slow log).
   const threads = slowlog ? 1 : opts.threads > 0 ? opts.threads : total >= PARALLEL_FROM_BYTES ? Math.min(4, availableParallelism()) : 1;
   let result;
@@ -98,8 +88,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
         ? await analyzeInParallel({ files: opts.files, workers: threads, setup: { ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact }, hooks })
         : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent: slowlog, hooks });
   } finally {
-    progress?.done();
-    process.off('SIGINT', onSigint);
+    watch.end();
   }
   await closeSlowlog();
   const code = reportFileProblems(result.files, io);
