@@ -133,10 +133,11 @@ export async function connectionSettings(spec: ServerSpec, env: NodeJS.ProcessEn
 export async function promptPassword(question: string): Promise<string | null> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return null;
-  process.stderr.write(question);
+  // No echo from the start: raw mode before the question, so nothing typed early is shown.
   stdin.setRawMode(true);
   stdin.setEncoding('utf8');
   stdin.resume();
+  process.stderr.write(question);
   return new Promise((resolve) => {
     let pw = '';
     const done = (v: string | null) => {
