@@ -1,6 +1,6 @@
 /**
- * The bundle commands — bundle, inspect — for the CLI entry. Their code (archiver, mysql2) is
- * imported only when one of them runs, never by `capture` or `analyze`.
+ * The bundle commands — bundle, inspect, upload — for the CLI entry. Their code (archiver, mysql2,
+ * the HTTP client) is imported only when one of them runs, never by `capture` or `analyze`.
  */
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { TcpLimits } from '../analyze/pipeline.js';
@@ -95,5 +95,33 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
       await run(() => runInspect({ file: a.bundle, show: a.show ?? null, reportLines: Math.max(0, Math.floor(a.lines)) }, processIo), []);
     },
   });
-  return [bundle, inspect] as unknown as CommandModule<object, never>[];
+  const upload = command({
+    command: 'upload <bundle>',
+    describe: 'Send a bundle: a multipart/form-data POST over HTTPS, verified first, retried on 5xx and network errors',
+    builder: (y) =>
+      y
+        .positional('bundle', { describe: 'a .tar.gz made by periscope bundle', type: 'string', demandOption: true })
+        .option('url', { describe: 'where to POST it (https://…)', type: 'string', requiresArg: true, demandOption: true })
+        .option('field', { describe: 'a form field sent with the file, NAME=VALUE (repeatable), e.g. ticket=4711', type: 'string', array: true, requiresArg: true })
+        .option('ca', { describe: 'PEM file of a CA to trust besides the system\'s (a private or self-signed server certificate); NODE_EXTRA_CA_CERTS works too', type: 'string', requiresArg: true })
+        .option('insecure-http', { describe: 'allow a plain http:// URL (for local testing: the bundle travels unencrypted)', type: 'boolean', default: false })
+        .option('retries', { describe: 'tries again after a 5xx answer or a network error, waiting 1, 2, 4… s (or the server\'s Retry-After)', type: 'number', default: 5 })
+        .option('timeout', { describe: 'seconds without progress before a try is given up', type: 'number', default: 60 })
+        .example('$0 upload b.tar.gz --url https://support.example.com/upload --field ticket=4711', 'send it'),
+    handler: async (a) => {
+      if (!Number.isInteger(a.retries) || a.retries < 0) throw cli.usage(`--retries ${a.retries}: expected a whole number, 0 or more`);
+      if (!(a.timeout > 0)) throw cli.usage(`--timeout ${a.timeout}: expected a positive number of seconds`);
+      const fields = (a.field ?? []).map((f): [string, string] => {
+        const eq = String(f).indexOf('=');
+        if (eq < 1) throw cli.usage(`--field ${f}: expected NAME=VALUE`);
+        return [String(f).slice(0, eq), String(f).slice(eq + 1)];
+      });
+      const { runUpload, UploadUsageError } = await import('../analyze/bundle/upload.js');
+      await run(
+        () => runUpload({ file: a.bundle, url: a.url, fields, ca: a.ca ?? null, insecureHttp: a.insecureHttp, retries: a.retries, timeoutSec: a.timeout, progress: process.stderr.isTTY === true }, processIo),
+        [UploadUsageError],
+      );
+    },
+  });
+  return [bundle, inspect, upload] as unknown as CommandModule<object, never>[];
 }

@@ -197,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(bundleCommands({ usage: (m) => new UsageError(m), done: (c) => (code = c), ports, tcpOptions, tcpSettings }))
-    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, bundle or inspect (periscope --help lists them).')
+    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, bundle, inspect or upload (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))

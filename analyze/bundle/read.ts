@@ -20,6 +20,8 @@ export interface MemberInfo extends MemberRecord {
 export interface BundleCheck {
   /** The archive's size on disk. */
   size: number;
+  /** SHA-256 of the whole archive file (hex), when it was read to its end. */
+  sha256: string | null;
   /** Members read whole, in archive order. */
   members: MemberInfo[];
   manifest: BundleManifest | null;
@@ -61,7 +63,7 @@ export async function readBundle(path: string, opts: ReadBundleOptions = {}): Pr
     const err = e as NodeJS.ErrnoException;
     throw new BundleError(`${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory (name the .tar.gz file)' : err.message}`);
   }
-  const check: BundleCheck = { size, members: [], manifest: null, problems: [], unreadable: false, kept: new Map() };
+  const check: BundleCheck = { size, sha256: null, members: [], manifest: null, problems: [], unreadable: false, kept: new Map() };
   if (head[0] !== 0x1f || head[1] !== 0x8b) {
     check.problems.push(`not gzip-compressed: not a Periscope bundle (bundles are the .tar.gz files 'periscope bundle' makes)`);
     check.unreadable = true;
@@ -75,6 +77,8 @@ export async function readBundle(path: string, opts: ReadBundleOptions = {}): Pr
   const seen = new Set<string>();
   const gunzip = createGunzip();
   const source = createReadStream(path);
+  const whole = createHash('sha256');
+  source.on('data', (c) => whole.update(c));
   source.on('error', (e) => gunzip.destroy(e));
   source.pipe(gunzip);
   try {
@@ -140,7 +144,10 @@ export async function readBundle(path: string, opts: ReadBundleOptions = {}): Pr
       check.unreadable = true;
     }
   }
-  if (!check.unreadable) compareWithManifest(check);
+  if (!check.unreadable) {
+    check.sha256 = whole.digest('hex');
+    compareWithManifest(check);
+  }
   return check;
 }
 
