@@ -52,6 +52,10 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     io.warn('--include-pcap: THE RAW CAPTURE GOES INTO THE BUNDLE. It holds every value sent to and from the server — customer data, unredacted. Send it only where that is allowed.');
   }
   const output = resolve(opts.output);
+  if (opts.files.some((f) => resolve(f) === output)) {
+    io.error(`-o ${opts.output} is one of the captures: name a new file for the bundle`);
+    return 1;
+  }
   let work: string;
   try {
     work = await mkdtemp(join(dirname(output), '.periscope-bundle-'));

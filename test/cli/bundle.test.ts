@@ -190,6 +190,12 @@ test('bundle: usage mistakes are refused before any work (exit 1), a password on
     assert.match(r.stderr, msg);
     await assert.rejects(stat(out), 'no bundle written');
   }
+  const copy = join(dir, 'copy.pcap');
+  await copyFile(sample, copy);
+  const over = await periscope('bundle', copy, '-o', copy);
+  assert.equal(over.code, 1);
+  assert.match(over.stderr, /copy\.pcap is one of the captures: name a new file/);
+  assert.deepEqual(await readFile(copy), await readFile(sample), 'the capture is untouched');
   const none = await periscope('bundle', sample);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /Missing required argument: output/);
