@@ -13,6 +13,8 @@ export class Progress {
   constructor(
     private readonly total: number,
     private readonly stream: NodeJS.WriteStream,
+    /** What the rate counts: packets read (a capture), or bytes (an upload). */
+    private readonly rateOf: 'packets' | 'bytes' = 'packets',
   ) {}
 
   /** `n` bytes more were read; `packets` so far. */
@@ -34,7 +36,7 @@ export class Progress {
     const rate = secs > 0 ? this.read / secs : 0;
     const eta = rate > 0 && done < 1 ? (this.total - this.read) / rate : 0;
     const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e8 ? 1 : 0)} MB`;
-    const line = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(done * 100).toFixed(0).padStart(3)}% ${mb(this.read)} of ${mb(this.total)}, ${Math.round(this.packets / Math.max(secs, 0.001)).toLocaleString('en-US')} packets/s, ${done < 1 ? `${Math.ceil(eta)} s left` : 'finishing'}`;
+    const line = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(done * 100).toFixed(0).padStart(3)}% ${mb(this.read)} of ${mb(this.total)}, ${this.rateOf === 'bytes' ? `${mb(rate)}/s` : `${Math.round(this.packets / Math.max(secs, 0.001)).toLocaleString('en-US')} packets/s`}, ${done < 1 ? `${Math.ceil(eta)} s left` : 'finishing'}`;
     if (!tty) {
       this.stream.write(`periscope: progress: ${line.replace(/^\[[#.]*\] */, '')}\n`);
       return;

@@ -6,6 +6,7 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import yargs from './yargs.cjs';
 import { processIo } from '../analyze/io.js';
 import { versionLine } from '../analyze/version.js';
+import { bundleCommands } from './bundle.js';
 
 /** A mistake in the command line: exit 1 with the message, before any work. */
 class UsageError extends Error {}
@@ -195,7 +196,8 @@ async function main(argv: string[]): Promise<number> {
         }
       },
     )
-    .demandCommand(1, 'Name a command: info, events, trace, analyze or merge (periscope --help lists them).')
+    .command(bundleCommands({ usage: (m) => new UsageError(m), done: (c) => (code = c), ports, tcpOptions, tcpSettings }))
+    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, bundle, inspect or upload (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))

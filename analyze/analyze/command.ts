@@ -15,14 +15,11 @@ import { buildReport, type CaptureInfo, type InputFile, type Order, type Report 
 import { captureInfo, findManifests, manifestHealth } from './manifests.js';
 import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
 import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
-import { renderText } from '../report/text.js';
-import { renderHtml } from '../report/html.js';
+import { renderReport } from '../report/render.js';
 import { periscopeVersion } from '../version.js';
-import { Progress } from '../progress.js';
-import { analyzeCaptures } from './run.js';
+import { analyzeCaptures, watchRead } from './run.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from './filters.js';
 import type { Io } from '../io.js';
-import { expandInputs } from '../read/captures.js';
 import { availableParallelism } from 'node:os';
 import { analyzeInParallel } from './parallel.js';
 
@@ -81,18 +78,10 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     drain = sink.drain;
   }
 
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    io.warn('interrupted: reporting what was read so far (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSigint);
-  const total = (await expandInputs(opts.files)).reduce((a, i) => a + (i.size ?? 0), 0);
-  const progress = opts.progress ? new Progress(total, process.stderr) : null;
-  const hooks = { onRead: progress ? (n: number, packets: number) => progress.update(n, packets) : undefined, shouldStop: () => stop, beforeRead: drain };
-  // Workers only when asked (docs/performance.md: copying packets to them can cost more than it
-  // saves), and never for the slow log, which needs one global time order.
+  const watch = await watchRead(opts.files, io, { progress: opts.progress, interrupted: 'reporting what was read so far' });
+  const hooks = { ...watch.hooks, beforeRead: drain };
+  // Workers only when asked (docs/performance.md: they do not always pay), and never for the
+  // slow log, which needs one global time order.
   const threads = slowlog ? 1 : opts.threads === 0 ? Math.min(4, availableParallelism()) : opts.threads;
   let result;
   try {
@@ -101,8 +90,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
         ? await analyzeInParallel({ files: opts.files, workers: threads, ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact, hooks })
         : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent: slowlog, hooks });
   } finally {
-    progress?.done();
-    process.off('SIGINT', onSigint);
+    watch.end();
   }
   await closeSlowlog();
   const code = reportFileProblems(result.files, io);
@@ -174,23 +162,8 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
 export const DEFAULT_LIMIT = 20;
 
 async function emit(report: Report, opts: RenderOptions, io: Io): Promise<void> {
-  let text: string;
-  switch (opts.format) {
-    case 'json':
-      text = `${JSON.stringify(report, null, 2)}\n`;
-      break;
-    case 'html':
-      text = renderHtml(report);
-      break;
-    case 'text':
-    case 'slowlog':
-      text = renderText(report, { limit: opts.limit, color: opts.color && opts.output === null });
-      break;
-    default: {
-      const never: never = opts.format;
-      throw new Error(`format ${String(never)}`);
-    }
-  }
+  if (opts.format === 'slowlog') throw new Error('the slow log is streamed, never rendered from a report');
+  const text = renderReport(report, opts.format, { limit: opts.limit, color: opts.color && opts.output === null });
   if (opts.output === null) io.out(text);
   else {
     await writeFile(opts.output, text, { mode: report.inputs.redacted ? 0o644 : 0o600 });

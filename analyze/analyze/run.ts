@@ -2,7 +2,9 @@
  * One analysis: captures → pipeline → filter → aggregate, with the capture's health counters.
  * Shared by `analyze`, `merge`'s summaries and (later) bundles.
  */
-import { readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
+import { expandInputs, readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
+import { Progress } from '../progress.js';
+import type { Io } from '../io.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime, kernelDrops } from '../info/info.js';
 import { Aggregator, type Health } from '../report/aggregate.js';
@@ -107,5 +109,37 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     protocolViolations: t.protocolViolations,
     unknownCommands: t.unknownCommands,
     eventsForced: p.eventsForced,
+  };
+}
+
+/**
+ * A long read the user watches: the inputs' total size, a progress line on stderr when asked, and
+ * Ctrl-C, which stops reading (`interrupted` says what happens next; a second Ctrl-C quits).
+ */
+export async function watchRead(files: readonly string[], io: Io, o: { progress: boolean; interrupted: string }) {
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    io.warn(`interrupted: ${o.interrupted} (Ctrl-C again to quit at once)`);
+  };
+  process.on('SIGINT', onSigint);
+  const total = (await expandInputs(files)).reduce((a, i) => a + (i.size ?? 0), 0);
+  let progress = o.progress ? new Progress(total, process.stderr) : null;
+  const readDone = () => {
+    progress?.done();
+    progress = null;
+  };
+  return {
+    total,
+    stopped: () => stop,
+    hooks: { onRead: progress ? (n: number, packets: number) => progress?.update(n, packets) : undefined, shouldStop: () => stop } satisfies ReadHooks,
+    /** Reading is over: the progress line goes. */
+    readDone,
+    /** Everything is over: Ctrl-C quits again. */
+    end: () => {
+      readDone();
+      process.off('SIGINT', onSigint);
+    },
   };
 }

@@ -450,8 +450,9 @@ function parserTables(fingerprint: string): string[] | null {
     for (const entry of tableList) {
       const parts = entry.split('::');
       if (parts.length !== 3) continue;
-      const db = parts[1]!;
-      const table = parts[2]!;
+      // node-sql-parser keeps a quoted name's doubled backquote (`a``b` → a``b): the name is a`b.
+      const db = parts[1]!.replaceAll('``', '`');
+      const table = parts[2]!.replaceAll('``', '`');
       if (table === 'null' || table === '') continue;
       out.push((db === 'null' || db === '' ? table : `${db}.${table}`).toLowerCase());
     }

@@ -14,7 +14,12 @@ export interface CliResult {
 }
 
 export async function periscope(...args: string[]): Promise<CliResult> {
-  const r = await execa('node', [bin, ...args], { reject: false, env: { PERISCOPE_DEBUG: '' } });
+  return periscopeWith({}, ...args);
+}
+
+/** The CLI with more environment (MYSQL_PWD, HOME) or a working directory. */
+export async function periscopeWith(opts: { env?: Record<string, string>; cwd?: string }, ...args: string[]): Promise<CliResult> {
+  const r = await execa('node', [bin, ...args], { reject: false, env: { PERISCOPE_DEBUG: '', ...opts.env }, cwd: opts.cwd });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 

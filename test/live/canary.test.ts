@@ -1,7 +1,9 @@
 /**
  * Canary: queries, prepared statements and failing statements carry unique marker values through
  * a real MariaDB while real tcpdump captures. The redacted `events` and `trace` output must hold
- * none of them (in any form: text, digits); `--no-redact` shows every one.
+ * none of them (in any form: text, digits); `--no-redact` shows every one. A bundle of the capture,
+ * with the schema of the tables, holds none of them in any member (each one unpacked, gzip members
+ * decompressed too); a bundle with `--include-pcap` holds them (the search would find them).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
-import { periscope } from '../cli/run.js';
+import { periscope, periscopeWith } from '../cli/run.js';
+import { allBytes, manifestOf, members } from '../bundle/members.js';
 
 const opts = await liveTestOptions();
 let dir = '';
@@ -20,31 +23,42 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+const tag = randomBytes(6).toString('hex');
+const m = {
+  text: `canary-text-${tag}`,
+  email: `canary-${tag}@example.com`,
+  number: String(randomInt(100_000_000, 999_999_999)) + String(randomInt(100_000, 999_999)),
+  param: `canary-param-${tag}`,
+  paramNumber: String(randomInt(700_000_000, 799_999_999)),
+  hex: `CAFE${tag.toUpperCase()}`,
+  comment: `canary-comment-${tag}`,
+};
+const s = mysqlSettings();
+
+let captured: Promise<string> | null = null;
+/** The capture of the canary traffic, made once for every test here. */
+function capture(): Promise<string> {
+  captured ??= (async () => {
+    dir = await mkdtemp(join(tmpdir(), 'periscope-canary-'));
+    const file = join(dir, 'canary.pcap');
+    await captureWhile({ file }, async () => {
+      const c = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
+      await c.query('CREATE TABLE IF NOT EXISTS canary (id INT PRIMARY KEY AUTO_INCREMENT, email VARCHAR(100) UNIQUE, note VARCHAR(200), n BIGINT, b VARBINARY(32))');
+      await c.query(`INSERT INTO canary (email, note, n, b) VALUES ('${m.email}', "${m.text}", ${m.number}, X'${m.hex}') /* ${m.comment} */`);
+      await c.query(`SELECT * FROM canary WHERE note = '${m.text}' OR n = ${m.number}`);
+      await c.execute('SELECT * FROM canary WHERE note = ? OR n = ?', [m.param, m.paramNumber]);
+      // A failing statement whose error message echoes the value (1062 Duplicate entry '…').
+      await c.query(`INSERT INTO canary (email) VALUES ('${m.email}')`).catch(() => undefined);
+      await c.query(`DELETE FROM canary WHERE email = '${m.email}'`);
+      await c.end();
+    });
+    return file;
+  })();
+  return captured;
+}
+
 test('no marker value survives redaction; --no-redact shows them all', opts, async () => {
-  dir = await mkdtemp(join(tmpdir(), 'periscope-canary-'));
-  const file = join(dir, 'canary.pcap');
-  const tag = randomBytes(6).toString('hex');
-  const m = {
-    text: `canary-text-${tag}`,
-    email: `canary-${tag}@example.com`,
-    number: String(randomInt(100_000_000, 999_999_999)) + String(randomInt(100_000, 999_999)),
-    param: `canary-param-${tag}`,
-    paramNumber: String(randomInt(700_000_000, 799_999_999)),
-    hex: `CAFE${tag.toUpperCase()}`,
-    comment: `canary-comment-${tag}`,
-  };
-  const s = mysqlSettings();
-  await captureWhile({ file }, async () => {
-    const c = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
-    await c.query('CREATE TABLE IF NOT EXISTS canary (id INT PRIMARY KEY AUTO_INCREMENT, email VARCHAR(100) UNIQUE, note VARCHAR(200), n BIGINT, b VARBINARY(32))');
-    await c.query(`INSERT INTO canary (email, note, n, b) VALUES ('${m.email}', "${m.text}", ${m.number}, X'${m.hex}') /* ${m.comment} */`);
-    await c.query(`SELECT * FROM canary WHERE note = '${m.text}' OR n = ${m.number}`);
-    await c.execute('SELECT * FROM canary WHERE note = ? OR n = ?', [m.param, m.paramNumber]);
-    // A failing statement whose error message echoes the value (1062 Duplicate entry '…').
-    await c.query(`INSERT INTO canary (email) VALUES ('${m.email}')`).catch(() => undefined);
-    await c.query(`DELETE FROM canary WHERE email = '${m.email}'`);
-    await c.end();
-  });
+  const file = await capture();
   const redacted = await periscope('events', file);
   assert.equal(redacted.code, 0, redacted.stderr);
   const trace = await periscope('trace', file);
@@ -63,4 +77,32 @@ test('no marker value survives redaction; --no-redact shows them all', opts, asy
     assert.ok(raw.stdout.includes(v), `--no-redact shows the ${what} marker`);
   }
   assert.ok(raw.stdout.includes(m.comment));
+});
+
+test('a bundle with schema holds no marker in any member; with --include-pcap the search finds them', opts, async () => {
+  const file = await capture();
+  const out = join(dir, 'canary.tar.gz');
+  const b = await periscopeWith({ env: { MYSQL_PWD: s.password, HOME: dir } }, 'bundle', file, '-o', out, '--schema-from', `${s.host}:${s.port}`, '--user', s.user);
+  assert.equal(b.code, 0, b.stderr);
+  const all = await members(out);
+  const man = manifestOf(all);
+  assert.equal(man.schema.collected, true, man.schema.reason ?? '');
+  assert.ok(man.schema.tables.collected >= 1, 'the canary table\'s schema is in the bundle');
+  assert.ok(all.has('events.jsonl.gz') && all.has('schema/tables.json') && all.has('schema/tables.sql') && all.has('schema/server.json'));
+  assert.match(all.get('schema/tables.sql')!.toString(), /CREATE TABLE `canary`/);
+  const bytes = allBytes(all);
+  for (const [what, v] of Object.entries(m)) assert.equal(bytes.indexOf(v), -1, `the bundle leaks the ${what} marker ${v}`);
+  assert.equal(bytes.indexOf(tag), -1, 'no fragment of the markers');
+  assert.equal(bytes.indexOf(Buffer.from(m.hex, 'hex')), -1, 'nor the hex marker as bytes');
+  assert.ok(!(b.stdout + b.stderr).includes(tag));
+  const i = await periscope('inspect', out);
+  assert.equal(i.code, 0, i.stderr);
+  assert.ok(!i.stdout.includes(tag));
+
+  // The same search on a bundle holding the raw capture finds them: it looks in the right places.
+  const raw = join(dir, 'canary-raw.tar.gz');
+  const r = await periscope('bundle', file, '-o', raw, '--include-pcap');
+  assert.equal(r.code, 0, r.stderr);
+  const rawBytes = allBytes(await members(raw));
+  for (const what of ['text', 'email', 'param'] as const) assert.notEqual(rawBytes.indexOf(m[what]), -1, `--include-pcap keeps the ${what} marker`);
 });

@@ -61,6 +61,7 @@ const cases: Case[] = [
   { sql: "LOAD DATA INFILE '/tmp/x' INTO TABLE t", kind: 'other', tables: ['t'] },
   { sql: '/*!40101 SET NAMES utf8 */', kind: 'set', tables: [] },
   { sql: 'SELECT * FROM t1; UPDATE t2 SET a = 1', kind: 'select', tables: ['t1', 't2'] },
+  { sql: 'SELECT * FROM `we``ird` w JOIN `odd name` o JOIN `s``x`.`y z`', kind: 'select', tables: ['we`ird', 'odd name', 's`x.y z'] },
 ];
 
 describe('statement facts', () => {

@@ -1,0 +1,213 @@
+/**
+ * `periscope bundle` and `periscope inspect` through the real CLI, on the bundled sample: the
+ * members are what analyze and events print (the same code made them), the manifest's checksums
+ * are those of the members as GNU tar unpacks them, the file is private, a capture's manifest and
+ * (asked for) the raw capture go in, an unreachable server still gives a bundle that says why, and
+ * inspect catches a modified member, a truncated archive and files that are not bundles.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { periscope, periscopeWith, sample } from './run.js';
+import { manifestOf, members } from '../bundle/members.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'periscope-bundle-'));
+after(() => rm(dir, { recursive: true, force: true }));
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+const plain = join(dir, 'plain.tar.gz');
+const made = periscope('bundle', sample, '-o', plain);
+
+test('bundle: the report and events are those analyze and events print; the manifest checks every member', async () => {
+  const r = await made;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /periscope inspect/);
+  assert.equal((await stat(plain)).mode & 0o777, 0o600, 'the bundle is readable by its owner only');
+  const m = await members(plain);
+  assert.deepEqual([...m.keys()].sort(), ['events.jsonl.gz', 'manifest.json', 'report.html', 'report.json', 'report.txt']);
+  const text = await periscope('analyze', sample);
+  assert.equal(m.get('report.txt')!.toString(), `${text.stdout}\n`);
+  const json = await periscope('analyze', sample, '--format', 'json');
+  assert.deepEqual(JSON.parse(m.get('report.json')!.toString()), JSON.parse(json.stdout));
+  const html = await periscope('analyze', sample, '--format', 'html');
+  assert.equal(m.get('report.html')!.toString(), `${html.stdout}\n`);
+  const events = await periscope('events', sample);
+  assert.equal(gunzipSync(m.get('events.jsonl.gz')!).toString(), `${events.stdout}\n`, 'every event, redacted as events prints it');
+
+  const man = manifestOf(m);
+  assert.equal(man.format, 'periscope-bundle');
+  assert.equal(man.version, 1);
+  assert.equal(man.redacted, true);
+  assert.ok(man.redaction.parameters && man.redaction.sql);
+  assert.match(man.created.at, /^\d{4}-\d\d-\d\dT/);
+  assert.ok(man.created.host.length > 0);
+  assert.deepEqual(man.inputs.map((i) => i.path), [sample]);
+  assert.deepEqual(man.pcap_included, []);
+  assert.equal(man.schema.requested, false);
+  assert.equal(man.options.include_pcap, false);
+  assert.deepEqual(man.files.map((f) => f.path).sort(), [...m.keys()].filter((k) => k !== 'manifest.json').sort());
+  for (const f of man.files) {
+    assert.equal(f.size, m.get(f.path)!.length, f.path);
+    assert.equal(f.sha256, sha256(m.get(f.path)!), f.path);
+  }
+});
+
+test('inspect: lists the members, verifies them, shows the manifest and the top of the report', async () => {
+  assert.equal((await made).code, 0);
+  const r = await periscope('inspect', plain);
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of ['report.json', 'report.txt', 'report.html', 'events.jsonl.gz']) assert.match(r.stdout, new RegExp(`${name.replace('.', '\\.')} +checksum ok`));
+  assert.match(r.stdout, /All 4 members match the SHA-256 checksums of the manifest/);
+  assert.match(r.stdout, /"format": "periscope-bundle"/);
+  assert.match(r.stdout, /Schema: not included \(no --schema-from given\)/);
+  assert.match(r.stdout, /Raw packet captures: not included/);
+  assert.match(r.stdout, /# Periscope query report/);
+  const events = await periscope('events', sample);
+  const shown = await periscope('inspect', plain, '--show', 'events.jsonl.gz');
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(shown.stdout, events.stdout, '--show gunzips .gz members');
+  const missing = await periscope('inspect', plain, '--show', 'secret.txt');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no member secret\.txt in the bundle; it holds report\.json/);
+});
+
+test('inspect: a member changed after bundling is reported as modified (exit 2)', async () => {
+  assert.equal((await made).code, 0);
+  const x = join(dir, 'x');
+  await mkdir(x);
+  await execa('tar', ['-xzf', plain, '-C', x]);
+  const txt = join(x, 'report.txt');
+  await writeFile(txt, (await readFile(txt, 'utf8')).replace('Overall', 'Overall, edited'));
+  const edited = join(dir, 'edited.tar.gz');
+  await execa('tar', ['-czf', edited, '-C', x, 'report.json', 'report.txt', 'report.html', 'events.jsonl.gz', 'manifest.json']);
+  const r = await periscope('inspect', edited);
+  assert.equal(r.code, 2);
+  assert.match(r.stdout, /report\.txt +MODIFIED/);
+  assert.match(r.stderr, /report\.txt: modified after the bundle was made/);
+  assert.match(r.stderr, /not as Periscope made it/);
+  // A member added, one removed.
+  await writeFile(join(x, 'extra.txt'), 'hello');
+  const added = join(dir, 'added.tar.gz');
+  await execa('tar', ['-czf', added, '-C', x, 'report.json', 'report.html', 'events.jsonl.gz', 'extra.txt', 'manifest.json']);
+  const a = await periscope('inspect', added);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /extra\.txt: not listed in the manifest/);
+  assert.match(a.stderr, /report\.txt: listed in the manifest but missing from the archive/);
+});
+
+test('inspect: a truncated bundle is reported as truncated, wherever it was cut (exit 2)', async () => {
+  assert.equal((await made).code, 0);
+  const whole = await readFile(plain);
+  const cut = join(dir, 'cut.tar.gz');
+  for (const at of [10, 100, Math.floor(whole.length / 3), Math.floor(whole.length / 2), whole.length - 40, whole.length - 1]) {
+    await writeFile(cut, whole.subarray(0, at));
+    const r = await periscope('inspect', cut);
+    assert.equal(r.code, 2, `cut at ${at}`);
+    assert.match(r.stderr, /truncated: .*cut short/, `cut at ${at}: ${r.stderr}`);
+  }
+  // A whole gzip stream of a cut tar: the archive itself ends early.
+  const tar = gunzipSync(whole);
+  const { gzipSync } = await import('node:zlib');
+  await writeFile(cut, gzipSync(tar.subarray(0, 5000)));
+  const r = await periscope('inspect', cut);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /truncated: the archive ends inside report\.json/);
+});
+
+test('inspect: a file that is not a bundle, or is missing, is a one-line error (exit 2)', async () => {
+  const r = await periscope('inspect', sample);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not gzip-compressed: not a Periscope bundle/);
+  assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+  const gz = join(dir, 'other.tar.gz');
+  const x = join(dir, 'other');
+  await mkdir(x);
+  await writeFile(join(x, 'a.txt'), 'a');
+  await execa('tar', ['-czf', gz, '-C', x, 'a.txt']);
+  const o = await periscope('inspect', gz);
+  assert.equal(o.code, 2);
+  assert.match(o.stderr, /no manifest\.json: not a Periscope bundle/);
+  const none = await periscope('inspect', join(dir, 'none.tar.gz'));
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /none\.tar\.gz: no such file/);
+});
+
+test('bundle: a capture directory\'s capture.json goes into the manifest as written; --include-pcap adds the capture, loudly', async () => {
+  const cap = join(dir, 'cap');
+  await mkdir(cap);
+  await copyFile(sample, join(cap, 'mysql-1.pcap'));
+  const captureManifest = { tool: 'periscope capture', filter: 'tcp port 3306', started: '2026-11-21T05:08:00Z' };
+  await writeFile(join(cap, 'capture.json'), JSON.stringify(captureManifest));
+  const out = join(dir, 'with-pcap.tar.gz');
+  const r = await periscope('bundle', cap, '-o', out, '--include-pcap');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /--include-pcap: THE RAW CAPTURE GOES INTO THE BUNDLE/);
+  const m = await members(out);
+  const man = manifestOf(m);
+  assert.deepEqual(man.capture_manifests, [{ directory: cap, manifest: captureManifest }]);
+  assert.deepEqual(man.pcap_included, ['pcap/mysql-1.pcap']);
+  assert.equal(man.options.include_pcap, true);
+  assert.deepEqual(m.get('pcap/mysql-1.pcap'), await readFile(sample));
+  assert.equal(man.files.find((f) => f.path === 'pcap/mysql-1.pcap')!.sha256, sha256(await readFile(sample)));
+  const i = await periscope('inspect', out);
+  assert.equal(i.code, 0, i.stderr);
+  assert.match(i.stdout, /RAW PACKET CAPTURES INCLUDED \(pcap\/mysql-1\.pcap\)/);
+  assert.match(i.stdout, /with 1 capture manifest/);
+});
+
+test('bundle: a server that cannot be reached leaves the schema out, says why, and the bundle is still made', async () => {
+  const out = join(dir, 'no-schema.tar.gz');
+  const r = await periscopeWith({ env: { MYSQL_PWD: 'x', HOME: dir } }, 'bundle', sample, '-o', out, '--schema-from', '127.0.0.1:1', '--user', 'nobody');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /no schema in the bundle: cannot connect to 127\.0\.0\.1:1 as nobody: .*ECONNREFUSED/);
+  const m = await members(out);
+  const s = manifestOf(m).schema;
+  assert.equal(s.requested, true);
+  assert.equal(s.collected, false);
+  assert.match(s.reason!, /cannot connect to 127\.0\.0\.1:1/);
+  assert.equal(s.password_from, 'MYSQL_PWD');
+  assert.ok(![...m.keys()].some((k) => k.startsWith('schema/')));
+  assert.ok(!m.get('manifest.json')!.toString().includes('"x"'), 'the password is nowhere');
+});
+
+test('bundle: usage mistakes are refused before any work (exit 1), a password on the command line first of all', async () => {
+  const out = join(dir, 'never.tar.gz');
+  for (const [args, msg] of [
+    [['--schema-from', '127.0.0.1', '--password', 'secret'], /a password is never taken on the command line/],
+    [['--user', 'me'], /--user and --defaults-file are for --schema-from/],
+    [['--schema-from', 'host:99999'], /the port must be between 1 and 65535/],
+    [['--schema-from', 'db1', '--socket', '/tmp/s.sock'], /give one/],
+    [['--schema-from', 'db1', '--defaults-file', join(dir, 'nope.cnf')], /--defaults-file .*nope\.cnf: no such file/],
+  ] as [string[], RegExp][]) {
+    const r = await periscope('bundle', sample, '-o', out, ...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    await assert.rejects(stat(out), 'no bundle written');
+  }
+  const copy = join(dir, 'copy.pcap');
+  await copyFile(sample, copy);
+  const over = await periscope('bundle', copy, '-o', copy);
+  assert.equal(over.code, 1);
+  assert.match(over.stderr, /copy\.pcap is one of the captures: name a new file/);
+  assert.deepEqual(await readFile(copy), await readFile(sample), 'the capture is untouched');
+  const none = await periscope('bundle', sample);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /Missing required argument: output/);
+});
+
+test('bundle: no capture found, or nowhere to write, is exit 2 and no bundle', async () => {
+  const out = join(dir, 'empty.tar.gz');
+  const r = await periscope('bundle', join(dir, 'missing.pcap'), '-o', out);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /missing\.pcap/);
+  await assert.rejects(stat(out));
+  const w = await periscope('bundle', sample, '-o', join(dir, 'no', 'such', 'dir.tar.gz'));
+  assert.equal(w.code, 2);
+  assert.match(w.stderr, /dir\.tar\.gz: cannot write a bundle there \(no such directory\)/);
+});

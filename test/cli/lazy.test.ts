@@ -1,0 +1,39 @@
+/**
+ * Commands load only what they need: analyze, info and --help never load archiver or mysql2 (the
+ * bundle commands' dependencies), so the capture path on a production host stays light. Seen by a
+ * module resolve hook that logs every module Node resolves.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { bin, sample } from './run.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'periscope-lazy-'));
+after(() => rm(dir, { recursive: true, force: true }));
+await writeFile(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(process.env.LOAD_LOG, r.url + '\\n'); return r; }\n");
+await writeFile(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+
+async function loaded(...args: string[]): Promise<string[]> {
+  const log = join(dir, `${args[0]}.log`);
+  await writeFile(log, '');
+  const r = await execa('node', ['--import', join(dir, 'register.mjs'), bin, ...args], { reject: false, env: { LOAD_LOG: log } });
+  assert.ok(r.exitCode === 0, String(r.stderr));
+  return (await readFile(log, 'utf8')).split('\n').filter((l) => /node_modules\/(archiver|mysql2)\//.test(l));
+}
+
+test('analyze, info and --help load neither archiver nor mysql2', async () => {
+  assert.deepEqual(await loaded('info', sample), []);
+  assert.deepEqual(await loaded('analyze', sample), []);
+  assert.deepEqual(await loaded('--help'), []);
+});
+
+test('bundle loads archiver (and mysql2 only to collect a schema): the hook sees them', async () => {
+  const plain = await loaded('bundle', sample, '-o', join(dir, 'b.tar.gz'));
+  assert.ok(plain.some((l) => l.includes('/archiver/')));
+  assert.ok(!plain.some((l) => l.includes('/mysql2/')));
+  const schema = await loaded('bundle', sample, '-o', join(dir, 'b.tar.gz'), '--schema-from', '127.0.0.1:1', '--user', 'x');
+  assert.ok(schema.some((l) => l.includes('/mysql2/')));
+});

@@ -1,0 +1,49 @@
+/**
+ * The one-file distribution: `npm run dist` builds dist/periscope.mjs; copied alone into an empty
+ * directory (no node_modules anywhere above it), it runs every command on a sample capture,
+ * including the worker threads, and says which commit it was built from.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { repoRoot, sample } from '../cli/run.js';
+
+test('dist/periscope.mjs runs alone, from an empty directory', { timeout: 180_000 }, async () => {
+  const built = await execa('npm', ['run', '--silent', 'dist'], { cwd: repoRoot, reject: false });
+  assert.equal(built.exitCode, 0, String(built.stderr));
+  assert.match(String(built.stdout), /dist\/periscope\.mjs: [\d.]+ MiB \(budget/);
+  const dir = await mkdtemp(join(tmpdir(), 'periscope-dist-'));
+  const bin = join(dir, 'periscope.mjs');
+  await copyFile(join(repoRoot, 'dist/periscope.mjs'), bin);
+  await copyFile(sample, join(dir, 'sample.pcap'));
+  assert.ok((await stat(bin)).size < 4 * 1024 * 1024);
+  const run = (...args: string[]) => execa('node', [bin, ...args], { cwd: dir, reject: false, env: { NODE_PATH: '' } });
+
+  const version = await run('--version');
+  assert.equal(version.exitCode, 0);
+  const head = (await execa('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot })).stdout.trim();
+  assert.match(String(version.stdout), new RegExp(`^periscope \\d+\\.\\d+\\.\\d+ \\(commit ${head}(-dirty)?, Node\\.js v\\d+`));
+
+  const info = await run('info', 'sample.pcap', '--json');
+  assert.equal(info.exitCode, 0, String(info.stderr));
+  assert.equal((JSON.parse(String(info.stdout)) as { totals: { packets: number } }).totals.packets, 84);
+
+  const events = await run('events', 'sample.pcap');
+  assert.equal(events.exitCode, 0, String(events.stderr));
+  assert.equal(String(events.stdout).trim().split('\n').length, 35);
+
+  // The same report as the compiled tree's, on one thread and with workers (the bundle is its own worker).
+  const reference = await execa('node', [join(repoRoot, 'bin/periscope.js'), 'analyze', 'sample.pcap', '--format', 'json'], { cwd: dir });
+  for (const threads of ['1', '2']) {
+    const a = await run('analyze', 'sample.pcap', '--format', 'json', '--threads', threads);
+    assert.equal(a.exitCode, 0, String(a.stderr));
+    assert.equal(String(a.stdout), String(reference.stdout), `--threads ${threads}`);
+  }
+  const text = await run('analyze', 'sample.pcap');
+  assert.match(String(text.stdout), /# Profile/);
+  const help = await run('--help');
+  assert.match(String(help.stdout), /periscope analyze <files\.\.>/);
+});
