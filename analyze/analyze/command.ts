@@ -12,7 +12,7 @@ import type { TcpLimits } from '../pipeline.js';
 import { reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../report/aggregate.js';
 import { buildReport, type CaptureInfo, type InputFile, type Order, type Report } from '../report/report.js';
-import { captureInfo, findManifests, manifestHealth } from './manifests.js';
+import { applyManifests } from './manifests.js';
 import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
 import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
 import { renderReport } from '../report/render.js';
@@ -95,9 +95,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   await closeSlowlog();
   const code = reportFileProblems(result.files, io);
   if (result.inputs.length === 0) return code;
-  const manifests = await findManifests(opts.files, io.warn);
-  Object.assign(result.aggregate.health, manifestHealth(manifests));
-  const captures = captureInfo(manifests);
+  const captures = await applyManifests(result.aggregate.health, opts.files, io.warn);
 
   const state = result.aggregate.toState();
   const filters = describeFilters(opts.filters);

@@ -76,3 +76,13 @@ export function captureInfo(found: readonly FoundManifest[]): CaptureInfo[] {
     files_deleted: m.deleted.length,
   }));
 }
+
+/**
+ * Read the manifests of the input directories into an analysis: their counters join its health,
+ * and the captures they describe are returned for the report.
+ */
+export async function applyManifests(health: Health, paths: readonly string[], warn: (line: string) => void): Promise<CaptureInfo[]> {
+  const found = await findManifests(paths, warn);
+  Object.assign(health, manifestHealth(found));
+  return captureInfo(found);
+}

@@ -18,6 +18,7 @@ import { TarArchive } from 'archiver';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../pipeline.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
+import { applyManifests } from '../analyze/manifests.js';
 import { eventJson } from '../events/command.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { buildReport, type Order, type Report } from '../report/report.js';
@@ -84,7 +85,8 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
       io.error('interrupted: no bundle written');
       return 130;
     }
-    const report = buildReport(result.aggregate.toState(), { version: buildInfo().version, files: result.inputs, filters: null, order: opts.order, redacted: true, interrupted: false });
+    const captures = await applyManifests(result.aggregate.health, opts.files, io.warn);
+    const report = buildReport(result.aggregate.toState(), { version: buildInfo().version, files: result.inputs, captures, filters: null, order: opts.order, redacted: true, interrupted: false });
 
     let schema: SchemaResult | null = null;
     if (settings !== null) {
