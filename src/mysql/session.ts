@@ -224,7 +224,8 @@ export class MysqlSession implements StreamHandler {
 
   /** The request time of the oldest command still waiting (for ordering events across connections). */
   oldestPending(): { sec: number; nsec: number } | null {
-    const p = this.queue[0] ?? this.login;
+    // (The login stays known after it completed; only while it waits for its answer is it in flight.)
+    const p = this.queue[0] ?? (this.login !== null && !this.login.done ? this.login : null);
     return p ? { sec: p.ev.sec, nsec: p.ev.nsec } : null;
   }
 

@@ -116,6 +116,19 @@ describe('connection phase', () => {
     assert.equal(c.session.stage, 'DISCONNECTED');
   });
 
+  test('only a command waiting for its answer is in flight: an idle connection, logged in long ago, holds no event back', () => {
+    const c = new Conv();
+    c.s(0, greetingPayload(), 1_000_000);
+    c.c(1, handshakeResponse41({ user: 'app' }), 1_000_100);
+    assert.deepEqual(c.session.oldestPending(), { sec: 1, nsec: 100_000 }, 'the login, while it waits');
+    c.s(2, ok(), 1_000_200);
+    assert.equal(c.session.oldestPending(), null, 'logged in and idle');
+    c.c(0, comQuery('SELECT 1'), 9_000_000);
+    assert.deepEqual(c.session.oldestPending(), { sec: 9, nsec: 0 });
+    c.s(1, ok(), 9_000_100);
+    assert.equal(c.session.oldestPending(), null);
+  });
+
   test('login error 1045: status error with code, SQL state and message; nothing after it decoded', () => {
     const c = new Conv();
     c.s(0, greetingPayload());
