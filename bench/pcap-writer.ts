@@ -3,7 +3,8 @@
  * through one large buffer, and one Ethernet + IPv4 + TCP frame (with the timestamps option, as
  * Linux sends it) at a time.
  */
-import { writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** mulberry32: small, fast, seeded, good enough for traffic shapes. */
 export class Prng {
@@ -44,6 +45,14 @@ export class Prng {
   }
   pick<T>(list: readonly T[]): T {
     return list[Math.floor(this.float() * list.length)]!;
+  }
+  /** Fisher–Yates, in place. */
+  shuffle<T>(list: T[]): T[] {
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+    return list;
   }
 }
 
@@ -194,6 +203,71 @@ export function writeFrame(w: PcapWriter, sec: number, usec: number, f: Frame, l
   if (f.fromClient) w.clientPayloadBytes += length;
   w.portSum += f.srcPort + f.dstPort;
   return p;
+}
+
+/** The sequence number after a segment: its payload, plus one for SYN and FIN. */
+export function seqAfter(seq: number, length: number, flags: number): number {
+  return (seq + length + (flags & (TcpFlag.Syn | TcpFlag.Fin) ? 1 : 0)) >>> 0;
+}
+
+/** What every generated capture's sidecar (`<capture>.meta.json`) records, at least. */
+export interface GeneratedMeta {
+  generator: number;
+  seed: number;
+  /** Requested size in bytes; the file is at least this long. */
+  targetBytes: number;
+  /** Actual file size in bytes. */
+  size: number;
+  packets: number;
+  /** Sum of caplen over all records. */
+  capturedBytes: number;
+  /** Sum of TCP payload lengths. */
+  payloadBytes: number;
+  /** Sum of TCP payload lengths of the clients' segments (to port 3306); the rest is the server's. */
+  clientPayloadBytes: number;
+  /** Sum of TCP source + destination ports over all packets (a cross-check for the readers). */
+  portSum: number;
+}
+
+/** The sidecar fields a PcapWriter knows once the capture is written. */
+export function generatedMeta(w: PcapWriter, generator: number, seed: number, targetBytes: number): GeneratedMeta {
+  return { generator, seed, targetBytes, size: w.total, packets: w.packets, capturedBytes: w.capturedBytes, payloadBytes: w.payloadBytes, clientPayloadBytes: w.clientPayloadBytes, portSum: w.portSum };
+}
+
+const metaPath = (capturePath: string): string => `${capturePath}.meta.json`;
+
+/** The sidecar of an existing capture, if the file is complete and was made by this generator version with this seed and size. */
+export function cachedCapture<M extends GeneratedMeta>(path: string, generator: number, seed: number, targetBytes: number): M | null {
+  if (!existsSync(path) || !existsSync(metaPath(path))) return null;
+  try {
+    const meta = JSON.parse(readFileSync(metaPath(path), 'utf8')) as M;
+    const ok = meta.generator === generator && meta.seed === seed && meta.targetBytes === targetBytes && statSync(path).size === meta.size;
+    return ok ? meta : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Write a capture at `path`: the file header, then `generate` writes the records and returns the
+ * sidecar. Written to a temporary file renamed when complete; the sidecar is written last.
+ */
+export function writeCapture<M>(path: string, generate: (w: PcapWriter) => M, sidecarIndent = 2): M {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let meta: M;
+  try {
+    const w = new PcapWriter(fd);
+    w.fileHeader();
+    meta = generate(w);
+    w.flush();
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  writeFileSync(metaPath(path), `${JSON.stringify(meta, null, sidecarIndent)}\n`);
+  return meta;
 }
 
 /** One's-complement fold of a sum of 16-bit words. */

@@ -25,9 +25,7 @@
  * Written through one 8 MiB buffer with fs.writeSync into a temporary file, renamed when complete;
  * a JSON sidecar records what was written so the next run can reuse the file.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { PcapWriter, Prng, TcpFlag as Flag, writeFrame, type Frame } from './pcap-writer.js';
+import { cachedCapture, generatedMeta, Prng, seqAfter, TcpFlag as Flag, writeCapture, writeFrame, type Frame, type GeneratedMeta, type PcapWriter } from './pcap-writer.js';
 
 /**
  * Bump when the traffic shape or the sidecar's fields change, so stale files are regenerated.
@@ -36,22 +34,8 @@ import { PcapWriter, Prng, TcpFlag as Flag, writeFrame, type Frame } from './pca
  */
 export const GENERATOR_VERSION = 4;
 
-export interface CaptureMeta {
-  generator: number;
-  seed: number;
-  /** Requested size in bytes; the file is at least this long (it ends on a whole exchange). */
-  targetBytes: number;
-  /** Actual file size in bytes. */
-  size: number;
-  packets: number;
-  /** Sum of caplen over all records. */
-  capturedBytes: number;
-  /** Sum of TCP payload lengths. */
-  payloadBytes: number;
-  /** Sum of TCP payload lengths of the clients' segments (to port 3306); the rest is the server's. */
-  clientPayloadBytes: number;
-  /** Sum of TCP source + destination ports over all packets (a cross-check for the readers). */
-  portSum: number;
+/** The sidecar: the file (its target size is reached on a whole exchange) and what it holds. */
+export interface CaptureMeta extends GeneratedMeta {
   /** Connections opened over the whole capture. */
   connections: number;
   exchanges: number;
@@ -219,58 +203,22 @@ class TrafficGenerator {
       const from = this.rng.int(0, POOL_BYTES - payloadLen);
       this.pool.copy(this.w.buf, p, from, from + payloadLen);
     }
-    const advance = payloadLen + (flags & (Flag.Syn | Flag.Fin) ? 1 : 0);
-    if (fromClient) c.clientSeq = (c.clientSeq + advance) >>> 0;
-    else c.serverSeq = (c.serverSeq + advance) >>> 0;
+    if (fromClient) c.clientSeq = seqAfter(c.clientSeq, payloadLen, flags);
+    else c.serverSeq = seqAfter(c.serverSeq, payloadLen, flags);
     return p;
   }
 }
 
-function metaPath(capturePath: string): string {
-  return `${capturePath}.meta.json`;
-}
-
 /** The sidecar of an existing capture, if the file is complete and was made with these parameters. */
 export function existingCapture(path: string, targetBytes: number, seed: number): CaptureMeta | null {
-  if (!existsSync(path) || !existsSync(metaPath(path))) return null;
-  try {
-    const meta = JSON.parse(readFileSync(metaPath(path), 'utf8')) as CaptureMeta;
-    const ok = meta.generator === GENERATOR_VERSION && meta.seed === seed && meta.targetBytes === targetBytes && statSync(path).size === meta.size;
-    return ok ? meta : null;
-  } catch {
-    return null;
-  }
+  return cachedCapture<CaptureMeta>(path, GENERATOR_VERSION, seed, targetBytes);
 }
 
 /** Write a capture of at least `targetBytes` bytes at `path` (and its sidecar). */
 export function synthesizeCapture(path: string, targetBytes: number, seed: number): CaptureMeta {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  let meta: CaptureMeta;
-  try {
-    const w = new PcapWriter(fd);
-    w.fileHeader();
+  return writeCapture(path, (w) => {
     const gen = new TrafficGenerator(w, seed);
     while (w.total < targetBytes) gen.exchange();
-    w.flush();
-    meta = {
-      generator: GENERATOR_VERSION,
-      seed,
-      targetBytes,
-      size: w.total,
-      packets: w.packets,
-      capturedBytes: w.capturedBytes,
-      payloadBytes: w.payloadBytes,
-      clientPayloadBytes: w.clientPayloadBytes,
-      portSum: w.portSum,
-      connections: gen.connections,
-      exchanges: gen.exchanges,
-    };
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  writeFileSync(metaPath(path), `${JSON.stringify(meta, null, 2)}\n`);
-  return meta;
+    return { ...generatedMeta(w, GENERATOR_VERSION, seed, targetBytes), connections: gen.connections, exchanges: gen.exchanges };
+  });
 }
