@@ -124,10 +124,10 @@ export interface Service {
 }
 
 const SERVICES: Omit<Service, 'templates' | 'init' | 'cdf'>[] = [
-  { name: 'orders', corpus: 'hibernate.json', user: 'orders_svc', database: 'shop', subnet: 1, hosts: 4, pool: 64, deprecateEof: true, statementCache: true, lifetime: 4000, pingRate: 0.01, burst: 6, idleUs: 8000, thinkUs: [20, 300], clientName: 'MariaDB Connector/J' },
-  { name: 'web', corpus: 'activerecord.json', user: 'web', database: 'blog', subnet: 2, hosts: 6, pool: 96, deprecateEof: false, statementCache: false, lifetime: 3000, pingRate: 0.03, burst: 8, idleUs: 12000, thinkUs: [30, 500], clientName: 'libmariadb' },
-  { name: 'cms', corpus: 'django.json', user: 'cms', database: 'cms', subnet: 3, hosts: 3, pool: 32, deprecateEof: false, statementCache: false, lifetime: 25, pingRate: 0.002, burst: 5, idleUs: 20000, thinkUs: [50, 800], clientName: 'libmysql' },
-  { name: 'api', corpus: 'sequelize.json', user: 'api', database: 'app', subnet: 4, hosts: 2, pool: 32, deprecateEof: true, statementCache: false, lifetime: 2000, pingRate: 0.005, burst: 4, idleUs: 6000, thinkUs: [20, 200], clientName: 'mysql2' },
+  { name: 'orders', corpus: 'hibernate.json', user: 'orders_svc', database: 'shop', subnet: 1, hosts: 4, pool: 64, deprecateEof: true, statementCache: true, lifetime: 4000, pingRate: 0.01, burst: 6, idleUs: 40000, thinkUs: [20, 300], clientName: 'MariaDB Connector/J' },
+  { name: 'web', corpus: 'activerecord.json', user: 'web', database: 'blog', subnet: 2, hosts: 6, pool: 96, deprecateEof: false, statementCache: false, lifetime: 3000, pingRate: 0.03, burst: 8, idleUs: 60000, thinkUs: [30, 500], clientName: 'libmariadb' },
+  { name: 'cms', corpus: 'django.json', user: 'cms', database: 'cms', subnet: 3, hosts: 3, pool: 32, deprecateEof: false, statementCache: false, lifetime: 25, pingRate: 0.002, burst: 5, idleUs: 100000, thinkUs: [50, 800], clientName: 'libmysql' },
+  { name: 'api', corpus: 'sequelize.json', user: 'api', database: 'app', subnet: 4, hosts: 2, pool: 32, deprecateEof: true, statementCache: false, lifetime: 2000, pingRate: 0.005, burst: 4, idleUs: 30000, thinkUs: [20, 200], clientName: 'mysql2' },
 ];
 
 // ---------------------------------------------------------------------------------------------
