@@ -16,8 +16,8 @@
  *   aggregate    analyze/report/aggregate.ts, histogram, timeline; analyze/analyze (filters)
  *   report       building and writing the report (report.ts, json)
  *   gc, idle, startup (module loading and compiling before the first packet), other.
- * Prints milliseconds and shares per layer (several profiles are added up), and the functions with
- * the most self time.
+ * Prints milliseconds and shares per layer (several profiles are added up), per file, and the
+ * functions with the most self time.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -75,6 +75,8 @@ export interface LayerTimes {
   byLayer: Record<Layer, number>;
   /** Self time per function ("name file:line"), ms. */
   byFunction: Map<string, number>;
+  /** Time per file of Periscope's code, charged as the layers are, ms. */
+  byFile: Map<string, number>;
 }
 
 /** Add a profile's samples to `into`. */
@@ -82,31 +84,37 @@ export function attribute(p: CpuProfile, into: LayerTimes): void {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  // The layer charged for each node: its own, or its nearest ancestor's in Periscope's code.
-  const layer = new Map<number, Layer>();
-  const layerOf = (id: number): Layer => {
-    const known = layer.get(id);
+  // The layer and file charged for each node: its own, or its nearest ancestor's in Periscope's code.
+  const charged = new Map<number, { layer: Layer; file: string }>();
+  const chargedTo = (id: number): { layer: Layer; file: string } => {
+    const known = charged.get(id);
     if (known !== undefined) return known;
     const n = byId.get(id)!;
     const name = n.callFrame.functionName;
-    let l: Layer | null = name === '(garbage collector)' ? 'gc' : name === '(idle)' ? 'idle' : name === '(program)' || name === '(root)' ? 'other' : layerOfUrl(n.callFrame.url);
-    if (l === null) {
+    const special: Layer | null = name === '(garbage collector)' ? 'gc' : name === '(idle)' ? 'idle' : name === '(program)' || name === '(root)' ? 'other' : null;
+    const own = special ?? layerOfUrl(n.callFrame.url);
+    let c: { layer: Layer; file: string };
+    if (own !== null) c = { layer: own, file: special !== null ? name : n.callFrame.url.replace(/^.*\/build\//, '') };
+    else {
       const up = parent.get(id);
-      l = up === undefined ? 'other' : layerOf(up);
+      c = up === undefined ? { layer: 'other', file: '(other)' } : chargedTo(up);
     }
-    layer.set(id, l);
-    return l;
+    charged.set(id, c);
+    return c;
   };
   // Samples before the first one in the reading layer are start-up (module loading, compiling).
   let started = false;
   for (let i = 0; i < p.samples.length; i++) {
     const id = p.samples[i]!;
     const ms = (p.timeDeltas[i] ?? 0) / 1000;
-    let l = layerOf(id);
+    const c = chargedTo(id);
+    let l = c.layer;
     if (l === 'reading') started = true;
     if (!started && l !== 'idle') l = 'startup';
     into.byLayer[l] += ms;
     into.totalMs += ms;
+    const file = l === 'startup' ? '(startup)' : c.file;
+    into.byFile.set(file, (into.byFile.get(file) ?? 0) + ms);
     const f = byId.get(id)!.callFrame;
     const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/build\//, '')}:${f.lineNumber + 1}`;
     into.byFunction.set(key, (into.byFunction.get(key) ?? 0) + ms);
@@ -114,7 +122,7 @@ export function attribute(p: CpuProfile, into: LayerTimes): void {
 }
 
 export function emptyTimes(): LayerTimes {
-  return { totalMs: 0, byLayer: Object.fromEntries(LAYERS.map((l) => [l, 0])) as Record<Layer, number>, byFunction: new Map() };
+  return { totalMs: 0, byLayer: Object.fromEntries(LAYERS.map((l) => [l, 0])) as Record<Layer, number>, byFunction: new Map(), byFile: new Map() };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -130,6 +138,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   console.log(`${files.length} profile(s), ${(t.totalMs / 1000).toFixed(2)} s sampled, ${(busy / 1000).toFixed(2)} s busy`);
   console.log('layer        ms/profile  of all   of busy');
   for (const l of LAYERS) console.log(`${l.padEnd(12)} ${(t.byLayer[l] / files.length).toFixed(0).padStart(10)}  ${pct(t.byLayer[l], t.totalMs).padStart(7)}  ${l === 'idle' ? '' : pct(t.byLayer[l], busy).padStart(7)}`);
+  console.log('\nfiles (their own time and the built-ins they call; ms per profile):');
+  for (const [k, ms] of [...t.byFile].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${(ms / files.length).toFixed(0).padStart(8)}  ${pct(ms, busy).padStart(6)}  ${k}`);
   console.log('\nfunctions by self time (ms per profile):');
   for (const [k, ms] of [...t.byFunction].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(ms / files.length).toFixed(0).padStart(8)}  ${pct(ms, busy).padStart(6)}  ${k}`);
 }
