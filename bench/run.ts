@@ -1,8 +1,19 @@
 /**
  * `npm run bench`: how fast Periscope reads a large capture, compared with the fastest loop that
- * could possibly read the same file in Node and with the pcap-parser npm package.
+ * could possibly read the same file in Node and with the pcap-parser npm package; how fast it
+ * redacts and fingerprints SQL; and how fast `periscope analyze` runs end to end, against tshark
+ * and pt-query-digest.
  *
- * What it measures, in one run:
+ * Three sections, all by default; `npm run bench -- --only analyze` (or `--only read,sql`) runs
+ * some of them:
+ *   read     capture reading, steps 1–5 below;
+ *   sql      SQL redaction + fingerprint throughput (bench/sql.ts);
+ *   analyze  `periscope analyze` end to end on a realistic capture, with tshark and
+ *            pt-query-digest (bench/analyze.ts).
+ * The targets of the sections run are printed last; bench/data/last-run.json gets their figures.
+ * Exit code 1 when a section's counts are not what the generator wrote.
+ *
+ * What the read section measures, in one run:
  *   1. A synthetic capture of MySQL traffic on loopback (bench/synth.ts), PERISCOPE_BENCH_MB
  *      (default 600) megabytes, made once in bench/data/ and reused while its size and sidecar match.
  *      The same capture is also split into 60 classic-pcap files of about equal size, as rotation
@@ -42,7 +53,7 @@
  * must run near the speed of simply reading the file, so that cost is spent on MySQL, not on I/O.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +61,7 @@ import { BASELINE, CONTENDERS, LABELS, loadContender, ROTATED, type ContenderNam
 import { existingRotated, splitCapture } from './rotate.js';
 import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js';
 import { runSqlBench, TARGET_SQL_MBPS } from './sql.js';
+import { printAnalyzeResult, runAnalyzeBench, warmPageCache } from './analyze.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -139,21 +151,6 @@ function spawnChild(name: string, path: string): ChildReport {
   return JSON.parse(line) as ChildReport;
 }
 
-/** Read the files once in full so every contender reads them from the page cache. Returns seconds. */
-function warmPageCache(paths: readonly string[]): number {
-  const t0 = process.hrtime.bigint();
-  const buf = Buffer.allocUnsafe(4 * MiB);
-  for (const path of paths) {
-    const fd = openSync(path, 'r');
-    try {
-      while (readSync(fd, buf, 0, buf.length, null) > 0);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
 /** Compare what a contender saw with what the generator wrote (and `files` capture files read). */
 function checkOutcome(o: Outcome | null, meta: CaptureMeta, files: number): string[] {
   if (o === null) return ['no outcome'];
@@ -181,25 +178,34 @@ function table(headers: string[], rows: string[][], leftColumns = 1): string {
   return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-async function parent(): Promise<number> {
+/** The benchmark's sections, run in this order; `--only a,b` runs some of them. */
+const SECTIONS = ['read', 'sql', 'analyze'] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Target {
+  name: string;
+  shown: string;
+  pass: boolean;
+  value?: number;
+}
+
+/** What a section gives the summary: its targets, whether its figures are comparable, and its JSON. */
+interface SectionOutcome {
+  targets: Target[];
+  failed: boolean;
+  json: Record<string, unknown>;
+}
+
+/**
+ * Capture reading: the synthetic loopback capture (and its 60 rotated parts) through each
+ * contender of bench/contenders.ts.
+ */
+async function readSection(reps: number): Promise<SectionOutcome> {
   const mb = envNumber('PERISCOPE_BENCH_MB', 600, 1);
-  const reps = Math.floor(envNumber('PERISCOPE_BENCH_REPS', 5, 1));
   const targetBytes = Math.round(mb * 1e6);
   const path = join(DATA_DIR, `mysql-loopback-${mb}MB.pcap`);
   const shown = relative(process.cwd(), path) || path;
-  mkdirSync(DATA_DIR, { recursive: true });
-
-  const cpuList = cpus();
-  const machine = {
-    cpuModel: cpuList[0]?.model ?? 'unknown',
-    cpus: cpuList.length,
-    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
-    os: `${platform()} ${release()}`,
-    node: process.version,
-  };
-  const date = new Date().toISOString();
-  console.log(`Periscope benchmark  ${date}`);
-  console.log(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, ${machine.os}, Node ${machine.node}`);
+  console.log('\nCapture reading (link/IP/TCP decoding, TCP reassembly) on a synthetic loopback capture');
   if (mb < 500) console.log(`Note: PERISCOPE_BENCH_MB=${mb} is below the 500 MB the figures are meant for.`);
 
   let meta = existingCapture(path, targetBytes, SEED);
@@ -323,7 +329,7 @@ async function parent(): Promise<number> {
         : 'no outcome.'),
   );
 
-  const targets = [
+  const targets: Target[] = [
     { name: `periscope reader + decode ≥ ${TARGET_GBPS} GB/s`, value: decode.gbPerSecond, shown: `${fmt(decode.gbPerSecond, 2)} GB/s`, pass: decode.gbPerSecond >= TARGET_GBPS },
     { name: `periscope reader + decode ≤ ${TARGET_VS_BARE}× the bare loop's time`, value: decode.timeVsBare, shown: `${fmt(decode.timeVsBare, 2)}×`, pass: decode.timeVsBare <= TARGET_VS_BARE },
     { name: `${rotated.parts.length} rotated files ≤ ${TARGET_ROTATED_VS_DECODE}× the single file's time`, value: rot.timeVsDecode, shown: `${fmt(rot.timeVsDecode, 2)}×`, pass: rot.timeVsDecode <= TARGET_ROTATED_VS_DECODE },
@@ -335,12 +341,6 @@ async function parent(): Promise<number> {
       pass: reasm.timeVsDecode <= TARGET_REASSEMBLY_VS_DECODE,
     },
   ];
-  console.log('\nSQL redaction + fingerprint + digest (src/sql) on a statement corpus');
-  const sql = runSqlBench({ megabytes: envNumber('PERISCOPE_BENCH_SQL_MB', 50, 1), reps, log: (l) => console.log(`  ${l}`) });
-  targets.push({ name: `SQL redaction + fingerprint ≥ ${TARGET_SQL_MBPS} MB/s`, value: sql.bytesPath.mbPerSecond, shown: `${fmt(sql.bytesPath.mbPerSecond, 0)} MB/s (bare byte loop on the same corpus: ${fmt(sql.bare.mbPerSecond, 0)} MB/s)`, pass: sql.pass });
-  console.log('\nTargets');
-  for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);
-
   const failed = results.filter((r) => r.mismatches.length > 0);
   if (failed.length > 0) {
     console.log('\nCOUNT MISMATCH (these figures are not comparable):');
@@ -348,29 +348,92 @@ async function parent(): Promise<number> {
   } else {
     console.log('\nAll contenders saw the same packets and byte counts as the generator wrote.');
   }
+  return {
+    targets,
+    failed: failed.length > 0,
+    json: {
+      capture: { path: relative(ROOT, path), ...meta },
+      rotated: { path: relative(ROOT, rotatedDir), ...rotated },
+      warmReadSeconds: warmSeconds,
+      baselineRssMiB: baseline.maxRssMiB,
+      repetitions: reps,
+      results,
+      decodeVsPcapParser,
+    },
+  };
+}
+
+function sqlSection(reps: number): SectionOutcome {
+  console.log('\nSQL redaction + fingerprint + digest (src/sql) on a statement corpus');
+  const sql = runSqlBench({ megabytes: envNumber('PERISCOPE_BENCH_SQL_MB', 50, 1), reps, log: (l) => console.log(`  ${l}`) });
+  const target = { name: `SQL redaction + fingerprint ≥ ${TARGET_SQL_MBPS} MB/s`, value: sql.bytesPath.mbPerSecond, shown: `${fmt(sql.bytesPath.mbPerSecond, 0)} MB/s (bare byte loop on the same corpus: ${fmt(sql.bare.mbPerSecond, 0)} MB/s)`, pass: sql.pass };
+  return { targets: [target], failed: false, json: { sql } };
+}
+
+async function analyzeSection(): Promise<SectionOutcome> {
+  console.log('\nperiscope analyze end to end on a realistic MySQL capture, with tshark and pt-query-digest');
+  const r = await runAnalyzeBench({
+    root: ROOT,
+    dataDir: DATA_DIR,
+    mb: envNumber('PERISCOPE_BENCH_ANALYZE_MB', 1000, 1),
+    sliceMb: envNumber('PERISCOPE_BENCH_SLICE_MB', 30, 1),
+    reps: Math.floor(envNumber('PERISCOPE_BENCH_ANALYZE_REPS', 3, 1)),
+    log: (l) => console.log(l),
+  });
+  console.log('');
+  printAnalyzeResult(r, table, (l) => console.log(l));
+  return { targets: r.targets, failed: r.failed, json: { analyze: r } };
+}
+
+function parseOnly(args: readonly string[]): Set<Section> {
+  const i = args.indexOf('--only');
+  if (i < 0) return new Set(SECTIONS);
+  const names = (args[i + 1] ?? '').split(',').filter((x) => x !== '');
+  const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (names.length === 0 || bad.length > 0) throw new Error(`--only ${args[i + 1] ?? ''}: expected one or more of ${SECTIONS.join(', ')}, comma-separated`);
+  return new Set(names as Section[]);
+}
+
+async function parent(only: Set<Section>): Promise<number> {
+  const reps = Math.floor(envNumber('PERISCOPE_BENCH_REPS', 5, 1));
+  mkdirSync(DATA_DIR, { recursive: true });
+  const cpuList = cpus();
+  const machine = {
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    cpus: cpuList.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  };
+  const date = new Date().toISOString();
+  console.log(`Periscope benchmark  ${date}  (sections: ${[...only].join(', ')})`);
+  console.log(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, ${machine.os}, Node ${machine.node}`);
+
+  const outcomes: SectionOutcome[] = [];
+  if (only.has('read')) outcomes.push(await readSection(reps));
+  if (only.has('sql')) outcomes.push(sqlSection(reps));
+  if (only.has('analyze')) outcomes.push(await analyzeSection());
+  const targets = outcomes.flatMap((o) => o.targets);
+  console.log('\nTargets');
+  for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);
 
   const jsonPath = join(DATA_DIR, 'last-run.json');
-  const json = {
-    date,
-    machine,
-    capture: { path: relative(ROOT, path), ...meta },
-    rotated: { path: relative(ROOT, rotatedDir), ...rotated },
-    warmReadSeconds: warmSeconds,
-    baselineRssMiB: baseline.maxRssMiB,
-    repetitions: reps,
-    results,
-    decodeVsPcapParser,
-    sql,
-    targets: targets.map(({ name, value, pass }) => ({ name, value, pass })),
-  };
+  const json = { date, machine, sections: [...only], ...Object.assign({}, ...outcomes.map((o) => o.json)), targets: targets.map(({ name, value, pass }) => ({ name, value, pass })) };
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`Results written to ${relative(process.cwd(), jsonPath) || jsonPath}`);
-  return failed.length > 0 ? 1 : 0;
+  return outcomes.some((o) => o.failed) ? 1 : 0;
 }
 
 const args = process.argv.slice(2);
 if (args[0] === '--contender' && args.length === 3) {
   await child(args[1]!, args[2]!);
 } else {
-  process.exitCode = await parent();
+  let only: Set<Section> | null = null;
+  try {
+    only = parseOnly(args);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exitCode = 1;
+  }
+  if (only !== null) process.exitCode = await parent(only);
 }

@@ -25,8 +25,7 @@
  * Written through one 8 MiB buffer with fs.writeSync into a temporary file, renamed when complete;
  * a JSON sidecar records what was written so the next run can reuse the file.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { cachedCapture, generatedMeta, Prng, seqAfter, TcpFlag as Flag, writeCapture, writeFrame, type Frame, type GeneratedMeta, type PcapWriter } from './pcap-writer.js';
 
 /**
  * Bump when the traffic shape or the sidecar's fields change, so stale files are regenerated.
@@ -35,22 +34,8 @@ import { dirname } from 'node:path';
  */
 export const GENERATOR_VERSION = 4;
 
-export interface CaptureMeta {
-  generator: number;
-  seed: number;
-  /** Requested size in bytes; the file is at least this long (it ends on a whole exchange). */
-  targetBytes: number;
-  /** Actual file size in bytes. */
-  size: number;
-  packets: number;
-  /** Sum of caplen over all records. */
-  capturedBytes: number;
-  /** Sum of TCP payload lengths. */
-  payloadBytes: number;
-  /** Sum of TCP payload lengths of the clients' segments (to port 3306); the rest is the server's. */
-  clientPayloadBytes: number;
-  /** Sum of TCP source + destination ports over all packets (a cross-check for the readers). */
-  portSum: number;
+/** The sidecar: the file (its target size is reached on a whole exchange) and what it holds. */
+export interface CaptureMeta extends GeneratedMeta {
   /** Connections opened over the whole capture. */
   connections: number;
   exchanges: number;
@@ -61,84 +46,9 @@ const SERVER_PORT = 3306;
 const LOOPBACK = 0x7f000001;
 /** 65535 (max IPv4 total length) − 20 (IPv4) − 32 (TCP with timestamps). */
 const LOOPBACK_MSS = 65483;
-const HEADERS = 14 + 20 + 32;
-const RECORD_HEADER = 16;
-const OUT_BUFFER = 8 * 1024 * 1024;
 const POOL_BYTES = 4 * 1024 * 1024;
 /** 2025-01-01T00:00:00Z */
 const START_SEC = 1735689600;
-
-const enum Flag {
-  Fin = 0x01,
-  Syn = 0x02,
-  Psh = 0x08,
-  Ack = 0x10,
-}
-
-/** mulberry32: small, fast, seeded, good enough for traffic shapes. */
-class Prng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  u32(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  float(): number {
-    return this.u32() / 4294967296;
-  }
-  /** Uniform integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.float() * (hi - lo + 1));
-  }
-  /** Log-uniform integer in [lo, hi]: as many values between 200 and 400 as between 2000 and 4000. */
-  logInt(lo: number, hi: number): number {
-    return Math.min(hi, Math.floor(lo * Math.exp(this.float() * Math.log(hi / lo))));
-  }
-}
-
-/** Appends pcap records to a file through one large buffer. */
-class PcapWriter {
-  readonly buf = Buffer.allocUnsafe(OUT_BUFFER);
-  pos = 0;
-  /** Bytes written to the file so far plus bytes buffered. */
-  total = 0;
-  packets = 0;
-  capturedBytes = 0;
-  payloadBytes = 0;
-  clientPayloadBytes = 0;
-  portSum = 0;
-
-  constructor(private readonly fd: number) {}
-
-  /** Make room for n more bytes. */
-  reserve(n: number): void {
-    if (this.pos + n > this.buf.length) this.flush();
-  }
-
-  flush(): void {
-    let done = 0;
-    while (done < this.pos) done += writeSync(this.fd, this.buf, done, this.pos - done);
-    this.pos = 0;
-  }
-
-  fileHeader(): void {
-    const b = this.buf;
-    b.writeUInt32LE(0xa1b2c3d4, 0); // microsecond magic, written little-endian
-    b.writeUInt16LE(2, 4);
-    b.writeUInt16LE(4, 6);
-    b.writeInt32LE(0, 8); // thiszone
-    b.writeUInt32LE(0, 12); // sigfigs
-    b.writeUInt32LE(262144, 16); // snaplen
-    b.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
-    this.pos = 24;
-    this.total = 24;
-  }
-}
 
 /** Per-connection TCP state, indexed by connection slot. */
 interface Conn {
@@ -153,6 +63,8 @@ class TrafficGenerator {
   /** Pseudo-random bytes payloads are copied from (at random offsets). */
   private readonly pool = Buffer.allocUnsafe(POOL_BYTES);
   private readonly conns: Conn[] = [];
+  /** Loopback frames carry all-zero MAC addresses. */
+  private readonly frame: Frame = { srcMac: new Uint8Array(6), dstMac: new Uint8Array(6), srcIp: LOOPBACK, dstIp: LOOPBACK, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, ipId: 0, tsval: 0, tsecr: 0, fromClient: false };
   private nextPort = 32768;
   private ipId = 0;
   /** Microseconds since START_SEC. */
@@ -269,130 +181,44 @@ class TrafficGenerator {
   }
 
   /**
-   * Append one frame (pcap record header, Ethernet, IPv4, TCP with timestamps, payload filled with
-   * pseudo-random bytes) and advance the clock by 1 µs so timestamps strictly increase.
-   * Returns the payload's offset in the writer's buffer (valid until the next call).
+   * Append one frame (Ethernet, IPv4, TCP with timestamps, payload filled with pseudo-random bytes)
+   * and advance the clock by 1 µs so timestamps strictly increase. Returns the payload's offset in
+   * the writer's buffer (valid until the next call).
    */
   private packet(c: Conn, fromClient: boolean, flags: number, payloadLen: number): number {
-    const w = this.w;
-    const frame = HEADERS + payloadLen;
-    w.reserve(RECORD_HEADER + frame);
-    const b = w.buf;
-    let p = w.pos;
     this.clockUs += 1;
-    const sec = START_SEC + Math.floor(this.clockUs / 1e6);
-    // pcap record header
-    b.writeUInt32LE(sec, p);
-    b.writeUInt32LE(this.clockUs % 1e6, p + 4);
-    b.writeUInt32LE(frame, p + 8);
-    b.writeUInt32LE(frame, p + 12);
-    p += RECORD_HEADER;
-    // Ethernet: loopback frames carry all-zero MAC addresses.
-    b.fill(0, p, p + 12);
-    b[p + 12] = 0x08;
-    b[p + 13] = 0x00;
-    p += 14;
-    // IPv4, no options, DF set, TTL 64.
-    const ip = p;
-    b[ip] = 0x45;
-    b[ip + 1] = 0;
-    b.writeUInt16BE(20 + 32 + payloadLen, ip + 2);
-    b.writeUInt16BE((this.ipId = (this.ipId + 1) & 0xffff), ip + 4);
-    b.writeUInt16BE(0x4000, ip + 6);
-    b[ip + 8] = 64;
-    b[ip + 9] = 6;
-    b.writeUInt16BE(0, ip + 10);
-    b.writeUInt32BE(LOOPBACK, ip + 12);
-    b.writeUInt32BE(LOOPBACK, ip + 16);
-    let sum = 0;
-    for (let i = 0; i < 20; i += 2) sum += (b[ip + i]! << 8) | b[ip + i + 1]!;
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    b.writeUInt16BE(~sum & 0xffff, ip + 10);
-    p += 20;
-    // TCP, 32-byte header: NOP, NOP, timestamps option.
-    const seq = fromClient ? c.clientSeq : c.serverSeq;
-    const ack = fromClient ? c.serverSeq : c.clientSeq;
-    const tsval = (this.clockUs / 1000) >>> 0;
-    b.writeUInt16BE(fromClient ? c.clientPort : SERVER_PORT, p);
-    b.writeUInt16BE(fromClient ? SERVER_PORT : c.clientPort, p + 2);
-    b.writeUInt32BE(seq, p + 4);
-    b.writeUInt32BE(flags & Flag.Ack ? ack : 0, p + 8);
-    b[p + 12] = 8 << 4; // data offset: 8 words
-    b[p + 13] = flags;
-    b.writeUInt16BE(flags & Flag.Syn ? 65495 : 65535, p + 14); // window (no scaling negotiated)
-    b.writeUInt32BE(0, p + 16); // checksum (offloaded on loopback) and urgent pointer
-    b[p + 20] = 1;
-    b[p + 21] = 1;
-    b[p + 22] = 8;
-    b[p + 23] = 10;
-    b.writeUInt32BE(tsval, p + 24);
-    b.writeUInt32BE(tsval, p + 28);
-    p += 32;
+    const f = this.frame;
+    f.srcPort = fromClient ? c.clientPort : SERVER_PORT;
+    f.dstPort = fromClient ? SERVER_PORT : c.clientPort;
+    f.seq = fromClient ? c.clientSeq : c.serverSeq;
+    f.ack = fromClient ? c.serverSeq : c.clientSeq;
+    f.flags = flags;
+    f.window = flags & Flag.Syn ? 65495 : 65535; // no window scaling negotiated
+    f.ipId = this.ipId = (this.ipId + 1) & 0xffff;
+    f.tsval = f.tsecr = (this.clockUs / 1000) >>> 0;
+    f.fromClient = fromClient;
+    const p = writeFrame(this.w, START_SEC + Math.floor(this.clockUs / 1e6), this.clockUs % 1e6, f, payloadLen);
     // Payload: pseudo-random bytes; callers overwrite the first bytes with protocol headers.
     if (payloadLen > 0) {
       const from = this.rng.int(0, POOL_BYTES - payloadLen);
-      this.pool.copy(b, p, from, from + payloadLen);
+      this.pool.copy(this.w.buf, p, from, from + payloadLen);
     }
-    const advance = payloadLen + (flags & (Flag.Syn | Flag.Fin) ? 1 : 0);
-    if (fromClient) c.clientSeq = (c.clientSeq + advance) >>> 0;
-    else c.serverSeq = (c.serverSeq + advance) >>> 0;
-
-    w.pos = p + payloadLen;
-    w.total += RECORD_HEADER + frame;
-    w.packets++;
-    w.capturedBytes += frame;
-    w.payloadBytes += payloadLen;
-    if (fromClient) w.clientPayloadBytes += payloadLen;
-    w.portSum += c.clientPort + SERVER_PORT;
+    if (fromClient) c.clientSeq = seqAfter(c.clientSeq, payloadLen, flags);
+    else c.serverSeq = seqAfter(c.serverSeq, payloadLen, flags);
     return p;
   }
 }
 
-function metaPath(capturePath: string): string {
-  return `${capturePath}.meta.json`;
-}
-
 /** The sidecar of an existing capture, if the file is complete and was made with these parameters. */
 export function existingCapture(path: string, targetBytes: number, seed: number): CaptureMeta | null {
-  if (!existsSync(path) || !existsSync(metaPath(path))) return null;
-  try {
-    const meta = JSON.parse(readFileSync(metaPath(path), 'utf8')) as CaptureMeta;
-    const ok = meta.generator === GENERATOR_VERSION && meta.seed === seed && meta.targetBytes === targetBytes && statSync(path).size === meta.size;
-    return ok ? meta : null;
-  } catch {
-    return null;
-  }
+  return cachedCapture<CaptureMeta>(path, GENERATOR_VERSION, seed, targetBytes);
 }
 
 /** Write a capture of at least `targetBytes` bytes at `path` (and its sidecar). */
 export function synthesizeCapture(path: string, targetBytes: number, seed: number): CaptureMeta {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  let meta: CaptureMeta;
-  try {
-    const w = new PcapWriter(fd);
-    w.fileHeader();
+  return writeCapture(path, (w) => {
     const gen = new TrafficGenerator(w, seed);
     while (w.total < targetBytes) gen.exchange();
-    w.flush();
-    meta = {
-      generator: GENERATOR_VERSION,
-      seed,
-      targetBytes,
-      size: w.total,
-      packets: w.packets,
-      capturedBytes: w.capturedBytes,
-      payloadBytes: w.payloadBytes,
-      clientPayloadBytes: w.clientPayloadBytes,
-      portSum: w.portSum,
-      connections: gen.connections,
-      exchanges: gen.exchanges,
-    };
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  writeFileSync(metaPath(path), `${JSON.stringify(meta, null, 2)}\n`);
-  return meta;
+    return { ...generatedMeta(w, GENERATOR_VERSION, seed, targetBytes), connections: gen.connections, exchanges: gen.exchanges };
+  });
 }
