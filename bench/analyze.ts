@@ -255,16 +255,19 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
 
   // Periscope: the capture and the slice, round-robin; the two shards at once.
   const bigRuns: Run[] = [];
+  const threadRuns: Run[] = [];
   const sliceRuns: Run[] = [];
   const shardRuns: Run[] = [];
   /** CPU seconds of the busier shard, per run. */
   const shardMaxCpu: number[] = [];
   const bigOut = join(scratch, 'periscope.json');
+  const threadsOut = join(scratch, 'periscope-threads-2.json');
   const sliceOut = join(scratch, 'periscope-slice.json');
   const summaries = shards.map((_, i) => join(scratch, `shard-${i}.summary.json`));
   for (let rep = 1; rep <= opts.reps; rep++) {
     const b = await measure(periscope(path, bigOut), null, scratch);
     bigRuns.push(b);
+    threadRuns.push(await measure(periscope(path, threadsOut, ['--threads', '2']), null, scratch));
     const s = await measure(periscope(slicePath, sliceOut), null, scratch);
     sliceRuns.push(s);
     const t0 = process.hrtime.bigint();
@@ -284,6 +287,7 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
 
   const lines: Line[] = [
     lineOf('periscope analyze', 'capture', meta.size, bigRuns, agreeText(periscopeAgreement)),
+    lineOf('periscope analyze --threads 2', 'capture', meta.size, threadRuns, readFileSync(threadsOut, 'utf8') === readFileSync(bigOut, 'utf8') ? 'report identical to one thread' : 'REPORT DIFFERS from one thread'),
     lineOf('periscope analyze, 2 shards at once (+ merge)', 'capture', meta.size, shardRuns, `${agreeText(shardAgreement)} after merge (${merge.seconds.toFixed(2)} s more)`),
     lineOf('periscope analyze', 'slice', slice.size, sliceRuns, agreeText(sliceAgreement)),
   ];
