@@ -17,8 +17,10 @@
  */
 import { digest, hashBytes, lastDigest, lastHash } from './digest.js';
 import { FingerprintWriter } from './fingerprint.js';
+import { StreamFingerprint } from './fingerprint-stream.js';
 import { DEFAULT_LEX_OPTIONS, lex, multibyteTables, TokenList, type LexOptions } from './lexer.js';
 import { redactedStart, writeRedacted } from './redact.js';
+import { scan } from './scan.js';
 
 export { digest } from './digest.js';
 export { redactErrorMessage } from './error-message.js';
@@ -48,6 +50,10 @@ export interface NormalizedSql {
 
 const tokens = new TokenList();
 const writer = new FingerprintWriter();
+const stream = new StreamFingerprint();
+/** The fingerprint of the last `lexFingerprint`: `fpBuf[0, fpLength)`. */
+let fpBuf = stream.buf;
+let fpLength = 0;
 let redacted = new Uint8Array(1024);
 let encoded = new Uint8Array(1024);
 const encoder = new TextEncoder();
@@ -124,9 +130,20 @@ function redactLexed(b: Uint8Array, start: number, end: number, d: Decoder): str
   return d.decode(redacted.subarray(redactedStart(redacted, e), e));
 }
 
-function fingerprintLexed(b: Uint8Array, d: Decoder): string {
-  writer.write(b, tokens);
-  return d.decode(writer.buf.subarray(0, writer.length));
+/**
+ * Lex `b[s, e)` into `tokens` and write its fingerprint in the same pass (into `fpBuf`), or, for
+ * the statements the stream leaves to it, with the token-list writer.
+ */
+function lexFingerprint(b: Uint8Array, s: number, e: number, o: LexOptions): void {
+  scan(b, s, e, o, tokens, stream);
+  if (stream.slow) {
+    writer.write(b, tokens);
+    fpBuf = writer.buf;
+    fpLength = writer.length;
+  } else {
+    fpBuf = stream.buf;
+    fpLength = stream.length;
+  }
 }
 
 interface Known {
@@ -143,11 +160,10 @@ interface Known {
 const known = new Map<number, Known>();
 const MAX_KNOWN = 1 << 16;
 
-/** Fingerprint and digest of what `tokens` holds (lexed from `b`). */
-function fingerprintAndDigest(b: Uint8Array, d: Decoder): Known {
-  writer.write(b, tokens);
-  const buf = writer.buf;
-  const len = writer.length;
+/** Fingerprint and digest of the last `lexFingerprint`. */
+function fingerprintAndDigest(d: Decoder): Known {
+  const buf = fpBuf;
+  const len = fpLength;
   hashBytes(buf, 0, len);
   if (!lastHash.ascii) {
     // Not ASCII: the digest is of the decoded string's UTF-8, which may differ from these bytes.
@@ -168,6 +184,7 @@ function afterHuge(): void {
   if (redacted.length > 1 << 20) redacted = new Uint8Array(1024);
   if (encoded.length > 1 << 22) encoded = new Uint8Array(1024);
   if (writer.buf.length > 1 << 20) writer.buf = new Uint8Array(1024);
+  if (stream.buf.length > 1 << 20) stream.buf = new Uint8Array(1024);
 }
 
 function clamp(b: Uint8Array, start: number | undefined, end: number | undefined): [number, number] {
@@ -193,15 +210,15 @@ export function redactBytes(b: Uint8Array, start?: number, end?: number, opts?: 
 /** The fingerprint of `sql` (which may be raw or already redacted: the result is the same). */
 export function fingerprint(sql: string, opts?: SqlOptions): string {
   const n = encode(sql);
-  lex(encoded, 0, n, lexOptions(opts, true), tokens);
-  return fingerprintLexed(encoded, UTF8);
+  lexFingerprint(encoded, 0, n, lexOptions(opts, true));
+  return UTF8.decode(fpBuf.subarray(0, fpLength));
 }
 
 /** `fingerprint` of `b[start, end)`. */
 export function fingerprintBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): string {
   const [s, e] = clamp(b, start, end);
-  lex(b, s, e, lexOptions(opts), tokens);
-  return fingerprintLexed(b, decoderFor(opts?.charset));
+  lexFingerprint(b, s, e, lexOptions(opts));
+  return decoderFor(opts?.charset).decode(fpBuf.subarray(0, fpLength));
 }
 
 /**
@@ -210,8 +227,8 @@ export function fingerprintBytes(b: Uint8Array, start?: number, end?: number, op
  */
 export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): { fingerprint: string; digest: string } {
   const [s, e] = clamp(b, start, end);
-  lex(b, s, e, lexOptions(opts), tokens);
-  const f = fingerprintAndDigest(b, decoderFor(opts?.charset));
+  lexFingerprint(b, s, e, lexOptions(opts));
+  const f = fingerprintAndDigest(decoderFor(opts?.charset));
   if (e - s > 1 << 16) afterHuge();
   return { fingerprint: f.fingerprint, digest: f.digest };
 }
@@ -219,9 +236,9 @@ export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: n
 /** Redacted text, fingerprint and digest of `sql`, lexed once. */
 export function normalize(sql: string, opts?: SqlOptions): NormalizedSql {
   const n = encode(sql);
-  lex(encoded, 0, n, lexOptions(opts, true), tokens);
+  lexFingerprint(encoded, 0, n, lexOptions(opts, true));
   const r = redactLexed(encoded, 0, n, UTF8);
-  const f = fingerprintAndDigest(encoded, UTF8);
+  const f = fingerprintAndDigest(UTF8);
   if (n > 1 << 16) afterHuge();
   return { redacted: r, fingerprint: f.fingerprint, digest: f.digest };
 }
@@ -231,10 +248,10 @@ export function normalizeBytes(b: Uint8Array, start?: number, end?: number, opts
   let s = start === undefined ? 0 : Math.max(0, Math.min(start, b.length));
   const e = end === undefined ? b.length : Math.max(s, Math.min(end, b.length));
   if (s !== s) s = 0; // NaN
-  lex(b, s, e, lexOptions(opts), tokens);
+  lexFingerprint(b, s, e, lexOptions(opts));
   const d = decoderFor(opts?.charset);
   const r = redactLexed(b, s, e, d);
-  const f = fingerprintAndDigest(b, d);
+  const f = fingerprintAndDigest(d);
   if (e - s > 1 << 16) afterHuge();
   return { redacted: r, fingerprint: f.fingerprint, digest: f.digest };
 }
