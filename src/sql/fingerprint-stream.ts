@@ -121,6 +121,8 @@ export class StreamFingerprint {
   /** The fingerprint's bytes are `buf[0, length)` after `finish`, unless `slow`. */
   buf = new Uint8Array(1024);
   length = 0;
+  /** A DataView over `buf` (made again by `begin` when `buf` is a new array). */
+  view = new DataView(this.buf.buffer);
 
   // The writing state, open to the lexer's hot loop (./scan.ts), which writes the common tokens
   // itself while `flags` is 0, exactly as `general` would.
@@ -138,10 +140,11 @@ export class StreamFingerprint {
   readonly orderBy = new Uint8Array(MAX_DEPTH + 1);
   /** Depth inside the first row of a VALUES, or -1: its `)` is not a plain one. */
   valDepth = -1;
+  /** In CREATE and ALTER, NULL is a column attribute, not a value. */
+  keepNull = false;
 
   private b: Uint8Array = new Uint8Array(0);
   private t!: TokenList;
-  private keepNull = false;
   private stmtStart = 0;
   /** Signs waiting: tokens `[pendingFrom, pendingFrom + pending)`. */
   private pendingFrom = 0;
@@ -173,6 +176,7 @@ export class StreamFingerprint {
     // Every token writes at most twice its length (itself and a space), special forms included.
     const need = 2 * (to - from) + 64;
     if (this.buf.length < need) this.buf = new Uint8Array(Math.max(need, this.buf.length * 2));
+    if (this.view.buffer !== this.buf.buffer) this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.length = 0;
     this.last = A_NONE;
     this.callable = false;

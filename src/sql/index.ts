@@ -8,19 +8,29 @@
  *   *Bytes(b, start, end)       the same on the bytes of a packet, in the connection's charset
  *   fingerprintAndDigestBytes   both without the redacted text: grouping every statement costs less
  *   redactErrorMessage(msg)     quoted spans of a server error message → `?`
+ *   setSqlTemplates, clearSqlCaches, sqlCacheStats: the template cache (for measurements, tests)
  *
  * Statement facts (kind, tables) are in ./facts.js, which loads node-sql-parser on first use.
  *
- * Nothing here throws on any input, and nothing keeps a reference to the input: the results are
- * fresh strings. The lexer, the token list and the output buffers are reused across calls, so
+ * How (docs/performance.md): a statement seen before with other literal values matches a
+ * template (./templates.ts) and gets its results without being lexed; any other is lexed once,
+ * by ./scan.ts, which writes the fingerprint as it goes (./fingerprint-stream.ts; the token-list
+ * writer ./fingerprint.ts does the statements it leaves). The results are the same either way.
+ *
+ * Nothing here throws on any input. The results are fresh strings, never views of the input; the
+ * one reference to an input kept after a call is a DataView over the memory of the last one (to
+ * read it 4 bytes at a time), replaced when an input comes in other memory and dropped by
+ * `clearSqlCaches`. The lexer, the token list and the output buffers are reused across calls, so
  * calls are cheap; they are synchronous, hence never interleaved.
  */
 import { digest, hashBytes, lastDigest, lastHash } from './digest.js';
 import { FingerprintWriter } from './fingerprint.js';
 import { StreamFingerprint } from './fingerprint-stream.js';
 import { DEFAULT_LEX_OPTIONS, lex, multibyteTables, TokenList, type LexOptions } from './lexer.js';
-import { redactedStart, writeRedacted } from './redact.js';
+import { lastRedacted, redactedStart, writeRedacted } from './redact.js';
 import { scan } from './scan.js';
+import { forgetInput, TemplateCache, templateHoles, templateKey } from './templates.js';
+import { Views } from './views.js';
 
 export { digest } from './digest.js';
 export { redactErrorMessage } from './error-message.js';
@@ -55,6 +65,11 @@ const stream = new StreamFingerprint();
 let fpBuf = stream.buf;
 let fpLength = 0;
 let redacted = new Uint8Array(1024);
+const redactedViews = new Views();
+const streamViews = new Views();
+const writerViews = new Views();
+/** The views of `fpBuf`. */
+let fpViews = streamViews;
 let encoded = new Uint8Array(1024);
 const encoder = new TextEncoder();
 
@@ -62,6 +77,8 @@ type Decoder = InstanceType<typeof TextDecoder>;
 
 const UTF8: Decoder = new TextDecoder('utf-8');
 const decoders = new Map<string, Decoder>();
+/** A small number per decoder (UTF-8: 0), for templates' session modes. */
+const decoderIds = new Map<Decoder, number>([[UTF8, 0]]);
 
 /** WHATWG encoding labels of MySQL character sets whose bytes are not UTF-8. */
 const LABELS: Record<string, string> = {
@@ -92,30 +109,101 @@ const LABELS: Record<string, string> = {
   euckr: 'euc-kr',
 };
 
+let lastCharset: string | undefined;
+let lastDecoder = UTF8;
+
 function decoderFor(charset: string | undefined): Decoder {
   if (charset === undefined) return UTF8;
+  if (charset === lastCharset) return lastDecoder;
   const label = LABELS[charset.toLowerCase()];
-  if (label === undefined) return UTF8;
-  let d = decoders.get(label);
-  if (d === undefined) {
-    try {
-      d = new TextDecoder(label);
-    } catch {
-      d = UTF8; // a Node built without ICU: ASCII structure is what matters
+  let d = UTF8;
+  if (label !== undefined) {
+    let known = decoders.get(label);
+    if (known === undefined) {
+      try {
+        known = new TextDecoder(label);
+      } catch {
+        known = UTF8; // a Node built without ICU: ASCII structure is what matters
+      }
+      decoders.set(label, known);
+      if (!decoderIds.has(known)) decoderIds.set(known, decoderIds.size);
     }
-    decoders.set(label, d);
+    d = known;
   }
+  lastCharset = charset;
+  lastDecoder = d;
   return d;
 }
 
 /** Lexer options for bytes in `opts.charset`; `fromString`: the bytes are our UTF-8 encoding of a JS string. */
 function lexOptions(opts: SqlOptions | undefined, fromString = false): LexOptions {
   if (opts === undefined) return DEFAULT_LEX_OPTIONS;
-  return {
-    backslashEscapes: opts.noBackslashEscapes !== true,
-    ansiQuotes: opts.ansiQuotes === true,
-    multibyte: fromString ? null : multibyteTables(opts.charset),
-  };
+  const backslashEscapes = opts.noBackslashEscapes !== true;
+  const ansiQuotes = opts.ansiQuotes === true;
+  const multibyte = fromString ? null : multibyteTables(opts.charset);
+  const last = lastLexOptions;
+  if (last.backslashEscapes === backslashEscapes && last.ansiQuotes === ansiQuotes && last.multibyte === multibyte) return last;
+  lastLexOptions = { backslashEscapes, ansiQuotes, multibyte };
+  return lastLexOptions;
+}
+let lastLexOptions: LexOptions = DEFAULT_LEX_OPTIONS;
+
+// ---------------------------------------------------------------------------------------------
+// Templates (./templates.ts): statements seen before, matched on their bytes
+
+const templates = new TemplateCache();
+let templatesOn = true;
+/** Longer statements get no template. */
+const MAX_TEMPLATE_BYTES = 1 << 14;
+/** The key of the last `findTemplate`. */
+let templateKeyOf = 0;
+
+/**
+ * Turn the template cache on or off (on by default), and empty it. Off, every statement is lexed:
+ * for measurements of that path and for tests; the results are the same either way.
+ */
+export function setSqlTemplates(on: boolean): void {
+  templatesOn = on;
+  templates.clear();
+}
+
+/** What the template cache holds and has done (since the module was loaded). */
+export function sqlCacheStats(): { templates: number; lookups: number; hits: number } {
+  return { templates: templates.size, lookups: templates.lookups, hits: templates.hits };
+}
+
+/**
+ * Empty the caches (templates, fingerprints already seen): what follows is treated as never seen
+ * before, as at the start of a capture. For measurements; the results are the same either way.
+ */
+export function clearSqlCaches(): void {
+  templates.clear();
+  known.clear();
+  forgetInput();
+}
+
+/** The session mode templates are made and matched in: -1 when there can be none. */
+function templateMode(o: LexOptions, d: Decoder): number {
+  if (!templatesOn || o.multibyte !== null) return -1;
+  return (o.backslashEscapes ? 1 : 0) | (o.ansiQuotes ? 2 : 0) | (d === UTF8 ? 0 : (decoderIds.get(d) ?? 0) << 2);
+}
+
+/** The id of the template `b[s, e)` matches in session mode `mode`, or -1 (and its key in `templateKeyOf`). */
+function findTemplate(b: Uint8Array, s: number, e: number, o: LexOptions, mode: number): number {
+  if (mode < 0 || e - s > MAX_TEMPLATE_BYTES) return -1;
+  templateKeyOf = templateKey(b, s, e);
+  return templates.find(b, s, e, templateKeyOf, mode, o.backslashEscapes);
+}
+
+/**
+ * After `b[s, e)` was lexed (in `tokens`) and its results are `redacted` and `f`: keep it as a
+ * template if it is worth it, that is if its fingerprint was seen before (a statement seen once,
+ * with names that change or an ad-hoc query, costs no template).
+ */
+function remember(b: Uint8Array, s: number, e: number, o: LexOptions, mode: number, redacted: string | null, f: Known): void {
+  if (mode < 0 || e - s > MAX_TEMPLATE_BYTES || !fingerprintSeen) return;
+  const holes = templateHoles(b, s, e, tokens, o.backslashEscapes, o.ansiQuotes);
+  if (holes !== null) templates.add(templateKeyOf, mode, b, s, e, holes, redacted, f.fingerprint, f.digest);
 }
 
 /** UTF-8 bytes of `s` in a reused buffer: `encoded[0, return)`. */
@@ -124,10 +212,22 @@ function encode(s: string): number {
   return encoder.encodeInto(s, encoded).written;
 }
 
+/**
+ * `d.decode(bytes[s, e))`, cheaper: Buffer's decoders cost a fraction of TextDecoder's on short
+ * strings. ASCII (`ascii`: known to be) is the same in every character set of LABELS; UTF-8 is
+ * V8's own decoder either way, TextDecoder only drops a leading byte order mark first.
+ */
+function decode(bytes: Uint8Array, views: Views, s: number, e: number, ascii: boolean, d: Decoder): string {
+  if (ascii) return views.over(bytes).node.toString('latin1', s, e);
+  if (d !== UTF8) return d.decode(bytes.subarray(s, e));
+  if (e - s >= 3 && bytes[s] === 0xef && bytes[s + 1] === 0xbb && bytes[s + 2] === 0xbf) s += 3;
+  return views.over(bytes).node.toString('utf8', s, e);
+}
+
 function redactLexed(b: Uint8Array, start: number, end: number, d: Decoder): string {
   if (redacted.length < end - start + 2) redacted = new Uint8Array(Math.max(end - start + 2, redacted.length * 2));
   const e = writeRedacted(b, start, end, tokens, redacted);
-  return d.decode(redacted.subarray(redactedStart(redacted, e), e));
+  return decode(redacted, redactedViews, redactedStart(redacted, e), e, lastRedacted.ascii, d);
 }
 
 /**
@@ -140,9 +240,11 @@ function lexFingerprint(b: Uint8Array, s: number, e: number, o: LexOptions): voi
     writer.write(b, tokens);
     fpBuf = writer.buf;
     fpLength = writer.length;
+    fpViews = writerViews.over(fpBuf);
   } else {
     fpBuf = stream.buf;
     fpLength = stream.length;
+    fpViews = streamViews.over(fpBuf);
   }
 }
 
@@ -160,20 +262,25 @@ interface Known {
 const known = new Map<number, Known>();
 const MAX_KNOWN = 1 << 16;
 
+/** Whether the last `fingerprintAndDigest` found its fingerprint already known. */
+let fingerprintSeen = false;
+
 /** Fingerprint and digest of the last `lexFingerprint`. */
 function fingerprintAndDigest(d: Decoder): Known {
   const buf = fpBuf;
   const len = fpLength;
-  hashBytes(buf, 0, len);
+  hashBytes(buf, 0, len, fpViews.view);
   if (!lastHash.ascii) {
+    fingerprintSeen = false;
     // Not ASCII: the digest is of the decoded string's UTF-8, which may differ from these bytes.
-    const fingerprint = d.decode(buf.subarray(0, len));
+    const fingerprint = decode(buf, fpViews, 0, len, false, d);
     return { high: 0, low: 0, fingerprint, digest: digest(fingerprint) };
   }
   const key = lastHash.high & 0x3fffffff; // a small integer: no boxing
   const k = known.get(key);
-  if (k !== undefined && k.high === lastHash.high && k.low === lastHash.low && k.fingerprint.length === len) return k;
-  const entry: Known = { high: lastHash.high, low: lastHash.low, fingerprint: UTF8.decode(buf.subarray(0, len)), digest: lastDigest() };
+  fingerprintSeen = k !== undefined && k.high === lastHash.high && k.low === lastHash.low && k.fingerprint.length === len;
+  if (fingerprintSeen) return k!;
+  const entry: Known = { high: lastHash.high, low: lastHash.low, fingerprint: fpViews.node.toString('latin1', 0, len), digest: lastDigest() };
   if (known.size >= MAX_KNOWN) known.clear();
   known.set(key, entry);
   return entry;
@@ -196,15 +303,22 @@ function clamp(b: Uint8Array, start: number | undefined, end: number | undefined
 /** `sql` with every literal replaced by `?` and comments removed. */
 export function redact(sql: string, opts?: SqlOptions): string {
   const n = encode(sql);
-  lex(encoded, 0, n, lexOptions(opts, true), tokens);
+  const o = lexOptions(opts, true);
+  const id = findTemplate(encoded, 0, n, o, templateMode(o, UTF8));
+  if (id >= 0 && templates.redacted[id] !== null) return templates.redacted[id]!;
+  lex(encoded, 0, n, o, tokens);
   return redactLexed(encoded, 0, n, UTF8);
 }
 
 /** `redact` of `b[start, end)`, bytes in the connection's character set (`opts.charset`). */
 export function redactBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): string {
   const [s, e] = clamp(b, start, end);
-  lex(b, s, e, lexOptions(opts), tokens);
-  return redactLexed(b, s, e, decoderFor(opts?.charset));
+  const o = lexOptions(opts);
+  const d = decoderFor(opts?.charset);
+  const id = findTemplate(b, s, e, o, templateMode(o, d));
+  if (id >= 0 && templates.redacted[id] !== null) return templates.redacted[id]!;
+  lex(b, s, e, o, tokens);
+  return redactLexed(b, s, e, d);
 }
 
 /** The fingerprint of `sql` (which may be raw or already redacted: the result is the same). */
@@ -227,8 +341,14 @@ export function fingerprintBytes(b: Uint8Array, start?: number, end?: number, op
  */
 export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): { fingerprint: string; digest: string } {
   const [s, e] = clamp(b, start, end);
-  lexFingerprint(b, s, e, lexOptions(opts));
-  const f = fingerprintAndDigest(decoderFor(opts?.charset));
+  const o = lexOptions(opts);
+  const d = decoderFor(opts?.charset);
+  const mode = templateMode(o, d);
+  const id = findTemplate(b, s, e, o, mode);
+  if (id >= 0) return { fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+  lexFingerprint(b, s, e, o);
+  const f = fingerprintAndDigest(d);
+  remember(b, s, e, o, mode, null, f);
   if (e - s > 1 << 16) afterHuge();
   return { fingerprint: f.fingerprint, digest: f.digest };
 }
@@ -236,11 +356,7 @@ export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: n
 /** Redacted text, fingerprint and digest of `sql`, lexed once. */
 export function normalize(sql: string, opts?: SqlOptions): NormalizedSql {
   const n = encode(sql);
-  lexFingerprint(encoded, 0, n, lexOptions(opts, true));
-  const r = redactLexed(encoded, 0, n, UTF8);
-  const f = fingerprintAndDigest(UTF8);
-  if (n > 1 << 16) afterHuge();
-  return { redacted: r, fingerprint: f.fingerprint, digest: f.digest };
+  return normalizeLexed(encoded, 0, n, lexOptions(opts, true), UTF8);
 }
 
 /** `normalize` of `b[start, end)`: a COM_QUERY's statement as it came off the wire. */
@@ -248,10 +364,22 @@ export function normalizeBytes(b: Uint8Array, start?: number, end?: number, opts
   let s = start === undefined ? 0 : Math.max(0, Math.min(start, b.length));
   const e = end === undefined ? b.length : Math.max(s, Math.min(end, b.length));
   if (s !== s) s = 0; // NaN
-  lexFingerprint(b, s, e, lexOptions(opts));
-  const d = decoderFor(opts?.charset);
+  return normalizeLexed(b, s, e, lexOptions(opts), decoderFor(opts?.charset));
+}
+
+/** `normalize` of `b[s, e)` in options `o`, decoded with `d`. */
+function normalizeLexed(b: Uint8Array, s: number, e: number, o: LexOptions, d: Decoder): NormalizedSql {
+  const mode = templateMode(o, d);
+  const id = findTemplate(b, s, e, o, mode);
+  if (id >= 0) {
+    const r = templates.redacted[id];
+    if (r !== null) return { redacted: r!, fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+  }
+  lexFingerprint(b, s, e, o);
   const r = redactLexed(b, s, e, d);
   const f = fingerprintAndDigest(d);
+  if (id >= 0) templates.redacted[id] = r; // made without it (by fingerprintAndDigestBytes); the same text
+  else remember(b, s, e, o, mode, r, f);
   if (e - s > 1 << 16) afterHuge();
   return { redacted: r, fingerprint: f.fingerprint, digest: f.digest };
 }

@@ -16,9 +16,9 @@
  * and the token cannot start anything (no keyword rule); otherwise the token goes to
  * `StreamFingerprint.any`, the complete processing.
  */
-import { A_COMMA, A_DOT, A_LPAREN, A_OP, A_PREFIX, A_RPAREN, A_WORD, CALLABLE, MAX_DEPTH, RULE, space } from './fingerprint.js';
+import { A_COMMA, A_DOT, A_LPAREN, A_OP, A_PREFIX, A_RPAREN, A_WORD, CALLABLE, K_GROUP, K_ORDER, MAX_DEPTH, nullIsValue, Rule, RULE, space } from './fingerprint.js';
 import type { StreamFingerprint } from './fingerprint-stream.js';
-import { keywordOf, KW_FLAGS, LOWER, RESERVED } from './keywords.js';
+import { keywordOfLower, KW_FLAGS, LOWER, RESERVED } from './keywords.js';
 import {
   afterQualifier,
   booleanLiteral,
@@ -58,6 +58,10 @@ export function scan(b: Uint8Array, from: number, to: number, opts: LexOptions, 
   fp.finish();
 }
 
+/** An identifier byte lower-cased; 0 for a byte that is not part of an identifier. */
+const LOWER_IDENT = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER_IDENT[c] = IDENT[c] === 1 ? LOWER[c]! : 0;
+
 /** Token `k` of the arrays of a `TokenList` (small enough for V8 to inline anywhere). */
 function tok(kind: Uint8Array, start: Int32Array, end: Int32Array, aux: Int32Array, k: number, kd: Tok, s: number, e: number, a: number): void {
   kind[k] = kd;
@@ -89,6 +93,7 @@ function scanRange(b: Uint8Array, from: number, n: number, opts: LexOptions, t: 
   const esc = opts.backslashEscapes;
   const ansi = opts.ansiQuotes;
   const buf = fp.buf; // sized by fp.begin for this input
+  const view = fp.view;
   let kindA = t.kind;
   let startA = t.start;
   let endA = t.end;
@@ -121,14 +126,14 @@ function scanRange(b: Uint8Array, from: number, n: number, opts: LexOptions, t: 
         buf[o++] = LOWER[c]!;
         let j = i + 1;
         while (j < n) {
-          const d = b[j]!;
-          if (IDENT[d] !== 1) break;
-          buf[o++] = LOWER[d]!;
+          const l = LOWER_IDENT[b[j]!]!;
+          if (l === 0) break;
+          buf[o++] = l;
           j++;
         }
         let id = 0;
         if (!(cnt > 1 && kindA[cnt - 1] === Tok.Dot && afterQualifier(t, cnt, i))) {
-          id = keywordOf(buf, w, o);
+          id = keywordOfLower(buf, view, w, o - w);
           const rule = LEX_RULE[id];
           if (rule === Lx.Boolean) {
             if (booleanLiteral(t, cnt)) {
@@ -144,15 +149,38 @@ function scanRange(b: Uint8Array, from: number, n: number, opts: LexOptions, t: 
           }
         }
         tok(kindA, startA, endA, auxA, cnt++, Tok.Word, i, j, id);
-        if ((flags | RULE[id]!) === 0) {
-          fp.length = o;
-          fp.last = A_WORD;
-          fp.callable = CALLABLE[id] === 1;
-          fp.prevKw = id;
-        } else {
-          fp.any(cnt - 1);
-        }
         i = j;
+        if (flags !== 0) {
+          fp.any(cnt - 1);
+          continue;
+        }
+        // The keyword rules that need no lookahead (the others go to the stream).
+        switch (RULE[id] as Rule) {
+          case Rule.None:
+            break;
+          case Rule.Null:
+            if (nullIsValue(fp.keepNull, fp.prevKw)) {
+              qmark(fp);
+              continue;
+            }
+            break;
+          case Rule.By:
+            if (fp.prevKw === K_ORDER || fp.prevKw === K_GROUP) fp.orderBy[fp.depth] = 1;
+            break;
+          case Rule.Asc:
+            if (fp.orderBy[fp.depth] === 1) continue; // dropped
+            break;
+          case Rule.EndsOrderBy:
+            fp.orderBy[fp.depth] = 0;
+            break;
+          default:
+            fp.any(cnt - 1);
+            continue;
+        }
+        fp.length = o;
+        fp.last = A_WORD;
+        fp.callable = CALLABLE[id] === 1;
+        fp.prevKw = id;
         continue;
       }
 
@@ -192,13 +220,13 @@ function scanRange(b: Uint8Array, from: number, n: number, opts: LexOptions, t: 
         let o = space(buf, fp.length, fp.last, fp.callable, A_WORD);
         const w = o;
         while (j < n) {
-          const d = b[j]!;
-          if (IDENT[d] !== 1) break;
-          buf[o++] = LOWER[d]!;
+          const l = LOWER_IDENT[b[j]!]!;
+          if (l === 0) break;
+          buf[o++] = l;
           j++;
         }
         if (!(j < n && b[j] === 0x60 && (j + 1 >= n || b[j + 1] !== 0x60))) break;
-        plain = plain && (KW_FLAGS[keywordOf(buf, w, o)]! & RESERVED) === 0;
+        plain = plain && (KW_FLAGS[keywordOfLower(buf, view, w, o - w)]! & RESERVED) === 0;
         tok(kindA, startA, endA, auxA, cnt++, Tok.QIdent, i, j + 1, plain ? QIDENT_PLAIN : 0);
         if (fp.flags === 0 && plain) {
           fp.length = o;

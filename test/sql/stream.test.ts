@@ -12,19 +12,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { corpusSql } from './corpus-sql.js';
 import { FingerprintWriter } from '../../src/sql/fingerprint.js';
 import { StreamFingerprint } from '../../src/sql/fingerprint-stream.js';
 import { DEFAULT_LEX_OPTIONS, lex, multibyteTables, TokenList, type LexOptions } from '../../src/sql/lexer.js';
 import { scan } from '../../src/sql/scan.js';
 
-const DIR = fileURLToPath(new URL('../../../test/sql/corpus/', import.meta.url));
-const corpus = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .flatMap((f) => (JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { sql: string }[]).map((e) => e.sql));
+const corpus = corpusSql();
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

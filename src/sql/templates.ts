@@ -1,0 +1,425 @@
+/**
+ * Statements seen before, as templates: a capture repeats a few hundred statement shapes millions
+ * of times with other literal values, and a statement that differs from one seen before only inside
+ * its string and number literals has the same redacted text, fingerprint and digest. Recognising it
+ * costs a comparison of its bytes, not a lexer pass.
+ *
+ * A template is the bytes of a statement S0 with its literals and comments cut out ("holes"), and
+ * S0's results. A statement I matches it when I is the template's bytes with, at each hole, a
+ * literal or comment of the same kind, read as the lexer reads it: a string opened by the same
+ * quote, to where `quotedEnd` ends it (it must be closed; in X'…' and B'…' without escapes, as the
+ * lexer reads those); a number where `numberEnd` ends it (starting with a digit, or a `.` and a
+ * digit, as the hole did); a block comment (not `/*!`, `/*M!` nor `/*+`) to its first `*\/`; a line
+ * comment to the end of the line. Whatever comes before the string of a literal (X, N, DATE,
+ * `_utf8mb4`, `{d`) or after it (`}`) is compared as it is.
+ *
+ * Why I's results are then S0's: the lexer reads left to right; outside the holes I and S0 have the
+ * same bytes, so it makes the same decisions there, provided that nothing it decides depends on a
+ * hole's contents other than through the function that reads the hole. Which reads cross into a
+ * hole: the token before a hole stops at the hole's first byte, which is the same quote, or a digit
+ * (all digits are alike to every table and test of the lexer: class, identifier byte, not `-`, `*`,
+ * `=`, `>` nor a space), or the same `.`; `introduced` and `odbcEnd` read across a string with
+ * `quotedEnd`, as the hole does, then look at the byte after it, which is the same; nothing else
+ * reads past a token's end but one byte (a comment's first byte is `/`, `#` or `-`, as in S0, and
+ * the bytes after `/*` and `--` that decide what it is are checked). In a hole, the lexer calls
+ * the same function the match did, on the same bytes, with the same end, and takes the same branch:
+ * a string is a Lit; a number after the same tokens is a Lit with the same signs merged
+ * (`pushNumber` looks at tokens, not values); a comment is a span and no token (the redaction's
+ * spacing around it looks at the bytes around it, which are the same). So I has S0's tokens, with
+ * other literal values and positions, and the same spans: its fingerprint (made from the tokens,
+ * `?` for every literal) and its redacted text (its bytes outside the spans, which are S0's) are
+ * S0's. And nothing of I is in them: they are S0's outputs.
+ *
+ * Statements with what this argument does not cover get no template: executable comments and
+ * optimizer hints (a hint's end is found by a search across its strings), unterminated literals
+ * and control bytes (masked to the end), and multi-byte character sets.
+ *
+ * Lookup: by a hash of the statement's first bytes outside its literals and comments
+ * (`templateKey`), then a chain of up to MAX_CHAIN templates per slot, the last matched first.
+ * Which statements get a template is the caller's choice. The templates live in one arena (an
+ * ArrayBuffer), so that a lookup touches few cache lines; memory is bounded (ARENA_BYTES,
+ * MAX_TEMPLATES: then all are dropped and the cache fills again).
+ */
+import { isDigit, NO_MB, numberEnd, quotedEnd, Span, Tok, type TokenList } from './lexer.js';
+
+/** Hole kinds: a quote byte (a string, `\` escapes as the session says), or one of these. */
+const H_NUMBER = 1;
+const H_DOT_NUMBER = 2;
+/** A string in `'` without escapes: X'…', B'…'. */
+const H_RAW_STRING = 3;
+/** A block comment `/*…*\/` (not executable, not a hint). */
+const H_BLOCK_COMMENT = 4;
+/** A comment from `#` or `-- ` to the end of the line. */
+const H_LINE_COMMENT = 5;
+
+const KEY_BYTES = 32;
+const MAX_CHAIN = 16;
+const MAX_TEMPLATES = 1 << 14;
+
+// ---------------------------------------------------------------------------------------------
+// The input
+
+// A DataView over the memory of the last input, to compare it 4 bytes at a time: made again when
+// an input comes in other memory (a DataView per call would cost more than it saves), dropped by
+// `forgetInput`. The only reference to an input kept after a call.
+let inputBuffer: ArrayBufferLike | null = null;
+let inputView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/** Drop the reference to the last input's memory. */
+export function forgetInput(): void {
+  inputBuffer = null;
+  inputView = new DataView(new ArrayBuffer(0));
+}
+
+/** A DataView over the memory of `b` (its offset 0 is `b.buffer`'s). */
+function viewOf(b: Uint8Array): DataView {
+  const buffer = b.buffer;
+  if (buffer !== inputBuffer) {
+    inputBuffer = buffer;
+    inputView = new DataView(buffer);
+  }
+  return inputView;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+// Key bytes: 0 a byte hashed, 1 a quote (the quoted run is skipped), 2 a digit (a number is skipped
+// unless the digit is inside a name), 3 a byte that can be part of a name, 4 `/`, `#` or `-`
+// (a comment is skipped).
+const KEY_CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) KEY_CLASS[c] = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a ? 3 : c === 0x5f || c === 0x24 || c >= 0x80 ? 3 : 0;
+KEY_CLASS[0x27] = KEY_CLASS[0x22] = 1;
+for (let c = 0x30; c <= 0x39; c++) KEY_CLASS[c] = 2;
+KEY_CLASS[0x2f] = KEY_CLASS[0x23] = KEY_CLASS[0x2d] = 4;
+
+/**
+ * PLAIN[x]: 1 when both bytes of the 16-bit `x` can be hashed as they are: ASCII, and neither a
+ * quote, a digit, `/`, `#` nor `-` (what may start a literal or a comment).
+ */
+const PLAIN = new Uint8Array(1 << 16);
+for (let x = 0; x < 1 << 16; x++) {
+  const lo = x & 0xff;
+  const hi = x >>> 8;
+  PLAIN[x] = lo < 0x80 && hi < 0x80 && (KEY_CLASS[lo] === 0 || KEY_CLASS[lo] === 3) && (KEY_CLASS[hi] === 0 || KEY_CLASS[hi] === 3) ? 1 : 0;
+}
+
+/**
+ * A hash of the first KEY_BYTES bytes of `b[s, e)` that are not in a literal or a comment, as far
+ * as a quick look can tell (a small integer): statements that differ only there mostly share it.
+ * (It only picks the templates to try: what matches is decided by `TemplateCache.find`.)
+ */
+export function templateKey(b: Uint8Array, s: number, e: number): number {
+  const v = viewOf(b);
+  const base = b.byteOffset;
+  let h = 0x2545f491;
+  let taken = 0;
+  let name = false;
+  let i = s;
+  while (i < e && taken < KEY_BYTES) {
+    if (e - i >= 4) {
+      const w = v.getInt32(base + i, true);
+      if ((PLAIN[w & 0xffff]! & PLAIN[w >>> 16]!) === 1) {
+        h = Math.imul(h ^ w, 0x9e3779b1) ^ (h >>> 13);
+        name = KEY_CLASS[w >>> 24]! === 3;
+        taken += 4;
+        i += 4;
+        continue;
+      }
+    }
+    const c = b[i]!;
+    const k = KEY_CLASS[c]!;
+    if (k === 1) {
+      i++;
+      while (i < e && b[i] !== c) i += b[i] === 0x5c ? 2 : 1;
+      i++;
+      h = Math.imul(h ^ c, 0x85ebca6b);
+      name = false;
+      continue;
+    }
+    if (k === 2 && !name) {
+      // A number: digits, dots, hex digits, an exponent and its sign.
+      i++;
+      while (i < e) {
+        const d = b[i]!;
+        if (KEY_CLASS[d]! === 2 || KEY_CLASS[d]! === 3 || d === 0x2e || ((d === 0x2b || d === 0x2d) && (b[i - 1]! | 0x20) === 0x65)) i++;
+        else break;
+      }
+      h = Math.imul(h ^ 0x30, 0x85ebca6b);
+      continue;
+    }
+    if (k === 4 && i + 1 < e) {
+      const d = b[i + 1]!;
+      const j = c === 0x2f && d === 0x2a ? blockCommentEnd(b, e, i) : c === 0x23 || (c === 0x2d && d === 0x2d) ? lineCommentEnd(b, e, i) : -1;
+      if (j > 0) {
+        i = j;
+        continue;
+      }
+    }
+    name = k === 2 || k === 3;
+    h = Math.imul(h ^ c, 0x85ebca6b);
+    taken++;
+    i++;
+  }
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Holes
+
+/** End of the plain block comment at `i` (its first `*\/` included), or -1 (none there, or unterminated). */
+function blockCommentEnd(b: Uint8Array, e: number, i: number): number {
+  if (i + 2 >= e || b[i] !== 0x2f || b[i + 1] !== 0x2a) return -1;
+  const c2 = b[i + 2]!;
+  if (c2 === 0x21 || c2 === 0x2b || (c2 | 0x20) === 0x6d) return -1; // /*! /*+ /*M!: not plain (or not surely)
+  for (let j = i + 2; j + 1 < e; j++) if (b[j] === 0x2a && b[j + 1] === 0x2f) return j + 2;
+  return -1;
+}
+
+/** End of the line comment at `i` (before its newline, or the input's end), or -1. */
+function lineCommentEnd(b: Uint8Array, e: number, i: number): number {
+  const c = b[i];
+  if (c === 0x2d) {
+    if (!(i + 1 < e && b[i + 1] === 0x2d && (i + 2 >= e || b[i + 2]! <= 0x20))) return -1;
+  } else if (c !== 0x23) {
+    return -1;
+  }
+  let j = i + 1;
+  while (j < e && b[j] !== 0x0a) j++;
+  return j;
+}
+
+/** End of the hole of kind `hole` at `b[i]`, or -1 when there is none there. */
+function holeEnd(b: Uint8Array, e: number, i: number, hole: number, escapes: boolean): number {
+  const c = b[i]!;
+  switch (hole) {
+    case H_NUMBER:
+      return isDigit(c) ? numberEnd(b, e, i) : -1;
+    case H_DOT_NUMBER: {
+      if (c !== 0x2e || i + 1 >= e || !isDigit(b[i + 1]!)) return -1;
+      const j = numberEnd(b, e, i);
+      return j > i ? j : -1;
+    }
+    case H_RAW_STRING:
+      return c === 0x27 ? quotedEnd(b, e, i, 0x27, false, NO_MB, NO_MB) : -1;
+    case H_BLOCK_COMMENT:
+      return blockCommentEnd(b, e, i);
+    case H_LINE_COMMENT:
+      return lineCommentEnd(b, e, i);
+    default:
+      return c === hole ? quotedEnd(b, e, i, hole, escapes, NO_MB, NO_MB) : -1;
+  }
+}
+
+/**
+ * The holes of a template of `b[s, e)`, lexed into `t`: [start, end, kind] for each, in order; or
+ * null when it can have none (see the file's comment). `escapes`/`ansiQuotes`: the session mode it
+ * was lexed in. A span is a hole only if it reads again as the lexer read it; the others (TRUE,
+ * FALSE, …) stay in the fixed bytes.
+ */
+export function templateHoles(b: Uint8Array, _s: number, e: number, t: TokenList, escapes: boolean, ansiQuotes: boolean): number[] | null {
+  for (let k = 0; k < t.count; k++) {
+    const kind = t.kind[k];
+    if (kind === Tok.ExecOpen || kind === Tok.ExecClose || kind === Tok.MaskEnd) return null;
+  }
+  const holes: number[] = [];
+  for (let k = 0; k < t.spanCount; k++) {
+    const ss = t.spanStart[k]!;
+    const se = t.spanEnd[k]!;
+    let hs = ss; // the hole is [hs, he): what comes before and after it in the span is compared as it is
+    let he = se;
+    let hole = 0;
+    const c = b[ss]!;
+    if (t.spanKind[k] === Span.BlockComment) {
+      hole = H_BLOCK_COMMENT;
+    } else if (t.spanKind[k] === Span.LineComment) {
+      hole = H_LINE_COMMENT;
+    } else if (c === 0x27 || (c === 0x22 && !ansiQuotes)) {
+      hole = c;
+    } else if (isDigit(c) || c === 0x2e || c === 0x2d || c === 0x2b) {
+      // A number, perhaps with signs (and spaces) before it: those stay in the fixed bytes.
+      while (hs < se && (b[hs] === 0x2d || b[hs] === 0x2b || b[hs] === 0x20 || (b[hs]! >= 0x09 && b[hs]! <= 0x0d))) hs++;
+      if (hs < se) hole = isDigit(b[hs]!) ? H_NUMBER : H_DOT_NUMBER;
+    } else {
+      // X'…', B'…', N'…', DATE '…', _utf8mb4'…', {d '…'}: the string in it.
+      let q = ss;
+      while (q < se && b[q] !== 0x27 && !(b[q] === 0x22 && !ansiQuotes)) q++;
+      if (q < se) {
+        hs = q;
+        hole = q === ss + 1 && (c | 0x20) !== 0x6e ? H_RAW_STRING : b[q]!; // X'…', B'…': no escapes
+        he = holeEnd(b, e, hs, hole, escapes);
+        if (!(he > hs && he <= se)) hole = 0;
+      }
+    }
+    if (hole !== 0 && holeEnd(b, e, hs, hole, escapes) !== he) hole = 0; // reads otherwise: keep it as it is
+    if (hole !== 0) holes.push(hs, he, hole);
+  }
+  return holes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache
+
+// A template's record in the arena, at a multiple of 4: key, mode, next (the id of the next
+// template in its slot's chain, or -1), n (the number of int32 that follow: 2 × holes + 1), the run
+// lengths and hole kinds (run, hole, run, …, run), then the fixed bytes.
+const R_KEY = 0;
+const R_MODE = 4;
+const R_NEXT = 8;
+const R_N = 12;
+const R_SEGMENTS = 16;
+const ARENA_BYTES = 1 << 22;
+const SLOTS = 1 << 15;
+
+export class TemplateCache {
+  private readonly arena = new ArrayBuffer(ARENA_BYTES);
+  private readonly bytes = new Uint8Array(this.arena);
+  private readonly view = new DataView(this.arena);
+  private used = 0;
+  /** Per slot (`key & (SLOTS - 1)`): the first template of its chain, or -1; and the chain's length. */
+  private readonly heads = new Int32Array(SLOTS).fill(-1);
+  private readonly lengths = new Uint8Array(SLOTS);
+  /** Per template id: its record's offset. */
+  private offsets = new Int32Array(1024);
+  private count = 0;
+  /** Lookups and matches since the cache was made. */
+  lookups = 0;
+  hits = 0;
+  /** Per template id, its results (the redacted text null until a caller needed it). */
+  readonly redacted: (string | null)[] = [];
+  readonly fingerprint: string[] = [];
+  readonly digest: string[] = [];
+
+  /** The id of the template `b[s, e)` (key `key`, session mode `mode`) matches, or -1. */
+  find(b: Uint8Array, s: number, e: number, key: number, mode: number, escapes: boolean): number {
+    this.lookups++;
+    const slot = key & (SLOTS - 1);
+    let id = this.heads[slot]!;
+    if (id < 0) return -1;
+    const A = this.view;
+    const v = viewOf(b);
+    const base = b.byteOffset;
+    let prev = -1;
+    while (id >= 0) {
+      const r = this.offsets[id]!;
+      const next = A.getInt32(r + R_NEXT, true);
+      if (A.getInt32(r + R_KEY, true) === key && A.getInt32(r + R_MODE, true) === mode && this.matches(b, s, e, r, escapes, v, base)) {
+        if (prev >= 0) {
+          // The often matched move to the front.
+          A.setInt32(this.offsets[prev]! + R_NEXT, next, true);
+          A.setInt32(r + R_NEXT, this.heads[slot]!, true);
+          this.heads[slot] = id;
+        }
+        this.hits++;
+        return id;
+      }
+      prev = id;
+      id = next;
+    }
+    return -1;
+  }
+
+  /**
+   * Does `b[s, e)` match the template at `r` (see the file's comment)? `escapes`: backslash escapes
+   * in strings; `v`: `viewOf(b)`, `base`: `b.byteOffset`.
+   */
+  private matches(b: Uint8Array, s: number, e: number, r: number, escapes: boolean, v: DataView, base: number): boolean {
+    const A = this.view;
+    const fixed = this.bytes;
+    const last = A.getInt32(r + R_N, true) - 1;
+    let i = s;
+    let p = r + R_SEGMENTS + 4 * (last + 1);
+    for (let k = 0; ; k += 2) {
+      const len = A.getInt32(r + R_SEGMENTS + 4 * k, true);
+      if (len > e - i) return false;
+      let q = 0;
+      for (; q + 4 <= len; q += 4) if (v.getInt32(base + i + q, true) !== A.getInt32(p + q, true)) return false;
+      for (; q < len; q++) if (b[i + q] !== fixed[p + q]) return false;
+      i += len;
+      p += len;
+      if (k === last) return i === e;
+      if (i >= e) return false;
+      const j = holeEnd(b, e, i, A.getInt32(r + R_SEGMENTS + 4 * k + 4, true), escapes);
+      if (j < 0) return false;
+      i = j;
+    }
+  }
+
+  /**
+   * Make a template of `b[s, e)` (its holes: `templateHoles`) with these results. New templates go
+   * last in their chain, in place of the last one when it is full: statements seen once then (a
+   * shape made of values the template does not leave out) push out no other.
+   */
+  add(key: number, mode: number, b: Uint8Array, s: number, e: number, holes: number[], redacted: string | null, fingerprint: string, digest: string): void {
+    const n = holes.length / 3;
+    let fixedLength = e - s;
+    for (let h = 0; h < holes.length; h += 3) fixedLength -= holes[h + 1]! - holes[h]!;
+    const size = (R_SEGMENTS + 4 * (2 * n + 1) + fixedLength + 3) & ~3;
+    if (size > ARENA_BYTES / 4) return;
+    if (this.used + size > ARENA_BYTES || this.count >= MAX_TEMPLATES) this.clear();
+    const A = this.view;
+    const r = this.used;
+    this.used += size;
+    A.setInt32(r + R_KEY, key, true);
+    A.setInt32(r + R_MODE, mode, true);
+    A.setInt32(r + R_NEXT, -1, true);
+    A.setInt32(r + R_N, 2 * n + 1, true);
+    let f = r + R_SEGMENTS + 4 * (2 * n + 1);
+    let run = s;
+    for (let h = 0; h <= n; h++) {
+      const hs = h < n ? holes[3 * h]! : e;
+      this.bytes.set(b.subarray(run, hs), f);
+      f += hs - run;
+      A.setInt32(r + R_SEGMENTS + 8 * h, hs - run, true);
+      if (h < n) {
+        A.setInt32(r + R_SEGMENTS + 8 * h + 4, holes[3 * h + 2]!, true);
+        run = holes[3 * h + 1]!;
+      }
+    }
+    const id = this.count++;
+    if (id === this.offsets.length) {
+      const grown = new Int32Array(id * 2);
+      grown.set(this.offsets);
+      this.offsets = grown;
+    }
+    this.offsets[id] = r;
+    this.redacted[id] = redacted;
+    this.fingerprint[id] = fingerprint;
+    this.digest[id] = digest;
+    const slot = key & (SLOTS - 1);
+    let last = this.heads[slot]!;
+    if (last < 0) {
+      this.heads[slot] = id;
+      this.lengths[slot] = 1;
+      return;
+    }
+    let before = -1;
+    for (let next = A.getInt32(this.offsets[last]! + R_NEXT, true); next >= 0; next = A.getInt32(this.offsets[last]! + R_NEXT, true)) {
+      before = last;
+      last = next;
+    }
+    if (this.lengths[slot]! < MAX_CHAIN) {
+      A.setInt32(this.offsets[last]! + R_NEXT, id, true);
+      this.lengths[slot]++;
+    } else if (before < 0) {
+      this.heads[slot] = id; // a chain of one, full: replaced
+    } else {
+      A.setInt32(this.offsets[before]! + R_NEXT, id, true); // the last one replaced
+    }
+  }
+
+  /** Templates held. */
+  get size(): number {
+    return this.count;
+  }
+
+  clear(): void {
+    this.heads.fill(-1);
+    this.lengths.fill(0);
+    this.used = 0;
+    this.count = 0;
+    this.redacted.length = 0;
+    this.fingerprint.length = 0;
+    this.digest.length = 0;
+  }
+}
