@@ -38,6 +38,10 @@
  *      reassembly at most 1.5× reader + decode's time (best against best). Everything is also
  *      written to bench/data/last-run.json. Missing a target is reported, not an error.
  *
+ *   6. The SQL benchmark (bench/sql.ts): redaction + fingerprint + digest throughput on a statement
+ *      corpus, target 200 MB/s. `npm run bench -- --only sql` runs it alone (no capture is written
+ *      or read; figures in bench/data/last-sql.json).
+ *
  * Why: the analyzer's first layers touch every byte of captures that can be many gigabytes; they
  * must run near the speed of simply reading the file, so that cost is spent on MySQL, not on I/O.
  */
@@ -49,7 +53,7 @@ import { fileURLToPath } from 'node:url';
 import { BASELINE, CONTENDERS, LABELS, loadContender, ROTATED, type ContenderName, type Outcome, type Workload } from './contenders.js';
 import { existingRotated, splitCapture } from './rotate.js';
 import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js';
-import { runSqlBench, TARGET_SQL_MBPS } from './sql.js';
+import { runSqlBench, sqlBenchLines, TARGET_SQL_MBPS, type SqlBenchResult } from './sql.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -335,9 +339,8 @@ async function parent(): Promise<number> {
       pass: reasm.timeVsDecode <= TARGET_REASSEMBLY_VS_DECODE,
     },
   ];
-  console.log('\nSQL redaction + fingerprint + digest (src/sql) on a statement corpus');
-  const sql = runSqlBench({ megabytes: envNumber('PERISCOPE_BENCH_SQL_MB', 50, 1), reps, log: (l) => console.log(`  ${l}`) });
-  targets.push({ name: `SQL redaction + fingerprint ≥ ${TARGET_SQL_MBPS} MB/s`, value: sql.bytesPath.mbPerSecond, shown: `${fmt(sql.bytesPath.mbPerSecond, 0)} MB/s (bare byte loop on the same corpus: ${fmt(sql.bare.mbPerSecond, 0)} MB/s)`, pass: sql.pass });
+  const sql = sqlPart(reps);
+  targets.push(sqlTarget(sql));
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);
 
@@ -368,9 +371,43 @@ async function parent(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
+/** The SQL benchmark (bench/sql.ts), its figures printed. */
+function sqlPart(reps: number): SqlBenchResult {
+  console.log('\nSQL redaction + fingerprint + digest (src/sql) on a statement corpus');
+  const sql = runSqlBench({ megabytes: envNumber('PERISCOPE_BENCH_SQL_MB', 50, 1), reps, log: (l) => console.log(`  ${l}`) });
+  for (const line of sqlBenchLines(sql)) console.log(line);
+  return sql;
+}
+
+function sqlTarget(sql: SqlBenchResult): { name: string; value: number; shown: string; pass: boolean } {
+  return {
+    name: `SQL redaction + fingerprint ≥ ${TARGET_SQL_MBPS} MB/s`,
+    value: sql.bytesPath.mbPerSecond,
+    shown: `${fmt(sql.bytesPath.mbPerSecond, 0)} MB/s (bare byte loop on the same corpus: ${fmt(sql.bare.mbPerSecond, 0)} MB/s; template cache off: ${fmt(sql.noTemplates.mbPerSecond, 0)} MB/s)`,
+    pass: sql.pass,
+  };
+}
+
+/** `--only sql`: the SQL benchmark alone (no capture is written or read); its figures go to bench/data/last-sql.json. */
+function onlySql(): number {
+  const reps = Math.floor(envNumber('PERISCOPE_BENCH_REPS', 5, 1));
+  console.log(`Periscope benchmark (SQL only)  ${new Date().toISOString()}`);
+  const sql = sqlPart(reps);
+  const t = sqlTarget(sql);
+  console.log(`\nTargets\n  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);
+  mkdirSync(DATA_DIR, { recursive: true });
+  const jsonPath = join(DATA_DIR, 'last-sql.json');
+  writeFileSync(jsonPath, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, sql }, null, 2)}\n`);
+  console.log(`Results written to ${relative(process.cwd(), jsonPath) || jsonPath}`);
+  return 0;
+}
+
 const args = process.argv.slice(2);
 if (args[0] === '--contender' && args.length === 3) {
   await child(args[1]!, args[2]!);
+} else if (args[0] === '--only') {
+  if (args[1] !== 'sql' || args.length !== 2) throw new Error(`usage: run.js [--only sql]`);
+  process.exitCode = onlySql();
 } else {
   process.exitCode = await parent();
 }
