@@ -29,7 +29,7 @@ import { StreamFingerprint } from './fingerprint-stream.js';
 import { DEFAULT_LEX_OPTIONS, lex, multibyteTables, TokenList, type LexOptions } from './lexer.js';
 import { lastRedacted, redactedStart, writeRedacted } from './redact.js';
 import { scan } from './scan.js';
-import { forgetInput, TemplateCache, templateHoles, templateKey } from './templates.js';
+import { forgetInput, hasNameDigits, isNameDigit, TemplateCache, templateHoles, templateKey, type Patch } from './templates.js';
 import { Views } from './views.js';
 
 export { digest } from './digest.js';
@@ -159,12 +159,11 @@ const MAX_TEMPLATE_BYTES = 1 << 14;
 let templateKeyOf = 0;
 
 /**
- * Turn the template cache on or off (on by default), and empty it. Off, every statement is lexed:
- * for measurements of that path and for tests; the results are the same either way.
+ * Turn the template cache on or off (on by default; what it holds stays). Off, every statement is
+ * lexed: for measurements of that path and for tests; the results are the same either way.
  */
 export function setSqlTemplates(on: boolean): void {
   templatesOn = on;
-  templates.clear();
 }
 
 /** What the template cache holds and has done (since the module was loaded). */
@@ -196,15 +195,95 @@ function findTemplate(b: Uint8Array, s: number, e: number, o: LexOptions, mode: 
 }
 
 /**
- * After `b[s, e)` was lexed (in `tokens`) and its results are `redacted` and `f`: keep it as a
- * template if it is worth it, that is if its fingerprint was seen before (a statement seen once,
- * with names that change or an ad-hoc query, costs no template).
+ * After `b[s, e)` was lexed (in `tokens`, its fingerprint in `fpBuf`) and its results are
+ * `redacted` and `f`: keep it as a template if it is worth it, that is if its fingerprint was seen
+ * before (a statement seen once, an ad-hoc query, costs no template), or if it has digits inside
+ * names (`user0_`, `t1`: the template then serves the statements that differ there too).
  */
 function remember(b: Uint8Array, s: number, e: number, o: LexOptions, mode: number, redacted: string | null, f: Known): void {
-  if (mode < 0 || e - s > MAX_TEMPLATE_BYTES || !fingerprintSeen) return;
-  const holes = templateHoles(b, s, e, tokens, o.backslashEscapes, o.ansiQuotes);
-  if (holes !== null) templates.add(templateKeyOf, mode, b, s, e, holes, redacted, f.fingerprint, f.digest);
+  if (mode < 0 || e - s > MAX_TEMPLATE_BYTES || !lastHash.ascii || !templates.wanted(templateKeyOf)) return;
+  let holes = templateHoles(b, s, e, tokens, o.backslashEscapes, o.ansiQuotes, true);
+  if (holes === null) return;
+  let patch: Patch | null = null;
+  if (hasNameDigits(holes)) {
+    patch = namePatch(b, s, e, o, holes);
+    if (patch === null) holes = templateHoles(b, s, e, tokens, o.backslashEscapes, o.ansiQuotes, false)!;
+  }
+  if (patch === null && !fingerprintSeen) return;
+  templates.add(templateKeyOf, mode, b, s, e, holes, patch, patch === null ? redacted : null, f.fingerprint, f.digest);
 }
+
+let variant = new Uint8Array(1024);
+let variantRedacted = new Uint8Array(1024);
+
+/**
+ * Where the digits inside names of `b[s, e)` (just lexed, in `tokens` and `fpBuf`; the name-digit
+ * holes of `holes`) go in its redacted text and fingerprint: found by changing each in turn and
+ * lexing again. Null when a change does more than change one byte of the redacted text and at
+ * most one of the fingerprint, or the texts are not ASCII: then the digits stay as they are in the
+ * template. (Clobbers `tokens` and the fingerprint buffers.)
+ */
+function namePatch(b: Uint8Array, s: number, e: number, o: LexOptions, holes: number[]): Patch | null {
+  const fingerprint = fpBuf.slice(0, fpLength);
+  if (redacted.length < e - s + 2) redacted = new Uint8Array(Math.max(e - s + 2, redacted.length * 2));
+  const re = writeRedacted(b, s, e, tokens, redacted);
+  const text = redacted.slice(redactedStart(redacted, re), re);
+  for (const c of text) if (c >= 0x80) return null;
+  const len = e - s;
+  if (variant.length < len) variant = new Uint8Array(len * 2);
+  if (variantRedacted.length < len + 2) variantRedacted = new Uint8Array(len * 2 + 2);
+  variant.set(b.subarray(s, e));
+  const inRedacted: number[] = [];
+  const inFingerprint: number[] = [];
+  for (let h = 0; h < holes.length; h += 3) {
+    if (!isNameDigit(holes[h + 2]!)) continue;
+    const at = holes[h]! - s;
+    const digit = variant[at]!;
+    variant[at] = digit === 0x39 ? 0x30 : digit + 1;
+    lexFingerprint(variant, 0, len, o);
+    const ve = writeRedacted(variant, 0, len, tokens, variantRedacted);
+    variant[at] = digit;
+    const r = oneChange(text, variantRedacted, redactedStart(variantRedacted, ve), ve);
+    const f = oneChange(fingerprint, fpBuf, 0, fpLength);
+    if (r < 0 || f < -1) return null;
+    inRedacted.push(r);
+    inFingerprint.push(f);
+  }
+  return { redacted: text, fingerprint, inRedacted, inFingerprint };
+}
+
+/** Where `b[s, e)` differs from `a`: -1 nowhere, the position if at exactly one byte, -2 otherwise. */
+function oneChange(a: Uint8Array, b: Uint8Array, s: number, e: number): number {
+  if (e - s !== a.length) return -2;
+  let at = -1;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[s + i]) continue;
+    if (at >= 0) return -2;
+    at = i;
+  }
+  return at;
+}
+
+let patchedRedacted = new Uint8Array(1 << 16);
+const patchedRedactedViews = new Views();
+let patchedFingerprint = new Uint8Array(1 << 16);
+const patchedViews = new Views();
+
+/**
+ * The results of the statement the last `findTemplate` matched with template `id`, which has
+ * digits inside names: its fingerprint and digest (`fingerprintAndDigest`'s) and, with
+ * `withRedacted`, its redacted text (in `patchedText`). Null if they do not fit the buffers.
+ */
+function patchedResults(id: number, withRedacted: boolean): Known | null {
+  if (!templates.patched(id, patchedRedacted, patchedFingerprint)) return null;
+  fpBuf = patchedFingerprint;
+  fpLength = templates.fingerprintLength;
+  fpViews = patchedViews.over(patchedFingerprint);
+  const f = fingerprintAndDigest(UTF8);
+  patchedText = withRedacted ? patchedRedactedViews.over(patchedRedacted).node.toString('latin1', 0, templates.redactedLength) : '';
+  return f;
+}
+let patchedText = '';
 
 /** UTF-8 bytes of `s` in a reused buffer: `encoded[0, return)`. */
 function encode(s: string): number {
@@ -305,7 +384,13 @@ export function redact(sql: string, opts?: SqlOptions): string {
   const n = encode(sql);
   const o = lexOptions(opts, true);
   const id = findTemplate(encoded, 0, n, o, templateMode(o, UTF8));
-  if (id >= 0 && templates.redacted[id] !== null) return templates.redacted[id]!;
+  if (id >= 0) {
+    if (templates.hasPatch(id)) {
+      if (patchedResults(id, true) !== null) return patchedText;
+    } else if (templates.redacted[id] !== null) {
+      return templates.redacted[id]!;
+    }
+  }
   lex(encoded, 0, n, o, tokens);
   return redactLexed(encoded, 0, n, UTF8);
 }
@@ -316,7 +401,13 @@ export function redactBytes(b: Uint8Array, start?: number, end?: number, opts?: 
   const o = lexOptions(opts);
   const d = decoderFor(opts?.charset);
   const id = findTemplate(b, s, e, o, templateMode(o, d));
-  if (id >= 0 && templates.redacted[id] !== null) return templates.redacted[id]!;
+  if (id >= 0) {
+    if (templates.hasPatch(id)) {
+      if (patchedResults(id, true) !== null) return patchedText;
+    } else if (templates.redacted[id] !== null) {
+      return templates.redacted[id]!;
+    }
+  }
   lex(b, s, e, o, tokens);
   return redactLexed(b, s, e, d);
 }
@@ -345,7 +436,11 @@ export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: n
   const d = decoderFor(opts?.charset);
   const mode = templateMode(o, d);
   const id = findTemplate(b, s, e, o, mode);
-  if (id >= 0) return { fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+  if (id >= 0) {
+    if (!templates.hasPatch(id)) return { fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+    const f = patchedResults(id, false);
+    if (f !== null) return { fingerprint: f.fingerprint, digest: f.digest };
+  }
   lexFingerprint(b, s, e, o);
   const f = fingerprintAndDigest(d);
   remember(b, s, e, o, mode, null, f);
@@ -372,14 +467,22 @@ function normalizeLexed(b: Uint8Array, s: number, e: number, o: LexOptions, d: D
   const mode = templateMode(o, d);
   const id = findTemplate(b, s, e, o, mode);
   if (id >= 0) {
-    const r = templates.redacted[id];
-    if (r !== null) return { redacted: r!, fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+    if (templates.hasPatch(id)) {
+      const f = patchedResults(id, true);
+      if (f !== null) return { redacted: patchedText, fingerprint: f.fingerprint, digest: f.digest };
+    } else {
+      const r = templates.redacted[id];
+      if (r !== null) return { redacted: r!, fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+    }
   }
   lexFingerprint(b, s, e, o);
   const r = redactLexed(b, s, e, d);
   const f = fingerprintAndDigest(d);
-  if (id >= 0) templates.redacted[id] = r; // made without it (by fingerprintAndDigestBytes); the same text
-  else remember(b, s, e, o, mode, r, f);
+  if (id >= 0) {
+    if (!templates.hasPatch(id)) templates.redacted[id] = r; // made without it (by fingerprintAndDigestBytes); the same text
+  } else {
+    remember(b, s, e, o, mode, r, f);
+  }
   if (e - s > 1 << 16) afterHuge();
   return { redacted: r, fingerprint: f.fingerprint, digest: f.digest };
 }

@@ -40,6 +40,7 @@
  * ArrayBuffer), so that a lookup touches few cache lines; memory is bounded (ARENA_BYTES,
  * MAX_TEMPLATES: then all are dropped and the cache fills again).
  */
+import { KEYWORDS, kw } from './keywords.js';
 import { isDigit, NO_MB, numberEnd, quotedEnd, Span, Tok, type TokenList } from './lexer.js';
 
 /** Hole kinds: a quote byte (a string, `\` escapes as the session says), or one of these. */
@@ -51,6 +52,12 @@ const H_RAW_STRING = 3;
 const H_BLOCK_COMMENT = 4;
 /** A comment from `#` or `-- ` to the end of the line. */
 const H_LINE_COMMENT = 5;
+/** A digit inside a name (`user0_`, `t1`): copied into the results at positions the template knows. */
+const H_NAME_DIGIT = 6;
+
+/** Keywords with digits (int1, float8…): a name whose digits change could become one. */
+const DIGIT_KEYWORDS = KEYWORDS.map((k) => k.word).filter((w) => /[0-9]/.test(w));
+const K_UNION = kw('union');
 
 const KEY_BYTES = 32;
 const MAX_CHAIN = 16;
@@ -137,7 +144,11 @@ export function templateKey(b: Uint8Array, s: number, e: number): number {
       name = false;
       continue;
     }
-    if (k === 2 && !name) {
+    if (k === 2 && name) {
+      i++; // a digit inside a name: left out, as a template may leave it out (H_NAME_DIGIT)
+      continue;
+    }
+    if (k === 2) {
       // A number: digits, dots, hex digits, an exponent and its sign.
       i++;
       while (i < e) {
@@ -206,6 +217,8 @@ function holeEnd(b: Uint8Array, e: number, i: number, hole: number, escapes: boo
       return blockCommentEnd(b, e, i);
     case H_LINE_COMMENT:
       return lineCommentEnd(b, e, i);
+    case H_NAME_DIGIT:
+      return isDigit(c) ? i + 1 : -1;
     default:
       return c === hole ? quotedEnd(b, e, i, hole, escapes, NO_MB, NO_MB) : -1;
   }
@@ -217,11 +230,15 @@ function holeEnd(b: Uint8Array, e: number, i: number, hole: number, escapes: boo
  * was lexed in. A span is a hole only if it reads again as the lexer read it; the others (TRUE,
  * FALSE, …) stay in the fixed bytes.
  */
-export function templateHoles(b: Uint8Array, _s: number, e: number, t: TokenList, escapes: boolean, ansiQuotes: boolean): number[] | null {
+export function templateHoles(b: Uint8Array, _s: number, e: number, t: TokenList, escapes: boolean, ansiQuotes: boolean, nameDigits: boolean): number[] | null {
+  let union = false;
   for (let k = 0; k < t.count; k++) {
     const kind = t.kind[k];
     if (kind === Tok.ExecOpen || kind === Tok.ExecClose || kind === Tok.MaskEnd) return null;
+    if (kind === Tok.Word && t.aux[k] === K_UNION) union = true;
   }
+  const names: number[] = [];
+  if (nameDigits && !union) addNameDigits(b, t, names);
   const holes: number[] = [];
   for (let k = 0; k < t.spanCount; k++) {
     const ss = t.spanStart[k]!;
@@ -254,20 +271,100 @@ export function templateHoles(b: Uint8Array, _s: number, e: number, t: TokenList
     if (hole !== 0 && holeEnd(b, e, hs, hole, escapes) !== he) hole = 0; // reads otherwise: keep it as it is
     if (hole !== 0) holes.push(hs, he, hole);
   }
-  return holes;
+  return names.length === 0 ? holes : merge(holes, names);
+}
+
+/** Does any hole stand for a digit inside a name? */
+export function hasNameDigits(holes: number[]): boolean {
+  for (let h = 2; h < holes.length; h += 3) if (holes[h] === H_NAME_DIGIT) return true;
+  return false;
+}
+
+/** Is the hole of kind `kind` a digit inside a name? */
+export function isNameDigit(kind: number): boolean {
+  return kind === H_NAME_DIGIT;
+}
+
+/**
+ * The digits inside the names of `t` that may change without changing how the statement reads,
+ * as holes: in a Word or a QIdent that does not start with a digit (then it would be a number or
+ * a name the lexer reads by other rules) nor with `_` (`_utf8` could become an introducer), and
+ * that no change of digits can turn into a keyword (int1, float8). Such a digit is an identifier
+ * byte to every rule of the lexer, and the fingerprint copies names as they are (but in UNION
+ * branches it compares: the caller leaves such statements out).
+ */
+function addNameDigits(b: Uint8Array, t: TokenList, holes: number[]): void {
+  for (let k = 0; k < t.count; k++) {
+    const kind = t.kind[k];
+    if (kind !== Tok.Word && kind !== Tok.QIdent) continue;
+    let s = t.start[k]!;
+    let e = t.end[k]!;
+    if (kind === Tok.QIdent) {
+      s++;
+      e--;
+    }
+    if (s >= e || isDigit(b[s]!) || b[s] === 0x5f) continue;
+    let digits = false;
+    for (let i = s; i < e; i++) if (isDigit(b[i]!)) digits = true;
+    if (!digits || couldBeKeyword(b, s, e)) continue;
+    for (let i = s; i < e; i++) if (isDigit(b[i]!)) holes.push(i, i + 1, H_NAME_DIGIT);
+  }
+}
+
+/** Could `b[s, e)` read as a keyword with other digits? */
+function couldBeKeyword(b: Uint8Array, s: number, e: number): boolean {
+  next: for (const w of DIGIT_KEYWORDS) {
+    if (w.length !== e - s) continue;
+    for (let i = 0; i < w.length; i++) {
+      const c = b[s + i]! | 0x20;
+      const x = w.charCodeAt(i);
+      if (!(isDigit(x) ? isDigit(b[s + i]!) : c === x)) continue next;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Two lists of holes ([start, end, kind]…, each in order, none overlapping) as one, in order. */
+function merge(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i]! < b[j]!) ? a : b;
+    const k = x === a ? i : j;
+    out.push(x[k]!, x[k + 1]!, x[k + 2]!);
+    if (x === a) i += 3;
+    else j += 3;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The cache
 
 // A template's record in the arena, at a multiple of 4: key, mode, next (the id of the next
-// template in its slot's chain, or -1), n (the number of int32 that follow: 2 × holes + 1), the run
-// lengths and hole kinds (run, hole, run, …, run), then the fixed bytes.
+// template in its slot's chain, or -1), patch (the offset from the record of its patch, or 0), n
+// (the number of int32 that follow: 2 × holes + 1), the run lengths and hole kinds (run, hole,
+// run, …, run), the fixed bytes; then, for a template with digits inside names, its patch: d (the
+// number of those digits), the lengths of the redacted text and of the fingerprint, where each
+// digit goes in the redacted text, in the fingerprint (-1: nowhere), then the two texts' bytes.
 const R_KEY = 0;
 const R_MODE = 4;
 const R_NEXT = 8;
-const R_N = 12;
-const R_SEGMENTS = 16;
+const R_PATCH = 12;
+const R_N = 16;
+const R_SEGMENTS = 20;
+
+/** Where the digits inside names of a template go in its results (see `TemplateCache.add`). */
+export interface Patch {
+  /** The redacted text's and the fingerprint's bytes (ASCII). */
+  redacted: Uint8Array;
+  fingerprint: Uint8Array;
+  /** Per digit (in order): its position in each, -1 for none. */
+  inRedacted: number[];
+  inFingerprint: number[];
+}
 const ARENA_BYTES = 1 << 22;
 const SLOTS = 1 << 15;
 
@@ -279,12 +376,21 @@ export class TemplateCache {
   /** Per slot (`key & (SLOTS - 1)`): the first template of its chain, or -1; and the chain's length. */
   private readonly heads = new Int32Array(SLOTS).fill(-1);
   private readonly lengths = new Uint8Array(SLOTS);
+  /** Per slot: templates made, and matched (saturating): see `wanted`. */
+  private readonly made = new Uint16Array(SLOTS);
+  private readonly matched = new Uint16Array(SLOTS);
   /** Per template id: its record's offset. */
   private offsets = new Int32Array(1024);
   private count = 0;
   /** Lookups and matches since the cache was made. */
   lookups = 0;
   hits = 0;
+  /** The digits inside names of the statement the last `find` matched. */
+  private readonly digits = new Uint8Array(256);
+  private digitCount = 0;
+  /** After `patched`: the lengths of the redacted text and of the fingerprint it wrote. */
+  redactedLength = 0;
+  fingerprintLength = 0;
   /** Per template id, its results (the redacted text null until a caller needed it). */
   readonly redacted: (string | null)[] = [];
   readonly fingerprint: string[] = [];
@@ -311,6 +417,7 @@ export class TemplateCache {
           this.heads[slot] = id;
         }
         this.hits++;
+        if (this.matched[slot]! < 0xffff) this.matched[slot]++;
         return id;
       }
       prev = id;
@@ -329,6 +436,7 @@ export class TemplateCache {
     const last = A.getInt32(r + R_N, true) - 1;
     let i = s;
     let p = r + R_SEGMENTS + 4 * (last + 1);
+    let d = 0;
     for (let k = 0; ; k += 2) {
       const len = A.getInt32(r + R_SEGMENTS + 4 * k, true);
       if (len > e - i) return false;
@@ -337,9 +445,20 @@ export class TemplateCache {
       for (; q < len; q++) if (b[i + q] !== fixed[p + q]) return false;
       i += len;
       p += len;
-      if (k === last) return i === e;
+      if (k === last) {
+        this.digitCount = d;
+        return i === e;
+      }
       if (i >= e) return false;
-      const j = holeEnd(b, e, i, A.getInt32(r + R_SEGMENTS + 4 * k + 4, true), escapes);
+      const hole = A.getInt32(r + R_SEGMENTS + 4 * k + 4, true);
+      if (hole === H_NAME_DIGIT) {
+        const c = b[i]!;
+        if (!isDigit(c) || d === this.digits.length) return false;
+        this.digits[d++] = c;
+        i++;
+        continue;
+      }
+      const j = holeEnd(b, e, i, hole, escapes);
       if (j < 0) return false;
       i = j;
     }
@@ -350,11 +469,13 @@ export class TemplateCache {
    * last in their chain, in place of the last one when it is full: statements seen once then (a
    * shape made of values the template does not leave out) push out no other.
    */
-  add(key: number, mode: number, b: Uint8Array, s: number, e: number, holes: number[], redacted: string | null, fingerprint: string, digest: string): void {
+  add(key: number, mode: number, b: Uint8Array, s: number, e: number, holes: number[], patch: Patch | null, redacted: string | null, fingerprint: string, digest: string): void {
     const n = holes.length / 3;
     let fixedLength = e - s;
     for (let h = 0; h < holes.length; h += 3) fixedLength -= holes[h + 1]! - holes[h]!;
-    const size = (R_SEGMENTS + 4 * (2 * n + 1) + fixedLength + 3) & ~3;
+    const main = (R_SEGMENTS + 4 * (2 * n + 1) + fixedLength + 3) & ~3;
+    const digits = patch === null ? 0 : patch.inRedacted.length;
+    const size = patch === null ? main : (main + 12 + 8 * digits + patch.redacted.length + patch.fingerprint.length + 3) & ~3;
     if (size > ARENA_BYTES / 4) return;
     if (this.used + size > ARENA_BYTES || this.count >= MAX_TEMPLATES) this.clear();
     const A = this.view;
@@ -363,6 +484,7 @@ export class TemplateCache {
     A.setInt32(r + R_KEY, key, true);
     A.setInt32(r + R_MODE, mode, true);
     A.setInt32(r + R_NEXT, -1, true);
+    A.setInt32(r + R_PATCH, patch === null ? 0 : main, true);
     A.setInt32(r + R_N, 2 * n + 1, true);
     let f = r + R_SEGMENTS + 4 * (2 * n + 1);
     let run = s;
@@ -376,7 +498,21 @@ export class TemplateCache {
         run = holes[3 * h + 1]!;
       }
     }
+    if (patch !== null) {
+      const q = r + main;
+      A.setInt32(q, digits, true);
+      A.setInt32(q + 4, patch.redacted.length, true);
+      A.setInt32(q + 8, patch.fingerprint.length, true);
+      for (let i = 0; i < digits; i++) {
+        A.setInt32(q + 12 + 4 * i, patch.inRedacted[i]!, true);
+        A.setInt32(q + 12 + 4 * (digits + i), patch.inFingerprint[i]!, true);
+      }
+      this.bytes.set(patch.redacted, q + 12 + 8 * digits);
+      this.bytes.set(patch.fingerprint, q + 12 + 8 * digits + patch.redacted.length);
+    }
     const id = this.count++;
+    const slot = key & (SLOTS - 1);
+    if (this.made[slot]! < 0xffff) this.made[slot]++;
     if (id === this.offsets.length) {
       const grown = new Int32Array(id * 2);
       grown.set(this.offsets);
@@ -386,7 +522,6 @@ export class TemplateCache {
     this.redacted[id] = redacted;
     this.fingerprint[id] = fingerprint;
     this.digest[id] = digest;
-    const slot = key & (SLOTS - 1);
     let last = this.heads[slot]!;
     if (last < 0) {
       this.heads[slot] = id;
@@ -408,6 +543,50 @@ export class TemplateCache {
     }
   }
 
+  /**
+   * Should a template be made for a statement of key `key` that matched none? Not once its slot
+   * has had templates made that are not matched: statements that differ where a template keeps
+   * the bytes (names that change other than in their digits, numbers written as names) would
+   * otherwise make one each.
+   */
+  wanted(key: number): boolean {
+    const slot = key & (SLOTS - 1);
+    const made = this.made[slot]!;
+    return made < 4 || made <= this.matched[slot]!;
+  }
+
+  /** Has template `id` digits inside names (its results are then written by `patched`)? */
+  hasPatch(id: number): boolean {
+    return this.view.getInt32(this.offsets[id]! + R_PATCH, true) !== 0;
+  }
+
+  /**
+   * The results of the statement the last `find` matched with template `id`, which `hasPatch`:
+   * the template's redacted text and fingerprint with that statement's digits in names, into
+   * `redacted` and `fingerprint` (`redactedLength`, `fingerprintLength` long), when they fit
+   * (else false).
+   */
+  patched(id: number, redacted: Uint8Array, fingerprint: Uint8Array): boolean {
+    const A = this.view;
+    const q = this.offsets[id]! + A.getInt32(this.offsets[id]! + R_PATCH, true);
+    const digits = A.getInt32(q, true);
+    const rl = A.getInt32(q + 4, true);
+    const fl = A.getInt32(q + 8, true);
+    if (digits !== this.digitCount || rl > redacted.length || fl > fingerprint.length) return false;
+    const at = q + 12 + 8 * digits;
+    redacted.set(this.bytes.subarray(at, at + rl));
+    fingerprint.set(this.bytes.subarray(at + rl, at + rl + fl));
+    for (let i = 0; i < digits; i++) {
+      const c = this.digits[i]!;
+      redacted[A.getInt32(q + 12 + 4 * i, true)] = c;
+      const f = A.getInt32(q + 12 + 4 * (digits + i), true);
+      if (f >= 0) fingerprint[f] = c;
+    }
+    this.redactedLength = rl;
+    this.fingerprintLength = fl;
+    return true;
+  }
+
   /** Templates held. */
   get size(): number {
     return this.count;
@@ -416,6 +595,8 @@ export class TemplateCache {
   clear(): void {
     this.heads.fill(-1);
     this.lengths.fill(0);
+    this.made.fill(0);
+    this.matched.fill(0);
     this.used = 0;
     this.count = 0;
     this.redacted.length = 0;
