@@ -29,7 +29,7 @@ import { StreamFingerprint } from './fingerprint-stream.js';
 import { DEFAULT_LEX_OPTIONS, lex, multibyteTables, TokenList, type LexOptions } from './lexer.js';
 import { lastRedacted, redactedStart, writeRedacted } from './redact.js';
 import { scan } from './scan.js';
-import { forgetInput, hasNameDigits, isNameDigit, TemplateCache, templateHoles, templateKey, type Patch } from './templates.js';
+import { forgetInput, hasNameDigits, isNameDigit, PATCH_NONE, PATCH_SAME, TemplateCache, templateHoles, templateKey, type Patch } from './templates.js';
 import { Views } from './views.js';
 
 export { digest } from './digest.js';
@@ -177,7 +177,7 @@ export function sqlCacheStats(): { templates: number; lookups: number; hits: num
  */
 export function clearSqlCaches(): void {
   templates.clear();
-  known.clear();
+  forgetKnown();
   forgetInput();
 }
 
@@ -210,7 +210,7 @@ function remember(b: Uint8Array, s: number, e: number, o: LexOptions, mode: numb
     if (patch === null) holes = templateHoles(b, s, e, tokens, o.backslashEscapes, o.ansiQuotes, false)!;
   }
   if (patch === null && !fingerprintSeen) return;
-  templates.add(templateKeyOf, mode, b, s, e, holes, patch, patch === null ? redacted : null, f.fingerprint, f.digest);
+  templates.add(templateKeyOf, mode, b, s, e, holes, patch, redacted, f.fingerprint, f.digest);
 }
 
 let variant = new Uint8Array(1024);
@@ -275,7 +275,15 @@ const patchedViews = new Views();
  * `withRedacted`, its redacted text (in `patchedText`). Null if they do not fit the buffers.
  */
 function patchedResults(id: number, withRedacted: boolean): Known | null {
-  if (!templates.patched(id, patchedRedacted, patchedFingerprint)) return null;
+  const how = templates.patched(id, patchedRedacted, patchedFingerprint, !withRedacted || templates.redacted[id] !== null);
+  if (how === PATCH_NONE) return null;
+  if (how === PATCH_SAME) {
+    // The template's own digits: its own results.
+    result.fingerprint = templates.fingerprint[id]!;
+    result.digest = templates.digest[id]!;
+    patchedText = withRedacted ? templates.redacted[id]! : '';
+    return result;
+  }
   fpBuf = patchedFingerprint;
   fpLength = templates.fingerprintLength;
   fpViews = patchedViews.over(patchedFingerprint);
@@ -328,23 +336,34 @@ function lexFingerprint(b: Uint8Array, s: number, e: number, o: LexOptions): voi
 }
 
 interface Known {
-  high: number;
-  low: number;
   fingerprint: string;
   digest: string;
 }
 
 /**
- * Fingerprints already seen, by their digest's high lane: a capture repeats few fingerprints
- * millions of times, and this spares decoding one and formatting its digest every time.
+ * Fingerprints already seen, in a direct-mapped table by their digest (a capture repeats few
+ * fingerprints millions of times, and this spares decoding one and formatting its digest every
+ * time): per slot the digest's two lanes, the fingerprint's length and its strings.
  */
-const known = new Map<number, Known>();
-const MAX_KNOWN = 1 << 16;
+const KNOWN_BITS = 16;
+const knownHigh = new Int32Array(1 << KNOWN_BITS);
+const knownLow = new Int32Array(1 << KNOWN_BITS);
+const knownLength = new Int32Array(1 << KNOWN_BITS).fill(-1);
+const knownFingerprint: string[] = new Array<string>(1 << KNOWN_BITS).fill('');
+const knownDigest: string[] = new Array<string>(1 << KNOWN_BITS).fill('');
+
+function forgetKnown(): void {
+  knownLength.fill(-1);
+  knownFingerprint.fill('');
+  knownDigest.fill('');
+}
 
 /** Whether the last `fingerprintAndDigest` found its fingerprint already known. */
 let fingerprintSeen = false;
+/** The results of the last `fingerprintAndDigest`. */
+const result: Known = { fingerprint: '', digest: '' };
 
-/** Fingerprint and digest of the last `lexFingerprint`. */
+/** Fingerprint and digest of the last `lexFingerprint`, in `result`. */
 function fingerprintAndDigest(d: Decoder): Known {
   const buf = fpBuf;
   const len = fpLength;
@@ -352,17 +371,27 @@ function fingerprintAndDigest(d: Decoder): Known {
   if (!lastHash.ascii) {
     fingerprintSeen = false;
     // Not ASCII: the digest is of the decoded string's UTF-8, which may differ from these bytes.
-    const fingerprint = decode(buf, fpViews, 0, len, false, d);
-    return { high: 0, low: 0, fingerprint, digest: digest(fingerprint) };
+    result.fingerprint = decode(buf, fpViews, 0, len, false, d);
+    result.digest = digest(result.fingerprint);
+    return result;
   }
-  const key = lastHash.high & 0x3fffffff; // a small integer: no boxing
-  const k = known.get(key);
-  fingerprintSeen = k !== undefined && k.high === lastHash.high && k.low === lastHash.low && k.fingerprint.length === len;
-  if (fingerprintSeen) return k!;
-  const entry: Known = { high: lastHash.high, low: lastHash.low, fingerprint: fpViews.node.toString('latin1', 0, len), digest: lastDigest() };
-  if (known.size >= MAX_KNOWN) known.clear();
-  known.set(key, entry);
-  return entry;
+  const high = lastHash.high | 0;
+  const low = lastHash.low | 0;
+  const slot = low & ((1 << KNOWN_BITS) - 1);
+  fingerprintSeen = knownLength[slot] === len && knownHigh[slot] === high && knownLow[slot] === low;
+  if (fingerprintSeen) {
+    result.fingerprint = knownFingerprint[slot]!;
+    result.digest = knownDigest[slot]!;
+    return result;
+  }
+  result.fingerprint = fpViews.node.toString('latin1', 0, len);
+  result.digest = lastDigest();
+  knownHigh[slot] = high;
+  knownLow[slot] = low;
+  knownLength[slot] = len;
+  knownFingerprint[slot] = result.fingerprint;
+  knownDigest[slot] = result.digest;
+  return result;
 }
 
 function afterHuge(): void {

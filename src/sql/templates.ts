@@ -361,6 +361,11 @@ const R_PATCH = 12;
 const R_N = 16;
 const R_SEGMENTS = 20;
 
+/** `TemplateCache.patched`: the results do not fit; written; the template's own digits (nothing written). */
+export const PATCH_NONE = 0;
+export const PATCH_WRITTEN = 1;
+export const PATCH_SAME = 2;
+
 /** Where the digits inside names of a template go in its results (see `TemplateCache.add`). */
 export interface Patch {
   /** The redacted text's and the fingerprint's bytes (ASCII). */
@@ -482,7 +487,7 @@ export class TemplateCache {
     for (let h = 0; h < holes.length; h += 3) fixedLength -= holes[h + 1]! - holes[h]!;
     const main = (R_SEGMENTS + 4 * (2 * n + 1) + fixedLength + 3) & ~3;
     const digits = patch === null ? 0 : patch.inRedacted.length;
-    const size = patch === null ? main : (main + 12 + 8 * digits + patch.redacted.length + patch.fingerprint.length + 3) & ~3;
+    const size = patch === null ? main : (main + 12 + 8 * digits + digits + patch.redacted.length + patch.fingerprint.length + 3) & ~3;
     if (size > ARENA_BYTES / 4) return;
     if (this.used + size > ARENA_BYTES || this.count >= MAX_TEMPLATES) this.clear();
     const A = this.view;
@@ -516,6 +521,9 @@ export class TemplateCache {
       }
       this.bytes.set(patch.redacted, q + 12 + 8 * digits);
       this.bytes.set(patch.fingerprint, q + 12 + 8 * digits + patch.redacted.length);
+      // And the template's own digits.
+      const own = q + 12 + 8 * digits + patch.redacted.length + patch.fingerprint.length;
+      for (let i = 0; i < digits; i++) this.bytes[own + i] = patch.redacted[patch.inRedacted[i]!]!;
     }
     const id = this.count++;
     const slot = key & (SLOTS - 1);
@@ -569,17 +577,23 @@ export class TemplateCache {
 
   /**
    * The results of the statement the last `find` matched with template `id`, which `hasPatch`:
-   * the template's redacted text and fingerprint with that statement's digits in names, into
-   * `redacted` and `fingerprint` (`redactedLength`, `fingerprintLength` long), when they fit
-   * (else false).
+   * PATCH_SAME when its digits in names are the template's own (its results are the template's;
+   * unless `same` is false: then the results are written as for others);
+   * else the template's redacted text and fingerprint with those digits, into `redacted` and
+   * `fingerprint` (`redactedLength`, `fingerprintLength` long): PATCH_WRITTEN, or PATCH_NONE when
+   * they do not fit.
    */
-  patched(id: number, redacted: Uint8Array, fingerprint: Uint8Array): boolean {
+  patched(id: number, redacted: Uint8Array, fingerprint: Uint8Array, same = true): number {
     const A = this.view;
     const q = this.offsets[id]! + A.getInt32(this.offsets[id]! + R_PATCH, true);
     const digits = A.getInt32(q, true);
     const rl = A.getInt32(q + 4, true);
     const fl = A.getInt32(q + 8, true);
-    if (digits !== this.digitCount || rl > redacted.length || fl > fingerprint.length) return false;
+    if (digits !== this.digitCount) return PATCH_NONE;
+    const own = q + 12 + 8 * digits + rl + fl;
+    for (let i = 0; i < digits && same; i++) same = this.digits[i] === this.bytes[own + i];
+    if (same) return PATCH_SAME;
+    if (rl > redacted.length || fl > fingerprint.length) return PATCH_NONE;
     const at = q + 12 + 8 * digits;
     redacted.set(this.bytes.subarray(at, at + rl));
     fingerprint.set(this.bytes.subarray(at + rl, at + rl + fl));
@@ -591,7 +605,7 @@ export class TemplateCache {
     }
     this.redactedLength = rl;
     this.fingerprintLength = fl;
-    return true;
+    return PATCH_WRITTEN;
   }
 
   /** Templates held. */
