@@ -264,9 +264,9 @@ function oneChange(a: Uint8Array, b: Uint8Array, s: number, e: number): number {
   return at;
 }
 
-let patchedRedacted = new Uint8Array(1 << 16);
+const patchedRedacted = new Uint8Array(1 << 16);
 const patchedRedactedViews = new Views();
-let patchedFingerprint = new Uint8Array(1 << 16);
+const patchedFingerprint = new Uint8Array(1 << 16);
 const patchedViews = new Views();
 
 /**
