@@ -30,8 +30,11 @@ function fmix32(h: number): number {
 /** Results of the last `hashBytes`: the two lanes (unsigned) and whether every byte was ASCII. */
 export const lastHash = { high: 0, low: 0, ascii: true };
 
-/** Both MurmurHash3 lanes of `b[s, e)`, into `lastHash`. */
-export function hashBytes(b: Uint8Array, s: number, e: number): void {
+/**
+ * Both MurmurHash3 lanes of `b[s, e)`, into `lastHash`. `view`: a DataView over the same memory as
+ * `b` (offset 0 = b[0]), to read the 4-byte blocks in one load each.
+ */
+export function hashBytes(b: Uint8Array, s: number, e: number, view: DataView | null = null): void {
   let h1 = SEED_HIGH;
   let h2 = SEED_LOW;
   let or = 0;
@@ -39,7 +42,7 @@ export function hashBytes(b: Uint8Array, s: number, e: number): void {
   const blocksEnd = s + (len & ~3);
   let i = s;
   for (; i < blocksEnd; i += 4) {
-    const w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    const w = view !== null ? view.getInt32(i, true) : b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
     or |= w;
     let k = Math.imul(w, C1);
     k = (k << 15) | (k >>> 17);

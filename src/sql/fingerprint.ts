@@ -23,41 +23,41 @@ import { FUNC, kw, KW_FLAGS, LOWER, RESERVED } from './keywords.js';
 import { OP_UNARY, QIDENT_PLAIN, Tok, type TokenList } from './lexer.js';
 
 // What the last thing written was, for spacing.
-const A_NONE = 0;
-const A_WORD = 1;
-const A_LPAREN = 2;
-const A_RPAREN = 3;
-const A_COMMA = 4;
-const A_DOT = 5;
-const A_OP = 6;
-const A_PREFIX = 7;
-const A_SEMI = 8;
-const A_OTHER = 9;
+export const A_NONE = 0;
+export const A_WORD = 1;
+export const A_LPAREN = 2;
+export const A_RPAREN = 3;
+export const A_COMMA = 4;
+export const A_DOT = 5;
+export const A_OP = 6;
+export const A_PREFIX = 7;
+export const A_SEMI = 8;
+export const A_OTHER = 9;
 
-const K_NULL = kw('null');
-const K_IS = kw('is');
-const K_NOT = kw('not');
-const K_IN = kw('in');
+export const K_NULL = kw('null');
+export const K_IS = kw('is');
+export const K_NOT = kw('not');
+export const K_IN = kw('in');
 const K_VALUES = kw('values');
 const K_VALUE = kw('value');
-const K_ROW = kw('row');
-const K_ORDER = kw('order');
-const K_GROUP = kw('group');
-const K_BY = kw('by');
+export const K_ROW = kw('row');
+export const K_ORDER = kw('order');
+export const K_GROUP = kw('group');
+export const K_BY = kw('by');
 const K_ASC = kw('asc');
-const K_LIMIT = kw('limit');
-const K_OFFSET = kw('offset');
+export const K_LIMIT = kw('limit');
+export const K_OFFSET = kw('offset');
 const K_UNION = kw('union');
-const K_ALL = kw('all');
-const K_DISTINCT = kw('distinct');
+export const K_ALL = kw('all');
+export const K_DISTINCT = kw('distinct');
 const K_HAVING = kw('having');
 const K_FOR = kw('for');
 const K_LOCK = kw('lock');
 const K_INTO = kw('into');
 const K_WINDOW = kw('window');
 const K_PROCEDURE = kw('procedure');
-const K_USE = kw('use');
-const K_SET = kw('set');
+export const K_USE = kw('use');
+export const K_SET = kw('set');
 const K_SESSION = kw('session');
 const K_LOCAL = kw('local');
 const K_GLOBAL = kw('global');
@@ -68,15 +68,15 @@ const K_COLLATE = kw('collate');
 const K_CHARACTER = kw('character');
 const K_CHARSET = kw('charset');
 const K_TRANSACTION = kw('transaction');
-const K_SAVEPOINT = kw('savepoint');
-const K_RELEASE = kw('release');
-const K_ROLLBACK = kw('rollback');
-const K_TO = kw('to');
-const K_CREATE = kw('create');
-const K_ALTER = kw('alter');
+export const K_SAVEPOINT = kw('savepoint');
+export const K_RELEASE = kw('release');
+export const K_ROLLBACK = kw('rollback');
+export const K_TO = kw('to');
+export const K_CREATE = kw('create');
+export const K_ALTER = kw('alter');
 
 /** What a keyword means to the fingerprint's general rules (a table: one lookup a word). */
-const enum Rule {
+export const enum Rule {
   None = 0,
   Null = 1,
   In = 2,
@@ -88,7 +88,7 @@ const enum Rule {
   /** HAVING, FOR, LOCK, INTO, WINDOW, PROCEDURE: the ORDER BY / GROUP BY list is over. */
   EndsOrderBy = 8,
 }
-const RULE = new Uint8Array(KW_FLAGS.length);
+export const RULE = new Uint8Array(KW_FLAGS.length);
 RULE[K_NULL] = Rule.Null;
 RULE[K_IN] = Rule.In;
 RULE[K_VALUES] = RULE[K_VALUE] = Rule.Values;
@@ -99,12 +99,12 @@ RULE[K_UNION] = Rule.Union;
 for (const id of [K_HAVING, K_FOR, K_LOCK, K_INTO, K_WINDOW, K_PROCEDURE]) RULE[id] = Rule.EndsOrderBy;
 
 const ASCII = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const B_IN_LIST = ASCII('(?+)');
-const B_IN_TUPLES = ASCII('((?+))');
+export const B_IN_LIST = ASCII('(?+)');
+export const B_IN_TUPLES = ASCII('((?+))');
 const B_ELLIPSIS = ASCII('...');
 const B_CHARACTER_SET = ASCII('character set');
 
-const MAX_DEPTH = 1024;
+export const MAX_DEPTH = 1024;
 
 /** Whether a space goes between an atom of class `last` and one of class `cur` (special cases in `space`). */
 const SPACE = new Uint8Array(16 * 16);
@@ -117,12 +117,36 @@ for (let last = 0; last < 16; last++) {
   }
 }
 
+/**
+ * The space, if any, between the last atom written (class `last`; `callable`: a word that takes its
+ * `(` without a space) and one of class `cur`, written at `buf[length]`. Returns the new length.
+ */
+export function space(buf: Uint8Array, length: number, last: number, callable: boolean, cur: number): number {
+  if (SPACE[last * 16 + cur] === 1) {
+    // A dot qualifies the name before it (t.col); after a keyword it is something else (`union all ...`).
+    if (cur === A_DOT && (last !== A_WORD || callable)) return length;
+    if (cur === A_LPAREN && last === A_WORD && callable) return length;
+    buf[length] = 0x20;
+    return length + 1;
+  }
+  if (last === A_DOT && cur !== A_DOT && length > 1 && buf[length - 2] === 0x2e) {
+    buf[length] = 0x20; // after the `...` of collapsed UNION branches
+    return length + 1;
+  }
+  return length;
+}
+
+/** Is NULL a value (`?`) after keyword `prevKw`? Not in IS [NOT] NULL, NOT NULL, ORDER BY NULL, nor in DDL (`keepNull`). */
+export function nullIsValue(keepNull: boolean, prevKw: number): boolean {
+  return !keepNull && prevKw !== K_IS && prevKw !== K_NOT && prevKw !== K_BY;
+}
+
 /** Keyword ids whose word takes its `(` without a space: not reserved, or a function. */
-const CALLABLE = new Uint8Array(KW_FLAGS.length);
+export const CALLABLE = new Uint8Array(KW_FLAGS.length);
 for (let id = 0; id < KW_FLAGS.length; id++) CALLABLE[id] = (KW_FLAGS[id]! & RESERVED) === 0 || (KW_FLAGS[id]! & FUNC) !== 0 ? 1 : 0;
 
 /** Does a `@` right after token `k` belong to it (`'user'@'host'`, `name@host`)? */
-function glued(t: TokenList, k: number): boolean {
+export function glued(t: TokenList, k: number): boolean {
   const kind = t.kind[k];
   if (kind === Tok.Lit || kind === Tok.Param || kind === Tok.QIdent) return true;
   return kind === Tok.Word && (KW_FLAGS[t.aux[k]!]! & RESERVED) === 0;
@@ -213,15 +237,7 @@ export class FingerprintWriter {
   }
 
   private space(cur: number): void {
-    const last = this.last;
-    if (SPACE[last * 16 + cur] === 1) {
-      // A dot qualifies the name before it (t.col); after a keyword it is something else (`union all ...`).
-      if (cur === A_DOT && (last !== A_WORD || this.callable)) return;
-      if (cur === A_LPAREN && last === A_WORD && this.callable) return;
-      this.buf[this.length++] = 0x20;
-    } else if (last === A_DOT && cur !== A_DOT && this.length > 1 && this.buf[this.length - 2] === 0x2e) {
-      this.buf[this.length++] = 0x20; // after the `...` of collapsed UNION branches
-    }
+    this.length = space(this.buf, this.length, this.last, this.callable, cur);
   }
 
   /** Write `b[s, e)` lower-cased, as an atom of class `cls`. */
@@ -365,7 +381,7 @@ export class FingerprintWriter {
       this.savepointNames = id === K_SAVEPOINT || id === K_RELEASE || id === K_ROLLBACK;
       this.keepNull = id === K_CREATE || id === K_ALTER;
       this.range(from, to, true);
-      if (this.unionCount > 0) this.collapseUnions(stmtStart);
+      if (this.unionCount > 0) this.length = collapseUnions(this.buf, stmtStart, this.length, this.unions, this.unionCount);
     }
     if (closing >= 0) this.token(closing);
     return end + 1;
@@ -396,8 +412,7 @@ export class FingerprintWriter {
           case Rule.None:
             break;
           case Rule.Null:
-            // A value, but not in IS [NOT] NULL, NOT NULL, ORDER BY NULL, nor in DDL.
-            if (!this.keepNull && this.prevKw !== K_IS && this.prevKw !== K_NOT && this.prevKw !== K_BY) {
+            if (nullIsValue(this.keepNull, this.prevKw)) {
               this.qmark();
               continue;
             }
@@ -564,61 +579,6 @@ export class FingerprintWriter {
     }
   }
 
-  /** Identical consecutive top-level UNION branches: `A union all A union all A` → `A union all ...`. */
-  private collapseUnions(stmtStart: number): void {
-    const marks = this.unions;
-    const buf = this.buf;
-    const end = this.length;
-    const n = this.unionCount / 2;
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const connStart: number[] = [0];
-    const connEnd: number[] = [0];
-    starts.push(buf[stmtStart] === 0x20 ? stmtStart + 1 : stmtStart);
-    for (let i = 0; i < n; i++) {
-      const branchEnd = marks[2 * i]!;
-      const cEnd = marks[2 * i + 1]!;
-      if (buf[branchEnd] !== 0x20 || cEnd >= end || buf[cEnd] !== 0x20) return; // not the shape we expect
-      ends.push(branchEnd);
-      connStart.push(branchEnd + 1);
-      connEnd.push(cEnd);
-      starts.push(cEnd + 1);
-    }
-    ends.push(end);
-    const src = buf.slice(starts[0]!, end);
-    const base = starts[0]!;
-    const same = (a0: number, a1: number, b0: number, b1: number): boolean => {
-      if (a1 - a0 !== b1 - b0) return false;
-      for (let i = 0; i < a1 - a0; i++) if (src[a0 - base + i] !== src[b0 - base + i]) return false;
-      return true;
-    };
-    let o = base;
-    const put = (s: number, e: number): void => {
-      buf.set(src.subarray(s - base, e - base), o);
-      o += e - s;
-    };
-    let i = 0;
-    while (i <= n) {
-      let j = i;
-      while (j < n && same(starts[j + 1]!, ends[j + 1]!, starts[i]!, ends[i]!) && same(connStart[j + 1]!, connEnd[j + 1]!, connStart[i + 1]!, connEnd[i + 1]!)) j++;
-      put(starts[i]!, ends[i]!);
-      if (j > i) {
-        buf[o++] = 0x20;
-        put(connStart[i + 1]!, connEnd[i + 1]!);
-        buf[o++] = 0x20;
-        buf.set(B_ELLIPSIS, o);
-        o += 3;
-      }
-      if (j < n) {
-        buf[o++] = 0x20;
-        put(connStart[j + 1]!, connEnd[j + 1]!);
-        buf[o++] = 0x20;
-      }
-      i = j + 1;
-    }
-    this.length = o;
-  }
-
   /** `SET …`: scopes made canonical, each assigned value that is a single token printed as `?`. */
   private setStatement(k: number, to: number): void {
     this.token(k++);
@@ -712,4 +672,60 @@ export class FingerprintWriter {
     }
     this.range(eq + 1, e, false);
   }
+}
+
+/**
+ * Identical consecutive top-level UNION branches: `A union all A union all A` → `A union all ...`.
+ * The statement is `buf[stmtStart, end)`; `marks[0, count)` are its UNIONs' [branch end, connector
+ * end] output offsets. Returns the statement's new end.
+ */
+export function collapseUnions(buf: Uint8Array, stmtStart: number, end: number, marks: readonly number[], count: number): number {
+  const n = count / 2;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const connStart: number[] = [0];
+  const connEnd: number[] = [0];
+  starts.push(buf[stmtStart] === 0x20 ? stmtStart + 1 : stmtStart);
+  for (let i = 0; i < n; i++) {
+    const branchEnd = marks[2 * i]!;
+    const cEnd = marks[2 * i + 1]!;
+    if (buf[branchEnd] !== 0x20 || cEnd >= end || buf[cEnd] !== 0x20) return end; // not the shape we expect
+    ends.push(branchEnd);
+    connStart.push(branchEnd + 1);
+    connEnd.push(cEnd);
+    starts.push(cEnd + 1);
+  }
+  ends.push(end);
+  const src = buf.slice(starts[0]!, end);
+  const base = starts[0]!;
+  const same = (a0: number, a1: number, b0: number, b1: number): boolean => {
+    if (a1 - a0 !== b1 - b0) return false;
+    for (let i = 0; i < a1 - a0; i++) if (src[a0 - base + i] !== src[b0 - base + i]) return false;
+    return true;
+  };
+  let o = base;
+  const put = (s: number, e: number): void => {
+    buf.set(src.subarray(s - base, e - base), o);
+    o += e - s;
+  };
+  let i = 0;
+  while (i <= n) {
+    let j = i;
+    while (j < n && same(starts[j + 1]!, ends[j + 1]!, starts[i]!, ends[i]!) && same(connStart[j + 1]!, connEnd[j + 1]!, connStart[i + 1]!, connEnd[i + 1]!)) j++;
+    put(starts[i]!, ends[i]!);
+    if (j > i) {
+      buf[o++] = 0x20;
+      put(connStart[i + 1]!, connEnd[i + 1]!);
+      buf[o++] = 0x20;
+      buf.set(B_ELLIPSIS, o);
+      o += 3;
+    }
+    if (j < n) {
+      buf[o++] = 0x20;
+      put(connStart[j + 1]!, connEnd[j + 1]!);
+      buf[o++] = 0x20;
+    }
+    i = j + 1;
+  }
+  return o;
 }

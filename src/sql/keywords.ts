@@ -151,6 +151,71 @@ export function keywordOf(b: Uint8Array, start: number, end: number): number {
   }
 }
 
+/**
+ * Keywords of up to 8 bytes by their bytes packed into two 32-bit words (little-endian, zero past
+ * the end) and their length: an exact key, so a lookup is one slot and three compares, no loop.
+ * The table has no collisions (the multiplier is chosen at load so that it has none).
+ */
+const PACKED_BITS = 12;
+const PACKED_SIZE = 1 << PACKED_BITS;
+const P_LO = new Int32Array(PACKED_SIZE);
+const P_HI = new Int32Array(PACKED_SIZE);
+const P_LEN = new Uint8Array(PACKED_SIZE);
+const P_ID = new Uint16Array(PACKED_SIZE);
+/** For a word of `len` ≤ 8 bytes: the bits of its bytes in the first word, and in the second. */
+const MASK_LO = new Int32Array(9);
+const MASK_HI = new Int32Array(9);
+for (let len = 0; len <= 8; len++) {
+  MASK_LO[len] = len >= 4 ? -1 : (1 << (8 * len)) - 1;
+  MASK_HI[len] = len <= 4 ? 0 : len >= 8 ? -1 : (1 << (8 * (len - 4))) - 1;
+}
+let packedMul = 0x9e3779b1;
+
+function packedSlot(lo: number, hi: number, len: number): number {
+  return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b) ^ len, packedMul) >>> (32 - PACKED_BITS);
+}
+
+{
+  const word32 = (w: string, at: number): number => {
+    let x = 0;
+    for (let i = 0; i < 4 && at + i < w.length; i++) x |= w.charCodeAt(at + i) << (8 * i);
+    return x;
+  };
+  const short = KEYWORDS.map((k, i) => ({ id: i + 1, w: k.word })).filter((k) => k.w.length <= 8);
+  for (let attempt = 0; ; attempt++) {
+    P_ID.fill(0);
+    let ok = true;
+    for (const { id, w } of short) {
+      const lo = word32(w, 0);
+      const hi = word32(w, 4);
+      const slot = packedSlot(lo, hi, w.length);
+      if (P_ID[slot] !== 0) {
+        ok = false;
+        break;
+      }
+      P_LO[slot] = lo;
+      P_HI[slot] = hi;
+      P_LEN[slot] = w.length;
+      P_ID[slot] = id;
+    }
+    if (ok) break;
+    packedMul = (Math.imul(packedMul, 0x2c1b3c6d) + 0x297a2d39) | 1; // deterministic next candidate
+    if (attempt > 10000) throw new Error('no collision-free keyword table');
+  }
+}
+
+/**
+ * `keywordOf` of a word already lower-cased in `buf[w, w + len)`, `view` a DataView over `buf`
+ * (offset 0 = buf[0]) with at least 8 bytes readable from `w`.
+ */
+export function keywordOfLower(buf: Uint8Array, view: DataView, w: number, len: number): number {
+  if (len > 8) return keywordOf(buf, w, w + len);
+  const lo = view.getInt32(w, true) & MASK_LO[len]!;
+  const hi = view.getInt32(w + 4, true) & MASK_HI[len]!;
+  const slot = packedSlot(lo, hi, len);
+  return P_LO[slot] === lo && P_HI[slot] === hi && P_LEN[slot] === len ? P_ID[slot]! : 0;
+}
+
 /** Character sets a string literal may be introduced with (`_utf8mb4'…'`), without the underscore. */
 export const CHARSET_INTRODUCERS = new Set(
   `armscii8 ascii big5 binary cp1250 cp1251 cp1256 cp1257 cp850 cp852 cp866 cp932 dec8 eucjpms euckr

@@ -18,6 +18,7 @@
  *   tokens  the significant tokens, in order (whitespace and comments are not tokens);
  *   spans   what redaction changes, in order: literals to print as `?`, comments to drop.
  */
+import type { StreamFingerprint } from './fingerprint-stream.js';
 import { CHARSET_INTRODUCERS, keywordOf, kw, KW_FLAGS, OPERAND, RESERVED } from './keywords.js';
 
 export const enum Tok {
@@ -167,7 +168,7 @@ export class TokenList {
 }
 
 /** Append a token; returns the new count. */
-function put(t: TokenList, cnt: number, kind: Tok, s: number, e: number, aux: number): number {
+export function put(t: TokenList, cnt: number, kind: Tok, s: number, e: number, aux: number): number {
   if (cnt === t.kind.length) t.growTokens();
   t.kind[cnt] = kind;
   t.start[cnt] = s;
@@ -176,7 +177,7 @@ function put(t: TokenList, cnt: number, kind: Tok, s: number, e: number, aux: nu
   return cnt + 1;
 }
 
-function span(t: TokenList, kind: Span, s: number, e: number): void {
+export function span(t: TokenList, kind: Span, s: number, e: number): void {
   const c = t.spanCount;
   if (c === t.spanKind.length) t.growSpans();
   t.spanKind[c] = kind;
@@ -186,13 +187,13 @@ function span(t: TokenList, kind: Span, s: number, e: number): void {
 }
 
 /** Append a literal: a token and a span. */
-function lit(t: TokenList, cnt: number, kind: Tok, s: number, e: number): number {
+export function lit(t: TokenList, cnt: number, kind: Tok, s: number, e: number): number {
   span(t, Span.Mask, s, e);
   return put(t, cnt, kind, s, e, 0);
 }
 
 // Character classes (a const enum: its members are inlined as numbers, so `switch` gets a jump table).
-const enum Cc {
+export const enum Cc {
   Op = 0,
   Ws = 1,
   Ident = 2,
@@ -215,7 +216,7 @@ const enum Cc {
   Plus = 19,
 }
 
-const CLASS = new Uint8Array(256);
+export const CLASS = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   let k = Cc.Op;
   if (c === 0x09 || c === 0x0a || c === 0x0b || c === 0x0c || c === 0x0d || c === 0x20) k = Cc.Ws;
@@ -241,7 +242,7 @@ CLASS[0x7b] = Cc.Lbrace;
 CLASS[0x2b] = Cc.Plus;
 
 /** Identifier bytes (letters, digits, `_`, `$`, ≥ 0x80). */
-const IDENT = new Uint8Array(256);
+export const IDENT = new Uint8Array(256);
 for (let c = 0; c < 256; c++) IDENT[c] = CLASS[c] === Cc.Ident || CLASS[c] === Cc.Digit ? 1 : 0;
 
 const HEX = new Uint8Array(256);
@@ -251,7 +252,7 @@ const K_IS = kw('is');
 const K_NOT = kw('not');
 
 /** What a keyword means to the lexer (a table, so that a word costs one lookup). */
-const enum Lx {
+export const enum Lx {
   None = 0,
   /** TRUE, FALSE: literals. */
   Boolean = 1,
@@ -260,13 +261,13 @@ const enum Lx {
   /** SELECT, INSERT, REPLACE, UPDATE, DELETE: an optimizer hint may follow. */
   Verb = 3,
 }
-const LEX_RULE = new Uint8Array(KW_FLAGS.length);
+export const LEX_RULE = new Uint8Array(KW_FLAGS.length);
 for (const w of ['true', 'false']) LEX_RULE[kw(w)] = Lx.Boolean;
 for (const w of ['date', 'time', 'timestamp']) LEX_RULE[kw(w)] = Lx.Temporal;
 for (const w of ['select', 'insert', 'replace', 'update', 'delete']) LEX_RULE[kw(w)] = Lx.Verb;
 
 /** Is a `+`/`-` after token `idx` a sign (or any operator there a prefix operator)? */
-function prefixPosition(t: TokenList, idx: number): boolean {
+export function prefixPosition(t: TokenList, idx: number): boolean {
   if (idx < 0) return true;
   switch (t.kind[idx] as Tok) {
     case Tok.Op:
@@ -287,14 +288,14 @@ function prefixPosition(t: TokenList, idx: number): boolean {
 
 export const DEFAULT_LEX_OPTIONS: LexOptions = { backslashEscapes: true, ansiQuotes: false, multibyte: null };
 
-const NO_MB = new Uint8Array(256);
+export const NO_MB = new Uint8Array(256);
 
 /**
  * End (exclusive) of a quoted span opened at `i` by the quote byte `q`, or -1 if unterminated.
  * A doubled quote is one quote; `\` escapes the next byte when `escapes`; a multi-byte character
  * (lead byte in `lead`, trail byte in `trail`) is skipped whole.
  */
-function quotedEnd(b: Uint8Array, n: number, i: number, q: number, escapes: boolean, lead: Uint8Array, trail: Uint8Array): number {
+export function quotedEnd(b: Uint8Array, n: number, i: number, q: number, escapes: boolean, lead: Uint8Array, trail: Uint8Array): number {
   if (lead === NO_MB) return escapes ? quotedEndEscapes(b, n, i, q) : quotedEndPlain(b, n, i, q);
   let j = i + 1;
   while (j < n) {
@@ -353,12 +354,12 @@ function wordEnd(b: Uint8Array, n: number, i: number, lead: Uint8Array, trail: U
   return j;
 }
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
 /** End of a numeric literal at `i` (a digit or `.digit`), or -1 if these bytes are an identifier. */
-function numberEnd(b: Uint8Array, n: number, i: number): number {
+export function numberEnd(b: Uint8Array, n: number, i: number): number {
   const c0 = b[i]!;
   if (c0 === 0x30 && i + 1 < n) {
     const c1 = b[i + 1]! | 0x20;
@@ -395,13 +396,13 @@ function numberEnd(b: Uint8Array, n: number, i: number): number {
   return j;
 }
 
-function skipSpaces(b: Uint8Array, n: number, j: number): number {
+export function skipSpaces(b: Uint8Array, n: number, j: number): number {
   while (j < n && CLASS[b[j]!] === Cc.Ws) j++;
   return j;
 }
 
 /** Append a number `[s, e)` as a literal, taking in the signs before it that are prefix operators. Returns the new count. */
-function pushNumber(t: TokenList, cnt: number, b: Uint8Array, s: number, e: number): number {
+export function pushNumber(t: TokenList, cnt: number, b: Uint8Array, s: number, e: number): number {
   let p = cnt - 1;
   while (p >= 0 && t.kind[p] === Tok.Op && (t.aux[p]! & OP_UNARY) !== 0 && t.end[p]! - t.start[p]! === 1) {
     const c = b[t.start[p]!];
@@ -414,8 +415,33 @@ function pushNumber(t: TokenList, cnt: number, b: Uint8Array, s: number, e: numb
   return lit(t, p + 1, Tok.Lit, s, e);
 }
 
+/** Does a quoted literal start at `i` with a letter: X'…', B'…', N'…'? */
+export function quotePrefixed(b: Uint8Array, n: number, i: number): boolean {
+  if (i + 1 >= n || b[i + 1] !== 0x27) return false;
+  const lc = b[i]! | 0x20;
+  return lc === 0x78 || lc === 0x62 || lc === 0x6e;
+}
+
+/** Is a TRUE or FALSE after the `cnt` tokens of `t` a literal? Not as the operand of IS [NOT]. */
+export function booleanLiteral(t: TokenList, cnt: number): boolean {
+  if (cnt === 0 || t.kind[cnt - 1] !== Tok.Word) return true;
+  const a = t.aux[cnt - 1];
+  return !(a === K_IS || (a === K_NOT && cnt > 1 && t.kind[cnt - 2] === Tok.Word && t.aux[cnt - 2] === K_IS));
+}
+
+/** Append the `-` or `+` at `i`: a prefix operator (perhaps a sign) or a binary one. Returns the new count. */
+function sign(t: TokenList, cnt: number, i: number, fp: StreamFingerprint | null): number {
+  const unary = prefixPosition(t, cnt - 1);
+  cnt = put(t, cnt, Tok.Op, i, i + 1, unary ? OP_UNARY : 0);
+  if (fp !== null) {
+    if (unary) fp.sign(cnt - 1);
+    else fp.op(cnt - 1);
+  }
+  return cnt;
+}
+
 /** Is the last token a `.` ending at `i`, glued to a preceding name (`t.col`, `` `db`.t ``)? */
-function afterQualifier(t: TokenList, cnt: number, i: number): boolean {
+export function afterQualifier(t: TokenList, cnt: number, i: number): boolean {
   const d = cnt - 1;
   if (d < 1 || t.kind[d] !== Tok.Dot || t.end[d] !== i) return false;
   const k = t.kind[d - 1];
@@ -426,7 +452,7 @@ function afterQualifier(t: TokenList, cnt: number, i: number): boolean {
  * End of the literal that an introducer (`_utf8mb4`) or DATE/TIME/TIMESTAMP keyword ending at `j`
  * starts, or -1 when no literal follows; -2 when the literal is unterminated.
  */
-function introduced(b: Uint8Array, n: number, j: number, hexBits: boolean, opts: LexOptions, lead: Uint8Array, trail: Uint8Array): number {
+export function introduced(b: Uint8Array, n: number, j: number, hexBits: boolean, opts: LexOptions, lead: Uint8Array, trail: Uint8Array): number {
   const p = skipSpaces(b, n, j);
   if (p >= n) return -1;
   const c = b[p]!;
@@ -464,11 +490,14 @@ function odbcEnd(b: Uint8Array, n: number, i: number, opts: LexOptions, lead: Ui
 
 /**
  * Lex `b[from, to)` into `t` (reset first). Positions are absolute indices into `b`; no byte at or
- * after `to` is read.
+ * after `to` is read. With `fp`, each token is also handed to it as it is appended, so that the
+ * fingerprint is written in the same pass (see ./fingerprint-stream.ts).
  */
-export function lex(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList): void {
+export function lex(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, fp: StreamFingerprint | null = null): void {
   t.spanCount = 0;
-  t.count = lexRange(b, from, to, opts, t, 0, false);
+  if (fp !== null) fp.begin(b, t, from, to);
+  t.count = lexRange(b, from, to, opts, t, 0, false, fp);
+  if (fp !== null) fp.finish();
 }
 
 /**
@@ -476,7 +505,7 @@ export function lex(b: Uint8Array, from: number, to: number, opts: LexOptions, t
  * inside of an optimizer hint, whose end MySQL finds before it parses it, so nothing here can run
  * past `to`, and a number-like word (`16M`) is a value.
  */
-function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, cnt: number, hint: boolean): number {
+export function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, cnt: number, hint: boolean, fp: StreamFingerprint | null): number {
   const n = to;
   const esc = opts.backslashEscapes;
   const mb = opts.multibyte;
@@ -491,24 +520,22 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
     const c = b[i]!;
     switch (CLASS[c]) {
       case Cc.Ws:
-        i++;
-        while (i < n && CLASS[b[i]!] === Cc.Ws) i++;
+        i = skipSpaces(b, n, i + 1);
         continue;
 
       case Cc.Ident: {
-        if (i + 1 < n && b[i + 1] === 0x27) {
+        if (quotePrefixed(b, n, i)) {
           // X'…', B'…', N'…'
-          const lc = c | 0x20;
-          if (lc === 0x78 || lc === 0x62 || lc === 0x6e) {
-            const e = lc === 0x6e ? quotedEnd(b, n, i + 1, 0x27, esc, lead, trail) : quotedEnd(b, n, i + 1, 0x27, false, NO_MB, NO_MB);
-            if (e < 0) {
-              cnt = lit(t, cnt, Tok.MaskEnd, i, n);
-              break;
-            }
-            cnt = lit(t, cnt, Tok.Lit, i, e);
-            i = e;
-            continue;
+          const e = (c | 0x20) === 0x6e ? quotedEnd(b, n, i + 1, 0x27, esc, lead, trail) : quotedEnd(b, n, i + 1, 0x27, false, NO_MB, NO_MB);
+          if (e < 0) {
+            cnt = lit(t, cnt, Tok.MaskEnd, i, n);
+            if (fp !== null) fp.value(cnt - 1);
+            break;
           }
+          cnt = lit(t, cnt, Tok.Lit, i, e);
+          if (fp !== null) fp.value(cnt - 1);
+          i = e;
+          continue;
         }
         let j = i + 1;
         if (!multibyte) {
@@ -518,20 +545,15 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
         }
         if (cnt > 1 && t.kind[cnt - 1] === Tok.Dot && afterQualifier(t, cnt, i)) {
           cnt = put(t, cnt, Tok.Word, i, j, 0);
+          if (fp !== null) fp.word(cnt - 1, 0);
           i = j;
           continue;
         }
         const id = keywordOf(b, i, j);
         const rule = LEX_RULE[id]!;
         if (rule === Lx.Boolean) {
-          // A literal, unless it is the operand of IS [NOT].
-          let literal = true;
-          if (cnt > 0 && t.kind[cnt - 1] === Tok.Word) {
-            const a = t.aux[cnt - 1];
-            if (a === K_IS) literal = false;
-            else if (a === K_NOT && cnt > 1 && t.kind[cnt - 2] === Tok.Word && t.aux[cnt - 2] === K_IS) literal = false;
-          }
-          cnt = literal ? lit(t, cnt, Tok.Lit, i, j) : put(t, cnt, Tok.Word, i, j, id);
+          cnt = booleanLiteral(t, cnt) ? lit(t, cnt, Tok.Lit, i, j) : put(t, cnt, Tok.Word, i, j, id);
+          if (fp !== null) fp.any(cnt - 1);
           i = j;
           continue;
         }
@@ -539,15 +561,18 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
           const e = introduced(b, n, j, c === 0x5f, opts, lead, trail);
           if (e === -2) {
             cnt = lit(t, cnt, Tok.MaskEnd, i, n);
+            if (fp !== null) fp.value(cnt - 1);
             break;
           }
           if (e > 0) {
             cnt = lit(t, cnt, Tok.Lit, i, e);
+            if (fp !== null) fp.value(cnt - 1);
             i = e;
             continue;
           }
         }
         cnt = put(t, cnt, Tok.Word, i, j, id);
+        if (fp !== null) fp.word(cnt - 1, id);
         i = j;
         continue;
       }
@@ -557,6 +582,7 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
           const e = numberEnd(b, n, i);
           if (e >= 0) {
             cnt = pushNumber(t, cnt, b, i, e);
+            if (fp !== null) fp.number(cnt - 1);
             i = e;
             continue;
           }
@@ -569,6 +595,7 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
         while (k < j && isDigit(b[k]!)) k++;
         const valueLike = hint || j === n || (b[k]! | 0x20) === 0x65;
         cnt = valueLike && !afterQualifier(t, cnt, i) ? lit(t, cnt, Tok.Lit, i, j) : put(t, cnt, Tok.Word, i, j, 0);
+        if (fp !== null) fp.any(cnt - 1);
         i = j;
         continue;
       }
@@ -579,9 +606,16 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
         const e = quotedEnd(b, n, i, c, esc && !ident, lead, trail);
         if (e < 0) {
           cnt = lit(t, cnt, Tok.MaskEnd, i, n);
+          if (fp !== null) fp.value(cnt - 1);
           break;
         }
-        cnt = ident ? put(t, cnt, Tok.QIdent, i, e, 0) : lit(t, cnt, Tok.Lit, i, e);
+        if (ident) {
+          cnt = put(t, cnt, Tok.QIdent, i, e, 0);
+          if (fp !== null) fp.qident(cnt - 1);
+        } else {
+          cnt = lit(t, cnt, Tok.Lit, i, e);
+          if (fp !== null) fp.value(cnt - 1);
+        }
         i = e;
         continue;
       }
@@ -595,15 +629,18 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
           const e = j + 1;
           plain = plain && (KW_FLAGS[keywordOf(b, i + 1, j)]! & RESERVED) === 0;
           cnt = put(t, cnt, Tok.QIdent, i, e, plain ? QIDENT_PLAIN : 0);
+          if (fp !== null) fp.qident(cnt - 1);
           i = e;
           continue;
         }
         const e = quotedEnd(b, n, i, 0x60, false, lead, trail);
         if (e < 0) {
           cnt = lit(t, cnt, Tok.MaskEnd, i, n);
+          if (fp !== null) fp.value(cnt - 1);
           break;
         }
         cnt = put(t, cnt, Tok.QIdent, i, e, 0);
+        if (fp !== null) fp.qident(cnt - 1);
         i = e;
         continue;
       }
@@ -627,16 +664,17 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
         if (i + 1 < n && b[i + 1] === 0x3e) {
           const j = i + 2 < n && b[i + 2] === 0x3e ? i + 3 : i + 2; // -> ->>
           cnt = put(t, cnt, Tok.Op, i, j, 0);
+          if (fp !== null) fp.op(cnt - 1);
           i = j;
           continue;
         }
-        cnt = put(t, cnt, Tok.Op, i, i + 1, prefixPosition(t, cnt - 1) ? OP_UNARY : 0);
+        cnt = sign(t, cnt, i, fp);
         i++;
         continue;
       }
 
       case Cc.Plus:
-        cnt = put(t, cnt, Tok.Op, i, i + 1, prefixPosition(t, cnt - 1) ? OP_UNARY : 0);
+        cnt = sign(t, cnt, i, fp);
         i++;
         continue;
 
@@ -655,6 +693,7 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
               digits++;
             }
             cnt = put(t, cnt, Tok.ExecOpen, i, j, 1);
+            if (fp !== null) fp.off();
             inExec = true;
             i = j;
             continue;
@@ -665,7 +704,8 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
             let e = i + 3;
             while (e < n && !(b[e] === 0x2a && e + 1 < n && b[e + 1] === 0x2f)) e++;
             cnt = put(t, cnt, Tok.ExecOpen, i, i + 3, 2);
-            cnt = lexRange(b, i + 3, e, opts, t, cnt, true);
+            if (fp !== null) fp.off();
+            cnt = lexRange(b, i + 3, e, opts, t, cnt, true, null);
             if (e < n && t.kind[cnt - 1] === Tok.MaskEnd && t.end[cnt - 1] === e) {
               // A quote inside the hint not closed before its */: whether the hint ends at this */
               // or after the quoted text, what follows may be a value. Mask to the end.
@@ -686,6 +726,7 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
           continue;
         }
         cnt = put(t, cnt, Tok.Op, i, i + 1, 0);
+        if (fp !== null) fp.op(cnt - 1);
         i++;
         continue;
       }
@@ -698,31 +739,37 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
           continue;
         }
         cnt = put(t, cnt, Tok.Op, i, i + 1, 0);
+        if (fp !== null) fp.op(cnt - 1);
         i++;
         continue;
 
       case Cc.Lparen:
         cnt = put(t, cnt, Tok.LParen, i, i + 1, 0);
+        if (fp !== null) fp.lparen(cnt - 1);
         i++;
         continue;
 
       case Cc.Rparen:
         cnt = put(t, cnt, Tok.RParen, i, i + 1, 0);
+        if (fp !== null) fp.rparen(cnt - 1);
         i++;
         continue;
 
       case Cc.Comma:
         cnt = put(t, cnt, Tok.Comma, i, i + 1, 0);
+        if (fp !== null) fp.comma(cnt - 1);
         i++;
         continue;
 
       case Cc.Semi:
         cnt = put(t, cnt, Tok.Semi, i, i + 1, 0);
+        if (fp !== null) fp.any(cnt - 1);
         i++;
         continue;
 
       case Cc.Qmark:
         cnt = put(t, cnt, Tok.Param, i, i + 1, 0);
+        if (fp !== null) fp.value(cnt - 1);
         i++;
         continue;
 
@@ -731,11 +778,13 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
           const e = numberEnd(b, n, i);
           if (e > i) {
             cnt = pushNumber(t, cnt, b, i, e);
+            if (fp !== null) fp.number(cnt - 1);
             i = e;
             continue;
           }
         }
         cnt = put(t, cnt, Tok.Dot, i, i + 1, 0);
+        if (fp !== null) fp.dot(cnt - 1);
         i++;
         continue;
       }
@@ -744,6 +793,7 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
         const e = odbcEnd(b, n, i, opts, lead, trail);
         if (e === -2) {
           cnt = lit(t, cnt, Tok.MaskEnd, i, n);
+          if (fp !== null) fp.value(cnt - 1);
           break;
         }
         if (e > 0) {
@@ -753,32 +803,20 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
           cnt = put(t, cnt, Tok.Op, i, i + 1, 0);
           i++;
         }
+        if (fp !== null) fp.any(cnt - 1);
         continue;
       }
 
       case Cc.Ctrl:
         // Not SQL: binary garbage, a mis-decoded packet. Mask everything from here.
         cnt = lit(t, cnt, Tok.MaskEnd, i, n);
+        if (fp !== null) fp.value(cnt - 1);
         break;
 
       default: {
-        // Operators and other punctuation; the multi-byte ones MySQL has.
-        let j = i + 1;
-        const c1 = j < n ? b[j]! : -1;
-        if (c === 0x3c) {
-          // < <= <=> <> <<
-          if (c1 === 0x3d) j = j + 1 < n && b[j + 1] === 0x3e ? j + 2 : j + 1;
-          else if (c1 === 0x3e || c1 === 0x3c) j++;
-        } else if (c === 0x3e) {
-          if (c1 === 0x3d || c1 === 0x3e) j++;
-        } else if (c === 0x21 || c === 0x3a) {
-          if (c1 === 0x3d) j++; // != :=
-        } else if (c === 0x7c || c === 0x26 || c === 0x40) {
-          if (c1 === c) j++; // || && @@
-        }
-        // ~x, !x; and :name, a named placeholder of some drivers (not MySQL's, but seen in logs)
-        const prefix = j === i + 1 && (c === 0x7e || c === 0x21 || (c === 0x3a && j < n && CLASS[b[j]!] === Cc.Ident));
-        cnt = put(t, cnt, Tok.Op, i, j, prefix ? OP_UNARY : 0);
+        const j = opEnd(b, n, i, c);
+        cnt = put(t, cnt, Tok.Op, i, j, opPrefix(b, n, i, j, c) ? OP_UNARY : 0);
+        if (fp !== null) fp.op(cnt - 1);
         i = j;
         continue;
       }
@@ -788,12 +826,32 @@ function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: 
   return cnt;
 }
 
-function isName(k: number): boolean {
+/** End of the operator (or other punctuation) `c` at `i`: MySQL's multi-byte ones are one token. */
+export function opEnd(b: Uint8Array, n: number, i: number, c: number): number {
+  const j = i + 1;
+  const c1 = j < n ? b[j]! : -1;
+  if (c === 0x3c) {
+    // < <= <=> <> <<
+    if (c1 === 0x3d) return j + 1 < n && b[j + 1] === 0x3e ? j + 2 : j + 1;
+    return c1 === 0x3e || c1 === 0x3c ? j + 1 : j;
+  }
+  if (c === 0x3e) return c1 === 0x3d || c1 === 0x3e ? j + 1 : j;
+  if (c === 0x21 || c === 0x3a) return c1 === 0x3d ? j + 1 : j; // != :=
+  if (c === 0x7c || c === 0x26 || c === 0x40) return c1 === c ? j + 1 : j; // || && @@
+  return j;
+}
+
+/** Is the operator `b[i, j)` (first byte `c`) a prefix one: ~x, !x; and :name, a named placeholder of some drivers (not MySQL's, but seen in logs)? */
+export function opPrefix(b: Uint8Array, n: number, i: number, j: number, c: number): boolean {
+  return j === i + 1 && (c === 0x7e || c === 0x21 || (c === 0x3a && j < n && CLASS[b[j]!] === Cc.Ident));
+}
+
+export function isName(k: number): boolean {
   return k === Tok.Word || k === Tok.QIdent;
 }
 
 /** Is `b[s, e)` (after the `_`) a character set name, making `_name` an introducer? */
-function isIntroducer(b: Uint8Array, s: number, e: number): boolean {
+export function isIntroducer(b: Uint8Array, s: number, e: number): boolean {
   if (e - s < 3 || e - s > 8) return false;
   let name = '';
   for (let i = s; i < e; i++) {

@@ -11,13 +11,26 @@ function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
+/** Whether the last `writeRedacted` surely wrote only ASCII bytes. */
+export const lastRedacted = { ascii: true };
+
+/** OR of the bytes `copy` copied since `writeRedacted` began. */
+let copied = 0;
+
 function copy(b: Uint8Array, s: number, e: number, out: Uint8Array, o: number): number {
   const len = e - s;
-  if (len > 512) {
-    out.set(b.subarray(s, e), o);
+  if (len > 24) {
+    out.set(b.subarray(s, e), o); // past a few bytes, cheaper than a loop
+    copied |= 0x80; // unknown: decoded as if not ASCII
     return o + len;
   }
-  for (let i = s; i < e; i++) out[o++] = b[i]!;
+  let or = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    out[o++] = c;
+    or |= c;
+  }
+  copied |= or;
   return o;
 }
 
@@ -27,6 +40,7 @@ function copy(b: Uint8Array, s: number, e: number, out: Uint8Array, o: number): 
  * is trimmed of leading and trailing whitespace).
  */
 export function writeRedacted(b: Uint8Array, from: number, to: number, t: TokenList, out: Uint8Array): number {
+  copied = 0;
   let o = 0;
   let run = from;
   const count = t.spanCount;
@@ -44,6 +58,7 @@ export function writeRedacted(b: Uint8Array, from: number, to: number, t: TokenL
   }
   o = copy(b, run, to, out, o);
   while (o > 0 && isSpace(out[o - 1]!)) o--;
+  lastRedacted.ascii = (copied & 0x80) === 0;
   return o;
 }
 

@@ -49,21 +49,27 @@ export function stringLiterals(s: string, opts: { backslashEscapes?: boolean; an
   return out;
 }
 
-/** Contents (≥ 4 characters) of string literals that appear nowhere else in `sql`, in any case. */
+/**
+ * Contents (≥ 4 characters) of string literals that appear nowhere else in `sql`, in any case. A
+ * content whose text without its leading and trailing whitespace appears elsewhere does not count:
+ * the output may show that text and put a space next to it (`secretA'secretA ` → fingerprint
+ * `secreta ?`, the name then a space, not the literal).
+ */
 export function secretsOf(sql: string, opts?: { backslashEscapes?: boolean; ansiQuotes?: boolean }): string[] {
   const lower = sql.toLowerCase();
   const spans = stringLiterals(sql, opts);
+  const elsewhere = (text: string): boolean => {
+    for (let at = lower.indexOf(text); at >= 0; at = lower.indexOf(text, at + 1)) {
+      if (!spans.some(([a, b]) => at >= a && at + text.length <= b)) return true;
+    }
+    return false;
+  };
   const out: string[] = [];
   for (const [s, e] of spans) {
     const content = lower.slice(s, e);
     if (content.length < 4) continue;
-    let at = lower.indexOf(content);
-    let elsewhere = false;
-    while (at >= 0) {
-      if (!spans.some(([a, b]) => at >= a && at + content.length <= b)) elsewhere = true;
-      at = lower.indexOf(content, at + 1);
-    }
-    if (!elsewhere) out.push(content);
+    const trimmed = content.trim();
+    if (!elsewhere(content) && (trimmed.length === 0 || !elsewhere(trimmed))) out.push(content);
   }
   return out;
 }
