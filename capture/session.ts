@@ -186,6 +186,7 @@ export class CaptureSession {
 
     const c = running.counters();
     this.s.onTick?.({
+      stopping: this.stopping,
       elapsedSec: (now - this.s.startedAt.getTime()) / 1000,
       packets: c.captured,
       bytes: this.tracker.bytes,

@@ -13,7 +13,8 @@ import { execa } from 'execa';
 import { stat, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { mysqlSettings } from '../live/env.js';
+import { mysqlSettings, requireLive } from '../live/env.js';
+import { bin } from '../cli/run.js';
 import { captureTestOptions, manifestOf, pidOf, pump, referenceTcpdump, run, scratch, sleep, startCapture, waitFor, withEcho, type Run } from './helpers.js';
 import { startPcapStream } from '../../capture/tcpdump.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
@@ -400,6 +401,34 @@ test('the pcap stream for periscope live: tcpdump -w - with the same checks; eve
     }
     await assert.rejects(startPcapStream({ iface: 'nosuch0' }), /there is no network interface 'nosuch0'.*lo/);
     await assert.rejects(startPcapStream({ iface: 'lo', filter: 'port and' }), (e: Error & { kind?: string }) => e.kind === 'bad-filter');
+  });
+});
+
+test('on a terminal: a status line twice a second, and Ctrl-C stops after the last packets', opts, async (t) => {
+  if ((await execa('sh', ['-c', 'command -v script'], { reject: false })).exitCode !== 0) {
+    if (requireLive) throw new Error('script (util-linux) is needed to run the capture on a terminal');
+    t.skip('script (util-linux) is not installed: no terminal to test with');
+    return;
+  }
+  await withEcho(async (echo) => {
+    const dir = join(scr.path(), 'tty');
+    // script(1) gives the capture a terminal; a ^C written to it is the terminal's Ctrl-C (SIGINT to
+    // the foreground process group: Periscope, not tcpdump, which has its own session).
+    const term = execa('script', ['-qfec', `${process.execPath} ${bin} capture -o ${dir} -i lo -p ${echo.port}`, '/dev/null'], { reject: false, stdin: 'pipe', timeout: 60_000 });
+    await waitFor('the capture to start', async () => (await manifestOf(dir).catch(() => null))?.ended.reason === 'running');
+    const trips = await pump(echo.port, 300 * 100, 100);
+    await sleep(1200);
+    term.stdin!.write('\x03');
+    const r = await term;
+    const out = String(r.stdout);
+    assert.match(out, /\rcapturing 00:0\d · [\d,]+ pkts · [\d.]+ k?B in 1 file · .*kernel drops 0 · free [\d.]+ [kMGT]B\x1b\[K/);
+    assert.match(out, /periscope: stopping \(SIGINT\): waiting 2\.5 s for the last packets/);
+    assert.match(out, /\rstopping 00:\d\d · /);
+    assert.match(out, /periscope: capture ended after .*: stopped by a signal \(SIGINT\)/);
+    const m = await manifestOf(dir);
+    assert.deepEqual(m.ended, { reason: 'signal', detail: 'SIGINT' });
+    assert.ok(m.packets.captured! >= trips * 2, `${m.packets.captured} packets for ${trips} round trips`);
+    assert.equal(m.files[0]!.packets, m.packets.captured);
   });
 });
 
