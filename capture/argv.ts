@@ -5,6 +5,13 @@
 import { isIP } from 'node:net';
 import { OptionError } from './units.js';
 
+/**
+ * How long a clean stop waits before SIGINT: without --immediate-mode, libpcap on Linux receives
+ * packets in blocks the kernel closes when full or about two 1 s timeouts old; SIGINT discards the
+ * open block. Waiting this long lets every packet that arrived before the stop reach the file.
+ */
+export const DRAIN_MS = 2500;
+
 /** libpcap's largest snap length; `-s 0` means this. */
 export const MAX_SNAPLEN = 262144;
 

@@ -6,6 +6,8 @@ import type { CaptureManifest } from './manifest.js';
 import { bytes, clock, count } from './units.js';
 
 export interface Snapshot {
+  /** Stopping: waiting for the last packets, then for tcpdump to exit. */
+  stopping: boolean;
   elapsedSec: number;
   packets: number;
   /** Bytes in the files now in the directory. */
@@ -23,7 +25,7 @@ export interface Snapshot {
 /** One line, at most `columns` wide (the least useful parts go first). */
 export function statusLine(s: Snapshot, columns: number): string {
   const parts = [
-    `capturing ${clock(s.elapsedSec)}`,
+    `${s.stopping ? 'stopping' : 'capturing'} ${clock(s.elapsedSec)}`,
     `${count(s.packets)} pkts`,
     `${bytes(s.bytes)} in ${s.files} file${s.files === 1 ? '' : 's'}${s.deleted > 0 ? ` (+${s.deleted} deleted)` : ''}`,
     `${count(Math.round(s.packetsPerSec))} pkt/s ${bytes(Math.round(s.bytesPerSec))}/s`,

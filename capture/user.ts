@@ -38,3 +38,8 @@ export function streamUser(env: NodeJS.ProcessEnv, euid: number | null): string 
   const r = runAs(env, euid);
   return r.why === 'sudo' ? r.user : null;
 }
+
+/** The owner to give files Periscope creates, or null to leave them as they are. */
+export function ownerOf(who: RunAs): { uid: number; gid: number } | null {
+  return who.uid !== null && who.gid !== null ? { uid: who.uid, gid: who.gid } : null;
+}

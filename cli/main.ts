@@ -2,6 +2,7 @@
  * The one CLI entry: wires the subcommands (loaded on demand, so `capture` never pulls in the
  * analyzer) and is the only place that exits the process.
  */
+import { resolve } from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
 import yargs from './yargs.cjs';
 import { processIo } from '../analyze/io.js';
@@ -197,7 +198,74 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(bundleCommands({ usage: (m) => new UsageError(m), done: (c) => (code = c), ports, tcpOptions, tcpSettings }))
-    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, bundle, inspect or upload (periscope --help lists them).')
+    .command(
+      'capture',
+      'Capture MySQL traffic with tcpdump into rotating pcap files in a directory, with limits and a manifest (analyze them later, anywhere)',
+      (y) =>
+        y
+          .option('out', { alias: 'o', describe: 'directory to write into: created 0700 (or an empty one), files 0600', type: 'string', group: 'Capture:' })
+          .option('interface', { alias: 'i', describe: "network interface ('any': all of them; tcpdump -D lists them)", type: 'string', default: 'any', group: 'Capture:' })
+          .option('port', { alias: 'p', describe: 'MySQL server port (repeat or comma-separate); default 3306', type: 'string', group: 'Capture:' })
+          .option('host', { describe: 'only traffic to or from this address, network (10.0.0.0/8) or host name (repeat or comma-separate)', type: 'string', group: 'Capture:' })
+          .option('filter', { describe: 'extra BPF expression, and-ed with the port and host filter', type: 'string', group: 'Capture:' })
+          .option('snaplen', { alias: 's', describe: 'bytes kept of each packet; 0: whole packets (needed to see whole queries)', type: 'number', default: 0, group: 'Capture:' })
+          .option('buffer-size', { alias: 'B', describe: "kernel capture buffer, e.g. 32MiB (raise it if the status line shows kernel drops); default libpcap's 2 MiB", type: 'string', group: 'Capture:' })
+          .option('rotate-size', { alias: 'C', describe: 'start a new file when this one reaches this size, e.g. 100MB (whole millions of bytes)', type: 'string', group: 'Files and limits:' })
+          .option('rotate-seconds', { alias: 'G', describe: 'start a new file every N seconds (15m etc. allowed; with traffic: a new file starts with the first packet after)', type: 'string', group: 'Files and limits:' })
+          .option('max-files', { alias: 'W', describe: 'ring buffer: keep only the newest N files, deleting the oldest (needs --rotate-size or --rotate-seconds)', type: 'string', group: 'Files and limits:' })
+          .option('max-total', { describe: 'stop before the files in the directory pass this size, e.g. 10GB', type: 'string', group: 'Files and limits:' })
+          .option('min-free-disk', { describe: 'stop before free space on the disk falls below this, e.g. 5GB or 10%; default 15% of the disk, at most 4GB', type: 'string', group: 'Files and limits:' })
+          .option('duration', { alias: 'd', describe: 'stop after this long, e.g. 30s, 15m, 2h', type: 'string', group: 'Files and limits:' })
+          .option('max-packets', { alias: 'c', describe: 'stop after this many packets', type: 'string', group: 'Files and limits:' })
+          .option('status', { describe: 'show the state of the capture in DIR (from another terminal)', type: 'string', group: 'Control:' })
+          .option('stop', { describe: 'stop the capture running into DIR (from another terminal), or close one whose process died', type: 'string', group: 'Control:' })
+          .option('json', { describe: 'with --status: print it as JSON', type: 'boolean', default: false, group: 'Control:' })
+          .example('sudo $0 capture --out /var/tmp/cap', 'all MySQL traffic on port 3306, any interface, until Ctrl-C')
+          .example('sudo $0 capture -o /var/tmp/cap -i eth0 -p 3306 --rotate-size 100MB --max-files 50', 'a ring buffer of the newest 5 GB')
+          .example('sudo $0 capture -o /var/tmp/cap --duration 15m --host 10.1.2.3', 'one client, for 15 minutes')
+          .example('$0 capture --status /var/tmp/cap', 'from another terminal')
+          .epilog('Needs tcpdump and the right to capture (root, or: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)). Run through sudo, tcpdump writes as your user. The directory gets capture.json (the manifest) and, while running, capture.pid. Details: docs/capture.md'),
+      async (a) => {
+        const given = [a.out, a.status, a.stop].filter((v) => v !== undefined).length;
+        if (given !== 1) throw new UsageError('give one of --out DIR (start a capture), --status DIR or --stop DIR');
+        if (a.json && a.status === undefined) throw new UsageError('--json goes with --status DIR');
+        const cmd = await import('../capture/command.js');
+        if (a.status !== undefined) {
+          code = await cmd.runStatus(resolve(a.status), a.json);
+          return;
+        }
+        if (a.stop !== undefined) {
+          code = await cmd.runStop(resolve(a.stop));
+          return;
+        }
+        const { captureOptions } = await import('../capture/options.js');
+        const { OptionError } = await import('../capture/units.js');
+        let opts;
+        try {
+          opts = captureOptions({
+            out: a.out!,
+            interface: a.interface,
+            ports: ports(a.port),
+            host: a.host,
+            filter: a.filter,
+            snaplen: a.snaplen,
+            bufferSize: a.bufferSize,
+            duration: a.duration,
+            maxPackets: a.maxPackets,
+            rotateSize: a.rotateSize,
+            rotateSeconds: a.rotateSeconds,
+            maxFiles: a.maxFiles,
+            maxTotal: a.maxTotal,
+            minFreeDisk: a.minFreeDisk,
+          });
+        } catch (e) {
+          if (e instanceof OptionError) throw new UsageError(e.message);
+          throw e;
+        }
+        code = await cmd.runCapture(opts);
+      },
+    )
+    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, capture, bundle, inspect or upload (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))

@@ -89,7 +89,7 @@ test('summary and --status text', () => {
 });
 
 test('status line: everything when it fits, the least useful parts dropped when narrow', () => {
-  const s = { elapsedSec: 83, packets: 123456, bytes: 45.6e6, files: 3, deleted: 0, packetsPerSec: 1234, bytesPerSec: 2.1e6, droppedByKernel: 0, free: 70.1e9 };
+  const s = { stopping: false, elapsedSec: 83, packets: 123456, bytes: 45.6e6, files: 3, deleted: 0, packetsPerSec: 1234, bytesPerSec: 2.1e6, droppedByKernel: 0, free: 70.1e9 };
   assert.equal(statusLine(s, 200), 'capturing 01:23 · 123,456 pkts · 45.6 MB in 3 files · 1,234 pkt/s 2.10 MB/s · kernel drops 0 · free 70.1 GB');
   for (const w of [100, 80, 60, 40, 20]) {
     const l = statusLine(s, w);
@@ -97,4 +97,5 @@ test('status line: everything when it fits, the least useful parts dropped when 
     assert.match(l, /^capturing 01:23/);
   }
   assert.match(statusLine(s, 60), /kernel drops 0/);
+  assert.match(statusLine({ ...s, stopping: true }, 200), /^stopping 01:23 · /);
 });
