@@ -69,6 +69,10 @@ export function secretsOf(sql: string, opts?: { backslashEscapes?: boolean; ansi
     const content = lower.slice(s, e);
     if (content.length < 4) continue;
     const trimmed = content.trim();
+    // A literal that is a name of the query plus `?` (`'hunter2?` after the name hunter2) is what
+    // the redacted text shows anyway: the name, then the `?` that replaces the literal.
+    const bare = content.replace(/\?/g, '').trim();
+    if (bare.length > 0 && bare !== trimmed && elsewhere(bare)) continue;
     if (!elsewhere(content) && (trimmed.length === 0 || !elsewhere(trimmed))) out.push(content);
   }
   return out;
