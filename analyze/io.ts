@@ -5,6 +5,8 @@ export interface Io {
   out(text: string): void;
   warn(line: string): void;
   error(line: string): void;
+  /** A note on stderr that is neither a warning nor an error (`periscope live`: listening on …). */
+  info?(line: string): void;
   /**
    * Resolves when the data written so far has been taken (stdout to a slow pipe): commands that
    * stream much output wait on it between chunks of input, so memory stays bounded.
@@ -16,6 +18,7 @@ export const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   warn: (line) => void process.stderr.write(`periscope: warning: ${line}\n`),
   error: (line) => void process.stderr.write(`periscope: error: ${line}\n`),
+  info: (line) => void process.stderr.write(`periscope: ${line}\n`),
   drain: async () => {
     if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
   },

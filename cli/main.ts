@@ -265,7 +265,63 @@ async function main(argv: string[]): Promise<number> {
         code = await cmd.runCapture(opts);
       },
     )
-    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, capture, bundle, inspect or upload (periscope --help lists them).')
+    .command(
+      'live',
+      'Watch MySQL traffic as it happens: tcpdump piped into the analyzer, a top-N table of fingerprints redrawn every few seconds; the full report on exit',
+      (y) =>
+        y
+          .option('interface', { alias: 'i', describe: "network interface ('any': all of them)", type: 'string', default: 'any', group: 'Capture:' })
+          .option('port', { alias: 'p', describe: 'MySQL server port (repeat or comma-separate); default 3306', type: 'string', group: 'Capture:' })
+          .option('host', { describe: 'only traffic to or from this address or network (repeat or comma-separate)', type: 'string', group: 'Capture:' })
+          .option('filter', { describe: 'extra BPF expression, and-ed with the port and host filter', type: 'string', group: 'Capture:' })
+          .option('buffer-size', { alias: 'B', describe: "kernel capture buffer, e.g. 32MiB (raise it if kernel drops show); default libpcap's 2 MiB", type: 'string', group: 'Capture:' })
+          .option('duration', { alias: 'd', describe: 'stop after this long, e.g. 30s, 15m (default: until Ctrl-C)', type: 'string', group: 'Capture:' })
+          .option('refresh', { describe: 'seconds between two redraws of the table', type: 'number', default: 2 })
+          .option('top', { describe: 'fingerprints in the table', type: 'number', default: 15 })
+          .option('order-by', { describe: 'rank the table by', choices: ['time', 'count'], default: 'time' })
+          .option('format', { alias: 'f', describe: 'format of the report saved with -o', choices: ['text', 'json', 'html'], default: 'text', group: 'On exit:' })
+          .option('output', { alias: 'o', describe: 'on exit, write the report analyze would make of the same traffic to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
+          .option('save-summary', { describe: 'on exit, also write a mergeable summary to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
+          .option('redact', { describe: 'replace literals with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
+          .example('sudo $0 live -i lo -p 3306', 'watch a local server')
+          .example('sudo $0 live -d 60s -o report.html -f html', 'one minute, then the report as a page')
+          .epilog('Needs tcpdump and the right to capture, as capture does. No packet is written to disk.'),
+      async (a) => {
+        const { parseDuration, parseSize, OptionError } = await import('../capture/units.js');
+        if (!Number.isFinite(a.refresh) || a.refresh < 0.2) throw new UsageError(`--refresh ${a.refresh}: expected seconds, at least 0.2`);
+        if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError(`--top ${a.top}: expected a whole number of at least 1`);
+        let durationSec: number | null = null;
+        let bufferKiB: number | null = null;
+        try {
+          if (a.duration !== undefined) durationSec = parseDuration('duration', a.duration);
+          if (a.bufferSize !== undefined) bufferKiB = Math.ceil(parseSize('buffer-size', a.bufferSize) / 1024);
+        } catch (e) {
+          if (e instanceof OptionError) throw new UsageError(e.message);
+          throw e;
+        }
+        const { runLive } = await import('../analyze/live/command.js');
+        code = await runLive(
+          {
+            iface: a.interface,
+            ports: ports(a.port),
+            hosts: strings(a.host)?.flatMap((h) => h.split(',')) ?? [],
+            filter: a.filter ?? null,
+            bufferKiB,
+            refreshSec: a.refresh,
+            top: a.top,
+            durationSec,
+            redact: a.redact,
+            order: a.orderBy as 'time' | 'count',
+            format: a.format as 'text' | 'json' | 'html',
+            output: a.output ?? null,
+            saveSummary: a.saveSummary ?? null,
+            screen: process.stdout.isTTY === true,
+          },
+          processIo,
+        );
+      },
+    )
+    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, capture, live, bundle, inspect or upload (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))

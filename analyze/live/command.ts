@@ -1,0 +1,158 @@
+/**
+ * `periscope live`: tcpdump's pcap output piped straight into the analyzer, with a top-N table of
+ * fingerprints redrawn every few seconds (calls, QPS now and overall, p95, errors, redacted text).
+ * On exit (Ctrl-C, SIGTERM, --duration) it prints the final table and can save the same report
+ * `analyze` makes (-o/--format, --save-summary). Kernel drops come from tcpdump's own counters.
+ */
+import { writeFile } from 'node:fs/promises';
+import { startPcapStream, type PcapStream } from '../../capture/tcpdump.js';
+import { CaptureError } from '../../capture/errors.js';
+import { PcapParser } from '../../src/pcap/pcap.js';
+import { Step } from '../../src/pcap/record.js';
+import { DEFAULT_MYSQL_PORTS } from '../info/info.js';
+import { MysqlPipeline } from '../pipeline.js';
+import { Aggregator, type AggregateState } from '../report/aggregate.js';
+import { buildReport, type Order } from '../report/report.js';
+import { renderReport } from '../report/render.js';
+import { writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION } from '../report/summary.js';
+import { pipelineHealth } from '../analyze/run.js';
+import { dur } from '../format.js';
+import { periscopeVersion } from '../version.js';
+import type { Io } from '../io.js';
+import { LogHistogram } from '../report/histogram.js';
+
+export interface LiveOptions {
+  iface: string;
+  ports: number[];
+  hosts: string[];
+  filter: string | null;
+  bufferKiB: number | null;
+  refreshSec: number;
+  top: number;
+  durationSec: number | null;
+  redact: boolean;
+  order: Order;
+  format: 'text' | 'json' | 'html';
+  output: string | null;
+  saveSummary: string | null;
+  /** Redraw the table (a terminal); otherwise one line of figures per refresh. */
+  screen: boolean;
+}
+
+/** Calls per digest at the previous refresh, for the current rate. */
+type Counts = Map<string, number>;
+
+export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
+  if (!opts.redact) io.warn('--no-redact: SQL and error messages are shown as captured; they may hold customer data');
+  const agg = new Aggregator({ raw: !opts.redact });
+  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: false, onEvent: (e) => agg.add(e) });
+  let stream: PcapStream;
+  try {
+    stream = await startPcapStream({ iface: opts.iface, ports: opts.ports.length ? opts.ports : [3306], hosts: opts.hosts, filter: opts.filter, bufferKiB: opts.bufferKiB });
+  } catch (e) {
+    if (e instanceof CaptureError) {
+      io.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  io.info?.(`live: listening on ${opts.iface} (${stream.filter})${opts.durationSec !== null ? ` for ${opts.durationSec} s` : ''}; Ctrl-C stops and prints the final table`);
+  const started = Date.now();
+  const parser = new PcapParser();
+  let packets = 0;
+  let bytes = 0;
+  let failure: string | null = null;
+  const ended = new Promise<void>((resolve) => {
+    stream.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      parser.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      for (;;) {
+        const step = parser.next();
+        if (step === Step.Record) {
+          packets++;
+          pipeline.add(parser.record);
+        } else {
+          if (step === Step.Error && failure === null) failure = parser.error?.message ?? 'unreadable pcap stream';
+          break;
+        }
+      }
+    });
+    stream.stdout.on('end', () => resolve());
+    stream.stdout.on('error', () => resolve());
+  });
+
+  let prev: Counts = new Map();
+  let prevAt = started;
+  const draw = (final: boolean) => {
+    const state = agg.toState();
+    const now = Date.now();
+    const lines = table(state, prev, (now - prevAt) / 1000, (now - started) / 1000, opts, stream, packets, bytes, final);
+    prev = new Map(state.groups.map((g) => [g.digest, g.count]));
+    prevAt = now;
+    if (opts.screen && !final) io.out(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
+    else if (final || !opts.screen) io.out(`${final ? lines.join('\n') : lines[0]}\n`);
+  };
+  const timer = setInterval(() => {
+    stream.process.requestStats();
+    draw(false);
+  }, opts.refreshSec * 1000);
+
+  // Stop on Ctrl-C, SIGTERM or --duration; a second Ctrl-C quits at once.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void stream.stop({ drainMs: 0 });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const deadline = opts.durationSec !== null ? setTimeout(() => void stream.stop(), opts.durationSec * 1000) : null;
+  const exit = await stream.process.exited;
+  await ended;
+  clearInterval(timer);
+  if (deadline) clearTimeout(deadline);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  parser.end();
+  while (parser.next() === Step.Record) pipeline.add(parser.record);
+  pipeline.finish();
+
+  const drops = exit.stats?.droppedByKernel ?? stream.process.counters().droppedByKernel;
+  agg.health = { files: 0, filesFailed: 0, packets, packetsCutBySnaplen: 0, kernelDrops: drops ?? 0, kernelDropsKnown: drops === null ? 0 : 1, ...pipelineHealth(pipeline) };
+  draw(true);
+  if (!exit.requested && exit.code !== 0) {
+    io.error(`tcpdump stopped by itself (${exit.signal ?? `exit code ${exit.code}`}): ${exit.messages.slice(-3).join(' | ') || 'no message'}`);
+  }
+  if (failure) io.error(`the pcap stream from tcpdump could not be read: ${failure}`);
+  const state = agg.toState();
+  if (opts.saveSummary) {
+    await writeSummary(opts.saveSummary, { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters: null, interrupted: false, files: [], state });
+  }
+  if (opts.output) {
+    const report = buildReport(state, { version: periscopeVersion(), files: [], filters: null, order: opts.order, redacted: opts.redact, interrupted: false });
+    await writeFile(opts.output, renderReport(report, opts.format, { limit: 20, color: false }), { mode: opts.redact ? 0o644 : 0o600 });
+  }
+  return failure || (!exit.requested && exit.code !== 0) ? 2 : 0;
+}
+
+function table(st: AggregateState, prev: Counts, intervalSec: number, elapsedSec: number, opts: LiveOptions, stream: PcapStream, packets: number, bytes: number, final: boolean): string[] {
+  const c = stream.process.counters();
+  const o = st.overall;
+  const drops = c.droppedByKernel === null ? '?' : String(c.droppedByKernel);
+  const rateNow = (g: { digest: string; count: number }) => (intervalSec > 0 ? (g.count - (prev.get(g.digest) ?? 0)) / intervalSec : 0);
+  const total = st.groups.reduce((a, g) => a + rateNow(g), 0);
+  const head = `periscope live ${opts.iface} (${stream.filter}): ${dur(elapsedSec * 1e6)}, ${packets.toLocaleString('en-US')} packets, ${(bytes / 1e6).toFixed(1)} MB, ${o.commands.toLocaleString('en-US')} commands, ${total.toFixed(0)}/s now, errors ${o.errors}, kernel drops ${drops}${final ? ' (final)' : ''}`;
+  const rows = st.groups
+    .filter((g) => g.count > 0)
+    .map((g) => ({ g, now: rateNow(g), h: LogHistogram.fromState(g.latency) }))
+    .sort((a, b) => (opts.order === 'count' ? b.g.count - a.g.count : b.h.sum - a.h.sum) || (a.g.digest < b.g.digest ? -1 : 1))
+    .slice(0, opts.top);
+  const out = [head, '', `${'calls'.padStart(9)} ${'/s now'.padStart(8)} ${'/s all'.padStart(8)} ${'p95'.padStart(8)} ${'errors'.padStart(7)}  fingerprint`];
+  for (const { g, now, h } of rows) {
+    const errors = Object.values(g.errors).reduce((a, b) => a + b, 0);
+    const fp = g.fingerprint.replace(/\s+/g, ' ');
+    const line = `${g.count.toLocaleString('en-US').padStart(9)} ${now.toFixed(0).padStart(8)} ${(g.count / Math.max(elapsedSec, 0.001)).toFixed(0).padStart(8)} ${dur(h.quantile(0.95)).padStart(8)} ${String(errors).padStart(7)}  `;
+    out.push(line + (fp.length > 100 - line.length ? `${fp.slice(0, 99 - line.length)}…` : fp));
+  }
+  return out;
+}
