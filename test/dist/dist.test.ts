@@ -1,7 +1,7 @@
 /**
  * The one-file distribution: `npm run dist` builds dist/periscope.mjs; copied alone into an empty
  * directory (no node_modules anywhere above it), it runs every command on a sample capture,
- * including the worker threads, and says which commit it was built from.
+ * including the worker threads and the capture path, and says which commit it was built from.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,4 +46,13 @@ test('dist/periscope.mjs runs alone, from an empty directory', { timeout: 180_00
   assert.match(String(text.stdout), /# Profile/);
   const help = await run('--help');
   assert.match(String(help.stdout), /periscope analyze <files\.\.>/);
+  for (const cmd of ['capture', 'live', 'bundle', 'inspect', 'upload']) {
+    const h = await run(cmd, '--help');
+    assert.equal(h.exitCode, 0, `${cmd} --help: ${String(h.stderr)}`);
+    assert.match(String(h.stdout), new RegExp(`periscope ${cmd}`));
+  }
+  // The capture path runs without the analyzer's modules: a status query of no capture is a clean error.
+  const status = await run('capture', '--status', join(dir, 'no-capture-here'));
+  assert.equal(status.exitCode, 2, String(status.stderr));
+  assert.doesNotMatch(String(status.stderr), /\n\s+at /);
 });
