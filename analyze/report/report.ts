@@ -186,6 +186,11 @@ const ts = (t: { sec: number; nsec: number }) => isoTime(t);
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 const round = (v: number | null, digits = 6): number | null => (v === null ? null : Number(v.toFixed(digits)));
 
+/** Counts by name, biggest first (ties by name): the same order however the events were split. */
+function byCount(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
+
 /** A tally as an object, biggest first (ties by name). */
 function ranked(t: Tally): Record<string, number> {
   const out: Record<string, number> = {};
@@ -326,7 +331,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       latency_by_decade: byDecade(h),
       incomplete: g.incomplete,
       errors,
-      errors_by_code: g.errors,
+      errors_by_code: byCount(g.errors),
       rows_sent: { sum: g.rows.sum, avg: round(ratio(g.rows.sum, g.rows.n), 3), max: g.rows.max },
       rows_affected: { sum: g.affected.sum, avg: round(ratio(g.affected.sum, g.affected.n), 3), max: g.affected.max },
       warnings: { sum: g.warnings, commands: g.warningCommands },
@@ -389,7 +394,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       servers: ranked(o.servers),
     },
     fingerprints: fps,
-    errors: st.errors.map((e) => ({ code: e.code, sql_state: e.sqlState, message: e.message, count: e.count, fingerprints: e.digests })).sort((a, b) => b.count - a.count || a.code - b.code),
+    errors: st.errors.map((e) => ({ code: e.code, sql_state: e.sqlState, message: e.message, count: e.count, fingerprints: byCount(e.digests) })).sort((a, b) => b.count - a.count || a.code - b.code),
     slowest: st.slowest.map(sampleJson),
     histogram,
     histogram_by_decade: byDecade(overallHist),
