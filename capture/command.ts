@@ -292,6 +292,17 @@ function notACapture(dir: string, e: unknown): CaptureError {
   return new CaptureError('not-a-capture', e instanceof ManifestError ? `${e.message}` : `${dir}: ${(e as Error).message}`);
 }
 
+/** The pid file's story; a directory of another user's capture is a clear error, not a crash. */
+async function stateOf(dir: string): Promise<Awaited<ReturnType<typeof captureState>>> {
+  try {
+    return await captureState(join(dir, PID_NAME));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new CaptureError('not-permitted', `cannot read ${join(dir, PID_NAME)}: permission denied (a capture is private to the user who made it: use sudo, or that user)`);
+    throw e;
+  }
+}
+
 function liveState(pidState: Awaited<ReturnType<typeof captureState>>, m: CaptureManifest): LiveState {
   if (pidState.state !== 'none') return pidState.state;
   return m.ended.reason === 'running' ? 'stale' : 'ended';
@@ -306,7 +317,7 @@ export async function runStatus(dir: string, json: boolean, io: CaptureIo = proc
     } catch (e) {
       throw notACapture(dir, e);
     }
-    const ps = await captureState(join(dir, PID_NAME));
+    const ps = await stateOf(dir);
     const state = liveState(ps, m);
     const files = await listCaptureFiles(dir).catch(() => []);
     const free = (await freeSpace(dir))?.free ?? null;
@@ -367,7 +378,7 @@ async function closeManifest(dir: string, m: CaptureManifest, reason: EndReason,
 export async function runStop(dir: string, io: CaptureIo = processCaptureIo()): Promise<number> {
   try {
     const pidPath = join(dir, PID_NAME);
-    const ps = await captureState(pidPath);
+    const ps = await stateOf(dir);
     const manifest = (): CaptureManifest => {
       try {
         return readManifest(join(dir, MANIFEST_NAME));

@@ -243,6 +243,10 @@ test('SIGINT stops cleanly; a killed periscope leaves an orphan tcpdump that --s
     assert.deepEqual(m.ended, { reason: 'signal', detail: 'SIGINT' });
     assert.equal(m.files[0]!.packets, m.packets.captured);
     assert.ok(m.packets.captured! >= 200, 'the packets before the stop are all written');
+    const term = await startCapture(join(scr.path(), 'sigterm'), ['-i', 'lo', '-p', String(echo.port)]);
+    term.proc.kill('SIGTERM');
+    assert.equal((await term.done).code, 0);
+    assert.deepEqual((await manifestOf(join(scr.path(), 'sigterm'))).ended, { reason: 'signal', detail: 'SIGTERM' });
 
     // Periscope killed: tcpdump runs on, unsupervised, until --stop finds and stops it.
     const dir2 = join(scr.path(), 'orphan');
