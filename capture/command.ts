@@ -251,32 +251,37 @@ async function capture(opts: CaptureOptions, io: CaptureIo, env: NodeJS.ProcessE
     };
     const running = await startTcpdump(t, spec, ctx);
     started = true;
-    updatePidFile(pidPath, { ...rec, tcpdumpPid: running.pid, tcpdumpStart: await processStart(running.pid) });
+    try {
+      updatePidFile(pidPath, { ...rec, tcpdumpPid: running.pid, tcpdumpStart: await processStart(running.pid) });
 
-    const session = new CaptureSession({
-      opts,
-      tcpdump: t,
-      running,
-      runAs: who,
-      minFreeDisk: minFree,
-      periscopeVersion: periscopeVersion(),
-      startedAt,
-      warn: (l) => io.warn(l),
-      onTick: io.status ? (s) => io.status!.write(statusLine(s, io.status!.columns())) : undefined,
-    });
-    control.session = session;
-    const as = who.user !== null ? ` (tcpdump writes as ${who.user})` : '';
-    io.note(`capturing on ${opts.iface} (${opts.bpf}) into ${dir}${as}; stop with Ctrl-C or: periscope capture --stop ${dir}`);
-    if (control.early !== null) session.stop('signal', { drain: false, detail: control.early });
-    const end = await session.run();
-    io.status?.clear();
-    removePidFile(pidPath);
-    io.note(summary(end.manifest, dir));
-    if (end.error) {
-      io.error(end.error.message);
-      return 2;
+      const session = new CaptureSession({
+        opts,
+        tcpdump: t,
+        running,
+        runAs: who,
+        minFreeDisk: minFree,
+        periscopeVersion: periscopeVersion(),
+        startedAt,
+        warn: (l) => io.warn(l),
+        onTick: io.status ? (s) => io.status!.write(statusLine(s, io.status!.columns())) : undefined,
+      });
+      control.session = session;
+      const as = who.user !== null ? ` (tcpdump writes as ${who.user})` : '';
+      io.note(`capturing on ${opts.iface} (${opts.bpf}) into ${dir}${as}; stop with Ctrl-C or: periscope capture --stop ${dir}`);
+      if (control.early !== null) session.stop('signal', { drain: false, detail: control.early });
+      const end = await session.run();
+      io.status?.clear();
+      removePidFile(pidPath);
+      io.note(summary(end.manifest, dir));
+      if (end.error) {
+        io.error(end.error.message);
+        return 2;
+      }
+      return 0;
+    } finally {
+      // Whatever went wrong in here, tcpdump does not go on capturing unwatched.
+      if (running.running) await running.stop({ drainMs: 0 });
     }
-    return 0;
   } catch (e) {
     if (!started) {
       removePidFile(pidPath);
