@@ -251,32 +251,37 @@ async function capture(opts: CaptureOptions, io: CaptureIo, env: NodeJS.ProcessE
     };
     const running = await startTcpdump(t, spec, ctx);
     started = true;
-    updatePidFile(pidPath, { ...rec, tcpdumpPid: running.pid, tcpdumpStart: await processStart(running.pid) });
+    try {
+      updatePidFile(pidPath, { ...rec, tcpdumpPid: running.pid, tcpdumpStart: await processStart(running.pid) });
 
-    const session = new CaptureSession({
-      opts,
-      tcpdump: t,
-      running,
-      runAs: who,
-      minFreeDisk: minFree,
-      periscopeVersion: periscopeVersion(),
-      startedAt,
-      warn: (l) => io.warn(l),
-      onTick: io.status ? (s) => io.status!.write(statusLine(s, io.status!.columns())) : undefined,
-    });
-    control.session = session;
-    const as = who.user !== null ? ` (tcpdump writes as ${who.user})` : '';
-    io.note(`capturing on ${opts.iface} (${opts.bpf}) into ${dir}${as}; stop with Ctrl-C or: periscope capture --stop ${dir}`);
-    if (control.early !== null) session.stop('signal', { drain: false, detail: control.early });
-    const end = await session.run();
-    io.status?.clear();
-    removePidFile(pidPath);
-    io.note(summary(end.manifest, dir));
-    if (end.error) {
-      io.error(end.error.message);
-      return 2;
+      const session = new CaptureSession({
+        opts,
+        tcpdump: t,
+        running,
+        runAs: who,
+        minFreeDisk: minFree,
+        periscopeVersion: periscopeVersion(),
+        startedAt,
+        warn: (l) => io.warn(l),
+        onTick: io.status ? (s) => io.status!.write(statusLine(s, io.status!.columns())) : undefined,
+      });
+      control.session = session;
+      const as = who.user !== null ? ` (tcpdump writes as ${who.user})` : '';
+      io.note(`capturing on ${opts.iface} (${opts.bpf}) into ${dir}${as}; stop with Ctrl-C or: periscope capture --stop ${dir}`);
+      if (control.early !== null) session.stop('signal', { drain: false, detail: control.early });
+      const end = await session.run();
+      io.status?.clear();
+      removePidFile(pidPath);
+      io.note(summary(end.manifest, dir));
+      if (end.error) {
+        io.error(end.error.message);
+        return 2;
+      }
+      return 0;
+    } finally {
+      // Whatever went wrong in here, tcpdump does not go on capturing unwatched.
+      if (running.running) await running.stop({ drainMs: 0 });
     }
-    return 0;
   } catch (e) {
     if (!started) {
       removePidFile(pidPath);
@@ -290,6 +295,17 @@ async function capture(opts: CaptureOptions, io: CaptureIo, env: NodeJS.ProcessE
 
 function notACapture(dir: string, e: unknown): CaptureError {
   return new CaptureError('not-a-capture', e instanceof ManifestError ? `${e.message}` : `${dir}: ${(e as Error).message}`);
+}
+
+/** The pid file's story; a directory of another user's capture is a clear error, not a crash. */
+async function stateOf(dir: string): Promise<Awaited<ReturnType<typeof captureState>>> {
+  try {
+    return await captureState(join(dir, PID_NAME));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new CaptureError('not-permitted', `cannot read ${join(dir, PID_NAME)}: permission denied (a capture is private to the user who made it: use sudo, or that user)`);
+    throw e;
+  }
 }
 
 function liveState(pidState: Awaited<ReturnType<typeof captureState>>, m: CaptureManifest): LiveState {
@@ -306,7 +322,7 @@ export async function runStatus(dir: string, json: boolean, io: CaptureIo = proc
     } catch (e) {
       throw notACapture(dir, e);
     }
-    const ps = await captureState(join(dir, PID_NAME));
+    const ps = await stateOf(dir);
     const state = liveState(ps, m);
     const files = await listCaptureFiles(dir).catch(() => []);
     const free = (await freeSpace(dir))?.free ?? null;
@@ -367,7 +383,7 @@ async function closeManifest(dir: string, m: CaptureManifest, reason: EndReason,
 export async function runStop(dir: string, io: CaptureIo = processCaptureIo()): Promise<number> {
   try {
     const pidPath = join(dir, PID_NAME);
-    const ps = await captureState(pidPath);
+    const ps = await stateOf(dir);
     const manifest = (): CaptureManifest => {
       try {
         return readManifest(join(dir, MANIFEST_NAME));

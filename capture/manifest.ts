@@ -210,7 +210,7 @@ export function readManifest(path: string): CaptureManifest {
       return readManifest(file);
     }
     if (err.code === 'ENOENT') throw new ManifestError(`${file}: no such file (a directory written by periscope capture holds ${MANIFEST_NAME})`);
-    if (err.code === 'EACCES') throw new ManifestError(`${file}: permission denied (captures are private to the user who made them: use sudo, or that user)`);
+    if (err.code === 'EACCES') throw new ManifestError(`${file}: permission denied (a capture is private to the user who made it: use sudo, or that user)`);
     throw new ManifestError(`${file}: ${err.message}`);
   }
   return parseManifest(text, file);

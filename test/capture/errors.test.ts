@@ -99,6 +99,16 @@ test('not permitted to capture: sudo, or setcap on tcpdump', rootOpts, async (t)
   const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, bin, 'capture', '--out', dir, '-i', 'lo'], { reject: false, env: { PERISCOPE_DEBUG: '' } });
   oneLineError({ code: r.exitCode ?? -1, signal: null, stdout: String(r.stdout), stderr: String(r.stderr) }, 2, /^periscope: error: not permitted to capture on lo \(tcpdump: .*permission.*\): run it as root \(sudo periscope capture …\), or let tcpdump capture without root: sudo setcap cap_net_raw,cap_net_admin=eip \/.*tcpdump$/);
   assert.equal(await exists(dir), false);
+
+  // Another user's capture (root's, 0700): --status and --stop say so instead of failing.
+  const mine = join(scr.path(), 'roots-capture');
+  await mkdir(mine, { mode: 0o700 });
+  await writeFile(join(mine, 'capture.pid'), '{"pid":1}', { mode: 0o600 });
+  await writeFile(join(mine, 'capture.json'), '{}', { mode: 0o600 });
+  for (const what of ['--status', '--stop']) {
+    const s = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'capture', what, mine], { reject: false, env: { PERISCOPE_DEBUG: '' } });
+    oneLineError({ code: s.exitCode ?? -1, signal: null, stdout: String(s.stdout), stderr: String(s.stderr) }, 2, /permission denied \(a capture is private to the user who made it: use sudo, or that user\)/);
+  }
 });
 
 test('--status and --stop on a directory that is not a capture', { timeout: TEST_TIMEOUT_MS }, async () => {

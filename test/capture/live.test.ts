@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { stat, readdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, stat, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { mysqlSettings, requireLive } from '../live/env.js';
@@ -243,6 +243,10 @@ test('SIGINT stops cleanly; a killed periscope leaves an orphan tcpdump that --s
     assert.deepEqual(m.ended, { reason: 'signal', detail: 'SIGINT' });
     assert.equal(m.files[0]!.packets, m.packets.captured);
     assert.ok(m.packets.captured! >= 200, 'the packets before the stop are all written');
+    const term = await startCapture(join(scr.path(), 'sigterm'), ['-i', 'lo', '-p', String(echo.port)]);
+    term.proc.kill('SIGTERM');
+    assert.equal((await term.done).code, 0);
+    assert.deepEqual((await manifestOf(join(scr.path(), 'sigterm'))).ended, { reason: 'signal', detail: 'SIGTERM' });
 
     // Periscope killed: tcpdump runs on, unsupervised, until --stop finds and stops it.
     const dir2 = join(scr.path(), 'orphan');
@@ -318,6 +322,44 @@ test('through sudo: tcpdump writes as the invoking user, who owns the directory 
     const m = await manifestOf(dir);
     assert.equal(m.user, 'nobody');
     assert.ok(m.tcpdumpArgs.join(' ').includes('-Z nobody'));
+    for (const p of [dir, ...(await readdir(dir)).map((n) => join(dir, n))]) {
+      const st = await stat(p);
+      assert.equal(st.uid, 65534, p);
+      assert.equal(st.mode & 0o777, p === dir ? 0o700 : 0o600, p);
+    }
+  });
+});
+
+test('not root, with a tcpdump allowed to capture (setcap on a copy): no -Z, the user owns everything', rootOpts, async (t) => {
+  for (const tool of ['setcap', 'setpriv']) {
+    if ((await execa('sh', ['-c', `command -v ${tool}`], { reject: false })).exitCode !== 0) {
+      if (requireLive) throw new Error(`${tool} is needed for this test (apt-get install libcap2-bin util-linux)`);
+      t.skip(`${tool} is not installed`);
+      return;
+    }
+  }
+  await withEcho(async (echo) => {
+    // A private copy: the system's tcpdump is left as it is.
+    const bindir = join(scr.path(), 'capbin');
+    await mkdir(bindir, { mode: 0o755 });
+    const tcpdump = join(bindir, 'tcpdump');
+    await copyFile((await execa('sh', ['-c', 'command -v tcpdump'])).stdout.trim(), tcpdump);
+    await chmod(tcpdump, 0o755);
+    await execa('setcap', ['cap_net_raw,cap_net_admin=eip', tcpdump]);
+    const home = join(scr.path(), 'nobody-home');
+    await mkdir(home, { mode: 0o755 });
+    await chown(home, 65534, 65534);
+    const dir = join(home, 'cap');
+    const as = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+    const c = execa('setpriv', [...as, process.execPath, bin, 'capture', '-o', dir, '-i', 'lo', '-p', String(echo.port), '--duration', '3'], { reject: false, env: { PERISCOPE_TCPDUMP: tcpdump, PERISCOPE_DEBUG: '' }, timeout: 60_000 });
+    await waitFor('the capture to start', async () => (await manifestOf(dir).catch(() => null))?.ended.reason === 'running');
+    await pump(echo.port, 20_000, 500);
+    const r = await c;
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const m = await manifestOf(dir);
+    assert.equal(m.user, null);
+    assert.ok(!m.tcpdumpArgs.includes('-Z'));
+    assert.ok(m.packets.captured! >= 80);
     for (const p of [dir, ...(await readdir(dir)).map((n) => join(dir, n))]) {
       const st = await stat(p);
       assert.equal(st.uid, 65534, p);
