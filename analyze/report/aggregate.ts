@@ -74,6 +74,14 @@ function mergeTally(a: Tally, b: Tally, max: number): void {
 
 const newTally = (): Tally => ({ counts: {}, others: 0 });
 
+/** Commands per user, database, client host and server. */
+export interface WhoTallies {
+  users: Tally;
+  dbs: Tally;
+  clients: Tally;
+  servers: Tally;
+}
+
 /**
  * Who ran the commands: users, databases, client hosts, servers. Counted per connection first:
  * a connection's consecutive commands with the same user and database add to one pending count,
@@ -122,7 +130,7 @@ class Who {
     this.runs.clear();
   }
 
-  merge(o: { users: Tally; dbs: Tally; clients: Tally; servers: Tally }): void {
+  merge(o: WhoTallies): void {
     this.flush();
     mergeTally(this.users, o.users, this.max);
     mergeTally(this.dbs, o.dbs, this.max);
@@ -131,7 +139,7 @@ class Who {
   }
 
   /** The four tallies, as a state holds them. */
-  state(): { users: Tally; dbs: Tally; clients: Tally; servers: Tally } {
+  state(): WhoTallies {
     this.flush();
     return { users: cloneTally(this.users), dbs: cloneTally(this.dbs), clients: cloneTally(this.clients), servers: cloneTally(this.servers) };
   }
@@ -169,7 +177,7 @@ function slower(a: Sample, b: Sample): boolean {
   return a.cmd < b.cmd;
 }
 
-export interface GroupState {
+export interface GroupState extends WhoTallies {
   fingerprint: string;
   digest: string;
   /** Commands that ran the statement (or the administrator command). */
@@ -189,10 +197,6 @@ export interface GroupState {
   noGoodIndexUsed: number;
   bytesIn: number;
   bytesOut: number;
-  users: Tally;
-  dbs: Tally;
-  clients: Tally;
-  servers: Tally;
   first: { sec: number; nsec: number };
   last: { sec: number; nsec: number };
   sample: Sample | null;
@@ -253,7 +257,7 @@ export interface ErrorState {
   digests: Record<string, number>;
 }
 
-export interface Overall {
+export interface Overall extends WhoTallies {
   /** Every event, logins included. */
   events: number;
   commands: number;
@@ -267,10 +271,6 @@ export interface Overall {
   latency: HistogramState;
   bytesIn: number;
   bytesOut: number;
-  users: Tally;
-  dbs: Tally;
-  clients: Tally;
-  servers: Tally;
   first: { sec: number; nsec: number } | null;
   last: { sec: number; nsec: number } | null;
 }
