@@ -5,7 +5,7 @@
  * `analyze` makes (-o/--format, --save-summary). Kernel drops come from tcpdump's own counters.
  */
 import { writeFile } from 'node:fs/promises';
-import { startPcapStream, type PcapStream } from '../../capture/tcpdump.js';
+import { DRAIN_MS, startPcapStream, type PcapStream } from '../../capture/tcpdump.js';
 import { CaptureError } from '../../capture/errors.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
 import { Step } from '../../src/pcap/record.js';
@@ -98,11 +98,16 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   }, opts.refreshSec * 1000);
 
   // Stop on Ctrl-C, SIGTERM or --duration; a second Ctrl-C quits at once.
-  let stopping = false;
+  // The first Ctrl-C (or SIGTERM) stops after the drain, so the packets the kernel still holds
+  // (up to about 2 s of them) are counted; a second one stops at once; a third quits.
+  let stops = 0;
   const stop = () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    void stream.stop({ drainMs: 0 });
+    stops++;
+    if (stops === 1) {
+      io.info?.(`live: stopping (waiting ${DRAIN_MS / 1000} s for the last packets; Ctrl-C again to stop at once)`);
+      void stream.stop();
+    } else if (stops === 2) void stream.stop({ drainMs: 0 });
+    else process.exit(130);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

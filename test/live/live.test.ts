@@ -79,3 +79,26 @@ test('live: a bad filter or interface is a one-line error, exit 2, before anythi
   assert.equal(usage.exitCode, 1);
   assert.match(String(usage.stderr), /--refresh 0/);
 });
+
+test('live: Ctrl-C waits for the last packets, prints the final table and exits 0', { ...opts, timeout: 60_000 }, async () => {
+  const s = mysqlSettings();
+  const live = execa('node', [bin, 'live', '-i', 'lo', '-p', String(s.port), '--refresh', '1'], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    live.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('live: listening on lo')) resolve();
+    });
+    live.then((r) => reject(new Error(`live ended before listening: ${String(r.stderr)}`)), reject);
+  });
+  const c = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
+  for (let i = 0; i < 50; i++) await c.query(`SELECT ${i} AS ctrl_c_marker`);
+  await c.end();
+  live.kill('SIGINT');
+  const r = await live;
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.match(String(r.stderr), /live: stopping \(waiting 2\.5 s for the last packets/);
+  assert.match(String(r.stdout), /\(final\)/);
+  // Every query sent before Ctrl-C is in the final table, none lost in the kernel's last block.
+  assert.match(String(r.stdout), /^ +50 .*select \? as ctrl_c_marker/m);
+});
