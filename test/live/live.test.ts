@@ -20,6 +20,20 @@ import type { Report } from '../../analyze/report/report.js';
 
 const opts = await liveTestOptions();
 
+/** `periscope live …`, once it says it listens (in an object: a returned process would be awaited). */
+async function startLive(...args: string[]) {
+  const live = execa('node', [bin, 'live', ...args], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    live.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('live: listening on lo')) resolve();
+    });
+    live.then((r) => reject(new Error(`live ended before listening: ${String(r.stderr)}`)), reject);
+  });
+  return { live };
+}
+
 test('live: the report on exit counts what analyze of a capture of the same traffic counts', { ...opts, timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'periscope-live-'));
   const file = join(dir, 'same-traffic.pcap');
@@ -28,15 +42,7 @@ test('live: the report on exit counts what analyze of a capture of the same traf
   let liveOut = { stdout: '', stderr: '', code: -1 };
   // Both tcpdumps with a 64 MiB kernel buffer: two of them at once on 2 cores drop packets with the default 2 MiB.
   await captureWhile({ file, iface: 'lo', filter: `tcp port ${s.port}`, extra: ['-B', '65536'] }, async () => {
-    const live = execa('node', [bin, 'live', '-i', 'lo', '-p', String(s.port), '--duration', '12s', '--refresh', '1', '-B', '64MiB', '-f', 'json', '-o', out], { reject: false });
-    await new Promise<void>((resolve, reject) => {
-      let seen = '';
-      live.stderr!.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (seen.includes('live: listening on lo')) resolve();
-      });
-      live.then((r) => reject(new Error(`live ended before listening: ${String(r.stderr)}`)), reject);
-    });
+    const { live } = await startLive('-i', 'lo', '-p', String(s.port), '--duration', '12s', '--refresh', '1', '-B', '64MiB', '-f', 'json', '-o', out);
     // The workload of the other live tests, and a burst of plain queries on three connections.
     await runWorkload(s, { connections: 2 });
     await Promise.all(
@@ -82,15 +88,7 @@ test('live: a bad filter or interface is a one-line error, exit 2, before anythi
 
 test('live: Ctrl-C waits for the last packets, prints the final table and exits 0', { ...opts, timeout: 60_000 }, async () => {
   const s = mysqlSettings();
-  const live = execa('node', [bin, 'live', '-i', 'lo', '-p', String(s.port), '--refresh', '1'], { reject: false });
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    live.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes('live: listening on lo')) resolve();
-    });
-    live.then((r) => reject(new Error(`live ended before listening: ${String(r.stderr)}`)), reject);
-  });
+  const { live } = await startLive('-i', 'lo', '-p', String(s.port), '--refresh', '1');
   const c = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
   for (let i = 0; i < 50; i++) await c.query(`SELECT ${i} AS ctrl_c_marker`);
   await c.end();
