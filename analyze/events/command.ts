@@ -5,6 +5,7 @@ import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
 import { digest, fingerprint, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
+import { SQL_COMMANDS } from '../commands.js';
 import type { Io } from '../io.js';
 
 export interface EventsOptions {
@@ -14,8 +15,6 @@ export interface EventsOptions {
   tcp?: TcpLimits;
 }
 
-/** Commands whose `sql` is SQL text (redacted); for the others it is a name (database, table). */
-const SQL_COMMANDS = new Set(['query', 'stmt_prepare', 'stmt_execute', 'stmt_close', 'stmt_reset', 'stmt_fetch', 'stmt_send_long_data', 'stmt_bulk_execute']);
 
 /** The stable JSON shape of one event (documented in docs/events.md). */
 export function eventJson(e: CommandEvent, redact: boolean): Record<string, unknown> {

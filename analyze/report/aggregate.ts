@@ -10,13 +10,10 @@
  */
 import { digest, fingerprint, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
+import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { Timeline, type TimelineState } from './timeline.js';
 
-/** Commands that carry SQL text (grouped by fingerprint). */
-const SQL_COMMANDS = new Set(['query', 'stmt_prepare', 'stmt_execute', 'stmt_close', 'stmt_reset', 'stmt_fetch', 'stmt_send_long_data', 'stmt_bulk_execute']);
-/** Of those, the ones that run the statement: their latency, rows and errors are the group's. */
-const RUNS = new Set(['query', 'stmt_execute', 'stmt_bulk_execute', 'stmt_fetch']);
 /** Queries, for the overall queries-per-second. */
 const QUERIES = new Set(['query', 'stmt_execute', 'stmt_bulk_execute']);
 
@@ -350,7 +347,7 @@ export class Aggregator {
     g.commands[e.cmd] = (g.commands[e.cmd] ?? 0) + 1;
     g.bytesIn += e.bytesIn;
     g.bytesOut += e.bytesOut;
-    if (sqlCommand && !RUNS.has(e.cmd)) {
+    if (sqlCommand && !STATEMENT_RUNS.has(e.cmd)) {
       g.housekeepingUs += e.latencyUs ?? 0;
       return;
     }

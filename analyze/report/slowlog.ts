@@ -19,9 +19,10 @@ import type { CommandEvent } from '../../src/mysql/session.js';
 import { redact as redactSql } from '../../src/sql/index.js';
 import { isoTime } from '../info/info.js';
 import { adminFingerprint, hostOf } from './aggregate.js';
+import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 
-const SKIPPED = new Set(['connect', 'stmt_prepare', 'stmt_close', 'stmt_reset', 'stmt_send_long_data']);
-const SQL_COMMANDS = new Set(['query', 'stmt_execute', 'stmt_fetch', 'stmt_bulk_execute']);
+/** Logins and statement housekeeping: not in a server's slow log. */
+const skipped = (cmd: string): boolean => cmd === 'connect' || (SQL_COMMANDS.has(cmd) && !STATEMENT_RUNS.has(cmd));
 
 export const SLOWLOG_HEADER = '/usr/sbin/mariadbd, Version: (captured by Periscope). started with:\nTcp port: 0  Unix socket: (none)\nTime                Id Command    Argument\n';
 
@@ -32,7 +33,7 @@ export class SlowlogWriter {
 
   /** The entry of one event, or '' for events the slow log does not hold. */
   entry(e: CommandEvent): string {
-    if (SKIPPED.has(e.cmd)) return '';
+    if (skipped(e.cmd)) return '';
     const secs = (us: number | null) => ((us ?? 0) / 1e6).toFixed(6);
     const user = e.user ?? '';
     let s = `# Time: ${isoTime({ sec: e.sec, nsec: e.nsec })}\n`;
@@ -44,7 +45,7 @@ export class SlowlogWriter {
       this.db = e.db;
     }
     s += `SET timestamp=${e.sec};\n`;
-    if (SQL_COMMANDS.has(e.cmd) && e.sql !== null) {
+    if (STATEMENT_RUNS.has(e.cmd) && e.sql !== null) {
       const sql = (this.redact ? redactSql(e.sql) : e.sql).replace(/;\s*$/, '');
       s += `${sql};\n`;
     } else {
