@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { PacketDecoder } from '../../src/net/decode.js';
 import type { FileReport, ReadHooks } from '../read/captures.js';
-import { Aggregator, type AggregateState, type Health } from '../report/aggregate.js';
+import { addCounts, Aggregator, type AggregateState, type Health } from '../report/aggregate.js';
 import type { TcpLimits } from '../pipeline.js';
 import type { FilterOptions } from './filters.js';
 import { fileHealth, inputFile, type Analysis } from './run.js';
@@ -111,7 +111,7 @@ export async function analyzeInParallel(input: ParallelInput): Promise<Analysis>
     const health: Health = fileHealth(files);
     for (const r of results) {
       agg.merge({ ...r.state, health: {} });
-      for (const [k, v] of Object.entries(r.health)) health[k] = (health[k] ?? 0) + v;
+      addCounts(health, r.health);
     }
     agg.health = health;
     return { aggregate: agg, files, inputs: files.filter((f) => f.ignored === null).map(inputFile), packets: results[0]!.packets, stopped: results.some((r) => r.stopped) };

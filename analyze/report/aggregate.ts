@@ -50,6 +50,19 @@ export function adminFingerprint(cmd: string): string {
 /** Fingerprint of a `stmt_*` on a statement id the capture does not know: its SQL is unknown. */
 export const UNKNOWN_STATEMENT = 'prepared statement unknown to the capture (its PREPARE not captured, or already closed)';
 
+interface Time {
+  sec: number;
+  nsec: number;
+}
+
+/** Is `a` strictly before `b`? */
+const earlier = (a: Time, b: Time): boolean => a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
+
+/** Add the counts of `from` into `into`, name by name. */
+export function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
 /** A count per name, bounded: past `max` distinct names, the rest go to `others`. */
 export interface Tally {
   counts: Record<string, number>;
@@ -327,8 +340,8 @@ export class Aggregator {
     o.events++;
     o.bytesIn += e.bytesIn;
     o.bytesOut += e.bytesOut;
-    if (o.first === null || e.sec < o.first.sec || (e.sec === o.first.sec && e.nsec < o.first.nsec)) o.first = { sec: e.sec, nsec: e.nsec };
-    if (o.last === null || e.sec > o.last.sec || (e.sec === o.last.sec && e.nsec > o.last.nsec)) o.last = { sec: e.sec, nsec: e.nsec };
+    if (o.first === null || earlier(e, o.first)) o.first = { sec: e.sec, nsec: e.nsec };
+    if (o.last === null || earlier(o.last, e)) o.last = { sec: e.sec, nsec: e.nsec };
     const isError = e.status === 'error';
     if (e.cmd === 'connect') {
       o.logins++;
@@ -369,8 +382,8 @@ export class Aggregator {
     if (e.noIndexUsed) g.noIndexUsed++;
     if (e.noGoodIndexUsed) g.noGoodIndexUsed++;
     g.who.add(e.conn, e.user, e.db, e.client, e.server);
-    if (e.sec < g.first.sec || (e.sec === g.first.sec && e.nsec < g.first.nsec)) g.first = { sec: e.sec, nsec: e.nsec };
-    if (e.sec > g.last.sec || (e.sec === g.last.sec && e.nsec > g.last.nsec)) g.last = { sec: e.sec, nsec: e.nsec };
+    if (earlier(e, g.first)) g.first = { sec: e.sec, nsec: e.nsec };
+    if (earlier(g.last, e)) g.last = { sec: e.sec, nsec: e.nsec };
     // The slowest example: compare latencies first, build a sample only when it may win.
     const lat = e.latencyUs ?? -1;
     const cur = g.sample === null ? -2 : (g.sample.latencyUs ?? -1);
@@ -433,11 +446,11 @@ export class Aggregator {
     for (const gs of st.groups) {
       const g = this.group(gs.fingerprint, gs.digest);
       g.count += gs.count;
-      for (const [k, v] of Object.entries(gs.commands)) g.commands[k] = (g.commands[k] ?? 0) + v;
+      addCounts(g.commands, gs.commands);
       g.housekeepingUs += gs.housekeepingUs;
       g.latency.merge(LogHistogram.fromState(gs.latency));
       g.incomplete += gs.incomplete;
-      for (const [k, v] of Object.entries(gs.errors)) g.errors[k] = (g.errors[k] ?? 0) + v;
+      addCounts(g.errors, gs.errors);
       mergeStat(g.rows, gs.rows);
       mergeStat(g.affected, gs.affected);
       g.warnings += gs.warnings;
@@ -448,8 +461,8 @@ export class Aggregator {
       g.bytesOut += gs.bytesOut;
       g.who.merge(gs);
       if (gs.count > 0) {
-        if (gs.first.sec < g.first.sec || (gs.first.sec === g.first.sec && gs.first.nsec < g.first.nsec)) g.first = { ...gs.first };
-        if (gs.last.sec > g.last.sec || (gs.last.sec === g.last.sec && gs.last.nsec > g.last.nsec)) g.last = { ...gs.last };
+        if (earlier(gs.first, g.first)) g.first = { ...gs.first };
+        if (earlier(g.last, gs.last)) g.last = { ...gs.last };
       }
       if (gs.sample !== null && (g.sample === null || slower(gs.sample, g.sample))) g.sample = { ...gs.sample };
     }
@@ -467,8 +480,8 @@ export class Aggregator {
     o.bytesIn += p.bytesIn;
     o.bytesOut += p.bytesOut;
     o.who.merge(p);
-    if (p.first && (o.first === null || p.first.sec < o.first.sec || (p.first.sec === o.first.sec && p.first.nsec < o.first.nsec))) o.first = { ...p.first };
-    if (p.last && (o.last === null || p.last.sec > o.last.sec || (p.last.sec === o.last.sec && p.last.nsec > o.last.nsec))) o.last = { ...p.last };
+    if (p.first && (o.first === null || earlier(p.first, o.first))) o.first = { ...p.first };
+    if (p.last && (o.last === null || earlier(o.last, p.last))) o.last = { ...p.last };
     for (const es of st.errors) {
       const s = this.errors.get(es.code);
       if (s === undefined) {
@@ -476,11 +489,11 @@ export class Aggregator {
         continue;
       }
       s.count += es.count;
-      for (const [k, v] of Object.entries(es.digests)) s.digests[k] = (s.digests[k] ?? 0) + v;
+      addCounts(s.digests, es.digests);
     }
     for (const s of st.slowest) insertSample(this.slowest, { ...s }, SLOWEST);
     this.timeline.merge(Timeline.fromState(st.timeline));
-    for (const [k, v] of Object.entries(st.health)) this.health[k] = (this.health[k] ?? 0) + v;
+    addCounts(this.health, st.health);
   }
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */
