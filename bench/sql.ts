@@ -56,6 +56,8 @@ export interface SqlBenchResult {
   bare: { bestSeconds: number; mbPerSecond: number; statementsPerSecond: number; runs: number[] };
   /** normalizeBytes on the statements of the ORM corpora only (longer statements, as in real traffic). */
   ormOnly: { bytes: number; averageBytes: number; mbPerSecond: number };
+  /** normalizeBytes on the corpus varied by `varyNames` (digits inside names changed too): the worst case. */
+  namesVaried: { mbPerSecond: number; distinctFingerprints: number };
   targetMbPerSecond: number;
   pass: boolean;
 }
@@ -83,10 +85,43 @@ export function loadCorpus(dir = CORPUS_DIR, keep: (file: string) => boolean = (
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** The statement with fresh literal values: digits anywhere, letters inside simple 'strings'. */
-function vary(sql: string, rnd: () => number): string {
-  const digits = sql.replace(/[0-9]/g, () => String(Math.floor(rnd() * 10)));
-  return digits.replace(/'([^'\\\n]*)'/g, (_m, body: string) => `'${body.replace(/[A-Za-z]/g, () => LETTERS[Math.floor(rnd() * LETTERS.length)]!)}'`);
+/**
+ * The statement with fresh literal values, as a capture repeats a statement: the digits of every
+ * number, and the digits and letters inside simple quoted strings ('…' without escapes; the
+ * digits of X'…' and 0x… stay hex digits, those of B'…' and 0b… bits). Names stay as written
+ * (`user0_`, `id1_0_0_`, `t1`, `@p0`, `$1`, backquoted names), and so do the version numbers of
+ * executable comments (`/*!40101`): changing those makes another statement, not the same one with
+ * other values. (`varyNames` changes them too: the bench's worst case.)
+ */
+export function vary(sql: string, rnd: () => number): string {
+  return sql.replace(LITERAL_OR_NAME, (m: string) => {
+    const c = m.charCodeAt(0);
+    if (c === 0x27) return `'${m.slice(1, -1).replace(/[A-Za-z0-9]/g, (x) => (x >= '0' && x <= '9' ? digit(rnd) : letter(rnd)))}'`;
+    if (c >= 0x30 && c <= 0x39) {
+      const x = m.charCodeAt(1) | 0x20;
+      if (m.length > 2 && x === 0x62) return m.slice(0, 2) + m.slice(2).replace(/[01]/g, () => bit(rnd));
+      if (m.length > 2 && x === 0x78) return m.slice(0, 2) + m.slice(2).replace(/[0-9]/g, () => digit(rnd));
+      return m.replace(/[0-9]/g, () => digit(rnd));
+    }
+    if ((c | 0x20) === 0x62 && m.charCodeAt(1) === 0x27) return m.replace(/[01]/g, () => bit(rnd)); // B'…'
+    if ((c | 0x20) === 0x78 && m.charCodeAt(1) === 0x27) return m.slice(0, 2) + m.slice(2).replace(/[0-9]/g, () => digit(rnd)); // X'…'
+    return m; // a name, a backquoted name, an executable comment's start
+  });
+}
+/** X'…', B'…'; simple 'strings'; backquoted names; `/*!version`, `/*M!version`; names (with `@`, `$`); hex and bit numbers; numbers. */
+const LITERAL_OR_NAME = /[xXbB]'[^'\\\n]*'|'[^'\\\n]*'|`[^`]*`|\/\*M?!?[0-9]*|[A-Za-z_$@][A-Za-z0-9_$]*|0[xX][0-9A-Fa-f]+|0[bB][01]+|[0-9]+/g;
+const digit = (rnd: () => number): string => String(Math.floor(rnd() * 10));
+const bit = (rnd: () => number): string => (rnd() < 0.5 ? '0' : '1');
+const letter = (rnd: () => number): string => LETTERS[Math.floor(rnd() * LETTERS.length)]!;
+
+/**
+ * The bench's first `vary`, kept as its worst case: every digit anywhere (in names too, so that a
+ * fifth of the corpus's statements are new ones every time: Hibernate's aliases, `t1`), letters
+ * inside simple 'strings'.
+ */
+export function varyNames(sql: string, rnd: () => number): string {
+  const digits = sql.replace(/[0-9]/g, () => digit(rnd));
+  return digits.replace(/'([^'\\\n]*)'/g, (_m, body: string) => `'${body.replace(/[A-Za-z]/g, () => letter(rnd))}'`);
 }
 
 export interface BenchInput {
@@ -96,7 +131,7 @@ export interface BenchInput {
   strings: string[];
 }
 
-export function buildInput(corpus: string[], targetBytes: number, seed = 20250101): BenchInput {
+export function buildInput(corpus: string[], targetBytes: number, seed = 20250101, fresh: (sql: string, rnd: () => number) => string = vary): BenchInput {
   const rnd = prng(seed);
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
@@ -104,7 +139,7 @@ export function buildInput(corpus: string[], targetBytes: number, seed = 2025010
   let total = 0;
   while (total < targetBytes) {
     for (const sql of corpus) {
-      const s = vary(sql, rnd);
+      const s = fresh(sql, rnd);
       const b = encoder.encode(s);
       parts.push(b);
       strings.push(s);
@@ -233,6 +268,11 @@ export function runSqlBench(opts: { megabytes?: number; reps?: number; log?: (li
   const orm = buildInput(loadCorpus(CORPUS_DIR, (f) => f !== 'mysql-docs.json' && f !== 'tools-and-edges.json'), Math.round((mb * 1e6) / 5));
   timeBytes(orm);
   const ormBest = Math.min(...[0, 1, 2].map(() => timeBytes(orm).seconds));
+  const names = buildInput(corpus, Math.round(mb * 1e6), 20250101, varyNames);
+  timeBytes(names);
+  const namesBest = Math.min(...[0, 1, 2].map(() => timeBytes(names).seconds));
+  const namesFingerprints = new Set<string>();
+  for (let i = 0; i < names.offsets.length - 1; i += 97) namesFingerprints.add(normalizeBytes(names.buffer, names.offsets[i], names.offsets[i + 1]).fingerprint);
   const summarize = (runs: number[]): SqlBenchResult['bytesPath'] => {
     const best = Math.min(...runs);
     return { bestSeconds: best, mbPerSecond: bytes / best / 1e6, statementsPerSecond: statements / best, runs };
@@ -251,6 +291,7 @@ export function runSqlBench(opts: { megabytes?: number; reps?: number; log?: (li
     templateHits,
     bare: summarize(bareRuns),
     ormOnly: { bytes: orm.buffer.length, averageBytes: orm.buffer.length / (orm.offsets.length - 1), mbPerSecond: orm.buffer.length / ormBest / 1e6 },
+    namesVaried: { mbPerSecond: names.buffer.length / namesBest / 1e6, distinctFingerprints: namesFingerprints.size },
     targetMbPerSecond: TARGET_SQL_MBPS,
     pass: bytesPath.mbPerSecond >= TARGET_SQL_MBPS,
   };
@@ -267,13 +308,15 @@ function envNumber(name: string, fallback: number): number {
 export function sqlBenchLines(r: SqlBenchResult): string[] {
   const fmt = (v: number, d = 0): string => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   return [
-    `SQL: ${fmt(r.bytes / 1e6, 1)} MB, ${fmt(r.statements)} statements (the ${r.corpusStatements}-statement corpus repeated with fresh literals), ` + `average ${fmt(r.averageBytes)} B`,
+    `SQL: ${fmt(r.bytes / 1e6, 1)} MB, ${fmt(r.statements)} statements (the ${r.corpusStatements}-statement corpus repeated with fresh literals), ` +
+      `average ${fmt(r.averageBytes)} B, ${fmt(r.distinctFingerprints)} fingerprints in every 97th statement`,
     `  normalizeBytes (redact + fingerprint + digest, from bytes): ${fmt(r.bytesPath.mbPerSecond)} MB/s, ${fmt(r.bytesPath.statementsPerSecond / 1e6, 2)} M statements/s (best of ${r.bytesPath.runs.length})`,
     `  normalize      (the same, from JS strings):                ${fmt(r.stringPath.mbPerSecond)} MB/s, ${fmt(r.stringPath.statementsPerSecond / 1e6, 2)} M statements/s`,
     `  fingerprintAndDigestBytes (no redacted text):               ${fmt(r.fingerprintOnly.mbPerSecond)} MB/s`,
     `  normalizeBytes, template cache off (every statement lexed): ${fmt(r.noTemplates.mbPerSecond)} MB/s`,
     `  statements that matched a template (caches emptied before each run): ${fmt(r.templateHits * 100, 1)} %`,
     `  ORM statements only (average ${fmt(r.ormOnly.averageBytes)} B), normalizeBytes:     ${fmt(r.ormOnly.mbPerSecond)} MB/s`,
+    `  digits inside names varied too (worst case; ${fmt(r.namesVaried.distinctFingerprints)} fingerprints in every 97th statement): ${fmt(r.namesVaried.mbPerSecond)} MB/s`,
     `  bare byte-classifying loop (the machine's yardstick):      ${fmt(r.bare.mbPerSecond)} MB/s; normalizeBytes takes ${fmt(r.bare.mbPerSecond / r.bytesPath.mbPerSecond, 2)}× its time`,
   ];
 }

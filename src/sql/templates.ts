@@ -30,9 +30,16 @@
  * `?` for every literal) and its redacted text (its bytes outside the spans, which are S0's) are
  * S0's. And nothing of I is in them: they are S0's outputs.
  *
- * Statements with what this argument does not cover get no template: executable comments and
- * optimizer hints (a hint's end is found by a search across its strings), unterminated literals
- * and control bytes (masked to the end), and multi-byte character sets.
+ * Executable comments (`/*!40101 … *\/`, `/*M!…`) are lexed as SQL with the same functions and the
+ * same end as the rest (only their `*\/` reads as a token), so the argument holds inside them: their
+ * opening with its version digits (at most 5, or 6 after `M!`, so that a number right after them
+ * starts where it did) and their `*\/` are fixed bytes. An optimizer hint (`/*+ … *\/`) is another
+ * matter: its end is found first, by a search for `*\/` across its strings, then its inside is
+ * lexed up to there; so a template keeps a hint's bytes as they are, holes and all, and matches
+ * only a statement with the same hint, whose search then finds the same end.
+ *
+ * Statements with what this argument does not cover get no template: unterminated literals and
+ * control bytes (masked to the end), and multi-byte character sets.
  *
  * Lookup: by a hash of the statement's first bytes outside its literals and comments
  * (`templateKey`), then a chain of up to MAX_CHAIN templates per slot, the last matched first.
@@ -237,10 +244,17 @@ function holeEnd(b: Uint8Array, e: number, i: number, hole: number, escapes: boo
  */
 export function templateHoles(b: Uint8Array, _s: number, e: number, t: TokenList, escapes: boolean, ansiQuotes: boolean, nameDigits: boolean): number[] | null {
   let union = false;
+  // Optimizer hints, [start, end) each: their bytes stay as they are (no hole inside).
+  let hints: number[] | null = null;
   for (let k = 0; k < t.count; k++) {
     const kind = t.kind[k];
-    if (kind === Tok.ExecOpen || kind === Tok.ExecClose || kind === Tok.MaskEnd) return null;
+    if (kind === Tok.MaskEnd) return null;
     if (kind === Tok.Word && t.aux[k] === K_UNION) union = true;
+    if (kind === Tok.ExecOpen && t.aux[k] === 2) {
+      let close = k + 1;
+      while (close < t.count && t.kind[close] !== Tok.ExecClose) close++;
+      (hints ??= []).push(t.start[k]!, close < t.count ? t.end[close]! : e);
+    }
   }
   const names: number[] = [];
   if (nameDigits && !union) addNameDigits(b, t, names);
@@ -276,7 +290,18 @@ export function templateHoles(b: Uint8Array, _s: number, e: number, t: TokenList
     if (hole !== 0 && holeEnd(b, e, hs, hole, escapes) !== he) hole = 0; // reads otherwise: keep it as it is
     if (hole !== 0) holes.push(hs, he, hole);
   }
-  return names.length === 0 ? holes : merge(holes, names);
+  const all = names.length === 0 ? holes : merge(holes, names);
+  return hints === null ? all : outside(all, hints);
+}
+
+/** The holes (in order) that start outside every range of `ranges` ([start, end)…). */
+function outside(holes: number[], ranges: number[]): number[] {
+  const out: number[] = [];
+  next: for (let h = 0; h < holes.length; h += 3) {
+    for (let r = 0; r < ranges.length; r += 2) if (holes[h]! >= ranges[r]! && holes[h]! < ranges[r + 1]!) continue next;
+    out.push(holes[h]!, holes[h + 1]!, holes[h + 2]!);
+  }
+  return out;
 }
 
 /** Does any hole stand for a digit inside a name? */

@@ -239,13 +239,38 @@ describe('template cache', () => {
     }
   });
 
-  test('hints: a string inside one can end it (its */ found first), so none gets a template', () => {
+  test('hints: a template keeps their bytes (a string inside one can end it: its */ is found first)', () => {
     clearSqlCaches();
     const a = encoder.encode("SELECT /*+ SET_VAR(sort_buffer_size = 'x') */ a, b, c, d, e FROM some_long_table_name");
     const b = encoder.encode("SELECT /*+ SET_VAR(sort_buffer_size = 'x*/y') */ a, b, c, d, e FROM some_long_table_name");
     normalizeBytes(a);
     normalizeBytes(a);
     same(normalizeBytes(b), reference(b), 'hint');
+  });
+
+  test('executable comments and hints: literals in and around them', () => {
+    // [statement made a template, another statement, must it match?]
+    const cases: [string, string, boolean][] = [
+      ["/*!40101 SET @a = 'x', @b = 12 */", "/*!40101 SET @a = 'yy*/', @b = 345 */", true], // a string in an executable comment may hold */
+      ["SELECT /*!40001 SQL_NO_CACHE */ * FROM t WHERE id = 1 /* c */", "SELECT /*!40001 SQL_NO_CACHE */ * FROM t WHERE id = 22 /* other */", true],
+      ['/*M!100101 SET SESSION max_statement_time=30 */', '/*M!100101 SET SESSION max_statement_time=4 */', true],
+      ['/*!4010112 */ SELECT 1', '/*!4010199 */ SELECT 2', true], // five version digits, then a number
+      ['/*!40101 SET NAMES utf8mb4 */', '/*!50101 SET NAMES utf8mb4 */', false],
+      ["SELECT /*+ MAX_EXECUTION_TIME(1000) */ * FROM t1 WHERE a = 'x'", "SELECT /*+ MAX_EXECUTION_TIME(1000) */ * FROM t1 WHERE a = 'other'", true],
+      ["SELECT /*+ MAX_EXECUTION_TIME(1000) */ * FROM t1 WHERE a = 'x'", "SELECT /*+ MAX_EXECUTION_TIME(2000) */ * FROM t1 WHERE a = 'x'", false],
+      ["SELECT /*+ SET_VAR(x = 'a') */ * FROM t1 WHERE a = 1", "SELECT /*+ SET_VAR(x = 'a*/') */ * FROM t1 WHERE a = 1", false],
+      ['INSERT /*+ SET_VAR(foreign_key_checks=OFF) */ INTO t2 VALUES(2)', 'INSERT /*+ SET_VAR(foreign_key_checks=OFF) */ INTO t2 VALUES(31)', true],
+    ];
+    for (const [a, b, hit] of cases) {
+      clearSqlCaches();
+      const x = encoder.encode(a);
+      same(normalizeBytes(x), reference(x), a);
+      same(normalizeBytes(x), reference(x), a); // the template is made here
+      const y = encoder.encode(b);
+      const before = sqlCacheStats().hits;
+      same(normalizeBytes(y), reference(y), b);
+      assert.equal(sqlCacheStats().hits - before, hit ? 1 : 0, `${b} after ${a}`);
+    }
   });
 
   const PIECES = [
