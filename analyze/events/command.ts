@@ -3,7 +3,7 @@ import { readCaptures } from '../read/captures.js';
 import { reportFileProblems } from '../read/problems.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
-import { digest, fingerprint, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import { fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Io } from '../io.js';
@@ -28,7 +28,7 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     cmd: e.cmd,
     sql: e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql) : e.sql,
     sql_truncated: e.sqlTruncated,
-    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? digest(fingerprint(e.sql)) : null,
+    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql).digest : null,
     ...(redact ? {} : { params: e.params }),
     status: e.status,
     latency_us: e.latencyUs,

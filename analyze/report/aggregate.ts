@@ -8,7 +8,7 @@
  * Raw SQL of the few kept examples is held until a snapshot (`toState`), where it is redacted
  * (unless the report is made with --no-redact): nothing else of an event is kept.
  */
-import { digest, fingerprint, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
@@ -403,10 +403,14 @@ export class Aggregator {
 
   private sqlGroup(e: CommandEvent): Group {
     if (e.sql === null) return this.group(UNKNOWN_STATEMENT);
-    if (e.cmd === 'query') return this.group(fingerprint(e.sql));
+    if (e.cmd === 'query') {
+      const f = fingerprintAndDigest(e.sql);
+      return this.group(f.fingerprint, f.digest);
+    }
     let g = this.statementGroups.get(e.sql);
     if (g === undefined) {
-      g = this.group(fingerprint(e.sql));
+      const f = fingerprintAndDigest(e.sql);
+      g = this.group(f.fingerprint, f.digest);
       if (this.statementGroups.size >= MAX_GROUPS) this.statementGroups.clear();
       this.statementGroups.set(e.sql, g);
     }

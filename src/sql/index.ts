@@ -6,7 +6,8 @@
  *   digest(fingerprint)         16 hex digits naming a fingerprint
  *   normalize(sql)              all three from one pass of the lexer: what the analyzer calls
  *   *Bytes(b, start, end)       the same on the bytes of a packet, in the connection's charset
- *   fingerprintAndDigestBytes   both without the redacted text: grouping every statement costs less
+ *   fingerprintAndDigest(sql)   both without the redacted text: grouping every statement costs less
+ *   fingerprintAndDigestBytes
  *   redactErrorMessage(msg)     quoted spans of a server error message → `?`
  *   setSqlTemplates, clearSqlCaches, sqlCacheStats: the template cache (for measurements, tests)
  *
@@ -287,7 +288,7 @@ function patchedResults(id: number, withRedacted: boolean): Known | null {
   fpBuf = patchedFingerprint;
   fpLength = templates.fingerprintLength;
   fpViews = patchedViews.over(patchedFingerprint);
-  const f = fingerprintAndDigest(UTF8);
+  const f = lastResults(UTF8);
   patchedText = withRedacted ? patchedRedactedViews.over(patchedRedacted).node.toString('latin1', 0, templates.redactedLength) : '';
   return f;
 }
@@ -335,7 +336,7 @@ function lexFingerprint(b: Uint8Array, s: number, e: number, o: LexOptions): voi
   }
 }
 
-interface Known {
+export interface Known {
   fingerprint: string;
   digest: string;
 }
@@ -358,13 +359,13 @@ function forgetKnown(): void {
   knownDigest.fill('');
 }
 
-/** Whether the last `fingerprintAndDigest` found its fingerprint already known. */
+/** Whether the last `lastResults` found its fingerprint already known. */
 let fingerprintSeen = false;
-/** The results of the last `fingerprintAndDigest`. */
+/** The results of the last `lastResults`. */
 const result: Known = { fingerprint: '', digest: '' };
 
 /** Fingerprint and digest of the last `lexFingerprint`, in `result`. */
-function fingerprintAndDigest(d: Decoder): Known {
+function lastResults(d: Decoder): Known {
   const buf = fpBuf;
   const len = fpLength;
   hashBytes(buf, 0, len, fpViews.view);
@@ -459,19 +460,28 @@ export function fingerprintBytes(b: Uint8Array, start?: number, end?: number, op
  * Fingerprint and digest of `b[start, end)`, without the redacted text: what grouping needs for
  * every statement (redact only the samples a report keeps, with `redactBytes` on the same bytes).
  */
-export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): { fingerprint: string; digest: string } {
+export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): Readonly<Known> {
   const [s, e] = clamp(b, start, end);
-  const o = lexOptions(opts);
-  const d = decoderFor(opts?.charset);
+  return grouping(b, s, e, lexOptions(opts), decoderFor(opts?.charset));
+}
+
+/** `fingerprintAndDigestBytes` of a statement as a JS string (the analyzer's events carry strings). */
+export function fingerprintAndDigest(sql: string, opts?: SqlOptions): Readonly<Known> {
+  const n = encode(sql);
+  return grouping(encoded, 0, n, lexOptions(opts, true), UTF8);
+}
+
+/** Fingerprint and digest of `b[s, e)`: a template's (the same object each time) or lexed. */
+function grouping(b: Uint8Array, s: number, e: number, o: LexOptions, d: Decoder): Readonly<Known> {
   const mode = templateMode(o, d);
   const id = findTemplate(b, s, e, o, mode);
   if (id >= 0) {
-    if (!templates.hasPatch(id)) return { fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+    if (!templates.hasPatch(id)) return templates.grouping(id);
     const f = patchedResults(id, false);
     if (f !== null) return { fingerprint: f.fingerprint, digest: f.digest };
   }
   lexFingerprint(b, s, e, o);
-  const f = fingerprintAndDigest(d);
+  const f = lastResults(d);
   remember(b, s, e, o, mode, null, f);
   if (e - s > 1 << 16) afterHuge();
   return { fingerprint: f.fingerprint, digest: f.digest };
@@ -506,7 +516,7 @@ function normalizeLexed(b: Uint8Array, s: number, e: number, o: LexOptions, d: D
   }
   lexFingerprint(b, s, e, o);
   const r = redactLexed(b, s, e, d);
-  const f = fingerprintAndDigest(d);
+  const f = lastResults(d);
   if (id >= 0) {
     if (!templates.hasPatch(id)) templates.redacted[id] = r; // made without it (by fingerprintAndDigestBytes); the same text
   } else {

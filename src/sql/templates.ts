@@ -430,6 +430,8 @@ export class TemplateCache {
   readonly redacted: (string | null)[] = [];
   readonly fingerprint: string[] = [];
   readonly digest: string[] = [];
+  /** Per template id, its fingerprint and digest as one frozen object, made on first use. */
+  private readonly pairs: (Readonly<{ fingerprint: string; digest: string }> | undefined)[] = [];
 
   /** The id of the template `b[s, e)` (key `key`, session mode `mode`) matches, or -1. */
   find(b: Uint8Array, s: number, e: number, key: number, mode: number, escapes: boolean): number {
@@ -562,6 +564,7 @@ export class TemplateCache {
     this.redacted[id] = redacted;
     this.fingerprint[id] = fingerprint;
     this.digest[id] = digest;
+    this.pairs[id] = undefined;
     let last = this.heads[slot]!;
     if (last < 0) {
       this.heads[slot] = id;
@@ -633,6 +636,11 @@ export class TemplateCache {
     return PATCH_WRITTEN;
   }
 
+  /** Fingerprint and digest of template `id`, as one object (the same one at every call). */
+  grouping(id: number): Readonly<{ fingerprint: string; digest: string }> {
+    return (this.pairs[id] ??= Object.freeze({ fingerprint: this.fingerprint[id]!, digest: this.digest[id]! }));
+  }
+
   /** Templates held. */
   get size(): number {
     return this.count;
@@ -648,5 +656,6 @@ export class TemplateCache {
     this.redacted.length = 0;
     this.fingerprint.length = 0;
     this.digest.length = 0;
+    this.pairs.length = 0;
   }
 }
