@@ -488,13 +488,13 @@ function grouping(b: Uint8Array, s: number, e: number, o: LexOptions, d: Decoder
 }
 
 /** Redacted text, fingerprint and digest of `sql`, lexed once. */
-export function normalize(sql: string, opts?: SqlOptions): NormalizedSql {
+export function normalize(sql: string, opts?: SqlOptions): Readonly<NormalizedSql> {
   const n = encode(sql);
   return normalizeLexed(encoded, 0, n, lexOptions(opts, true), UTF8);
 }
 
 /** `normalize` of `b[start, end)`: a COM_QUERY's statement as it came off the wire. */
-export function normalizeBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): NormalizedSql {
+export function normalizeBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): Readonly<NormalizedSql> {
   let s = start === undefined ? 0 : Math.max(0, Math.min(start, b.length));
   const e = end === undefined ? b.length : Math.max(s, Math.min(end, b.length));
   if (s !== s) s = 0; // NaN
@@ -502,7 +502,7 @@ export function normalizeBytes(b: Uint8Array, start?: number, end?: number, opts
 }
 
 /** `normalize` of `b[s, e)` in options `o`, decoded with `d`. */
-function normalizeLexed(b: Uint8Array, s: number, e: number, o: LexOptions, d: Decoder): NormalizedSql {
+function normalizeLexed(b: Uint8Array, s: number, e: number, o: LexOptions, d: Decoder): Readonly<NormalizedSql> {
   const mode = templateMode(o, d);
   const id = findTemplate(b, s, e, o, mode);
   if (id >= 0) {
@@ -510,8 +510,8 @@ function normalizeLexed(b: Uint8Array, s: number, e: number, o: LexOptions, d: D
       const f = patchedResults(id, true);
       if (f !== null) return { redacted: patchedText, fingerprint: f.fingerprint, digest: f.digest };
     } else {
-      const r = templates.redacted[id];
-      if (r !== null) return { redacted: r!, fingerprint: templates.fingerprint[id]!, digest: templates.digest[id]! };
+      const all = templates.normalized(id);
+      if (all !== null) return all;
     }
   }
   lexFingerprint(b, s, e, o);

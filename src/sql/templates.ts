@@ -432,6 +432,8 @@ export class TemplateCache {
   readonly digest: string[] = [];
   /** Per template id, its fingerprint and digest as one frozen object, made on first use. */
   private readonly pairs: (Readonly<{ fingerprint: string; digest: string }> | undefined)[] = [];
+  /** And with its redacted text. */
+  private readonly triples: (Readonly<{ redacted: string; fingerprint: string; digest: string }> | undefined)[] = [];
 
   /** The id of the template `b[s, e)` (key `key`, session mode `mode`) matches, or -1. */
   find(b: Uint8Array, s: number, e: number, key: number, mode: number, escapes: boolean): number {
@@ -565,6 +567,7 @@ export class TemplateCache {
     this.fingerprint[id] = fingerprint;
     this.digest[id] = digest;
     this.pairs[id] = undefined;
+    this.triples[id] = undefined;
     let last = this.heads[slot]!;
     if (last < 0) {
       this.heads[slot] = id;
@@ -641,6 +644,15 @@ export class TemplateCache {
     return (this.pairs[id] ??= Object.freeze({ fingerprint: this.fingerprint[id]!, digest: this.digest[id]! }));
   }
 
+  /** Redacted text, fingerprint and digest of template `id` as one object (the same one at every call), or null without its redacted text. */
+  normalized(id: number): Readonly<{ redacted: string; fingerprint: string; digest: string }> | null {
+    const all = this.triples[id];
+    if (all !== undefined) return all;
+    const redacted = this.redacted[id];
+    if (redacted === null || redacted === undefined) return null;
+    return (this.triples[id] = Object.freeze({ redacted, fingerprint: this.fingerprint[id]!, digest: this.digest[id]! }));
+  }
+
   /** Templates held. */
   get size(): number {
     return this.count;
@@ -657,5 +669,6 @@ export class TemplateCache {
     this.fingerprint.length = 0;
     this.digest.length = 0;
     this.pairs.length = 0;
+    this.triples.length = 0;
   }
 }
