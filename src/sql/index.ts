@@ -280,8 +280,9 @@ function patchedResults(id: number, withRedacted: boolean): Known | null {
   if (how === PATCH_NONE) return null;
   if (how === PATCH_SAME) {
     // The template's own digits: its own results.
-    result.fingerprint = templates.fingerprint[id]!;
-    result.digest = templates.digest[id]!;
+    const own = templates.grouping(id);
+    result.fingerprint = own.fingerprint;
+    result.digest = own.digest;
     patchedText = withRedacted ? templates.redacted[id]! : '';
     return result;
   }

@@ -428,11 +428,9 @@ export class TemplateCache {
   fingerprintLength = 0;
   /** Per template id, its results (the redacted text null until a caller needed it). */
   readonly redacted: (string | null)[] = [];
-  readonly fingerprint: string[] = [];
-  readonly digest: string[] = [];
-  /** Per template id, its fingerprint and digest as one frozen object, made on first use. */
-  private readonly pairs: (Readonly<{ fingerprint: string; digest: string }> | undefined)[] = [];
-  /** And with its redacted text. */
+  /** Per template id, its fingerprint and digest, one frozen object returned at every match. */
+  private readonly pairs: Readonly<{ fingerprint: string; digest: string }>[] = [];
+  /** And with its redacted text, made on first use. */
   private readonly triples: (Readonly<{ redacted: string; fingerprint: string; digest: string }> | undefined)[] = [];
 
   /** The id of the template `b[s, e)` (key `key`, session mode `mode`) matches, or -1. */
@@ -564,9 +562,7 @@ export class TemplateCache {
     }
     this.offsets[id] = r;
     this.redacted[id] = redacted;
-    this.fingerprint[id] = fingerprint;
-    this.digest[id] = digest;
-    this.pairs[id] = undefined;
+    this.pairs[id] = Object.freeze({ fingerprint, digest });
     this.triples[id] = undefined;
     let last = this.heads[slot]!;
     if (last < 0) {
@@ -641,7 +637,7 @@ export class TemplateCache {
 
   /** Fingerprint and digest of template `id`, as one object (the same one at every call). */
   grouping(id: number): Readonly<{ fingerprint: string; digest: string }> {
-    return (this.pairs[id] ??= Object.freeze({ fingerprint: this.fingerprint[id]!, digest: this.digest[id]! }));
+    return this.pairs[id]!;
   }
 
   /** Redacted text, fingerprint and digest of template `id` as one object (the same one at every call), or null without its redacted text. */
@@ -650,7 +646,7 @@ export class TemplateCache {
     if (all !== undefined) return all;
     const redacted = this.redacted[id];
     if (redacted === null || redacted === undefined) return null;
-    return (this.triples[id] = Object.freeze({ redacted, fingerprint: this.fingerprint[id]!, digest: this.digest[id]! }));
+    return (this.triples[id] = Object.freeze({ redacted, ...this.pairs[id]! }));
   }
 
   /** Templates held. */
@@ -666,8 +662,6 @@ export class TemplateCache {
     this.used = 0;
     this.count = 0;
     this.redacted.length = 0;
-    this.fingerprint.length = 0;
-    this.digest.length = 0;
     this.pairs.length = 0;
     this.triples.length = 0;
   }
