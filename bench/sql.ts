@@ -5,22 +5,23 @@
  *   PERISCOPE_BENCH_SQL_MB=50 PERISCOPE_BENCH_REPS=5
  *
  * The statements are the corpus of test/sql/corpus/*.json (MySQL documentation examples and the SQL
- * of Hibernate, ActiveRecord, Django and Sequelize), repeated with fresh literals (every digit and
- * every letter inside a simple quoted string replaced at random, so no two copies are alike) until
- * they make PERISCOPE_BENCH_SQL_MB megabytes (default 50). They are laid end to end in one buffer,
+ * of Hibernate, ActiveRecord, Django and Sequelize), repeated with fresh literal values (`vary`: the
+ * digits of numbers, the letters and digits inside simple quoted strings, at random; names stay as
+ * written) until they make PERISCOPE_BENCH_SQL_MB megabytes (default 50). They are laid end to end in one buffer,
  * as the MySQL decoder will find them in packets, and each run calls `normalizeBytes` (redacted
  * text, fingerprint and digest) on every statement's slice; the best of PERISCOPE_BENCH_REPS runs
  * (default 5) is reported, after a warm-up run. `normalize` (the same from JS strings) is measured
  * too, and so are `fingerprintAndDigestBytes` (grouping without the redacted text), `normalizeBytes`
  * with the template cache off (every statement lexed), the statements of the ORM corpora alone
- * (longer, like real traffic), and a bare loop that only classifies bytes (the machine's yardstick:
- * the least any lexer does). Target: 200 MB/s for `normalizeBytes`.
+ * (longer, like real traffic), the worst case (`varyNames`: the digits inside names changed too, so
+ * that a fifth of the statements are new ones at every copy; the bench's input until session 3),
+ * and a bare loop that only classifies bytes (the machine's yardstick: the least any lexer does).
+ * Target: 200 MB/s for `normalizeBytes`.
  *
  * Every timed run starts with empty caches (`clearSqlCaches`): the runs go over the same input, and
  * caches kept from the run before would make every statement one seen before, which a capture's
  * statements are not the first time. So each run is a first sight of 50 MB of traffic: the
- * corpus's shapes are new the first time round and then recur with other values; the statements
- * made unique by their names (the digits `vary` changes in `user0_`, `t1`) are new every time.
+ * corpus's shapes are new the first time round and then recur with other values.
  *
  * `runSqlBench()` is exported for bench/run.ts; run on its own, this file prints the figures and
  * exits 0 (missing the target is reported, not an error).
