@@ -48,7 +48,7 @@
  * MAX_TEMPLATES: then all are dropped and the cache fills again).
  */
 import { KEYWORDS, kw } from './keywords.js';
-import { isDigit, NO_MB, numberEnd, quotedEnd, Span, Tok, type TokenList } from './lexer.js';
+import { CLASS, Cc, isDigit, NO_MB, numberEnd, quotedEnd, Span, Tok, type TokenList } from './lexer.js';
 
 /** Hole kinds: a quote byte (a string, `\` escapes as the session says), or one of these. */
 const H_NUMBER = 1;
@@ -282,7 +282,10 @@ export function templateHoles(b: Uint8Array, _s: number, e: number, t: TokenList
       while (q < se && b[q] !== 0x27 && !(b[q] === 0x22 && !ansiQuotes)) q++;
       if (q < se) {
         hs = q;
-        hole = q === ss + 1 && (c | 0x20) !== 0x6e ? H_RAW_STRING : b[q]!; // X'…', B'…': no escapes
+        // X'…', B'…', and after an introducer `_binary X'…'`: read without escapes, as `introduced` does.
+        const x = b[q - 1]! | 0x20;
+        const raw = b[q] === 0x27 && (x === 0x78 || x === 0x62) && (q === ss + 1 || (q >= ss + 2 && CLASS[b[q - 2]!] === Cc.Ws));
+        hole = raw ? H_RAW_STRING : b[q]!;
         he = holeEnd(b, e, hs, hole, escapes);
         if (!(he > hs && he <= se)) hole = 0;
       }
