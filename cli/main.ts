@@ -61,7 +61,7 @@ const reportOptions = {
 } as const;
 
 function renderSettings(a: { format: string; output?: string; orderBy: string; limit: number }) {
-  if (!Number.isInteger(a.limit) || a.limit < 1) throw new UsageError(`--limit ${a.limit}: expected a whole number of at least 1`);
+  if (!Number.isInteger(a.limit) || a.limit < 1) throw new UsageError(`--limit ${Number.isNaN(a.limit) ? 'is not a number' : a.limit}: expected a whole number of at least 1`);
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR && a.output === undefined;
   return { format: a.format as 'text' | 'json' | 'html' | 'slowlog', output: a.output ?? null, order: a.orderBy as 'time', limit: a.limit, color };
 }
@@ -69,6 +69,33 @@ function renderSettings(a: { format: string; output?: string; orderBy: string; l
 function threadCount(v: number): number {
   if (!Number.isInteger(v) || v < 0 || v > 64) throw new UsageError(`--threads ${v}: expected a whole number from 1 to 64, or 0 for one per core`);
   return v;
+}
+
+/** Options that may be given more than once (their values are lists). */
+const LISTS = new Set(['_', 'files', 'summaries', 'captures', 'port', 'p', 'user', 'db', 'client', 'server', 'host', 'field']);
+
+/** Every other option given twice is a mistake (`-f json -f html`), not a list to guess from. */
+function singleValues(argv: Record<string, unknown>): true {
+  for (const [key, v] of Object.entries(argv)) {
+    if (!Array.isArray(v) || LISTS.has(key) || key.length === 1 || /[A-Z]/.test(key)) continue;
+    throw new UsageError(`--${key} was given more than once (${v.map(String).join(', ')}): give it once`);
+  }
+  return true;
+}
+
+/** yargs's messages, said the way the rest of Periscope says things. */
+function usageMessage(msg: string, command: string | undefined): string {
+  let m = /^Did you mean (\S+)\?$/.exec(msg);
+  if (m) return `unknown command${command === undefined ? '' : ` '${command}'`} (did you mean ${m[1]}?)`;
+  if (/^Not enough non-option arguments/.test(msg)) return 'name at least one file or directory to read';
+  m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (m) {
+    const names = m[1]!.split(', ').filter((n) => !/[A-Z]/.test(n) || !m![1]!.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
+    return `unknown ${names.length === 1 ? 'option or argument' : 'options or arguments'}: ${names.map((n) => (n.length > 1 && !n.includes('/') && !n.includes('.') ? `--${n}` : n)).join(', ')}`;
+  }
+  m = /^Not enough arguments following: (.*)$/.exec(msg);
+  if (m) return `--${m[1]} needs a value`;
+  return msg;
 }
 
 function strings(v: unknown): string[] | undefined {
@@ -147,8 +174,8 @@ async function main(argv: string[]): Promise<number> {
           .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })
           .option('user', { describe: 'only this user (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
           .option('db', { describe: 'only this database (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-          .option('client', { describe: 'only this client host or host:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-          .option('server', { describe: 'only this server host or host:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+          .option('client', { describe: 'only this client IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+          .option('server', { describe: 'only this server IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
           .option('min-latency', { describe: 'only commands at least this slow (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true })
           .options(tcpOptions)
           .example('$0 analyze samples/mariadb-basic.pcap', 'the report of the bundled sample')
@@ -325,8 +352,11 @@ async function main(argv: string[]): Promise<number> {
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
+    .check(singleValues)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      // yargs's own complaints (YError) and its messages are usage errors; anything else is ours.
+      if (err !== undefined && err !== null && err.name !== 'YError') throw err;
+      throw new UsageError(usageMessage(msg ?? err?.message ?? 'invalid command line', argv.find((x) => !x.startsWith('-'))));
     })
     .help()
     .alias('h', 'help')

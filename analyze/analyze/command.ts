@@ -5,11 +5,12 @@
  * json, html) or write the events as a slow query log (slowlog). `--save-summary` also writes the
  * aggregate for `merge`. Ctrl-C stops reading and reports what was read.
  */
-import { createWriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import type { TcpLimits } from '../pipeline.js';
-import { reportFileProblems } from '../read/problems.js';
+import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../report/aggregate.js';
 import { buildReport, type CaptureInfo, type InputFile, type Order, type Report } from '../report/report.js';
 import { applyManifests } from './manifests.js';
@@ -59,6 +60,8 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     if (e instanceof FilterError) throw new AnalyzeUsageError(e.message);
     throw e;
   }
+  if (opts.output !== null) checkWritable('--output', opts.output);
+  if (opts.saveSummary !== null) checkWritable('--save-summary', opts.saveSummary);
   if (opts.format === 'slowlog' && opts.saveSummary === null && opts.limit !== DEFAULT_LIMIT) io.warn('--limit has no effect on --format slowlog (every command is written)');
   if (!opts.redact) io.warn('--no-redact: examples, SQL and error messages are shown as captured; they may hold customer data');
 
@@ -94,7 +97,8 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   }
   await closeSlowlog();
   const code = reportFileProblems(result.files, io);
-  if (result.inputs.length === 0) return code;
+  // Nothing could be read (missing files, not captures): no report of nothing, the errors say why.
+  if (result.inputs.length === 0 || !anythingRead(result.files)) return code === 0 ? 2 : code;
   const captures = await applyManifests(result.aggregate.health, opts.files, io.warn);
 
   const state = result.aggregate.toState();
@@ -117,6 +121,7 @@ export interface MergeOptions extends RenderOptions {
 /** `periscope merge SUMMARY…`: one report of several summaries, as if their captures were analysed together. */
 export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
   if (opts.format === 'slowlog') throw new AnalyzeUsageError('--format slowlog needs the captures (a summary holds no events): use analyze --format slowlog');
+  if (opts.output !== null) checkWritable('--output', opts.output);
   const agg = new Aggregator();
   const files: InputFile[] = [];
   const captures: CaptureInfo[] = [];
@@ -158,6 +163,26 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
 }
 
 export const DEFAULT_LIMIT = 20;
+
+/** A file named by an option must be writable: found out before the work, not after it. */
+function checkWritable(opt: string, path: string): void {
+  let exists = false;
+  try {
+    exists = true;
+    if (statSync(path).isDirectory()) throw new AnalyzeUsageError(`${opt} ${path}: is a directory; name a file`);
+  } catch (e) {
+    if (e instanceof AnalyzeUsageError) throw e;
+    exists = false;
+  }
+  const dir = dirname(resolve(path));
+  try {
+    accessSync(exists ? path : dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new AnalyzeUsageError(`${opt} ${path}: the directory ${dir} does not exist`);
+    throw new AnalyzeUsageError(`${opt} ${path}: ${exists ? 'the file' : `the directory ${dir}`} cannot be written (${code})`);
+  }
+}
 
 async function emit(report: Report, opts: RenderOptions, io: Io): Promise<void> {
   if (opts.format === 'slowlog') throw new Error('the slow log is streamed, never rendered from a report');

@@ -2,6 +2,7 @@
  * Which events a report counts: `--since/--until`, `--user`, `--db`, `--client`, `--server`,
  * `--min-latency`. Parsing the option values (with clear messages) and the predicate.
  */
+import { isIP } from 'node:net';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { hostOf } from '../report/aggregate.js';
 
@@ -23,7 +24,8 @@ export function parseTime(opt: string, v: string): { sec: number; nsec: number }
   if (!m) throw new FilterError(`--${opt} ${v}: expected a date and time like 2026-11-21T05:08:04Z or '2026-11-21 05:08' (UTC unless a zone is given)`);
   const zone = m[4] === undefined || m[4].toUpperCase() === 'Z' ? 'Z' : m[4].length === 5 ? `${m[4].slice(0, 3)}:${m[4].slice(3)}` : m[4];
   const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[2] && m[2].length === 5 ? ':00' : ''}${zone}`);
-  if (!Number.isFinite(ms)) throw new FilterError(`--${opt} ${v}: not a valid date`);
+  const [y, mo, d] = m[1]!.split('-').map(Number) as [number, number, number];
+  if (!Number.isFinite(ms) || new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d) throw new FilterError(`--${opt} ${v}: not a valid date`);
   const frac = m[3] ? Number(m[3].slice(1).padEnd(9, '0')) : 0;
   return { sec: Math.floor(ms / 1000), nsec: frac };
 }
@@ -39,10 +41,25 @@ export function parseDuration(opt: string, v: string): number {
 }
 
 /** An endpoint filter matches the host (`10.0.0.5`, `::1`) or the whole endpoint (`10.0.0.5:3306`, `[::1]:3306`). */
-function endpointMatcher(values: string[]): ((endpoint: string) => boolean) | null {
+function endpointMatcher(opt: string, values: string[]): ((endpoint: string) => boolean) | null {
   if (values.length === 0) return null;
-  const set = new Set(values.map((v) => v.trim()));
+  const set = new Set(values.map((v) => checkEndpoint(opt, v.trim())));
   return (ep) => set.has(ep) || set.has(hostOf(ep));
+}
+
+/**
+ * `v` if it can match an endpoint of a capture: an IP address, or one with a port (`10.0.0.5:3306`,
+ * `[::1]:3306`). A capture holds addresses, never host names; a network is not taken either.
+ */
+function checkEndpoint(opt: string, v: string): string {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^([^:]+):(\d+)$/.exec(v);
+  const host = m ? m[1]! : v;
+  if (m && !(Number(m[2]) >= 1 && Number(m[2]) <= 65535)) throw new FilterError(`--${opt} ${v}: ${m[2]} is not a TCP port (1 to 65535)`);
+  if (isIP(host) === 0) {
+    const what = host.includes('/') ? 'a network' : 'not an IP address';
+    throw new FilterError(`--${opt} ${v}: ${what}; give an IP address as the capture shows it (10.0.0.5, ::1) or one with its port (10.0.0.5:51234, [::1]:3306); 'periscope info' lists them`);
+  }
+  return v;
 }
 
 export type EventFilter = (e: CommandEvent) => boolean;
@@ -56,6 +73,10 @@ export function buildFilter(o: FilterOptions): EventFilter | null {
   }
   if (o.until) {
     const t = parseTime('until', o.until);
+    if (o.since) {
+      const from = parseTime('since', o.since);
+      if (!(from.sec < t.sec || (from.sec === t.sec && from.nsec < t.nsec))) throw new FilterError(`--since ${o.since} is not before --until ${o.until}: no command can be in between`);
+    }
     tests.push((e) => e.sec < t.sec || (e.sec === t.sec && e.nsec < t.nsec));
   }
   if (o.user?.length) {
@@ -66,9 +87,9 @@ export function buildFilter(o: FilterOptions): EventFilter | null {
     const s = new Set(o.db);
     tests.push((e) => e.db !== null && s.has(e.db));
   }
-  const client = endpointMatcher(o.client ?? []);
+  const client = endpointMatcher('client', o.client ?? []);
   if (client) tests.push((e) => client(e.client));
-  const server = endpointMatcher(o.server ?? []);
+  const server = endpointMatcher('server', o.server ?? []);
   if (server) tests.push((e) => server(e.server));
   if (o.minLatency) {
     const us = parseDuration('min-latency', o.minLatency);

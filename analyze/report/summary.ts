@@ -53,7 +53,8 @@ export async function readSummary(path: string): Promise<Summary> {
   try {
     s = JSON.parse(text) as Partial<Summary>;
   } catch (e) {
-    throw new SummaryError(`${path}: not a Periscope summary (${(e as Error).message}); make one with 'periscope analyze CAPTURE… --save-summary FILE'`);
+    const why = text.trimStart().startsWith('{') ? `damaged JSON: ${(e as Error).message}` : 'not JSON; captures are read by analyze, not merge';
+    throw new SummaryError(`${path}: not a Periscope summary (${why}); make one with 'periscope analyze CAPTURE… --save-summary FILE'`);
   }
   if (s === null || typeof s !== 'object' || s.format !== SUMMARY_FORMAT) throw new SummaryError(`${path}: not a Periscope summary (make one with 'periscope analyze CAPTURE… --save-summary FILE')`);
   if (s.version !== SUMMARY_VERSION) throw new SummaryError(`${path}: summary version ${String(s.version)} is not supported by this Periscope (it reads version ${SUMMARY_VERSION}); use the Periscope that wrote it`);

@@ -133,11 +133,32 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
     [['--min-latency', 'fast'], /--min-latency fast: expected a duration/],
     [['--limit', '0'], /--limit 0/],
     [['--format', 'xml'], /Invalid values:[\s\S]*format/],
+    [['--limit', 'abc'], /--limit is not a number/],
+    [['--user'], /--user needs a value/],
+    [['-f', 'json', '-f', 'html'], /--format was given more than once \(json, html\): give it once/],
+    [['--bogus-option'], /unknown option or argument: --bogus-option\n/],
+    [['--since', '2026-11-22', '--until', '2026-11-20'], /--since 2026-11-22 is not before --until 2026-11-20/],
+    [['--since', '2026-02-30'], /--since 2026-02-30: not a valid date/],
+    [['--client', 'localhost'], /--client localhost: not an IP address; give an IP address as the capture shows it/],
+    [['--client', '127.0.0.0/8'], /--client 127\.0\.0\.0\/8: a network/],
+    [['--server', '127.0.0.1:99999'], /--server 127\.0\.0\.1:99999: 99999 is not a TCP port/],
+    [['-o', join(dir, 'no-such-dir', 'r.txt')], /--output .*r\.txt: the directory .*no-such-dir does not exist/],
+    [['-o', dir], /--output .*: is a directory; name a file/],
+    [['--save-summary', join(dir, 'no-such-dir', 's.json')], /--save-summary .*s\.json: the directory .*no-such-dir does not exist/],
   ] as const) {
     const r = await periscope('analyze', sample, ...args);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '', `${args.join(' ')}: no report`);
     assert.match(r.stderr, re);
-    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, 'no stack trace, not an internal error');
+  }
+  for (const [args, re] of [
+    [['analyze'], /name at least one file or directory to read/],
+    [['analyse', sample], /unknown command 'analyse' \(did you mean analyze\?\)/],
+  ] as const) {
+    const r = await periscope(...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
   }
 });
 
@@ -145,6 +166,13 @@ test('analyze: a missing file is exit 2 with its name; a damaged one still gives
   const r = await periscope('analyze', join(dir, 'nope.pcap'));
   assert.equal(r.code, 2);
   assert.match(r.stderr, /nope\.pcap: no such file/);
+  assert.equal(r.stdout, '', 'no report of nothing');
+  const notes = join(dir, 'notes.pcap');
+  await writeFile(notes, 'not a capture\n');
+  const n = await periscope('analyze', notes, '-f', 'html', '-o', join(dir, 'notes.html'));
+  assert.equal(n.code, 2);
+  assert.match(n.stderr, /notes\.pcap: byte 0: not a capture file/);
+  await assert.rejects(stat(join(dir, 'notes.html')), 'no report file written');
   const bytes = await readFile(sample);
   const cut = join(dir, 'cut.pcap');
   await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
@@ -181,7 +209,7 @@ test('merge: summaries of separate captures give exactly the report of analysing
 test('merge: a file that is not a summary is exit 2 with an explanation; slowlog needs captures', async () => {
   const r = await periscope('merge', sample);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /mariadb-basic\.pcap: not a Periscope summary/);
+  assert.match(r.stderr, /mariadb-basic\.pcap: not a Periscope summary \(not JSON; captures are read by analyze, not merge\)/);
   const s = await periscope('merge', '--format', 'slowlog', sample);
   assert.equal(s.code, 1);
   assert.match(s.stderr, /slowlog needs the captures/);

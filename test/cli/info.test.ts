@@ -47,7 +47,7 @@ test('usage errors stop before any work: exit 1, no report', async () => {
   const typo = await periscope('info', sample, '--jsn');
   assert.equal(typo.code, 1);
   assert.equal(typo.stdout, '');
-  assert.match(typo.stderr, /Unknown argument: jsn/);
+  assert.match(typo.stderr, /unknown option or argument: --jsn/);
   const none = await periscope('info');
   assert.equal(none.code, 1);
   assert.equal(none.stdout, '');
