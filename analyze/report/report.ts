@@ -8,6 +8,7 @@ import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
+import { parseTime } from '../analyze/filters.js';
 
 export const REPORT_VERSION = 1;
 
@@ -303,9 +304,15 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const firsts = files.map((f) => f.first).filter((x): x is string => x !== null);
   const lasts = files.map((f) => f.last).filter((x): x is string => x !== null);
   const o = st.overall;
-  // Time range: of the capture when known (a quiet capture still lasted), else of the events.
-  const first = firsts.length ? firsts.sort()[0]! : o.first ? ts(o.first) : null;
-  const last = lasts.length ? lasts.sort()[lasts.length - 1]! : o.last ? ts(o.last) : null;
+  // Time range: of the capture when known (a quiet capture still lasted), else of the events;
+  // within --since/--until when given (rates are per second of the window looked at).
+  let first = firsts.length ? firsts.sort()[0]! : o.first ? ts(o.first) : null;
+  let last = lasts.length ? lasts.sort()[lasts.length - 1]! : o.last ? ts(o.last) : null;
+  const since = ctx.filters?.since === undefined ? null : ts(parseTime('since', String(ctx.filters.since)));
+  const until = ctx.filters?.until === undefined ? null : ts(parseTime('until', String(ctx.filters.until)));
+  if (since !== null && first !== null && since > first) first = since;
+  if (until !== null && last !== null && until < last) last = until;
+  if (first !== null && last !== null && last < first) last = first;
   const duration = first !== null && last !== null ? Math.max(0, (Date.parse(last) - Date.parse(first)) / 1000 + (fracUs(last) - fracUs(first)) / 1e6) : null;
   const perSec = (n: number) => (duration && duration > 0 ? round(n / duration, 3) : null);
   const overallHist = LogHistogram.fromState(o.latency);

@@ -121,6 +121,14 @@ test('analyze: filters select events; the report records them', async () => {
   const early = await report(sample, '--until', '2026-11-21T05:08:04.912Z');
   assert.equal(late.overall.commands + early.overall.commands, evs.filter((e) => e.cmd !== 'connect').length, '--since and --until split the commands');
   assert.ok(late.overall.commands > 0 && early.overall.commands > 0);
+  // Rates are per second of the window looked at: the two halves' durations add up to the whole.
+  const all = await report(sample);
+  assert.equal(late.overall.first, '2026-11-21T05:08:04.912000Z');
+  assert.equal(early.overall.last, '2026-11-21T05:08:04.912000Z');
+  assert.equal(late.overall.last, all.overall.last);
+  assert.ok(Math.abs(late.overall.duration_s! + early.overall.duration_s! - all.overall.duration_s!) < 1e-5, 'the windows split the capture');
+  assert.ok(late.overall.duration_s! < all.overall.duration_s!);
+  assert.equal(late.overall.commands_per_s, Number((late.overall.commands / late.overall.duration_s!).toFixed(3)));
 
   const byClient = await report(sample, '--client', '127.0.0.1', '--server', '127.0.0.1:3306', '--db', 'periscope_test');
   assert.equal(byClient.overall.commands, evs.filter((e) => e.cmd !== 'connect').length);
