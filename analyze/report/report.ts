@@ -276,6 +276,9 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse(r > 0.01 ? 'bad' : 'degraded');
     notes.push(`${lost} commands lost or cut by the capture (${c('commandsIncomplete')} without their full response, ${c('commandsUnseen')} responses whose command was not captured): ${pct(lost, commands + c('commandsUnseen'))} of commands`);
   }
+  if (c('retransmitted') + c('outOfOrder') > 0) {
+    notes.push(`${c('retransmitted')} TCP segments retransmitted (or captured twice) and ${c('outOfOrder')} out of order: put in order, nothing lost by them`);
+  }
   if (c('bytesLost') > 0) {
     worse('degraded');
     notes.push(`${c('bytesLost')} bytes of TCP payload missing in ${c('gaps')} gaps${c('bytesCutBySnaplen') > 0 ? ` (${c('bytesCutBySnaplen')} cut by the snap length: capture whole packets, -s 0)` : ''}`);

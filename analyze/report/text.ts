@@ -100,7 +100,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${n(o.fingerprints)} fingerprints`);
   kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
   kv('Latency', latencyLine(o.latency_us));
-  kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
+  kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
   kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}`);
   kv('Users', top(o.users, 0, 6));
   kv('Databases', top(o.databases, 0, 6));
@@ -120,11 +120,23 @@ export function renderText(r: Report, opts: TextOptions): string {
 
   const fps = r.fingerprints.slice(0, opts.limit);
   out.push('');
-  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${fps.length < r.fingerprints.length ? `top ${fps.length} of ${n(r.fingerprints.length)}` : `${n(r.fingerprints.length)} fingerprints`})`));
-  out.push('# Rank Digest              Time  Time%   Calls      p95    Err  Fingerprint');
+  // Shares are of every fingerprint's calls and time, logins and administrator commands included
+  // (the Overall section counts commands, not logins, and leaves prepares and closes in).
+  const calls = r.fingerprints.reduce((a, f) => a + f.count, 0);
+  const time = r.fingerprints.reduce((a, f) => a + f.latency_us.total, 0);
+  const shown = fps.length < r.fingerprints.length ? `top ${fps.length} of ${n(r.fingerprints.length)}` : `${n(r.fingerprints.length)} fingerprint${r.fingerprints.length === 1 ? '' : 's'}`;
+  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${n(calls)} calls, ${dur(time)} with logins)`));
+  // The fifth column is what the profile is ranked by when that is not already shown (p95 else).
+  const order = r.inputs.order;
+  const [colName, col] = ((): [string, (f: FingerprintJson) => string] => {
+    if (order === 'avg' || order === 'p99' || order === 'max') return [order, (f) => dur(f.latency_us[order])];
+    if (order === 'rows') return ['rows', (f) => short(f.rows_sent.sum)];
+    return ['p95', (f) => dur(f.latency_us.p95)];
+  })();
+  out.push(`# Rank Digest              Time  Time%   Calls ${colName.padStart(8)}    Err  Fingerprint`);
   for (const f of fps) {
     const err = (f.errors ? short(f.errors) : '0').padStart(6);
-    const fixed = `# ${String(f.rank).padStart(4)} ${f.digest} ${dur(f.latency_us.total).padStart(8)} ${pct(f.share_of_time).padStart(6)} ${short(f.count).padStart(7)} ${dur(f.latency_us.p95).padStart(8)} ${f.errors ? red(err) : err}  `;
+    const fixed = `# ${String(f.rank).padStart(4)} ${f.digest} ${dur(f.latency_us.total).padStart(8)} ${pct(f.share_of_time).padStart(6)} ${short(f.count).padStart(7)} ${col(f).padStart(8)} ${f.errors ? red(err) : err}  `;
     const room = WIDTH - (fixed.length - (f.errors && c ? 9 : 0));
     const text = clean(f.fingerprint).replace(/\s+/g, ' ');
     out.push(fixed + (text.length > room ? `${text.slice(0, room - 1)}…` : text));
@@ -158,7 +170,8 @@ export function renderText(r: Report, opts: TextOptions): string {
 
   if (r.timeline.points.length > 1) {
     out.push('');
-    out.push(bold(`# Timeline (${r.timeline.bucket_s === 1 ? 'per second' : `per ${r.timeline.bucket_s} seconds`})`));
+    const secs = r.timeline.bucket_s * timelinePer(r);
+    out.push(bold(`# Timeline (${secs === 1 ? 'per second' : `a row per ${n(secs)} seconds`})`));
     out.push(...timelineLines(r));
   }
   if (h.status === 'good' && h.notes.length > 0) {
@@ -187,8 +200,8 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   out.push(bold(`# Query ${f.rank}: ${f.digest}  ${f.kind}${f.tables.length ? ` on ${f.tables.join(', ')}` : ''}`));
   out.push(...wrap(clean(f.fingerprint), '#   ', '#   ').slice(0, 8));
   const row = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(12)}`, `#   ${''.padEnd(12)}`));
-  row('Calls', `${n(f.count)} (${pct(f.share_of_count)} of calls, ${rate(f.qps)}/s); ${Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
-  row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of query time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
+  row('Calls', `${n(f.count)} (${pct(f.share_of_count)} of the profile's calls, ${rate(f.qps)}/s); ${Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of the profile's time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
   row('Latency', latencyLine(l));
   row('Spread', decadeLine(f.latency_by_decade));
   if (f.rows_sent.sum > 0 || f.rows_affected.sum > 0) row('Rows', `sent ${n(f.rows_sent.sum)} (avg ${f.rows_sent.avg ?? '-'}, max ${n(f.rows_sent.max)}); affected ${n(f.rows_affected.sum)} (avg ${f.rows_affected.avg ?? '-'}, max ${n(f.rows_affected.max)})`);
@@ -228,10 +241,15 @@ function decadeLine(counts: number[]): string {
 }
 
 /** The timeline as one line per bucket (at most 60: longer timelines are summed into 60 rows). */
+/** Timeline buckets per row of the text timeline (at most 60 rows). */
+function timelinePer(r: Report): number {
+  const n = r.timeline.points.length;
+  return Math.ceil(n / Math.min(60, n));
+}
+
 function timelineLines(r: Report): string[] {
   const pts = r.timeline.points;
-  const rows = Math.min(60, pts.length);
-  const per = Math.ceil(pts.length / rows);
+  const per = timelinePer(r);
   const out: string[] = [];
   const groups: { t: string; commands: number; errors: number; time: number; max: number }[] = [];
   for (let i = 0; i < pts.length; i += per) {

@@ -135,6 +135,52 @@ test('analyze: filters select events; the report records them', async () => {
   assert.equal((await report(sample, '--server', '10.9.9.9')).overall.commands, 0);
 });
 
+/** The sample with its records' times spread `step` seconds apart, each record `copies` times in a row (as if re-sent). */
+async function reshaped(name: string, step: number, copies = 1): Promise<string> {
+  const b = await readFile(sample);
+  const records: Buffer[] = [];
+  for (let o = 24; o + 16 <= b.length; ) {
+    const len = b.readUInt32LE(o + 8);
+    records.push(Buffer.from(b.subarray(o, o + 16 + len)));
+    o += 16 + len;
+  }
+  const base = records[0]!.readUInt32LE(0);
+  records.forEach((r, i) => {
+    r.writeUInt32LE(base + Math.floor(i * step), 0);
+    r.writeUInt32LE(Math.round((i * step * 1e6) % 1e6), 4);
+  });
+  const out = join(dir, name);
+  await writeFile(out, Buffer.concat([b.subarray(0, 24), ...records.flatMap((r) => Array.from({ length: copies }, () => r))]));
+  return out;
+}
+
+test('analyze text: the labels say what the figures are of', async () => {
+  // The profile's shares are of its own calls and time (logins included), said in its heading.
+  const j = await report(sample);
+  const calls = j.fingerprints.reduce((a, f) => a + f.count, 0);
+  const t = await periscope('analyze', sample);
+  assert.match(t.stdout, new RegExp(`^# Profile \\(by total latency; ${j.fingerprints.length} fingerprints; ${calls} calls, [0-9.]+ms with logins\\)$`, 'm'));
+  assert.match(t.stdout, /^#   Calls {7}\d+ \([0-9.]+% of the profile's calls, /m);
+  // The ranking's figure is a column of the table.
+  for (const [order, col] of [['p99', 'p99'], ['max', 'max'], ['avg', 'avg'], ['rows', 'rows'], ['time', 'p95']] as const) {
+    const r = await periscope('analyze', sample, '--order-by', order);
+    assert.match(r.stdout, new RegExp(`^# Rank Digest +Time +Time% +Calls +${col} +Err +Fingerprint$`, 'm'), order);
+  }
+  // A long capture's text timeline groups seconds into rows, and its heading says how many.
+  const long = await reshaped('spread.pcap', 2.5);
+  const l = await periscope('analyze', long);
+  assert.equal(l.code, 0, l.stderr);
+  const m = /^# Timeline \(a row per (\d+) seconds\)\n.*\n#   (\S+)Z .*\n#   (\S+)Z /m.exec(l.stdout);
+  assert.ok(m, l.stdout);
+  assert.equal((Date.parse(`${m[3]}Z`) - Date.parse(`${m[2]}Z`)) / 1000, Number(m[1]), 'rows are that many seconds apart');
+  // Segments captured twice: a health note, no loss.
+  const twice = await reshaped('twice.pcap', 0.001, 2);
+  const d = await report(twice);
+  assert.equal(d.health.status, 'good');
+  assert.ok((d.health.counters.retransmitted ?? 0) > 0);
+  assert.ok(d.health.notes.some((n) => /TCP segments retransmitted \(or captured twice\).*nothing lost/.test(n)), JSON.stringify(d.health.notes));
+});
+
 test('analyze: bad option values are usage errors (exit 1) naming the option', async () => {
   for (const [args, re] of [
     [['--since', 'yesterday'], /--since yesterday: expected a date and time/],
