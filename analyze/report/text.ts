@@ -5,6 +5,7 @@
  */
 import { DECADES, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
 import { dur, size } from '../format.js';
+import { SQL_COMMANDS } from '../commands.js';
 
 const WIDTH = 100;
 
@@ -190,7 +191,8 @@ function latencyLine(l: LatencyFigures): string {
 }
 
 function sqlLines(s: SampleJson): string[] {
-  const text = s.sql === null ? `(${s.cmd})` : clean(s.sql).replace(/\s+/g, ' ');
+  // A command's argument that is not SQL (the table of a field_list, the database of init_db) says which command it is.
+  const text = s.sql === null ? `(${s.cmd})` : `${SQL_COMMANDS.has(s.cmd) ? '' : `(${s.cmd}) `}${clean(s.sql).replace(/\s+/g, ' ')}`;
   return wrap(text, '#       ', '#       ').slice(0, 6);
 }
 
@@ -213,7 +215,7 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Databases', top(f.databases, f.others.databases));
   row('Clients', top(f.clients, f.others.clients));
   row('Seen', `${f.first_seen ?? '-'} to ${f.last_seen ?? '-'}`);
-  if (f.example && f.example.sql !== null && f.kind !== 'admin' && f.kind !== 'connect') {
+  if (f.example && f.example.sql !== null && f.kind !== 'connect') {
     const e = f.example;
     out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}${e.db ? `, db ${clean(e.db)}` : ''}, ${e.cmd}${e.sql_truncated ? ' (cut)' : ''}`);
     out.push(...sqlLines(e));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { periscope, repoRoot, sample } from './run.js';
 import type { Report } from '../../analyze/report/report.js';
+import { renderReport } from '../../analyze/report/render.js';
 
 const fixtures = `${repoRoot}test/fixtures/captures/`;
 const dir = await mkdtemp(join(tmpdir(), 'periscope-analyze-'));
@@ -173,6 +174,10 @@ test('analyze text: the labels say what the figures are of', async () => {
   const m = /^# Timeline \(a row per (\d+) seconds\)\n.*\n#   (\S+)Z .*\n#   (\S+)Z /m.exec(l.stdout);
   assert.ok(m, l.stdout);
   assert.equal((Date.parse(`${m[3]}Z`) - Date.parse(`${m[2]}Z`)) / 1000, Number(m[1]), 'rows are that many seconds apart');
+  // A command whose argument is not SQL says which command it is (the table of a field list).
+  const fl = structuredClone(j);
+  fl.slowest[0] = { ...fl.slowest[0]!, cmd: 'field_list', sql: 'orders' };
+  assert.match(renderReport(fl, 'text', { limit: 20, color: false }), /^#       \(field_list\) orders$/m);
   // Segments captured twice: a health note, no loss.
   const twice = await reshaped('twice.pcap', 0.001, 2);
   const d = await report(twice);
