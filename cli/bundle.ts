@@ -42,6 +42,12 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
         .option('port', { alias: 'p', describe: 'extra MySQL server port in the capture (repeat or comma-separate; 3306 is always included)', type: 'string' })
         .option('order-by', { describe: 'rank the report\'s fingerprints by', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time' })
         .option('limit', { describe: 'fingerprints detailed in report.txt (report.json and report.html have all)', type: 'number', default: 20 })
+        .option('since', { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given): the incident\'s window', type: 'string', group: 'Filters:', requiresArg: true })
+        .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })
+        .option('db', { describe: 'only this database (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+        .option('client', { describe: 'only this client IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+        .option('server', { describe: 'only this server IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
+        .option('min-latency', { describe: 'only commands at least this slow (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true })
         .option('include-pcap', { describe: 'also put the raw captures in the bundle: they hold every value, unredacted (a loud warning; recorded in the manifest)', type: 'boolean', default: false })
         .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
         .option('schema-from', { describe: 'collect the schema of the tables the queries touch from this server: HOST, HOST:PORT, [IPv6]:PORT, or a socket path', type: 'string', requiresArg: true, group: 'Schema:' })
@@ -52,6 +58,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
         .options(cli.tcpOptions)
         .example('$0 bundle /var/tmp/cap/ -o ticket-4711.tar.gz', 'report and redacted events of a rotated capture')
         .example('MYSQL_PWD=… $0 bundle cap.pcap -o b.tar.gz --schema-from db1:3306 --user periscope_ro', 'with the schema of every table the queries touch')
+        .example("$0 bundle /var/tmp/cap/ -o incident.tar.gz --since '2026-11-21 05:00' --until '2026-11-21 05:30'", 'only the incident\'s half hour')
         .example('$0 inspect b.tar.gz', 'look inside before sending it'),
     handler: async (a) => {
       if (a.password !== undefined) throw cli.usage('--password: a password is never taken on the command line (other users see it in the process list); use MYSQL_PWD, an option file (--defaults-file, ~/.my.cnf), or answer the prompt');
@@ -60,6 +67,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
       if (!schemaWanted && (a.user !== undefined || a.defaultsFile !== undefined)) throw cli.usage('--user and --defaults-file are for --schema-from (or --socket): name the server to collect the schema from');
       const { runBundle } = await import('../analyze/bundle/command.js');
       const { SchemaUsageError } = await import('../analyze/schema/connect.js');
+      const { FilterError } = await import('../analyze/analyze/filters.js');
       await run(
         () =>
           runBundle(
@@ -72,11 +80,12 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
               limit: a.limit,
               includePcap: a.includePcap,
               schema: schemaWanted ? { server: a.schemaFrom ?? null, socket: a.socket ?? null, user: a.user ?? null, defaultsFile: a.defaultsFile ?? null } : null,
+              filters: { since: a.since, until: a.until, db: a.db as string[] | undefined, client: a.client as string[] | undefined, server: a.server as string[] | undefined, minLatency: a.minLatency },
               progress: !a.quiet && process.stderr.isTTY === true,
             },
             processIo,
           ),
-        [SchemaUsageError],
+        [SchemaUsageError, FilterError],
       );
     },
   });

@@ -18,6 +18,7 @@ import { TarArchive } from 'archiver';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../pipeline.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
+import { buildFilter, describeFilters, type FilterOptions } from '../analyze/filters.js';
 import { applyManifests } from '../analyze/manifests.js';
 import { eventJson } from '../events/command.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
@@ -40,6 +41,8 @@ export interface BundleOptions {
   includePcap: boolean;
   /** Where to read table schemas from (null: no --schema-from). */
   schema: ServerSpec | null;
+  /** Which commands go in (the incident's window, a database, a client…); {} for all. */
+  filters: FilterOptions;
   progress: boolean;
 }
 
@@ -47,7 +50,8 @@ export interface BundleOptions {
 const CAPTURE_MANIFEST = 'capture.json';
 
 export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
-  // Mistakes in the schema options are usage errors: found before any work.
+  // Mistakes in the filters and the schema options are usage errors: found before any work.
+  const filter = buildFilter(opts.filters);
   const settings = opts.schema === null ? null : await connectionSettings(opts.schema);
   if (opts.includePcap) {
     io.warn('--include-pcap: THE RAW CAPTURE GOES INTO THE BUNDLE. It holds every value sent to and from the server — customer data, unredacted. Send it only where that is allowed.');
@@ -71,7 +75,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     const events = eventsFile(eventsPath);
     let result;
     try {
-      result = await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter: null, raw: false, onEvent: events.add, hooks: { ...watch.hooks, beforeRead: events.drained } });
+      result = await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: false, onEvent: events.add, hooks: { ...watch.hooks, beforeRead: events.drained } });
     } finally {
       watch.readDone();
       await events.close();
@@ -86,7 +90,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
       return 130;
     }
     const captures = await applyManifests(result.aggregate.health, opts.files, io.warn);
-    const report = buildReport(result.aggregate.toState(), { version: buildInfo().version, files: result.inputs, captures, filters: null, order: opts.order, redacted: true, interrupted: false });
+    const report = buildReport(result.aggregate.toState(), { version: buildInfo().version, files: result.inputs, captures, filters: describeFilters(opts.filters), order: opts.order, redacted: true, interrupted: false });
 
     let schema: SchemaResult | null = null;
     if (settings !== null) {
@@ -115,7 +119,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
         created: { at: at.toISOString(), host: hostname(), platform: `${process.platform} ${process.arch}` },
         inputs: result.inputs,
         capture_manifests: await captureManifests(opts.files),
-        options: { ports: opts.ports, tcp: opts.tcp ? { reorder_window: opts.tcp.reorderWindow, max_buffer_per_connection: opts.tcp.maxBufferPerConnection, max_buffer_total: opts.tcp.maxBufferTotal, idle_timeout_s: opts.tcp.idleTimeoutSec, max_connections: opts.tcp.maxConnections } : null, order: opts.order, limit: opts.limit, include_pcap: opts.includePcap, schema_from: settings?.label ?? null },
+        options: { ports: opts.ports, tcp: opts.tcp ? { reorder_window: opts.tcp.reorderWindow, max_buffer_per_connection: opts.tcp.maxBufferPerConnection, max_buffer_total: opts.tcp.maxBufferTotal, idle_timeout_s: opts.tcp.idleTimeoutSec, max_connections: opts.tcp.maxConnections } : null, order: opts.order, limit: opts.limit, include_pcap: opts.includePcap, schema_from: settings?.label ?? null, filters: describeFilters(opts.filters) },
         redacted: true,
         redaction: REDACTION_POLICY,
         schema: schema?.summary ?? notRequested(),

@@ -50,6 +50,8 @@ export interface BundleManifest {
     limit: number;
     include_pcap: boolean;
     schema_from: string | null;
+    /** The filters given (--since, --until, --db, --client, --server, --min-latency), null for none. */
+    filters?: Record<string, string | number | string[] | number[]> | null;
   };
   redacted: true;
   redaction: typeof REDACTION_POLICY;

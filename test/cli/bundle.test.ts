@@ -58,6 +58,22 @@ test('bundle: the report and events are those analyze and events print; the mani
   }
 });
 
+test('bundle --since/--until/--db…: only the commands of the incident, as analyze and events see them with the same filters', async () => {
+  const out = join(dir, 'window.tar.gz');
+  const win = ['--since', '2026-11-21T05:08:04.905Z', '--until', '2026-11-21T05:08:04.912Z'];
+  const r = await periscope('bundle', sample, '-o', out, ...win);
+  assert.equal(r.code, 0, r.stderr);
+  const m = await members(out);
+  const json = await periscope('analyze', sample, '--format', 'json', ...win);
+  assert.deepEqual(JSON.parse(m.get('report.json')!.toString()), JSON.parse(json.stdout), 'the report is that of analyze with the same filters');
+  const all = (await periscope('events', sample)).stdout.trim().split('\n').map((l) => JSON.parse(l) as { ts: string; cmd: string });
+  const lines = gunzipSync(m.get('events.jsonl.gz')!).toString().trim().split('\n').map((l) => JSON.parse(l) as { ts: string; cmd: string });
+  const inWindow = all.filter((e) => e.ts >= '2026-11-21T05:08:04.905' && e.ts < '2026-11-21T05:08:04.912');
+  assert.ok(inWindow.length > 0 && inWindow.length < all.length);
+  assert.deepEqual(lines, inWindow, 'the events of the window, and only those');
+  assert.deepEqual(manifestOf(m).options.filters, { since: win[1], until: win[3] });
+});
+
 test('inspect: lists the members, verifies them, shows the manifest and the top of the report', async () => {
   assert.equal((await made).code, 0);
   const r = await periscope('inspect', plain);
@@ -184,6 +200,8 @@ test('bundle: usage mistakes are refused before any work (exit 1), a password on
     [['--schema-from', 'host:99999'], /the port must be between 1 and 65535/],
     [['--schema-from', 'db1', '--socket', '/tmp/s.sock'], /give one/],
     [['--schema-from', 'db1', '--defaults-file', join(dir, 'nope.cnf')], /--defaults-file .*nope\.cnf: no such file/],
+    [['--since', 'yesterday'], /--since yesterday: expected a date and time/],
+    [['--client', 'app-host'], /--client app-host: not an IP address/],
   ] as [string[], RegExp][]) {
     const r = await periscope('bundle', sample, '-o', out, ...args);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
