@@ -21,3 +21,8 @@ export function size(b: number): string {
   }
   return `${x.toFixed(1)} ${u[i]}`;
 }
+
+/** `1 file`, `2 files`, `1,024 files`: a count and its noun, singular or plural. */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+}

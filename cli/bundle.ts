@@ -37,7 +37,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
     describe: 'A redacted, self-describing .tar.gz to send to an expert: report, events, table schemas, checksums (docs/bundle.md)',
     builder: (y) =>
       y
-        .positional('captures', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true })
+        .positional('captures', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true, default: undefined })
         .option('output', { alias: 'o', describe: 'the bundle to write (FILE.tar.gz, mode 0600)', type: 'string', requiresArg: true, demandOption: true })
         .option('port', { alias: 'p', describe: 'extra MySQL server port in the capture (repeat or comma-separate; 3306 is always included)', type: 'string' })
         .option('order-by', { describe: 'rank the report\'s fingerprints by', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time' })

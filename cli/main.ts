@@ -113,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
       'Describe captures: format, link types, packets, time range, what was skipped, TCP connections, MySQL servers',
       (y) =>
         y
-          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true })
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat the option or give a comma-separated list; 3306 is always included)', type: 'string' })
           .option('json', { describe: 'print the report as JSON', type: 'boolean', default: false })
           .options(tcpOptions)
@@ -129,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
       'Decode the MySQL protocol: one JSON line per client command (and per login), in capture order',
       (y) =>
         y
-          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true })
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .option('redact', { describe: 'replace literals in SQL and error messages with ? and omit parameters (--no-redact prints them as captured)', type: 'boolean', default: true })
           .options(tcpOptions)
@@ -145,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
       'The MySQL protocol flow, stage by stage: one line per protocol event per connection',
       (y) =>
         y
-          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true })
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .option('conn', { describe: 'only this connection (the #N of the trace lines)', type: 'number' })
           .option('hex', { describe: 'add a hex dump of each packet (needs --no-redact: raw bytes hold values)', type: 'boolean', default: false })
@@ -162,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
       'The query report: per fingerprint, latency percentiles, rows, errors; overall figures and the capture\'s health',
       (y) =>
         y
-          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections)', type: 'string', array: true, demandOption: true })
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections)', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .options(reportOptions)
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
@@ -211,8 +211,8 @@ async function main(argv: string[]): Promise<number> {
       'One report from summaries saved by analyze --save-summary (several hosts or days), as if analysed together',
       (y) =>
         y
-          .positional('summaries', { describe: 'summary files written by analyze --save-summary', type: 'string', array: true, demandOption: true })
-          .options(reportOptions)
+          .positional('summaries', { describe: 'summary files written by analyze --save-summary', type: 'string', array: true, demandOption: true, default: undefined })
+          .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {
         const { runMerge, AnalyzeUsageError } = await import('../analyze/analyze/command.js');

@@ -1,6 +1,7 @@
 /** `periscope events FILE…`: one JSON object per client command (and per login), in capture order. */
 import { readCaptures } from '../read/captures.js';
 import { reportFileProblems } from '../read/problems.js';
+import { count } from '../format.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
 import { fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
@@ -76,7 +77,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0) {
     io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps; ${t.commandsIncomplete} commands incomplete; ${t.commandsUnseen} responses whose command was not captured (not shown); ${t.resyncs} resynchronisations; ${t.protocolViolations} protocol violations`);
   }
-  if (t.tls > 0) io.warn(`${t.tls} connections use TLS: their commands cannot be decoded`);
+  if (t.tls > 0) io.warn(`${count(t.tls, 'connection')} ${t.tls === 1 ? 'uses' : 'use'} TLS: their commands cannot be decoded`);
   for (const [why, n] of Object.entries(t.stopped)) {
     if (!why.startsWith('SSL')) io.warn(`${n} connections: decoding stopped: ${why}`);
   }

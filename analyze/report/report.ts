@@ -9,6 +9,7 @@ import { LogHistogram } from './histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
 import { parseTime } from '../analyze/filters.js';
+import { count } from '../format.js';
 
 export const REPORT_VERSION = 1;
 
@@ -257,47 +258,47 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
   }
   if (c('filesFailed') > 0) {
     worse('degraded');
-    notes.push(`${c('filesFailed')} capture files could not be read completely (damaged or cut short); see the messages on stderr`);
+    notes.push(`${count(c('filesFailed'), 'capture file')} could not be read completely (damaged or cut short); see the messages on stderr`);
   }
   if (c('captureEndedEarly') > 0) {
     worse('degraded');
-    notes.push(`${c('captureEndedEarly')} capture(s) ended early, by a limit or a failure (see inputs.captures): traffic after that is not in the report`);
+    notes.push(`${count(c('captureEndedEarly'), 'capture')} ended early, by a limit or a failure (see inputs.captures): traffic after that is not in the report`);
   }
-  if (c('captureStillRunning') > 0) notes.push(`${c('captureStillRunning')} capture(s) still running (or killed without a clean stop): the newest file may be incomplete`);
-  if (c('captureFilesDeleted') > 0) notes.push(`${c('captureFilesDeleted')} older capture files were deleted by the ring buffer (--max-files): the report starts at the oldest file kept`);
+  if (c('captureStillRunning') > 0) notes.push(`${count(c('captureStillRunning'), 'capture')} still running (or killed without a clean stop): the newest file may be incomplete`);
+  if (c('captureFilesDeleted') > 0) notes.push(`${count(c('captureFilesDeleted'), 'older capture file')} deleted by the ring buffer (--max-files): the report starts at the oldest file kept`);
   if (c('kernelDropsKnown') > 0 && c('kernelDrops') > 0) {
     const r = c('kernelDrops') / (c('kernelDrops') + c('packets'));
     worse(r > 0.001 ? 'bad' : 'degraded');
-    notes.push(`the kernel dropped ${c('kernelDrops')} packets while capturing (${pct(c('kernelDrops'), c('kernelDrops') + c('packets'))}): commands are missing; capture with a larger buffer (-B) or a narrower filter`);
+    notes.push(`the kernel dropped ${count(c('kernelDrops'), 'packet')} while capturing (${pct(c('kernelDrops'), c('kernelDrops') + c('packets'))}): commands are missing; capture with a larger buffer (-B) or a narrower filter`);
   }
   const lost = c('commandsIncomplete') + c('commandsUnseen');
   if (lost > 0) {
     const r = lost / Math.max(1, commands + c('commandsUnseen'));
     worse(r > 0.01 ? 'bad' : 'degraded');
-    notes.push(`${lost} commands lost or cut by the capture (${c('commandsIncomplete')} without their full response, ${c('commandsUnseen')} responses whose command was not captured): ${pct(lost, commands + c('commandsUnseen'))} of commands`);
+    notes.push(`${count(lost, 'command')} lost or cut by the capture (${c('commandsIncomplete')} without their full response, ${count(c('commandsUnseen'), 'response')} whose command was not captured): ${pct(lost, commands + c('commandsUnseen'))} of commands`);
   }
   if (c('retransmitted') + c('outOfOrder') > 0) {
-    notes.push(`${c('retransmitted')} TCP segments retransmitted (or captured twice) and ${c('outOfOrder')} out of order: put in order, nothing lost by them`);
+    notes.push(`${count(c('retransmitted'), 'TCP segment')} retransmitted (or captured twice) and ${c('outOfOrder')} out of order: put in order, nothing lost by them`);
   }
   if (c('bytesLost') > 0) {
     worse('degraded');
-    notes.push(`${c('bytesLost')} bytes of TCP payload missing in ${c('gaps')} gaps${c('bytesCutBySnaplen') > 0 ? ` (${c('bytesCutBySnaplen')} cut by the snap length: capture whole packets, -s 0)` : ''}`);
+    notes.push(`${count(c('bytesLost'), 'byte')} of TCP payload missing in ${count(c('gaps'), 'gap')}${c('bytesCutBySnaplen') > 0 ? ` (${c('bytesCutBySnaplen')} cut by the snap length: capture whole packets, -s 0)` : ''}`);
   }
   if (c('tlsConnections') > 0) {
     worse(c('tlsConnections') * 2 > c('mysqlConnections') ? 'bad' : 'degraded');
-    notes.push(`${c('tlsConnections')} of ${c('mysqlConnections')} MySQL connections use TLS: their commands cannot be seen (capture where TLS ends, or disable it for the application user)`);
+    notes.push(`${c('tlsConnections')} of ${count(c('mysqlConnections'), 'MySQL connection')} ${c('tlsConnections') === 1 ? 'uses' : 'use'} TLS: their commands cannot be seen (capture where TLS ends, or disable it for the application user)`);
   }
-  if (c('replicationConnections') > 0) notes.push(`${c('replicationConnections')} replication connections (binlog streams are not analysed)`);
+  if (c('replicationConnections') > 0) notes.push(`${count(c('replicationConnections'), 'replication connection')} (binlog streams are not analysed)`);
   if (c('undecodableConnections') > 0) {
     worse('degraded');
-    notes.push(`${c('undecodableConnections')} connections whose decoding stopped early (e.g. zstd compression on this Node.js version)`);
+    notes.push(`${count(c('undecodableConnections'), 'connection')} whose decoding stopped early (e.g. zstd compression on this Node.js version)`);
   }
   if (c('protocolViolations') > 0) {
     worse('degraded');
-    notes.push(`${c('protocolViolations')} protocol violations (unexpected packets); ${c('resyncs')} resynchronisations`);
+    notes.push(`${count(c('protocolViolations'), 'protocol violation')} (unexpected packets); ${count(c('resyncs'), 'resynchronisation')}`);
   }
-  if (c('midStreamConnections') > 0) notes.push(`${c('midStreamConnections')} connections began before the capture (their logins, users and first commands may be unknown)`);
-  if (c('eventsForced') > 0) notes.push(`${c('eventsForced')} events reported out of time order (too many commands in flight)`);
+  if (c('midStreamConnections') > 0) notes.push(`${count(c('midStreamConnections'), 'connection')} began before the capture (their logins, users and first commands may be unknown)`);
+  if (c('eventsForced') > 0) notes.push(`${count(c('eventsForced'), 'event')} reported out of time order (too many commands in flight)`);
   return { status, notes, counters: { ...h } };
 }
 

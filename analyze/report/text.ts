@@ -4,7 +4,7 @@
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
 import { DECADES, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
-import { dur, size } from '../format.js';
+import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 
 const WIDTH = 100;
@@ -98,7 +98,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   out.push('');
   out.push(bold('# Overall'));
   const kv = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(14)}`, `#   ${''.padEnd(14)}`));
-  kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${n(o.fingerprints)} fingerprints`);
+  kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${count(o.fingerprints, 'fingerprint')}`);
   kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
   kv('Latency', latencyLine(o.latency_us));
   kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);

@@ -55,6 +55,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   if (!opts.redact) io.warn('--no-redact: SQL text and server messages are printed as captured; they may hold customer data');
   const out: string[] = [];
   let size = 0;
+  let lines = 0;
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
@@ -63,6 +64,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     session: {
       trace: (t) => {
         const line = traceLine(t, opts.redact, opts.hex);
+        lines++;
         out.push(line);
         size += line.length;
         if (size > 1 << 16) {
@@ -76,5 +78,11 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain });
   pipeline.finish();
   io.out(out.join(''));
-  return reportFileProblems(files, io);
+  const code = reportFileProblems(files, io);
+  if (opts.conn !== null && lines === 0 && code === 0) {
+    const n = pipeline.reassembler.totals.connections;
+    io.error(`no MySQL connection #${opts.conn} in the capture (its TCP connections are #1 to #${n}; 'periscope trace' without --conn shows them all)`);
+    return 1;
+  }
+  return code;
 }

@@ -271,7 +271,8 @@ test('merge: a file that is not a summary is exit 2 with an explanation; slowlog
   assert.match(r.stderr, /mariadb-basic\.pcap: not a Periscope summary \(not JSON; captures are read by analyze, not merge\)/);
   const s = await periscope('merge', '--format', 'slowlog', sample);
   assert.equal(s.code, 1);
-  assert.match(s.stderr, /slowlog needs the captures/);
+  assert.match(s.stderr, /Invalid values:[\s\S]*format/);
+  assert.match((await periscope('merge', '--help')).stdout, /a slow log needs the captures \(analyze\)/);
 });
 
 test('analyze --format slowlog: one entry per statement and administrator command, as the server writes them', async () => {

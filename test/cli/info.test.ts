@@ -134,6 +134,20 @@ test('--help of every command, and usage errors', async () => {
   const unknown = await periscope('frobnicate');
   assert.equal(unknown.code, 1);
   noStack(unknown.stderr);
+  for (const cmd of ['info', 'events', 'trace', 'analyze', 'merge', 'bundle']) {
+    const h = await periscope(cmd, '--help');
+    assert.doesNotMatch(h.stdout, /\[default: \[\]\]/, `${cmd} --help: no empty default for the files`);
+  }
+});
+
+test('trace --conn of a connection the capture does not have says so (exit 1)', async () => {
+  const r = await periscope('trace', sample, '--conn', '5');
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /no MySQL connection #5 in the capture \(its TCP connections are #1 to #2;/);
+  const ok = await periscope('trace', sample, '--conn', '2');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^\S+ #2 /);
 });
 
 test('TCP reassembly limits are options, validated', async () => {
