@@ -27,7 +27,8 @@ export function reportFileProblems(files: readonly FileReport[], io: Io): number
   }
   const readable = files.filter((f) => f.ignored === null);
   if (readable.length === 0) {
-    io.error('no capture file found in the given paths');
+    const ignored = files.filter((f) => f.ignored !== null);
+    io.error(`no capture file found in the given paths${ignored.length ? `; ignored: ${ignored.slice(0, 5).map((f) => `${f.path} (${f.ignored})`).join(', ')}${ignored.length > 5 ? `, and ${ignored.length - 5} more` : ''}` : ''}`);
     return 2;
   }
   if (failed > 0 && readable.length > 1) io.error(`${failed} of ${readable.length} files could not be read completely (see above); the others were read`);

@@ -206,7 +206,12 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of the profile's time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
   row('Latency', latencyLine(l));
   row('Spread', decadeLine(f.latency_by_decade));
-  if (f.rows_sent.sum > 0 || f.rows_affected.sum > 0) row('Rows', `sent ${n(f.rows_sent.sum)} (avg ${f.rows_sent.avg ?? '-'}, max ${n(f.rows_sent.max)}); affected ${n(f.rows_affected.sum)} (avg ${f.rows_affected.avg ?? '-'}, max ${n(f.rows_affected.max)})`);
+  // Rows sent and affected, whichever the statement has (a SELECT sends, an UPDATE affects).
+  const rows = [
+    f.rows_sent.sum > 0 ? `sent ${n(f.rows_sent.sum)} (avg ${f.rows_sent.avg ?? '-'}, max ${n(f.rows_sent.max)})` : '',
+    f.rows_affected.sum > 0 ? `affected ${n(f.rows_affected.sum)} (avg ${f.rows_affected.avg ?? '-'}, max ${n(f.rows_affected.max)})` : '',
+  ].filter(Boolean);
+  if (rows.length) row('Rows', rows.join('; '));
   if (f.errors > 0 || f.incomplete > 0) row('Errors', `${red(n(f.errors))}${f.errors ? ` (${Object.entries(f.errors_by_code).map(([k, v]) => `${k} x${n(v)}`).join(', ')})` : ''}${f.incomplete ? `; ${n(f.incomplete)} without a complete response` : ''}`);
   const flags = [f.warnings.sum ? `${n(f.warnings.sum)} warnings in ${n(f.warnings.commands)} calls` : '', f.no_index_used ? `no index used ${n(f.no_index_used)}x` : '', f.no_good_index_used ? `no good index ${n(f.no_good_index_used)}x` : ''].filter(Boolean);
   if (flags.length) row('Server said', flags.join('; '));

@@ -57,6 +57,14 @@ test('nothing read: only the errors, no empty report', async () => {
   const r = await periscope('info', join(dir, 'nothing-here.pcap'));
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
+  // A directory without captures: the error says what was found there instead.
+  const d = join(dir, 'no-captures');
+  await mkdir(d, { recursive: true });
+  await writeFile(join(d, 'notes.txt'), 'notes');
+  const a = await periscope('analyze', d);
+  assert.equal(a.code, 2);
+  assert.equal(a.stdout, '');
+  assert.match(a.stderr, /no capture file found in the given paths; ignored: .*notes\.txt \(not a capture file\)/);
 });
 
 test('a missing file and an empty file are clear errors', async () => {
