@@ -5,6 +5,7 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { TcpLimits } from '../analyze/pipeline.js';
 import { processIo } from '../analyze/io.js';
+import { filterOptions, filterSettings } from './filter-options.js';
 
 type TcpOption = 'reorder-window' | 'max-buffer-per-connection' | 'max-buffer-total' | 'idle-timeout' | 'max-connections';
 type TcpArgs = { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number };
@@ -42,12 +43,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
         .option('port', { alias: 'p', describe: 'extra MySQL server port in the capture (repeat or comma-separate; 3306 is always included)', type: 'string' })
         .option('order-by', { describe: 'rank the report\'s fingerprints by', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time' })
         .option('limit', { describe: 'fingerprints detailed in report.txt (report.json and report.html have all)', type: 'number', default: 20 })
-        .option('since', { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given): the incident\'s window', type: 'string', group: 'Filters:', requiresArg: true })
-        .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })
-        .option('db', { describe: 'only this database (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-        .option('client', { describe: 'only this client IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-        .option('server', { describe: 'only this server IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-        .option('min-latency', { describe: 'only commands at least this slow (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true })
+        .options(filterOptions)
         .option('include-pcap', { describe: 'also put the raw captures in the bundle: they hold every value, unredacted (a loud warning; recorded in the manifest)', type: 'boolean', default: false })
         .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
         .option('schema-from', { describe: 'collect the schema of the tables the queries touch from this server: HOST, HOST:PORT, [IPv6]:PORT, or a socket path', type: 'string', requiresArg: true, group: 'Schema:' })
@@ -80,7 +76,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
               limit: a.limit,
               includePcap: a.includePcap,
               schema: schemaWanted ? { server: a.schemaFrom ?? null, socket: a.socket ?? null, user: a.user ?? null, defaultsFile: a.defaultsFile ?? null } : null,
-              filters: { since: a.since, until: a.until, db: a.db as string[] | undefined, client: a.client as string[] | undefined, server: a.server as string[] | undefined, minLatency: a.minLatency },
+              filters: filterSettings(a, false),
               progress: !a.quiet && process.stderr.isTTY === true,
             },
             processIo,

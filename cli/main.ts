@@ -8,6 +8,7 @@ import yargs from './yargs.cjs';
 import { processIo } from '../analyze/io.js';
 import { versionLine } from '../analyze/version.js';
 import { bundleCommands } from './bundle.js';
+import { filterOptions, filterSettings, strings, userFilterOption } from './filter-options.js';
 
 /** A mistake in the command line: exit 1 with the message, before any work. */
 class UsageError extends Error {}
@@ -98,11 +99,6 @@ function usageMessage(msg: string, command: string | undefined): string {
   return msg;
 }
 
-function strings(v: unknown): string[] | undefined {
-  if (v === undefined) return undefined;
-  return (Array.isArray(v) ? v : [v]).map(String);
-}
-
 async function main(argv: string[]): Promise<number> {
   let code: number = Exit.Ok;
   await yargs(argv)
@@ -132,12 +128,20 @@ async function main(argv: string[]): Promise<number> {
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .option('redact', { describe: 'replace literals in SQL and error messages with ? and omit parameters (--no-redact prints them as captured)', type: 'boolean', default: true })
+          .options({ ...filterOptions, ...userFilterOption })
           .options(tcpOptions)
           .example('$0 events samples/mariadb-basic.pcap', 'every command of the sample, redacted')
+          .example("$0 events cap.pcap --since '2026-11-21 05:00' --min-latency 100ms", 'the slow commands from 05:00 on')
           .example("$0 events cap.pcap | jq 'select(.status == \"error\")'", 'only failed commands'),
       async (a) => {
         const { runEvents } = await import('../analyze/events/command.js');
-        code = await runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a) }, processIo);
+        const { FilterError } = await import('../analyze/analyze/filters.js');
+        try {
+          code = await runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a), filters: filterSettings(a, true) }, processIo);
+        } catch (e) {
+          if (e instanceof FilterError) throw new UsageError(e.message);
+          throw e;
+        }
       },
     )
     .command(
@@ -170,13 +174,7 @@ async function main(argv: string[]): Promise<number> {
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
           .option('threads', { describe: 'worker threads sharing the connections (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
-          .option('since', { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', group: 'Filters:', requiresArg: true })
-          .option('until', { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true })
-          .option('user', { describe: 'only this user (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-          .option('db', { describe: 'only this database (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-          .option('client', { describe: 'only this client IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-          .option('server', { describe: 'only this server IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true })
-          .option('min-latency', { describe: 'only commands at least this slow (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true })
+          .options({ ...filterOptions, ...userFilterOption })
           .options(tcpOptions)
           .example('$0 analyze samples/mariadb-basic.pcap', 'the report of the bundled sample')
           .example('$0 analyze /var/tmp/cap/ --format html -o report.html', 'a rotated capture as an HTML page')
@@ -196,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
               saveSummary: a.saveSummary ?? null,
               threads: threadCount(a.threads),
               progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
-              filters: { since: a.since, until: a.until, user: strings(a.user), db: strings(a.db), client: strings(a.client), server: strings(a.server), minLatency: a.minLatency },
+              filters: filterSettings(a, true),
             },
             processIo,
           );

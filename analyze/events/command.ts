@@ -2,6 +2,7 @@
 import { readCaptures } from '../read/captures.js';
 import { reportFileProblems } from '../read/problems.js';
 import { count } from '../format.js';
+import { buildFilter, type FilterOptions } from '../analyze/filters.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
 import { fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
@@ -14,8 +15,9 @@ export interface EventsOptions {
   ports: number[];
   redact: boolean;
   tcp?: TcpLimits;
+  /** Only the events that pass (as analyze's filters); none: all. */
+  filters?: FilterOptions;
 }
-
 
 /** The stable JSON shape of one event (documented in docs/events.md). */
 export function eventJson(e: CommandEvent, redact: boolean): Record<string, unknown> {
@@ -52,6 +54,7 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
 }
 
 export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
+  const filter = buildFilter(opts.filters ?? {}); // FilterError: a usage error, before any work
   if (!opts.redact) io.warn('--no-redact: SQL text, parameters and error messages are printed as captured; they may hold customer data');
   const chunks: string[] = [];
   let size = 0;
@@ -59,6 +62,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
     onEvent: (e) => {
+      if (filter !== null && !filter(e)) return;
       const line = `${JSON.stringify(eventJson(e, opts.redact))}\n`;
       chunks.push(line);
       size += line.length;

@@ -131,6 +131,13 @@ test('analyze: filters select events; the report records them', async () => {
   assert.ok(late.overall.duration_s! < all.overall.duration_s!);
   assert.equal(late.overall.commands_per_s, Number((late.overall.commands / late.overall.duration_s!).toFixed(3)));
 
+  // events takes the same filters: the same commands pass.
+  const lateEvents = await periscope('events', sample, '--since', '2026-11-21T05:08:04.912Z', '--min-latency', '100us');
+  assert.equal(lateEvents.code, 0, lateEvents.stderr);
+  const want = evs.filter((e) => (e as unknown as { ts: string }).ts >= '2026-11-21T05:08:04.912' && (e.latency_us ?? -1) >= 100);
+  assert.ok(want.length > 0);
+  assert.deepEqual(lateEvents.stdout.trim().split('\n').map((l) => JSON.parse(l) as EventLine), want);
+
   const byClient = await report(sample, '--client', '127.0.0.1', '--server', '127.0.0.1:3306', '--db', 'periscope_test');
   assert.equal(byClient.overall.commands, evs.filter((e) => e.cmd !== 'connect').length);
   assert.equal((await report(sample, '--server', '10.9.9.9')).overall.commands, 0);
