@@ -18,6 +18,7 @@ import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
 import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
 import { renderReport } from '../report/render.js';
 import { periscopeVersion } from '../version.js';
+import { isoTime } from '../info/info.js';
 import { analyzeCaptures, watchRead } from './run.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from './filters.js';
 import type { Io } from '../io.js';
@@ -103,6 +104,10 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
 
   const state = result.aggregate.toState();
   const filters = describeFilters(opts.filters);
+  if (filters !== null && state.overall.events === 0 && !result.stopped) {
+    const misses = 'misses' in result ? result.misses : undefined;
+    io.warn(`no command passed the filters${misses && misses.count > 0 ? `; ${misses.describe(isoTime)}` : ''}`);
+  }
   if (opts.saveSummary !== null) {
     const summary: Summary = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters, interrupted: result.stopped, files: result.inputs, captures, state };
     await writeSummary(opts.saveSummary, summary);

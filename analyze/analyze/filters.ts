@@ -111,3 +111,37 @@ export function describeFilters(o: FilterOptions): Record<string, string | strin
   if (o.minLatency) out['min-latency'] = o.minLatency;
   return Object.keys(out).length ? out : null;
 }
+
+/**
+ * What the events a filter turned away had: when nothing passes, the user learns which users,
+ * databases, clients and servers the capture does have (a few of each), and its time range.
+ */
+export class FilterMisses {
+  private static readonly MAX = 8;
+  count = 0;
+  readonly users = new Set<string>();
+  readonly dbs = new Set<string>();
+  readonly clients = new Set<string>();
+  readonly servers = new Set<string>();
+  first: { sec: number; nsec: number } | null = null;
+  last: { sec: number; nsec: number } | null = null;
+
+  add(e: CommandEvent): void {
+    this.count++;
+    const put = (set: Set<string>, v: string | null): void => {
+      if (v !== null && set.size < FilterMisses.MAX) set.add(v);
+    };
+    put(this.users, e.user);
+    put(this.dbs, e.db);
+    put(this.clients, hostOf(e.client));
+    put(this.servers, e.server);
+    if (this.first === null || e.sec < this.first.sec || (e.sec === this.first.sec && e.nsec < this.first.nsec)) this.first = { sec: e.sec, nsec: e.nsec };
+    if (this.last === null || e.sec > this.last.sec || (e.sec === this.last.sec && e.nsec > this.last.nsec)) this.last = { sec: e.sec, nsec: e.nsec };
+  }
+
+  /** One line: what the capture has instead. */
+  describe(iso: (t: { sec: number; nsec: number }) => string): string {
+    const list = (set: Set<string>): string => (set.size === 0 ? '-' : [...set].sort().join(', ') + (set.size >= FilterMisses.MAX ? ', …' : ''));
+    return `the capture's ${this.count.toLocaleString('en-US')} commands and logins have users ${list(this.users)}; databases ${list(this.dbs)}; clients ${list(this.clients)}; servers ${list(this.servers)}; times ${this.first ? iso(this.first) : '-'} to ${this.last ? iso(this.last) : '-'}`;
+  }
+}

@@ -9,7 +9,7 @@ import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime, kernelDrops } from '../info/info.js';
 import { Aggregator, type Health } from '../report/aggregate.js';
 import type { InputFile } from '../report/report.js';
-import type { EventFilter } from './filters.js';
+import { FilterMisses, type EventFilter } from './filters.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 
 export interface AnalysisInput {
@@ -30,6 +30,8 @@ export interface Analysis {
   inputs: InputFile[];
   packets: number;
   stopped: boolean;
+  /** What the events the filter turned away had (one thread only). */
+  misses?: FilterMisses;
 }
 
 export function inputFile(f: FileReport): InputFile {
@@ -47,13 +49,17 @@ export function inputFile(f: FileReport): InputFile {
 export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
   const agg = new Aggregator({ raw: input.raw });
   const { filter, onEvent } = input;
+  const misses = new FilterMisses();
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...input.ports])],
     tcp: input.tcp,
     // Only the slow log needs events in time order; the aggregate does not.
     ordered: onEvent !== undefined,
     onEvent: (e) => {
-      if (filter !== null && !filter(e)) return;
+      if (filter !== null && !filter(e)) {
+        misses.add(e);
+        return;
+      }
       agg.add(e);
       onEvent?.(e);
     },
@@ -62,7 +68,7 @@ export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
   pipeline.finish();
   agg.health = healthOf(pipeline, files);
   const inputs = files.filter((f) => f.ignored === null).map(inputFile);
-  return { aggregate: agg, files, inputs, packets, stopped };
+  return { aggregate: agg, files, inputs, packets, stopped, misses };
 }
 
 /** The health counters of one analysis (documented in docs/report-json.md). */

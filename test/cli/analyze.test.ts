@@ -113,6 +113,8 @@ test('analyze: filters select events; the report records them', async () => {
   assert.equal(none.overall.commands, 0);
   assert.equal(none.fingerprints.length, 0);
   assert.deepEqual(none.inputs.filters, { user: ['nobody'] });
+  const noneText = await periscope('analyze', sample, '--user', 'nobody');
+  assert.match(noneText.stderr, /warning: no command passed the filters; the capture's 35 commands and logins have users periscope; databases periscope_test; clients 127\.0\.0\.1; servers 127\.0\.0\.1:3306; times 2026-11-21T05:08:04\.897001Z to /);
 
   const slow = await report(sample, '--min-latency', '200us');
   assert.equal(slow.overall.commands + slow.overall.logins, evs.filter((e) => (e.latency_us ?? -1) >= 200).length);
