@@ -10,13 +10,16 @@
  *   SELECT * FROM orders WHERE id = ?;
  *
  * What the wire does not show is written as 0: Lock_time and Rows_examined (the server never
- * sends them). `use db;` is written when the database differs from the previous entry's, as the
+ * sends them; the fields stay because mysqldumpslow needs them). With --no-redact, a prepared
+ * statement's execution is written with its parameter values in place of its `?` (src/sql/bind.ts),
+ * as the server logs it, so that it can be run again or EXPLAINed. `use db;` is written when the database differs from the previous entry's, as the
  * server does. Commands without SQL are `# administrator command: Ping;` lines, as in the server's
  * log. Logins and the statement housekeeping commands (prepare, close, reset, send long data) are
  * not written: the server does not log them either.
  */
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { redact as redactSql } from '../../src/sql/index.js';
+import { bindParameters } from '../../src/sql/bind.js';
 import { isoTime } from '../info/info.js';
 import { adminFingerprint, hostOf } from './aggregate.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
@@ -46,7 +49,9 @@ export class SlowlogWriter {
     }
     s += `SET timestamp=${e.sec};\n`;
     if (STATEMENT_RUNS.has(e.cmd) && e.sql !== null) {
-      const sql = (this.redact ? redactSql(e.sql) : e.sql).replace(/;\s*$/, '');
+      // Unredacted, a prepared statement is written with its values, as the server's own slow log does.
+      const bound = this.redact || e.params === null ? null : bindParameters(e.sql, e.params, e.paramTypes);
+      const sql = (this.redact ? redactSql(e.sql) : (bound ?? e.sql)).replace(/;\s*$/, '');
       s += `${sql};\n`;
     } else {
       s += `# ${adminFingerprint(e.cmd)};\n`;

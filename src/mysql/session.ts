@@ -55,7 +55,10 @@ export interface CommandEvent {
   sql: string | null;
   /** The SQL was cut (snap length, or longer than the decoder keeps). */
   sqlTruncated: boolean;
+  /** stmt_execute: the parameter values as text (null for SQL NULL). */
   params: (string | null)[] | null;
+  /** stmt_execute: the parameters' MySQL type codes (MYSQL_TYPE_*), when the client sent or had sent them. */
+  paramTypes: number[] | null;
   status: CommandStatus;
   latencyUs: number | null;
   responseUs: number | null;
@@ -439,6 +442,8 @@ export class MysqlSession implements StreamHandler {
             if (st && x.types) st.types = x.types;
             // With query attributes the count covers the statement's parameters, then the attributes.
             ev.params = x.values !== null && st && x.values.length > st.params ? x.values.slice(0, st.params) : x.values;
+            const types = x.types ?? st?.types ?? null;
+            if (ev.params !== null && types !== null) ev.paramTypes = types.slice(0, ev.params.length).map((t) => t & 0xff);
             pending.cursor = (x.flags & 0x07) !== 0;
           }
         }
@@ -1050,6 +1055,7 @@ export class MysqlSession implements StreamHandler {
       sql: null,
       sqlTruncated: false,
       params: null,
+      paramTypes: null,
       status: 'incomplete',
       latencyUs: null,
       responseUs: null,

@@ -301,6 +301,24 @@ test('analyze --format slowlog: one entry per statement and administrator comman
   assert.equal((r.stdout.match(/^use periscope_test;$/gm) ?? []).length, 1, 'use db only when it changes');
   assert.doesNotMatch(r.stdout, /ada@example\.com/);
   assert.match(r.stdout, /# administrator command: Ping;/);
+  assert.match(r.stdout, /^UPDATE customers SET balance = balance \+ \? WHERE email = \?;$/m, 'redacted: placeholders stay');
+
+  // Unredacted, prepared statements are written with their values, as the server logs them.
+  const raw = await periscope('analyze', sample, '--format', 'slowlog', '--no-redact');
+  assert.equal(raw.code, 0, raw.stderr);
+  const execs = (await periscope('events', sample, '--no-redact')).stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { cmd: string; sql: string; params: (string | null)[] | null })
+    .filter((e) => e.cmd === 'stmt_execute' && e.params !== null && e.params.length > 0);
+  assert.ok(execs.length >= 4);
+  for (const e of execs) {
+    const quoted = e.params!.map((p) => (p === null ? 'NULL' : /^-?[0-9.]+$/.test(p) ? `(?:${p.replace('.', '\\.')}|'${p.replace('.', '\\.')}')` : `'${p.replace(/[.+*?()[\]]/g, '\\$&')}'`));
+    let k = 0;
+    const pattern = e.sql.replace(/[.+*()[\]^$|]/g, '\\$&').replace(/\?/g, () => quoted[k++]!);
+    assert.match(raw.stdout, new RegExp(`^${pattern};$`, 'm'), e.sql);
+  }
+  assert.match(raw.stdout, /^UPDATE customers SET balance = balance \+ 1\.25 WHERE email = 'bob@example\.com';$/m);
 });
 
 test('analyze: Ctrl-C stops reading and prints the report of what was read, marked interrupted (one thread and workers)', { timeout: 180_000 }, async () => {

@@ -102,6 +102,7 @@ function ev(o: Partial<CommandEvent>): CommandEvent {
     sql: 'SELECT 1',
     sqlTruncated: false,
     params: null,
+    paramTypes: null,
     status: 'ok',
     latencyUs: 100,
     responseUs: 120,
