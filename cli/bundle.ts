@@ -59,6 +59,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
     handler: async (a) => {
       if (a.password !== undefined) throw cli.usage('--password: a password is never taken on the command line (other users see it in the process list); use MYSQL_PWD, an option file (--defaults-file, ~/.my.cnf), or answer the prompt');
       if (!Number.isInteger(a.limit) || a.limit < 1) throw cli.usage(`--limit ${a.limit}: expected a whole number of at least 1`);
+      if (Array.isArray(a.user)) throw cli.usage(`--user was given more than once (${a.user.join(', ')}): give the MySQL account once`);
       const schemaWanted = a.schemaFrom !== undefined || a.socket !== undefined;
       if (!schemaWanted && (a.user !== undefined || a.defaultsFile !== undefined)) throw cli.usage('--user and --defaults-file are for --schema-from (or --socket): name the server to collect the schema from');
       const { runBundle } = await import('../analyze/bundle/command.js');

@@ -202,6 +202,7 @@ test('bundle: usage mistakes are refused before any work (exit 1), a password on
     [['--schema-from', 'db1', '--defaults-file', join(dir, 'nope.cnf')], /--defaults-file .*nope\.cnf: no such file/],
     [['--since', 'yesterday'], /--since yesterday: expected a date and time/],
     [['--client', 'app-host'], /--client app-host: not an IP address/],
+    [['--schema-from', 'db1', '--user', 'a', '--user', 'b'], /--user was given more than once \(a, b\)/],
   ] as [string[], RegExp][]) {
     const r = await periscope('bundle', sample, '-o', out, ...args);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
