@@ -91,8 +91,10 @@ function usageMessage(msg: string, command: string | undefined): string {
   if (/^Not enough non-option arguments/.test(msg)) return 'name at least one file or directory to read';
   m = /^Unknown arguments?: (.*)$/.exec(msg);
   if (m) {
-    const names = m[1]!.split(', ').filter((n) => !/[A-Z]/.test(n) || !m![1]!.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
-    return `unknown ${names.length === 1 ? 'option or argument' : 'options or arguments'}: ${names.map((n) => (n.length > 1 && !n.includes('/') && !n.includes('.') ? `--${n}` : n)).join(', ')}`;
+    const all = m[1]!.split(', ');
+    const names = all.filter((n) => !/[a-z][A-Z]/.test(n)); // yargs names an unknown --dashed-option twice, the second time camelCased
+    const shown = (names.length ? names : all).map((n) => (n.length > 1 && !n.includes('/') && !n.includes('.') ? `--${n}` : n));
+    return `unknown ${shown.length === 1 ? 'option or argument' : 'options or arguments'}: ${shown.join(', ')}`;
   }
   m = /^Not enough arguments following: (.*)$/.exec(msg);
   if (m) return `--${m[1]} needs a value`;

@@ -171,13 +171,13 @@ export const DEFAULT_LIMIT = 20;
 
 /** A file named by an option must be writable: found out before the work, not after it. */
 function checkWritable(opt: string, path: string): void {
-  let exists = false;
+  let exists: boolean;
   try {
     exists = true;
     if (statSync(path).isDirectory()) throw new AnalyzeUsageError(`${opt} ${path}: is a directory; name a file`);
   } catch (e) {
     if (e instanceof AnalyzeUsageError) throw e;
-    exists = false;
+    exists = false; // not there yet: its directory must be writable
   }
   const dir = dirname(resolve(path));
   try {
