@@ -15,7 +15,7 @@ export const MEMBERS = { reportJson: 'report.json', reportText: 'report.txt', re
 /** What a bundle never holds and what it redacts: written into every manifest, as shown to the user. */
 export const REDACTION_POLICY = {
   sql: 'every literal in SQL text (strings, numbers, hex and bit values, dates, booleans) is replaced by ?; comments are dropped',
-  errors: 'every quoted part of a server error message is replaced by ?',
+  errors: 'every quoted part of a server error message is replaced by ?; a SIGNAL message (the client text) by ? whole',
   parameters: 'prepared-statement parameter values are never included',
   rows: 'result rows are counted, never kept',
   load_data: 'LOAD DATA LOCAL INFILE file contents are never kept',

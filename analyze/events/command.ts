@@ -42,7 +42,7 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     warnings: e.warnings,
     error_code: e.errorCode,
     sql_state: e.sqlState,
-    error: e.error === null ? null : redact ? redactErrorMessage(e.error) : e.error,
+    error: e.error === null ? null : redact ? redactErrorMessage(e.error, { code: e.errorCode, sqlState: e.sqlState, sql: e.sql }) : e.error,
     no_index_used: e.noIndexUsed,
     no_good_index_used: e.noGoodIndexUsed,
     result_sets: e.resultSets,

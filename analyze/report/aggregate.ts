@@ -431,7 +431,9 @@ export class Aggregator {
     g.errors[String(code)] = (g.errors[String(code)] ?? 0) + 1;
     let s = this.errors.get(code);
     if (s === undefined) {
-      s = { code, sqlState: e.sqlState, message: e.error ?? '', count: 0, digests: {} };
+      // A SIGNAL's message is the client's text: masked here, where the statement is known.
+      const message = e.error ?? '';
+      s = { code, sqlState: e.sqlState, message: this.opts.raw ? message : redactErrorMessage(message, { code, sqlState: e.sqlState, sql: e.sql }), count: 0, digests: {} };
       this.errors.set(code, s);
     }
     s.count++;
@@ -545,7 +547,7 @@ export class Aggregator {
         first: o.first && { ...o.first },
         last: o.last && { ...o.last },
       },
-      errors: [...this.errors.values()].sort((a, b) => a.code - b.code).map((e) => ({ ...e, message: this.opts.raw ? e.message : redactErrorMessage(e.message), digests: { ...e.digests } })),
+      errors: [...this.errors.values()].sort((a, b) => a.code - b.code).map((e) => ({ ...e, message: this.opts.raw ? e.message : redactErrorMessage(e.message, { code: e.code, sqlState: e.sqlState }), digests: { ...e.digests } })),
       slowest: this.slowest.map((s) => red(s)!),
       timeline: this.timeline.toState(),
       health: { ...this.health },

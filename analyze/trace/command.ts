@@ -24,9 +24,21 @@ export interface TraceOptions {
 const SQL_EVENTS = new Set(['SEND_COMMAND']);
 const MESSAGE_EVENTS = new Set(['ERROR']);
 
-export function traceLine(t: TraceEntry, redact: boolean, hex: boolean): string {
+/**
+ * An ERROR line's detail, `CODE [SQLSTATE] message`, with the message redacted; `command`: the
+ * detail of the connection's last SEND_COMMAND (`query SIGNAL …`), for errors a SIGNAL made.
+ */
+function redactErrorDetail(detail: string, command: string | undefined): string {
+  const m = /^(\d+) (?:([0-9A-Z]{5}) )?/.exec(detail);
+  const sql = command === undefined ? null : command.slice(command.indexOf(' ') + 1);
+  if (m === null) return redactErrorMessage(detail, { sql });
+  return m[0] + redactErrorMessage(detail.slice(m[0].length), { code: Number(m[1]), sqlState: m[2] ?? null, sql });
+}
+
+/** One trace line; `command`: the detail of the connection's last SEND_COMMAND. */
+export function traceLine(t: TraceEntry, redact: boolean, hex: boolean, command?: string): string {
   const dir = t.dir === Dir.ClientToServer ? 'C>S' : t.dir === Dir.ServerToClient ? 'S>C' : '   ';
-  const detail = redact && SQL_EVENTS.has(t.event) ? redactSql(t.detail) : redact && MESSAGE_EVENTS.has(t.event) ? redactErrorMessage(t.detail) : t.detail;
+  const detail = redact && SQL_EVENTS.has(t.event) ? redactSql(t.detail) : redact && MESSAGE_EVENTS.has(t.event) ? redactErrorDetail(t.detail, command) : t.detail;
   const seq = t.seq === null ? '' : ` seq=${t.seq}`;
   const len = t.length === null ? '' : ` len=${t.length}`;
   let line = `${isoTime({ sec: t.sec, nsec: t.nsec })} #${t.conn} ${dir} ${t.stage.padEnd(20)} ${t.event}${seq}${len}${detail ? `  ${detail}` : ''}\n`;
@@ -56,6 +68,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const out: string[] = [];
   let size = 0;
   let lines = 0;
+  const lastCommand = new Map<number, string>();
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
@@ -63,7 +76,11 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     onEvent: () => undefined,
     session: {
       trace: (t) => {
-        const line = traceLine(t, opts.redact, opts.hex);
+        if (SQL_EVENTS.has(t.event)) {
+          if (lastCommand.size >= 100_000) lastCommand.clear(); // bounded: a connection's entry is only needed until its reply
+          lastCommand.set(t.conn, t.detail);
+        }
+        const line = traceLine(t, opts.redact, opts.hex, lastCommand.get(t.conn));
         lines++;
         out.push(line);
         size += line.length;

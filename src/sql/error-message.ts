@@ -9,6 +9,13 @@
  * `' for key '` still ends up whole inside the mask. Elsewhere, a quote closes a span only when
  * what follows it is not a letter or digit; an unclosed quote masks to the end of the message.
  * Backquoted spans are identifiers and stay.
+ *
+ * Some messages are the client's own text, whole: SIGNAL and RESIGNAL set MESSAGE_TEXT to anything
+ * (`SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'card 4111… declined'`). Those are masked whole:
+ * errors 1644 (ER_SIGNAL_EXCEPTION) and the warnings 1642 and 1643, any SQLSTATE of class 45
+ * (unhandled user-defined exception), and any error of a statement that is itself a SIGNAL or
+ * RESIGNAL. (A stored procedure that SIGNALs with its own MYSQL_ERRNO and another SQLSTATE class
+ * cannot be told from a server error: its quoted spans are masked, not the rest.)
  */
 
 interface Template {
@@ -57,7 +64,29 @@ function generic(msg: string): string {
   return out + msg.slice(run);
 }
 
-export function redactErrorMessage(msg: string): string {
+/** What is known of the error besides its message (all optional). */
+export interface ErrorContext {
+  code?: number | null;
+  sqlState?: string | null;
+  /** The statement that failed. */
+  sql?: string | null;
+}
+
+const SIGNAL_CODES = new Set([1642, 1643, 1644]);
+const SIGNAL_STATEMENT = /^\s*(?:\/\*(?:[^*]|\*(?!\/))*\*\/\s*)*(?:RE)?SIGNAL\b/i;
+
+/** Is the whole message the client's text (see the file's comment)? */
+function userText(c: ErrorContext | undefined): boolean {
+  if (c === undefined) return false;
+  return (c.code != null && SIGNAL_CODES.has(c.code)) || (c.sqlState != null && c.sqlState.startsWith('45')) || (c.sql != null && SIGNAL_STATEMENT.test(c.sql));
+}
+
+export function redactErrorMessage(msg: string, context?: ErrorContext): string {
+  if (userText(context)) return msg === '' ? '' : '?';
+  return redactServerMessage(msg);
+}
+
+function redactServerMessage(msg: string): string {
   let cut = -1;
   for (const t of TEMPLATES) {
     const o = msg.indexOf(t.open);
@@ -65,12 +94,12 @@ export function redactErrorMessage(msg: string): string {
     const valueStart = o + t.open.length - 1; // the opening quote
     const close = msg.lastIndexOf(t.close);
     if (close > valueStart) {
-      return redactErrorMessage(msg.slice(0, valueStart)) + '?' + redactErrorMessage(msg.slice(close + 1));
+      return redactServerMessage(msg.slice(0, valueStart)) + '?' + redactServerMessage(msg.slice(close + 1));
     }
     if (cut < 0 || valueStart < cut) cut = valueStart;
   }
   // A value with nothing after it, or a message cut short (MySQL truncates long ones): the value
   // runs to the end.
-  if (cut >= 0) return redactErrorMessage(msg.slice(0, cut)) + '?';
+  if (cut >= 0) return redactServerMessage(msg.slice(0, cut)) + '?';
   return generic(msg);
 }

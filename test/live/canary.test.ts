@@ -7,7 +7,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -32,6 +32,8 @@ const m = {
   paramNumber: String(randomInt(700_000_000, 799_999_999)),
   hex: `CAFE${tag.toUpperCase()}`,
   comment: `canary-comment-${tag}`,
+  signal: `canary-signal-${tag}`,
+  signalErrno: `canary-signal-errno-${tag}`,
 };
 const s = mysqlSettings();
 
@@ -50,6 +52,9 @@ function capture(): Promise<string> {
       // A failing statement whose error message echoes the value (1062 Duplicate entry '…').
       await c.query(`INSERT INTO canary (email) VALUES ('${m.email}')`).catch(() => undefined);
       await c.query(`DELETE FROM canary WHERE email = '${m.email}'`);
+      // Errors whose whole message is the client's text: SIGNAL (1644, SQLSTATE 45000), and one with its own errno and class.
+      await c.query(`SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${m.signal}'`).catch(() => undefined);
+      await c.query(`SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1001, MESSAGE_TEXT = '${m.signalErrno}'`).catch(() => undefined);
       await c.end();
     });
     return file;
@@ -63,12 +68,18 @@ test('no marker value survives redaction; --no-redact shows them all', opts, asy
   assert.equal(redacted.code, 0, redacted.stderr);
   const trace = await periscope('trace', file);
   assert.equal(trace.code, 0, trace.stderr);
-  for (const out of [redacted.stdout + redacted.stderr, trace.stdout + trace.stderr]) {
+  const summary = join(dir, 'canary-summary.json');
+  const report = await periscope('analyze', file, '--format', 'json', '--save-summary', summary);
+  assert.equal(report.code, 0, report.stderr);
+  const text = await periscope('analyze', file, '--format', 'slowlog');
+  for (const out of [redacted.stdout + redacted.stderr, trace.stdout + trace.stderr, report.stdout, await readFile(summary, 'utf8'), text.stdout]) {
     for (const [what, v] of Object.entries(m)) assert.ok(!out.includes(v), `redacted output leaks the ${what} marker ${v}`);
     assert.ok(!out.includes(tag), 'no fragment of the markers');
   }
   // The error (1062) is there, with its value masked.
   assert.match(redacted.stdout, /"error_code":1062,"sql_state":"23000","error":"Duplicate entry \? for key \?"/);
+  assert.match(redacted.stdout, /"error_code":1644,"sql_state":"45000","error":"\?"/);
+  assert.match(redacted.stdout, /"error_code":1001,"sql_state":"HY000","error":"\?"/);
   const raw = await periscope('events', '--no-redact', file);
   assert.equal(raw.code, 0);
   assert.match(raw.stderr, /--no-redact/);

@@ -57,6 +57,20 @@ describe('redactErrorMessage', () => {
     );
   });
 
+  test('a SIGNAL message is the client text, masked whole', () => {
+    const msg = 'card 4111 1111 declined for bob';
+    assert.equal(redactErrorMessage(msg, { code: 1644, sqlState: '45000' }), '?');
+    assert.equal(redactErrorMessage(msg, { code: 1642 }), '?', 'the warnings of SIGNAL too');
+    assert.equal(redactErrorMessage(msg, { code: 1643 }), '?');
+    assert.equal(redactErrorMessage(msg, { code: 1001, sqlState: '45001' }), '?', 'any user-defined SQLSTATE class 45');
+    assert.equal(redactErrorMessage(msg, { code: 1001, sqlState: 'HY000', sql: "SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1001, MESSAGE_TEXT = 'x'" }), '?', 'the statement is a SIGNAL');
+    assert.equal(redactErrorMessage(msg, { code: 1001, sql: "/* app */ resignal set message_text = 'x'" }), '?');
+    assert.equal(redactErrorMessage('', { code: 1644 }), '');
+    // Other errors keep their text, values masked.
+    assert.equal(redactErrorMessage("Duplicate entry 'bob' for key 'email'", { code: 1062, sqlState: '23000', sql: "INSERT INTO t VALUES ('bob') -- SIGNAL" }), 'Duplicate entry ? for key ?');
+    assert.equal(redactErrorMessage(msg, { code: 1146, sqlState: '42S02' }), msg);
+  });
+
   test('never throws', () => {
     fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => typeof redactErrorMessage(s) === 'string'), { numRuns: 500 });
   });
