@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, rm, rmdir, stat, access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { captureFiles, DRAIN_MS, TCPDUMP_C_UNIT, type TcpdumpSpec } from './argv.js';
 import { CaptureError, type FailureContext } from './errors.js';
 import { FileTracker, listCaptureFiles } from './files.js';
@@ -144,6 +144,32 @@ function fsError(dir: string, e: unknown, who: RunAs): CaptureError {
 }
 
 /**
+ * `mkdir -p`, one level at a time. Not Node's recursive mkdir: it reports a read-only file system as
+ * ENOENT, and under /proc (where mkdir of a missing name says ENOENT and of its parent EEXIST) it
+ * never returns, spinning (Node 20.20).
+ */
+async function makeDirs(dir: string, mode: number): Promise<void> {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  for (;;) {
+    try {
+      await mkdir(d, { mode });
+      break;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EEXIST' && missing.length > 0) {
+        // The parent is there, yet its child could not be made: the file system does not allow it.
+        throw Object.assign(new Error('cannot create a directory there'), { code: 'ENOTSUP' });
+      }
+      if (err.code !== 'ENOENT' || dirname(d) === d) throw err;
+      missing.push(d);
+      d = dirname(d);
+    }
+  }
+  for (const m of missing.reverse()) await mkdir(m, { mode });
+}
+
+/**
  * A new or empty directory, 0700, owned by the invoking user. Returns whether we created it (to
  * remove it again if tcpdump cannot start). A directory already holding files is refused: rotated
  * files of two captures would be read as one.
@@ -153,8 +179,7 @@ async function prepareDir(dir: string, who: RunAs): Promise<boolean> {
   const st = await stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(fsError(dir, e, who))));
   if (st === null) {
     try {
-      // The leaf first: a recursive mkdir reports a read-only file system as ENOENT.
-      await mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? mkdir(dir, { recursive: true, mode: 0o700 }) : Promise.reject(e)));
+      await makeDirs(dir, 0o700);
       created = true;
     } catch (e) {
       throw fsError(dir, e, who);

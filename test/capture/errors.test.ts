@@ -76,6 +76,14 @@ test('a directory that cannot be written, or holds other files', rootOpts, async
   await writeFile(file, '');
   oneLineError(await run(['capture', '--out', file, '-i', 'lo']), 2, /cannot write the capture into .*a-file: it exists and is not a directory/);
 
+  // Under /proc a recursive mkdir never returns (Node 20): refused at once.
+  oneLineError(await run(['capture', '--out', '/proc/periscope-no/cap', '-i', 'lo']), 2, /^periscope: error: cannot write the capture into \/proc\/periscope-no\/cap: cannot create a directory there: choose a directory/);
+  // Missing parents are made.
+  const deep = join(scr.path(), 'a', 'b', 'cap');
+  const d = await run(['capture', '--out', deep, '-i', 'lo', '--duration', '1s']);
+  assert.equal(d.code, 0, d.stderr);
+  assert.equal((await stat(deep)).mode & 0o777, 0o700);
+
   // tcpdump writes as the sudo user, who cannot reach the directory (with rotation tcpdump opens
   // every file as that user; without, only later time-rotated ones): refused before it starts.
   const closed = join(scr.path(), 'closed');
