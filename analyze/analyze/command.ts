@@ -5,8 +5,8 @@
  * json, html) or write the events as a slow query log (slowlog). `--save-summary` also writes the
  * aggregate for `merge`. Ctrl-C stops reading and reports what was read.
  */
-import { accessSync, constants, createWriteStream, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { OUTPUT_MODE, unwritable } from '../output.js';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import type { TcpLimits } from '../pipeline.js';
@@ -72,7 +72,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   let drain: (() => Promise<void>) | undefined;
   if (opts.format === 'slowlog') {
     const writer = new SlowlogWriter(opts.redact);
-    const sink = sinkFor(opts.output, io, opts.redact);
+    const sink = sinkFor(opts.output, io);
     sink.write(SLOWLOG_HEADER);
     slowlog = (e) => {
       const s = writer.entry(e);
@@ -171,22 +171,8 @@ export const DEFAULT_LIMIT = 20;
 
 /** A file named by an option must be writable: found out before the work, not after it. */
 function checkWritable(opt: string, path: string): void {
-  let exists: boolean;
-  try {
-    exists = true;
-    if (statSync(path).isDirectory()) throw new AnalyzeUsageError(`${opt} ${path}: is a directory; name a file`);
-  } catch (e) {
-    if (e instanceof AnalyzeUsageError) throw e;
-    exists = false; // not there yet: its directory must be writable
-  }
-  const dir = dirname(resolve(path));
-  try {
-    accessSync(exists ? path : dir, constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new AnalyzeUsageError(`${opt} ${path}: the directory ${dir} does not exist`);
-    throw new AnalyzeUsageError(`${opt} ${path}: ${exists ? 'the file' : `the directory ${dir}`} cannot be written (${code})`);
-  }
+  const why = unwritable(opt, path);
+  if (why !== null) throw new AnalyzeUsageError(why);
 }
 
 async function emit(report: Report, opts: RenderOptions, io: Io): Promise<void> {
@@ -194,13 +180,15 @@ async function emit(report: Report, opts: RenderOptions, io: Io): Promise<void> 
   const text = renderReport(report, opts.format, { limit: opts.limit, color: opts.color && opts.output === null });
   if (opts.output === null) io.out(text);
   else {
-    await writeFile(opts.output, text, { mode: report.inputs.redacted ? 0o644 : 0o600 });
+    await writeFile(opts.output, text, { mode: OUTPUT_MODE });
   }
 }
 
-/** Where streamed output goes: stdout, or a file (0600 when not redacted). */
-/** A slow reader of the output holds the capture reading back (`drain`), so memory stays bounded. */
-function sinkFor(output: string | null, io: Io, redacted: boolean): { write(s: string): void; close(): Promise<void>; drain: () => Promise<void> } {
+/**
+ * Where streamed output goes: stdout, or a file (0600). A slow reader of the output holds the
+ * capture reading back (`drain`), so memory stays bounded.
+ */
+function sinkFor(output: string | null, io: Io): { write(s: string): void; close(): Promise<void>; drain: () => Promise<void> } {
   if (output === null) {
     let buf = '';
     return {
@@ -219,7 +207,7 @@ function sinkFor(output: string | null, io: Io, redacted: boolean): { write(s: s
       },
     };
   }
-  const ws = createWriteStream(output, { mode: redacted ? 0o644 : 0o600 });
+  const ws = createWriteStream(output, { mode: OUTPUT_MODE });
   return {
     write: (s) => void ws.write(s),
     close: () => new Promise((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve()))),

@@ -5,6 +5,7 @@
  * `analyze` makes (-o/--format, --save-summary). Kernel drops come from tcpdump's own counters.
  */
 import { writeFile } from 'node:fs/promises';
+import { OUTPUT_MODE, unwritable } from '../output.js';
 import { DRAIN_MS, startPcapStream, type PcapStream } from '../../capture/tcpdump.js';
 import { CaptureError } from '../../capture/errors.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
@@ -43,6 +44,14 @@ export interface LiveOptions {
 type Counts = Map<string, number>;
 
 export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
+  // Where the results go is checked first: a live session is not lost at its end.
+  for (const [opt, path] of [['--output', opts.output], ['--save-summary', opts.saveSummary]] as const) {
+    const why = path === null ? null : unwritable(opt, path);
+    if (why !== null) {
+      io.error(why);
+      return 1;
+    }
+  }
   if (!opts.redact) io.warn('--no-redact: SQL and error messages are shown as captured; they may hold customer data');
   const agg = new Aggregator({ raw: !opts.redact });
   const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: false, onEvent: (e) => agg.add(e) });
@@ -135,7 +144,7 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   }
   if (opts.output) {
     const report = buildReport(state, { version: periscopeVersion(), files: [], filters: null, order: opts.order, redacted: opts.redact, interrupted: false });
-    await writeFile(opts.output, renderReport(report, opts.format, { limit: 20, color: false }), { mode: opts.redact ? 0o644 : 0o600 });
+    await writeFile(opts.output, renderReport(report, opts.format, { limit: 20, color: false }), { mode: OUTPUT_MODE });
   }
   return failure || (!exit.requested && exit.code !== 0) ? 2 : 0;
 }

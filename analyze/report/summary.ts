@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AggregateState } from './aggregate.js';
+import { OUTPUT_MODE } from '../output.js';
 import type { CaptureInfo, InputFile } from './report.js';
 
 export const SUMMARY_FORMAT = 'periscope-summary';
@@ -32,7 +33,7 @@ export async function writeSummary(path: string, s: Summary): Promise<void> {
   const json = JSON.stringify(s);
   const data = path.endsWith('.gz') ? gzipSync(json) : json;
   // Redacted or not, a summary names users, hosts and tables: readable by its owner only.
-  await writeFile(path, data, { mode: 0o600 });
+  await writeFile(path, data, { mode: OUTPUT_MODE });
 }
 
 export async function readSummary(path: string): Promise<Summary> {

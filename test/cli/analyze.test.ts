@@ -220,6 +220,14 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
     assert.match(r.stderr, re);
     assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, 'no stack trace, not an internal error');
   }
+  // A report written to a file is private, redacted or not; live checks its -o before it starts.
+  const out = join(dir, 'report.html');
+  const w = await periscope('analyze', sample, '-f', 'html', '-o', out);
+  assert.equal(w.code, 0, w.stderr);
+  assert.equal((await stat(out)).mode & 0o777, 0o600);
+  const live = await periscope('live', '-i', 'lo', '-d', '1s', '-o', join(dir, 'no-such-dir', 'r.html'));
+  assert.equal(live.code, 1);
+  assert.match(live.stderr, /--output .*r\.html: the directory .*no-such-dir does not exist/);
   for (const [args, re] of [
     [['analyze'], /name at least one file or directory to read/],
     [['analyse', sample], /unknown command 'analyse' \(did you mean analyze\?\)/],
