@@ -398,7 +398,11 @@ async function closeManifest(dir: string, m: CaptureManifest, reason: EndReason,
   const files = tracker.manifestFiles();
   const last = files.map((f) => f.lastPacket).filter((x): x is string => x !== null).sort().at(-1) ?? null;
   const now = new Date().toISOString();
-  const closed: CaptureManifest = { ...m, files, deleted: [...tracker.deleted], ended: { reason, detail }, endedAt: reason === 'interrupted' ? (last ?? m.updatedAt) : now, updatedAt: now };
+  // tcpdump never gave its counters at exit: the packets in the files are the count (the last
+  // counters it reported, every 10 s, may be older than the last packets).
+  const inFiles = files.reduce((n, f) => n + (f.packets ?? 0), 0);
+  const packets = m.packets.final || inFiles <= (m.packets.captured ?? 0) ? m.packets : { ...m.packets, captured: inFiles, at: last ?? m.packets.at };
+  const closed: CaptureManifest = { ...m, files, packets, deleted: [...tracker.deleted], ended: { reason, detail }, endedAt: reason === 'interrupted' ? (last ?? m.updatedAt) : now, updatedAt: now };
   const st = await stat(dir);
   writeManifest(join(dir, MANIFEST_NAME), closed, process.geteuid?.() === 0 ? { uid: st.uid, gid: st.gid } : null);
   return closed;
@@ -444,7 +448,7 @@ export async function runStop(dir: string, io: CaptureIo = processCaptureIo()): 
           return 0;
         }
         const pid = ps.state === 'stale' ? ps.rec.pid : null;
-        const closed = await closeManifest(dir, m, 'interrupted', `the capturing process${pid ? ` (pid ${pid})` : ''} ended without closing the capture; closed by --stop`);
+        const closed = await closeManifest(dir, m, 'interrupted', `${pid ? `pid ${pid}; ` : ''}closed by --stop`);
         removePidFile(pidPath);
         io.out(`not running (stale pid file removed): ${summary(closed, dir)}\n`);
         return 0;

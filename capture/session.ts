@@ -14,6 +14,7 @@ import { MANIFEST_FORMAT, MANIFEST_NAME, MANIFEST_VERSION, writeManifest, type C
 import type { CaptureOptions } from './options.js';
 import type { Snapshot } from './status.js';
 import { DRAIN_MS } from './argv.js';
+import { bytes } from './units.js';
 import type { RunningTcpdump, TcpdumpExit, TcpdumpInfo } from './tcpdump.js';
 import { ownerOf, type RunAs } from './user.js';
 
@@ -176,11 +177,11 @@ export class CaptureSession {
     if (!this.stopping && running.running) {
       const ahead = bytesPerSec * PROJECTION_SEC;
       if (space !== null && space.free < DISK_FULL_BYTES) {
-        this.stop('disk-full', { drain: false, detail: `${space.free} bytes free`, error: diskFull(opts.out, space.free, true) });
+        this.stop('disk-full', { drain: false, detail: `${bytes(space.free)} free`, error: diskFull(opts.out, space.free, true) });
       } else if (space !== null && space.free - ahead <= this.s.minFreeDisk) {
-        this.stop('min-free-disk', { drain: false, detail: `${space.free} bytes free, --min-free-disk ${this.s.minFreeDisk}` });
+        this.stop('min-free-disk', { drain: false, detail: `${bytes(space.free)} free, --min-free-disk ${bytes(this.s.minFreeDisk)}` });
       } else if (opts.maxTotal !== null && this.tracker.bytes + ahead >= opts.maxTotal) {
-        this.stop('max-total', { drain: false, detail: `${this.tracker.bytes} bytes in the files, --max-total ${opts.maxTotal}` });
+        this.stop('max-total', { drain: false, detail: `${bytes(this.tracker.bytes)} in the files, --max-total ${bytes(opts.maxTotal)}${this.tracker.bytes > opts.maxTotal ? ': a burst passed it between two checks (they are twice a second)' : ''}` });
       }
     }
 

@@ -69,7 +69,7 @@ function packetsLine(m: CaptureManifest): string {
   const p = m.packets;
   const drops = p.droppedByKernel === null ? 'kernel drops unknown' : `${count(p.droppedByKernel)} dropped by the kernel`;
   const iface = p.droppedByInterface ? `, ${count(p.droppedByInterface)} by the interface` : '';
-  return `${p.captured === null ? '?' : count(p.captured)} captured, ${drops}${iface}${p.final ? '' : p.at ? ` (as of ${p.at})` : ''}`;
+  return `${p.captured === null ? '?' : count(p.captured)} captured, ${drops}${iface}${p.final ? '' : p.at ? ` (as of ${p.at}; tcpdump's counters, taken every 10 s)` : ''}`;
 }
 
 /** The line printed when a capture ends (and by --stop). */

@@ -82,7 +82,7 @@ test('summary and --status text', () => {
   const text = renderStatus({ dir: '/cap', state: 'running', pid: 10, tcpdumpPid: 11, manifest: { ...SAMPLE, endedAt: null, ended: { reason: 'running' }, packets: { ...SAMPLE.packets, final: false } }, files: [{ name: 'a', bytes: 2000 }, { name: 'b', bytes: 3000 }], free: 5e9 }, new Date('2026-01-02T03:05:05Z'));
   assert.match(text, /^capture    running for 01:00 \(periscope pid 10, tcpdump pid 11\); stop it with: periscope capture --stop \/cap$/m);
   assert.match(text, /^files      2 \(5.00 kB\), 1 deleted by --max-files: a … b$/m);
-  assert.match(text, /^packets    1,854 captured, 0 dropped by the kernel \(as of 2026-01-02T03:09:05.000Z\)$/m);
+  assert.match(text, /^packets    1,854 captured, 0 dropped by the kernel \(as of 2026-01-02T03:09:05.000Z; tcpdump's counters, taken every 10 s\)$/m);
   assert.match(text, /^free disk  5.00 GB$/m);
   const stale = renderStatus({ dir: '/cap', state: 'stale', pid: 10, tcpdumpPid: 11, manifest: SAMPLE, files: [], free: null });
   assert.match(stale, /not running: the periscope process \(pid 10\) is gone and left a stale pid file/);
