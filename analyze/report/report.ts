@@ -308,10 +308,16 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const firsts = files.map((f) => f.first).filter((x): x is string => x !== null);
   const lasts = files.map((f) => f.last).filter((x): x is string => x !== null);
   const o = st.overall;
-  // Time range: of the capture when known (a quiet capture still lasted), else of the events;
-  // within --since/--until when given (rates are per second of the window looked at).
+  // Time range: of the capture when known (a quiet capture still lasted: from its manifest's start
+  // to its end when `periscope capture` made it, else from its first packet to its last), else of
+  // the events; within --since/--until when given (rates are per second of the window looked at).
   let first = firsts.length ? firsts.sort()[0]! : o.first ? ts(o.first) : null;
   let last = lasts.length ? lasts.sort()[lasts.length - 1]! : o.last ? ts(o.last) : null;
+  const ran = captureWindow(ctx.captures ?? []);
+  if (ran !== null && first !== null && last !== null) {
+    if (ran.first < first) first = ran.first;
+    if (ran.last > last) last = ran.last;
+  }
   const since = ctx.filters?.since === undefined ? null : ts(parseTime('since', String(ctx.filters.since)));
   const until = ctx.filters?.until === undefined ? null : ts(parseTime('until', String(ctx.filters.until)));
   if (since !== null && first !== null && since > first) first = since;
@@ -414,6 +420,17 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
 }
 
 /** Microseconds of an ISO time's fraction beyond milliseconds (Date.parse keeps milliseconds). */
+/** From the first capture's start to the last one's end (ISO, as `ts` writes), or null unless every one ended. */
+function captureWindow(captures: readonly CaptureInfo[]): { first: string; last: string } | null {
+  if (captures.length === 0 || captures.some((c) => c.ended === null)) return null;
+  const ms = (iso: string): number => Date.parse(iso);
+  const at = (t: number): string => ts({ sec: Math.floor(t / 1000), nsec: (t % 1000) * 1e6 });
+  const starts = captures.map((c) => ms(c.started));
+  const ends = captures.map((c) => ms(c.ended!));
+  if (![...starts, ...ends].every(Number.isFinite)) return null;
+  return { first: at(Math.min(...starts)), last: at(Math.max(...ends)) };
+}
+
 function fracUs(iso: string): number {
   const m = /\.(\d+)Z$/.exec(iso);
   if (!m) return 0;

@@ -416,6 +416,11 @@ test('analyze: a capture directory with a manifest (periscope capture) feeds the
   assert.equal(rep.inputs.captures[0]!.host, 'db1');
   assert.equal(rep.inputs.captures[0]!.ended_because, 'disk-full: No space left on device');
   assert.equal(rep.overall.commands, 33, 'the capture itself is read as usual');
+  // Rates are over the time the capture ran (from its manifest), not only its busy 20 ms.
+  assert.equal(rep.overall.first, '2026-11-21T05:08:00.000000Z');
+  assert.equal(rep.overall.last, '2026-11-21T05:08:05.000000Z');
+  assert.equal(rep.overall.duration_s, 5);
+  assert.equal(rep.overall.commands_per_s, 6.6);
   const text = await periscope('analyze', cap);
   assert.match(text.stdout, /# Capture health: BAD/);
 
