@@ -54,7 +54,7 @@ const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600
  * Seconds from `90`, `90s`, `15m`, `1h30m`, `2d`, `1.5h` (a bare number is seconds). Must be > 0.
  */
 export function parseDuration(option: string, text: string): number {
-  const bad = (): OptionError => new OptionError(`--${option} ${text}: expected a duration such as 30s, 15m, 2h or 1h30m (a bare number is seconds)`);
+  const bad = (): OptionError => new OptionError(`--${option} ${text}: expected a duration greater than 0, such as 30s, 15m, 2h or 1h30m (a bare number is seconds)`);
   const s = text.trim().toLowerCase();
   if (/^\d+(\.\d+)?$/.test(s)) {
     const v = Number(s);

@@ -92,6 +92,8 @@ function usageMessage(msg: string, command: string | undefined): string {
   m = /^Unknown arguments?: (.*)$/.exec(msg);
   if (m) {
     const all = m[1]!.split(', ');
+    // `--rotate-size -5MB`: a value that starts with '-' reads as options (5, M, B).
+    if (all.every((n) => n.length === 1)) return `unknown options ${all.map((n) => `-${n}`).join(', ')}: a value that starts with '-' is read as options (sizes, counts and durations are positive)`;
     const names = all.filter((n) => !/[a-z][A-Z]/.test(n)); // yargs names an unknown --dashed-option twice, the second time camelCased
     const shown = (names.length ? names : all).map((n) => (n.length > 1 && !n.includes('/') && !n.includes('.') ? `--${n}` : n));
     return `unknown ${shown.length === 1 ? 'option or argument' : 'options or arguments'}: ${shown.join(', ')}`;

@@ -40,6 +40,8 @@ test('usage mistakes: exit 1 before anything runs', { timeout: TEST_TIMEOUT_MS }
   oneLineError(await run(['capture', '--out', dir, '--port', '70000']), 1, /--port 70000: expected a TCP port number/);
   oneLineError(await run(['capture', '--out', dir, '--host', '10.0.0.1 or port 22']), 1, /--host 10\.0\.0\.1 or port 22: expected an IP address/);
   oneLineError(await run(['capture', '--out', dir, '--json']), 1, /--json goes with --status DIR/);
+  oneLineError(await run(['capture', '--out', dir, '--duration', '0']), 1, /--duration 0: expected a duration greater than 0/);
+  oneLineError(await run(['capture', '--out', dir, '--rotate-size', '-5MB']), 1, /a value that starts with '-' is read as options/);
   assert.equal(await exists(dir), false);
 });
 
