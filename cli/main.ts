@@ -55,16 +55,23 @@ function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number;
 
 /** Report output options, shared by analyze and merge. */
 const reportOptions = {
-  format: { alias: 'f', describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page), slowlog (MySQL slow query log; analyze only)', choices: ['text', 'json', 'html', 'slowlog'], default: 'text', group: 'Report:' },
+  format: { alias: 'f', describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page), slowlog (MySQL slow query log; analyze only); default: from the -o name (.html, .json), else text', choices: ['text', 'json', 'html', 'slowlog'], type: 'string', group: 'Report:' },
   output: { alias: 'o', describe: 'write to FILE instead of stdout', type: 'string', requiresArg: true, group: 'Report:' },
   'order-by': { describe: 'rank fingerprints by', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time', group: 'Report:' },
   limit: { describe: 'fingerprints detailed in the text report (json and html have all)', type: 'number', default: 20, group: 'Report:' },
 } as const;
 
-function renderSettings(a: { format: string; output?: string; orderBy: string; limit: number }) {
+/** The format asked for, or the one the output file's name says (`-o report.html`), or text. */
+function formatOf(format: string | undefined, output: string | undefined): string {
+  if (format !== undefined) return format;
+  const ext = /\.(html?|json)$/i.exec(output ?? '')?.[1]?.toLowerCase();
+  return ext === 'json' ? 'json' : ext !== undefined ? 'html' : 'text';
+}
+
+function renderSettings(a: { format?: string; output?: string; orderBy: string; limit: number }) {
   if (!Number.isInteger(a.limit) || a.limit < 1) throw new UsageError(`--limit ${Number.isNaN(a.limit) ? 'is not a number' : a.limit}: expected a whole number of at least 1`);
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR && a.output === undefined;
-  return { format: a.format as 'text' | 'json' | 'html' | 'slowlog', output: a.output ?? null, order: a.orderBy as 'time', limit: a.limit, color };
+  return { format: formatOf(a.format, a.output) as 'text' | 'json' | 'html' | 'slowlog', output: a.output ?? null, order: a.orderBy as 'time', limit: a.limit, color };
 }
 
 function threadCount(v: number): number {
@@ -214,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('summaries', { describe: 'summary files written by analyze --save-summary', type: 'string', array: true, demandOption: true, default: undefined })
-          .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
+          .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); default: from the -o name (.html, .json), else text; a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {
         const { runMerge, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
@@ -308,7 +315,7 @@ async function main(argv: string[]): Promise<number> {
           .option('refresh', { describe: 'seconds between two redraws of the table', type: 'number', default: 2 })
           .option('top', { describe: 'fingerprints in the table', type: 'number', default: 15 })
           .option('order-by', { describe: 'rank the table by', choices: ['time', 'count'], default: 'time' })
-          .option('format', { alias: 'f', describe: 'format of the report saved with -o', choices: ['text', 'json', 'html'], default: 'text', group: 'On exit:' })
+          .option('format', { alias: 'f', describe: 'format of the report saved with -o (default: from its name, .html or .json, else text)', choices: ['text', 'json', 'html'], type: 'string', group: 'On exit:' })
           .option('output', { alias: 'o', describe: 'on exit, write the report analyze would make of the same traffic to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('save-summary', { describe: 'on exit, also write a mergeable summary to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('redact', { describe: 'replace literals with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
@@ -341,7 +348,7 @@ async function main(argv: string[]): Promise<number> {
             durationSec,
             redact: a.redact,
             order: a.orderBy as 'time' | 'count',
-            format: a.format as 'text' | 'json' | 'html',
+            format: formatOf(a.format, a.output) as 'text' | 'json' | 'html',
             output: a.output ?? null,
             saveSummary: a.saveSummary ?? null,
             screen: process.stdout.isTTY === true,

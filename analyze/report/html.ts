@@ -3,7 +3,7 @@
  * script for sorting; nothing fetched at view time), readable in any browser and attachable to a
  * ticket. Every text from the capture is escaped.
  */
-import type { FingerprintJson, Report } from './report.js';
+import { captureLines, filtersText, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { dur, size } from '../format.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -134,7 +134,9 @@ function fingerprintRow(f: FingerprintJson): string {
 export function renderHtml(r: Report): string {
   const o = r.overall;
   const h = r.health;
-  const title = r.inputs.files.length === 1 ? r.inputs.files[0]!.path : `${r.inputs.files.length} capture files`;
+  const title = reportSubject(r);
+  const filters = filtersText(r);
+  const context = [...captureLines(r), ...(filters === null ? [] : [`Filters: ${filters}`])];
   const health = `<section id="health" class="health-${h.status}"><h2>Capture health: ${esc(h.status)}</h2>${h.notes.length ? `<ul>${h.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '<p>No loss seen: every command in the capture was decoded.</p>'}</section>`;
   const overall = `<section id="overall"><h2>Overall</h2><div class="grid">${[
     kv('Time range', `${esc(o.first ?? '-')}<br>${esc(o.last ?? '-')} (${esc(o.duration_s === null ? '-' : dur(o.duration_s * 1e6))})`),
@@ -164,7 +166,7 @@ export function renderHtml(r: Report): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Periscope report: ${esc(title)}</title><style>${CSS}</style></head>
-<body><header><h1>Periscope query report</h1><p>${esc(title)} — Periscope ${esc(r.periscope.version)}</p></header>
+<body><header><h1>Periscope query report</h1><p>${esc(title)} — Periscope ${esc(r.periscope.version)}</p>${context.map((c) => `<p class="context">${esc(c)}</p>`).join('')}</header>
 <main>${warn}${bad ? health : ''}${overall}${charts}${table}${errors}${slowest}${bad ? '' : health}</main>
 <script>${SCRIPT}</script></body></html>
 `;

@@ -302,6 +302,24 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
   return { status, notes, counters: { ...h } };
 }
 
+/** What a report is of, for its title: the capture file, how many, or the live traffic. */
+export function reportSubject(r: Report): string {
+  const files = r.inputs.files;
+  if (files.length === 1) return files[0]!.path;
+  return files.length === 0 ? 'live traffic (periscope live)' : `${files.length.toLocaleString('en-US')} capture files`;
+}
+
+/** One line per capture made by `periscope capture` (its manifest), as the report's heading shows it. */
+export function captureLines(r: Report, max = 5): string[] {
+  return r.inputs.captures.slice(0, max).map((c) => `captured on ${c.host} (${c.interface}, ${c.filter}) from ${c.started} to ${c.ended ?? '-'}, ended: ${c.ended_because}`);
+}
+
+/** The filters given, as options (`--since … --user a,b`), or null for none. */
+export function filtersText(r: Report): string | null {
+  const f = r.inputs.filters;
+  return f ? Object.entries(f).map(([k, v]) => `--${k} ${Array.isArray(v) ? v.join(',') : v}`).join(' ') : null;
+}
+
 /** Build the report of an aggregate. */
 export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const files = [...ctx.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

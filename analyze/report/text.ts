@@ -3,7 +3,7 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { DECADES, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, DECADES, filtersText, reportSubject, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 
@@ -80,10 +80,11 @@ export function renderText(r: Report, opts: TextOptions): string {
   const h = r.health;
 
   const nFiles = r.inputs.files.length;
-  out.push(bold(`# Periscope query report: ${nFiles === 1 ? r.inputs.files[0]!.path : `${n(nFiles)} capture files`}`));
+  out.push(bold(`# Periscope query report: ${reportSubject(r)}`));
   out.push(`# ${o.first ?? '-'} to ${o.last ?? '-'} (${o.duration_s === null ? '-' : dur(o.duration_s * 1e6)})${r.inputs.redacted ? '' : yellow('   NOT REDACTED: examples hold literal values')}`);
-  for (const c of r.inputs.captures.slice(0, 5)) out.push(...wrap(clean(`captured on ${c.host} (${c.interface}, ${c.filter}) from ${c.started} to ${c.ended ?? '-'}, ended: ${c.ended_because}`), '# ', '#   '));
-  if (r.inputs.filters) out.push(...wrap(Object.entries(r.inputs.filters).map(([k, v]) => `--${k} ${Array.isArray(v) ? v.join(',') : v}`).join(' '), '# Filters: ', '#          '));
+  for (const line of captureLines(r)) out.push(...wrap(clean(line), '# ', '#   '));
+  const filters = filtersText(r);
+  if (filters !== null) out.push(...wrap(filters, '# Filters: ', '#          '));
 
   const healthBlock = (): void => {
     const label = h.status === 'good' ? 'good' : h.status === 'bad' ? red('BAD: the figures below miss part of the traffic') : yellow('degraded');

@@ -187,6 +187,11 @@ test('analyze text: the labels say what the figures are of', async () => {
   const fl = structuredClone(j);
   fl.slowest[0] = { ...fl.slowest[0]!, cmd: 'field_list', sql: 'orders' };
   assert.match(renderReport(fl, 'text', { limit: 20, color: false }), /^#       \(field_list\) orders$/m);
+  // A report of live traffic (no file) says so.
+  const live = structuredClone(j);
+  live.inputs.files = [];
+  assert.match(renderReport(live, 'text', { limit: 20, color: false }), /^# Periscope query report: live traffic \(periscope live\)$/m);
+  assert.match(renderReport(live, 'html', { limit: 20, color: false }), /<title>Periscope report: live traffic \(periscope live\)<\/title>/);
   // Segments captured twice: a health note, no loss.
   const twice = await reshaped('twice.pcap', 0.001, 2);
   const d = await report(twice);
@@ -222,9 +227,15 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
   }
   // A report written to a file is private, redacted or not; live checks its -o before it starts.
   const out = join(dir, 'report.html');
-  const w = await periscope('analyze', sample, '-f', 'html', '-o', out);
+  const w = await periscope('analyze', sample, '-o', out);
   assert.equal(w.code, 0, w.stderr);
   assert.equal((await stat(out)).mode & 0o777, 0o600);
+  assert.match(await readFile(out, 'utf8'), /^<!DOCTYPE html>/, 'the format follows the name when -f is not given');
+  const asJson = join(dir, 'report.json');
+  assert.equal((await periscope('analyze', sample, '-o', asJson)).code, 0);
+  assert.equal((JSON.parse(await readFile(asJson, 'utf8')) as Report).overall.commands, 33);
+  assert.equal((await periscope('analyze', sample, '-f', 'text', '-o', asJson)).code, 0);
+  assert.match(await readFile(asJson, 'utf8'), /^# Periscope query report/, 'an explicit --format wins');
   const live = await periscope('live', '-i', 'lo', '-d', '1s', '-o', join(dir, 'no-such-dir', 'r.html'));
   assert.equal(live.code, 1);
   assert.match(live.stderr, /--output .*r\.html: the directory .*no-such-dir does not exist/);
@@ -289,7 +300,7 @@ test('merge: a file that is not a summary is exit 2 with an explanation; slowlog
   const s = await periscope('merge', '--format', 'slowlog', sample);
   assert.equal(s.code, 1);
   assert.match(s.stderr, /Invalid values:[\s\S]*format/);
-  assert.match((await periscope('merge', '--help')).stdout, /a slow log needs the captures \(analyze\)/);
+  assert.match((await periscope('merge', '--help')).stdout, /a slow log needs the\s+captures \(analyze\)/);
 });
 
 test('analyze --format slowlog: one entry per statement and administrator command, as the server writes them', async () => {
@@ -423,6 +434,9 @@ test('analyze: a capture directory with a manifest (periscope capture) feeds the
   assert.equal(rep.overall.commands_per_s, 6.6);
   const text = await periscope('analyze', cap);
   assert.match(text.stdout, /# Capture health: BAD/);
+  assert.match(text.stdout, /^# captured on db1 \(any, tcp port 3306\) from 2026-11-21T05:08:00\.000000Z to\n#   2026-11-21T05:08:05\.000000Z, ended: disk-full/m);
+  const html = await periscope('analyze', '-f', 'html', cap);
+  assert.match(html.stdout, /<p class="context">captured on db1 \(any, tcp port 3306\) from .*ended: disk-full/, 'the page says how the capture was made too');
 
   await writeFile(join(cap, 'capture.json'), '{"format": "periscope-capture", "version": 1');
   const damaged = await periscope('analyze', '--format', 'json', cap);
