@@ -174,7 +174,7 @@ export interface Report {
   histogram: { le_us: number; count: number }[];
   /** Commands per latency decade (DECADES). */
   histogram_by_decade: number[];
-  timeline: { bucket_s: number; points: { t: string; commands: number; errors: number; time_us: number; avg_us: number | null; max_us: number }[] };
+  timeline: { bucket_s: number; points: { t: string; commands: number; errors: number; timed: number; time_us: number; avg_us: number | null; max_us: number }[] };
 }
 
 const facts = new StatementFactsCache();
@@ -396,7 +396,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const histogram: Report['histogram'] = [];
   for (const [le, count] of overallHist.buckets()) histogram.push({ le_us: Number(le.toPrecision(6)), count });
   const tl = Timeline.fromState(st.timeline);
-  const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, time_us: tl.timeUs[i]!, avg_us: n > 0 ? Math.round(tl.timeUs[i]! / n) : null, max_us: tl.maxUs[i]! }));
+  const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
 
   return {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },

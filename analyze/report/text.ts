@@ -259,17 +259,17 @@ function timelineLines(r: Report): string[] {
   const pts = r.timeline.points;
   const per = timelinePer(r);
   const out: string[] = [];
-  const groups: { t: string; commands: number; errors: number; time: number; max: number }[] = [];
+  const groups: { t: string; commands: number; errors: number; timed: number; time: number; max: number }[] = [];
   for (let i = 0; i < pts.length; i += per) {
     const g = pts.slice(i, i + per);
-    groups.push({ t: g[0]!.t, commands: g.reduce((a, p) => a + p.commands, 0), errors: g.reduce((a, p) => a + p.errors, 0), time: g.reduce((a, p) => a + p.time_us, 0), max: Math.max(...g.map((p) => p.max_us)) });
+    groups.push({ t: g[0]!.t, commands: g.reduce((a, p) => a + p.commands, 0), errors: g.reduce((a, p) => a + p.errors, 0), timed: g.reduce((a, p) => a + p.timed, 0), time: g.reduce((a, p) => a + p.time_us, 0), max: Math.max(...g.map((p) => p.max_us)) });
   }
   const secs = r.timeline.bucket_s * per;
   const maxRate = Math.max(...groups.map((g) => g.commands), 1);
   out.push(`#   ${'start'.padEnd(20)} ${'cmd/s'.padStart(9)} ${'errors'.padStart(7)} ${'avg'.padStart(8)} ${'max'.padStart(8)}`);
   for (const g of groups) {
     const bar = '#'.repeat(Math.round((g.commands / maxRate) * (WIDTH - 62)));
-    out.push(`#   ${g.t.padEnd(20)} ${rate(g.commands / secs).padStart(9)} ${String(g.errors).padStart(7)} ${dur(g.commands ? g.time / g.commands : null).padStart(8)} ${dur(g.commands ? g.max : null).padStart(8)}  ${bar}`);
+    out.push(`#   ${g.t.padEnd(20)} ${rate(g.commands / secs).padStart(9)} ${String(g.errors).padStart(7)} ${dur(g.timed ? g.time / g.timed : null).padStart(8)} ${dur(g.timed ? g.max : null).padStart(8)}  ${bar}`);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
- * Commands over time: per time bucket, how many commands started, how many failed, their total
- * and largest latency. Buckets are one second wide while the capture spans at most MAX_BUCKETS
+ * Commands over time: per time bucket, how many commands started, how many failed, how many had a
+ * latency (a Quit or a command cut by the capture has none) and their total and largest latency. Buckets are one second wide while the capture spans at most MAX_BUCKETS
  * seconds; beyond, the width doubles (2 s, 4 s, …) and neighbours are merged, so memory stays
  * bounded on a capture of any length. Buckets start at whole multiples of their width since the
  * epoch, so two timelines merge exactly (the merge of two captures' timelines is the timeline of
@@ -18,6 +18,8 @@ export interface TimelineState {
   errors: number[];
   timeUs: number[];
   maxUs: number[];
+  /** Commands with a latency (absent in summaries of Periscope 0.1.0 before session 3: then `count`). */
+  timed?: number[];
 }
 
 export class Timeline {
@@ -27,12 +29,14 @@ export class Timeline {
   errors: number[] = [];
   timeUs: number[] = [];
   maxUs: number[] = [];
+  timed: number[] = [];
 
   add(sec: number, latencyUs: number | null, error: boolean): void {
     const k = this.slot(sec);
     this.count[k]!++;
     if (error) this.errors[k]!++;
     if (latencyUs !== null) {
+      this.timed[k]!++;
       this.timeUs[k]! += latencyUs;
       if (latencyUs > this.maxUs[k]!) this.maxUs[k] = latencyUs;
     }
@@ -71,6 +75,7 @@ export class Timeline {
       this.errors.push(0);
       this.timeUs.push(0);
       this.maxUs.push(0);
+      this.timed.push(0);
     }
   }
 
@@ -80,6 +85,7 @@ export class Timeline {
     this.errors = z.concat(this.errors);
     this.timeUs = z.concat(this.timeUs);
     this.maxUs = z.concat(this.maxUs);
+    this.timed = z.concat(this.timed);
   }
 
   /** Double the width: merge neighbours, keeping bucket starts at multiples of the new width. */
@@ -101,6 +107,7 @@ export class Timeline {
     this.errors = fold(this.errors, sum);
     this.timeUs = fold(this.timeUs, sum);
     this.maxUs = fold(this.maxUs, Math.max);
+    this.timed = fold(this.timed, sum);
     this.width = w;
     this.start = start;
   }
@@ -124,6 +131,8 @@ export class Timeline {
       this.errors[k]! += other.errors[i]!;
       this.timeUs[k]! += other.timeUs[i]!;
       if (other.maxUs[i]! > this.maxUs[k]!) this.maxUs[k] = other.maxUs[i]!;
+      this.timed[k]! += other.timed[i]!;
+      other.timed[i] = 0;
       other.count[i] = 0;
       other.errors[i] = 0;
       other.timeUs[i] = 0;
@@ -132,7 +141,7 @@ export class Timeline {
   }
 
   toState(): TimelineState {
-    return { width: this.width, start: this.start, count: this.count.slice(), errors: this.errors.slice(), timeUs: this.timeUs.slice(), maxUs: this.maxUs.slice() };
+    return { width: this.width, start: this.start, count: this.count.slice(), errors: this.errors.slice(), timeUs: this.timeUs.slice(), maxUs: this.maxUs.slice(), timed: this.timed.slice() };
   }
 
   static fromState(s: TimelineState): Timeline {
@@ -143,6 +152,7 @@ export class Timeline {
     t.errors = s.errors.slice();
     t.timeUs = s.timeUs.slice();
     t.maxUs = s.maxUs.slice();
+    t.timed = (s.timed ?? s.count).slice();
     return t;
   }
 }

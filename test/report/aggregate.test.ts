@@ -126,6 +126,19 @@ function ev(o: Partial<CommandEvent>): CommandEvent {
 
 const ctx: ReportContext = { version: 'test', files: [], filters: null, order: 'time', redacted: true, interrupted: false };
 
+test('timeline: commands without a latency (Quit, cut by the capture) count, but not in the average', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ latencyUs: 100 }));
+  agg.add(ev({ latencyUs: 300, nsec: 5 }));
+  agg.add(ev({ cmd: 'quit', sql: null, latencyUs: null, rows: null, status: 'none', nsec: 9 }));
+  agg.add(ev({ sql: 'SELECT SLEEP(10)', status: 'incomplete', latencyUs: null, rows: null, nsec: 10 }));
+  const [p] = buildReport(agg.toState(), ctx).timeline.points;
+  assert.deepEqual({ commands: p!.commands, timed: p!.timed, time: p!.time_us, avg: p!.avg_us, max: p!.max_us }, { commands: 4, timed: 2, time: 400, avg: 200, max: 300 });
+  // A summary of before this field (no `timed`) reads as every command timed.
+  const old = Timeline.fromState({ ...agg.toState().timeline, timed: undefined });
+  assert.deepEqual(old.timed, old.count);
+});
+
 test('aggregate: figures of a hand-made list of events', () => {
   const agg = new Aggregator();
   const sqls = ["SELECT * FROM orders WHERE id = 1", "SELECT * FROM orders WHERE id = 22", "select * from orders where id=333"];
