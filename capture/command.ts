@@ -249,7 +249,9 @@ async function capture(opts: CaptureOptions, io: CaptureIo, env: NodeJS.ProcessE
     const space = await freeSpace(dir);
     const minFree = space ? minFreeBytes(opts.minFreeDisk, space.size) : 0;
     if (space && space.free - (opts.rotateSize ?? 0) <= minFree) {
-      throw new CaptureError('low-disk', `only ${bytes(space.free)} free on the disk holding ${dir}, and the capture must leave ${bytes(minFree)} free (--min-free-disk${opts.minFreeDisk === null ? ', default 15% of the disk up to 4 GB' : ''}): free some space, capture to another disk, or lower --min-free-disk`);
+      const file = opts.rotateSize ? ` beyond one file of --rotate-size ${bytes(opts.rotateSize)}` : '';
+      const fix = opts.rotateSize && space.free > minFree ? 'a smaller --rotate-size, ' : '';
+      throw new CaptureError('low-disk', `only ${bytes(space.free)} free on the disk holding ${dir}, and the capture must leave ${bytes(minFree)} free${file} (--min-free-disk${opts.minFreeDisk === null ? ', default 15% of the disk up to 4 GB' : ''}): free some space, capture to another disk, or choose ${fix}a lower --min-free-disk`);
     }
     if (control.early !== null) {
       io.note(`stopped (${control.early}) before the capture started`);

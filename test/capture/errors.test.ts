@@ -78,6 +78,11 @@ test('a directory that cannot be written, or holds other files', rootOpts, async
   await writeFile(file, '');
   oneLineError(await run(['capture', '--out', file, '-i', 'lo']), 2, /cannot write the capture into .*a-file: it exists and is not a directory/);
 
+  // Too little room: the message names what does not fit.
+  const small = await scr.tmpfs('small', '1m', 'rw');
+  oneLineError(await run(['capture', '--out', join(small, 'a'), '-i', 'lo', '--min-free-disk', '0', '--rotate-size', '5MB']), 2, /free on the disk holding .*, and the capture must leave 0 B free beyond one file of --rotate-size 5\.00 MB .*choose a smaller --rotate-size/);
+  oneLineError(await run(['capture', '--out', join(small, 'b'), '-i', 'lo', '--min-free-disk', '3MB']), 2, /must leave 3\.00 MB free \(--min-free-disk\).*choose a lower --min-free-disk$/);
+
   // Under /proc a recursive mkdir never returns (Node 20): refused at once.
   oneLineError(await run(['capture', '--out', '/proc/periscope-no/cap', '-i', 'lo']), 2, /^periscope: error: cannot write the capture into \/proc\/periscope-no\/cap: cannot create a directory there: choose a directory/);
   // Missing parents are made.
