@@ -901,10 +901,16 @@ export class MysqlSession implements StreamHandler {
     this.serverMariaCaps = g.mariaCapabilities;
     this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, `${g.serverVersion}, connection id ${g.connectionId}, auth plugin ${g.authPlugin ?? '-'}`);
     this.stage = 'AUTHENTICATE';
+    this.greetingBytes = p.length + 4;
   }
+
+  /** The server greeting's bytes, counted in the login's bytes from the server. */
+  private greetingBytes = 0;
 
   private loginPending(p: Packet): Pending {
     const ev = this.newEvent('connect', p);
+    ev.bytesOut += this.greetingBytes;
+    this.greetingBytes = 0;
     return { ev, com: Com.Connect, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
   }
 

@@ -164,6 +164,14 @@ async function reshaped(name: string, step: number, copies = 1): Promise<string>
   return out;
 }
 
+test('analyze: bytes from clients and servers are every MySQL byte info counts (greetings in the logins)', async () => {
+  const r = await report(sample);
+  const info = JSON.parse((await periscope('info', sample, '--json')).stdout) as { connections: { client_to_server: { bytes: number }; server_to_client: { bytes: number } }[] };
+  const conns = info.connections;
+  assert.equal(r.overall.bytes_in, conns.reduce((a, c) => a + c.client_to_server.bytes, 0));
+  assert.equal(r.overall.bytes_out, conns.reduce((a, c) => a + c.server_to_client.bytes, 0));
+});
+
 test('analyze text: the labels say what the figures are of', async () => {
   // The profile's shares are of its own calls and time (logins included), said in its heading.
   const j = await report(sample);
