@@ -155,7 +155,7 @@ function table(st: AggregateState, prev: Counts, intervalSec: number, elapsedSec
   const drops = c.droppedByKernel === null ? '?' : String(c.droppedByKernel);
   const rateNow = (g: { digest: string; count: number }) => (intervalSec > 0 ? (g.count - (prev.get(g.digest) ?? 0)) / intervalSec : 0);
   const total = st.groups.reduce((a, g) => a + rateNow(g), 0);
-  const head = `periscope live ${opts.iface} (${stream.filter}): ${dur(elapsedSec * 1e6)}, ${packets.toLocaleString('en-US')} packets, ${(bytes / 1e6).toFixed(1)} MB, ${o.commands.toLocaleString('en-US')} commands, ${total.toFixed(0)}/s now, errors ${o.errors}, kernel drops ${drops}${final ? ' (final)' : ''}`;
+  const head = `periscope live ${opts.iface} (${stream.filter}): ${dur(elapsedSec * 1e6)}, ${packets.toLocaleString('en-US')} packets, ${(bytes / 1e6).toFixed(1)} MB, ${o.commands.toLocaleString('en-US')} commands, ${final ? '' : `${total.toFixed(0)}/s now, `}errors ${o.errors}, kernel drops ${drops}${final ? ' (final)' : ''}`;
   const rows = st.groups
     .filter((g) => g.count > 0)
     .map((g) => ({ g, now: rateNow(g), h: LogHistogram.fromState(g.latency) }))
@@ -165,7 +165,8 @@ function table(st: AggregateState, prev: Counts, intervalSec: number, elapsedSec
   for (const { g, now, h } of rows) {
     const errors = Object.values(g.errors).reduce((a, b) => a + b, 0);
     const fp = g.fingerprint.replace(/\s+/g, ' ');
-    const line = `${g.count.toLocaleString('en-US').padStart(9)} ${now.toFixed(0).padStart(8)} ${(g.count / Math.max(elapsedSec, 0.001)).toFixed(0).padStart(8)} ${dur(h.quantile(0.95)).padStart(8)} ${String(errors).padStart(7)}  `;
+    // The final table has no "now": its last interval is the wait for the kernel's last packets.
+    const line = `${g.count.toLocaleString('en-US').padStart(9)} ${(final ? '-' : now.toFixed(0)).padStart(8)} ${(g.count / Math.max(elapsedSec, 0.001)).toFixed(0).padStart(8)} ${dur(h.quantile(0.95)).padStart(8)} ${String(errors).padStart(7)}  `;
     out.push(line + (fp.length > 100 - line.length ? `${fp.slice(0, 99 - line.length)}…` : fp));
   }
   return out;

@@ -58,6 +58,11 @@ test('live: the report on exit counts what analyze of a capture of the same traf
   assert.equal(liveOut.code, 0, liveOut.stderr);
   assert.match(liveOut.stdout, /calls +\/s now +\/s all +p95 +errors +fingerprint/, 'the table is printed');
   assert.match(liveOut.stdout, /select \?/);
+  // The final table has no "/s now" (its last interval is the wait for the last packets).
+  const finalTable = liveOut.stdout.slice(liveOut.stdout.lastIndexOf('periscope live '));
+  assert.match(finalTable, /\(final\)/);
+  assert.doesNotMatch(finalTable.split('\n')[0]!, /\/s now/);
+  assert.match(finalTable, /^ +[\d,]+ +- +\d+ /m);
   const fromLive = JSON.parse(readFileSync(out, 'utf8')) as Report;
   const analyzed = await periscope('analyze', '--format', 'json', file);
   assert.equal(analyzed.code, 0, analyzed.stderr);
