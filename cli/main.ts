@@ -79,6 +79,16 @@ function threadCount(v: number): number {
   return v;
 }
 
+/** `work()`, with the commands' own usage errors (of these classes) made the entry's: exit 1, no stack. */
+async function usageErrors<T>(work: () => T | Promise<T>, ...kinds: (new (message: string) => Error)[]): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (kinds.some((k) => e instanceof k)) throw new UsageError((e as Error).message);
+    throw e;
+  }
+}
+
 /** Options that may be given more than once (their values are lists). */
 const LISTS = new Set(['_', 'files', 'summaries', 'captures', 'port', 'p', 'user', 'db', 'client', 'server', 'host', 'field']);
 
@@ -147,12 +157,7 @@ async function main(argv: string[]): Promise<number> {
       async (a) => {
         const { runEvents } = await import('../analyze/events/command.js');
         const { FilterError } = await import('../analyze/analyze/filters.js');
-        try {
-          code = await runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a), filters: filterSettings(a, true) }, processIo);
-        } catch (e) {
-          if (e instanceof FilterError) throw new UsageError(e.message);
-          throw e;
-        }
+        code = await usageErrors(() => runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a), filters: filterSettings(a, true) }, processIo), FilterError);
       },
     )
     .command(
@@ -194,25 +199,18 @@ async function main(argv: string[]): Promise<number> {
       async (a) => {
         const { runAnalyze, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
         const o = renderSettings(a);
-        try {
-          code = await runAnalyze(
-            {
-              ...o,
-              files: a.files as string[],
-              ports: ports(a.port),
-              tcp: tcpSettings(a),
-              redact: a.redact,
-              saveSummary: a.saveSummary ?? null,
-              threads: threadCount(a.threads),
-              progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
-              filters: filterSettings(a, true),
-            },
-            processIo,
-          );
-        } catch (e) {
-          if (e instanceof AnalyzeUsageError) throw new UsageError(e.message);
-          throw e;
-        }
+        const settings = {
+          ...o,
+          files: a.files as string[],
+          ports: ports(a.port),
+          tcp: tcpSettings(a),
+          redact: a.redact,
+          saveSummary: a.saveSummary ?? null,
+          threads: threadCount(a.threads),
+          progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
+          filters: filterSettings(a, true),
+        };
+        code = await usageErrors(() => runAnalyze(settings, processIo), AnalyzeUsageError);
       },
     )
     .command(
@@ -225,12 +223,7 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {
         const { runMerge, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
-        try {
-          code = await runMerge({ ...renderSettings(a), summaries: a.summaries as string[] }, processIo);
-        } catch (e) {
-          if (e instanceof AnalyzeUsageError) throw new UsageError(e.message);
-          throw e;
-        }
+        code = await usageErrors(() => runMerge({ ...renderSettings(a), summaries: a.summaries as string[] }, processIo), AnalyzeUsageError);
       },
     )
     .command(bundleCommands({ usage: (m) => new UsageError(m), done: (c) => (code = c), ports, tcpOptions, tcpSettings }))
@@ -276,28 +269,23 @@ async function main(argv: string[]): Promise<number> {
         }
         const { captureOptions } = await import('../capture/options.js');
         const { OptionError } = await import('../capture/units.js');
-        let opts;
-        try {
-          opts = captureOptions({
-            out: a.out!,
-            interface: a.interface,
-            ports: ports(a.port),
-            host: a.host,
-            filter: a.filter,
-            snaplen: a.snaplen,
-            bufferSize: a.bufferSize,
-            duration: a.duration,
-            maxPackets: a.maxPackets,
-            rotateSize: a.rotateSize,
-            rotateSeconds: a.rotateSeconds,
-            maxFiles: a.maxFiles,
-            maxTotal: a.maxTotal,
-            minFreeDisk: a.minFreeDisk,
-          });
-        } catch (e) {
-          if (e instanceof OptionError) throw new UsageError(e.message);
-          throw e;
-        }
+        const args = {
+          out: a.out!,
+          interface: a.interface,
+          ports: ports(a.port),
+          host: a.host,
+          filter: a.filter,
+          snaplen: a.snaplen,
+          bufferSize: a.bufferSize,
+          duration: a.duration,
+          maxPackets: a.maxPackets,
+          rotateSize: a.rotateSize,
+          rotateSeconds: a.rotateSeconds,
+          maxFiles: a.maxFiles,
+          maxTotal: a.maxTotal,
+          minFreeDisk: a.minFreeDisk,
+        };
+        const opts = await usageErrors(() => captureOptions(args), OptionError);
         code = await cmd.runCapture(opts);
       },
     )
@@ -326,15 +314,8 @@ async function main(argv: string[]): Promise<number> {
         const { parseDuration, parseSize, OptionError } = await import('../capture/units.js');
         if (!Number.isFinite(a.refresh) || a.refresh < 0.2) throw new UsageError(`--refresh ${a.refresh}: expected seconds, at least 0.2`);
         if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError(`--top ${a.top}: expected a whole number of at least 1`);
-        let durationSec: number | null = null;
-        let bufferKiB: number | null = null;
-        try {
-          if (a.duration !== undefined) durationSec = parseDuration('duration', a.duration);
-          if (a.bufferSize !== undefined) bufferKiB = Math.ceil(parseSize('buffer-size', a.bufferSize) / 1024);
-        } catch (e) {
-          if (e instanceof OptionError) throw new UsageError(e.message);
-          throw e;
-        }
+        const durationSec = await usageErrors(() => (a.duration === undefined ? null : parseDuration('duration', a.duration)), OptionError);
+        const bufferKiB = await usageErrors(() => (a.bufferSize === undefined ? null : Math.ceil(parseSize('buffer-size', a.bufferSize) / 1024)), OptionError);
         const { runLive } = await import('../analyze/live/command.js');
         code = await runLive(
           {
