@@ -105,8 +105,8 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   const state = result.aggregate.toState();
   const filters = describeFilters(opts.filters);
   if (filters !== null && state.overall.events === 0 && !result.stopped) {
-    const misses = 'misses' in result ? result.misses : undefined;
-    io.warn(`no command passed the filters${misses && misses.count > 0 ? `; ${misses.describe(isoTime)}` : ''}`);
+    const misses = result.misses; // one thread only
+    io.warn(`no command passed the filters${misses !== undefined && misses.count > 0 ? `; ${misses.describe(isoTime)}` : ''}`);
   }
   if (opts.saveSummary !== null) {
     const summary: Summary = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters, interrupted: result.stopped, files: result.inputs, captures, state };
