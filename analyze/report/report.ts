@@ -437,7 +437,6 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   };
 }
 
-/** Microseconds of an ISO time's fraction beyond milliseconds (Date.parse keeps milliseconds). */
 /** From the first capture's start to the last one's end (ISO, as `ts` writes), or null unless every one ended. */
 function captureWindow(captures: readonly CaptureInfo[]): { first: string; last: string } | null {
   if (captures.length === 0 || captures.some((c) => c.ended === null)) return null;
@@ -449,6 +448,7 @@ function captureWindow(captures: readonly CaptureInfo[]): { first: string; last:
   return { first: at(Math.min(...starts)), last: at(Math.max(...ends)) };
 }
 
+/** Microseconds of an ISO time's fraction beyond milliseconds (Date.parse keeps milliseconds). */
 function fracUs(iso: string): number {
   const m = /\.(\d+)Z$/.exec(iso);
   if (!m) return 0;
