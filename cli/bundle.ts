@@ -61,6 +61,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
       if (!Number.isInteger(a.limit) || a.limit < 1) throw cli.usage(`--limit ${a.limit}: expected a whole number of at least 1`);
       if (Array.isArray(a.user)) throw cli.usage(`--user was given more than once (${a.user.join(', ')}): give the MySQL account once`);
       const schemaWanted = a.schemaFrom !== undefined || a.socket !== undefined;
+      if (schemaWanted && a.port !== undefined) processIo.warn(`-p/--port ${String(a.port)} is a MySQL server port in the capture, not the schema server's (give that as --schema-from HOST:PORT) nor a password`);
       if (!schemaWanted && (a.user !== undefined || a.defaultsFile !== undefined)) throw cli.usage('--user and --defaults-file are for --schema-from (or --socket): name the server to collect the schema from');
       const { runBundle } = await import('../analyze/bundle/command.js');
       const { SchemaUsageError } = await import('../analyze/schema/connect.js');

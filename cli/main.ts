@@ -25,6 +25,8 @@ function ports(v: unknown): number[] {
   const list = (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => String(x).split(','));
   return list.map((s) => {
     const p = Number(s);
+    // A value that is not a number is not echoed: `-p secret`, typed as for the mysql client, is a password.
+    if (!/^\d+$/.test(s.trim())) throw new UsageError("--port (-p) takes a TCP port number, and this is not one; if it was a password: Periscope never takes one on the command line (MYSQL_PWD, an option file or the prompt)");
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UsageError(`--port ${s}: expected a TCP port number between 1 and 65535`);
     return p;
   });

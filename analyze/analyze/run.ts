@@ -82,6 +82,7 @@ export function fileHealth(files: readonly FileReport[]): Health {
   return {
     files: files.filter((f) => f.ignored === null).length,
     filesFailed: files.filter((f) => f.failure !== null || f.resyncs.length > 0).length,
+    filesCutShort: files.filter((f) => f.truncatedTail !== null).length,
     packets: files.reduce((a, f) => a + f.packets, 0),
     packetsCutBySnaplen: files.reduce((a, f) => a + f.truncatedPackets, 0),
     kernelDrops: drops ?? 0,

@@ -19,6 +19,8 @@ import type { Io } from '../io.js';
 import type { TcpLimits } from '../pipeline.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
 import { buildFilter, describeFilters, type FilterOptions } from '../analyze/filters.js';
+import { unwritable } from '../output.js';
+import { isoTime } from '../info/info.js';
 import { applyManifests } from '../analyze/manifests.js';
 import { eventJson } from '../events/command.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
@@ -52,6 +54,11 @@ const CAPTURE_MANIFEST = 'capture.json';
 export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
   // Mistakes in the filters and the schema options are usage errors: found before any work.
   const filter = buildFilter(opts.filters);
+  const where = unwritable('-o', opts.output); // before the work: a long read is not lost at its end
+  if (where !== null) {
+    io.error(`${where}: no bundle written`);
+    return 2;
+  }
   const settings = opts.schema === null ? null : await connectionSettings(opts.schema);
   if (opts.includePcap) {
     io.warn('--include-pcap: THE RAW CAPTURE GOES INTO THE BUNDLE. It holds every value sent to and from the server — customer data, unredacted. Send it only where that is allowed.');
@@ -91,6 +98,10 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     }
     const captures = await applyManifests(result.aggregate.health, opts.files, io.warn);
     const report = buildReport(result.aggregate.toState(), { version: buildInfo().version, files: result.inputs, captures, filters: describeFilters(opts.filters), order: opts.order, redacted: true, interrupted: false });
+    if (report.inputs.filters !== null && report.overall.commands + report.overall.logins === 0) {
+      const misses = result.misses;
+      io.warn(`no command passed the filters: the bundle holds no event${misses !== undefined && misses.count > 0 ? `; ${misses.describe(isoTime)}` : ''}`);
+    }
 
     let schema: SchemaResult | null = null;
     if (settings !== null) {
@@ -134,7 +145,8 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     const st = await stat(output);
     const s = manifest.schema;
     const schemaLine = s.collected ? `schema of ${s.tables.collected} table${s.tables.collected === 1 ? '' : 's'}` : 'no schema';
-    io.out(`${opts.output}: ${human(st.size)}, ${manifest.files.length + 1} members (report, ${events.count.toLocaleString('en-US')} events, ${schemaLine}${pcaps.length ? ', RAW CAPTURES' : ''}).\nLook inside before sending it: periscope inspect ${opts.output}\n`);
+    const o = report.overall;
+    io.out(`${opts.output}: ${human(st.size)}, ${manifest.files.length + 1} members (report, ${events.count.toLocaleString('en-US')} events: ${o.commands.toLocaleString('en-US')} commands and ${o.logins.toLocaleString('en-US')} logins, ${schemaLine}${pcaps.length ? ', RAW CAPTURES' : ''}).\nLook inside before sending it: periscope inspect ${opts.output}\n`);
     return code;
   } finally {
     watch.end();
@@ -197,11 +209,12 @@ async function captureManifests(paths: string[]): Promise<CaptureManifest[]> {
     } catch {
       continue;
     }
-    let manifest: unknown = text;
+    let manifest: unknown;
     try {
       manifest = JSON.parse(text);
     } catch {
-      // not JSON: kept as written
+      // Not JSON: not what periscope capture writes, and it could hold anything: left out.
+      manifest = `(not JSON: left out of the bundle; ${text.length} bytes)`;
     }
     out.push({ directory: d, manifest });
   }

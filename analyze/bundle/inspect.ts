@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { size as human } from '../format.js';
 import type { Io } from '../io.js';
 import { MANIFEST, MEMBERS, type BundleManifest } from './manifest.js';
-import { BundleError, readBundle, type BundleCheck } from './read.js';
+import { BundleError, isDirectory, readBundle, type BundleCheck } from './read.js';
 
 export interface InspectOptions {
   file: string;
@@ -92,7 +92,7 @@ function overview(opts: InspectOptions, c: BundleCheck): string {
   const listed = new Map((m?.files ?? []).map((f) => [f.path, f]));
   for (const x of c.members) {
     const f = listed.get(x.path);
-    const state = x.path === MANIFEST ? 'the manifest' : m === null ? '' : f === undefined ? 'NOT IN THE MANIFEST' : f.sha256 === x.sha256 && f.size === x.size ? 'checksum ok' : 'MODIFIED';
+    const state = x.path === MANIFEST ? 'the manifest' : isDirectory(x) ? 'a directory' : m === null ? '' : f === undefined ? 'NOT IN THE MANIFEST' : f.sha256 === x.sha256 && f.size === x.size ? 'checksum ok' : 'MODIFIED';
     lines.push(`  ${human(x.size).padStart(width)}  ${x.path.padEnd(24)} ${state}`);
   }
   lines.push('');

@@ -151,6 +151,11 @@ export async function readBundle(path: string, opts: ReadBundleOptions = {}): Pr
   return check;
 }
 
+/** A directory entry (`schema/`), as GNU tar writes when a bundle is repacked: no content to check. */
+export function isDirectory(m: { path: string; size: number }): boolean {
+  return m.path.endsWith('/') && m.size === 0;
+}
+
 /** Every member against the manifest's list: modified, missing, added. */
 function compareWithManifest(check: BundleCheck): void {
   const raw = check.kept.get(MANIFEST);
@@ -166,7 +171,7 @@ function compareWithManifest(check: BundleCheck): void {
   }
   const listed = new Map(check.manifest.files.map((f) => [f.path, f]));
   for (const m of check.members) {
-    if (m.path === MANIFEST) continue;
+    if (m.path === MANIFEST || isDirectory(m)) continue;
     const f = listed.get(m.path);
     if (f === undefined) check.problems.push(`${m.path}: not listed in the manifest (added after the bundle was made)`);
     else if (f.size !== m.size || f.sha256 !== m.sha256) check.problems.push(`${m.path}: modified after the bundle was made (${f.size !== m.size ? `${m.size} bytes, the manifest says ${f.size}` : 'its SHA-256 does not match the manifest'})`);

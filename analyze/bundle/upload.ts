@@ -68,6 +68,11 @@ export function checkUrl(url: string, insecureHttp: boolean): URL {
   return u;
 }
 
+/** The server's text with control characters (terminal escapes) shown as `\xNN`: never interpreted by the terminal. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A form-data field name or file name, quoted as RFC 7578 asks (", CR and LF percent-encoded). */
 const quoted = (s: string): string => `"${s.replace(/["\r\n]/g, (c) => encodeURIComponent(c))}"`;
 
@@ -76,8 +81,11 @@ export async function runUpload(opts: UploadOptions, io: Io): Promise<number> {
   let ca: string[] | undefined;
   if (opts.ca !== null) {
     try {
-      ca = [...rootCertificates, await readFile(opts.ca, 'utf8')];
+      const pem = await readFile(opts.ca, 'utf8');
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UploadUsageError(`--ca ${opts.ca}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)`);
+      ca = [...rootCertificates, pem];
     } catch (e) {
+      if (e instanceof UploadUsageError) throw e;
       throw new UploadUsageError(`--ca ${opts.ca}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
   }
@@ -100,6 +108,9 @@ export async function runUpload(opts: UploadOptions, io: Io): Promise<number> {
     return 2;
   }
 
+  for (const [k] of opts.fields) {
+    if (k === 'sha256' || k === 'periscope_version' || k === FILE_FIELD) throw new UploadUsageError(`--field ${k}=…: ${k} is a field Periscope sends itself; choose another name`);
+  }
   const boundary = `----periscope-${randomBytes(12).toString('hex')}`;
   const fields: [string, string][] = [['sha256', check.sha256!], ['periscope_version', periscopeVersion()], ...opts.fields];
   const head = Buffer.from(
@@ -134,12 +145,15 @@ export async function runUpload(opts: UploadOptions, io: Io): Promise<number> {
       progress?.done();
     }
     if (failure !== null && tlsProblem(failure)) {
-      io.error(`${url.host}: the server's certificate is not trusted (${failure.message}); if it is signed by a private CA, give that CA with --ca FILE`);
+      const code = (failure as NodeJS.ErrnoException).code ?? '';
+      const hint = /HOSTNAME|ALTNAME/.test(code) || /does not match/i.test(failure.message) ? `the certificate is not for ${url.hostname}: use the host name it names in --url` : opts.ca !== null ? `--ca ${opts.ca} is not the CA that signed it` : 'if it is signed by a private CA, give that CA with --ca FILE';
+      io.error(`${url.host}: the server's certificate is not trusted (${printable(failure.message)}); ${hint}`);
       return 2;
     }
     if (answer !== null && answer.status < 300) {
-      io.out(answer.body.endsWith('\n') || answer.body === '' ? answer.body : `${answer.body}\n`);
-      io.warn(`uploaded ${opts.file} to ${url.origin}${url.pathname}: ${answer.status}`);
+      const body = printable(answer.body);
+      io.out(body.endsWith('\n') || body === '' ? body : `${body}\n`);
+      io.out(`uploaded ${opts.file} to ${url.origin}${url.pathname}: ${answer.status}\n`);
       return 0;
     }
     const what = answer !== null ? `the server answered ${answer.status}${answer.body ? `: ${oneLine(answer.body)}` : ''}` : `${failure!.message}`;
@@ -159,7 +173,7 @@ export async function runUpload(opts: UploadOptions, io: Io): Promise<number> {
 }
 
 const oneLine = (s: string): string => {
-  const t = s.replace(/\s+/g, ' ').trim();
+  const t = printable(s.replace(/\s+/g, ' ').trim());
   return t.length > 500 ? `${t.slice(0, 500)}…` : t;
 };
 

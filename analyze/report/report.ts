@@ -260,6 +260,7 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse('degraded');
     notes.push(`${count(c('filesFailed'), 'capture file')} could not be read completely (damaged or cut short); see the messages on stderr`);
   }
+  if (c('filesCutShort') > 0) notes.push(`${count(c('filesCutShort'), 'capture file')} ${c('filesCutShort') === 1 ? 'ends' : 'end'} inside a packet record (cut short while being written, or copied before tcpdump ended): the last packet is not in the report`);
   if (c('captureEndedEarly') > 0) {
     worse('degraded');
     notes.push(`${count(c('captureEndedEarly'), 'capture')} ended early, by a limit or a failure (see inputs.captures): traffic after that is not in the report`);

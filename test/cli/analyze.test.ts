@@ -277,6 +277,7 @@ test('analyze: a missing file is exit 2 with its name; a damaged one still gives
   const rep = JSON.parse(c.stdout) as Report;
   assert.ok(rep.overall.commands > 5 && rep.overall.commands < 33);
   assert.notEqual(rep.health.status, 'good', 'commands cut by the end of the capture are reported');
+  assert.ok(rep.health.notes.some((n) => n.startsWith('1 capture file ends inside a packet record')), JSON.stringify(rep.health.notes));
 });
 
 test('merge: summaries of separate captures give exactly the report of analysing them together', async () => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { periscope, periscopeWith, sample } from './run.js';
-import { manifestOf, members } from '../bundle/members.js';
+import { allBytes, manifestOf, members } from '../bundle/members.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'periscope-bundle-'));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -115,6 +115,15 @@ test('inspect: a member changed after bundling is reported as modified (exit 2)'
   assert.equal(a.code, 2);
   assert.match(a.stderr, /extra\.txt: not listed in the manifest/);
   assert.match(a.stderr, /report\.txt: listed in the manifest but missing from the archive/);
+  // Repacked unchanged by GNU tar with a directory entry: still as Periscope made it.
+  await rm(join(x, 'extra.txt'));
+  await execa('tar', ['-xzf', plain, '-C', x]);
+  await mkdir(join(x, 'notes'));
+  const repacked = join(dir, 'repacked.tar.gz');
+  await execa('tar', ['-czf', repacked, '-C', x, 'notes', 'report.json', 'report.txt', 'report.html', 'events.jsonl.gz', 'manifest.json']);
+  const rp = await periscope('inspect', repacked);
+  assert.equal(rp.code, 0, rp.stderr);
+  assert.match(rp.stdout, /notes\/ +a directory/);
 });
 
 test('inspect: a truncated bundle is reported as truncated, wherever it was cut (exit 2)', async () => {
@@ -175,6 +184,27 @@ test('bundle: a capture directory\'s capture.json goes into the manifest as writ
   assert.equal(i.code, 0, i.stderr);
   assert.match(i.stdout, /RAW PACKET CAPTURES INCLUDED \(pcap\/mysql-1\.pcap\)/);
   assert.match(i.stdout, /with 1 capture manifest/);
+
+  // A capture.json that is not JSON could hold anything: it is left out.
+  await writeFile(join(cap, 'capture.json'), 'password=hunter2\n');
+  const notJson = join(dir, 'not-json.tar.gz');
+  assert.equal((await periscope('bundle', cap, '-o', notJson)).code, 0);
+  const nj = await members(notJson);
+  assert.deepEqual(manifestOf(nj).capture_manifests, [{ directory: cap, manifest: '(not JSON: left out of the bundle; 17 bytes)' }]);
+  assert.equal(allBytes(nj).indexOf('hunter2'), -1);
+});
+
+test('bundle: -o naming a directory is refused before reading; filters that match nothing say so', async () => {
+  const r = await periscope('bundle', sample, '-o', dir);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /-o .*: is a directory; name a file: no bundle written/);
+  const empty = join(dir, 'nothing-passed.tar.gz');
+  const e = await periscope('bundle', sample, '-o', empty, '--db', 'nosuchdb');
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stderr, /warning: no command passed the filters: the bundle holds no event; the capture's 35 commands and logins have users periscope; databases periscope_test/);
+  assert.match(e.stdout, /0 events: 0 commands and 0 logins/);
+  const full = await periscope('bundle', sample, '-o', join(dir, 'full.tar.gz'));
+  assert.match(full.stdout, /35 events: 33 commands and 2 logins/);
 });
 
 test('bundle: a server that cannot be reached leaves the schema out, says why, and the bundle is still made', async () => {
@@ -228,5 +258,5 @@ test('bundle: no capture found, or nowhere to write, is exit 2 and no bundle', a
   await assert.rejects(stat(out));
   const w = await periscope('bundle', sample, '-o', join(dir, 'no', 'such', 'dir.tar.gz'));
   assert.equal(w.code, 2);
-  assert.match(w.stderr, /dir\.tar\.gz: cannot write a bundle there \(no such directory\)/);
+  assert.match(w.stderr, /dir\.tar\.gz: the directory .*such does not exist: no bundle written/);
 });

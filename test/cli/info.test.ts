@@ -125,7 +125,12 @@ test('--port adds a server port; the sample server is found by port and by greet
   assert.equal(report.mysql_servers.length, 1);
   const bad = await periscope('info', '--port', 'x', sample);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /--port x: expected a TCP port number between 1 and 65535/);
+  assert.match(bad.stderr, /--port \(-p\) takes a TCP port number, and this is not one; if it was a password: Periscope never takes one/);
+  const secret = await periscope('info', '-p', 'hunter2', sample);
+  assert.equal(secret.code, 1);
+  assert.doesNotMatch(secret.stderr, /hunter2/, 'a password typed as for mysql -p is not echoed');
+  const high = await periscope('info', '--port', '70000', sample);
+  assert.match(high.stderr, /--port 70000: expected a TCP port number between 1 and 65535/);
 });
 
 test('--help of every command, and usage errors', async () => {

@@ -84,8 +84,8 @@ test('upload: the fields and the whole file arrive as multipart/form-data; the a
   reset({ status: 201, body: '{"id":"case-17","stored":true}' });
   const r = await periscope('upload', bundle, '--url', httpsUrl, '--ca', cert, '--field', 'ticket=4711', '--field', 'note=a b=c');
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, '{"id":"case-17","stored":true}');
-  assert.match(r.stderr, /uploaded .*b\.tar\.gz to https:\/\/127\.0\.0\.1:\d+\/upload: 201/);
+  assert.match(r.stdout, /^\{"id":"case-17","stored":true\}\nuploaded .*b\.tar\.gz to https:\/\/127\.0\.0\.1:\d+\/upload: 201$/);
+  assert.doesNotMatch(r.stderr, /warning/, 'a success is not a warning');
   assert.equal(received.length, 1);
   const got = received[0]!;
   const bytes = await readFile(bundle);
@@ -101,7 +101,7 @@ test('upload: a 503 is tried again after a back-off, then succeeds', opts, async
   const r = await periscope('upload', bundle, '--url', httpsUrl, '--ca', cert);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /upload: the server answered 503: busy, come back later; trying again in 1 s \(1 of 5 retries\)/);
-  assert.equal(r.stdout, 'ok');
+  assert.match(r.stdout, /^ok\nuploaded /);
   assert.equal(received.length, 2);
   assert.deepEqual(received[1]!.file!.bytes, await readFile(bundle), 'the retry sends the whole file again');
 });
@@ -140,6 +140,23 @@ test('upload: plain http:// only with --insecure-http; other schemes never', opt
   assert.match(ftp.stderr, /only https:\/\/ URLs are supported/);
   const creds = await periscope('upload', bundle, '--url', 'https://me:secret@127.0.0.1/x');
   assert.equal(creds.code, 1);
+});
+
+test('upload: reserved field names and a --ca that is no certificate are refused; the answer cannot drive the terminal', opts, async () => {
+  reset({ status: 200, body: 'ok \u001b[31mRED\u001b[0m \u001b]0;pwned\u0007' });
+  for (const name of ['sha256', 'bundle', 'periscope_version']) {
+    const r = await periscope('upload', bundle, '--url', httpsUrl, '--ca', cert, '--field', `${name}=x`);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`--field ${name}=…: ${name} is a field Periscope sends itself`));
+  }
+  const notPem = await periscope('upload', bundle, '--url', httpsUrl, '--ca', bundle);
+  assert.equal(notPem.code, 1);
+  assert.match(notPem.stderr, /--ca .*b\.tar\.gz: no PEM certificate in it/);
+  assert.equal(received.length, 0);
+  const r = await periscope('upload', bundle, '--url', httpsUrl, '--ca', cert);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /\u001b|\u0007/, 'no control character reaches the terminal');
+  assert.match(r.stdout, /^ok \\x1b\[31mRED/);
 });
 
 test('upload: an untrusted certificate is refused with the way out; NODE_EXTRA_CA_CERTS trusts it too', opts, async () => {
