@@ -44,9 +44,11 @@ export const enum GapReason {
   CaptureEnd = 4,
   /** The snap length cut the segment: its tail was never captured. */
   SnapLength = 5,
+  /** Not from TCP: the bytes arrived but could not be decrypted (TLS: no key, a tag that does not verify, damage). */
+  Undecryptable = 6,
 }
 
-export const GAP_REASON_NAMES: readonly string[] = ['mid-stream start', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];
+export const GAP_REASON_NAMES: readonly string[] = ['mid-stream start', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length', 'not decrypted'];
 
 export type CloseReason = 'fin' | 'rst' | 'idle-timeout' | 'evicted' | 'replaced' | 'capture-end';
 

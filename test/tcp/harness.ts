@@ -165,7 +165,7 @@ export type Event =
   | { kind: 'gap'; dir: Dir; bytes: number; reason: GapReason; offset: number }
   | { kind: 'close'; reason: CloseReason };
 
-export const REASON = ['MidStreamStart', 'Unseen', 'BufferLimit', 'ConnectionEnd', 'CaptureEnd', 'SnapLength'] as const;
+export const REASON = ['MidStreamStart', 'Unseen', 'BufferLimit', 'ConnectionEnd', 'CaptureEnd', 'SnapLength', 'Undecryptable'] as const;
 
 /** One direction as the consumer saw it. */
 export class DirRecord {

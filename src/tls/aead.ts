@@ -1,0 +1,100 @@
+/**
+ * One direction's record protection under one key: the nonce and additional data of a record
+ * with a given sequence number, and its AEAD open.
+ *
+ *   TLS 1.3 (RFC 8446 §5.2, §5.3): nonce = iv XOR seq (left-padded to 12 bytes);
+ *     AAD = the record header (type 23, 0x0303, length of the ciphertext with its tag).
+ *   TLS 1.2 AES-GCM (RFC 5288 §3, RFC 5246 §6.2.3.3): nonce = 4-byte salt ‖ the record's
+ *     8-byte explicit nonce; AAD = seq ‖ type ‖ version ‖ plaintext length.
+ *   TLS 1.2 ChaCha20-Poly1305 (RFC 7905 §2): nonce = 12-byte iv XOR seq, no explicit nonce;
+ *     AAD as for GCM.
+ * The tag is the last 16 bytes. A record whose tag does not verify gives null: never plaintext.
+ */
+import { createDecipheriv, createSecretKey, type DecipherGCM, type KeyObject } from 'node:crypto';
+import type { AeadSuite } from './suites.js';
+import type { TrafficKey } from './keys.js';
+
+export const TAG_LENGTH = 16;
+
+export class RecordKey {
+  readonly suite: AeadSuite;
+  readonly #key: KeyObject;
+  readonly #iv: Buffer;
+  /** Reused for every record: createDecipheriv and setAAD consume them at once. */
+  readonly #nonce = Buffer.alloc(12);
+  readonly #aad: Buffer;
+  readonly #tls13: boolean;
+  readonly #explicit: number;
+
+  constructor(suite: AeadSuite, key: TrafficKey) {
+    this.suite = suite;
+    this.#key = createSecretKey(key.key);
+    this.#iv = Buffer.from(key.iv);
+    this.#tls13 = suite.tls13;
+    this.#explicit = suite.explicitNonceLength;
+    this.#aad = Buffer.alloc(this.#tls13 ? 5 : 13);
+  }
+
+  /** Bytes of a record body that are not plaintext (explicit nonce + tag). */
+  get overhead(): number {
+    return this.#explicit + TAG_LENGTH;
+  }
+
+  /**
+   * The TLS 1.2 GCM explicit nonce of a record body as a number when it is below 2^53 (most
+   * implementations send the sequence number there): a hint for the sequence number. Else -1.
+   */
+  explicitSeq(body: Uint8Array, offset: number, length: number): number {
+    if (this.#explicit === 0 || length < 8) return -1;
+    const hi = ((body[offset]! << 24) | (body[offset + 1]! << 16) | (body[offset + 2]! << 8) | body[offset + 3]!) >>> 0;
+    const lo = ((body[offset + 4]! << 24) | (body[offset + 5]! << 16) | (body[offset + 6]! << 8) | body[offset + 7]!) >>> 0;
+    if (hi >= 0x200000) return -1;
+    return hi * 0x100000000 + lo;
+  }
+
+  /** Opens one record body (`body[offset .. offset+length)`), or null when the tag does not verify. */
+  open(seq: number, type: number, version: number, body: Uint8Array, offset: number, length: number): Buffer | null {
+    const overhead = this.#explicit + TAG_LENGTH;
+    if (length < overhead) return null;
+    const nonce = this.#nonce;
+    const hi = Math.floor(seq / 0x100000000) >>> 0;
+    const lo = seq >>> 0;
+    const aad = this.#aad;
+    if (this.#explicit > 0) {
+      this.#iv.copy(nonce, 0, 0, 4);
+      nonce.set(body.subarray(offset, offset + 8), 4);
+    } else {
+      this.#iv.copy(nonce, 0, 0, 12);
+      nonce.writeUInt32BE((nonce.readUInt32BE(4) ^ hi) >>> 0, 4);
+      nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ lo) >>> 0, 8);
+    }
+    if (this.#tls13) {
+      aad[0] = type;
+      aad[1] = version >> 8;
+      aad[2] = version & 0xff;
+      aad[3] = length >> 8;
+      aad[4] = length & 0xff;
+    } else {
+      const plain = length - overhead;
+      aad.writeUInt32BE(hi, 0);
+      aad.writeUInt32BE(lo, 4);
+      aad[8] = type;
+      aad[9] = version >> 8;
+      aad[10] = version & 0xff;
+      aad[11] = plain >> 8;
+      aad[12] = plain & 0xff;
+    }
+    const end = offset + length;
+    try {
+      // ChaCha20-Poly1305 is an AEAD with the same calls as GCM (its type is not in @types/node's overloads).
+      const d = createDecipheriv(this.suite.aead as 'aes-128-gcm', this.#key, nonce, { authTagLength: TAG_LENGTH }) as DecipherGCM;
+      d.setAAD(aad);
+      d.setAuthTag(body.subarray(end - TAG_LENGTH, end));
+      const out = d.update(body.subarray(offset + this.#explicit, end - TAG_LENGTH));
+      d.final();
+      return out;
+    } catch {
+      return null;
+    }
+  }
+}
