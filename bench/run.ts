@@ -9,7 +9,9 @@
  *   read     capture reading, steps 1–5 below;
  *   sql      SQL redaction + fingerprint throughput (bench/sql.ts);
  *   analyze  `periscope analyze` end to end on a realistic capture, with tshark and
- *            pt-query-digest (bench/analyze.ts).
+ *            pt-query-digest (bench/analyze.ts);
+ *   tls      TLS decryption throughput of src/tls on genuine node:tls sessions, bulk and small
+ *            records (bench/tls.ts; no target of its own: the end-to-end TLS target belongs to analyze).
  * The targets of the sections run are printed last; bench/data/last-run.json gets their figures.
  * Exit code 1 when a section's counts are not what the generator wrote.
  *
@@ -66,6 +68,7 @@ import { existingRotated, splitCapture } from './rotate.js';
 import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js';
 import { runSqlBench, sqlBenchLines, TARGET_SQL_MBPS } from './sql.js';
 import { printAnalyzeResult, runAnalyzeBench, warmPageCache } from './analyze.js';
+import { runTlsBench, tlsBenchLines } from './tls.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -183,7 +186,7 @@ function table(headers: string[], rows: string[][], leftColumns = 1): string {
 }
 
 /** The benchmark's sections, run in this order; `--only a,b` runs some of them. */
-const SECTIONS = ['read', 'sql', 'analyze'] as const;
+const SECTIONS = ['read', 'sql', 'analyze', 'tls'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Target {
@@ -380,6 +383,14 @@ function sqlSection(reps: number): SectionOutcome {
   return { targets: [target], failed: false, json: { sql } };
 }
 
+async function tlsSection(reps: number): Promise<SectionOutcome> {
+  console.log('\nTLS decryption (src/tls) on genuine node:tls sessions');
+  const tls = await runTlsBench({ megabytes: envNumber('PERISCOPE_BENCH_TLS_MB', 32, 1), reps, log: (l) => console.log(`  ${l}`) });
+  for (const line of tlsBenchLines(tls)) console.log(line);
+  // A run that did not deliver exactly the plaintext written fails the bench, like a wrong count.
+  return { targets: [], failed: !tls.ok, json: { tls } };
+}
+
 async function analyzeSection(): Promise<SectionOutcome> {
   console.log('\nperiscope analyze end to end on a realistic MySQL capture, with tshark and pt-query-digest');
   const r = await runAnalyzeBench({
@@ -423,6 +434,7 @@ async function parent(only: Set<Section>): Promise<number> {
   if (only.has('read')) outcomes.push(await readSection(reps));
   if (only.has('sql')) outcomes.push(sqlSection(reps));
   if (only.has('analyze')) outcomes.push(await analyzeSection());
+  if (only.has('tls')) outcomes.push(await tlsSection(reps));
   const targets = outcomes.flatMap((o) => o.targets);
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);

@@ -13,6 +13,7 @@
 import { createDecipheriv, createSecretKey, type DecipherGCM, type KeyObject } from 'node:crypto';
 import type { AeadSuite } from './suites.js';
 import type { TrafficKey } from './keys.js';
+import { GCM_JS_MAX, GcmKey } from './gcm.js';
 
 export const TAG_LENGTH = 16;
 
@@ -25,10 +26,14 @@ export class RecordKey {
   readonly #aad: Buffer;
   readonly #tls13: boolean;
   readonly #explicit: number;
+  readonly #rawKey: Buffer;
+  /** AES-GCM for short records (gcm.ts), made on the first one. */
+  #gcm: GcmKey | null = null;
 
   constructor(suite: AeadSuite, key: TrafficKey) {
     this.suite = suite;
     this.#key = createSecretKey(key.key);
+    this.#rawKey = Buffer.from(key.key);
     this.#iv = Buffer.from(key.iv);
     this.#tls13 = suite.tls13;
     this.#explicit = suite.explicitNonceLength;
@@ -85,6 +90,11 @@ export class RecordKey {
       aad[12] = plain & 0xff;
     }
     const end = offset + length;
+    const cipherLength = length - overhead;
+    if (cipherLength <= GCM_JS_MAX && this.suite.aead !== 'chacha20-poly1305') {
+      this.#gcm ??= new GcmKey(this.#rawKey);
+      return this.#gcm.open(nonce, aad, body, offset + this.#explicit, cipherLength, end - TAG_LENGTH);
+    }
     try {
       // ChaCha20-Poly1305 is an AEAD with the same calls as GCM (its type is not in @types/node's overloads).
       const d = createDecipheriv(this.suite.aead as 'aes-128-gcm', this.#key, nonce, { authTagLength: TAG_LENGTH }) as DecipherGCM;
