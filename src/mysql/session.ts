@@ -1119,7 +1119,7 @@ function responseStart(b: Uint8Array, off: number, len: number): boolean {
   return !(plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2));
 }
 
-const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];
+const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length', 'not decrypted'];
 
 function micros(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
   return Math.max(0, Math.round((bSec - aSec) * 1e6 + (bNsec - aNsec) / 1e3));

@@ -567,8 +567,9 @@ describe('TcpReassembler: limits and connection lifetime', () => {
 
   test('gap reasons have names', async () => {
     const { GAP_REASON_NAMES } = await import('../../src/tcp/reassembler.js');
-    assert.equal(GAP_REASON_NAMES.length, 6);
+    assert.equal(GAP_REASON_NAMES.length, 7);
     assert.equal(GAP_REASON_NAMES[GapReason.SnapLength], 'snap length');
+    assert.equal(GAP_REASON_NAMES[GapReason.Undecryptable], 'not decrypted');
   });
 });
 
