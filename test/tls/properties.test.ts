@@ -155,3 +155,35 @@ test('loss inside a long reply: decoding resumes at the next record (resync prov
     assert.match(conn.info.reason!, /lost or skipped/);
   }
 });
+
+test('random bytes and random gaps in both directions never throw, deliver nothing, and keep memory bounded', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.record({ dir: fc.constantFrom(0 as const, 1 as const), bytes: fc.uint8Array({ maxLength: 3000 }) }), fc.record({ dir: fc.constantFrom(0 as const, 1 as const), gap: fc.integer({ min: -1, max: 5000 }) })), { maxLength: 40 }),
+      (steps) => {
+        const sink = new RecordingSink();
+        const conn = new TlsConnection(() => ({ masterSecret: new Uint8Array(48), clientTraffic0: new Uint8Array(32), serverTraffic0: new Uint8Array(32) }), sink);
+        for (const st of steps) {
+          if ('bytes' in st) conn.onData(st.dir as Dir, st.bytes, 0, st.bytes.length, 1, 0);
+          else conn.onGap(st.dir as Dir, st.gap, GapReason.Unseen, 1, 0);
+        }
+        conn.end(2, 0);
+        assert.deepEqual(sink.data, [[], []]);
+        void conn.info;
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('a session captured from the middle (no ClientHello): failed, saying the start was not captured', () => {
+  const s = sessions[0]!;
+  const { conn, sink } = decrypt(s);
+  conn.onGap(0 as Dir, -1, GapReason.MidStreamStart, 1, 0);
+  conn.onGap(1 as Dir, -1, GapReason.MidStreamStart, 1, 0);
+  // Everything after the first 8 chunks (the handshake).
+  feed(conn, s.chunks.slice(8));
+  assert.equal(conn.info.state, 'failed');
+  assert.match(conn.info.reason!, /ClientHello was not captured/);
+  assert.deepEqual(sink.data, [[], []]);
+});
