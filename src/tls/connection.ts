@@ -218,7 +218,12 @@ export class TlsConnection {
   // Framing
 
   #store(h: Half, buf: Uint8Array, off: number, n: number): void {
-    if (h.buf.length === 0) h.buf = new Uint8Array(BUFFER_SIZE);
+    if (h.buf.length < h.fill + n) {
+      // Grown to what is held: one record (≤ 18 KiB) normally, two while resynchronising.
+      const grown = new Uint8Array(Math.min(BUFFER_SIZE, Math.max(h.fill + n, 2 * h.buf.length, 2048)));
+      grown.set(h.buf.subarray(0, h.fill));
+      h.buf = grown;
+    }
     h.buf.set(buf.subarray(off, off + n), h.fill);
     h.fill += n;
   }
