@@ -379,7 +379,8 @@ export class TlsConnection {
       h.hs.reset();
     }
     if (this.#version === -1) this.#encryptedBeforeHello = true;
-    if (!this.#keysReady()) {
+    // No keys, or none for this direction (a key log with one side's TLS 1.3 secrets only).
+    if (!this.#keysReady() || (h.key === null && h.nextKey === null)) {
       this.counters.recordsUndecryptable++;
       h.seq++;
       this.#goDark(h, sec, nsec);

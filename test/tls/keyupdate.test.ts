@@ -91,3 +91,15 @@ test('a HelloRetryRequest is recognised by its random; the real ServerHello is a
   assert.equal(conn.info.state, 'decrypting');
   assert.deepEqual(new Uint8Array(sink.text(1)), V.APP_PAYLOAD);
 });
+
+test("a key log with the server's secrets only: the server's data is decrypted, the client's is dark (one gap), no authentication failure", () => {
+  const sink = new RecordingSink();
+  const conn = new TlsConnection(() => ({ serverHandshake: V.SERVER_HS_SECRET, serverTraffic0: V.SERVER_AP_SECRET }), sink);
+  feed(conn, conversation().chunks);
+  assert.deepEqual(new Uint8Array(sink.text(1)), V.APP_PAYLOAD);
+  assert.deepEqual(sink.data[0], []);
+  assert.deepEqual(sink.gaps, [{ dir: 0, bytes: -1, reason: GapReason.Undecryptable }]);
+  assert.equal(conn.counters.authFailures, 0);
+  assert.equal(conn.info.state, 'decrypting');
+  assert.match(conn.info.reason!, /could not be decrypted/);
+});
