@@ -4,7 +4,7 @@
  */
 import { PacketDecoder } from '../src/net/decode.js';
 import { sniffGreeting } from '../src/mysql/greeting.js';
-import { MysqlSession, type CommandEvent, type SessionCounters, type SessionOptions } from '../src/mysql/session.js';
+import { MysqlSession, tlsCategory, type CommandEvent, type SessionCounters, type SessionOptions } from '../src/mysql/session.js';
 import { TcpReassembler, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
 import type { PacketRecord } from '../src/pcap/record.js';
 import { OrderedEvents } from './events/ordered.js';
@@ -37,12 +37,33 @@ export interface MysqlTotals extends SessionCounters {
   notMysql: number;
   /** Connections whose decoding stopped early, by reason (TLS, replication, undecodable compression, …). */
   stopped: Record<string, number>;
+  /** TLS connections decrypted with a key log's secrets; not decrypted: no secret, unsupported version or suite, other (failed, handshake not captured). */
+  tlsDecrypted: number;
+  tlsNoSecret: number;
+  tlsUnsupported: number;
+  tlsFailed: number;
+  /** TLS connections that could not be read: what to look for, at most TLS_DETAILS of them. */
+  tlsUnread: TlsUnread[];
 }
+
+/** A TLS connection that could not be decrypted, and why (what `events`/`analyze` tell the user). */
+export interface TlsUnread {
+  client: string;
+  server: string;
+  version: string | null;
+  cipher: string | null;
+  /** What to look for in a key log (64 hex digits), when the handshake was seen. */
+  clientRandom: string | null;
+  reason: string;
+}
+
+/** TLS connections listed one by one at most (the rest are counted). */
+export const TLS_DETAILS = 20;
 
 export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
-  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
   private readonly ordered: OrderedEvents | null;
   private packets = 0;
   private lastSec = 0;
@@ -90,6 +111,14 @@ export class MysqlPipeline {
     const t = this.totals;
     const c = s.counters;
     if (s.tls) t.tls++;
+    const tls = s.tlsLayer?.info;
+    if (tls?.state === 'decrypting') t.tlsDecrypted++;
+    else if (tls !== undefined) {
+      if (tls.state === 'no-secret') t.tlsNoSecret++;
+      else if (tls.state === 'unsupported-suite' || tls.state === 'unsupported-version') t.tlsUnsupported++;
+      else t.tlsFailed++;
+      if (t.tlsUnread.length < TLS_DETAILS) t.tlsUnread.push({ client: s.info.client, server: s.info.server, version: tls.version, cipher: tls.cipherName, clientRandom: tls.clientRandom, reason: tls.reason ?? tlsCategory(tls) });
+    }
     if (s.replication) t.replication++;
     if (s.compressed) t.compressed++;
     if (s.serverVersion === null && s.info.synSeen && c.commands === 0) t.notMysql++;

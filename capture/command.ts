@@ -16,6 +16,7 @@ import { MANIFEST_NAME, ManifestError, readManifest, writeManifest, type Capture
 import { minFreeBytes, type CaptureOptions } from './options.js';
 import { captureState, createPidFile, PID_NAME, processStart, removePidFile, sameProcess, updatePidFile, type PidRecord } from './pidfile.js';
 import { CaptureSession, freeSpace, RESERVE_NAME } from './session.js';
+import { KeyLogCopier } from './keylog.js';
 import { renderStatus, statusLine, summary, type LiveState } from './status.js';
 import { bytes } from './units.js';
 import { ownerOf, runAs, type RunAs } from './user.js';
@@ -290,6 +291,7 @@ async function capture(opts: CaptureOptions, io: CaptureIo, env: NodeJS.ProcessE
         periscopeVersion: periscopeVersion(),
         startedAt,
         warn: (l) => io.warn(l),
+        keylog: opts.keylog ? new KeyLogCopier(opts.keylog, dir, ownerOf(who), (l) => io.warn(l)) : null,
         onTick: io.status ? (s) => io.status!.write(statusLine(s, io.status!.columns())) : undefined,
       });
       control.session = session;

@@ -84,6 +84,8 @@ export interface ManifestOptions {
   maxTotal: number | null;
   /** As applied, in bytes (a percentage is resolved against the file system at start). */
   minFreeDisk: number;
+  /** --keylog: the application's TLS key log that was copied (absent in older manifests). */
+  keylog?: string | null;
 }
 
 export interface CaptureManifest {
@@ -120,6 +122,8 @@ export interface CaptureManifest {
   deleted: ManifestFile[];
   packets: PacketCounters;
   options: ManifestOptions;
+  /** The TLS key log copied into the directory (`tls-keys.log`, 0600), or null; absent in older manifests. */
+  keylog?: string | null;
 }
 
 /** A manifest that cannot be used: the message names the file and what is wrong. */
@@ -177,6 +181,7 @@ export function parseManifest(text: string, source: string): CaptureManifest {
     },
     source,
   );
+  if ('keylog' in v && !orNull(str)(v.keylog)) throw new ManifestError(`${source}: field keylog has the wrong type`);
   const ended = v.ended as Record<string, unknown>;
   if (!END_REASONS.includes(ended.reason as EndReason)) throw new ManifestError(`${source}: ended.reason ${JSON.stringify(ended.reason)} is not one of ${END_REASONS.join(', ')}`);
   if ('detail' in ended && !str(ended.detail)) throw new ManifestError(`${source}: ended.detail must be a string`);

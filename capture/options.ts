@@ -2,7 +2,7 @@
  * `periscope capture` options, from the command line's strings to checked values. Pure; a bad
  * value is an OptionError (the CLI's usage error, exit 1) before anything runs.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { buildFilter, checkSnaplen, rotateMillions, TCPDUMP_C_UNIT } from './argv.js';
 import type { ManifestOptions } from './manifest.js';
 import { OptionError, parseCount, parseDuration, parseSize, parseSpace, type SpaceThreshold } from './units.js';
@@ -34,6 +34,8 @@ export interface CaptureArgs {
   maxFiles?: string | number;
   maxTotal?: string;
   minFreeDisk?: string;
+  /** The application's TLS key log to copy into the capture directory. */
+  keylog?: string;
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
@@ -75,7 +77,17 @@ export function captureOptions(a: CaptureArgs, cwd = process.cwd()): CaptureOpti
     maxFiles,
     maxTotal,
     minFreeDisk: opt(a.minFreeDisk, (s) => parseSpace('min-free-disk', s)),
+    keylog: keylogPath(a.keylog, resolve(cwd, a.out), cwd),
   };
+}
+
+/** --keylog: absolute; not inside the capture directory (it is copied there). It may not exist yet. */
+function keylogPath(v: string | undefined, out: string, cwd: string): string | null {
+  if (v === undefined) return null;
+  if (v.trim() === '') throw new OptionError('--keylog FILE: name the key log file the application writes (SSLKEYLOGFILE)');
+  const p = resolve(cwd, v);
+  if (dirname(p) === out) throw new OptionError(`--keylog ${v}: the key log is copied into the capture directory; name the file the application writes, outside ${out}`);
+  return p;
 }
 
 /** The default free-space margin: 15% of the file system, at most 4 GB (the rule systemd-journald uses for its own files). */

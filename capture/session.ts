@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CaptureError, diskFull } from './errors.js';
 import { FileTracker } from './files.js';
+import { CAPTURE_KEYLOG_NAME, type KeyLogCopier } from './keylog.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, MANIFEST_VERSION, writeManifest, type CaptureManifest, type EndReason, type ManifestOptions } from './manifest.js';
 import type { CaptureOptions } from './options.js';
 import type { Snapshot } from './status.js';
@@ -53,6 +54,8 @@ export interface SessionSetup {
   onTick?: (s: Snapshot) => void;
   /** Warnings (once each). */
   warn: (line: string) => void;
+  /** --keylog: the application's TLS key log, copied into the directory at every tick. */
+  keylog?: KeyLogCopier | null;
 }
 
 export interface SessionEnd {
@@ -121,6 +124,7 @@ export class CaptureSession {
     clearInterval(timer);
     if (duration) clearTimeout(duration);
     while (this.ticking) await new Promise((r) => setTimeout(r, 20));
+    this.s.keylog?.copy(); // the secrets of the last sessions
 
     if (this.end === null) {
       // tcpdump ended by itself: -c reached, or it died.
@@ -157,6 +161,7 @@ export class CaptureSession {
   private async check(): Promise<void> {
     const { opts, running } = this.s;
     const now = Date.now();
+    this.s.keylog?.copy();
     if (this.tickNo++ % 2 === 0) running.requestStats();
     let changed = await this.tracker.refresh(false);
     if (opts.maxFiles !== null && (await this.tracker.keepNewest(opts.maxFiles)).length > 0) changed = true;
@@ -230,6 +235,7 @@ export class CaptureSession {
         ? { ...stats, final: true, at: (endedAt ?? new Date()).toISOString() }
         : { captured: c.captured, receivedByFilter: c.receivedByFilter, droppedByKernel: c.droppedByKernel, droppedByInterface: c.droppedByInterface, final: false, at: c.at?.toISOString() ?? null },
       options: { ...manifestOptions(opts), minFreeDisk: this.s.minFreeDisk },
+      keylog: this.s.keylog ? CAPTURE_KEYLOG_NAME : null,
     };
   }
 

@@ -6,6 +6,7 @@ import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { TcpLimits } from '../analyze/pipeline.js';
 import { processIo } from '../analyze/io.js';
 import { filterOptions, filterSettings } from './filter-options.js';
+import { keylogOption, keylogSetting } from './tls-options.js';
 
 type TcpOption = 'reorder-window' | 'max-buffer-per-connection' | 'max-buffer-total' | 'idle-timeout' | 'max-connections';
 type TcpArgs = { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number };
@@ -51,6 +52,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
         .option('user', { alias: 'u', describe: 'MySQL user (default: the option file\'s, else your login name)', type: 'string', requiresArg: true, group: 'Schema:' })
         .option('defaults-file', { describe: 'MySQL option file whose [client] section gives user, password, port (default: ~/.my.cnf if it exists). The password is never an option: it comes from this file, MYSQL_PWD, or a prompt', type: 'string', requiresArg: true, group: 'Schema:' })
         .option('password', { type: 'string', hidden: true })
+        .options(keylogOption)
         .options(cli.tcpOptions)
         .example('$0 bundle /var/tmp/cap/ -o ticket-4711.tar.gz', 'report and redacted events of a rotated capture')
         .example('MYSQL_PWD=… $0 bundle cap.pcap -o b.tar.gz --schema-from db1:3306 --user periscope_ro', 'with the schema of every table the queries touch')
@@ -66,6 +68,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
       const { runBundle } = await import('../analyze/bundle/command.js');
       const { SchemaUsageError } = await import('../analyze/schema/connect.js');
       const { FilterError } = await import('../analyze/analyze/filters.js');
+      const { KeyLogError } = await import('../analyze/read/keylog.js');
       await run(
         () =>
           runBundle(
@@ -80,10 +83,11 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
               schema: schemaWanted ? { server: a.schemaFrom ?? null, socket: a.socket ?? null, user: a.user ?? null, defaultsFile: a.defaultsFile ?? null } : null,
               filters: filterSettings(a, false),
               progress: !a.quiet && process.stderr.isTTY === true,
+              keylog: keylogSetting(a),
             },
             processIo,
           ),
-        [SchemaUsageError, FilterError],
+        [SchemaUsageError, FilterError, KeyLogError],
       );
     },
   });

@@ -9,6 +9,7 @@ import { processIo } from '../analyze/io.js';
 import { versionLine } from '../analyze/version.js';
 import { bundleCommands } from './bundle.js';
 import { filterOptions, filterSettings, strings, userFilterOption } from './filter-options.js';
+import { keylogOption, keylogSetting } from './tls-options.js';
 
 /** A mistake in the command line: exit 1 with the message, before any work. */
 class UsageError extends Error {}
@@ -92,7 +93,7 @@ async function usageErrors<T>(work: () => T | Promise<T>, ...kinds: (new (messag
 }
 
 /** Options that may be given more than once (their values are lists). */
-const LISTS = new Set(['_', 'files', 'summaries', 'captures', 'port', 'p', 'user', 'db', 'client', 'server', 'host', 'field']);
+const LISTS = new Set(['_', 'files', 'summaries', 'captures', 'port', 'p', 'user', 'db', 'client', 'server', 'host', 'field', 'keylog']);
 
 /** Every other option given twice is a mistake (`-f json -f html`), not a list to guess from. */
 function singleValues(argv: Record<string, unknown>): true {
@@ -152,14 +153,17 @@ async function main(argv: string[]): Promise<number> {
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .option('redact', { describe: 'replace literals in SQL and error messages with ? and omit parameters (--no-redact prints them as captured)', type: 'boolean', default: true })
           .options({ ...filterOptions, ...userFilterOption })
+          .options(keylogOption)
           .options(tcpOptions)
           .example('$0 events samples/mariadb-basic.pcap', 'every command of the sample, redacted')
+          .example('$0 events samples/mariadb-tls13.pcap --keylog samples/mariadb-tls13.keys', 'a TLS capture, decrypted with the key log its client wrote')
           .example("$0 events cap.pcap --since '2026-11-21 05:00' --min-latency 100ms", 'the slow commands from 05:00 on')
           .example("$0 events cap.pcap | jq 'select(.status == \"error\")'", 'only failed commands'),
       async (a) => {
         const { runEvents } = await import('../analyze/events/command.js');
         const { FilterError } = await import('../analyze/analyze/filters.js');
-        code = await usageErrors(() => runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a), filters: filterSettings(a, true) }, processIo), FilterError);
+        const { KeyLogError } = await import('../analyze/read/keylog.js');
+        code = await usageErrors(() => runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a), filters: filterSettings(a, true), keylog: keylogSetting(a) }, processIo), FilterError, KeyLogError);
       },
     )
     .command(
@@ -172,11 +176,13 @@ async function main(argv: string[]): Promise<number> {
           .option('conn', { describe: 'only this connection (the #N of the trace lines)', type: 'number' })
           .option('hex', { describe: 'add a hex dump of each packet (needs --no-redact: raw bytes hold values)', type: 'boolean', default: false })
           .option('redact', { describe: 'replace literals in SQL and messages with ? (--no-redact shows them)', type: 'boolean', default: true })
+          .options(keylogOption)
           .options(tcpOptions)
           .example('$0 trace samples/mariadb-basic.pcap --conn 1', 'the first connection of the sample'),
       async (a) => {
         const { runTrace } = await import('../analyze/trace/command.js');
-        code = await runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: a.conn ?? null, tcp: tcpSettings(a) }, processIo);
+        const { KeyLogError } = await import('../analyze/read/keylog.js');
+        code = await usageErrors(() => runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: a.conn ?? null, tcp: tcpSettings(a), keylog: keylogSetting(a) }, processIo), KeyLogError);
       },
     )
     .command(
@@ -193,8 +199,10 @@ async function main(argv: string[]): Promise<number> {
           .option('threads', { describe: 'worker threads sharing the connections (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
           .options({ ...filterOptions, ...userFilterOption })
+          .options(keylogOption)
           .options(tcpOptions)
           .example('$0 analyze samples/mariadb-basic.pcap', 'the report of the bundled sample')
+          .example('$0 analyze cap.pcap --keylog /secure/keys.log', 'TLS connections decrypted with the key log the clients wrote')
           .example('$0 analyze /var/tmp/cap/ --format html -o report.html', 'a rotated capture as an HTML page')
           .example('$0 analyze cap.pcap --format slowlog -o slow.log && pt-query-digest slow.log', 'feed the capture to tools that read slow logs')
           .example('$0 analyze host1/ --save-summary h1.json; $0 merge h1.json h2.json', 'one report over several hosts'),
@@ -211,6 +219,7 @@ async function main(argv: string[]): Promise<number> {
           threads: threadCount(a.threads),
           progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
           filters: filterSettings(a, true),
+          keylog: keylogSetting(a),
         };
         code = await usageErrors(() => runAnalyze(settings, processIo), AnalyzeUsageError);
       },
@@ -248,12 +257,14 @@ async function main(argv: string[]): Promise<number> {
           .option('min-free-disk', { describe: 'stop before free space on the disk falls below this, e.g. 5GB or 10%; default 15% of the disk, at most 4GB', type: 'string', group: 'Files and limits:' })
           .option('duration', { alias: 'd', describe: 'stop after this long, e.g. 30s, 15m, 2h', type: 'string', group: 'Files and limits:' })
           .option('max-packets', { alias: 'c', describe: 'stop after this many packets', type: 'string', group: 'Files and limits:' })
+          .option('keylog', { describe: "the TLS key log the application writes (SSLKEYLOGFILE, node --tls-keylog): copied into the directory as it grows (tls-keys.log, 0600), so the capture can be decrypted later; it need not exist yet. docs/tls.md", type: 'string', requiresArg: true, group: 'Capture:' })
           .option('status', { describe: 'show the state of the capture in DIR (from another terminal)', type: 'string', group: 'Control:' })
           .option('stop', { describe: 'stop the capture running into DIR (from another terminal), or close one whose process died', type: 'string', group: 'Control:' })
           .option('json', { describe: 'with --status: print it as JSON', type: 'boolean', default: false, group: 'Control:' })
           .example('sudo $0 capture --out /var/tmp/cap', 'all MySQL traffic on port 3306, any interface, until Ctrl-C')
           .example('sudo $0 capture -o /var/tmp/cap -i eth0 -p 3306 --rotate-size 100MB --max-files 50', 'a ring buffer of the newest 5 GB')
           .example('sudo $0 capture -o /var/tmp/cap --duration 15m --host 10.1.2.3', 'one client, for 15 minutes')
+          .example('sudo $0 capture -o /var/tmp/cap --keylog /run/app/tls-keys.log', 'TLS connections too: the key log is copied beside the capture')
           .example('$0 capture --status /var/tmp/cap', 'from another terminal')
           .epilog('Needs tcpdump and the right to capture (root, or: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)). Run through sudo, tcpdump writes as your user. The directory gets capture.json (the manifest) and, while running, capture.pid. Details: docs/capture.md'),
       async (a) => {
@@ -286,6 +297,7 @@ async function main(argv: string[]): Promise<number> {
           maxFiles: a.maxFiles,
           maxTotal: a.maxTotal,
           minFreeDisk: a.minFreeDisk,
+          keylog: a.keylog,
         };
         const opts = await usageErrors(() => captureOptions(args), OptionError);
         code = await cmd.runCapture(opts);
@@ -309,7 +321,9 @@ async function main(argv: string[]): Promise<number> {
           .option('output', { alias: 'o', describe: 'on exit, write the report analyze would make of the same traffic to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('save-summary', { describe: 'on exit, also write a mergeable summary to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('redact', { describe: 'replace literals with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
+          .options(keylogOption)
           .example('sudo $0 live -i lo -p 3306', 'watch a local server')
+          .example('sudo $0 live -p 3306 --keylog /run/app/tls-keys.log', 'TLS sessions too, with the key log the application writes (re-read as it grows)')
           .example('sudo $0 live -d 60s -o report.html -f html', 'one minute, then the report as a page')
           .epilog('Needs tcpdump and the right to capture, as capture does. No packet is written to disk.'),
       async (a) => {
@@ -335,6 +349,7 @@ async function main(argv: string[]): Promise<number> {
             output: a.output ?? null,
             saveSummary: a.saveSummary ?? null,
             screen: process.stdout.isTTY === true,
+            keylog: keylogSetting(a),
           },
           processIo,
         );

@@ -24,6 +24,7 @@ import { buildFilter, describeFilters, FilterError, type FilterOptions } from '.
 import type { Io } from '../io.js';
 import { availableParallelism } from 'node:os';
 import { analyzeInParallel } from './parallel.js';
+import { KeyLogError, keyLogsFor } from '../read/keylog.js';
 
 export const FORMATS = ['text', 'json', 'html', 'slowlog'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -48,6 +49,8 @@ export interface AnalyzeOptions extends RenderOptions {
   progress: boolean;
   /** Worker threads; 1: all in the main thread. */
   threads: number;
+  /** TLS key logs (files or directories) to decrypt TLS connections with. */
+  keylog?: string[];
 }
 
 /** A mistake in the options found before reading (exit 1). */
@@ -82,6 +85,10 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     drain = sink.drain;
   }
 
+  const keys = await keyLogsFor(opts.files, opts.keylog ?? []).catch((e: unknown) => {
+    throw e instanceof KeyLogError ? new AnalyzeUsageError(e.message) : e;
+  });
+  for (const w of keys.warnings()) io.warn(w);
   const watch = await watchRead(opts.files, io, { progress: opts.progress, interrupted: 'reporting what was read so far' });
   const hooks = { ...watch.hooks, beforeRead: drain };
   // Workers only when asked (docs/performance.md: they do not always pay), and never for the
@@ -91,8 +98,8 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   try {
     result =
       threads > 1
-        ? await analyzeInParallel({ files: opts.files, workers: threads, ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact, hooks })
-        : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent: slowlog, hooks });
+        ? await analyzeInParallel({ files: opts.files, workers: threads, ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact, keylog: opts.keylog ?? [], hooks })
+        : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent: slowlog, hooks, keys });
   } finally {
     watch.end();
   }

@@ -24,6 +24,8 @@ export interface WorkerSetup {
   tcp?: TcpLimits;
   filters: FilterOptions;
   raw: boolean;
+  /** TLS key logs given with --keylog (each worker reads them). */
+  keylog: string[];
   shard: number;
   shards: number;
   /** Marks the thread as a Periscope worker (the one-file build starts workers from itself). */
@@ -77,6 +79,7 @@ export interface ParallelInput {
   tcp?: TcpLimits;
   filters: FilterOptions;
   raw: boolean;
+  keylog: string[];
   hooks?: ReadHooks;
 }
 
@@ -85,7 +88,7 @@ export async function analyzeInParallel(input: ParallelInput): Promise<Analysis>
   const hooks = input.hooks ?? {};
   const workers: Worker[] = [];
   for (let shard = 0; shard < input.workers; shard++) {
-    const setup: WorkerSetup = { files: input.files, ports: input.ports, tcp: input.tcp, filters: input.filters, raw: input.raw, shard, shards: input.workers, periscopeWorker: true };
+    const setup: WorkerSetup = { files: input.files, ports: input.ports, tcp: input.tcp, filters: input.filters, raw: input.raw, keylog: input.keylog, shard, shards: input.workers, periscopeWorker: true };
     workers.push(new Worker(entry, { workerData: setup }));
   }
   // Ctrl-C reaches the main thread: pass it on.

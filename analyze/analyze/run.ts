@@ -11,6 +11,7 @@ import { Aggregator, type Health } from '../report/aggregate.js';
 import type { InputFile } from '../report/report.js';
 import { FilterMisses, type EventFilter } from './filters.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
+import type { KeyLogs } from '../read/keylog.js';
 
 export interface AnalysisInput {
   files: string[];
@@ -22,6 +23,8 @@ export interface AnalysisInput {
   /** Every event that passes the filter (slow log output). */
   onEvent?: (e: CommandEvent) => void;
   hooks?: ReadHooks;
+  /** TLS secrets (key logs, and the capture's Decryption Secrets Blocks as they are read). */
+  keys?: KeyLogs | null;
 }
 
 export interface Analysis {
@@ -53,6 +56,7 @@ export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...input.ports])],
     tcp: input.tcp,
+    session: { tlsSecrets: input.keys?.lookup ?? null },
     // Only the slow log needs events in time order; the aggregate does not.
     ordered: onEvent !== undefined,
     onEvent: (e) => {
@@ -64,7 +68,8 @@ export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
       onEvent?.(e);
     },
   });
-  const { files, packets, stopped } = await readCaptures(input.files, (rec) => pipeline.add(rec), input.hooks);
+  const hooks = input.keys ? { ...input.hooks, onSecrets: input.keys.onSecrets } : input.hooks;
+  const { files, packets, stopped } = await readCaptures(input.files, (rec) => pipeline.add(rec), hooks);
   pipeline.finish();
   agg.health = healthOf(pipeline, files);
   const inputs = files.filter((f) => f.ignored === null).map(inputFile);
@@ -95,7 +100,7 @@ export function pipelineHealth(p: MysqlPipeline): Health {
   const r = p.reassembler.totals;
   const t = p.totals;
   const stopped = Object.entries(t.stopped)
-    .filter(([why]) => !why.startsWith('SSL') && !why.startsWith('not a MySQL'))
+    .filter(([why]) => !why.startsWith('TLS') && !why.startsWith('not a MySQL'))
     .reduce((a, [, n]) => a + n, 0);
   return {
     tcpConnections: r.connections,
@@ -107,6 +112,10 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     bytesCutBySnaplen: r.bytesCutBySnaplen,
     mysqlConnections: t.sessions - t.notMysql,
     tlsConnections: t.tls,
+    tlsDecrypted: t.tlsDecrypted,
+    tlsNoSecret: t.tlsNoSecret,
+    tlsUnsupported: t.tlsUnsupported,
+    tlsFailed: t.tlsFailed,
     replicationConnections: t.replication,
     compressedConnections: t.compressed,
     undecodableConnections: stopped,

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readCaptures } from '../read/captures.js';
+import { keyLogsFor } from '../read/keylog.js';
 import { Aggregator } from '../report/aggregate.js';
 import { MysqlPipeline } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS } from '../info/info.js';
@@ -15,9 +16,11 @@ const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const filter = buildFilter(setup.filters);
 const agg = new Aggregator({ raw: setup.raw });
+const keys = await keyLogsFor(setup.files, setup.keylog);
 const pipeline = new MysqlPipeline({
   ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...setup.ports])],
   tcp: setup.tcp,
+  session: { tlsSecrets: keys.lookup },
   ordered: false,
   onEvent: (e) => {
     if (filter === null || filter(e)) agg.add(e);
@@ -46,6 +49,6 @@ const onRead =
       }
     : undefined;
 
-const { files, packets, stopped } = await readCaptures(setup.files, (rec) => pipeline.add(rec, mine), { onRead, shouldStop: () => stop });
+const { files, packets, stopped } = await readCaptures(setup.files, (rec) => pipeline.add(rec, mine), { onRead, shouldStop: () => stop, onSecrets: keys.onSecrets });
 pipeline.finish();
 port.postMessage({ result: { state: agg.toState(), health: pipelineHealth(pipeline), files: shard === 0 ? files : null, packets, stopped } } satisfies WorkerMessage);

@@ -18,6 +18,7 @@ import { TarArchive } from 'archiver';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../pipeline.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
+import { keyLogsFor } from '../read/keylog.js';
 import { buildFilter, describeFilters, type FilterOptions } from '../analyze/filters.js';
 import { unwritable } from '../output.js';
 import { isoTime } from '../info/info.js';
@@ -46,6 +47,8 @@ export interface BundleOptions {
   /** Which commands go in (the incident's window, a database, a client…); {} for all. */
   filters: FilterOptions;
   progress: boolean;
+  /** TLS key logs to decrypt with (never put in the bundle). */
+  keylog?: string[];
 }
 
 /** The capture's own manifest, written by `periscope capture` beside its files. */
@@ -60,6 +63,8 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     return 2;
   }
   const settings = opts.schema === null ? null : await connectionSettings(opts.schema);
+  const keys = await keyLogsFor(opts.files, opts.keylog ?? []);
+  for (const w of keys.warnings()) io.warn(w);
   if (opts.includePcap) {
     io.warn('--include-pcap: THE RAW CAPTURE GOES INTO THE BUNDLE. It holds every value sent to and from the server — customer data, unredacted. Send it only where that is allowed.');
   }
@@ -82,7 +87,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     const events = eventsFile(eventsPath);
     let result;
     try {
-      result = await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: false, onEvent: events.add, hooks: { ...watch.hooks, beforeRead: events.drained } });
+      result = await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: false, onEvent: events.add, hooks: { ...watch.hooks, beforeRead: events.drained }, keys });
     } finally {
       watch.readDone();
       await events.close();
@@ -116,6 +121,12 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     }
 
     const pcaps = opts.includePcap ? result.files.filter((f) => f.ignored === null).map((f) => f.path) : [];
+    // A key log never goes into a bundle, not even inside a capture: it would unlock the raw capture.
+    const withSecrets = pcaps.filter((p) => keys.filesWithSecrets.has(p));
+    if (withSecrets.length > 0) {
+      io.error(`--include-pcap: ${withSecrets.join(', ')} ${withSecrets.length === 1 ? 'holds' : 'hold'} decryption secrets (pcapng Decryption Secrets Blocks), which a bundle never carries; write a copy without them (editcap --discard-all-secrets IN OUT.pcapng) and bundle that: no bundle written`);
+      return 2;
+    }
     const tmpArchive = join(work, 'bundle.tar.gz');
     const manifest = await writeArchive(tmpArchive, {
       report,

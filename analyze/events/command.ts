@@ -1,5 +1,6 @@
 /** `periscope events FILE…`: one JSON object per client command (and per login), in capture order. */
 import { readCaptures } from '../read/captures.js';
+import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { count } from '../format.js';
 import { buildFilter, type FilterOptions } from '../analyze/filters.js';
@@ -17,6 +18,8 @@ export interface EventsOptions {
   tcp?: TcpLimits;
   /** Only the events that pass (as analyze's filters); none: all. */
   filters?: FilterOptions;
+  /** TLS key logs (files or directories) to decrypt TLS connections with. */
+  keylog?: string[];
 }
 
 /** The stable JSON shape of one event (documented in docs/events.md). */
@@ -49,6 +52,9 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     bytes_in: e.bytesIn,
     bytes_out: e.bytesOut,
     tls: e.tls,
+    tls_version: e.tlsVersion,
+    tls_cipher: e.tlsCipher,
+    tls_decrypted: e.tlsDecrypted,
     compressed: e.compressed,
   };
 }
@@ -56,11 +62,13 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
 export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   const filter = buildFilter(opts.filters ?? {}); // FilterError: a usage error, before any work
   if (!opts.redact) io.warn('--no-redact: SQL text, parameters and error messages are printed as captured; they may hold customer data');
+  const keys = await keyLogsFor(opts.files, opts.keylog ?? []); // KeyLogError: a usage error, before any work
   const chunks: string[] = [];
   let size = 0;
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
+    session: { tlsSecrets: keys.lookup },
     onEvent: (e) => {
       if (filter !== null && !filter(e)) return;
       const line = `${JSON.stringify(eventJson(e, opts.redact))}\n`;
@@ -73,7 +81,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
       }
     },
   });
-  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain });
+  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain, onSecrets: keys.onSecrets });
   pipeline.finish();
   io.out(chunks.join(''));
   const t = pipeline.totals;
@@ -81,9 +89,9 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0) {
     io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps; ${t.commandsIncomplete} commands incomplete; ${t.commandsUnseen} responses whose command was not captured (not shown); ${t.resyncs} resynchronisations; ${t.protocolViolations} protocol violations`);
   }
-  if (t.tls > 0) io.warn(`${count(t.tls, 'connection')} ${t.tls === 1 ? 'uses' : 'use'} TLS: their commands cannot be decoded`);
+  printTls(io, t, keys);
   for (const [why, n] of Object.entries(t.stopped)) {
-    if (!why.startsWith('SSL')) io.warn(`${n} connections: decoding stopped: ${why}`);
+    if (!why.startsWith('TLS')) io.warn(`${count(n, 'connection')}: decoding stopped: ${why}`);
   }
   return reportFileProblems(files, io);
 }

@@ -17,6 +17,7 @@ import { buildReport, type Order } from '../report/report.js';
 import { renderReport } from '../report/render.js';
 import { writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION } from '../report/summary.js';
 import { pipelineHealth } from '../analyze/run.js';
+import { KeyLogError, keyLogsFor } from '../read/keylog.js';
 import { dur } from '../format.js';
 import { periscopeVersion } from '../version.js';
 import type { Io } from '../io.js';
@@ -38,6 +39,8 @@ export interface LiveOptions {
   saveSummary: string | null;
   /** Redraw the table (a terminal); otherwise one line of figures per refresh. */
   screen: boolean;
+  /** TLS key logs, re-read at every refresh while the clients append to them. */
+  keylog?: string[];
 }
 
 /** Calls per digest at the previous refresh, for the current rate. */
@@ -53,8 +56,17 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
     }
   }
   if (!opts.redact) io.warn('--no-redact: SQL and error messages are shown as captured; they may hold customer data');
+  const keylog = opts.keylog ?? [];
+  const keys = await keyLogsFor([], keylog).catch((e: unknown) => {
+    if (e instanceof KeyLogError) return e;
+    throw e;
+  });
+  if (keys instanceof KeyLogError) {
+    io.error(keys.message);
+    return 1;
+  }
   const agg = new Aggregator({ raw: !opts.redact });
-  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: false, onEvent: (e) => agg.add(e) });
+  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: false, onEvent: (e) => agg.add(e), session: { tlsSecrets: keys.lookup } });
   let stream: PcapStream;
   try {
     stream = await startPcapStream({ iface: opts.iface, ports: opts.ports.length ? opts.ports : [3306], hosts: opts.hosts, filter: opts.filter, bufferKiB: opts.bufferKiB });
@@ -103,6 +115,8 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   };
   const timer = setInterval(() => {
     stream.process.requestStats();
+    // The clients keep appending to their key logs: new sessions' secrets come in here.
+    if (keylog.length > 0) void keys.addPaths(keylog).catch(() => undefined);
     draw(false);
   }, opts.refreshSec * 1000);
 

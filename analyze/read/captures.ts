@@ -9,11 +9,12 @@
  * many files overlap, not by how many there are. Within one file, packet order is kept as written.
  */
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { sniff } from '../../src/pcap/detect.js';
 import { Step, type CaptureFormat, type CaptureInterface, type CaptureParser, type CaptureProblem, type PacketRecord, type ResyncNotice } from '../../src/pcap/record.js';
 import type { SectionInfo } from '../../src/pcap/pcapng.js';
 import { PcapngParser } from '../../src/pcap/pcapng.js';
+import { CAPTURE_KEYLOG_NAME } from './keylog.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
 import { CHUNK_SIZE, PROBE_CHUNK_SIZE, openSource, readHead, SourceError, type ChunkSource } from './source.js';
 
@@ -67,6 +68,8 @@ export interface ReadHooks {
   shouldStop?(): boolean;
   /** Awaited before each chunk is read: lets a slower consumer hold the reader back. */
   beforeRead?(): Promise<void>;
+  /** A pcapng Decryption Secrets Block (TLS key log text, for one): its type and bytes (a view). */
+  onSecrets?(type: number, data: Uint8Array, file: FileReport): void;
 }
 
 const before = (aSec: number, aNsec: number, bSec: number, bNsec: number): boolean => aSec < bSec || (aSec === bSec && aNsec < bNsec);
@@ -213,7 +216,7 @@ class OpenFile {
 
   constructor(
     readonly report: FileReport,
-    private readonly hooks: { onRead?(bytes: number): void; shouldStop?(): boolean; beforeRead?(): Promise<void> } = {},
+    private readonly hooks: { onRead?(bytes: number): void; shouldStop?(): boolean; beforeRead?(): Promise<void>; onSecrets?: ReadHooks['onSecrets'] } = {},
   ) {}
 
   /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
@@ -251,9 +254,11 @@ class OpenFile {
       this.parser = s.parser;
       this.source = await openSource(r.path, false, chunkSize);
     }
+    const onSecrets = this.hooks.onSecrets;
+    if (onSecrets && this.parser instanceof PcapngParser) this.parser.onSecrets = (type, data) => onSecrets(type, data, r);
     if (s.kind === 'unknown') {
       await this.close();
-      if (fromDir) r.ignored = 'not a capture file';
+      if (fromDir) r.ignored = basename(r.path) === CAPTURE_KEYLOG_NAME ? 'the TLS key log of the capture (used to decrypt)' : 'not a capture file';
       else r.failure = { offset: 0, message: r.gzip ? `${s.message} (after gunzip)` : s.message };
       this.done = true;
       return false;
@@ -399,7 +404,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink, h
   const files: FileReport[] = [];
   let packets = 0;
   const onRead = hooks.onRead;
-  const fileHooks = { shouldStop: hooks.shouldStop, beforeRead: hooks.beforeRead, onRead: onRead && ((n: number) => onRead(n, packets)) };
+  const fileHooks = { shouldStop: hooks.shouldStop, beforeRead: hooks.beforeRead, onRead: onRead && ((n: number) => onRead(n, packets)), onSecrets: hooks.onSecrets };
   // Probe: the first timestamp of each file decides the order in which files are opened.
   const pending: { file: OpenFile; fromDir: boolean; head: Uint8Array; first: Ts | null }[] = [];
   for (const input of inputs) {

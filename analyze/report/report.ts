@@ -285,9 +285,17 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse('degraded');
     notes.push(`${count(c('bytesLost'), 'byte')} of TCP payload missing in ${count(c('gaps'), 'gap')}${c('bytesCutBySnaplen') > 0 ? ` (${c('bytesCutBySnaplen')} cut by the snap length: capture whole packets, -s 0)` : ''}`);
   }
-  if (c('tlsConnections') > 0) {
-    worse(c('tlsConnections') * 2 > c('mysqlConnections') ? 'bad' : 'degraded');
-    notes.push(`${c('tlsConnections')} of ${count(c('mysqlConnections'), 'MySQL connection')} ${c('tlsConnections') === 1 ? 'uses' : 'use'} TLS: their commands cannot be seen (capture where TLS ends, or disable it for the application user)`);
+  const tlsUnread = c('tlsConnections') - c('tlsDecrypted');
+  if (c('tlsDecrypted') > 0) notes.push(`${c('tlsDecrypted')} of ${count(c('tlsConnections'), 'TLS connection')} decrypted with the key log's secrets: their commands are in this report`);
+  if (tlsUnread > 0) {
+    worse(tlsUnread * 2 > c('mysqlConnections') ? 'bad' : 'degraded');
+    const why = [
+      c('tlsNoSecret') > 0 ? `${c('tlsNoSecret')} without a secret in the key log` : '',
+      c('tlsUnsupported') > 0 ? `${c('tlsUnsupported')} with an unsupported TLS version or cipher suite` : '',
+      c('tlsFailed') > 0 ? `${c('tlsFailed')} that failed to decrypt or whose handshake was not captured` : '',
+    ].filter((x) => x !== '');
+    const todo = c('tlsNoSecret') > 0 ? "give the clients' key log with --keylog FILE; 'periscope events' names each connection with its client random" : "'periscope events' names each connection and why";
+    notes.push(`${tlsUnread} of ${count(c('mysqlConnections'), 'MySQL connection')} ${tlsUnread === 1 ? 'uses' : 'use'} TLS that could not be decrypted${why.length > 0 ? ` (${why.join(', ')})` : ''}: their commands cannot be seen (${todo}; docs/tls.md)`);
   }
   if (c('replicationConnections') > 0) notes.push(`${count(c('replicationConnections'), 'replication connection')} (binlog streams are not analysed)`);
   if (c('undecodableConnections') > 0) {

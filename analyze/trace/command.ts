@@ -3,6 +3,7 @@
  * the stage the connection is in — like the MySQL client's protocol trace plugin, from a capture.
  */
 import { readCaptures } from '../read/captures.js';
+import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
@@ -18,6 +19,8 @@ export interface TraceOptions {
   hex: boolean;
   conn: number | null;
   tcp?: TcpLimits;
+  /** TLS key logs (files or directories) to decrypt TLS connections with. */
+  keylog?: string[];
 }
 
 /** Events whose detail carries SQL or server messages (redacted unless --no-redact). */
@@ -65,6 +68,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     return 1;
   }
   if (!opts.redact) io.warn('--no-redact: SQL text and server messages are printed as captured; they may hold customer data');
+  const keys = await keyLogsFor(opts.files, opts.keylog ?? []); // KeyLogError: a usage error, before any work
   const out: string[] = [];
   let size = 0;
   let lines = 0;
@@ -75,6 +79,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     onlyConn: opts.conn,
     onEvent: () => undefined,
     session: {
+      tlsSecrets: keys.lookup,
       trace: (t) => {
         if (SQL_EVENTS.has(t.event)) {
           if (lastCommand.size >= 100_000) lastCommand.clear(); // bounded: a connection's entry is only needed until its reply
@@ -92,9 +97,10 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       },
     },
   });
-  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain });
+  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain, onSecrets: keys.onSecrets });
   pipeline.finish();
   io.out(out.join(''));
+  printTls(io, pipeline.totals, keys);
   const code = reportFileProblems(files, io);
   if (opts.conn !== null && lines === 0 && code === 0) {
     const n = pipeline.reassembler.totals.connections;

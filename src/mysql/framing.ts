@@ -88,6 +88,8 @@ export class PacketFramer {
   private kept = 0;
   private readonly pkt = new FramedPacket();
   private hunt: StartPredicate | null = null;
+  /** The sink asked to stop after the packet it is handling (the stream changes protocol: TLS). */
+  private stopped = false;
 
   constructor(
     private readonly sink: PacketSink,
@@ -104,6 +106,14 @@ export class PacketFramer {
     this.hunt = hunt;
   }
 
+  /**
+   * Called by the sink while it handles a packet: the bytes after this packet are no longer MySQL
+   * packets (an SSL request: TLS records follow). `feed` returns how many bytes it left unread.
+   */
+  stopAfterPacket(): void {
+    this.stopped = true;
+  }
+
   /** In sync at a packet boundary? */
   get synced(): boolean {
     return this.state !== State.Hunting;
@@ -117,21 +127,26 @@ export class PacketFramer {
     this.kept = 0;
   }
 
-  feed(buf: Uint8Array, off: number, len: number, sec: number, nsec: number): void {
+  /** Frames the bytes; returns 0, or the bytes left unread after `stopAfterPacket()`. */
+  feed(buf: Uint8Array, off: number, len: number, sec: number, nsec: number): number {
     if (this.state === State.Hunting) {
       if (!this.hunt!(buf, off, len)) {
         this.skippedBytes += len;
-        return;
+        return 0;
       }
       this.state = State.Header;
       this.hunt = null;
     }
     const p = this.pkt;
     while (len > 0) {
+      if (this.stopped) {
+        this.stopped = false;
+        return len;
+      }
       if (this.hunt !== null) {
         // The sink declared a gap while handling a packet of this chunk: skip the rest of it.
         this.skippedBytes += len;
-        return;
+        return 0;
       }
       if (this.state === State.Header) {
         let plen: number;
@@ -155,7 +170,7 @@ export class PacketFramer {
           this.hdrHave += take;
           off += take;
           len -= take;
-          if (this.hdrHave < 4) return;
+          if (this.hdrHave < 4) return 0;
           const h = this.hdr;
           plen = h[0]! | (h[1]! << 8) | (h[2]! << 16);
           seq = h[3]!;
@@ -206,6 +221,8 @@ export class PacketFramer {
       len -= take;
       if (this.remaining === 0) this.endPhysical(sec, nsec);
     }
+    this.stopped = false;
+    return 0;
   }
 
   private endPhysical(sec: number, nsec: number): void {

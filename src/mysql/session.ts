@@ -17,6 +17,8 @@ import { ByteReader, text } from '../bytes/reader.js';
 import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
 import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
+import { TlsConnection, type TlsInfo } from '../tls/connection.js';
+import type { SessionSecrets } from '../tls/keylog.js';
 import { binaryValue, isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
 
 /** Stages, named as the MySQL client's protocol trace names them. */
@@ -75,6 +77,11 @@ export interface CommandEvent {
   bytesOut: number;
   resultSets: number;
   tls: boolean;
+  /** TLS connections: the version and cipher suite negotiated (null when not known or not TLS). */
+  tlsVersion: string | null;
+  tlsCipher: string | null;
+  /** TLS connections: the commands were read by decrypting the session (true), or could not be (false). */
+  tlsDecrypted: boolean | null;
   compressed: boolean;
 }
 
@@ -114,7 +121,15 @@ export interface SessionOptions {
   /** Bytes of a server packet kept (rows are counted, never held). */
   maxResponseBytes?: number;
   trace?: ((e: TraceEntry) => void) | null;
+  /**
+   * The secrets of a TLS session, by its client random (a key log): a connection that switches to
+   * TLS is decrypted when they are known. Without it (or when it returns null) the connection's
+   * TLS handshake is still read (version, cipher suite, client random) and the reason reported.
+   */
+  tlsSecrets?: ((clientRandom: Uint8Array) => SessionSecrets | null) | null;
 }
+
+const NO_SECRETS = (): SessionSecrets | null => null;
 
 const enum Expect {
   /** Nothing pending. */
@@ -187,6 +202,8 @@ export class MysqlSession implements StreamHandler {
   compressed = false;
   /** Compression algorithm negotiated, when the compressed protocol is on. */
   compression: CompressionAlgorithm | null = null;
+  /** The connection's TLS layer, after an SSL request (decrypting, or saying why it cannot). */
+  tlsLayer: TlsConnection | null = null;
   /** Why decoding stopped early (TLS, replication, undecodable compression, …), or null. */
   stoppedBecause: string | null = null;
   /** Negotiated capabilities (client ∩ server), or assumed when the handshake was not seen. */
@@ -211,6 +228,11 @@ export class MysqlSession implements StreamHandler {
   private lastPrepare: Pending | null = null;
   private abandoned = false;
   private readonly traceFn: ((e: TraceEntry) => void) | null;
+  private readonly tlsSecrets: (clientRandom: Uint8Array) => SessionSecrets | null;
+  /** The login that began with an SSL request: completed by the handshake response inside TLS. */
+  private tlsLogin: Pending | null = null;
+  /** The first decrypted bytes were traced. */
+  private tlsTraced = false;
   /** Time of the packet being processed (for trace lines). */
   private nowSec = 0;
   private nowNsec = 0;
@@ -221,6 +243,7 @@ export class MysqlSession implements StreamHandler {
     opts: SessionOptions = {},
   ) {
     this.traceFn = opts.trace ?? null;
+    this.tlsSecrets = opts.tlsSecrets ?? NO_SECRETS;
     this.framers = [new PacketFramer((p) => this.clientPacket(p), opts.maxRequestBytes ?? 1024 * 1024), new PacketFramer((p) => this.serverPacket(p), opts.maxResponseBytes ?? 64 * 1024)];
     if (info.synSeen) this.stage = 'WAIT_FOR_INIT_PACKET';
   }
@@ -228,7 +251,7 @@ export class MysqlSession implements StreamHandler {
   /** The request time of the oldest command still waiting (for ordering events across connections). */
   oldestPending(): { sec: number; nsec: number } | null {
     // (The login stays known after it completed; only while it waits for its answer is it in flight.)
-    const p = this.queue[0] ?? (this.login !== null && !this.login.done ? this.login : null);
+    const p = this.queue[0] ?? (this.login !== null && !this.login.done ? this.login : null) ?? this.tlsLogin;
     return p ? { sec: p.ev.sec, nsec: p.ev.nsec } : null;
   }
 
@@ -236,19 +259,39 @@ export class MysqlSession implements StreamHandler {
 
   onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
     if (this.abandoned) return;
+    if (this.tlsLayer !== null) this.tlsLayer.onData(dir, buf, offset, length, sec, nsec);
+    else this.plain(dir, buf, offset, length, sec, nsec);
+  }
+
+  onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void {
+    if (this.abandoned) return;
+    if (this.tlsLayer !== null) this.tlsLayer.onGap(dir, bytes, reason, sec, nsec);
+    else this.plainGap(dir, bytes, reason, sec, nsec);
+  }
+
+  /** MySQL bytes: as captured, or decrypted by the TLS layer. */
+  private plain(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
+    if (this.abandoned) return;
     const u = this.unwrap;
     if (u === null) {
-      this.framers[dir].feed(buf, offset, length, sec, nsec);
+      const rest = this.framers[dir].feed(buf, offset, length, sec, nsec);
+      // The SSL request ended the plain stream: the bytes after it are TLS records.
+      if (rest > 0 && this.tlsLayer !== null) this.tlsLayer.onData(dir, buf, offset + length - rest, rest, sec, nsec);
       return;
     }
     u[dir].feed(buf, offset, length, sec, nsec);
     if (u[dir].failed !== null) this.abandon(u[dir].failed!);
   }
 
-  onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void {
+  /** MySQL bytes that will never come: lost in the capture, or not decrypted. */
+  private plainGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void {
     this.nowSec = sec;
     this.nowNsec = nsec;
     if (this.abandoned) return;
+    if (this.tlsLayer !== null && !tlsReadable(this.tlsLayer.info)) {
+      this.tlsUnreadable();
+      return;
+    }
     this.trace(dir, 'GAP', null, bytes, bytes < 0 ? 'start of stream not captured' : `${bytes} bytes not captured (${GapReasonText[reason]})`);
     if (this.unwrap !== null) {
       // Compressed packets cannot be re-found inside a stream with a hole.
@@ -280,6 +323,14 @@ export class MysqlSession implements StreamHandler {
   onClose(_reason: CloseReason, sec: number, nsec: number): void {
     this.nowSec = sec;
     this.nowNsec = nsec;
+    if (this.tlsLogin !== null) {
+      // Closed before the login inside TLS: cut short if it was being decrypted, else unreadable.
+      if (this.tlsLayer!.info.state !== 'decrypting') this.tlsUnreadable();
+      else {
+        this.login = this.tlsLogin;
+        this.tlsLogin = null;
+      }
+    }
     if (this.login) this.finishLogin('incomplete');
     for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
     this.flush();
@@ -926,23 +977,35 @@ export class MysqlSession implements StreamHandler {
       this.deprecateEof = (this.caps & Cap.DeprecateEof) !== 0;
       this.queryAttributes = (this.caps & Cap.QueryAttributes) !== 0;
       if (r.sslRequest) {
+        if (this.tlsLayer !== null) {
+          this.violation(Dir.ClientToServer, p, 'a second SSL request');
+          return;
+        }
+        // TLS from the next byte on: its records go to the TLS layer, which hands back what it can
+        // decrypt; the handshake response then comes again, inside TLS.
         this.tls = true;
-        this.stage = 'TLS';
-        this.trace(Dir.ClientToServer, 'TLS', p.seq, p.length, 'SSL request: the rest of the connection is encrypted');
+        this.trace(Dir.ClientToServer, 'TLS', p.seq, p.length, 'SSL request: TLS from here on');
         const pend = this.loginPending(p);
         pend.ev.tls = true;
-        this.login = pend;
-        this.finishLogin('incomplete');
-        this.abandoned = true;
-        this.stoppedBecause = 'SSL/TLS: encrypted after the handshake';
+        pend.ev.bytesIn = p.length + 4;
+        this.tlsLogin = pend;
+        this.tlsLayer = new TlsConnection(this.tlsSecrets, {
+          onData: (d, b, o, l, s, n) => this.decrypted(d, b, o, l, s, n),
+          onGap: (d, bytes, why, s, n) => this.plainGap(d, bytes, why, s, n),
+        });
+        this.framers[0].stopAfterPacket();
         return;
       }
       this.user = r.user;
       this.db = r.database;
-      const pend = this.loginPending(p);
+      // Inside TLS, the login event is the one the SSL request began (its time, its bytes).
+      const pend = this.tlsLogin ?? this.loginPending(p);
+      this.tlsLogin = null;
       pend.ev.user = r.user;
       pend.ev.db = r.database;
-      pend.ev.bytesIn = p.length + 4;
+      pend.ev.bytesIn += p.length + 4;
+      pend.endSec = p.lastSec;
+      pend.endNsec = p.lastNsec;
       pend.ev.sql = null;
       this.login = pend;
       this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, `user ${r.user ?? '-'}, database ${r.database ?? '-'}, plugin ${r.authPlugin ?? '-'}`);
@@ -1014,9 +1077,9 @@ export class MysqlSession implements StreamHandler {
     l.done = true;
     l.ev.status = status;
     l.ev.connId = this.connId;
-    l.ev.tls = this.tls;
-    // A TLS login is not a loss: its end is encrypted by design.
-    if (status === 'incomplete' && !this.tls) this.counters.commandsIncomplete++;
+    this.stampTls(l.ev);
+    // A TLS login that could not be decrypted is not a loss: its end is encrypted by design.
+    if (status === 'incomplete' && l.ev.tlsDecrypted !== false) this.counters.commandsIncomplete++;
     this.sink(l.ev);
   }
 
@@ -1048,7 +1111,7 @@ export class MysqlSession implements StreamHandler {
 
   private newEvent(cmd: string, p: Packet): CommandEvent {
     const i = this.info;
-    return {
+    const ev: CommandEvent = {
       conn: i.id,
       sec: p.firstSec,
       nsec: p.firstNsec,
@@ -1078,8 +1141,52 @@ export class MysqlSession implements StreamHandler {
       bytesOut: 0,
       resultSets: 0,
       tls: this.tls,
+      tlsVersion: null,
+      tlsCipher: null,
+      tlsDecrypted: null,
       compressed: this.compressed,
     };
+    if (this.tlsLayer !== null) this.stampTls(ev);
+    return ev;
+  }
+
+  /** What an event says of the connection's TLS: version, suite, read by decryption or not. */
+  private stampTls(ev: CommandEvent): void {
+    ev.tls = this.tls;
+    const t = this.tlsLayer;
+    if (t === null) return;
+    ev.tlsVersion = t.info.version;
+    ev.tlsCipher = t.info.cipherName;
+    ev.tlsDecrypted = t.info.state === 'decrypting';
+  }
+
+  /** Decrypted bytes from the TLS layer. */
+  private decrypted(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
+    if (!this.tlsTraced) {
+      this.tlsTraced = true;
+      const i = this.tlsLayer!.info;
+      this.nowSec = sec;
+      this.nowNsec = nsec;
+      this.trace(null, 'TLS', null, null, `${i.version ?? 'TLS'} ${i.cipherName ?? ''}: decrypted with the key log's secrets`.replace(' :', ':'));
+    }
+    this.plain(dir, buf, offset, length, sec, nsec);
+  }
+
+  /**
+   * The TLS layer cannot decrypt this connection (no secret for it, an unsupported suite or
+   * version): the login is known only as a TLS login, and decoding stops, saying why.
+   */
+  private tlsUnreadable(): void {
+    const t = this.tlsLayer!;
+    const why = t.info.reason ?? `TLS state ${t.info.state}`;
+    if (this.tlsLogin !== null) {
+      this.login = this.tlsLogin;
+      this.tlsLogin = null;
+      this.finishLogin('incomplete');
+    }
+    this.stage = 'TLS';
+    this.trace(null, 'TLS', null, null, why);
+    this.abandon(`TLS: ${tlsCategory(t.info)}`);
   }
 
   /** `USE db` changes the current database once the server says OK. */
@@ -1172,5 +1279,32 @@ function describeServerPacket(p: Packet, expect: Expect): string {
       return 'PREPARE_OK';
     default:
       return '';
+  }
+}
+
+/** Is the TLS layer still able to hand over plaintext (or about to)? */
+function tlsReadable(i: TlsInfo): boolean {
+  return i.state === 'decrypting' || i.state === 'handshake';
+}
+
+/** The reason a TLS connection was not read, as one of a few categories (health counts them). */
+export function tlsCategory(i: TlsInfo): string {
+  switch (i.state) {
+    case 'no-secret':
+      return 'no secret for the session in the key log';
+    case 'unsupported-suite':
+      return `unsupported cipher suite ${i.cipherName ?? '?'}`;
+    case 'unsupported-version':
+      return `unsupported version ${i.version ?? '?'}`;
+    case 'failed':
+      return 'decryption failed (wrong secret, or damaged records)';
+    case 'handshake':
+      return 'the TLS handshake was not captured whole';
+    case 'decrypting':
+      return 'decrypted';
+    default: {
+      const never: never = i.state;
+      return String(never);
+    }
   }
 }

@@ -71,6 +71,12 @@ export class PcapngParser implements CaptureParser {
   readonly sections: SectionInfo[] = [];
   readonly resyncs: ResyncNotice[] = [];
   readonly skippedBlocks = new Map<string, number>();
+  /**
+   * Decryption Secrets Blocks (TLS key logs that `editcap --inject-secrets` puts in a capture):
+   * secrets type and data (a view valid during the call). Without a consumer they are counted
+   * as skipped blocks.
+   */
+  onSecrets: ((type: number, data: Uint8Array, offset: number) => void) | null = null;
 
   private readonly w = new ChunkWindow();
   private le = true;
@@ -166,6 +172,9 @@ export class PcapngParser implements CaptureParser {
         case BlockType.InterfaceStatistics:
           this.readInterfaceStatistics(b, p, len);
           break;
+        case BlockType.DecryptionSecrets:
+          if (!this.readDecryptionSecrets(b, p, len, blockOffset)) this.countSkipped('decryption secrets');
+          break;
         default:
           this.countSkipped(BLOCK_NAMES.get(type) ?? `unknown type 0x${type.toString(16)}`);
       }
@@ -187,6 +196,17 @@ export class PcapngParser implements CaptureParser {
     }
     if (left === 0) return null;
     return { offset: this.w.offset, message: `last block is incomplete: ${left} bytes of a block remain (capture still being written, or cut short)` };
+  }
+
+  /** Secrets type (u32), secrets length (u32), the secrets, padding, options. */
+  private readDecryptionSecrets(b: Uint8Array, p: number, len: number, offset: number): boolean {
+    if (this.onSecrets === null || len < 20) return false;
+    const u32 = this.le ? u32le : u32be;
+    const type = u32(b, p + 8);
+    const n = u32(b, p + 12);
+    if (n > len - 20) return false;
+    this.onSecrets(type, b.subarray(p + 16, p + 16 + n), offset);
+    return true;
   }
 
   private countSkipped(name: string): void {

@@ -44,7 +44,11 @@ for (const capture of captures()) {
     const dir = join(goldenDir, name);
     const stderr: string[] = [];
     const mismatches: string[] = [];
-    for (const [file, args] of views) {
+    // A TLS sample's key log (same name, .keys) is given to every command that decrypts.
+    const keys = capture.replace(/\.pcap(ng)?$/, '.keys');
+    const keylog = existsSync(join(repoRoot, keys)) ? ['--keylog', keys] : [];
+    for (const [file, view] of views) {
+      const args = view[0] === 'info' ? view : [...view, ...keylog];
       const r = await periscopeWith({ cwd: repoRoot, env: { NO_COLOR: '1' } }, ...args, capture);
       stderr.push(`$ periscope ${args.join(' ')} ${capture}\nexit ${r.code}\n${r.stderr}${r.stderr.endsWith('\n') || r.stderr === '' ? '' : '\n'}`);
       compare(join(dir, file), r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`, mismatches);

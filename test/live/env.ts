@@ -75,3 +75,30 @@ export async function have(cmd: string): Promise<boolean> {
   const r = await execa('sh', ['-c', `command -v ${cmd}`], { reject: false });
   return r.exitCode === 0;
 }
+
+/** The TLS MariaDB of `.ci/run` (127.0.0.1:3307; PERISCOPE_MYSQL_TLS_PORT): its port, or why it cannot be used. */
+export const tlsPort = Number(process.env.PERISCOPE_MYSQL_TLS_PORT ?? 3307);
+
+async function probeTls(): Promise<string | null> {
+  const base = await liveUnavailable();
+  if (base !== null) return base;
+  const s = mysqlSettings();
+  try {
+    const c = await createConnection({ ...s, port: tlsPort, connectTimeout: 3000, ssl: { rejectUnauthorized: false } });
+    await c.end();
+  } catch (e) {
+    return `the TLS MariaDB is not reachable at ${s.host}:${tlsPort} with TLS as ${s.user} (${(e as Error).message}); .ci/run starts it`;
+  }
+  return null;
+}
+
+let tlsCached: Promise<string | null> | null = null;
+
+/** Options for the TLS live tests: skip with the reason, or fail when live tests are required. */
+export async function tlsLiveTestOptions(): Promise<{ skip: string | false }> {
+  tlsCached ??= probeTls();
+  const why = await tlsCached;
+  if (why === null) return { skip: false };
+  if (requireLive) throw new Error(`live tests are required (PERISCOPE_REQUIRE_LIVE=1) but: ${why}`);
+  return { skip: `skipped: ${why}` };
+}

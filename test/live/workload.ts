@@ -13,11 +13,24 @@ export interface WorkloadResult {
   errors: number;
 }
 
-export async function runWorkload(s: MysqlSettings, opts: { connections?: number } = {}): Promise<WorkloadResult> {
+export interface WorkloadOptions {
+  connections?: number;
+  /** mysql2's `ssl` option (TLS after the SSL request): minVersion, maxVersion, ciphers, ca… */
+  ssl?: Record<string, unknown>;
+  /** The compressed protocol (inside TLS too). */
+  compress?: boolean;
+  /** One more query whose reply spans many TLS records (1,000 rows, about 200 KB). */
+  bigReply?: boolean;
+}
+
+export async function runWorkload(s: MysqlSettings, opts: WorkloadOptions = {}): Promise<WorkloadResult> {
   const result: WorkloadResult = { connections: 0, queries: 0, errors: 0 };
   const n = opts.connections ?? 2;
   for (let i = 0; i < n; i++) {
-    const c: Connection = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
+    const c: Connection = await createConnection({
+      host: s.host, port: s.port, user: s.user, password: s.password, database: s.database,
+      ...(opts.ssl ? { ssl: opts.ssl } : {}), ...(opts.compress ? { compress: true } : {}),
+    });
     result.connections++;
     const q = async (sql: string, params?: (string | number | null)[]): Promise<void> => {
       result.queries++;
@@ -47,6 +60,7 @@ export async function runWorkload(s: MysqlSettings, opts: { connections?: number
     await q('SELECT id, name, balance FROM customers WHERE id = ? AND balance >= ?', [2, -100]);
     await q('UPDATE customers SET balance = balance + ? WHERE email = ?', [1.25, 'bob@example.com']);
     await c.unprepare('SELECT id, name, balance FROM customers WHERE id = ? AND balance >= ?'); // COM_STMT_CLOSE
+    if (opts.bigReply) await q("SELECT seq, REPEAT('periscope-big-reply-', 10) AS pad FROM seq_1_to_1000"); // MariaDB's sequence engine
     await c.query('USE periscope_test');
     result.queries++;
     await c.ping();

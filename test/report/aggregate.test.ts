@@ -119,6 +119,9 @@ function ev(o: Partial<CommandEvent>): CommandEvent {
     bytesOut: 20,
     resultSets: 1,
     tls: false,
+    tlsVersion: null,
+    tlsCipher: null,
+    tlsDecrypted: null,
     compressed: false,
     ...o,
   };
