@@ -5,7 +5,7 @@ import { count } from '../format.js';
 import { buildFilter, type FilterOptions } from '../analyze/filters.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
-import { fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import { fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Io } from '../io.js';
@@ -29,9 +29,9 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     user: e.user,
     db: e.db,
     cmd: e.cmd,
-    sql: e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql) : e.sql,
+    sql: e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql, sessionMode(e.noBackslashEscapes)) : e.sql,
     sql_truncated: e.sqlTruncated,
-    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql).digest : null,
+    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes)).digest : null,
     ...(redact ? {} : { params: e.params }),
     status: e.status,
     latency_us: e.latencyUs,
@@ -50,6 +50,8 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     bytes_out: e.bytesOut,
     tls: e.tls,
     compressed: e.compressed,
+    // Only when on (or not known with --no-redact): how a reader of the raw SQL must lex it.
+    ...(e.noBackslashEscapes === true || (!redact && e.noBackslashEscapes === null && e.sql !== null && e.sql.includes('\\')) ? { no_backslash_escapes: e.noBackslashEscapes } : {}),
   };
 }
 

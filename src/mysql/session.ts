@@ -76,6 +76,13 @@ export interface CommandEvent {
   resultSets: number;
   tls: boolean;
   compressed: boolean;
+  /**
+   * NO_BACKSLASH_ESCAPES was in force on the connection when the command was sent (server status
+   * flag 0x0200 of its last OK / EOF / greeting): `\` does not escape a quote in its SQL. Null
+   * when not known (the capture began mid-connection and no status was seen): redaction then
+   * keeps only what both readings agree on.
+   */
+  noBackslashEscapes: boolean | null;
 }
 
 /** One line of the protocol trace. */
@@ -90,6 +97,8 @@ export interface TraceEntry {
   length: number | null;
   detail: string;
   payload: Uint8Array | null;
+  /** NO_BACKSLASH_ESCAPES in force (see CommandEvent), for redacting `detail`. */
+  noBackslashEscapes: boolean | null;
 }
 
 export interface SessionCounters {
@@ -172,6 +181,9 @@ const SYNC_COMMANDS = new Set<number>([Com.Quit, Com.InitDb, Com.Query, Com.Fiel
 /** Commands waiting for their response, at most (clients pipeline a few; more means the responses are not captured). */
 const MAX_PENDING = 1024;
 
+/** A statement that may set sql_mode (NO_BACKSLASH_ESCAPES may change while it runs). */
+const SQL_MODE = /sql_mode/i;
+
 /** Capabilities assumed for a connection whose handshake was not captured. */
 const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
 
@@ -195,6 +207,8 @@ export class MysqlSession implements StreamHandler {
   /** Result sets end with OK instead of EOF; null until known. */
   deprecateEof: boolean | null = null;
   queryAttributes: boolean | null = null;
+  /** NO_BACKSLASH_ESCAPES, from the last server status seen; null until one is seen. */
+  noBackslashEscapes: boolean | null = null;
 
   private readonly framers: [PacketFramer, PacketFramer];
   private unwrap: [CompressedStream, CompressedStream] | null = null;
@@ -416,6 +430,8 @@ export class MysqlSession implements StreamHandler {
         ev.sql = text(p.payload.subarray(at));
         ev.sqlTruncated = p.truncated;
         this.trackUse(ev.sql, pending);
+        // A statement that sets sql_mode may change how its own later statements read.
+        if (this.noBackslashEscapes !== null && SQL_MODE.test(ev.sql)) ev.noBackslashEscapes = null;
         break;
       }
       case Com.StmtPrepare:
@@ -486,7 +502,7 @@ export class MysqlSession implements StreamHandler {
       default:
         break;
     }
-    if (this.traceFn !== null) this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload);
+    if (this.traceFn !== null) this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload, ev.noBackslashEscapes);
     this.queue.push(pending);
     if (this.queue.length > MAX_PENDING) {
       // No response for this many commands (only the client side captured?): give the oldest up,
@@ -639,6 +655,7 @@ export class MysqlSession implements StreamHandler {
           }
           if (this.deprecateEof === null) this.deprecateEof = p.length === 5 ? false : null;
           const eof = parseEof(p.payload);
+          this.serverStatus(eof.status, cur);
           if (cur.cursor && eof.status & Status.CursorExists) {
             // A cursor was opened: rows come with COM_STMT_FETCH.
             this.endResult(cur, eof.status, eof.warnings, null);
@@ -788,6 +805,7 @@ export class MysqlSession implements StreamHandler {
     if (b0 === 0xfe && p.length < 9) {
       // EOF as the whole answer (COM_SET_OPTION, COM_DEBUG).
       const eof = parseEof(p.payload);
+      this.serverStatus(eof.status, cur);
       cur.ev.warnings = eof.warnings;
       this.complete(cur, 'ok');
       this.next();
@@ -844,6 +862,7 @@ export class MysqlSession implements StreamHandler {
   }
 
   private endResult(cur: Pending, status: number, warnings: number, _ok: null): void {
+    this.serverStatus(status, cur);
     const ev = cur.ev;
     ev.resultSets++;
     ev.warnings = (ev.warnings ?? 0) + warnings;
@@ -865,6 +884,7 @@ export class MysqlSession implements StreamHandler {
       this.violation(Dir.ServerToClient, p, 'malformed OK packet');
       return null;
     }
+    this.serverStatus(ok.status, cur);
     const ev = cur.ev;
     ev.affectedRows = (ev.affectedRows ?? 0) + ok.affectedRows;
     ev.insertId = ok.insertId || ev.insertId;
@@ -899,6 +919,7 @@ export class MysqlSession implements StreamHandler {
     this.connId = g.connectionId;
     this.serverCaps = g.capabilities;
     this.serverMariaCaps = g.mariaCapabilities;
+    this.serverStatus(g.status);
     this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, `${g.serverVersion}, connection id ${g.connectionId}, auth plugin ${g.authPlugin ?? '-'}`);
     this.stage = 'AUTHENTICATE';
     this.greetingBytes = p.length + 4;
@@ -971,6 +992,7 @@ export class MysqlSession implements StreamHandler {
     if (b0 === 0x00) {
       const ok = parseOk(p.payload, this.caps);
       if (ok?.schema) this.db = ok.schema;
+      if (ok) this.serverStatus(ok.status);
       this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
       this.finishLogin('ok');
       this.stage = 'READY_FOR_COMMAND';
@@ -1079,7 +1101,23 @@ export class MysqlSession implements StreamHandler {
       resultSets: 0,
       tls: this.tls,
       compressed: this.compressed,
+      noBackslashEscapes: this.noBackslashEscapes,
     };
+  }
+
+  /**
+   * A server status (greeting, OK, EOF): follow NO_BACKSLASH_ESCAPES. `cur`, the command it
+   * answers: sent before any status was seen, it takes this mode (unless it sets sql_mode
+   * itself); one whose mode changed under it (a multi-statement `SET sql_mode=…; SELECT …`) is
+   * marked unknown, so that its SQL is redacted safely for either mode.
+   */
+  private serverStatus(status: number, cur: Pending | null = null): void {
+    const nbe = (status & Status.NoBackslashEscapes) !== 0;
+    if (cur !== null && cur.ev.noBackslashEscapes !== nbe) {
+      const ev = cur.ev;
+      ev.noBackslashEscapes = ev.noBackslashEscapes === null && !(ev.sql !== null && SQL_MODE.test(ev.sql)) ? nbe : null;
+    }
+    this.noBackslashEscapes = nbe;
   }
 
   /** `USE db` changes the current database once the server says OK. */
@@ -1099,10 +1137,10 @@ export class MysqlSession implements StreamHandler {
     this.trace(null, 'ABANDONED', null, null, why);
   }
 
-  private trace(dir: Dir | null, event: string, seq: number | null, length: number | null, detail: string, payload: Uint8Array | null = null): void {
+  private trace(dir: Dir | null, event: string, seq: number | null, length: number | null, detail: string, payload: Uint8Array | null = null, noBackslashEscapes = this.noBackslashEscapes): void {
     const t = this.traceFn;
     if (t === null) return;
-    t({ conn: this.info.id, sec: this.nowSec, nsec: this.nowNsec, dir, stage: this.stage, event, seq, length, detail, payload });
+    t({ conn: this.info.id, sec: this.nowSec, nsec: this.nowNsec, dir, stage: this.stage, event, seq, length, detail, payload, noBackslashEscapes });
   }
 }
 

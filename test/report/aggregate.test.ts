@@ -120,6 +120,7 @@ function ev(o: Partial<CommandEvent>): CommandEvent {
     resultSets: 1,
     tls: false,
     compressed: false,
+    noBackslashEscapes: false,
     ...o,
   };
 }
