@@ -60,8 +60,8 @@ export class MysqlPipeline {
       return {
         onData: (d, b, o, l, s, n) => session.onData(d, b, o, l, s, n),
         onGap: (d, bytes, r, s, n) => session.onGap(d, bytes, r, s, n),
-        onClose: (r, s, n) => {
-          session.onClose(r, s, n);
+        onClose: (r, s, n, by) => {
+          session.onClose(r, s, n, by);
           this.ordered?.sources.delete(session);
           this.account(session);
         },

@@ -50,6 +50,7 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     bytes_out: e.bytesOut,
     tls: e.tls,
     compressed: e.compressed,
+    ...(e.ended !== null ? { ended: e.ended, duration_us: e.durationUs } : {}),
     // Only when on (or not known with --no-redact): how a reader of the raw SQL must lex it.
     ...(e.noBackslashEscapes === true || (!redact && e.noBackslashEscapes === null && e.sql !== null && e.sql.includes('\\')) ? { no_backslash_escapes: e.noBackslashEscapes } : {}),
   };

@@ -276,6 +276,8 @@ export interface Overall extends WhoTallies {
   queries: number;
   logins: number;
   loginErrors: number;
+  /** Logins the connection's end cut short (status `aborted`; MySQL's Aborted_connects). Absent in summaries made before. */
+  loginsAborted?: number;
   errors: number;
   incomplete: number;
   warnings: number;
@@ -319,6 +321,7 @@ export class Aggregator {
     queries: 0,
     logins: 0,
     loginErrors: 0,
+    loginsAborted: 0,
     errors: 0,
     incomplete: 0,
     warnings: 0,
@@ -348,6 +351,7 @@ export class Aggregator {
     if (e.cmd === 'connect') {
       o.logins++;
       if (isError) o.loginErrors++;
+      else if (e.status === 'aborted') o.loginsAborted++;
     } else {
       o.commands++;
       if (QUERIES.has(e.cmd)) o.queries++;
@@ -482,6 +486,7 @@ export class Aggregator {
     o.queries += p.queries;
     o.logins += p.logins;
     o.loginErrors += p.loginErrors;
+    o.loginsAborted += p.loginsAborted ?? 0;
     o.errors += p.errors;
     o.incomplete += p.incomplete;
     o.warnings += p.warnings;
@@ -545,6 +550,7 @@ export class Aggregator {
         queries: o.queries,
         logins: o.logins,
         loginErrors: o.loginErrors,
+        loginsAborted: o.loginsAborted,
         errors: o.errors,
         incomplete: o.incomplete,
         warnings: o.warnings,

@@ -156,6 +156,8 @@ export interface Report {
     connections: number;
     logins: number;
     login_errors: number;
+    /** Logins cut short by the connection's end (connect events with status `aborted`). */
+    logins_aborted: number;
     errors: number;
     error_rate: number | null;
     incomplete: number;
@@ -417,6 +419,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       connections: st.health.mysqlConnections ?? 0,
       logins: o.logins,
       login_errors: o.loginErrors,
+      logins_aborted: o.loginsAborted ?? 0,
       errors: o.errors,
       error_rate: round(ratio(o.errors, o.commands)),
       incomplete: o.incomplete,

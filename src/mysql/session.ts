@@ -35,7 +35,15 @@ export type Stage =
   | 'REPLICATION'
   | 'DISCONNECTED';
 
-export type CommandStatus = 'ok' | 'error' | 'none' | 'incomplete';
+/** `aborted`: a login that never finished because the connection ended (see CommandEvent.ended). */
+export type CommandStatus = 'ok' | 'error' | 'none' | 'incomplete' | 'aborted';
+
+/**
+ * How a connection whose login never finished ended: closed (first FIN) or reset (RST) by one
+ * side, or by an unseen side; no packet for the idle timeout; its ports reused by a new
+ * connection; dropped from the connection table; the capture ended.
+ */
+export type LoginEnd = 'client_closed' | 'server_closed' | 'closed' | 'client_reset' | 'server_reset' | 'reset' | 'timed_out' | 'replaced' | 'evicted' | 'capture_end';
 
 /** One client command (or login) with its response. Times are capture times. */
 export interface CommandEvent {
@@ -83,6 +91,10 @@ export interface CommandEvent {
    * keeps only what both readings agree on.
    */
   noBackslashEscapes: boolean | null;
+  /** A login that never finished: how the connection ended; else null. */
+  ended: LoginEnd | null;
+  /** A login that never finished: from the connection's first packet to its end, µs; else null. */
+  durationUs: number | null;
 }
 
 /** One line of the protocol trace. */
@@ -291,10 +303,10 @@ export class MysqlSession implements StreamHandler {
     this.stage = 'RESYNC';
   }
 
-  onClose(_reason: CloseReason, sec: number, nsec: number): void {
+  onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null = null): void {
     this.nowSec = sec;
     this.nowNsec = nsec;
-    if (this.login) this.finishLogin('incomplete');
+    this.loginEnded(reason, by, sec, nsec);
     for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
     this.flush();
     this.trace(null, 'DISCONNECTED', null, null, '');
@@ -418,7 +430,7 @@ export class MysqlSession implements StreamHandler {
       this.flush();
       if (this.current() !== before) this.expect = Expect.None;
     }
-    const ev = this.newEvent(name, p);
+    const ev = this.newEvent(name, p.firstSec, p.firstNsec);
     ev.bytesIn = p.length + 4;
     const pending: Pending = { ev, com, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false, skippedAtSend: skipped };
     const arg = (): string => text(p.payload.subarray(1));
@@ -929,10 +941,34 @@ export class MysqlSession implements StreamHandler {
   private greetingBytes = 0;
 
   private loginPending(p: Packet): Pending {
-    const ev = this.newEvent('connect', p);
+    return this.loginAt(p.firstSec, p.firstNsec, p.lastSec, p.lastNsec);
+  }
+
+  private loginAt(sec: number, nsec: number, endSec: number, endNsec: number): Pending {
+    const ev = this.newEvent('connect', sec, nsec);
     ev.bytesOut += this.greetingBytes;
     this.greetingBytes = 0;
-    return { ev, com: Com.Connect, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+    return { ev, com: Com.Connect, endSec, endNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+  }
+
+  /**
+   * The connection ended: a login the server greeted but never finished (no handshake response,
+   * or no final answer to it) is a `connect` event, `aborted` with how it ended and its duration
+   * (what MySQL counts in Aborted_connects); `incomplete` when the capture, not the connection,
+   * ended (or the connection table dropped it). Its time is the connection's first packet when the
+   * client sent nothing.
+   */
+  private loginEnded(reason: CloseReason, by: Dir | null, sec: number, nsec: number): void {
+    let l = this.login;
+    if (l === null) {
+      if (this.stage !== 'AUTHENTICATE') return; // no greeting seen: no login known to have begun
+      l = this.login = this.loginAt(this.info.firstSec, this.info.firstNsec, this.info.firstSec, this.info.firstNsec);
+    }
+    if (l.done) return;
+    const ended = loginEnd(reason, by);
+    l.ev.ended = ended;
+    l.ev.durationUs = micros(this.info.firstSec, this.info.firstNsec, sec, nsec);
+    this.finishLogin(ended === 'capture_end' || ended === 'evicted' ? 'incomplete' : 'aborted');
   }
 
   private authClientPacket(p: Packet): void {
@@ -1068,12 +1104,12 @@ export class MysqlSession implements StreamHandler {
     while (this.queue.length > 0 && this.queue[0]!.done) this.sink(this.queue.shift()!.ev);
   }
 
-  private newEvent(cmd: string, p: Packet): CommandEvent {
+  private newEvent(cmd: string, sec: number, nsec: number): CommandEvent {
     const i = this.info;
     return {
       conn: i.id,
-      sec: p.firstSec,
-      nsec: p.firstNsec,
+      sec,
+      nsec,
       client: i.client,
       server: i.server,
       connId: this.connId,
@@ -1102,6 +1138,8 @@ export class MysqlSession implements StreamHandler {
       tls: this.tls,
       compressed: this.compressed,
       noBackslashEscapes: this.noBackslashEscapes,
+      ended: null,
+      durationUs: null,
     };
   }
 
@@ -1155,6 +1193,27 @@ function responseStart(b: Uint8Array, off: number, len: number): boolean {
   if (len < 5 || b[off + 3] !== 1) return false;
   const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
   return !(plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2));
+}
+
+function loginEnd(reason: CloseReason, by: Dir | null): LoginEnd {
+  switch (reason) {
+    case 'fin':
+      return by === Dir.ClientToServer ? 'client_closed' : by === Dir.ServerToClient ? 'server_closed' : 'closed';
+    case 'rst':
+      return by === Dir.ClientToServer ? 'client_reset' : by === Dir.ServerToClient ? 'server_reset' : 'reset';
+    case 'idle-timeout':
+      return 'timed_out';
+    case 'replaced':
+      return 'replaced';
+    case 'evicted':
+      return 'evicted';
+    case 'capture-end':
+      return 'capture_end';
+    default: {
+      const never: never = reason;
+      return never;
+    }
+  }
 }
 
 const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length'];

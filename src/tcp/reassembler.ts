@@ -93,8 +93,11 @@ export interface StreamHandler {
   onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void;
   /** Bytes that will never be delivered (`bytes` = -1: unknown amount, the start was not seen). */
   onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void;
-  /** The connection ended; nothing follows. */
-  onClose(reason: CloseReason, sec: number, nsec: number): void;
+  /**
+   * The connection ended; nothing follows. `by`: the side that ended it, the sender of the RST
+   * ('rst') or of the first FIN (otherwise); null when no FIN or RST was seen.
+   */
+  onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null): void;
 }
 
 export type HandlerFactory = (info: ConnectionInfo) => StreamHandler;
@@ -204,6 +207,9 @@ class Conn {
   readonly halves: [Half, Half] = [new Half(), new Half()];
   handler: StreamHandler | null = null;
   closed = false;
+  /** The sender of the first FIN, and of a RST (see StreamHandler.onClose). */
+  finBy: Dir | null = null;
+  rstBy: Dir | null = null;
   lastSec = 0;
   /** Packets seen on this connection. */
   packets = 0;
@@ -461,6 +467,7 @@ export class TcpReassembler {
     // The highest acknowledgement of the peer's bytes: what reached the peer, seen or not.
     if (flags & TcpFlag.Ack && peer.started && seqDiff(d.ack, peer.ackedTo) > 0 && seqDiff(d.ack, peer.nextSeq) <= MAX_ACK_JUMP) peer.ackedTo = d.ack;
     const fin = (flags & TcpFlag.Fin) !== 0;
+    if (fin && c.finBy === null) c.finBy = dir;
     if ((len + missing > 0 || fin) && !half.done) {
       if (!half.started) {
         half.started = true;
@@ -485,6 +492,7 @@ export class TcpReassembler {
       this.countBehind(half, seq); // the direction is done (FIN delivered): a retransmission, or late
     }
     if (flags & TcpFlag.Rst) {
+      c.rstBy = dir;
       this.close(c, 'rst', sec, nsec);
       return;
     }
@@ -740,7 +748,7 @@ export class TcpReassembler {
     } else {
       t.unfinished++;
     }
-    (c.handler ?? this.handlerFor(c)).onClose(reason, sec, nsec);
+    (c.handler ?? this.handlerFor(c)).onClose(reason, sec, nsec, reason === 'rst' ? c.rstBy : c.finBy);
   }
 
   private touch(c: Conn): void {
