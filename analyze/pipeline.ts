@@ -42,7 +42,7 @@ export interface MysqlTotals extends SessionCounters {
 export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
-  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   private readonly ordered: OrderedEvents | null;
   private packets = 0;
   private lastSec = 0;
@@ -101,6 +101,7 @@ export class MysqlPipeline {
     t.commandsIncomplete += c.commandsIncomplete;
     t.packetsSkipped += c.packetsSkipped;
     t.commandsUnseen += c.commandsUnseen;
+    t.clientBytesUndecoded += c.clientBytesUndecoded;
   }
 
   /** Events released out of order because the buffer was full. */

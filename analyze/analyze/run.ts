@@ -116,6 +116,8 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     protocolViolations: t.protocolViolations,
     unknownCommands: t.unknownCommands,
     eventsForced: p.eventsForced,
+    // (Only when some: a capture without any keeps its counters as before.)
+    ...(t.clientBytesUndecoded > 0 ? { clientBytesUndecoded: t.clientBytesUndecoded } : {}),
   };
 }
 

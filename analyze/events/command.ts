@@ -81,8 +81,9 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   io.out(chunks.join(''));
   const t = pipeline.totals;
   const r = pipeline.reassembler.totals;
-  if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0) {
-    io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps; ${t.commandsIncomplete} commands incomplete; ${t.commandsUnseen} responses whose command was not captured (not shown); ${t.resyncs} resynchronisations; ${t.protocolViolations} protocol violations`);
+  if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0 || t.clientBytesUndecoded > 0) {
+    const undecoded = t.clientBytesUndecoded > 0 ? `; ${t.clientBytesUndecoded} bytes from clients never decoded` : '';
+    io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps; ${t.commandsIncomplete} commands incomplete; ${t.commandsUnseen} responses whose command was not captured (not shown); ${t.resyncs} resynchronisations; ${t.protocolViolations} protocol violations${undecoded}`);
   }
   if (t.tls > 0) io.warn(`${count(t.tls, 'connection')} ${t.tls === 1 ? 'uses' : 'use'} TLS: their commands cannot be decoded`);
   for (const [why, n] of Object.entries(t.stopped)) {

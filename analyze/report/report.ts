@@ -280,6 +280,10 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse(r > 0.01 ? 'bad' : 'degraded');
     notes.push(`${count(lost, 'command')} lost or cut by the capture (${c('commandsIncomplete')} without their full response, ${count(c('commandsUnseen'), 'response')} whose command was not captured): ${pct(lost, commands + c('commandsUnseen'))} of commands`);
   }
+  if (c('clientBytesUndecoded') > 0) {
+    worse('degraded');
+    notes.push(`${count(c('clientBytesUndecoded'), 'byte')} from clients never decoded (skipped after a gap, or before a connection's first whole command): commands in them are missing`);
+  }
   if (c('retransmitted') + c('outOfOrder') > 0) {
     notes.push(`${count(c('retransmitted'), 'TCP segment')} retransmitted (or captured twice) and ${c('outOfOrder')} out of order: put in order, nothing lost by them`);
   }

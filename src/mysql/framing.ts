@@ -104,6 +104,33 @@ export class PacketFramer {
     this.hunt = hunt;
   }
 
+  /**
+   * The packet in progress (its header read, part of its payload), for a caller that reports what
+   * was captured of it before a gap or the end: its `length` is the length announced (at least),
+   * `payload` the kept prefix of what arrived, `truncated` true; `cutCaptured` then says how many
+   * payload bytes arrived. Null when no packet is in progress. The framer is then at a boundary,
+   * as after a reset; the caller calls `gap()` next if bytes are missing.
+   */
+  cut(): Packet | null {
+    if (this.state !== State.Body && !this.continuing) return null;
+    const p = this.pkt;
+    this.cutCaptured = p.length + (this.state === State.Body ? this.physLen - this.remaining : 0);
+    if (this.state === State.Body) p.length += this.physLen;
+    p.setBytes(this.keep, 0, this.kept);
+    p.truncated = true;
+    p.lastSec = this.lastSec;
+    p.lastNsec = this.lastNsec;
+    this.packetsCut++;
+    this.reset();
+    return p;
+  }
+
+  /** Payload bytes that arrived of the last packet `cut()` returned. */
+  cutCaptured = 0;
+  /** Time of the last bytes fed. */
+  private lastSec = 0;
+  private lastNsec = 0;
+
   /** In sync at a packet boundary? */
   get synced(): boolean {
     return this.state !== State.Hunting;
@@ -118,6 +145,8 @@ export class PacketFramer {
   }
 
   feed(buf: Uint8Array, off: number, len: number, sec: number, nsec: number): void {
+    this.lastSec = sec;
+    this.lastNsec = nsec;
     if (this.state === State.Hunting) {
       if (!this.hunt!(buf, off, len)) {
         this.skippedBytes += len;

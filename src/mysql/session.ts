@@ -127,6 +127,8 @@ export interface SessionCounters {
    * began): each is a command the events do not show. Counted, never invented.
    */
   commandsUnseen: number;
+  /** Client bytes never decoded: skipped while looking for a command start after a gap (or a mid-stream start). Set at close. */
+  clientBytesUndecoded: number;
 }
 
 export interface SessionOptions {
@@ -200,7 +202,7 @@ const SQL_MODE = /sql_mode/i;
 const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
 
 export class MysqlSession implements StreamHandler {
-  readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
+  readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   stage: Stage = 'CONNECTING';
   serverVersion: string | null = null;
   connId: number | null = null;
@@ -290,6 +292,7 @@ export class MysqlSession implements StreamHandler {
     }
     if (dir === Dir.ClientToServer) {
       this.sawClientGap = true;
+      this.cutCommand();
       // The command being sent (and maybe whole commands) are lost; the response in progress may
       // still be decoded, so only the framing restarts.
       this.framers[0].gap(this.clientStart);
@@ -307,6 +310,8 @@ export class MysqlSession implements StreamHandler {
     this.nowSec = sec;
     this.nowNsec = nsec;
     this.loginEnded(reason, by, sec, nsec);
+    if (!this.abandoned) this.cutCommand();
+    this.counters.clientBytesUndecoded = this.framers[0].skippedBytes;
     for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
     this.flush();
     this.trace(null, 'DISCONNECTED', null, null, '');
@@ -433,6 +438,7 @@ export class MysqlSession implements StreamHandler {
     const ev = this.newEvent(name, p.firstSec, p.firstNsec);
     ev.bytesIn = p.length + 4;
     const pending: Pending = { ev, com, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false, skippedAtSend: skipped };
+    this.lastSent = pending;
     const arg = (): string => text(p.payload.subarray(1));
     switch (com) {
       case Com.Query: {
@@ -1156,6 +1162,28 @@ export class MysqlSession implements StreamHandler {
       ev.noBackslashEscapes = ev.noBackslashEscapes === null && !(ev.sql !== null && SQL_MODE.test(ev.sql)) ? nbe : null;
     }
     this.noBackslashEscapes = nbe;
+  }
+
+  /** The last command sent (for cutCommand). */
+  private lastSent: Pending | null = null;
+
+  /**
+   * The client's command in progress when its bytes stopped (a gap, or the end of the connection
+   * or capture): reported with what arrived of it — the SQL prefix, marked cut (`sqlTruncated`)
+   * — rather than dropped. After a gap it waits for its response like any command (latency from
+   * its last captured byte, and the outcome); at the end it is `incomplete`.
+   */
+  private cutCommand(): void {
+    if (this.unwrap !== null || this.stage === 'AUTHENTICATE') return;
+    const f = this.framers[0];
+    const p = f.cut();
+    if (p === null || p.seq !== 0 || f.cutCaptured < 1) return;
+    const before = this.lastSent;
+    this.clientPacket(p);
+    const cut = this.lastSent;
+    if (cut === null || cut === before) return;
+    cut.ev.sqlTruncated = true;
+    cut.ev.bytesIn = f.cutCaptured + 4;
   }
 
   /** `USE db` changes the current database once the server says OK. */
