@@ -135,12 +135,13 @@ async function main(argv: string[]): Promise<number> {
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat the option or give a comma-separated list; 3306 is always included)', type: 'string' })
           .option('json', { describe: 'print the report as JSON', type: 'boolean', default: false })
+          .option('all-connections', { describe: 'list every TCP connection (by default the first 10,000 are listed, the others counted: a flood stays small)', type: 'boolean', default: false })
           .options(tcpOptions)
           .example('$0 info samples/mariadb-basic.pcap', 'describe the bundled sample')
           .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307'),
       async (a) => {
         const { runInfo } = await import('../analyze/info/command.js');
-        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a) }, processIo);
+        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a), allConnections: a.allConnections }, processIo);
       },
     )
     .command(

@@ -60,6 +60,8 @@ class FramedPacket implements Packet {
 
 export type PacketSink = (p: Packet) => void;
 
+const EMPTY = new Uint8Array(0);
+
 /** Does a packet plausibly start at `buf[off]`? (`len` bytes available in this chunk.) */
 export type StartPredicate = (buf: Uint8Array, off: number, len: number) => boolean;
 
@@ -93,7 +95,9 @@ export class PacketFramer {
     private readonly sink: PacketSink,
     private readonly maxKeep: number,
   ) {
-    this.keep = new Uint8Array(Math.min(maxKeep, 4096));
+    // Allocated when a packet first spans chunks: a connection that carries no MySQL bytes (a
+    // SYN flood, a port scan) costs no buffer.
+    this.keep = EMPTY;
   }
 
   /** Bytes are missing: drop the packet in progress and hunt for the next packet start. */
@@ -223,7 +227,7 @@ export class PacketFramer {
       if (room > 0) {
         const n = Math.min(room, take);
         if (this.kept + n > this.keep.length) {
-          const grown = new Uint8Array(Math.min(this.maxKeep, Math.max(this.kept + n, this.keep.length * 2)));
+          const grown = new Uint8Array(Math.min(this.maxKeep, Math.max(this.kept + n, this.keep.length * 2, 4096)));
           grown.set(this.keep.subarray(0, this.kept));
           this.keep = grown;
         }

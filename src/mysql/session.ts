@@ -224,7 +224,10 @@ export class MysqlSession implements StreamHandler {
   /** NO_BACKSLASH_ESCAPES, from the last server status seen; null until one is seen. */
   noBackslashEscapes: boolean | null = null;
 
-  private readonly framers: [PacketFramer, PacketFramer];
+  /** Made on first use (`framers`): a connection that never carries a byte (a SYN flood) costs none. */
+  private framersMade: [PacketFramer, PacketFramer] | null = null;
+  private readonly maxRequestBytes: number;
+  private readonly maxResponseBytes: number;
   private unwrap: [CompressedStream, CompressedStream] | null = null;
   /** Client bytes were lost at some point: a response without its command is expected, not a violation. */
   private sawClientGap = false;
@@ -233,7 +236,6 @@ export class MysqlSession implements StreamHandler {
   private readonly queue: Pending[] = [];
   private expect = Expect.None;
   private remaining = 0;
-  private readonly statements = new Map<number, Statement>();
   private login: Pending | null = null;
   /** The last COM_STMT_PREPARE (MariaDB's statement id -1 names it). */
   private lastPrepare: Pending | null = null;
@@ -249,9 +251,20 @@ export class MysqlSession implements StreamHandler {
     opts: SessionOptions = {},
   ) {
     this.traceFn = opts.trace ?? null;
-    this.framers = [new PacketFramer((p) => this.clientPacket(p), opts.maxRequestBytes ?? 1024 * 1024), new PacketFramer((p) => this.serverPacket(p), opts.maxResponseBytes ?? 64 * 1024)];
+    this.maxRequestBytes = opts.maxRequestBytes ?? 1024 * 1024;
+    this.maxResponseBytes = opts.maxResponseBytes ?? 64 * 1024;
     if (info.synSeen) this.stage = 'WAIT_FOR_INIT_PACKET';
   }
+
+  private get framers(): [PacketFramer, PacketFramer] {
+    return (this.framersMade ??= [new PacketFramer((p) => this.clientPacket(p), this.maxRequestBytes), new PacketFramer((p) => this.serverPacket(p), this.maxResponseBytes)]);
+  }
+
+  /** The prepared statements of the connection, made on first use. */
+  private get statements(): Map<number, Statement> {
+    return (this.statementsMade ??= new Map());
+  }
+  private statementsMade: Map<number, Statement> | null = null;
 
   /** The request time of the oldest command still waiting (for ordering events across connections). */
   oldestPending(): { sec: number; nsec: number } | null {
@@ -310,8 +323,10 @@ export class MysqlSession implements StreamHandler {
     this.nowSec = sec;
     this.nowNsec = nsec;
     this.loginEnded(reason, by, sec, nsec);
-    if (!this.abandoned) this.cutCommand();
-    this.counters.clientBytesUndecoded = this.framers[0].skippedBytes;
+    if (this.framersMade !== null) {
+      if (!this.abandoned) this.cutCommand();
+      this.counters.clientBytesUndecoded = this.framersMade[0].skippedBytes;
+    }
     for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
     this.flush();
     this.trace(null, 'DISCONNECTED', null, null, '');

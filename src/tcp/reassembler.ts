@@ -102,6 +102,9 @@ export interface StreamHandler {
 
 export type HandlerFactory = (info: ConnectionInfo) => StreamHandler;
 
+/** The handler of a closed connection (its own is released). */
+const CLOSED: StreamHandler = { onData: () => undefined, onGap: () => undefined, onClose: () => undefined };
+
 export interface ReassemblyOptions {
   /** Ports that identify the server side when the SYN was not seen (3306, --port). Learnt ports are added. */
   serverPorts?: Iterable<number>;
@@ -174,9 +177,19 @@ interface Segment {
   nsec: number;
 }
 
-const newHalfStats = (): HalfStats => ({ segments: 0, bytes: 0, retransmitted: 0, overlapping: 0, outOfOrder: 0, gaps: 0, bytesLost: 0, late: 0 });
+/** Never added to: replaced by a list of its own at the first out-of-order segment. */
+const NO_SEGMENTS: Segment[] = [];
 
-class Half {
+/** One direction of a connection; it is also its own counters (HalfStats: one object less per direction). */
+class Half implements HalfStats {
+  segments = 0;
+  bytes = 0;
+  retransmitted = 0;
+  overlapping = 0;
+  outOfOrder = 0;
+  gaps = 0;
+  bytesLost = 0;
+  late = 0;
   started = false;
   synSeen = false;
   /** Initial sequence number (when the SYN was seen). */
@@ -193,10 +206,13 @@ class Half {
   ackedTo = 0;
   /** All bytes up to the FIN were delivered. */
   done = false;
-  /** Out-of-order segments, sorted by sequence number. */
-  ooo: Segment[] = [];
+  /** Out-of-order segments, sorted by sequence number (a shared empty list until the first one). */
+  ooo: Segment[] = NO_SEGMENTS;
   oooBytes = 0;
-  readonly stats = newHalfStats();
+
+  get stats(): HalfStats {
+    return this;
+  }
 }
 
 class Conn {
@@ -536,7 +552,7 @@ export class TcpReassembler {
     }
     // A copy, also of a Node Buffer (whose slice is a view into a chunk the reader reuses).
     const s: Segment = { seq, data: Uint8Array.prototype.slice.call(buf, off, off + len), missing, fin, ack, arrival: c.packets, sec, nsec };
-    const q = h.ooo;
+    const q = h.ooo === NO_SEGMENTS ? (h.ooo = []) : h.ooo;
     let i = q.length;
     while (i > 0 && seqDiff(q[i - 1]!.seq, seq) > 0) i--;
     q.splice(i, 0, s);
@@ -749,6 +765,8 @@ export class TcpReassembler {
       t.unfinished++;
     }
     (c.handler ?? this.handlerFor(c)).onClose(reason, sec, nsec, reason === 'rst' ? c.rstBy : c.finBy);
+    // Nothing more goes to it (packets after the close are only counted): let it go.
+    c.handler = CLOSED;
   }
 
   private touch(c: Conn): void {
