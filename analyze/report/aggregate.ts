@@ -575,7 +575,7 @@ const defaultMode = (e: CommandEvent): boolean => e.noBackslashEscapes !== true 
 const cloneTally = (t: Tally): Tally => ({ counts: { ...t.counts }, others: t.others });
 
 function sampleOf(e: CommandEvent, dg: string): Sample {
-  return {
+  const s: Sample = {
     ts: { sec: e.sec, nsec: e.nsec },
     cmd: e.cmd,
     // Cut raw, redacted later: a literal cut in the middle is masked to the end by redaction.
@@ -592,8 +592,9 @@ function sampleOf(e: CommandEvent, dg: string): Sample {
     rows: e.rows,
     affectedRows: e.affectedRows,
     errorCode: e.errorCode,
-    ...(defaultMode(e) ? {} : { noBackslashEscapes: e.noBackslashEscapes }),
   };
+  if (!defaultMode(e)) s.noBackslashEscapes = e.noBackslashEscapes;
+  return s;
 }
 
 /** Insert into a slowest-first list, keeping at most `max`. */

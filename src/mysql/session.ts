@@ -195,8 +195,17 @@ const SYNC_COMMANDS = new Set<number>([Com.Quit, Com.InitDb, Com.Query, Com.Fiel
 /** Commands waiting for their response, at most (clients pipeline a few; more means the responses are not captured). */
 const MAX_PENDING = 1024;
 
-/** A statement that may set sql_mode (NO_BACKSLASH_ESCAPES may change while it runs). */
-const SQL_MODE = /sql_mode/i;
+/**
+ * May this SQL set sql_mode, so that NO_BACKSLASH_ESCAPES changes while it runs? A statement that
+ * starts with SET (or a comment) and names sql_mode: looked for there only, not in every query. (A
+ * multi-statement whose later part sets it is caught by its results' status flags: serverStatus.)
+ */
+function setsSqlMode(sql: string): boolean {
+  let i = 0;
+  while (i < sql.length && sql.charCodeAt(i) <= 0x20) i++;
+  const c = sql.charCodeAt(i) | 0x20;
+  return (c === 0x73 || c === 0x2f) && /sql_mode/i.test(sql); // s(et), or a /* comment */ first
+}
 
 /** Capabilities assumed for a connection whose handshake was not captured. */
 const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
@@ -464,7 +473,7 @@ export class MysqlSession implements StreamHandler {
         ev.sqlTruncated = p.truncated;
         this.trackUse(ev.sql, pending);
         // A statement that sets sql_mode may change how its own later statements read.
-        if (this.noBackslashEscapes !== null && SQL_MODE.test(ev.sql)) ev.noBackslashEscapes = null;
+        if (this.noBackslashEscapes !== null && setsSqlMode(ev.sql)) ev.noBackslashEscapes = null;
         break;
       }
       case Com.StmtPrepare:
@@ -1174,7 +1183,7 @@ export class MysqlSession implements StreamHandler {
     const nbe = (status & Status.NoBackslashEscapes) !== 0;
     if (cur !== null && cur.ev.noBackslashEscapes !== nbe) {
       const ev = cur.ev;
-      ev.noBackslashEscapes = ev.noBackslashEscapes === null && !(ev.sql !== null && SQL_MODE.test(ev.sql)) ? nbe : null;
+      ev.noBackslashEscapes = ev.noBackslashEscapes === null && !(ev.sql !== null && setsSqlMode(ev.sql)) ? nbe : null;
     }
     this.noBackslashEscapes = nbe;
   }
