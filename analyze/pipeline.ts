@@ -9,7 +9,7 @@ import { TcpReassembler, type ReassemblyOptions, type StreamHandler } from '../s
 import type { PacketRecord } from '../src/pcap/record.js';
 import { OrderedEvents } from './events/ordered.js';
 
-export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow'>;
+export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow' | 'memoryBudget'>;
 
 export interface PipelineOptions {
   ports: readonly number[];

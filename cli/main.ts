@@ -39,9 +39,10 @@ const tcpOptions = {
   'max-buffer-total': { describe: 'MiB of out-of-order data held in total', type: 'number', default: 256, group: 'TCP reassembly:' },
   'idle-timeout': { describe: 'capture seconds before a silent connection is closed', type: 'number', default: 900, group: 'TCP reassembly:' },
   'max-connections': { describe: 'connections tracked at once (oldest closed beyond)', type: 'number', default: 500000, group: 'TCP reassembly:' },
+  'memory-budget': { describe: 'MiB for reassembly and connection state: beyond --max-buffer-total, 2 KiB per tracked connection; past it the least recently active connections are closed first, and the report says how many', type: 'number', default: 1024, group: 'TCP reassembly:' },
 } as const;
 
-function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number }) {
+function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number; memoryBudget: number }) {
   const positive = (name: string, v: number, integer: boolean): number => {
     if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} ${Number.isNaN(v) ? 'is not a number' : v}: expected a positive ${integer ? 'whole ' : ''}number`);
     return v;
@@ -52,6 +53,7 @@ function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number;
     maxBufferTotal: Math.round(positive('max-buffer-total', a.maxBufferTotal, false) * 1024 * 1024),
     idleTimeoutSec: positive('idle-timeout', a.idleTimeout, false),
     maxConnections: positive('max-connections', a.maxConnections, true),
+    memoryBudget: Math.round(positive('memory-budget', a.memoryBudget, false) * 1024 * 1024),
   };
 }
 

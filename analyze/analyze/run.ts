@@ -118,6 +118,7 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     eventsForced: p.eventsForced,
     // (Only when some: a capture without any keeps its counters as before.)
     ...(t.clientBytesUndecoded > 0 ? { clientBytesUndecoded: t.clientBytesUndecoded } : {}),
+    ...(r.evicted > 0 ? { connectionsEvicted: r.evicted } : {}),
   };
 }
 

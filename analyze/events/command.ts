@@ -85,6 +85,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
     const undecoded = t.clientBytesUndecoded > 0 ? `; ${t.clientBytesUndecoded} bytes from clients never decoded` : '';
     io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps; ${t.commandsIncomplete} commands incomplete; ${t.commandsUnseen} responses whose command was not captured (not shown); ${t.resyncs} resynchronisations; ${t.protocolViolations} protocol violations${undecoded}`);
   }
+  if (r.evicted > 0) io.warn(`${count(r.evicted, 'connection')} closed early (the least recently active first) to stay within --memory-budget / --max-connections`);
   if (t.tls > 0) io.warn(`${count(t.tls, 'connection')} ${t.tls === 1 ? 'uses' : 'use'} TLS: their commands cannot be decoded`);
   for (const [why, n] of Object.entries(t.stopped)) {
     if (!why.startsWith('SSL')) io.warn(`${n} connections: decoding stopped: ${why}`);

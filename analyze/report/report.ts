@@ -280,6 +280,10 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse(r > 0.01 ? 'bad' : 'degraded');
     notes.push(`${count(lost, 'command')} lost or cut by the capture (${c('commandsIncomplete')} without their full response, ${count(c('commandsUnseen'), 'response')} whose command was not captured): ${pct(lost, commands + c('commandsUnseen'))} of commands`);
   }
+  if (c('connectionsEvicted') > 0) {
+    worse('degraded');
+    notes.push(`${count(c('connectionsEvicted'), 'connection')} closed early, the least recently active first, to stay within --memory-budget / --max-connections: what they sent later is decoded as from connections begun mid-stream`);
+  }
   if (c('clientBytesUndecoded') > 0) {
     worse('degraded');
     notes.push(`${count(c('clientBytesUndecoded'), 'byte')} from clients never decoded (skipped after a gap, or before a connection's first whole command): commands in them are missing`);

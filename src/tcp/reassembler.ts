@@ -102,6 +102,20 @@ export interface StreamHandler {
 
 export type HandlerFactory = (info: ConnectionInfo) => StreamHandler;
 
+export const DEFAULT_MEMORY_BUDGET = 1024 * 1024 * 1024;
+
+/**
+ * Bytes a tracked connection is budgeted: its TCP record and its MySQL session with small
+ * buffers (a connection that carried no MySQL byte measures about 0.9 KB: docs/performance.md);
+ * a busy one's packet buffers grow past this, but only while a packet spans segments.
+ */
+export const CONNECTION_COST = 2048;
+
+/** Connections that fit a memory budget once the out-of-order buffers have their share. */
+export function connectionsWithin(budget: number, maxBufferTotal: number): number {
+  return Math.floor(Math.max(0, budget - maxBufferTotal) / CONNECTION_COST);
+}
+
 /** The handler of a closed connection (its own is released). */
 const CLOSED: StreamHandler = { onData: () => undefined, onGap: () => undefined, onClose: () => undefined };
 
@@ -120,6 +134,13 @@ export interface ReassemblyOptions {
   maxBufferTotal?: number;
   /** Tracked connections at most; the least recently active is closed beyond (default 500,000). */
   maxConnections?: number;
+  /**
+   * Bytes the reassembly and the connections' decoders may use (default 1 GiB): beyond what the
+   * out-of-order buffers may hold (`maxBufferTotal`), room for CONNECTION_COST bytes per tracked
+   * connection; more connections than fit are closed, the least recently active first (counted in
+   * `evicted`), as with `maxConnections`. The smaller of the two limits applies.
+   */
+  memoryBudget?: number;
   /** A connection with no packet for this long (capture time) is closed (default 900 s). */
   idleTimeoutSec?: number;
   /**
@@ -309,7 +330,7 @@ export class TcpReassembler {
     this.serverPorts = new Set(opts.serverPorts ?? []);
     this.maxPerConn = opts.maxBufferPerConnection ?? 4 * 1024 * 1024;
     this.maxTotal = opts.maxBufferTotal ?? 256 * 1024 * 1024;
-    this.maxConns = opts.maxConnections ?? 500_000;
+    this.maxConns = Math.max(1, Math.min(opts.maxConnections ?? 500_000, connectionsWithin(opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET, this.maxTotal)));
     this.idleSec = opts.idleTimeoutSec ?? 900;
     this.reorderWindow = opts.reorderWindow ?? 8;
     this.isServerHello = opts.isServerHello ?? null;

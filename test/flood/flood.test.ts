@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFlood } from '../../bench/flood.js';
-import { infoJson } from '../cli/run.js';
+import { infoJson, periscope } from '../cli/run.js';
+import { CONNECTION_COST, connectionsWithin } from '../../src/tcp/reassembler.js';
 import { DEFAULT_CONNECTIONS_LISTED } from '../../analyze/info/info.js';
 
 test('a SYN-only connection costs under 1 KB while tracked, and nothing once closed', () => {
@@ -42,6 +43,27 @@ test('info --json lists the first connections and counts the rest (--all-connect
     const ra = all.report as unknown as { connections: unknown[]; connections_not_listed?: number };
     assert.equal(ra.connections.length, n);
     assert.equal(ra.connections_not_listed, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--memory-budget: connections beyond it are closed, least recently active first, and the report says how many', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'periscope-flood-budget-'));
+  try {
+    const file = join(dir, 'flood.pcap');
+    writeFlood(file, 5_000);
+    const fits = connectionsWithin(257 * 1024 * 1024, 256 * 1024 * 1024);
+    assert.equal(fits, (1024 * 1024) / CONNECTION_COST);
+    const r = await periscope('analyze', file, '--memory-budget', '257', '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const health = (JSON.parse(r.stdout) as { health: { status: string; notes: string[]; counters: Record<string, number> } }).health;
+    assert.equal(health.counters.connectionsEvicted, 5_000 - fits);
+    assert.equal(health.status, 'degraded');
+    assert.ok(health.notes.some((n) => n.includes(`${(5_000 - fits).toLocaleString('en-US')} connections closed early`)), health.notes.join('\n'));
+    // The default budget holds them all: nothing closed, nothing said.
+    const d = await periscope('analyze', file, '--format', 'json');
+    assert.equal((JSON.parse(d.stdout) as { health: { counters: Record<string, number> } }).health.counters.connectionsEvicted, undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
