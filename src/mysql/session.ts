@@ -17,6 +17,7 @@ import { ByteReader, text } from '../bytes/reader.js';
 import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
 import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
+import { sniffGreeting } from './greeting.js';
 import { binaryValue, isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
 
 /** Stages, named as the MySQL client's protocol trace names them. */
@@ -307,6 +308,7 @@ export class MysqlSession implements StreamHandler {
       this.abandon('a gap in a compressed stream');
       return;
     }
+    if (bytes < 0 && this.midStreamStart(dir)) return;
     if (this.stage === 'CONNECTING' || this.stage === 'WAIT_FOR_INIT_PACKET' || this.stage === 'AUTHENTICATE') {
       // The handshake is incomplete: assume what most clients negotiate, infer the rest.
       this.caps = this.caps || ASSUMED_CAPS;
@@ -319,9 +321,10 @@ export class MysqlSession implements StreamHandler {
       // still be decoded, so only the framing restarts.
       this.framers[0].gap(this.clientStart);
     } else {
-      // The response in progress is lost: its command is incomplete.
+      // The response in progress is lost: its command is incomplete. (Not at the start of the
+      // server's stream: a command captured before it cannot have had its response begin before.)
       const cur = this.current();
-      if (cur) this.complete(cur, 'incomplete');
+      if (cur && bytes >= 0) this.complete(cur, 'incomplete');
       this.expect = Expect.None;
       this.framers[1].gap(this.serverStart);
     }
@@ -375,8 +378,35 @@ export class MysqlSession implements StreamHandler {
     return true;
   };
 
+  /** The server's stream began before the capture and nothing of it was seen yet: a greeting may start it. */
+  private greetingPossible = false;
+
+  /**
+   * The start of a direction was not captured (a capture that began after the connection did).
+   * Server: its stream may still begin with the greeting (the capture started after the SYN,
+   * before the greeting): the hunt for a packet start also looks for one. Client, right after a
+   * greeting found that way: its stream starts with the handshake response, nothing of it lost.
+   * True when the gap is fully handled here.
+   */
+  private midStreamStart(dir: Dir): boolean {
+    if (dir === Dir.ServerToClient) {
+      if (this.stage === 'CONNECTING' && this.counters.commands === 0) this.greetingPossible = true;
+      return false;
+    }
+    return this.stage === 'AUTHENTICATE' && this.login === null && this.framersMade !== null && this.framersMade[0].packets === 0 && this.framersMade[0].synced;
+  }
+
   /** A response can start here: a command is waiting for it and the header fits. */
   private readonly serverStart: StartPredicate = (b, off, len) => {
+    if (this.greetingPossible) {
+      this.greetingPossible = false;
+      if (this.current() === null && sniffGreeting(b, off, len) !== null) {
+        this.stage = 'WAIT_FOR_INIT_PACKET';
+        this.caps = 0;
+        this.trace(Dir.ServerToClient, 'RESYNC', 0, null, 'server stream starts with its greeting: the login is decoded');
+        return true;
+      }
+    }
     const cur = this.current();
     const looksLikeResponse = responseStart(b, off, len);
     if (cur === null || cur.gotResponse || !looksLikeResponse) {

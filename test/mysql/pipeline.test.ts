@@ -255,4 +255,33 @@ describe('MysqlPipeline over TCP segments', () => {
     // The login cut by the capture's end is counted as incomplete; the aborted ones are not losses.
     assert.equal(pipeline.totals.commandsIncomplete, 1);
   });
+
+  test('a capture that starts after the SYN but before the greeting decodes the login', () => {
+    const conv = new TcpConv(undefined, false).s(greeting).c(login).s(loginOk).c(select).s(rows(2)).c(mysqlPacket(0, com(COM.QUIT))).fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.user, e.db, e.connId, e.rows]),
+      [
+        ['connect', 'ok', 'app', 'shop', 5, null],
+        ['query', 'ok', 'app', 'shop', 5, 2],
+        ['quit', 'none', 'app', 'shop', 5, null],
+      ],
+    );
+    assert.equal(pipeline.totals.protocolViolations, 0);
+    assert.equal(pipeline.totals.clientBytesUndecoded, 0);
+  });
+
+  test('mid-stream: the first command found keeps its response (latency and outcome)', () => {
+    const conv = new TcpConv(undefined, false).c(select).s(rows(2)).c(select).s(rows(1)).fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.rows, e.latencyUs !== null]),
+      [
+        ['query', 'ok', 2, true],
+        ['query', 'ok', 1, true],
+      ],
+    );
+    assert.equal(pipeline.totals.commandsIncomplete, 0);
+    assert.equal(pipeline.totals.commandsUnseen, 0);
+  });
 });
