@@ -204,8 +204,9 @@ const MAX_PENDING = 1024;
 function setsSqlMode(sql: string): boolean {
   let i = 0;
   while (i < sql.length && sql.charCodeAt(i) <= 0x20) i++;
-  const c = sql.charCodeAt(i) | 0x20;
-  return (c === 0x73 || c === 0x2f) && /sql_mode/i.test(sql); // s(et), or a /* comment */ first
+  const c = sql.charCodeAt(i);
+  const set = (c | 0x20) === 0x73 && (sql.charCodeAt(i + 1) | 0x20) === 0x65 && (sql.charCodeAt(i + 2) | 0x20) === 0x74; // SET
+  return (set || c === 0x2f) && /sql_mode/i.test(sql); // or a /* comment */ first
 }
 
 /** Capabilities assumed for a connection whose handshake was not captured. */
