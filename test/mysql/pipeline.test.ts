@@ -284,4 +284,23 @@ describe('MysqlPipeline over TCP segments', () => {
     assert.equal(pipeline.totals.commandsIncomplete, 0);
     assert.equal(pipeline.totals.commandsUnseen, 0);
   });
+
+  test('data buffered after a hole when the capture ends is decoded after a gap, not discarded', () => {
+    const q2 = mysqlPacket(0, comQuery('SELECT b FROM t2'));
+    const q3 = mysqlPacket(0, comQuery('SELECT c FROM t3'));
+    const conv = new TcpConv().s(greeting).c(login).s(loginOk).c(select).s(rows(1));
+    // q2 lost, q3 captured; no acknowledgement follows (the capture ends): q3 waits behind the hole.
+    conv.c(concat(q2, q3), [q2.length], [0]);
+    conv.segs.pop(); // (the server's ACK of both, which would prove the loss at once)
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.sql, e.status]),
+      [
+        ['connect', null, 'ok'],
+        ['query', 'SELECT a FROM t', 'ok'],
+        ['query', 'SELECT c FROM t3', 'incomplete'],
+      ],
+    );
+    assert.equal(pipeline.reassembler.totals.bytesLost, q2.length);
+  });
 });
