@@ -9,7 +9,7 @@ import { TcpReassembler, type ReassemblyOptions, type StreamHandler } from '../s
 import type { PacketRecord } from '../src/pcap/record.js';
 import { OrderedEvents } from './events/ordered.js';
 
-export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow'>;
+export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow' | 'memoryBudget'>;
 
 export interface PipelineOptions {
   ports: readonly number[];
@@ -63,7 +63,7 @@ export const TLS_DETAILS = 20;
 export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
-  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   private readonly ordered: OrderedEvents | null;
   private packets = 0;
   private lastSec = 0;
@@ -81,8 +81,8 @@ export class MysqlPipeline {
       return {
         onData: (d, b, o, l, s, n) => session.onData(d, b, o, l, s, n),
         onGap: (d, bytes, r, s, n) => session.onGap(d, bytes, r, s, n),
-        onClose: (r, s, n) => {
-          session.onClose(r, s, n);
+        onClose: (r, s, n, by) => {
+          session.onClose(r, s, n, by);
           this.ordered?.sources.delete(session);
           this.account(session);
         },
@@ -130,6 +130,7 @@ export class MysqlPipeline {
     t.commandsIncomplete += c.commandsIncomplete;
     t.packetsSkipped += c.packetsSkipped;
     t.commandsUnseen += c.commandsUnseen;
+    t.clientBytesUndecoded += c.clientBytesUndecoded;
   }
 
   /** Events released out of order because the buffer was full. */

@@ -59,6 +59,7 @@
  * must run near the speed of simply reading the file, so that cost is spent on MySQL, not on I/O.
  */
 import { spawnSync } from 'node:child_process';
+import { runFloodBench } from './flood.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
@@ -186,7 +187,7 @@ function table(headers: string[], rows: string[][], leftColumns = 1): string {
 }
 
 /** The benchmark's sections, run in this order; `--only a,b` runs some of them. */
-const SECTIONS = ['read', 'sql', 'analyze', 'tls'] as const;
+const SECTIONS = ['read', 'sql', 'analyze', 'tls', 'flood'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Target {
@@ -406,6 +407,29 @@ async function analyzeSection(): Promise<SectionOutcome> {
   return { targets: r.targets, failed: r.failed, json: { analyze: r } };
 }
 
+/**
+ * Floods of connections that carry no MySQL byte (bench/flood.ts): peak RSS of `analyze` and
+ * `info --json` at 10k, 100k and 500k SYN-only connections (PERISCOPE_BENCH_FLOOD, comma-separated,
+ * changes the counts). PERISCOPE_BENCH_BASELINE=DIR adds another build (a checkout with build/)
+ * measured side by side, up to 100k connections. Target: under 1 KiB of peak RSS per connection for analyze, from the
+ * smallest flood to the largest.
+ */
+function floodSection(): SectionOutcome {
+  console.log('\nFloods of SYN-only connections: peak RSS of analyze and info --json');
+  const counts = (process.env.PERISCOPE_BENCH_FLOOD ?? '10000,100000,500000').split(',').map(Number).filter((n) => n > 0);
+  const builds: { name: string; root: string; upTo?: number }[] = [{ name: 'this', root: ROOT }];
+  const base = process.env.PERISCOPE_BENCH_BASELINE;
+  // (Up to 100k: before issue 16 a flood cost about 13 KB per connection, 6.5 GB at 500k.)
+  if (base) builds.push({ name: 'baseline', root: base, upTo: 100_000 });
+  const rows = runFloodBench({ dataDir: DATA_DIR, counts, builds, rssScript: join(ROOT, 'build', 'bench', 'rss.js'), log: (l) => console.log(l) });
+  const mine = rows.filter((r) => r.build === 'this' && r.command === 'analyze').sort((a, b) => a.connections - b.connections);
+  const lo = mine[0]!;
+  const hi = mine[mine.length - 1]!;
+  const perConn = hi.connections > lo.connections ? ((hi.rssMiB - lo.rssMiB) * 1024 * 1024) / (hi.connections - lo.connections) : NaN;
+  const targets: Target[] = [{ name: 'analyze: peak RSS per SYN-only connection', shown: `${perConn.toFixed(0)} bytes (target < 1024)`, pass: perConn < 1024, value: perConn }];
+  return { targets, failed: false, json: { flood: { rows, perConnectionBytes: perConn } } };
+}
+
 function parseOnly(args: readonly string[]): Set<Section> {
   const i = args.indexOf('--only');
   if (i < 0) return new Set(SECTIONS);
@@ -435,6 +459,7 @@ async function parent(only: Set<Section>): Promise<number> {
   if (only.has('sql')) outcomes.push(sqlSection(reps));
   if (only.has('analyze')) outcomes.push(await analyzeSection());
   if (only.has('tls')) outcomes.push(await tlsSection(reps));
+  if (only.has('flood')) outcomes.push(floodSection());
   const targets = outcomes.flatMap((o) => o.targets);
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);

@@ -8,8 +8,8 @@ import { processIo } from '../analyze/io.js';
 import { filterOptions, filterSettings } from './filter-options.js';
 import { keylogOption, keylogSetting } from './tls-options.js';
 
-type TcpOption = 'reorder-window' | 'max-buffer-per-connection' | 'max-buffer-total' | 'idle-timeout' | 'max-connections';
-type TcpArgs = { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number };
+type TcpOption = 'reorder-window' | 'max-buffer-per-connection' | 'max-buffer-total' | 'idle-timeout' | 'max-connections' | 'memory-budget';
+type TcpArgs = { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number; memoryBudget: number };
 
 /** What the entry shares with these commands. */
 export interface BundleCli {

@@ -40,9 +40,10 @@ const tcpOptions = {
   'max-buffer-total': { describe: 'MiB of out-of-order data held in total', type: 'number', default: 256, group: 'TCP reassembly:' },
   'idle-timeout': { describe: 'capture seconds before a silent connection is closed', type: 'number', default: 900, group: 'TCP reassembly:' },
   'max-connections': { describe: 'connections tracked at once (oldest closed beyond)', type: 'number', default: 500000, group: 'TCP reassembly:' },
+  'memory-budget': { describe: 'MiB for reassembly and connection state: beyond --max-buffer-total, 2 KiB per tracked connection; past it the least recently active connections are closed first, and the report says how many', type: 'number', default: 1024, group: 'TCP reassembly:' },
 } as const;
 
-function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number }) {
+function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number; memoryBudget: number }) {
   const positive = (name: string, v: number, integer: boolean): number => {
     if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} ${Number.isNaN(v) ? 'is not a number' : v}: expected a positive ${integer ? 'whole ' : ''}number`);
     return v;
@@ -53,6 +54,7 @@ function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number;
     maxBufferTotal: Math.round(positive('max-buffer-total', a.maxBufferTotal, false) * 1024 * 1024),
     idleTimeoutSec: positive('idle-timeout', a.idleTimeout, false),
     maxConnections: positive('max-connections', a.maxConnections, true),
+    memoryBudget: Math.round(positive('memory-budget', a.memoryBudget, false) * 1024 * 1024),
   };
 }
 
@@ -136,12 +138,13 @@ async function main(argv: string[]): Promise<number> {
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat the option or give a comma-separated list; 3306 is always included)', type: 'string' })
           .option('json', { describe: 'print the report as JSON', type: 'boolean', default: false })
+          .option('all-connections', { describe: 'list every TCP connection (by default the first 10,000 are listed, the others counted: a flood stays small)', type: 'boolean', default: false })
           .options(tcpOptions)
           .example('$0 info samples/mariadb-basic.pcap', 'describe the bundled sample')
           .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307'),
       async (a) => {
         const { runInfo } = await import('../analyze/info/command.js');
-        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a) }, processIo);
+        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a), allConnections: a.allConnections }, processIo);
       },
     )
     .command(

@@ -125,6 +125,9 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     protocolViolations: t.protocolViolations,
     unknownCommands: t.unknownCommands,
     eventsForced: p.eventsForced,
+    // (Only when some: a capture without any keeps its counters as before.)
+    ...(t.clientBytesUndecoded > 0 ? { clientBytesUndecoded: t.clientBytesUndecoded } : {}),
+    ...(r.evicted > 0 ? { connectionsEvicted: r.evicted } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { count } from '../format.js';
 import { buildFilter, type FilterOptions } from '../analyze/filters.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
-import { fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import { fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Io } from '../io.js';
@@ -32,9 +32,9 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     user: e.user,
     db: e.db,
     cmd: e.cmd,
-    sql: e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql) : e.sql,
+    sql: e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql, sessionMode(e.noBackslashEscapes)) : e.sql,
     sql_truncated: e.sqlTruncated,
-    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql).digest : null,
+    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes)).digest : null,
     ...(redact ? {} : { params: e.params }),
     status: e.status,
     latency_us: e.latencyUs,
@@ -56,6 +56,9 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     tls_cipher: e.tlsCipher,
     tls_decrypted: e.tlsDecrypted,
     compressed: e.compressed,
+    ...(e.ended !== null ? { ended: e.ended, duration_us: e.durationUs } : {}),
+    // Only when on (or not known with --no-redact): how a reader of the raw SQL must lex it.
+    ...(e.noBackslashEscapes === true || (!redact && e.noBackslashEscapes === null && e.sql !== null && e.sql.includes('\\')) ? { no_backslash_escapes: e.noBackslashEscapes } : {}),
   };
 }
 
@@ -86,9 +89,11 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   io.out(chunks.join(''));
   const t = pipeline.totals;
   const r = pipeline.reassembler.totals;
-  if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0) {
-    io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps; ${t.commandsIncomplete} commands incomplete; ${t.commandsUnseen} responses whose command was not captured (not shown); ${t.resyncs} resynchronisations; ${t.protocolViolations} protocol violations`);
+  if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0 || t.clientBytesUndecoded > 0) {
+    const undecoded = t.clientBytesUndecoded > 0 ? `; ${t.clientBytesUndecoded} bytes from clients never decoded` : '';
+    io.warn(`capture health: ${r.bytesLost} bytes lost in ${r.gaps} gaps; ${t.commandsIncomplete} commands incomplete; ${t.commandsUnseen} responses whose command was not captured (not shown); ${t.resyncs} resynchronisations; ${t.protocolViolations} protocol violations${undecoded}`);
   }
+  if (r.evicted > 0) io.warn(`${count(r.evicted, 'connection')} closed early (the least recently active first) to stay within --memory-budget / --max-connections`);
   printTls(io, t, keys);
   for (const [why, n] of Object.entries(t.stopped)) {
     if (!why.startsWith('TLS')) io.warn(`${count(n, 'connection')}: decoding stopped: ${why}`);

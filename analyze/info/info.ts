@@ -24,17 +24,37 @@ interface ConnRecord {
 }
 
 
+/** Connections listed one by one in the report by default (`--all-connections`: every one). */
+export const DEFAULT_CONNECTIONS_LISTED = 10_000;
+
+/** Per server endpoint, summed as connections close: those with a greeting, and the others. */
+interface ServerSums {
+  port: number;
+  /** The greeting of the lowest connection id that had one. */
+  greeting: string | null;
+  greetingId: number;
+  withGreeting: [connections: number, fromClients: number, fromServer: number];
+  without: [connections: number, fromClients: number, fromServer: number];
+}
+
 export class InfoAccumulator {
   readonly decoder = new PacketDecoder();
   private readonly reassembler: TcpReassembler;
+  /** The connections listed (the first `listed`); the others are only summed. */
   private readonly conns: ConnRecord[] = [];
+  private notListed = 0;
+  private readonly serverSums = new Map<string, ServerSums>();
   private tcpPackets = 0;
   private tcpPayloadBytes = 0;
   private packets = 0;
   private first: Ts | null = null;
   private last: Ts | null = null;
 
-  constructor(ports: readonly number[], opts: TcpLimits = {}) {
+  constructor(
+    ports: readonly number[],
+    opts: TcpLimits = {},
+    private readonly listed = DEFAULT_CONNECTIONS_LISTED,
+  ) {
     this.reassembler = new TcpReassembler((info) => this.handler(info), {
       ...opts,
       serverPorts: ports,
@@ -44,7 +64,9 @@ export class InfoAccumulator {
 
   private handler(info: ConnectionInfo): StreamHandler {
     const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null };
-    this.conns.push(rec);
+    // Beyond the limit a connection is summed, not kept: memory and output stay bounded under a flood.
+    if (this.conns.length < this.listed) this.conns.push(rec);
+    else this.notListed++;
     return {
       onData: (dir, buf, off, len) => {
         if (!rec.sawData[dir]) {
@@ -57,8 +79,26 @@ export class InfoAccumulator {
       },
       onClose: (reason) => {
         rec.closeReason = reason;
+        this.sumServer(rec);
       },
     };
+  }
+
+  private sumServer(c: ConnRecord): void {
+    const i = c.info;
+    let s = this.serverSums.get(i.server);
+    if (s === undefined) {
+      s = { port: i.serverPort, greeting: null, greetingId: Infinity, withGreeting: [0, 0, 0], without: [0, 0, 0] };
+      this.serverSums.set(i.server, s);
+    }
+    if (c.greeting !== null && i.id < s.greetingId) {
+      s.greeting = c.greeting;
+      s.greetingId = i.id;
+    }
+    const sums = c.greeting !== null ? s.withGreeting : s.without;
+    sums[0]++;
+    sums[1] += i.stats[Dir.ClientToServer].bytes;
+    sums[2] += i.stats[Dir.ServerToClient].bytes;
   }
 
   add(rec: PacketRecord): void {
@@ -82,23 +122,23 @@ export class InfoAccumulator {
     const unsupported: Record<string, number> = {};
     for (const [lt, n] of this.decoder.unsupportedLinkTypes) unsupported[linkTypeName(lt)] = n;
     // MySQL servers: a greeting at the start of a server stream, or a server port (given or learnt).
+    // (Every connection was summed when it closed: finish() closes those still open.)
     const servers = new Map<string, InfoReport['mysql_servers'][number]>();
-    for (const c of this.conns) {
-      const i = c.info;
-      if (c.greeting === null && !this.reassembler.serverPorts.has(i.serverPort)) continue;
-      let s = servers.get(i.server);
-      if (s === undefined) {
-        s = { endpoint: i.server, detected_by: 'port', version: null, version_raw: null, connections: 0, bytes_from_clients: 0, bytes_from_server: 0 };
-        servers.set(i.server, s);
-      }
-      if (c.greeting !== null && s.version_raw === null) {
+    for (const [endpoint, sums] of this.serverSums) {
+      const byPort = this.reassembler.serverPorts.has(sums.port);
+      if (sums.greeting === null && !byPort) continue;
+      const s: InfoReport['mysql_servers'][number] = { endpoint, detected_by: 'port', version: null, version_raw: null, connections: 0, bytes_from_clients: 0, bytes_from_server: 0 };
+      if (sums.greeting !== null) {
         s.detected_by = 'greeting';
-        s.version_raw = c.greeting;
-        s.version = displayServerVersion(c.greeting);
+        s.version_raw = sums.greeting;
+        s.version = displayServerVersion(sums.greeting);
       }
-      s.connections++;
-      s.bytes_from_clients += i.stats[Dir.ClientToServer].bytes;
-      s.bytes_from_server += i.stats[Dir.ServerToClient].bytes;
+      for (const [n, up, down] of byPort ? [sums.withGreeting, sums.without] : [sums.withGreeting]) {
+        s.connections += n;
+        s.bytes_from_clients += up;
+        s.bytes_from_server += down;
+      }
+      servers.set(endpoint, s);
     }
     return {
       files: files.map(fileSummary),
@@ -143,6 +183,7 @@ export class InfoAccumulator {
         sides_guessed: t.sidesGuessed,
       },
       connections: this.conns.map(connectionSummary),
+      ...(this.notListed > 0 ? { connections_not_listed: this.notListed } : {}),
       mysql_servers: [...servers.values()].sort((x, y) => y.connections - x.connections || x.endpoint.localeCompare(y.endpoint)),
       mysql_ports: [...this.reassembler.serverPorts].sort((a, b) => a - b),
     };
@@ -275,6 +316,8 @@ export type InfoReport = {
   skipped: { total: number; by_kind: Record<string, number>; unsupported_link_types: Record<string, number> };
   tcp: TcpSection;
   connections: ReturnType<typeof connectionSummary>[];
+  /** Connections beyond the listing limit (`--all-connections` lists every one): counted in `tcp`, not listed. */
+  connections_not_listed?: number;
   mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port'; version: string | null; version_raw: string | null; connections: number; bytes_from_clients: number; bytes_from_server: number }[];
   mysql_ports: number[];
 };

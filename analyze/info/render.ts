@@ -104,6 +104,7 @@ export function renderInfoText(r: InfoReport): string {
   if (c.vlan_tagged_packets > 0) out += line('VLAN-tagged', plural(c.vlan_tagged_packets, 'packet'));
   out += line('TCP connections', `${n(c.connections)}: ${n(c.connections_complete)} seen whole (SYN to FIN/RST), ${n(c.connections_mid_stream)} without their SYN (open before the capture, or re-tracked)`);
   out += line('', `closed by FIN ${n(c.closed_by_fin)}, by RST ${n(c.closed_by_rst)}; unfinished ${n(c.connections_unfinished)} (idle timeout ${n(c.closed_by_idle_timeout)}, evicted ${n(c.evicted)}, the rest open at the end)`);
+  if (r.connections_not_listed) out += line('', `${n(r.connections.length)} listed one by one (--json), ${n(r.connections_not_listed)} only counted (--all-connections lists every one)`);
   out += line('TCP retransmitted', `${plural(c.retransmitted_segments, 'segment')}, ${n(c.overlapping_segments)} partly overlapping`);
   out += line('TCP out of order', `${plural(c.out_of_order_segments, 'segment')} waited for a hole before them`);
   const missed = c.bytes_lost - c.bytes_cut_by_snaplen;

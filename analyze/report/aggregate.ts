@@ -8,7 +8,7 @@
  * Raw SQL of the few kept examples is held until a snapshot (`toState`), where it is redacted
  * (unless the report is made with --no-redact): nothing else of an event is kept.
  */
-import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
@@ -173,6 +173,8 @@ export interface Sample {
   rows: number | null;
   affectedRows: number | null;
   errorCode: number | null;
+  /** NO_BACKSLASH_ESCAPES when the command was sent (CommandEvent's); only while raw, and only when not false. */
+  noBackslashEscapes?: boolean | null;
 }
 
 /** Total order: slower first, then earlier, then by client, server, command. */
@@ -274,6 +276,8 @@ export interface Overall extends WhoTallies {
   queries: number;
   logins: number;
   loginErrors: number;
+  /** Logins the connection's end cut short (status `aborted`; MySQL's Aborted_connects). Absent in summaries made before. */
+  loginsAborted?: number;
   errors: number;
   incomplete: number;
   warnings: number;
@@ -317,6 +321,7 @@ export class Aggregator {
     queries: 0,
     logins: 0,
     loginErrors: 0,
+    loginsAborted: 0,
     errors: 0,
     incomplete: 0,
     warnings: 0,
@@ -346,6 +351,7 @@ export class Aggregator {
     if (e.cmd === 'connect') {
       o.logins++;
       if (isError) o.loginErrors++;
+      else if (e.status === 'aborted') o.loginsAborted++;
     } else {
       o.commands++;
       if (QUERIES.has(e.cmd)) o.queries++;
@@ -404,15 +410,16 @@ export class Aggregator {
   private sqlGroup(e: CommandEvent): Group {
     if (e.sql === null) return this.group(UNKNOWN_STATEMENT);
     if (e.cmd === 'query') {
-      const f = fingerprintAndDigest(e.sql);
+      const f = fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
       return this.group(f.fingerprint, f.digest);
     }
-    let g = this.statementGroups.get(e.sql);
+    // (Keyed by the text alone: a prepared statement's text read in another mode is as rare as it is harmless here.)
+    let g = defaultMode(e) ? this.statementGroups.get(e.sql) : undefined;
     if (g === undefined) {
-      const f = fingerprintAndDigest(e.sql);
+      const f = fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
       g = this.group(f.fingerprint, f.digest);
       if (this.statementGroups.size >= MAX_GROUPS) this.statementGroups.clear();
-      this.statementGroups.set(e.sql, g);
+      if (defaultMode(e)) this.statementGroups.set(e.sql, g);
     }
     return g;
   }
@@ -479,6 +486,7 @@ export class Aggregator {
     o.queries += p.queries;
     o.logins += p.logins;
     o.loginErrors += p.loginErrors;
+    o.loginsAborted += p.loginsAborted ?? 0;
     o.errors += p.errors;
     o.incomplete += p.incomplete;
     o.warnings += p.warnings;
@@ -504,7 +512,12 @@ export class Aggregator {
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */
   toState(): AggregateState {
-    const red = (s: Sample | null): Sample | null => (s === null ? null : { ...s, ts: { ...s.ts }, sql: s.sql === null || this.opts.raw || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql) });
+    const red = (s: Sample | null): Sample | null => {
+      if (s === null) return null;
+      if (this.opts.raw) return { ...s, ts: { ...s.ts } };
+      const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
+      return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql, sessionMode(mode)) };
+    };
     const groups: GroupState[] = [...this.groups.values()].map((g) => ({
       fingerprint: g.fingerprint,
       digest: g.digest,
@@ -537,6 +550,7 @@ export class Aggregator {
         queries: o.queries,
         logins: o.logins,
         loginErrors: o.loginErrors,
+        loginsAborted: o.loginsAborted,
         errors: o.errors,
         incomplete: o.incomplete,
         warnings: o.warnings,
@@ -555,10 +569,13 @@ export class Aggregator {
   }
 }
 
+/** The statement was sent with backslash escapes (the default; undefined: an event made without the field). */
+const defaultMode = (e: CommandEvent): boolean => e.noBackslashEscapes !== true && e.noBackslashEscapes !== null;
+
 const cloneTally = (t: Tally): Tally => ({ counts: { ...t.counts }, others: t.others });
 
 function sampleOf(e: CommandEvent, dg: string): Sample {
-  return {
+  const s: Sample = {
     ts: { sec: e.sec, nsec: e.nsec },
     cmd: e.cmd,
     // Cut raw, redacted later: a literal cut in the middle is masked to the end by redaction.
@@ -576,6 +593,8 @@ function sampleOf(e: CommandEvent, dg: string): Sample {
     affectedRows: e.affectedRows,
     errorCode: e.errorCode,
   };
+  if (!defaultMode(e)) s.noBackslashEscapes = e.noBackslashEscapes;
+  return s;
 }
 
 /** Insert into a slowest-first list, keeping at most `max`. */

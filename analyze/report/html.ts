@@ -146,7 +146,7 @@ export function renderHtml(r: Report): string {
     kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
     kv('Latency max', esc(dur(o.latency_us.max))),
     kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
-    kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}`),
+    kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
     kv('Fingerprints', n(o.fingerprints)),
     kv('Bytes in / out', `${esc(size(o.bytes_in))} / ${esc(size(o.bytes_out))}`),

@@ -156,6 +156,8 @@ export interface Report {
     connections: number;
     logins: number;
     login_errors: number;
+    /** Logins cut short by the connection's end (connect events with status `aborted`). */
+    logins_aborted: number;
     errors: number;
     error_rate: number | null;
     incomplete: number;
@@ -277,6 +279,14 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     const r = lost / Math.max(1, commands + c('commandsUnseen'));
     worse(r > 0.01 ? 'bad' : 'degraded');
     notes.push(`${count(lost, 'command')} lost or cut by the capture (${c('commandsIncomplete')} without their full response, ${count(c('commandsUnseen'), 'response')} whose command was not captured): ${pct(lost, commands + c('commandsUnseen'))} of commands`);
+  }
+  if (c('connectionsEvicted') > 0) {
+    worse('degraded');
+    notes.push(`${count(c('connectionsEvicted'), 'connection')} closed early, the least recently active first, to stay within --memory-budget / --max-connections: what they sent later is decoded as from connections begun mid-stream`);
+  }
+  if (c('clientBytesUndecoded') > 0) {
+    worse('degraded');
+    notes.push(`${count(c('clientBytesUndecoded'), 'byte')} from clients never decoded (skipped after a gap, or before a connection's first whole command): commands in them are missing`);
   }
   if (c('retransmitted') + c('outOfOrder') > 0) {
     notes.push(`${count(c('retransmitted'), 'TCP segment')} retransmitted (or captured twice) and ${c('outOfOrder')} out of order: put in order, nothing lost by them`);
@@ -425,6 +435,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       connections: st.health.mysqlConnections ?? 0,
       logins: o.logins,
       login_errors: o.loginErrors,
+      logins_aborted: o.loginsAborted ?? 0,
       errors: o.errors,
       error_rate: round(ratio(o.errors, o.commands)),
       incomplete: o.incomplete,

@@ -18,7 +18,7 @@
  * not written: the server does not log them either.
  */
 import type { CommandEvent } from '../../src/mysql/session.js';
-import { redact as redactSql } from '../../src/sql/index.js';
+import { redact as redactSql, sessionMode } from '../../src/sql/index.js';
 import { bindParameters } from '../../src/sql/bind.js';
 import { isoTime } from '../info/info.js';
 import { adminFingerprint, hostOf } from './aggregate.js';
@@ -51,7 +51,7 @@ export class SlowlogWriter {
     if (STATEMENT_RUNS.has(e.cmd) && e.sql !== null) {
       // Unredacted, a prepared statement is written with its values, as the server's own slow log does.
       const bound = this.redact || e.params === null ? null : bindParameters(e.sql, e.params, e.paramTypes);
-      const sql = (this.redact ? redactSql(e.sql) : (bound ?? e.sql)).replace(/;\s*$/, '');
+      const sql = (this.redact ? redactSql(e.sql, sessionMode(e.noBackslashEscapes)) : (bound ?? e.sql)).replace(/;\s*$/, '');
       s += `${sql};\n`;
     } else {
       s += `# ${adminFingerprint(e.cmd)};\n`;

@@ -7,7 +7,7 @@ import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
-import { redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import { redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
 import { Dir } from '../../src/tcp/reassembler.js';
 import type { TraceEntry } from '../../src/mysql/session.js';
 import type { Io } from '../io.js';
@@ -41,7 +41,7 @@ function redactErrorDetail(detail: string, command: string | undefined): string 
 /** One trace line; `command`: the detail of the connection's last SEND_COMMAND. */
 export function traceLine(t: TraceEntry, redact: boolean, hex: boolean, command?: string): string {
   const dir = t.dir === Dir.ClientToServer ? 'C>S' : t.dir === Dir.ServerToClient ? 'S>C' : '   ';
-  const detail = redact && SQL_EVENTS.has(t.event) ? redactSql(t.detail) : redact && MESSAGE_EVENTS.has(t.event) ? redactErrorDetail(t.detail, command) : t.detail;
+  const detail = redact && SQL_EVENTS.has(t.event) ? redactSql(t.detail, sessionMode(t.noBackslashEscapes)) : redact && MESSAGE_EVENTS.has(t.event) ? redactErrorDetail(t.detail, command) : t.detail;
   const seq = t.seq === null ? '' : ` seq=${t.seq}`;
   const len = t.length === null ? '' : ` len=${t.length}`;
   let line = `${isoTime({ sec: t.sec, nsec: t.nsec })} #${t.conn} ${dir} ${t.stage.padEnd(20)} ${t.event}${seq}${len}${detail ? `  ${detail}` : ''}\n`;

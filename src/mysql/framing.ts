@@ -60,6 +60,8 @@ class FramedPacket implements Packet {
 
 export type PacketSink = (p: Packet) => void;
 
+const EMPTY = new Uint8Array(0);
+
 /** Does a packet plausibly start at `buf[off]`? (`len` bytes available in this chunk.) */
 export type StartPredicate = (buf: Uint8Array, off: number, len: number) => boolean;
 
@@ -95,7 +97,9 @@ export class PacketFramer {
     private readonly sink: PacketSink,
     private readonly maxKeep: number,
   ) {
-    this.keep = new Uint8Array(Math.min(maxKeep, 4096));
+    // Allocated when a packet first spans chunks: a connection that carries no MySQL bytes (a
+    // SYN flood, a port scan) costs no buffer.
+    this.keep = EMPTY;
   }
 
   /** Bytes are missing: drop the packet in progress and hunt for the next packet start. */
@@ -114,6 +118,33 @@ export class PacketFramer {
     this.stopped = true;
   }
 
+  /**
+   * The packet in progress (its header read, part of its payload), for a caller that reports what
+   * was captured of it before a gap or the end: its `length` is the length announced (at least),
+   * `payload` the kept prefix of what arrived, `truncated` true; `cutCaptured` then says how many
+   * payload bytes arrived. Null when no packet is in progress. The framer is then at a boundary,
+   * as after a reset; the caller calls `gap()` next if bytes are missing.
+   */
+  cut(): Packet | null {
+    if (this.state !== State.Body && !this.continuing) return null;
+    const p = this.pkt;
+    this.cutCaptured = p.length + (this.state === State.Body ? this.physLen - this.remaining : 0);
+    if (this.state === State.Body) p.length += this.physLen;
+    p.setBytes(this.keep, 0, this.kept);
+    p.truncated = true;
+    p.lastSec = this.lastSec;
+    p.lastNsec = this.lastNsec;
+    this.packetsCut++;
+    this.reset();
+    return p;
+  }
+
+  /** Payload bytes that arrived of the last packet `cut()` returned. */
+  cutCaptured = 0;
+  /** Time of the last bytes fed. */
+  private lastSec = 0;
+  private lastNsec = 0;
+
   /** In sync at a packet boundary? */
   get synced(): boolean {
     return this.state !== State.Hunting;
@@ -129,6 +160,8 @@ export class PacketFramer {
 
   /** Frames the bytes; returns 0, or the bytes left unread after `stopAfterPacket()`. */
   feed(buf: Uint8Array, off: number, len: number, sec: number, nsec: number): number {
+    this.lastSec = sec;
+    this.lastNsec = nsec;
     if (this.state === State.Hunting) {
       if (!this.hunt!(buf, off, len)) {
         this.skippedBytes += len;
@@ -209,7 +242,7 @@ export class PacketFramer {
       if (room > 0) {
         const n = Math.min(room, take);
         if (this.kept + n > this.keep.length) {
-          const grown = new Uint8Array(Math.min(this.maxKeep, Math.max(this.kept + n, this.keep.length * 2)));
+          const grown = new Uint8Array(Math.min(this.maxKeep, Math.max(this.kept + n, this.keep.length * 2, 4096)));
           grown.set(this.keep.subarray(0, this.kept));
           this.keep = grown;
         }

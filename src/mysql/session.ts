@@ -19,6 +19,7 @@ import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
 import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
 import { TlsConnection, type TlsInfo } from '../tls/connection.js';
 import type { SessionSecrets } from '../tls/keylog.js';
+import { sniffGreeting } from './greeting.js';
 import { binaryValue, isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
 
 /** Stages, named as the MySQL client's protocol trace names them. */
@@ -37,7 +38,15 @@ export type Stage =
   | 'REPLICATION'
   | 'DISCONNECTED';
 
-export type CommandStatus = 'ok' | 'error' | 'none' | 'incomplete';
+/** `aborted`: a login that never finished because the connection ended (see CommandEvent.ended). */
+export type CommandStatus = 'ok' | 'error' | 'none' | 'incomplete' | 'aborted';
+
+/**
+ * How a connection whose login never finished ended: closed (first FIN) or reset (RST) by one
+ * side, or by an unseen side; no packet for the idle timeout; its ports reused by a new
+ * connection; dropped from the connection table; the capture ended.
+ */
+export type LoginEnd = 'client_closed' | 'server_closed' | 'closed' | 'client_reset' | 'server_reset' | 'reset' | 'timed_out' | 'replaced' | 'evicted' | 'capture_end';
 
 /** One client command (or login) with its response. Times are capture times. */
 export interface CommandEvent {
@@ -83,6 +92,17 @@ export interface CommandEvent {
   /** TLS connections: the commands were read by decrypting the session (true), or could not be (false). */
   tlsDecrypted: boolean | null;
   compressed: boolean;
+  /**
+   * NO_BACKSLASH_ESCAPES was in force on the connection when the command was sent (server status
+   * flag 0x0200 of its last OK / EOF / greeting): `\` does not escape a quote in its SQL. Null
+   * when not known (the capture began mid-connection and no status was seen): redaction then
+   * keeps only what both readings agree on.
+   */
+  noBackslashEscapes: boolean | null;
+  /** A login that never finished: how the connection ended; else null. */
+  ended: LoginEnd | null;
+  /** A login that never finished: from the connection's first packet to its end, µs; else null. */
+  durationUs: number | null;
 }
 
 /** One line of the protocol trace. */
@@ -97,6 +117,8 @@ export interface TraceEntry {
   length: number | null;
   detail: string;
   payload: Uint8Array | null;
+  /** NO_BACKSLASH_ESCAPES in force (see CommandEvent), for redacting `detail`. */
+  noBackslashEscapes: boolean | null;
 }
 
 export interface SessionCounters {
@@ -113,6 +135,8 @@ export interface SessionCounters {
    * began): each is a command the events do not show. Counted, never invented.
    */
   commandsUnseen: number;
+  /** Client bytes never decoded: skipped while looking for a command start after a gap (or a mid-stream start). Set at close. */
+  clientBytesUndecoded: number;
 }
 
 export interface SessionOptions {
@@ -187,11 +211,24 @@ const SYNC_COMMANDS = new Set<number>([Com.Quit, Com.InitDb, Com.Query, Com.Fiel
 /** Commands waiting for their response, at most (clients pipeline a few; more means the responses are not captured). */
 const MAX_PENDING = 1024;
 
+/**
+ * May this SQL set sql_mode, so that NO_BACKSLASH_ESCAPES changes while it runs? A statement that
+ * starts with SET (or a comment) and names sql_mode: looked for there only, not in every query. (A
+ * multi-statement whose later part sets it is caught by its results' status flags: serverStatus.)
+ */
+function setsSqlMode(sql: string): boolean {
+  let i = 0;
+  while (i < sql.length && sql.charCodeAt(i) <= 0x20) i++;
+  const c = sql.charCodeAt(i);
+  const set = (c | 0x20) === 0x73 && (sql.charCodeAt(i + 1) | 0x20) === 0x65 && (sql.charCodeAt(i + 2) | 0x20) === 0x74; // SET
+  return (set || c === 0x2f) && /sql_mode/i.test(sql); // or a /* comment */ first
+}
+
 /** Capabilities assumed for a connection whose handshake was not captured. */
 const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
 
 export class MysqlSession implements StreamHandler {
-  readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0 };
+  readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   stage: Stage = 'CONNECTING';
   serverVersion: string | null = null;
   connId: number | null = null;
@@ -212,8 +249,13 @@ export class MysqlSession implements StreamHandler {
   /** Result sets end with OK instead of EOF; null until known. */
   deprecateEof: boolean | null = null;
   queryAttributes: boolean | null = null;
+  /** NO_BACKSLASH_ESCAPES, from the last server status seen; null until one is seen. */
+  noBackslashEscapes: boolean | null = null;
 
-  private readonly framers: [PacketFramer, PacketFramer];
+  /** Made on first use (`framers`): a connection that never carries a byte (a SYN flood) costs none. */
+  private framersMade: [PacketFramer, PacketFramer] | null = null;
+  private readonly maxRequestBytes: number;
+  private readonly maxResponseBytes: number;
   private unwrap: [CompressedStream, CompressedStream] | null = null;
   /** Client bytes were lost at some point: a response without its command is expected, not a violation. */
   private sawClientGap = false;
@@ -222,7 +264,6 @@ export class MysqlSession implements StreamHandler {
   private readonly queue: Pending[] = [];
   private expect = Expect.None;
   private remaining = 0;
-  private readonly statements = new Map<number, Statement>();
   private login: Pending | null = null;
   /** The last COM_STMT_PREPARE (MariaDB's statement id -1 names it). */
   private lastPrepare: Pending | null = null;
@@ -244,9 +285,20 @@ export class MysqlSession implements StreamHandler {
   ) {
     this.traceFn = opts.trace ?? null;
     this.tlsSecrets = opts.tlsSecrets ?? NO_SECRETS;
-    this.framers = [new PacketFramer((p) => this.clientPacket(p), opts.maxRequestBytes ?? 1024 * 1024), new PacketFramer((p) => this.serverPacket(p), opts.maxResponseBytes ?? 64 * 1024)];
+    this.maxRequestBytes = opts.maxRequestBytes ?? 1024 * 1024;
+    this.maxResponseBytes = opts.maxResponseBytes ?? 64 * 1024;
     if (info.synSeen) this.stage = 'WAIT_FOR_INIT_PACKET';
   }
+
+  private get framers(): [PacketFramer, PacketFramer] {
+    return (this.framersMade ??= [new PacketFramer((p) => this.clientPacket(p), this.maxRequestBytes), new PacketFramer((p) => this.serverPacket(p), this.maxResponseBytes)]);
+  }
+
+  /** The prepared statements of the connection, made on first use. */
+  private get statements(): Map<number, Statement> {
+    return (this.statementsMade ??= new Map());
+  }
+  private statementsMade: Map<number, Statement> | null = null;
 
   /** The request time of the oldest command still waiting (for ordering events across connections). */
   oldestPending(): { sec: number; nsec: number } | null {
@@ -292,7 +344,7 @@ export class MysqlSession implements StreamHandler {
       this.tlsUnreadable();
       return;
     }
-    this.trace(dir, 'GAP', null, bytes, bytes < 0 ? 'start of stream not captured' : `${bytes} bytes not captured (${GapReasonText[reason]})`);
+    this.trace(dir, 'GAP', null, bytes, bytes < 0 ? (reason === GapReason.Undecryptable ? 'TLS records not decrypted' : 'start of stream not captured') : `${bytes} bytes not ${reason === GapReason.Undecryptable ? 'decrypted' : `captured (${GapReasonText[reason]})`}`);
     if (this.unwrap !== null) {
       // Compressed packets cannot be re-found inside a stream with a hole.
       for (const p of this.queue) if (!p.done) this.complete(p, 'incomplete', false);
@@ -300,6 +352,7 @@ export class MysqlSession implements StreamHandler {
       this.abandon('a gap in a compressed stream');
       return;
     }
+    if (bytes < 0 && this.midStreamStart(dir)) return;
     if (this.stage === 'CONNECTING' || this.stage === 'WAIT_FOR_INIT_PACKET' || this.stage === 'AUTHENTICATE') {
       // The handshake is incomplete: assume what most clients negotiate, infer the rest.
       this.caps = this.caps || ASSUMED_CAPS;
@@ -307,22 +360,26 @@ export class MysqlSession implements StreamHandler {
     }
     if (dir === Dir.ClientToServer) {
       this.sawClientGap = true;
+      this.cutCommand();
       // The command being sent (and maybe whole commands) are lost; the response in progress may
       // still be decoded, so only the framing restarts.
       this.framers[0].gap(this.clientStart);
     } else {
-      // The response in progress is lost: its command is incomplete.
+      // The response in progress is lost: its command is incomplete. (Not at the start of the
+      // server's stream: a command captured before it cannot have had its response begin before.)
       const cur = this.current();
-      if (cur) this.complete(cur, 'incomplete');
+      if (cur && bytes >= 0) this.complete(cur, 'incomplete');
       this.expect = Expect.None;
       this.framers[1].gap(this.serverStart);
     }
     this.stage = 'RESYNC';
   }
 
-  onClose(_reason: CloseReason, sec: number, nsec: number): void {
+  onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null = null): void {
     this.nowSec = sec;
     this.nowNsec = nsec;
+    // The TLS layer tells what it still holds (a record cut by the end) as a gap first.
+    if (this.tlsLayer !== null && !this.abandoned) this.tlsLayer.end(sec, nsec);
     if (this.tlsLogin !== null) {
       // Closed before the login inside TLS: cut short if it was being decrypted, else unreadable.
       if (this.tlsLayer!.info.state !== 'decrypting') this.tlsUnreadable();
@@ -331,7 +388,11 @@ export class MysqlSession implements StreamHandler {
         this.tlsLogin = null;
       }
     }
-    if (this.login) this.finishLogin('incomplete');
+    this.loginEnded(reason, by, sec, nsec);
+    if (this.framersMade !== null) {
+      if (!this.abandoned) this.cutCommand();
+      this.counters.clientBytesUndecoded = this.framersMade[0].skippedBytes;
+    }
     for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
     this.flush();
     this.trace(null, 'DISCONNECTED', null, null, '');
@@ -371,8 +432,35 @@ export class MysqlSession implements StreamHandler {
     return true;
   };
 
+  /** The server's stream began before the capture and nothing of it was seen yet: a greeting may start it. */
+  private greetingPossible = false;
+
+  /**
+   * The start of a direction was not captured (a capture that began after the connection did).
+   * Server: its stream may still begin with the greeting (the capture started after the SYN,
+   * before the greeting): the hunt for a packet start also looks for one. Client, right after a
+   * greeting found that way: its stream starts with the handshake response, nothing of it lost.
+   * True when the gap is fully handled here.
+   */
+  private midStreamStart(dir: Dir): boolean {
+    if (dir === Dir.ServerToClient) {
+      if (this.stage === 'CONNECTING' && this.counters.commands === 0) this.greetingPossible = true;
+      return false;
+    }
+    return this.stage === 'AUTHENTICATE' && this.login === null && this.framersMade !== null && this.framersMade[0].packets === 0 && this.framersMade[0].synced;
+  }
+
   /** A response can start here: a command is waiting for it and the header fits. */
   private readonly serverStart: StartPredicate = (b, off, len) => {
+    if (this.greetingPossible) {
+      this.greetingPossible = false;
+      if (this.current() === null && sniffGreeting(b, off, len) !== null) {
+        this.stage = 'WAIT_FOR_INIT_PACKET';
+        this.caps = 0;
+        this.trace(Dir.ServerToClient, 'RESYNC', 0, null, 'server stream starts with its greeting: the login is decoded');
+        return true;
+      }
+    }
     const cur = this.current();
     const looksLikeResponse = responseStart(b, off, len);
     if (cur === null || cur.gotResponse || !looksLikeResponse) {
@@ -455,9 +543,10 @@ export class MysqlSession implements StreamHandler {
       this.flush();
       if (this.current() !== before) this.expect = Expect.None;
     }
-    const ev = this.newEvent(name, p);
+    const ev = this.newEvent(name, p.firstSec, p.firstNsec);
     ev.bytesIn = p.length + 4;
     const pending: Pending = { ev, com, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false, skippedAtSend: skipped };
+    this.lastSent = pending;
     const arg = (): string => text(p.payload.subarray(1));
     switch (com) {
       case Com.Query: {
@@ -467,6 +556,8 @@ export class MysqlSession implements StreamHandler {
         ev.sql = text(p.payload.subarray(at));
         ev.sqlTruncated = p.truncated;
         this.trackUse(ev.sql, pending);
+        // A statement that sets sql_mode may change how its own later statements read.
+        if (this.noBackslashEscapes !== null && setsSqlMode(ev.sql)) ev.noBackslashEscapes = null;
         break;
       }
       case Com.StmtPrepare:
@@ -537,7 +628,7 @@ export class MysqlSession implements StreamHandler {
       default:
         break;
     }
-    if (this.traceFn !== null) this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload);
+    if (this.traceFn !== null) this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload, ev.noBackslashEscapes);
     this.queue.push(pending);
     if (this.queue.length > MAX_PENDING) {
       // No response for this many commands (only the client side captured?): give the oldest up,
@@ -690,6 +781,7 @@ export class MysqlSession implements StreamHandler {
           }
           if (this.deprecateEof === null) this.deprecateEof = p.length === 5 ? false : null;
           const eof = parseEof(p.payload);
+          this.serverStatus(eof.status, cur);
           if (cur.cursor && eof.status & Status.CursorExists) {
             // A cursor was opened: rows come with COM_STMT_FETCH.
             this.endResult(cur, eof.status, eof.warnings, null);
@@ -839,6 +931,7 @@ export class MysqlSession implements StreamHandler {
     if (b0 === 0xfe && p.length < 9) {
       // EOF as the whole answer (COM_SET_OPTION, COM_DEBUG).
       const eof = parseEof(p.payload);
+      this.serverStatus(eof.status, cur);
       cur.ev.warnings = eof.warnings;
       this.complete(cur, 'ok');
       this.next();
@@ -895,6 +988,7 @@ export class MysqlSession implements StreamHandler {
   }
 
   private endResult(cur: Pending, status: number, warnings: number, _ok: null): void {
+    this.serverStatus(status, cur);
     const ev = cur.ev;
     ev.resultSets++;
     ev.warnings = (ev.warnings ?? 0) + warnings;
@@ -916,6 +1010,7 @@ export class MysqlSession implements StreamHandler {
       this.violation(Dir.ServerToClient, p, 'malformed OK packet');
       return null;
     }
+    this.serverStatus(ok.status, cur);
     const ev = cur.ev;
     ev.affectedRows = (ev.affectedRows ?? 0) + ok.affectedRows;
     ev.insertId = ok.insertId || ev.insertId;
@@ -950,6 +1045,7 @@ export class MysqlSession implements StreamHandler {
     this.connId = g.connectionId;
     this.serverCaps = g.capabilities;
     this.serverMariaCaps = g.mariaCapabilities;
+    this.serverStatus(g.status);
     this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, `${g.serverVersion}, connection id ${g.connectionId}, auth plugin ${g.authPlugin ?? '-'}`);
     this.stage = 'AUTHENTICATE';
     this.greetingBytes = p.length + 4;
@@ -959,10 +1055,34 @@ export class MysqlSession implements StreamHandler {
   private greetingBytes = 0;
 
   private loginPending(p: Packet): Pending {
-    const ev = this.newEvent('connect', p);
+    return this.loginAt(p.firstSec, p.firstNsec, p.lastSec, p.lastNsec);
+  }
+
+  private loginAt(sec: number, nsec: number, endSec: number, endNsec: number): Pending {
+    const ev = this.newEvent('connect', sec, nsec);
     ev.bytesOut += this.greetingBytes;
     this.greetingBytes = 0;
-    return { ev, com: Com.Connect, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+    return { ev, com: Com.Connect, endSec, endNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+  }
+
+  /**
+   * The connection ended: a login the server greeted but never finished (no handshake response,
+   * or no final answer to it) is a `connect` event, `aborted` with how it ended and its duration
+   * (what MySQL counts in Aborted_connects); `incomplete` when the capture, not the connection,
+   * ended (or the connection table dropped it). Its time is the connection's first packet when the
+   * client sent nothing.
+   */
+  private loginEnded(reason: CloseReason, by: Dir | null, sec: number, nsec: number): void {
+    let l = this.login;
+    if (l === null) {
+      if (this.stage !== 'AUTHENTICATE') return; // no greeting seen: no login known to have begun
+      l = this.login = this.loginAt(this.info.firstSec, this.info.firstNsec, this.info.firstSec, this.info.firstNsec);
+    }
+    if (l.done) return;
+    const ended = loginEnd(reason, by);
+    l.ev.ended = ended;
+    l.ev.durationUs = micros(this.info.firstSec, this.info.firstNsec, sec, nsec);
+    this.finishLogin(ended === 'capture_end' || ended === 'evicted' ? 'incomplete' : 'aborted');
   }
 
   private authClientPacket(p: Packet): void {
@@ -1034,6 +1154,7 @@ export class MysqlSession implements StreamHandler {
     if (b0 === 0x00) {
       const ok = parseOk(p.payload, this.caps);
       if (ok?.schema) this.db = ok.schema;
+      if (ok) this.serverStatus(ok.status);
       this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
       this.finishLogin('ok');
       this.stage = 'READY_FOR_COMMAND';
@@ -1109,12 +1230,12 @@ export class MysqlSession implements StreamHandler {
     while (this.queue.length > 0 && this.queue[0]!.done) this.sink(this.queue.shift()!.ev);
   }
 
-  private newEvent(cmd: string, p: Packet): CommandEvent {
+  private newEvent(cmd: string, sec: number, nsec: number): CommandEvent {
     const i = this.info;
     const ev: CommandEvent = {
       conn: i.id,
-      sec: p.firstSec,
-      nsec: p.firstNsec,
+      sec,
+      nsec,
       client: i.client,
       server: i.server,
       connId: this.connId,
@@ -1145,6 +1266,9 @@ export class MysqlSession implements StreamHandler {
       tlsCipher: null,
       tlsDecrypted: null,
       compressed: this.compressed,
+      noBackslashEscapes: this.noBackslashEscapes,
+      ended: null,
+      durationUs: null,
     };
     if (this.tlsLayer !== null) this.stampTls(ev);
     return ev;
@@ -1189,6 +1313,43 @@ export class MysqlSession implements StreamHandler {
     this.abandon(`TLS: ${tlsCategory(t.info)}`);
   }
 
+  /**
+   * A server status (greeting, OK, EOF): follow NO_BACKSLASH_ESCAPES. `cur`, the command it
+   * answers: sent before any status was seen, it takes this mode (unless it sets sql_mode
+   * itself); one whose mode changed under it (a multi-statement `SET sql_mode=…; SELECT …`) is
+   * marked unknown, so that its SQL is redacted safely for either mode.
+   */
+  private serverStatus(status: number, cur: Pending | null = null): void {
+    const nbe = (status & Status.NoBackslashEscapes) !== 0;
+    if (cur !== null && cur.ev.noBackslashEscapes !== nbe) {
+      const ev = cur.ev;
+      ev.noBackslashEscapes = ev.noBackslashEscapes === null && !(ev.sql !== null && setsSqlMode(ev.sql)) ? nbe : null;
+    }
+    this.noBackslashEscapes = nbe;
+  }
+
+  /** The last command sent (for cutCommand). */
+  private lastSent: Pending | null = null;
+
+  /**
+   * The client's command in progress when its bytes stopped (a gap, or the end of the connection
+   * or capture): reported with what arrived of it — the SQL prefix, marked cut (`sqlTruncated`)
+   * — rather than dropped. After a gap it waits for its response like any command (latency from
+   * its last captured byte, and the outcome); at the end it is `incomplete`.
+   */
+  private cutCommand(): void {
+    if (this.unwrap !== null || this.stage === 'AUTHENTICATE') return;
+    const f = this.framers[0];
+    const p = f.cut();
+    if (p === null || p.seq !== 0 || f.cutCaptured < 1) return;
+    const before = this.lastSent;
+    this.clientPacket(p);
+    const cut = this.lastSent;
+    if (cut === null || cut === before) return;
+    cut.ev.sqlTruncated = true;
+    cut.ev.bytesIn = f.cutCaptured + 4;
+  }
+
   /** `USE db` changes the current database once the server says OK. */
   private trackUse(sql: string, cur: Pending): void {
     const m = /^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$/i.exec(sql);
@@ -1206,10 +1367,10 @@ export class MysqlSession implements StreamHandler {
     this.trace(null, 'ABANDONED', null, null, why);
   }
 
-  private trace(dir: Dir | null, event: string, seq: number | null, length: number | null, detail: string, payload: Uint8Array | null = null): void {
+  private trace(dir: Dir | null, event: string, seq: number | null, length: number | null, detail: string, payload: Uint8Array | null = null, noBackslashEscapes = this.noBackslashEscapes): void {
     const t = this.traceFn;
     if (t === null) return;
-    t({ conn: this.info.id, sec: this.nowSec, nsec: this.nowNsec, dir, stage: this.stage, event, seq, length, detail, payload });
+    t({ conn: this.info.id, sec: this.nowSec, nsec: this.nowNsec, dir, stage: this.stage, event, seq, length, detail, payload, noBackslashEscapes });
   }
 }
 
@@ -1224,6 +1385,27 @@ function responseStart(b: Uint8Array, off: number, len: number): boolean {
   if (len < 5 || b[off + 3] !== 1) return false;
   const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
   return !(plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2));
+}
+
+function loginEnd(reason: CloseReason, by: Dir | null): LoginEnd {
+  switch (reason) {
+    case 'fin':
+      return by === Dir.ClientToServer ? 'client_closed' : by === Dir.ServerToClient ? 'server_closed' : 'closed';
+    case 'rst':
+      return by === Dir.ClientToServer ? 'client_reset' : by === Dir.ServerToClient ? 'server_reset' : 'reset';
+    case 'idle-timeout':
+      return 'timed_out';
+    case 'replaced':
+      return 'replaced';
+    case 'evicted':
+      return 'evicted';
+    case 'capture-end':
+      return 'capture_end';
+    default: {
+      const never: never = reason;
+      return never;
+    }
+  }
 }
 
 const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length', 'not decrypted'];

@@ -44,8 +44,13 @@ export interface SqlOptions {
    * utf8mb4. (The string functions encode their input as UTF-8 themselves and ignore it.)
    */
   charset?: string;
-  /** The session has NO_BACKSLASH_ESCAPES (server status flag 0x0200): `\` is an ordinary character in strings. */
-  noBackslashEscapes?: boolean;
+  /**
+   * The session has NO_BACKSLASH_ESCAPES (server status flag 0x0200): `\` is an ordinary
+   * character in strings. Null: not known (a capture that began mid-connection): a statement
+   * that reads differently in the two modes gets only what both readings agree on (the common
+   * start of the two results, then `?`), so no literal of either reading comes out.
+   */
+  noBackslashEscapes?: boolean | null;
   /** The session has ANSI_QUOTES: `"…"` is an identifier, kept, rather than a string, masked. */
   ansiQuotes?: boolean;
 }
@@ -410,8 +415,54 @@ function clamp(b: Uint8Array, start: number | undefined, end: number | undefined
   return [s, e];
 }
 
+// ---------------------------------------------------------------------------------------------
+// NO_BACKSLASH_ESCAPES not known: both readings, and what they agree on
+
+const ESCAPES: SqlOptions = {};
+const NO_ESCAPES: SqlOptions = { noBackslashEscapes: true };
+
+const UNKNOWN_MODE: SqlOptions = { noBackslashEscapes: null };
+
+/**
+ * The options for a statement sent with NO_BACKSLASH_ESCAPES `noBackslashEscapes` (true, false,
+ * null: not known; undefined: false): shared objects, nothing allocated.
+ */
+export function sessionMode(noBackslashEscapes: boolean | null | undefined): SqlOptions | undefined {
+  return noBackslashEscapes === true ? NO_ESCAPES : noBackslashEscapes === null ? UNKNOWN_MODE : undefined;
+}
+
+function withMode(opts: SqlOptions, noBackslashEscapes: boolean): SqlOptions {
+  return opts.charset === undefined && opts.ansiQuotes === undefined ? (noBackslashEscapes ? NO_ESCAPES : ESCAPES) : { ...opts, noBackslashEscapes };
+}
+
+/**
+ * What two results of the same statement agree on: the result when equal, else their common start
+ * and `?`. Safe whichever reading is right: that reading's result holds no literal, and the common
+ * start is a start of it.
+ */
+function agreed(a: string, b: string): string {
+  if (a === b) return a;
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  // (Not inside a surrogate pair.)
+  if (i > 0 && (a.charCodeAt(i - 1) & 0xfc00) === 0xd800) i--;
+  return `${a.slice(0, i).trimEnd()} ?`.trimStart();
+}
+
+function agreedGrouping(a: Readonly<Known>, b: Readonly<Known>): Readonly<Known> {
+  if (a.fingerprint === b.fingerprint) return a;
+  const fingerprint = agreed(a.fingerprint, b.fingerprint);
+  return { fingerprint, digest: digest(fingerprint) };
+}
+
+function hasBackslashBytes(b: Uint8Array, s: number, e: number): boolean {
+  const i = b.indexOf(0x5c, s);
+  return i >= 0 && i < e;
+}
+
 /** `sql` with every literal replaced by `?` and comments removed. */
 export function redact(sql: string, opts?: SqlOptions): string {
+  if (opts?.noBackslashEscapes === null && sql.includes('\\')) return agreed(redact(sql, withMode(opts!, false)), redact(sql, withMode(opts!, true)));
   const n = encode(sql);
   const o = lexOptions(opts, true);
   const id = findTemplate(encoded, 0, n, o, templateMode(o, UTF8));
@@ -429,6 +480,7 @@ export function redact(sql: string, opts?: SqlOptions): string {
 /** `redact` of `b[start, end)`, bytes in the connection's character set (`opts.charset`). */
 export function redactBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): string {
   const [s, e] = clamp(b, start, end);
+  if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreed(redactBytes(b, s, e, withMode(opts!, false)), redactBytes(b, s, e, withMode(opts!, true)));
   const o = lexOptions(opts);
   const d = decoderFor(opts?.charset);
   const id = findTemplate(b, s, e, o, templateMode(o, d));
@@ -445,6 +497,7 @@ export function redactBytes(b: Uint8Array, start?: number, end?: number, opts?: 
 
 /** The fingerprint of `sql` (which may be raw or already redacted: the result is the same). */
 export function fingerprint(sql: string, opts?: SqlOptions): string {
+  if (opts?.noBackslashEscapes === null && sql.includes('\\')) return agreed(fingerprint(sql, withMode(opts!, false)), fingerprint(sql, withMode(opts!, true)));
   const n = encode(sql);
   lexFingerprint(encoded, 0, n, lexOptions(opts, true));
   return UTF8.decode(fpBuf.subarray(0, fpLength));
@@ -453,6 +506,7 @@ export function fingerprint(sql: string, opts?: SqlOptions): string {
 /** `fingerprint` of `b[start, end)`. */
 export function fingerprintBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): string {
   const [s, e] = clamp(b, start, end);
+  if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreed(fingerprintBytes(b, s, e, withMode(opts!, false)), fingerprintBytes(b, s, e, withMode(opts!, true)));
   lexFingerprint(b, s, e, lexOptions(opts));
   return decoderFor(opts?.charset).decode(fpBuf.subarray(0, fpLength));
 }
@@ -463,11 +517,13 @@ export function fingerprintBytes(b: Uint8Array, start?: number, end?: number, op
  */
 export function fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): Readonly<Known> {
   const [s, e] = clamp(b, start, end);
+  if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreedGrouping({ ...fingerprintAndDigestBytes(b, s, e, withMode(opts!, false)) }, fingerprintAndDigestBytes(b, s, e, withMode(opts!, true)));
   return grouping(b, s, e, lexOptions(opts), decoderFor(opts?.charset));
 }
 
 /** `fingerprintAndDigestBytes` of a statement as a JS string (the analyzer's events carry strings). */
 export function fingerprintAndDigest(sql: string, opts?: SqlOptions): Readonly<Known> {
+  if (opts?.noBackslashEscapes === null && sql.includes('\\')) return agreedGrouping({ ...fingerprintAndDigest(sql, withMode(opts!, false)) }, fingerprintAndDigest(sql, withMode(opts!, true)));
   const n = encode(sql);
   return grouping(encoded, 0, n, lexOptions(opts, true), UTF8);
 }
@@ -490,6 +546,7 @@ function grouping(b: Uint8Array, s: number, e: number, o: LexOptions, d: Decoder
 
 /** Redacted text, fingerprint and digest of `sql`, lexed once. */
 export function normalize(sql: string, opts?: SqlOptions): Readonly<NormalizedSql> {
+  if (opts?.noBackslashEscapes === null && sql.includes('\\')) return agreedNormalized({ ...normalize(sql, withMode(opts!, false)) }, normalize(sql, withMode(opts!, true)));
   const n = encode(sql);
   return normalizeLexed(encoded, 0, n, lexOptions(opts, true), UTF8);
 }
@@ -499,7 +556,13 @@ export function normalizeBytes(b: Uint8Array, start?: number, end?: number, opts
   let s = start === undefined ? 0 : Math.max(0, Math.min(start, b.length));
   const e = end === undefined ? b.length : Math.max(s, Math.min(end, b.length));
   if (s !== s) s = 0; // NaN
+  if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreedNormalized({ ...normalizeBytes(b, s, e, withMode(opts!, false)) }, normalizeBytes(b, s, e, withMode(opts!, true)));
   return normalizeLexed(b, s, e, lexOptions(opts), decoderFor(opts?.charset));
+}
+
+function agreedNormalized(a: Readonly<NormalizedSql>, b: Readonly<NormalizedSql>): Readonly<NormalizedSql> {
+  const g = agreedGrouping(a, b);
+  return { redacted: agreed(a.redacted, b.redacted), fingerprint: g.fingerprint, digest: g.digest };
 }
 
 /** `normalize` of `b[s, e)` in options `o`, decoded with `d`. */

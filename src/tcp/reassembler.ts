@@ -95,11 +95,31 @@ export interface StreamHandler {
   onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void;
   /** Bytes that will never be delivered (`bytes` = -1: unknown amount, the start was not seen). */
   onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void;
-  /** The connection ended; nothing follows. */
-  onClose(reason: CloseReason, sec: number, nsec: number): void;
+  /**
+   * The connection ended; nothing follows. `by`: the side that ended it, the sender of the RST
+   * ('rst') or of the first FIN (otherwise); null when no FIN or RST was seen.
+   */
+  onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null): void;
 }
 
 export type HandlerFactory = (info: ConnectionInfo) => StreamHandler;
+
+export const DEFAULT_MEMORY_BUDGET = 1024 * 1024 * 1024;
+
+/**
+ * Bytes a tracked connection is budgeted: its TCP record and its MySQL session with small
+ * buffers (a connection that carried no MySQL byte measures about 0.9 KB: docs/performance.md);
+ * a busy one's packet buffers grow past this, but only while a packet spans segments.
+ */
+export const CONNECTION_COST = 2048;
+
+/** Connections that fit a memory budget once the out-of-order buffers have their share. */
+export function connectionsWithin(budget: number, maxBufferTotal: number): number {
+  return Math.floor(Math.max(0, budget - maxBufferTotal) / CONNECTION_COST);
+}
+
+/** The handler of a closed connection (its own is released). */
+const CLOSED: StreamHandler = { onData: () => undefined, onGap: () => undefined, onClose: () => undefined };
 
 export interface ReassemblyOptions {
   /** Ports that identify the server side when the SYN was not seen (3306, --port). Learnt ports are added. */
@@ -116,6 +136,13 @@ export interface ReassemblyOptions {
   maxBufferTotal?: number;
   /** Tracked connections at most; the least recently active is closed beyond (default 500,000). */
   maxConnections?: number;
+  /**
+   * Bytes the reassembly and the connections' decoders may use (default 1 GiB): beyond what the
+   * out-of-order buffers may hold (`maxBufferTotal`), room for CONNECTION_COST bytes per tracked
+   * connection; more connections than fit are closed, the least recently active first (counted in
+   * `evicted`), as with `maxConnections`. The smaller of the two limits applies.
+   */
+  memoryBudget?: number;
   /** A connection with no packet for this long (capture time) is closed (default 900 s). */
   idleTimeoutSec?: number;
   /**
@@ -173,9 +200,19 @@ interface Segment {
   nsec: number;
 }
 
-const newHalfStats = (): HalfStats => ({ segments: 0, bytes: 0, retransmitted: 0, overlapping: 0, outOfOrder: 0, gaps: 0, bytesLost: 0, late: 0 });
+/** Never added to: replaced by a list of its own at the first out-of-order segment. */
+const NO_SEGMENTS: Segment[] = [];
 
-class Half {
+/** One direction of a connection; it is also its own counters (HalfStats: one object less per direction). */
+class Half implements HalfStats {
+  segments = 0;
+  bytes = 0;
+  retransmitted = 0;
+  overlapping = 0;
+  outOfOrder = 0;
+  gaps = 0;
+  bytesLost = 0;
+  late = 0;
   started = false;
   synSeen = false;
   /** Initial sequence number (when the SYN was seen). */
@@ -192,10 +229,13 @@ class Half {
   ackedTo = 0;
   /** All bytes up to the FIN were delivered. */
   done = false;
-  /** Out-of-order segments, sorted by sequence number. */
-  ooo: Segment[] = [];
+  /** Out-of-order segments, sorted by sequence number (a shared empty list until the first one). */
+  ooo: Segment[] = NO_SEGMENTS;
   oooBytes = 0;
-  readonly stats = newHalfStats();
+
+  get stats(): HalfStats {
+    return this;
+  }
 }
 
 class Conn {
@@ -206,6 +246,9 @@ class Conn {
   readonly halves: [Half, Half] = [new Half(), new Half()];
   handler: StreamHandler | null = null;
   closed = false;
+  /** The sender of the first FIN, and of a RST (see StreamHandler.onClose). */
+  finBy: Dir | null = null;
+  rstBy: Dir | null = null;
   lastSec = 0;
   /** Packets seen on this connection. */
   packets = 0;
@@ -289,7 +332,7 @@ export class TcpReassembler {
     this.serverPorts = new Set(opts.serverPorts ?? []);
     this.maxPerConn = opts.maxBufferPerConnection ?? 4 * 1024 * 1024;
     this.maxTotal = opts.maxBufferTotal ?? 256 * 1024 * 1024;
-    this.maxConns = opts.maxConnections ?? 500_000;
+    this.maxConns = Math.max(1, Math.min(opts.maxConnections ?? 500_000, connectionsWithin(opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET, this.maxTotal)));
     this.idleSec = opts.idleTimeoutSec ?? 900;
     this.reorderWindow = opts.reorderWindow ?? 8;
     this.isServerHello = opts.isServerHello ?? null;
@@ -463,6 +506,7 @@ export class TcpReassembler {
     // The highest acknowledgement of the peer's bytes: what reached the peer, seen or not.
     if (flags & TcpFlag.Ack && peer.started && seqDiff(d.ack, peer.ackedTo) > 0 && seqDiff(d.ack, peer.nextSeq) <= MAX_ACK_JUMP) peer.ackedTo = d.ack;
     const fin = (flags & TcpFlag.Fin) !== 0;
+    if (fin && c.finBy === null) c.finBy = dir;
     if ((len + missing > 0 || fin) && !half.done) {
       if (!half.started) {
         half.started = true;
@@ -487,6 +531,7 @@ export class TcpReassembler {
       this.countBehind(half, seq); // the direction is done (FIN delivered): a retransmission, or late
     }
     if (flags & TcpFlag.Rst) {
+      c.rstBy = dir;
       this.close(c, 'rst', sec, nsec);
       return;
     }
@@ -530,7 +575,7 @@ export class TcpReassembler {
     }
     // A copy, also of a Node Buffer (whose slice is a view into a chunk the reader reuses).
     const s: Segment = { seq, data: Uint8Array.prototype.slice.call(buf, off, off + len), missing, fin, ack, arrival: c.packets, sec, nsec };
-    const q = h.ooo;
+    const q = h.ooo === NO_SEGMENTS ? (h.ooo = []) : h.ooo;
     let i = q.length;
     while (i > 0 && seqDiff(q[i - 1]!.seq, seq) > 0) i--;
     q.splice(i, 0, s);
@@ -742,7 +787,9 @@ export class TcpReassembler {
     } else {
       t.unfinished++;
     }
-    (c.handler ?? this.handlerFor(c)).onClose(reason, sec, nsec);
+    (c.handler ?? this.handlerFor(c)).onClose(reason, sec, nsec, reason === 'rst' ? c.rstBy : c.finBy);
+    // Nothing more goes to it (packets after the close are only counted): let it go.
+    c.handler = CLOSED;
   }
 
   private touch(c: Conn): void {

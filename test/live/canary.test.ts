@@ -4,6 +4,7 @@
  * none of them (in any form: text, digits); `--no-redact` shows every one. A bundle of the capture,
  * with the schema of the tables, holds none of them in any member (each one unpacked, gzip members
  * decompressed too); a bundle with `--include-pcap` holds them (the search would find them).
+ * One session runs under NO_BACKSLASH_ESCAPES, where `'C:\'` ends a string.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,8 @@ const m = {
   comment: `canary-comment-${tag}`,
   signal: `canary-signal-${tag}`,
   signalErrno: `canary-signal-errno-${tag}`,
+  noEscapes: `canary-nbe-${tag}`,
+  noEscapesRow: `canary-nbe-row-${tag}`,
 };
 const s = mysqlSettings();
 
@@ -56,6 +59,14 @@ function capture(): Promise<string> {
       await c.query(`SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${m.signal}'`).catch(() => undefined);
       await c.query(`SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1001, MESSAGE_TEXT = '${m.signalErrno}'`).catch(() => undefined);
       await c.end();
+      // A session under NO_BACKSLASH_ESCAPES: there `'C:\'` is a whole string, and the marker after
+      // it a literal (read with backslash escapes it would be outside any string).
+      const n = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
+      await n.query("SET sql_mode='NO_BACKSLASH_ESCAPES'");
+      await n.query(`SELECT 'C:\\' , '${m.noEscapes}'`);
+      await n.query(`INSERT INTO canary (email, note) VALUES ('nbe\\', '${m.noEscapesRow}')`);
+      await n.query(`DELETE FROM canary WHERE note = 'x\\' OR note = '${m.noEscapesRow}'`);
+      await n.end();
     });
     return file;
   })();

@@ -59,6 +59,24 @@ class TcpConv {
     this.segs.push(this.at(ack));
   }
 
+  /** The server closes first. */
+  serverFin(): this {
+    this.segs.push(this.at(this.t.s(this.srel, '', 'FA', this.crel)), this.at(this.t.c(this.crel, '', 'FA', this.srel + 1)), this.at(this.t.s(this.srel + 1, '', 'A', this.crel + 1)));
+    return this;
+  }
+
+  /** A RST from the client or the server. */
+  rst(client: boolean): this {
+    this.segs.push(this.at(client ? this.t.c(this.crel, '', 'R', this.srel) : this.t.s(this.srel, '', 'R', this.crel)));
+    return this;
+  }
+
+  /** Nothing for `us` microseconds. */
+  wait(us: number): this {
+    this.us += us;
+    return this;
+  }
+
   fin(): this {
     this.segs.push(this.at(this.t.c(this.crel, '', 'FA', this.srel)), this.at(this.t.s(this.srel, '', 'FA', this.crel + 1)), this.at(this.t.c(this.crel + 1, '', 'A', this.srel + 1)));
     return this;
@@ -195,5 +213,94 @@ describe('MysqlPipeline over TCP segments', () => {
     const times = events.map((e) => e.sec * 1e9 + e.nsec);
     assert.deepEqual(times, [...times].sort((x, y) => x - y));
     assert.equal(events.length, 4);
+  });
+
+  test('logins that never finish are aborted connects: how the connection ended, and its duration', () => {
+    const at = (t: Tuple): TcpConv => new TcpConv(t);
+    const tuple = (port: number): Tuple => new Tuple('10.1.1.1', '10.1.1.2', port, 3306, 1000, 900_000);
+    const convs = [
+      // A health check or port scan: greeted, the client closes.
+      at(tuple(41001)).s(greeting).wait(2_000).fin(),
+      // The client resets after the greeting.
+      at(tuple(41002)).s(greeting).rst(true),
+      // The client sent its handshake response; the server gave up on it (connect_timeout) and closed.
+      at(tuple(41003)).s(greeting).c(login).wait(10_000_000).serverFin(),
+      // The server resets during the login.
+      at(tuple(41004)).s(greeting).c(login).rst(false),
+      // A full login, for contrast.
+      at(tuple(41005)).s(greeting).c(login).s(loginOk).c(mysqlPacket(0, com(COM.QUIT))).fin(),
+      // Greeted, and the capture ended before anything else: not aborted, cut by the capture.
+      at(tuple(41006)).s(greeting),
+      // No greeting at all (SYN, SYN-ACK, FIN): no login began, no event.
+      at(tuple(41007)).fin(),
+    ];
+    const { events, pipeline } = run(...convs);
+    const connects = events.filter((e) => e.cmd === 'connect').sort((a, b) => a.client.localeCompare(b.client));
+    assert.deepEqual(
+      connects.map((e) => [e.client.split(':')[1], e.status, e.ended, e.user, e.connId]),
+      [
+        ['41001', 'aborted', 'client_closed', null, 5],
+        ['41002', 'aborted', 'client_reset', null, 5],
+        ['41003', 'aborted', 'server_closed', 'app', 5],
+        ['41004', 'aborted', 'server_reset', 'app', 5],
+        ['41005', 'ok', null, 'app', 5],
+        ['41006', 'incomplete', 'capture_end', null, 5],
+      ],
+    );
+    // Durations from the connection's first packet (the SYN) to its end.
+    const d = (port: string): number => connects.find((e) => e.client.endsWith(port))!.durationUs!;
+    assert.ok(d('41001') >= 2_000 && d('41001') < 3_000, `${d('41001')}`);
+    assert.ok(d('41003') >= 10_000_000 && d('41003') < 10_001_000, `${d('41003')}`);
+    assert.equal(connects[4]!.durationUs, null);
+    // The login cut by the capture's end is counted as incomplete; the aborted ones are not losses.
+    assert.equal(pipeline.totals.commandsIncomplete, 1);
+  });
+
+  test('a capture that starts after the SYN but before the greeting decodes the login', () => {
+    const conv = new TcpConv(undefined, false).s(greeting).c(login).s(loginOk).c(select).s(rows(2)).c(mysqlPacket(0, com(COM.QUIT))).fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.user, e.db, e.connId, e.rows]),
+      [
+        ['connect', 'ok', 'app', 'shop', 5, null],
+        ['query', 'ok', 'app', 'shop', 5, 2],
+        ['quit', 'none', 'app', 'shop', 5, null],
+      ],
+    );
+    assert.equal(pipeline.totals.protocolViolations, 0);
+    assert.equal(pipeline.totals.clientBytesUndecoded, 0);
+  });
+
+  test('mid-stream: the first command found keeps its response (latency and outcome)', () => {
+    const conv = new TcpConv(undefined, false).c(select).s(rows(2)).c(select).s(rows(1)).fin();
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.status, e.rows, e.latencyUs !== null]),
+      [
+        ['query', 'ok', 2, true],
+        ['query', 'ok', 1, true],
+      ],
+    );
+    assert.equal(pipeline.totals.commandsIncomplete, 0);
+    assert.equal(pipeline.totals.commandsUnseen, 0);
+  });
+
+  test('data buffered after a hole when the capture ends is decoded after a gap, not discarded', () => {
+    const q2 = mysqlPacket(0, comQuery('SELECT b FROM t2'));
+    const q3 = mysqlPacket(0, comQuery('SELECT c FROM t3'));
+    const conv = new TcpConv().s(greeting).c(login).s(loginOk).c(select).s(rows(1));
+    // q2 lost, q3 captured; no acknowledgement follows (the capture ends): q3 waits behind the hole.
+    conv.c(concat(q2, q3), [q2.length], [0]);
+    conv.segs.pop(); // (the server's ACK of both, which would prove the loss at once)
+    const { events, pipeline } = run(conv);
+    assert.deepEqual(
+      events.map((e) => [e.cmd, e.sql, e.status]),
+      [
+        ['connect', null, 'ok'],
+        ['query', 'SELECT a FROM t', 'ok'],
+        ['query', 'SELECT c FROM t3', 'incomplete'],
+      ],
+    );
+    assert.equal(pipeline.reassembler.totals.bytesLost, q2.length);
   });
 });

@@ -212,12 +212,19 @@ describe('connection phase', () => {
     assert.equal(c.session.counters.protocolViolations, 0);
   });
 
-  test('the connection closes during authentication: connect incomplete', () => {
+  test('the connection closes during authentication: connect aborted (cut by the capture: incomplete)', () => {
     const c = new Conv();
     c.s(0, greetingPayload());
     c.c(1, handshakeResponse41({ user: 'app' }));
     c.close('rst');
-    assertEvents(c.events, [{ cmd: 'connect', status: 'incomplete', user: 'app' }]);
+    assertEvents(c.events, [{ cmd: 'connect', status: 'aborted', user: 'app', ended: 'reset' }]);
+    assert.equal(c.session.counters.commandsIncomplete, 0);
+    const d = new Conv();
+    d.s(0, greetingPayload());
+    d.c(1, handshakeResponse41({ user: 'app' }));
+    d.close('capture-end');
+    assertEvents(d.events, [{ cmd: 'connect', status: 'incomplete', user: 'app', ended: 'capture_end' }]);
+    assert.equal(d.session.counters.commandsIncomplete, 1);
   });
 
   test('MariaDB greeting and client: extended capabilities negotiated, login OK', () => {

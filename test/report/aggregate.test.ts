@@ -123,6 +123,9 @@ function ev(o: Partial<CommandEvent>): CommandEvent {
     tlsCipher: null,
     tlsDecrypted: null,
     compressed: false,
+    noBackslashEscapes: false,
+    ended: null,
+    durationUs: null,
     ...o,
   };
 }
@@ -198,6 +201,27 @@ test('aggregate: raw aggregates keep the literals (--no-redact)', () => {
   assert.equal(agg.toState().groups[0]!.sample!.sql, "SELECT * FROM t WHERE a = 'secret'");
 });
 
+test('aggregate: aborted logins are counted (report, text), and summaries made before read as 0', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ cmd: 'connect', sql: null, status: 'ok' }));
+  agg.add(ev({ cmd: 'connect', sql: null, status: 'aborted', ended: 'client_closed', durationUs: 2000, latencyUs: null, user: null }));
+  agg.add(ev({ cmd: 'connect', sql: null, status: 'aborted', ended: 'server_closed', durationUs: 10_000_000, latencyUs: null }));
+  agg.add(ev({ cmd: 'connect', sql: null, status: 'error', errorCode: 1045 }));
+  const st = agg.toState();
+  assert.equal(st.overall.loginsAborted, 2);
+  const ctx: ReportContext = { files: [], filters: {}, order: 'time', limit: 10, redacted: true } as unknown as ReportContext;
+  const r = buildReport(st, ctx);
+  assert.equal(r.overall.logins, 4);
+  assert.equal(r.overall.logins_aborted, 2);
+  assert.equal(r.overall.login_errors, 1);
+  const old = JSON.parse(JSON.stringify(st)) as typeof st;
+  delete old.overall.loginsAborted;
+  const merged = new Aggregator();
+  merged.merge(old);
+  merged.merge(st);
+  assert.equal(merged.toState().overall.loginsAborted, 2);
+});
+
 /** Random events over a few shapes, users, clients and outcomes. */
 const arbEvent = fc
   .record({
@@ -208,7 +232,7 @@ const arbEvent = fc
     lat: fc.option(fc.integer({ min: 0, max: 5_000_000 }), { freq: 8 }),
     user: fc.constantFrom('app', 'report', 'admin', null),
     client: fc.constantFrom('10.0.0.5:1000', '10.0.0.6:2000', '[::1]:3000'),
-    status: fc.constantFrom('ok', 'ok', 'ok', 'error', 'incomplete', 'none'),
+    status: fc.constantFrom('ok', 'ok', 'ok', 'error', 'incomplete', 'none', 'aborted'),
     rows: fc.option(fc.integer({ min: 0, max: 1000 })),
   })
   .map((r): CommandEvent => {

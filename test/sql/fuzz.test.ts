@@ -18,9 +18,9 @@ const PIECES = [
 ];
 const sqlish = fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }).map((a) => a.join(''));
 
-function checkHidden(sql: string, opts: SqlOptions): void {
+function checkHidden(sql: string, opts: SqlOptions, reading = { backslashEscapes: !opts.noBackslashEscapes }): void {
   const n = normalize(sql, opts);
-  const secrets = secretsOf(sql, { backslashEscapes: !opts.noBackslashEscapes, ansiQuotes: opts.ansiQuotes });
+  const secrets = secretsOf(sql, { ...reading, ansiQuotes: opts.ansiQuotes });
   for (const s of secrets) {
     assert.ok(!n.redacted.toLowerCase().includes(s), `redacted shows ${JSON.stringify(s)}\n  sql: ${JSON.stringify(sql)}\n  out: ${JSON.stringify(n.redacted)}`);
     assert.ok(!n.fingerprint.includes(s), `fingerprint shows ${JSON.stringify(s)}\n  sql: ${JSON.stringify(sql)}\n  out: ${JSON.stringify(n.fingerprint)}`);
@@ -70,6 +70,27 @@ describe('fuzz', () => {
       fc.property(sqlish, fc.constantFrom<SqlOptions>({ noBackslashEscapes: true }, { ansiQuotes: true }), (sql, opts) => checkHidden(sql, opts)),
       { numRuns: 2000 },
     );
+  });
+
+  test('NO_BACKSLASH_ESCAPES not known (null): no literal of either reading survives', () => {
+    fc.assert(
+      fc.property(sqlish, (sql) => {
+        checkHidden(sql, { noBackslashEscapes: null }, { backslashEscapes: true });
+        checkHidden(sql, { noBackslashEscapes: null }, { backslashEscapes: false });
+        // Where the two readings agree, the result is theirs.
+        const a = normalize(sql, {});
+        const b = normalize(sql, { noBackslashEscapes: true });
+        const n = normalize(sql, { noBackslashEscapes: null });
+        if (a.redacted === b.redacted) assert.equal(n.redacted, a.redacted);
+        if (a.fingerprint === b.fingerprint) assert.deepEqual({ ...n }, { ...a, redacted: n.redacted });
+        assert.equal(redact(sql, { noBackslashEscapes: null }), n.redacted);
+        assert.equal(fingerprint(sql, { noBackslashEscapes: null }), n.fingerprint);
+        const bytes = new TextEncoder().encode(sql);
+        assert.deepEqual({ ...normalizeBytes(bytes, 0, bytes.length, { noBackslashEscapes: null }) }, { ...n });
+      }),
+      { numRuns: 3000 },
+    );
+    assert.equal(redact("SELECT 'a\\' , 'secret'", { noBackslashEscapes: null }), 'SELECT ? ?');
   });
 
   test('every prefix of SQL-like text (a query cut short)', () => {
