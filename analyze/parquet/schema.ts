@@ -26,30 +26,41 @@ export interface Column {
   required: boolean;
   /** Force dictionary encoding (otherwise the writer keeps a dictionary when it halves the size). */
   dictionary: boolean;
+  /**
+   * Min/max statistics per row group, for the columns queries filter on (readers skip row groups
+   * with them); the others go without: statistics double or triple the writer's cost of a column.
+   */
+  statistics: boolean;
 }
 
-const col = (name: string, kind: Kind, opts: { required?: boolean; dictionary?: boolean } = {}): Column => ({ name, kind, required: opts.required ?? false, dictionary: opts.dictionary ?? false });
+const col = (name: string, kind: Kind, opts: { required?: boolean; dictionary?: boolean; statistics?: boolean } = {}): Column => ({
+  name,
+  kind,
+  required: opts.required ?? false,
+  dictionary: opts.dictionary ?? false,
+  statistics: opts.statistics ?? false,
+});
 
 /** The columns, in file order. */
 export const COLUMNS: readonly Column[] = [
-  col('ts', 'timestamp', { required: true }),
+  col('ts', 'timestamp', { required: true, statistics: true }),
   col('client', 'string', { required: true, dictionary: true }),
-  col('server', 'string', { required: true, dictionary: true }),
+  col('server', 'string', { required: true, dictionary: true, statistics: true }),
   col('conn_id', 'int64'),
-  col('user', 'string', { dictionary: true }),
-  col('db', 'string', { dictionary: true }),
-  col('cmd', 'string', { required: true, dictionary: true }),
+  col('user', 'string', { dictionary: true, statistics: true }),
+  col('db', 'string', { dictionary: true, statistics: true }),
+  col('cmd', 'string', { required: true, dictionary: true, statistics: true }),
   col('sql', 'string'),
   col('sql_truncated', 'bool', { required: true }),
-  col('digest', 'string', { dictionary: true }),
-  col('status', 'string', { required: true, dictionary: true }),
-  col('latency_us', 'int64'),
-  col('response_us', 'int64'),
+  col('digest', 'string', { dictionary: true, statistics: true }),
+  col('status', 'string', { required: true, dictionary: true, statistics: true }),
+  col('latency_us', 'int64', { statistics: true }),
+  col('response_us', 'int64', { statistics: true }),
   col('rows', 'int64'),
   col('affected_rows', 'int64'),
   col('insert_id', 'int64'),
   col('warnings', 'int32'),
-  col('error_code', 'int32'),
+  col('error_code', 'int32', { statistics: true }),
   col('sql_state', 'string', { dictionary: true }),
   col('error', 'string'),
   col('no_index_used', 'bool', { required: true }),

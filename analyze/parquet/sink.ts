@@ -193,6 +193,7 @@ export class EventsParquetSink {
       return {
         name: c.name,
         data: c.kind === 'int64' || c.kind === 'timestamp' ? data.map(toBigInt) : data,
+        statistics: c.statistics,
         ...(c.dictionary ? { encoding: 'RLE_DICTIONARY' as const } : {}),
       } as ColumnSource;
     });
