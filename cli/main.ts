@@ -222,6 +222,8 @@ async function main(argv: string[]): Promise<number> {
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
           .option('threads', { describe: 'worker threads sharing the connections (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
+          .option('events-parquet', { describe: 'also write every event the report counts as Parquet files under DIR, in dt=YYYY-MM-DD/host=NAME/ partitions (docs/parquet.md)', type: 'string', requiresArg: true, group: 'Parquet:' })
+          .options(parquetOptions)
           .options({ ...filterOptions, ...userFilterOption })
           .options(tcpOptions)
           .example('$0 analyze samples/mariadb-basic.pcap', 'the report of the bundled sample')
@@ -241,6 +243,7 @@ async function main(argv: string[]): Promise<number> {
           threads: threadCount(a.threads),
           progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
           filters: filterSettings(a, true),
+          eventsParquet: parquetSettings(a, a.eventsParquet ?? null, '--events-parquet DIR'),
         };
         code = await usageErrors(() => runAnalyze(settings, processIo), AnalyzeUsageError);
       },
@@ -339,6 +342,8 @@ async function main(argv: string[]): Promise<number> {
           .option('output', { alias: 'o', describe: 'on exit, write the report analyze would make of the same traffic to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('save-summary', { describe: 'on exit, also write a mergeable summary to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('redact', { describe: 'replace literals with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
+          .option('events-parquet', { describe: 'also write every event as Parquet files under DIR (dt=YYYY-MM-DD/host=NAME/; a file finished every minute; docs/parquet.md)', type: 'string', requiresArg: true, group: 'Parquet:' })
+          .options({ ...parquetOptions, 'host-label': { ...parquetOptions['host-label'], describe: 'the host=NAME partition of the Parquet files (default: this machine\'s host name)' } })
           .example('sudo $0 live -i lo -p 3306', 'watch a local server')
           .example('sudo $0 live -d 60s -o report.html -f html', 'one minute, then the report as a page')
           .epilog('Needs tcpdump and the right to capture, as capture does. No packet is written to disk.'),
@@ -365,6 +370,7 @@ async function main(argv: string[]): Promise<number> {
             output: a.output ?? null,
             saveSummary: a.saveSummary ?? null,
             screen: process.stdout.isTTY === true,
+            eventsParquet: parquetSettings(a, a.eventsParquet ?? null, '--events-parquet DIR'),
           },
           processIo,
         );
