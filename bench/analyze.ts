@@ -110,7 +110,7 @@ const have = (cmd: string): boolean => whichPath(cmd) !== '';
 const GNU_TIME = '/usr/bin/time';
 
 /** Run a command, its stdout to a file (or nowhere); wall time measured here, peak RSS and CPU by GNU time. */
-function measure(argv: readonly string[], stdoutPath: string | null, scratch: string): Promise<Run & { stderr: string }> {
+export function measure(argv: readonly string[], stdoutPath: string | null, scratch: string): Promise<Run & { stderr: string }> {
   const timeFile = join(scratch, `time-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
   const withTime = existsSync(GNU_TIME);
   const cmd = withTime ? [GNU_TIME, '-f', '%e %M %U %S', '-o', timeFile, ...argv] : [...argv];
