@@ -154,7 +154,7 @@ export function warmPageCache(paths: readonly string[]): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function lineOf(name: string, input: string, inputBytes: number, runs: Run[], counts: string): Line {
+export function lineOf(name: string, input: string, inputBytes: number, runs: Run[], counts: string): Line {
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const rss = runs.map((r) => r.maxRssMB).filter((x): x is number => x !== null);
   const mbPerCpuSecond = best.cpuSeconds ? inputBytes / best.cpuSeconds / 1e6 : null;

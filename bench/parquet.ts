@@ -14,7 +14,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { measure, warmPageCache, type Run } from './analyze.js';
+import { lineOf, measure, warmPageCache, type Line, type Run } from './analyze.js';
 import { existingMysqlCapture, synthesizeMysqlCapture } from './synth-mysql.js';
 
 export const TARGET_PARQUET_VS_JSON = 1.3;
@@ -22,17 +22,8 @@ export const TARGET_PARQUET_VS_JSON = 1.3;
 export const TARGET_PARQUET_EXTRA_RSS_MB = 150;
 const SEED = 20250303;
 
-export interface ParquetLine {
-  name: string;
-  input: string;
-  inputBytes: number;
-  runs: Run[];
-  best: Run;
-  mbPerSecond: number;
-  peakRssMB: number | null;
-  outputBytes: number;
-  events: number;
-}
+/** A line of the analyze section's table, with what was written. */
+export type ParquetLine = Line & { outputBytes: number; events: number };
 
 export interface ParquetBenchResult {
   lines: ParquetLine[];
@@ -110,10 +101,8 @@ export async function runParquetBench(opts: { root: string; dataDir: string; mb:
       log(`COUNT MISMATCH on ${input}: ${counts.json} JSON events, ${counts.parquet} Parquet rows`);
     }
     const inputBytes = statSync(input).size;
-    for (const [name, rs, out] of [['events json', runs.json, jsonOut], ['events parquet', runs.parquet, dir]] as const) {
-      const best = rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-      const rss = rs.map((r) => r.maxRssMB).filter((x): x is number => x !== null);
-      lines.push({ name, input: relative(root, input), inputBytes, runs: rs, best, mbPerSecond: inputBytes / best.seconds / 1e6, peakRssMB: rss.length ? Math.max(...rss) : null, outputBytes: sizeOf(out), events: name === 'events json' ? counts.json : counts.parquet });
+    for (const [name, rs, out, events] of [['events json', runs.json, jsonOut, counts.json], ['events parquet', runs.parquet, dir, counts.parquet]] as const) {
+      lines.push({ ...lineOf(name, relative(root, input), inputBytes, rs, `${events} events`), outputBytes: sizeOf(out), events });
     }
   }
   rmSync(scratch, { recursive: true, force: true });
