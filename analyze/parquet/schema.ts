@@ -9,7 +9,7 @@
 import type { SchemaElement } from 'hyparquet';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { fingerprintAndDigest } from '../../src/sql/index.js';
-import { StatementFactsCache } from '../../src/sql/facts.js';
+import { lexerFacts } from '../../src/sql/facts.js';
 import { SQL_COMMANDS } from '../commands.js';
 import { eventError, eventSql } from '../events/command.js';
 
@@ -24,8 +24,11 @@ export interface Column {
   name: string;
   kind: Kind;
   required: boolean;
-  /** Force dictionary encoding (otherwise the writer keeps a dictionary when it halves the size). */
-  dictionary: boolean;
+  /**
+   * Force dictionary encoding (`true`), never try it (`false`: values nearly all distinct), or let
+   * the writer keep one when it halves the size (null).
+   */
+  dictionary: boolean | null;
   /**
    * Min/max statistics per row group, for the columns queries filter on (readers skip row groups
    * with them); the others go without: statistics double or triple the writer's cost of a column.
@@ -33,17 +36,17 @@ export interface Column {
   statistics: boolean;
 }
 
-const col = (name: string, kind: Kind, opts: { required?: boolean; dictionary?: boolean; statistics?: boolean } = {}): Column => ({
+const col = (name: string, kind: Kind, opts: { required?: boolean; dictionary?: boolean | null; statistics?: boolean } = {}): Column => ({
   name,
   kind,
   required: opts.required ?? false,
-  dictionary: opts.dictionary ?? false,
+  dictionary: opts.dictionary ?? null,
   statistics: opts.statistics ?? false,
 });
 
 /** The columns, in file order. */
 export const COLUMNS: readonly Column[] = [
-  col('ts', 'timestamp', { required: true, statistics: true }),
+  col('ts', 'timestamp', { required: true, dictionary: false, statistics: true }),
   col('client', 'string', { required: true, dictionary: true }),
   col('server', 'string', { required: true, dictionary: true, statistics: true }),
   col('conn_id', 'int64'),
@@ -54,11 +57,11 @@ export const COLUMNS: readonly Column[] = [
   col('sql_truncated', 'bool', { required: true }),
   col('digest', 'string', { dictionary: true, statistics: true }),
   col('status', 'string', { required: true, dictionary: true, statistics: true }),
-  col('latency_us', 'int64', { statistics: true }),
-  col('response_us', 'int64', { statistics: true }),
+  col('latency_us', 'int64', { dictionary: false, statistics: true }),
+  col('response_us', 'int64', { dictionary: false, statistics: true }),
   col('rows', 'int64'),
   col('affected_rows', 'int64'),
-  col('insert_id', 'int64'),
+  col('insert_id', 'int64', { dictionary: false }),
   col('warnings', 'int32'),
   col('error_code', 'int32', { statistics: true }),
   col('sql_state', 'string', { dictionary: true }),
@@ -119,8 +122,19 @@ export function emptyBatch(): Batch {
 }
 
 export class RowMaker {
-  private readonly facts = new StatementFactsCache();
+  /** Tables per fingerprint (the lexer's: node-sql-parser would cost a millisecond a fingerprint and a second to load). */
+  private readonly tables = new Map<string, string[]>();
   private readonly bySql = new Map<string, { digest: string; tables: string[] }>();
+
+  private tablesOf(fingerprint: string): string[] {
+    let t = this.tables.get(fingerprint);
+    if (t === undefined) {
+      t = lexerFacts(fingerprint).tables;
+      if (this.tables.size >= 10_000) this.tables.clear();
+      this.tables.set(fingerprint, t);
+    }
+    return t;
+  }
 
   constructor(private readonly sql: SqlMode) {}
 
@@ -132,7 +146,7 @@ export class RowMaker {
       if (known !== undefined) return known;
     }
     const f = fingerprintAndDigest(e.sql);
-    const s = { digest: f.digest, tables: this.facts.get(f.fingerprint).tables };
+    const s = { digest: f.digest, tables: this.tablesOf(f.fingerprint) };
     if (e.cmd !== 'query') {
       if (this.bySql.size >= 10_000) this.bySql.clear();
       this.bySql.set(e.sql, s);

@@ -131,6 +131,10 @@ export class EventsParquetSink {
   private dayStart = Infinity;
   private dayEnd = -Infinity;
   private day = '';
+  /** The partition of the last event, its day and server. */
+  private last: Partition | null = null;
+  private lastDay = '';
+  private lastServer = '';
   readonly totals: SinkTotals = { events: 0, files: [], rowGroups: 0 };
 
   constructor(private readonly opts: SinkOptions) {
@@ -147,14 +151,16 @@ export class EventsParquetSink {
       this.dayEnd = this.dayStart + 86_400;
       this.day = new Date(this.dayStart * 1000).toISOString().slice(0, 10);
     }
-    const host = this.opts.host ?? partitionLabel(hostOf(e.server));
-    const key = `dt=${this.day}/host=${host}`;
-    let p = this.partitions.get(key);
-    if (p === undefined) {
-      p = { dir: join(this.opts.dir, `dt=${this.day}`, `host=${host}`), batch: emptyBatch(), rows: 0, chars: 0, file: null, used: 0 };
-      this.partitions.set(key, p);
+    // Most events go where the one before went: the key is built only when the day or server changes.
+    let p = this.last;
+    if (p === null || this.day !== this.lastDay || (this.opts.host === null && e.server !== this.lastServer)) {
+      p = this.partition(this.opts.host ?? partitionLabel(hostOf(e.server)));
+      this.last = p;
+      this.lastDay = this.day;
+      this.lastServer = e.server;
     }
     this.rows.append(e, p.batch);
+
     const chars = (e.sql?.length ?? 0) + (e.error?.length ?? 0);
     p.rows++;
     p.chars += chars;
@@ -164,6 +170,16 @@ export class EventsParquetSink {
     if (this.buffered >= this.rowGroupRows || this.bufferedChars >= this.batchChars) this.writeBiggest();
   }
 
+  private partition(host: string): Partition {
+    const key = `dt=${this.day}/host=${host}`;
+    let p = this.partitions.get(key);
+    if (p === undefined) {
+      p = { dir: join(this.opts.dir, `dt=${this.day}`, `host=${host}`), batch: emptyBatch(), rows: 0, chars: 0, file: null, used: 0 };
+      this.partitions.set(key, p);
+    }
+    return p;
+  }
+
   /** Write every batch and finish every file: all events so far are readable (live, every minute). */
   finishFiles(): void {
     for (const p of this.partitions.values()) {
@@ -171,6 +187,7 @@ export class EventsParquetSink {
       if (p.file !== null) this.finishFile(p);
     }
     this.partitions.clear();
+    this.last = null;
   }
 
   close(): SinkTotals {
@@ -194,7 +211,7 @@ export class EventsParquetSink {
         name: c.name,
         data: c.kind === 'int64' || c.kind === 'timestamp' ? data.map(toBigInt) : data,
         statistics: c.statistics,
-        ...(c.dictionary ? { encoding: 'RLE_DICTIONARY' as const } : {}),
+        ...(c.dictionary === true ? { encoding: 'RLE_DICTIONARY' as const } : c.dictionary === false ? { encoding: 'PLAIN' as const } : {}),
       } as ColumnSource;
     });
     try {
