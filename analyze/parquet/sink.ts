@@ -94,6 +94,8 @@ class FdWriter extends ByteWriter {
 
 interface OpenFile {
   fd: number;
+  /** Its part number, taken when it was created (the name it gets unless another writer took it). */
+  n: number;
   tmp: string;
   dir: string;
   writer: ParquetWriter;
@@ -135,11 +137,13 @@ export class EventsParquetSink {
   private last: Partition | null = null;
   private lastDay = '';
   private lastServer = '';
+  /** The next part number to try per directory (live opens a file a minute: no rescan from 0). */
+  private readonly nextPart = new Map<string, number>();
   readonly totals: SinkTotals = { events: 0, files: [], rowGroups: 0 };
 
   constructor(private readonly opts: SinkOptions) {
     this.rows = new RowMaker(opts.sql);
-    this.rowGroupRows = opts.rowGroupRows ?? 100_000;
+    this.rowGroupRows = opts.rowGroupRows ?? 25_000;
     this.fileRows = opts.fileRows ?? 1_000_000;
     this.batchChars = opts.batchChars ?? 64 << 20;
     this.maxOpen = opts.maxOpen ?? 16;
@@ -238,7 +242,7 @@ export class EventsParquetSink {
       if (lru !== null) this.finishFile(lru);
     }
     makeDirs(this.opts.dir, p.dir);
-    for (let n = 0; ; n++) {
+    for (let n = this.nextPart.get(p.dir) ?? 0; ; n++) {
       const tmp = join(p.dir, `part-${n}.parquet.tmp`);
       if (exists(join(p.dir, `part-${n}.parquet`))) continue;
       let fd: number;
@@ -255,7 +259,8 @@ export class EventsParquetSink {
         { key: 'periscope.host', value: p.dir.slice(p.dir.lastIndexOf('host=') + 5) },
       ];
       const writer = new ParquetWriter({ writer: new FdWriter(fd, tmp), schema: schemaElements(), codec: 'SNAPPY', kvMetadata, createdBy: `periscope ${this.opts.version} (hyparquet-writer)` });
-      p.file = { fd, tmp, dir: p.dir, writer, rows: 0 };
+      p.file = { fd, n, tmp, dir: p.dir, writer, rows: 0 };
+      this.nextPart.set(p.dir, n + 1);
       this.openFiles++;
       return;
     }
@@ -273,7 +278,7 @@ export class EventsParquetSink {
       throw new ParquetSinkError(`finishing ${f.tmp}: ${(e as Error).message}`);
     }
     // The whole file takes a free part-N name: link() never replaces a file another writer made.
-    for (let n = 0; ; n++) {
+    for (let n = f.n; ; n++) {
       const name = join(f.dir, `part-${n}.parquet`);
       if (exists(`${name}.tmp`) && `${name}.tmp` !== f.tmp) continue;
       try {
