@@ -103,6 +103,7 @@ interface OpenFile {
 }
 
 interface Partition {
+  key: string;
   dir: string;
   batch: Batch;
   rows: number;
@@ -178,7 +179,7 @@ export class EventsParquetSink {
     const key = `dt=${this.day}/host=${host}`;
     let p = this.partitions.get(key);
     if (p === undefined) {
-      p = { dir: join(this.opts.dir, `dt=${this.day}`, `host=${host}`), batch: emptyBatch(), rows: 0, chars: 0, file: null, used: 0 };
+      p = { key, dir: join(this.opts.dir, `dt=${this.day}`, `host=${host}`), batch: emptyBatch(), rows: 0, chars: 0, file: null, used: 0 };
       this.partitions.set(key, p);
     }
     return p;
@@ -232,14 +233,30 @@ export class EventsParquetSink {
     p.rows = 0;
     p.chars = 0;
     p.used = ++this.clock;
-    if (f.rows >= this.fileRows) this.finishFile(p);
+    if (f.rows >= this.fileRows) {
+      this.finishFile(p);
+      this.retire(p);
+    }
+  }
+
+  /**
+   * Forget a partition with nothing held and no open file, so that a long capture over many days
+   * and servers keeps only the partitions in use (an event for it later makes it anew).
+   */
+  private retire(p: Partition): void {
+    if (p.rows > 0 || p.file !== null) return;
+    this.partitions.delete(p.key);
+    if (this.last === p) this.last = null;
   }
 
   private openFile(p: Partition): void {
     if (this.openFiles >= this.maxOpen) {
       let lru: Partition | null = null;
       for (const q of this.partitions.values()) if (q.file !== null && (lru === null || q.used < lru.used)) lru = q;
-      if (lru !== null) this.finishFile(lru);
+      if (lru !== null) {
+        this.finishFile(lru);
+        this.retire(lru);
+      }
     }
     makeDirs(this.opts.dir, p.dir);
     for (let n = this.nextPart.get(p.dir) ?? 0; ; n++) {
