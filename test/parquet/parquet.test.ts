@@ -11,7 +11,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { periscope, sample } from '../cli/run.js';
+import { periscope, sample, sampleCaptureDir } from '../cli/run.js';
 import { duck, events } from './duck.js';
 import { synthesizeMysqlCapture } from '../../bench/synth-mysql.js';
 import { EventsParquetSink } from '../../analyze/parquet/sink.js';
@@ -159,6 +159,16 @@ test('files are 0600 and directories 0700; metadata names the schema version; --
     if (m.col !== 'ts') assert.match(String(m.encodings), /RLE_DICTIONARY/);
     else assert.equal(m.min, '2026-11-21 05:08:04.897001+00');
   }
+});
+
+test('the default host label is the capture manifest\'s host (made safe for a directory name)', async () => {
+  const cap = await sampleCaptureDir(join(dir, 'with-manifest'), { host: 'db1.example.com:eu west' });
+  const out = join(dir, 'from-manifest');
+  const r = await periscope('events', cap, '-f', 'parquet', '-o', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await readdir(join(out, 'dt=2026-11-21')), ['host=db1.example.com_eu_west']);
+  const [h] = await duck(`SELECT host, count(*) AS n FROM ${events(out)} GROUP BY host`);
+  assert.deepEqual(h, { host: 'db1.example.com_eu_west', n: 35 });
 });
 
 test('usage errors: -o without parquet, parquet without -o, a bad --host-label, an unwritable or file -o', async () => {
