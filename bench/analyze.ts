@@ -110,7 +110,7 @@ const have = (cmd: string): boolean => whichPath(cmd) !== '';
 const GNU_TIME = '/usr/bin/time';
 
 /** Run a command, its stdout to a file (or nowhere); wall time measured here, peak RSS and CPU by GNU time. */
-function measure(argv: readonly string[], stdoutPath: string | null, scratch: string): Promise<Run & { stderr: string }> {
+export function measure(argv: readonly string[], stdoutPath: string | null, scratch: string): Promise<Run & { stderr: string }> {
   const timeFile = join(scratch, `time-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
   const withTime = existsSync(GNU_TIME);
   const cmd = withTime ? [GNU_TIME, '-f', '%e %M %U %S', '-o', timeFile, ...argv] : [...argv];
@@ -154,7 +154,7 @@ export function warmPageCache(paths: readonly string[]): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function lineOf(name: string, input: string, inputBytes: number, runs: Run[], counts: string): Line {
+export function lineOf(name: string, input: string, inputBytes: number, runs: Run[], counts: string): Line {
   const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const rss = runs.map((r) => r.maxRssMB).filter((x): x is number => x !== null);
   const mbPerCpuSecond = best.cpuSeconds ? inputBytes / best.cpuSeconds / 1e6 : null;

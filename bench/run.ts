@@ -4,7 +4,7 @@
  * redacts and fingerprints SQL; and how fast `periscope analyze` runs end to end, against tshark
  * and pt-query-digest.
  *
- * Three sections, all by default; `npm run bench -- --only analyze` (or `--only read,sql`) runs
+ * Four sections, all by default; `npm run bench -- --only analyze` (or `--only read,sql`) runs
  * some of them:
  *   read     capture reading, steps 1–5 below;
  *   sql      SQL redaction + fingerprint throughput (bench/sql.ts);
@@ -12,6 +12,8 @@
  *            pt-query-digest (bench/analyze.ts);
  *   tls      TLS decryption throughput of src/tls on genuine node:tls sessions, bulk and small
  *            records (bench/tls.ts; no target of its own: the end-to-end TLS target belongs to analyze).
+ *   parquet  `periscope events --format parquet` against `events` as JSON on the same capture
+ *            (bench/parquet.ts).
  * The targets of the sections run are printed last; bench/data/last-run.json gets their figures.
  * Exit code 1 when a section's counts are not what the generator wrote.
  *
@@ -70,6 +72,7 @@ import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js
 import { runSqlBench, sqlBenchLines, TARGET_SQL_MBPS } from './sql.js';
 import { printAnalyzeResult, runAnalyzeBench, warmPageCache } from './analyze.js';
 import { runTlsBench, tlsBenchLines } from './tls.js';
+import { printParquetResult, runParquetBench } from './parquet.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -187,7 +190,7 @@ function table(headers: string[], rows: string[][], leftColumns = 1): string {
 }
 
 /** The benchmark's sections, run in this order; `--only a,b` runs some of them. */
-const SECTIONS = ['read', 'sql', 'analyze', 'tls', 'flood'] as const;
+const SECTIONS = ['read', 'sql', 'analyze', 'tls', 'flood', 'parquet'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Target {
@@ -430,6 +433,21 @@ function floodSection(): SectionOutcome {
   return { targets, failed: false, json: { flood: { rows, perConnectionBytes: perConn } } };
 }
 
+async function parquetSection(): Promise<SectionOutcome> {
+  console.log('\nperiscope events as Parquet against events as JSON lines, on the realistic capture of the analyze section');
+  const r = await runParquetBench({
+    root: ROOT,
+    dataDir: DATA_DIR,
+    mb: envNumber('PERISCOPE_BENCH_ANALYZE_MB', 1000, 1),
+    sliceMb: envNumber('PERISCOPE_BENCH_SLICE_MB', 30, 1),
+    reps: Math.floor(envNumber('PERISCOPE_BENCH_PARQUET_REPS', 3, 1)),
+    log: (l) => console.log(l),
+  });
+  console.log('');
+  printParquetResult(r, table, (l) => console.log(l));
+  return { targets: r.targets, failed: r.failed, json: { parquet: r } };
+}
+
 function parseOnly(args: readonly string[]): Set<Section> {
   const i = args.indexOf('--only');
   if (i < 0) return new Set(SECTIONS);
@@ -460,6 +478,7 @@ async function parent(only: Set<Section>): Promise<number> {
   if (only.has('analyze')) outcomes.push(await analyzeSection());
   if (only.has('tls')) outcomes.push(await tlsSection(reps));
   if (only.has('flood')) outcomes.push(floodSection());
+  if (only.has('parquet')) outcomes.push(await parquetSection());
   const targets = outcomes.flatMap((o) => o.targets);
   console.log('\nTargets');
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.shown}`);

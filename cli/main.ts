@@ -58,6 +58,29 @@ function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number;
   };
 }
 
+/** How events are written as Parquet (events --format parquet, analyze and live --events-parquet). */
+const parquetOptions = {
+  'host-label': { describe: 'the host=NAME partition of the Parquet files (default: the host in the capture\'s manifest, else each event\'s server address)', type: 'string', requiresArg: true, group: 'Parquet:' },
+  sql: { describe: 'write the redacted SQL into the Parquet files (--no-sql: digests only)', type: 'boolean', default: true, group: 'Parquet:' },
+} as const;
+
+/**
+ * The Parquet output, or null when none was asked (`dir` null); --host-label and --no-sql
+ * without it are mistakes (`needs` names the option that asks for Parquet).
+ */
+function parquetSettings(a: { hostLabel?: string; sql: boolean; redact: boolean }, dir: string | null, needs: string): { dir: string; hostLabel: string | null; sql: 'redacted' | 'raw' | 'none' } | null {
+  if (dir === null) {
+    if (a.hostLabel !== undefined) throw new UsageError(`--host-label names the Parquet partition: it goes with ${needs}`);
+    if (!a.sql) throw new UsageError(`--no-sql leaves SQL out of the Parquet files: it goes with ${needs}`);
+    return null;
+  }
+  if (a.hostLabel !== undefined) {
+    const bad = /[^A-Za-z0-9._-]/.test(a.hostLabel) || a.hostLabel === '' || a.hostLabel === '.' || a.hostLabel === '..';
+    if (bad) throw new UsageError(`--host-label ${JSON.stringify(a.hostLabel)}: use letters, digits, '.', '_' and '-' only (it names a directory, host=NAME)`);
+  }
+  return { dir, hostLabel: a.hostLabel ?? null, sql: !a.sql ? 'none' : a.redact ? 'redacted' : 'raw' };
+}
+
 /** Report output options, shared by analyze and merge. */
 const reportOptions = {
   format: { alias: 'f', describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page), slowlog (MySQL slow query log; analyze only); default: from the -o name (.html, .json), else text', choices: ['text', 'json', 'html', 'slowlog'], type: 'string', group: 'Report:' },
@@ -155,18 +178,25 @@ async function main(argv: string[]): Promise<number> {
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .option('redact', { describe: 'replace literals in SQL and error messages with ? and omit parameters (--no-redact prints them as captured)', type: 'boolean', default: true })
+          .option('format', { alias: 'f', describe: 'json: one JSON line per event on stdout; parquet: Parquet files under -o DIR, in dt=YYYY-MM-DD/host=NAME/ partitions (docs/parquet.md)', choices: ['json', 'parquet'], default: 'json', type: 'string', group: 'Parquet:' })
+          .option('output', { alias: 'o', describe: 'with --format parquet: the directory to write into (made 0700 if missing; files 0600)', type: 'string', requiresArg: true, group: 'Parquet:' })
+          .options(parquetOptions)
           .options({ ...filterOptions, ...userFilterOption })
           .options(keylogOption)
           .options(tcpOptions)
           .example('$0 events samples/mariadb-basic.pcap', 'every command of the sample, redacted')
           .example('$0 events samples/mariadb-tls13.pcap --keylog samples/mariadb-tls13.keys', 'a TLS capture, decrypted with the key log its client wrote')
           .example("$0 events cap.pcap --since '2026-11-21 05:00' --min-latency 100ms", 'the slow commands from 05:00 on')
-          .example("$0 events cap.pcap | jq 'select(.status == \"error\")'", 'only failed commands'),
+          .example("$0 events cap.pcap | jq 'select(.status == \"error\")'", 'only failed commands')
+          .example('$0 events /var/tmp/cap -f parquet -o fleet/ --host-label db1', 'Parquet for DuckDB, ClickHouse, Spark: fleet/dt=…/host=db1/part-0.parquet'),
       async (a) => {
-        const { runEvents } = await import('../analyze/events/command.js');
+        const { runEvents, EventsUsageError } = await import('../analyze/events/command.js');
         const { FilterError } = await import('../analyze/analyze/filters.js');
         const { KeyLogError } = await import('../analyze/read/keylog.js');
-        code = await usageErrors(() => runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a), filters: filterSettings(a, true), keylog: keylogSetting(a) }, processIo), FilterError, KeyLogError);
+        if (a.format === 'parquet' && a.output === undefined) throw new UsageError('--format parquet writes files: give the directory with -o DIR');
+        if (a.format !== 'parquet' && a.output !== undefined) throw new UsageError('-o DIR goes with --format parquet (JSON lines go to stdout: redirect them)');
+        const parquet = a.format === 'parquet' ? parquetSettings(a, a.output!, '--format parquet') : (parquetSettings(a, null, '--format parquet') ?? undefined);
+        code = await usageErrors(() => runEvents({ files: a.files as string[], ports: ports(a.port), redact: a.redact, tcp: tcpSettings(a), filters: filterSettings(a, true), parquet: parquet ?? undefined, keylog: keylogSetting(a) }, processIo), FilterError, EventsUsageError, KeyLogError);
       },
     )
     .command(
@@ -201,6 +231,8 @@ async function main(argv: string[]): Promise<number> {
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
           .option('threads', { describe: 'worker threads sharing the connections (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
+          .option('events-parquet', { describe: 'also write every event the report counts as Parquet files under DIR, in dt=YYYY-MM-DD/host=NAME/ partitions (docs/parquet.md)', type: 'string', requiresArg: true, group: 'Parquet:' })
+          .options(parquetOptions)
           .options({ ...filterOptions, ...userFilterOption })
           .options(keylogOption)
           .options(tcpOptions)
@@ -223,6 +255,7 @@ async function main(argv: string[]): Promise<number> {
           progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
           filters: filterSettings(a, true),
           keylog: keylogSetting(a),
+          eventsParquet: parquetSettings(a, a.eventsParquet ?? null, '--events-parquet DIR'),
         };
         code = await usageErrors(() => runAnalyze(settings, processIo), AnalyzeUsageError);
       },
@@ -325,6 +358,8 @@ async function main(argv: string[]): Promise<number> {
           .option('save-summary', { describe: 'on exit, also write a mergeable summary to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('redact', { describe: 'replace literals with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
           .options(keylogOption)
+          .option('events-parquet', { describe: 'also write every event as Parquet files under DIR (dt=YYYY-MM-DD/host=NAME/; a file finished every minute; docs/parquet.md)', type: 'string', requiresArg: true, group: 'Parquet:' })
+          .options({ ...parquetOptions, 'host-label': { ...parquetOptions['host-label'], describe: 'the host=NAME partition of the Parquet files (default: this machine\'s host name)' } })
           .example('sudo $0 live -i lo -p 3306', 'watch a local server')
           .example('sudo $0 live -p 3306 --keylog /run/app/tls-keys.log', 'TLS sessions too, with the key log the application writes (re-read as it grows)')
           .example('sudo $0 live -d 60s -o report.html -f html', 'one minute, then the report as a page')
@@ -353,6 +388,7 @@ async function main(argv: string[]): Promise<number> {
             saveSummary: a.saveSummary ?? null,
             screen: process.stdout.isTTY === true,
             keylog: keylogSetting(a),
+            eventsParquet: parquetSettings(a, a.eventsParquet ?? null, '--events-parquet DIR'),
           },
           processIo,
         );

@@ -22,6 +22,7 @@ import { isoTime } from '../info/info.js';
 import { analyzeCaptures, watchRead } from './run.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from './filters.js';
 import type { Io } from '../io.js';
+import type { ParquetOutput } from '../parquet/sink.js';
 import { availableParallelism } from 'node:os';
 import { analyzeInParallel } from './parallel.js';
 import { KeyLogError, keyLogsFor } from '../read/keylog.js';
@@ -51,6 +52,8 @@ export interface AnalyzeOptions extends RenderOptions {
   threads: number;
   /** TLS key logs (files or directories) to decrypt TLS connections with. */
   keylog?: string[];
+  /** Also write every event that passes the filters as Parquet (--events-parquet DIR). */
+  eventsParquet?: ParquetOutput | null;
 }
 
 /** A mistake in the options found before reading (exit 1). */
@@ -89,17 +92,42 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     throw e instanceof KeyLogError ? new AnalyzeUsageError(e.message) : e;
   });
   for (const w of keys.warnings()) io.warn(w);
+  // Parquet: every event that passes the filters, as the report counts them.
+  const pq = opts.eventsParquet ? await import('../parquet/sink.js') : null;
+  let sink: import('../parquet/sink.js').EventsParquetSink | null = null;
+  if (opts.eventsParquet && pq) {
+    const why = pq.unwritableDir('--events-parquet', opts.eventsParquet.dir);
+    if (why !== null) throw new AnalyzeUsageError(why);
+    if (opts.threads !== 1) io.warn('--events-parquet reads with one thread (--threads is ignored)');
+    sink = new pq.EventsParquetSink({ dir: opts.eventsParquet.dir, host: await pq.hostLabelOf(opts.eventsParquet, opts.files, io.warn), sql: opts.eventsParquet.sql, version: periscopeVersion() });
+  }
+  const parquetSink = sink;
+  const onEvent =
+    parquetSink === null
+      ? slowlog
+      : slowlog === undefined
+        ? (e: import('../../src/mysql/session.js').CommandEvent) => parquetSink.add(e)
+        : (e: import('../../src/mysql/session.js').CommandEvent) => {
+            slowlog(e);
+            parquetSink.add(e);
+          };
+
   const watch = await watchRead(opts.files, io, { progress: opts.progress, interrupted: 'reporting what was read so far' });
   const hooks = { ...watch.hooks, beforeRead: drain };
   // Workers only when asked (docs/performance.md: they do not always pay), and never for the
-  // slow log, which needs one global time order.
-  const threads = slowlog ? 1 : opts.threads === 0 ? Math.min(4, availableParallelism()) : opts.threads;
+  // slow log, which needs one global time order, nor for Parquet, written from this thread.
+  const threads = onEvent ? 1 : opts.threads === 0 ? Math.min(4, availableParallelism()) : opts.threads;
   let result;
   try {
     result =
       threads > 1
         ? await analyzeInParallel({ files: opts.files, workers: threads, ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact, keylog: opts.keylog ?? [], hooks })
-        : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent: slowlog, hooks, keys });
+        : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent, hooks, keys });
+    if (sink !== null && opts.eventsParquet) io.info?.(pq!.sinkSummary(sink.close(), opts.eventsParquet.dir));
+  } catch (e) {
+    if (pq === null || !(e instanceof pq.ParquetSinkError)) throw e;
+    io.error(`${e.message}; the Parquet files finished before it are complete, the one being written is left as a .tmp file`);
+    return 2;
   } finally {
     watch.end();
   }

@@ -3,6 +3,7 @@ import { readCaptures } from '../read/captures.js';
 import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { count } from '../format.js';
+import { periscopeVersion } from '../version.js';
 import { buildFilter, type FilterOptions } from '../analyze/filters.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
@@ -10,6 +11,7 @@ import { fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionM
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Io } from '../io.js';
+import type { ParquetOutput } from '../parquet/sink.js';
 
 export interface EventsOptions {
   files: string[];
@@ -20,6 +22,26 @@ export interface EventsOptions {
   filters?: FilterOptions;
   /** TLS key logs (files or directories) to decrypt TLS connections with. */
   keylog?: string[];
+  /** Write Parquet files into a directory instead of JSON lines on stdout (docs/parquet.md). */
+  parquet?: ParquetOutput;
+}
+
+/** A mistake in the options found before reading (exit 1). */
+export class EventsUsageError extends Error {}
+
+/** An event's `sql` as every event output writes it: SQL text redacted unless `redact` is false. */
+export function eventSql(e: CommandEvent, redact: boolean): string | null {
+  return e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql, sessionMode(e.noBackslashEscapes)) : e.sql;
+}
+
+/** An event's `digest`: its statement's fingerprint id, null for commands without SQL. */
+export function eventDigest(e: CommandEvent): string | null {
+  return e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes)).digest : null;
+}
+
+/** An event's `error` message: every quoted span masked unless `redact` is false. */
+export function eventError(e: CommandEvent, redact: boolean): string | null {
+  return e.error === null ? null : redact ? redactErrorMessage(e.error, { code: e.errorCode, sqlState: e.sqlState, sql: e.sql }) : e.error;
 }
 
 /** The stable JSON shape of one event (documented in docs/events.md). */
@@ -32,9 +54,9 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     user: e.user,
     db: e.db,
     cmd: e.cmd,
-    sql: e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql, sessionMode(e.noBackslashEscapes)) : e.sql,
+    sql: eventSql(e, redact),
     sql_truncated: e.sqlTruncated,
-    digest: e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes)).digest : null,
+    digest: eventDigest(e),
     ...(redact ? {} : { params: e.params }),
     status: e.status,
     latency_us: e.latencyUs,
@@ -45,7 +67,7 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     warnings: e.warnings,
     error_code: e.errorCode,
     sql_state: e.sqlState,
-    error: e.error === null ? null : redact ? redactErrorMessage(e.error, { code: e.errorCode, sqlState: e.sqlState, sql: e.sql }) : e.error,
+    error: eventError(e, redact),
     no_index_used: e.noIndexUsed,
     no_good_index_used: e.noGoodIndexUsed,
     result_sets: e.resultSets,
@@ -64,7 +86,13 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
 
 export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   const filter = buildFilter(opts.filters ?? {}); // FilterError: a usage error, before any work
-  if (!opts.redact) io.warn('--no-redact: SQL text, parameters and error messages are printed as captured; they may hold customer data');
+  const parquet = opts.parquet ? await import('../parquet/sink.js') : null;
+  if (opts.parquet && parquet) {
+    const why = parquet.unwritableDir('--output', opts.parquet.dir);
+    if (why !== null) throw new EventsUsageError(why);
+  }
+  if (!opts.redact) io.warn(`--no-redact: SQL text${opts.parquet ? '' : ', parameters'} and error messages are ${opts.parquet ? 'written' : 'printed'} as captured; they may hold customer data`);
+  const sink = opts.parquet && parquet ? new parquet.EventsParquetSink({ dir: opts.parquet.dir, host: await parquet.hostLabelOf(opts.parquet, opts.files, io.warn), sql: opts.parquet.sql, version: periscopeVersion() }) : null;
   const keys = await keyLogsFor(opts.files, opts.keylog ?? []); // KeyLogError: a usage error, before any work
   const chunks: string[] = [];
   let size = 0;
@@ -74,6 +102,10 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
     session: { tlsSecrets: keys.lookup },
     onEvent: (e) => {
       if (filter !== null && !filter(e)) return;
+      if (sink !== null) {
+        sink.add(e);
+        return;
+      }
       const line = `${JSON.stringify(eventJson(e, opts.redact))}\n`;
       chunks.push(line);
       size += line.length;
@@ -84,9 +116,17 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
       }
     },
   });
-  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain, onSecrets: keys.onSecrets });
-  pipeline.finish();
-  io.out(chunks.join(''));
+  let files;
+  try {
+    ({ files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain, onSecrets: keys.onSecrets }));
+    pipeline.finish();
+    io.out(chunks.join(''));
+    if (sink !== null && opts.parquet && parquet) io.info?.(parquet.sinkSummary(sink.close(), opts.parquet.dir));
+  } catch (e) {
+    if (parquet === null || !(e instanceof parquet.ParquetSinkError)) throw e;
+    io.error(`${e.message}; the Parquet files finished before it are complete, the one being written is left as a .tmp file`);
+    return 2;
+  }
   const t = pipeline.totals;
   const r = pipeline.reassembler.totals;
   if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0 || t.clientBytesUndecoded > 0) {

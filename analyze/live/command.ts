@@ -21,7 +21,10 @@ import { KeyLogError, keyLogsFor } from '../read/keylog.js';
 import { dur } from '../format.js';
 import { periscopeVersion } from '../version.js';
 import type { Io } from '../io.js';
+import { hostname } from 'node:os';
+import type { ParquetOutput } from '../parquet/sink.js';
 import { LogHistogram } from '../report/histogram.js';
+import type { CommandEvent } from '../../src/mysql/session.js';
 
 export interface LiveOptions {
   iface: string;
@@ -41,7 +44,12 @@ export interface LiveOptions {
   screen: boolean;
   /** TLS key logs, re-read at every refresh while the clients append to them. */
   keylog?: string[];
+  /** Also write every event as Parquet (--events-parquet DIR); files are finished every minute. */
+  eventsParquet?: ParquetOutput | null;
 }
+
+/** How often live finishes its Parquet files, so that what was seen is readable while it runs. */
+export const LIVE_PARQUET_FINISH_MS = 60_000;
 
 /** Calls per digest at the previous refresh, for the current rate. */
 type Counts = Map<string, number>;
@@ -50,6 +58,14 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   // Where the results go is checked first: a live session is not lost at its end.
   for (const [opt, path] of [['--output', opts.output], ['--save-summary', opts.saveSummary]] as const) {
     const why = path === null ? null : unwritable(opt, path);
+    if (why !== null) {
+      io.error(why);
+      return 1;
+    }
+  }
+  const pq = opts.eventsParquet ? await import('../parquet/sink.js') : null;
+  if (opts.eventsParquet && pq) {
+    const why = pq.unwritableDir('--events-parquet', opts.eventsParquet.dir);
     if (why !== null) {
       io.error(why);
       return 1;
@@ -66,7 +82,21 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
     return 1;
   }
   const agg = new Aggregator({ raw: !opts.redact });
-  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: false, onEvent: (e) => agg.add(e), session: { tlsSecrets: keys.lookup } });
+  // Live runs on the host it watches: like a capture's manifest, it names it (os.hostname()).
+  const sink = opts.eventsParquet && pq ? new pq.EventsParquetSink({ dir: opts.eventsParquet.dir, host: opts.eventsParquet.hostLabel ?? pq.partitionLabel(hostname()), sql: opts.eventsParquet.sql, version: periscopeVersion() }) : null;
+  let sinkFailure: string | null = null;
+  const toSink = (fn: () => void) => {
+    if (sinkFailure !== null) return;
+    try {
+      fn();
+    } catch (e) {
+      if (pq === null || !(e instanceof pq.ParquetSinkError)) throw e;
+      sinkFailure = e.message;
+      io.error(`${e.message}; no more Parquet is written (the files finished before are complete)`);
+    }
+  };
+  const onEvent = sink === null ? (e: CommandEvent) => agg.add(e) : (e: CommandEvent) => (agg.add(e), toSink(() => sink.add(e)));
+  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: sink !== null, onEvent, session: { tlsSecrets: keys.lookup } });
   let stream: PcapStream;
   try {
     stream = await startPcapStream({ iface: opts.iface, ports: opts.ports.length ? opts.ports : [3306], hosts: opts.hosts, filter: opts.filter, bufferKiB: opts.bufferKiB });
@@ -119,6 +149,7 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
     if (keylog.length > 0) void keys.addPaths(keylog).catch(() => undefined);
     draw(false);
   }, opts.refreshSec * 1000);
+  const finishing = sink === null ? null : setInterval(() => toSink(() => sink.finishFiles()), LIVE_PARQUET_FINISH_MS);
 
   // Stop on Ctrl-C, SIGTERM or --duration; a second Ctrl-C quits at once.
   // The first Ctrl-C (or SIGTERM) stops after the drain, so the packets the kernel still holds
@@ -138,12 +169,14 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   const exit = await stream.process.exited;
   await ended;
   clearInterval(timer);
+  if (finishing) clearInterval(finishing);
   if (deadline) clearTimeout(deadline);
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   parser.end();
   while (parser.next() === Step.Record) pipeline.add(parser.record);
   pipeline.finish();
+  if (sink !== null && opts.eventsParquet && pq) toSink(() => io.info?.(pq.sinkSummary(sink.close(), opts.eventsParquet!.dir)));
 
   const drops = exit.stats?.droppedByKernel ?? stream.process.counters().droppedByKernel;
   agg.health = { files: 0, filesFailed: 0, packets, packetsCutBySnaplen: 0, kernelDrops: drops ?? 0, kernelDropsKnown: drops === null ? 0 : 1, ...pipelineHealth(pipeline) };
@@ -160,7 +193,7 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
     const report = buildReport(state, { version: periscopeVersion(), files: [], filters: null, order: opts.order, redacted: opts.redact, interrupted: false });
     await writeFile(opts.output, renderReport(report, opts.format, { limit: 20, color: false }), { mode: OUTPUT_MODE });
   }
-  return failure || (!exit.requested && exit.code !== 0) ? 2 : 0;
+  return failure || sinkFailure || (!exit.requested && exit.code !== 0) ? 2 : 0;
 }
 
 function table(st: AggregateState, prev: Counts, intervalSec: number, elapsedSec: number, opts: LiveOptions, stream: PcapStream, packets: number, bytes: number, final: boolean): string[] {

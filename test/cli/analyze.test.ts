@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { periscope, repoRoot, sample } from './run.js';
+import { periscope, repoRoot, sample, sampleCaptureDir, SAMPLE_FILE } from './run.js';
 import type { Report } from '../../analyze/report/report.js';
 import { renderReport } from '../../analyze/report/render.js';
 
@@ -396,30 +396,9 @@ test('analyze --threads: workers sharing the connections give exactly the one-th
 });
 
 test('analyze: a capture directory with a manifest (periscope capture) feeds the health section', async () => {
-  const { writeManifest } = await import('../../capture/manifest.js');
-  const { copyFile, mkdir } = await import('node:fs/promises');
-  const cap = join(dir, 'with-manifest');
-  await mkdir(cap);
-  await copyFile(sample, join(cap, 'periscope-20261121-050804.pcap'));
-  const file = { name: 'periscope-20261121-050804.pcap', bytes: 12624, firstPacket: '2026-11-21T05:08:04.896382Z', lastPacket: '2026-11-21T05:08:04.916420Z', packets: 84, truncated: false };
-  writeManifest(join(cap, 'capture.json'), {
-    format: 'periscope-capture',
-    version: 1,
-    periscope: '0.1.0',
-    host: 'db1',
-    interface: 'any',
-    linkType: 'EN10MB (Ethernet)',
-    filter: 'tcp port 3306',
-    snaplen: 262144,
-    tcpdump: 'tcpdump version 4.99.3',
-    libpcap: null,
-    tcpdumpArgs: [],
-    user: null,
-    startedAt: '2026-11-21T05:08:00.000000Z',
-    endedAt: '2026-11-21T05:08:05.000000Z',
-    updatedAt: '2026-11-21T05:08:05.000000Z',
+  const file = SAMPLE_FILE;
+  const cap = await sampleCaptureDir(join(dir, 'with-manifest'), {
     ended: { reason: 'disk-full', detail: 'No space left on device' },
-    files: [file],
     deleted: [{ ...file, name: 'periscope-20261121-050700.pcap', deletedAt: '2026-11-21T05:08:01.000000Z' }],
     packets: { captured: 84, receivedByFilter: 90, droppedByKernel: 6, droppedByInterface: null, final: true, at: '2026-11-21T05:08:05.000000Z' },
     options: { ports: [3306], hosts: [], filter: null, snaplen: 0, bufferSize: null, duration: null, maxPackets: null, rotateSize: null, rotateSeconds: null, maxFiles: 2, maxTotal: null, minFreeDisk: 0 },

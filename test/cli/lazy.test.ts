@@ -17,12 +17,24 @@ await writeFile(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs
 await writeFile(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
 
 async function loaded(...args: string[]): Promise<string[]> {
+  return loadedOf(/node_modules\/(archiver|mysql2)\//, ...args);
+}
+
+/** The modules of `node_modules` matching `which` that the command loads. */
+async function loadedOf(which: RegExp, ...args: string[]): Promise<string[]> {
   const log = join(dir, `${args[0]}.log`);
   await writeFile(log, '');
   const r = await execa('node', ['--import', join(dir, 'register.mjs'), bin, ...args], { reject: false, env: { LOAD_LOG: log } });
   assert.ok(r.exitCode === 0, String(r.stderr));
-  return (await readFile(log, 'utf8')).split('\n').filter((l) => /node_modules\/(archiver|mysql2)\//.test(l));
+  return (await readFile(log, 'utf8')).split('\n').filter((l) => which.test(l));
 }
+
+test('events and analyze load the Parquet writer only to write Parquet', async () => {
+  const pq = /node_modules\/hyparquet(-writer)?\//;
+  assert.deepEqual(await loadedOf(pq, 'events', sample), []);
+  assert.deepEqual(await loadedOf(pq, 'analyze', sample), []);
+  assert.ok((await loadedOf(pq, 'events', sample, '-f', 'parquet', '-o', join(dir, 'pq'))).some((l) => l.includes('/hyparquet-writer/')));
+});
 
 test('analyze, info and --help load neither archiver nor mysql2', async () => {
   assert.deepEqual(await loaded('info', sample), []);

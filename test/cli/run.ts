@@ -2,6 +2,7 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import type { TcpSection } from '../../analyze/info/info.js';
+import type { CaptureManifest } from '../../capture/manifest.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const bin = `${repoRoot}bin/periscope.js`;
@@ -48,4 +49,39 @@ export interface HalfJson {
   gaps: number;
   bytes_lost: number;
   late: number;
+}
+
+/** The sample as a file of a capture's manifest. */
+export const SAMPLE_FILE = { name: 'periscope-20261121-050804.pcap', bytes: 12624, firstPacket: '2026-11-21T05:08:04.896382Z', lastPacket: '2026-11-21T05:08:04.916420Z', packets: 84, truncated: false };
+
+/** A directory as `periscope capture` leaves it: the sample and a manifest (`over` replaces its fields). */
+export async function sampleCaptureDir(path: string, over: Partial<CaptureManifest> = {}): Promise<string> {
+  const { writeManifest } = await import('../../capture/manifest.js');
+  const { copyFile, mkdir } = await import('node:fs/promises');
+  await mkdir(path);
+  await copyFile(sample, `${path}/${SAMPLE_FILE.name}`);
+  writeManifest(`${path}/capture.json`, {
+    format: 'periscope-capture',
+    version: 1,
+    periscope: '0.1.0',
+    host: 'db1',
+    interface: 'any',
+    linkType: 'EN10MB (Ethernet)',
+    filter: 'tcp port 3306',
+    snaplen: 262144,
+    tcpdump: 'tcpdump version 4.99.3',
+    libpcap: null,
+    tcpdumpArgs: [],
+    user: null,
+    startedAt: '2026-11-21T05:08:00.000000Z',
+    endedAt: '2026-11-21T05:08:05.000000Z',
+    updatedAt: '2026-11-21T05:08:05.000000Z',
+    ended: { reason: 'signal' },
+    files: [SAMPLE_FILE],
+    deleted: [],
+    packets: { captured: 84, receivedByFilter: 84, droppedByKernel: 0, droppedByInterface: null, final: true, at: '2026-11-21T05:08:05.000000Z' },
+    options: { ports: [3306], hosts: [], filter: null, snaplen: 0, bufferSize: null, duration: null, maxPackets: null, rotateSize: null, rotateSeconds: null, maxFiles: null, maxTotal: null, minFreeDisk: 0 },
+    ...over,
+  });
+  return path;
 }

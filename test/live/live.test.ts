@@ -42,7 +42,7 @@ test('live: the report on exit counts what analyze of a capture of the same traf
   let liveOut = { stdout: '', stderr: '', code: -1 };
   // Both tcpdumps with a 64 MiB kernel buffer: two of them at once on 2 cores drop packets with the default 2 MiB.
   await captureWhile({ file, iface: 'lo', filter: `tcp port ${s.port}`, extra: ['-B', '65536'] }, async () => {
-    const { live } = await startLive('-i', 'lo', '-p', String(s.port), '--duration', '12s', '--refresh', '1', '-B', '64MiB', '-f', 'json', '-o', out);
+    const { live } = await startLive('-i', 'lo', '-p', String(s.port), '--duration', '12s', '--refresh', '1', '-B', '64MiB', '-f', 'json', '-o', out, '--events-parquet', join(dir, 'parquet'), '--host-label', 'live-test');
     // The workload of the other live tests, and a burst of plain queries on three connections.
     await runWorkload(s, { connections: 2 });
     await Promise.all(
@@ -76,6 +76,11 @@ test('live: the report on exit counts what analyze of a capture of the same traf
   assert.deepEqual(counts(fromLive), counts(fromFile));
   assert.ok(fromLive.overall.commands >= 900, `${fromLive.overall.commands} commands`);
   assert.equal(fromLive.overall.errors, fromFile.overall.errors);
+  // --events-parquet: every event the report counted, in the live-test partition.
+  assert.match(liveOut.stderr, /wrote [\d,]+ events in 1 Parquet file/);
+  const { duck } = await import('../parquet/duck.js');
+  const [pq] = await duck(`SELECT count(*) FILTER (WHERE cmd <> 'connect') AS commands, count(*) FILTER (WHERE cmd = 'connect') AS logins, count(*) FILTER (WHERE status = 'error' AND cmd <> 'connect') AS errors, min(host) AS host FROM read_parquet('${join(dir, 'parquet')}/**/*.parquet', hive_partitioning = true)`);
+  assert.deepEqual(pq, { commands: fromLive.overall.commands, logins: fromLive.overall.logins, errors: fromLive.overall.errors, host: 'live-test' });
 });
 
 test('live: a bad filter or interface is a one-line error, exit 2, before anything starts', opts, async () => {
