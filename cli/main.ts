@@ -184,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
       'The query report: per fingerprint, latency percentiles, rows, errors; overall figures and the capture\'s health',
       (y) =>
         y
-          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections)', type: 'string', array: true, demandOption: true, default: undefined })
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections), or bundles (.tar.gz made by periscope bundle: verified, then read from their redacted events)', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .options(reportOptions)
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
@@ -197,7 +197,8 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 analyze samples/mariadb-basic.pcap', 'the report of the bundled sample')
           .example('$0 analyze /var/tmp/cap/ --format html -o report.html', 'a rotated capture as an HTML page')
           .example('$0 analyze cap.pcap --format slowlog -o slow.log && pt-query-digest slow.log', 'feed the capture to tools that read slow logs')
-          .example('$0 analyze host1/ --save-summary h1.json; $0 merge h1.json h2.json', 'one report over several hosts'),
+          .example('$0 analyze host1/ --save-summary h1.json; $0 merge h1.json h2.json', 'one report over several hosts')
+          .example('$0 analyze ticket-4711.tar.gz --order-by p99', 'the report of a bundle someone sent, re-ranked'),
       async (a) => {
         const { runAnalyze, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
         const o = renderSettings(a);
@@ -220,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
       'One report from summaries saved by analyze --save-summary (several hosts or days), as if analysed together',
       (y) =>
         y
-          .positional('summaries', { describe: 'summary files written by analyze --save-summary', type: 'string', array: true, demandOption: true, default: undefined })
+          .positional('summaries', { describe: 'summary files written by analyze --save-summary, or bundles (.tar.gz made by periscope bundle)', type: 'string', array: true, demandOption: true, default: undefined })
           .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); default: from the -o name (.html, .json), else text; a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {
