@@ -229,6 +229,35 @@ async function main(argv: string[]): Promise<number> {
         code = await usageErrors(() => runMerge({ ...renderSettings(a), summaries: a.summaries as string[] }, processIo), AnalyzeUsageError);
       },
     )
+    .command(
+      'diff <before> <after>',
+      'Before/after: per fingerprint new, gone, calls and latency (p50/p95/p99) changes, tested for significance, ranked by impact',
+      (y) =>
+        y
+          .positional('before', { describe: 'a capture (file or directory), a summary (analyze --save-summary) or a bundle', type: 'string', demandOption: true })
+          .positional('after', { describe: 'the same kinds, after the change', type: 'string', demandOption: true })
+          .option('port', { alias: 'p', describe: 'extra MySQL server port for captures (repeat or comma-separate; 3306 is always included)', type: 'string' })
+          .options({
+            format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (every fingerprint and test), html (one self-contained page); default: from the -o name (.html, .json), else text', choices: ['text', 'json', 'html'] },
+            output: reportOptions.output,
+            limit: { describe: 'fingerprints shown in the text diff (json and html have all)', type: 'number', default: 20, group: 'Report:' },
+            all: { describe: 'the text diff also lists fingerprints without a significant change', type: 'boolean', default: false, group: 'Report:' },
+            alpha: { describe: 'significance level, over all the fingerprints tested (Holm)', type: 'number', default: 0.01, group: 'Test:' },
+            'min-change': { describe: 'smallest relative change called a change (0.1: p50 or p95, or the call rate, moved by 10 %)', type: 'number', default: 0.1, group: 'Test:' },
+          })
+          .options(tcpOptions)
+          .example('$0 diff monday.json.gz tuesday.json.gz', 'what changed with the deploy')
+          .example('$0 diff before.pcap after/ -o diff.html', 'as a page'),
+      async (a) => {
+        const { runDiff, DiffUsageError } = await import('../analyze/diff/command.js');
+        const o = renderSettings({ ...a, orderBy: 'time' });
+        if (o.format === 'slowlog') throw new UsageError('diff writes text, json or html');
+        code = await usageErrors(
+          () => runDiff({ before: a.before as string, after: a.after as string, ports: ports(a.port), tcp: tcpSettings(a), format: o.format as 'text', output: o.output, limit: o.limit, all: a.all, alpha: a.alpha, minChange: a.minChange, minCalls: 5 }, processIo),
+          DiffUsageError,
+        );
+      },
+    )
     .command(bundleCommands({ usage: (m) => new UsageError(m), done: (c) => (code = c), ports, tcpOptions, tcpSettings }))
     .command(
       'capture',
@@ -341,7 +370,7 @@ async function main(argv: string[]): Promise<number> {
         );
       },
     )
-    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, capture, live, bundle, inspect or upload (periscope --help lists them).')
+    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, diff, capture, live, bundle, inspect or upload (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
