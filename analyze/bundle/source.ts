@@ -11,7 +11,7 @@
  */
 import { open } from 'node:fs/promises';
 import { createGunzip, gunzipSync, constants as zlib } from 'node:zlib';
-import type { CommandEvent, CommandStatus } from '../../src/mysql/session.js';
+import type { CommandEvent, CommandStatus, UnknownStatement } from '../../src/mysql/session.js';
 import type { Health } from '../report/aggregate.js';
 import type { CaptureInfo, InputFile } from '../report/report.js';
 import { MEMBERS, type BundleManifest } from './manifest.js';
@@ -142,6 +142,7 @@ export function eventFromJson(v: unknown, connOf: (client: string, server: strin
     resultSets: num(o.result_sets) ?? 0,
     tls: o.tls === true,
     compressed: o.compressed === true,
+    ...unknownStatementOf(o.unknown_statement),
   } satisfies CommandEvent;
 }
 
@@ -269,4 +270,13 @@ export async function readBundles(paths: readonly string[], onEvent: (e: Command
     out.captures.push(...b.captures);
   }
   return out;
+}
+
+/** `unknown_statement` of an event line, when valid. */
+function unknownStatementOf(v: unknown): { unknownStatement?: UnknownStatement } {
+  if (v === null || typeof v !== 'object') return {};
+  const u = v as Record<string, unknown>;
+  const ints = (x: unknown): x is number[] => Array.isArray(x) && x.every((t) => Number.isInteger(t));
+  if (!Number.isInteger(u.id) || !Array.isArray(u.columns) || !u.columns.every((c) => typeof c === 'string')) return {};
+  return { unknownStatement: { id: u.id as number, params: Number.isInteger(u.params) ? (u.params as number) : null, types: ints(u.types) ? u.types : null, columns: u.columns as string[] } };
 }

@@ -50,6 +50,8 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     bytes_out: e.bytesOut,
     tls: e.tls,
     compressed: e.compressed,
+    // Only for executes of statements prepared before the capture (docs/events.md).
+    ...(e.unknownStatement ? { unknown_statement: { id: e.unknownStatement.id, params: e.unknownStatement.params, types: e.unknownStatement.types, columns: e.unknownStatement.columns } } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
 import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
 import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
-import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
+import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
@@ -213,6 +213,7 @@ function sampleJson(s: Sample): SampleJson {
  */
 function kindOf(fp: string, parse: boolean): { kind: string; tables: string[] } {
   if (fp === UNKNOWN_STATEMENT) return { kind: 'execute', tables: [] };
+  if (fp.startsWith(UNKNOWN_PREPARED)) return { kind: 'execute', tables: unknownStatementTables(fp) };
   if (fp === OTHER_FINGERPRINTS) return { kind: 'other', tables: [] };
   if (fp.startsWith('administrator command: ')) return { kind: fp === 'administrator command: Connect' ? 'connect' : 'admin', tables: [] };
   const f = parse ? facts.get(fp) : lexerFacts(fp);
