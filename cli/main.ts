@@ -169,14 +169,26 @@ async function main(argv: string[]): Promise<number> {
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
-          .option('conn', { describe: 'only this connection (the #N of the trace lines)', type: 'number' })
+          .option('conn', { describe: "only this connection: the #N of the trace lines, or id:N for the server's connection id (its greeting's, CONNECTION_ID(), conn_id in events)", type: 'string', requiresArg: true })
+          .option('since', { describe: 'only lines from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', requiresArg: true })
+          .option('until', { describe: 'only lines before this time', type: 'string', requiresArg: true })
+          .option('limit', { describe: 'at most N lines (reading stops there)', type: 'number', requiresArg: true })
           .option('hex', { describe: 'add a hex dump of each packet (needs --no-redact: raw bytes hold values)', type: 'boolean', default: false })
           .option('redact', { describe: 'replace literals in SQL and messages with ? (--no-redact shows them)', type: 'boolean', default: true })
           .options(tcpOptions)
-          .example('$0 trace samples/mariadb-basic.pcap --conn 1', 'the first connection of the sample'),
+          .example('$0 trace samples/mariadb-basic.pcap --conn 1', 'the first connection of the sample')
+          .example("$0 trace cap.pcap --conn id:4711 --since '2026-11-21 05:00' --limit 200", 'the server\'s connection 4711 from 05:00, 200 lines'),
       async (a) => {
         const { runTrace } = await import('../analyze/trace/command.js');
-        code = await runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: a.conn ?? null, tcp: tcpSettings(a) }, processIo);
+        const { parseTime, FilterError } = await import('../analyze/analyze/filters.js');
+        const conn = a.conn === undefined ? null : /^#?(\d+)$/.exec(a.conn);
+        const connId = a.conn === undefined ? null : /^id[:=](\d+)$/i.exec(a.conn);
+        if (a.conn !== undefined && conn === null && connId === null) throw new UsageError(`--conn ${a.conn}: expected a connection number (#N of the trace lines) or id:N (the server's connection id)`);
+        if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new UsageError(`--limit ${Number.isNaN(a.limit) ? 'is not a number' : a.limit}: expected a whole number of at least 1`);
+        const time = (opt: string, v: string | undefined) => (v === undefined ? null : usageErrors(() => parseTime(opt, v), FilterError));
+        const since = await time('since', a.since);
+        const until = await time('until', a.until);
+        code = await runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: conn ? Number(conn[1]) : null, connId: connId ? Number(connId[1]) : null, since, until, limit: a.limit ?? null, tcp: tcpSettings(a) }, processIo);
       },
     )
     .command(
