@@ -276,6 +276,11 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse(r > 0.001 ? 'bad' : 'degraded');
     notes.push(`the kernel dropped ${count(c('kernelDrops'), 'packet')} while capturing (${pct(c('kernelDrops'), c('kernelDrops') + c('packets'))}): commands are missing; capture with a larger buffer (-B) or a narrower filter`);
   }
+  if (c('packetsNotAnalysed') > 0) {
+    const r = c('packetsNotAnalysed') / (c('packetsNotAnalysed') + c('packets'));
+    worse(r > 0.001 ? 'bad' : 'degraded');
+    notes.push(`${count(c('packetsNotAnalysed'), 'packet')} captured by tcpdump never reached the analyzer (periscope live; ${pct(c('packetsNotAnalysed'), c('packetsNotAnalysed') + c('packets'))}): their commands are missing`);
+  }
   const lost = c('commandsIncomplete') + c('commandsUnseen');
   if (lost > 0) {
     const r = lost / Math.max(1, commands + c('commandsUnseen'));
