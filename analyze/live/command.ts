@@ -145,13 +145,21 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   parser.end();
   while (parser.next() === Step.Record) pipeline.add(parser.record);
   pipeline.finish();
+  // Damage in tcpdump's pcap stream (bytes lost in the pipe): every place said, and counted.
+  const tail = parser.finish();
+  const damage = parser.resyncs;
+  if (damage.length > 0) {
+    const skipped = damage.reduce((a, d) => a + d.skippedBytes, 0);
+    io.error(`live: the pcap stream from tcpdump was damaged at ${damage.length} place${damage.length === 1 ? '' : 's'} (first at byte ${damage[0]!.offset}: ${damage[0]!.message}); ${skipped.toLocaleString('en-US')} bytes skipped`);
+  }
+  if (tail !== null && !failure) io.warn(`live: ${tail.message}`);
 
   const drops = exit.stats?.droppedByKernel ?? stream.process.counters().droppedByKernel;
   // tcpdump's own final count: packets it captured that the analyzer never parsed are lost too.
   const captured = exit.stats?.captured ?? stream.process.counters().captured;
   const notAnalysed = Math.max(0, captured - packets, failure ? behind : 0);
   if (notAnalysed > 0) io.error(`live: ${notAnalysed.toLocaleString('en-US')} of the ${captured.toLocaleString('en-US')} packets tcpdump captured never reached the analyzer (${watch.stalls} stall${watch.stalls === 1 ? '' : 's'} seen): the report misses their commands`);
-  agg.health = { files: 0, filesFailed: 0, packets, packetsCutBySnaplen: 0, kernelDrops: drops ?? 0, kernelDropsKnown: drops === null ? 0 : 1, ...(notAnalysed > 0 ? { packetsNotAnalysed: notAnalysed } : {}), ...pipelineHealth(pipeline) };
+  agg.health = { files: 0, filesFailed: 0, packets, packetsCutBySnaplen: 0, kernelDrops: drops ?? 0, kernelDropsKnown: drops === null ? 0 : 1, ...(notAnalysed > 0 ? { packetsNotAnalysed: notAnalysed } : {}), ...(damage.length > 0 ? { streamDamaged: damage.length } : {}), ...pipelineHealth(pipeline) };
   draw(true);
   if (!exit.requested && exit.code !== 0) {
     io.error(`tcpdump stopped by itself (${exit.signal ?? `exit code ${exit.code}`}): ${exit.messages.slice(-3).join(' | ') || 'no message'}`);

@@ -281,6 +281,10 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse(r > 0.001 ? 'bad' : 'degraded');
     notes.push(`${count(c('packetsNotAnalysed'), 'packet')} captured by tcpdump never reached the analyzer (periscope live; ${pct(c('packetsNotAnalysed'), c('packetsNotAnalysed') + c('packets'))}): their commands are missing`);
   }
+  if (c('streamDamaged') > 0) {
+    worse('degraded');
+    notes.push(`the pcap stream from tcpdump was damaged at ${count(c('streamDamaged'), 'place')} (bytes lost in the pipe; periscope live): the packets there are missing`);
+  }
   const lost = c('commandsIncomplete') + c('commandsUnseen');
   if (lost > 0) {
     const r = lost / Math.max(1, commands + c('commandsUnseen'));
