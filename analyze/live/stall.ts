@@ -1,6 +1,6 @@
 /**
  * `periscope live` must never go quiet silently (issue 21): tcpdump says how many packets it
- * captured (`Got N` on stderr, once a second with -v -w), Periscope counts the packets it parsed
+ * captured (its counters on stderr, asked for with SIGUSR1 at every refresh), Periscope counts the packets it parsed
  * from tcpdump's pipe. When tcpdump keeps capturing but nothing reaches the analyzer for a while,
  * or the pcap stream stops being readable, that is said at once, loudly, and counted in the
  * report — not found out afterwards from a report that misses most of the traffic.
