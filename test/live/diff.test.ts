@@ -68,8 +68,9 @@ test('diff: the added slow query is named first; a capture against itself, and t
     const same = await diff(before, again);
     assert.equal(same.counts.new + same.counts.gone, 0, 'the same workload: the same statements');
     t.diagnostic(`the same workload twice: ${JSON.stringify(same.counts)}`);
-    // The three statements of the loop, 150 calls each on both sides, were tested.
-    assert.ok(same.fingerprints.filter((f) => f.latency_test !== null && f.before!.calls === 150).length >= 3);
+    // The three statements of the loop (150 calls each, give or take a packet tcpdump missed at its start) were tested.
+    const tested = same.fingerprints.filter((f) => f.latency_test !== null);
+    assert.ok(tested.length >= 3 && tested.every((f) => f.before!.calls >= 140 && f.after!.calls >= 140), JSON.stringify(same.fingerprints.map((f) => [f.fingerprint, f.before?.calls, f.after?.calls])));
 
     // Text: the slow query on the first line of the list.
     const text = await periscope('diff', before, after);
