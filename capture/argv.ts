@@ -107,14 +107,19 @@ export interface TcpdumpSpec {
 }
 
 /**
- * The tcpdump argument vector. Always `-v` with `-w`: tcpdump then prints `Got N` on stderr once a
+ * The tcpdump argument vector. `-v` with `-w FILE`: tcpdump then prints `Got N` on stderr once a
  * second while packets arrive, which is both a live packet count and a dead man's switch: if the
  * Periscope process dies, the next such write hits a closed pipe and SIGPIPE ends tcpdump instead of
- * leaving it to fill the disk unsupervised. No --immediate-mode (see docs/capture.md: it costs 40x
+ * leaving it to fill the disk unsupervised. Never `-v` with `-w -` (periscope live): tcpdump's
+ * 1-second SIGALRM for `Got N` is installed without SA_RESTART, so when the pipe is full (the
+ * analyzer busy for a moment) it interrupts tcpdump's blocked write, and stdio drops the bytes not
+ * yet written — the pcap stream loses part of a record (issue 21: live went quiet). The pipe is its
+ * own dead man's switch, and live asks for counters with SIGUSR1 (installed with SA_RESTART). No --immediate-mode (see docs/capture.md: it costs 40x
  * the CPU and drops packets under load); a clean stop waits for the kernel's block timeout instead.
  */
 export function tcpdumpArgs(spec: TcpdumpSpec): string[] {
-  const a = ['-i', spec.iface, '-s', String(checkSnaplen(spec.snaplen)), '-v'];
+  const a = ['-i', spec.iface, '-s', String(checkSnaplen(spec.snaplen))];
+  if (spec.output.kind !== 'stdout') a.push('-v');
   if (spec.bufferKiB !== null) a.push('-B', String(spec.bufferKiB));
   if (spec.maxPackets !== null) a.push('-c', String(spec.maxPackets));
   if (spec.user !== null) a.push('-Z', spec.user);

@@ -206,16 +206,28 @@ async function main(argv: string[]): Promise<number> {
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
-          .option('conn', { describe: 'only this connection (the #N of the trace lines)', type: 'number' })
+          .option('conn', { describe: "only this connection: the #N of the trace lines, or id:N for the server's connection id (its greeting's, CONNECTION_ID(), conn_id in events)", type: 'string', requiresArg: true })
+          .option('since', { describe: 'only lines from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', requiresArg: true })
+          .option('until', { describe: 'only lines before this time', type: 'string', requiresArg: true })
+          .option('limit', { describe: 'at most N lines (reading stops there)', type: 'number', requiresArg: true })
           .option('hex', { describe: 'add a hex dump of each packet (needs --no-redact: raw bytes hold values)', type: 'boolean', default: false })
           .option('redact', { describe: 'replace literals in SQL and messages with ? (--no-redact shows them)', type: 'boolean', default: true })
           .options(keylogOption)
           .options(tcpOptions)
-          .example('$0 trace samples/mariadb-basic.pcap --conn 1', 'the first connection of the sample'),
+          .example('$0 trace samples/mariadb-basic.pcap --conn 1', 'the first connection of the sample')
+          .example("$0 trace cap.pcap --conn id:4711 --since '2026-11-21 05:00' --limit 200", 'the server\'s connection 4711 from 05:00, 200 lines'),
       async (a) => {
         const { runTrace } = await import('../analyze/trace/command.js');
         const { KeyLogError } = await import('../analyze/read/keylog.js');
-        code = await usageErrors(() => runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: a.conn ?? null, tcp: tcpSettings(a), keylog: keylogSetting(a) }, processIo), KeyLogError);
+        const { parseTime, FilterError } = await import('../analyze/analyze/filters.js');
+        const conn = a.conn === undefined ? null : /^#?(\d+)$/.exec(a.conn);
+        const connId = a.conn === undefined ? null : /^id[:=](\d+)$/i.exec(a.conn);
+        if (a.conn !== undefined && conn === null && connId === null) throw new UsageError(`--conn ${a.conn}: expected a connection number (#N of the trace lines) or id:N (the server's connection id)`);
+        if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1)) throw new UsageError(`--limit ${Number.isNaN(a.limit) ? 'is not a number' : a.limit}: expected a whole number of at least 1`);
+        const time = (opt: string, v: string | undefined) => (v === undefined ? null : usageErrors(() => parseTime(opt, v), FilterError));
+        const since = await time('since', a.since);
+        const until = await time('until', a.until);
+        code = await usageErrors(() => runTrace({ files: a.files as string[], ports: ports(a.port), redact: a.redact, hex: a.hex, conn: conn ? Number(conn[1]) : null, connId: connId ? Number(connId[1]) : null, since, until, limit: a.limit ?? null, tcp: tcpSettings(a), keylog: keylogSetting(a) }, processIo), KeyLogError);
       },
     )
     .command(
@@ -223,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
       'The query report: per fingerprint, latency percentiles, rows, errors; overall figures and the capture\'s health',
       (y) =>
         y
-          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections)', type: 'string', array: true, demandOption: true, default: undefined })
+          .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections), or bundles (.tar.gz made by periscope bundle: verified, then read from their redacted events)', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
           .options(reportOptions)
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
@@ -240,7 +252,8 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 analyze cap.pcap --keylog /secure/keys.log', 'TLS connections decrypted with the key log the clients wrote')
           .example('$0 analyze /var/tmp/cap/ --format html -o report.html', 'a rotated capture as an HTML page')
           .example('$0 analyze cap.pcap --format slowlog -o slow.log && pt-query-digest slow.log', 'feed the capture to tools that read slow logs')
-          .example('$0 analyze host1/ --save-summary h1.json; $0 merge h1.json h2.json', 'one report over several hosts'),
+          .example('$0 analyze host1/ --save-summary h1.json; $0 merge h1.json h2.json', 'one report over several hosts')
+          .example('$0 analyze ticket-4711.tar.gz --order-by p99', 'the report of a bundle someone sent, re-ranked'),
       async (a) => {
         const { runAnalyze, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
         const o = renderSettings(a);
@@ -265,12 +278,41 @@ async function main(argv: string[]): Promise<number> {
       'One report from summaries saved by analyze --save-summary (several hosts or days), as if analysed together',
       (y) =>
         y
-          .positional('summaries', { describe: 'summary files written by analyze --save-summary', type: 'string', array: true, demandOption: true, default: undefined })
+          .positional('summaries', { describe: 'summary files written by analyze --save-summary, or bundles (.tar.gz made by periscope bundle)', type: 'string', array: true, demandOption: true, default: undefined })
           .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); default: from the -o name (.html, .json), else text; a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {
         const { runMerge, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
         code = await usageErrors(() => runMerge({ ...renderSettings(a), summaries: a.summaries as string[] }, processIo), AnalyzeUsageError);
+      },
+    )
+    .command(
+      'diff <before> <after>',
+      'Before/after: per fingerprint new, gone, calls and latency (p50/p95/p99) changes, tested for significance, ranked by impact',
+      (y) =>
+        y
+          .positional('before', { describe: 'a capture (file or directory), a summary (analyze --save-summary) or a bundle', type: 'string', demandOption: true })
+          .positional('after', { describe: 'the same kinds, after the change', type: 'string', demandOption: true })
+          .option('port', { alias: 'p', describe: 'extra MySQL server port for captures (repeat or comma-separate; 3306 is always included)', type: 'string' })
+          .options({
+            format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (every fingerprint and test), html (one self-contained page); default: from the -o name (.html, .json), else text', choices: ['text', 'json', 'html'] },
+            output: reportOptions.output,
+            limit: { describe: 'fingerprints shown in the text diff (json and html have all)', type: 'number', default: 20, group: 'Report:' },
+            all: { describe: 'the text diff also lists fingerprints without a significant change', type: 'boolean', default: false, group: 'Report:' },
+            alpha: { describe: 'significance level, over all the fingerprints tested (Holm)', type: 'number', default: 0.01, group: 'Test:' },
+            'min-change': { describe: 'smallest relative change called a change (0.1: p50 or p95, or the call rate, moved by 10 %)', type: 'number', default: 0.1, group: 'Test:' },
+          })
+          .options(tcpOptions)
+          .example('$0 diff monday.json.gz tuesday.json.gz', 'what changed with the deploy')
+          .example('$0 diff before.pcap after/ -o diff.html', 'as a page'),
+      async (a) => {
+        const { runDiff, DiffUsageError } = await import('../analyze/diff/command.js');
+        const o = renderSettings({ ...a, orderBy: 'time' });
+        if (o.format === 'slowlog') throw new UsageError('diff writes text, json or html');
+        code = await usageErrors(
+          () => runDiff({ before: a.before as string, after: a.after as string, ports: ports(a.port), tcp: tcpSettings(a), format: o.format as 'text', output: o.output, limit: o.limit, all: a.all, alpha: a.alpha, minChange: a.minChange, minCalls: 5 }, processIo),
+          DiffUsageError,
+        );
       },
     )
     .command(bundleCommands({ usage: (m) => new UsageError(m), done: (c) => (code = c), ports, tcpOptions, tcpSettings }))
@@ -394,7 +436,7 @@ async function main(argv: string[]): Promise<number> {
         );
       },
     )
-    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, capture, live, bundle, inspect or upload (periscope --help lists them).')
+    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, diff, capture, live, bundle, inspect or upload (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))

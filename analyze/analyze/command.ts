@@ -19,8 +19,9 @@ import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryErro
 import { renderReport } from '../report/render.js';
 import { periscopeVersion } from '../version.js';
 import { isoTime } from '../info/info.js';
-import { analyzeCaptures, watchRead } from './run.js';
-import { buildFilter, describeFilters, FilterError, type FilterOptions } from './filters.js';
+import { analyzeCaptures, watchRead, type Analysis } from './run.js';
+import { buildFilter, describeFilters, FilterError, FilterMisses, type FilterOptions } from './filters.js';
+import { isBundleFile, readBundles, type BundleInput, type BundlesRead } from '../bundle/source.js';
 import type { Io } from '../io.js';
 import type { ParquetOutput } from '../parquet/sink.js';
 import { availableParallelism } from 'node:os';
@@ -88,7 +89,11 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     drain = sink.drain;
   }
 
-  const keys = await keyLogsFor(opts.files, opts.keylog ?? []).catch((e: unknown) => {
+  // Bundles (periscope bundle's .tar.gz) are read from their redacted events; the rest are captures.
+  const isBundle = await Promise.all(opts.files.map((f) => isBundleFile(f)));
+  const bundlePaths = opts.files.filter((_, i) => isBundle[i]);
+  const captureFiles = opts.files.filter((_, i) => !isBundle[i]);
+  const keys = await keyLogsFor(captureFiles, opts.keylog ?? []).catch((e: unknown) => {
     throw e instanceof KeyLogError ? new AnalyzeUsageError(e.message) : e;
   });
   for (const w of keys.warnings()) io.warn(w);
@@ -99,7 +104,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     const why = pq.unwritableDir('--events-parquet', opts.eventsParquet.dir);
     if (why !== null) throw new AnalyzeUsageError(why);
     if (opts.threads !== 1) io.warn('--events-parquet reads with one thread (--threads is ignored)');
-    sink = new pq.EventsParquetSink({ dir: opts.eventsParquet.dir, host: await pq.hostLabelOf(opts.eventsParquet, opts.files, io.warn), sql: opts.eventsParquet.sql, version: periscopeVersion() });
+    sink = new pq.EventsParquetSink({ dir: opts.eventsParquet.dir, host: await pq.hostLabelOf(opts.eventsParquet, captureFiles, io.warn), sql: opts.eventsParquet.sql, version: periscopeVersion() });
   }
   const parquetSink = sink;
   const onEvent =
@@ -112,17 +117,37 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
             parquetSink.add(e);
           };
 
-  const watch = await watchRead(opts.files, io, { progress: opts.progress, interrupted: 'reporting what was read so far' });
+  const watch = await watchRead(captureFiles, io, { progress: opts.progress, interrupted: 'reporting what was read so far' });
   const hooks = { ...watch.hooks, beforeRead: drain };
   // Workers only when asked (docs/performance.md: they do not always pay), and never for the
   // slow log, which needs one global time order, nor for Parquet, written from this thread.
   const threads = onEvent ? 1 : opts.threads === 0 ? Math.min(4, availableParallelism()) : opts.threads;
-  let result;
+  let result: Analysis;
+  let fromBundles: BundlesRead | null = null;
   try {
     result =
-      threads > 1
-        ? await analyzeInParallel({ files: opts.files, workers: threads, ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact, keylog: opts.keylog ?? [], hooks })
-        : await analyzeCaptures({ files: opts.files, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent, hooks, keys });
+      captureFiles.length === 0
+        ? { aggregate: new Aggregator({ raw: !opts.redact }), files: [], inputs: [], packets: 0, stopped: false, misses: new FilterMisses() }
+        : threads > 1
+          ? await analyzeInParallel({ files: captureFiles, workers: threads, ports: opts.ports, tcp: opts.tcp, filters: opts.filters, raw: !opts.redact, keylog: opts.keylog ?? [], hooks })
+          : await analyzeCaptures({ files: captureFiles, ports: opts.ports, tcp: opts.tcp, filter, raw: !opts.redact, onEvent, hooks, keys });
+    if (bundlePaths.length > 0) {
+      const agg = result.aggregate;
+      const misses = result.misses;
+      fromBundles = await readBundles(
+        bundlePaths,
+        (e) => {
+          if (filter !== null && !filter(e)) {
+            misses?.add(e);
+            return;
+          }
+          agg.add(e);
+          onEvent?.(e);
+        },
+        agg.health,
+        io,
+      );
+    }
     if (sink !== null && opts.eventsParquet) io.info?.(pq!.sinkSummary(sink.close(), opts.eventsParquet.dir));
   } catch (e) {
     if (pq === null || !(e instanceof pq.ParquetSinkError)) throw e;
@@ -132,10 +157,14 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     watch.end();
   }
   await closeSlowlog();
-  const code = reportFileProblems(result.files, io);
+  let code = captureFiles.length === 0 ? 0 : reportFileProblems(result.files, io);
+  if (fromBundles !== null) code ||= fromBundles.code;
   // Nothing could be read (missing files, not captures): no report of nothing, the errors say why.
-  if (result.inputs.length === 0 || !anythingRead(result.files)) return code === 0 ? 2 : code;
-  const captures = await applyManifests(result.aggregate.health, opts.files, io.warn);
+  const bundlesRead = fromBundles?.bundles.length ?? 0;
+  if (bundlesRead === 0 && (result.inputs.length === 0 || !anythingRead(result.files))) return code === 0 ? 2 : code;
+  const captures = [...(captureFiles.length ? await applyManifests(result.aggregate.health, captureFiles, io.warn) : []), ...(fromBundles?.captures ?? [])];
+  const inputs = [...result.inputs, ...(fromBundles?.files ?? [])];
+  const bundles = fromBundles?.bundles;
 
   const state = result.aggregate.toState();
   const filters = describeFilters(opts.filters);
@@ -144,11 +173,11 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     io.warn(`no command passed the filters${misses !== undefined && misses.count > 0 ? `; ${misses.describe(isoTime)}` : ''}`);
   }
   if (opts.saveSummary !== null) {
-    const summary: Summary = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters, interrupted: result.stopped, files: result.inputs, captures, state };
+    const summary: Summary = { format: SUMMARY_FORMAT, version: SUMMARY_VERSION, periscope: periscopeVersion(), redacted: opts.redact, ports: opts.ports, filters, interrupted: result.stopped, files: inputs, captures, ...(bundles ? { bundles } : {}), state };
     await writeSummary(opts.saveSummary, summary);
   }
   if (opts.format !== 'slowlog') {
-    const report = buildReport(state, { version: periscopeVersion(), files: result.inputs, captures, filters, order: opts.order, redacted: opts.redact, interrupted: result.stopped });
+    const report = buildReport(state, { version: periscopeVersion(), files: inputs, captures, bundles, filters, order: opts.order, redacted: opts.redact, interrupted: result.stopped });
     await emit(report, opts, io);
   }
   return code;
@@ -169,7 +198,22 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
   let interrupted = false;
   let filters: Summary['filters'] = null;
   const seen = new Set<string>();
+  const bundles: BundleInput[] = [];
   for (const path of opts.summaries) {
+    if (await isBundleFile(path)) {
+      // A bundle: its redacted events, verified first.
+      const r = await readBundles([path], (e) => agg.add(e), agg.health, io);
+      if (r.code !== 0) return r.code;
+      for (const f of r.files) {
+        const key = `${f.path}\0${f.size}\0${f.first}`;
+        if (seen.has(key)) io.warn(`${path}: ${f.path} is also in another input: its commands are counted twice`);
+        seen.add(key);
+        files.push(f);
+      }
+      captures.push(...r.captures);
+      bundles.push(...r.bundles);
+      continue;
+    }
     let s: Summary;
     try {
       s = await readSummary(path);
@@ -188,6 +232,7 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
       files.push(f);
     }
     captures.push(...(s.captures ?? []));
+    bundles.push(...(s.bundles ?? []));
     redacted &&= s.redacted;
     interrupted ||= s.interrupted;
     if (s.filters !== null) {
@@ -197,7 +242,7 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
     agg.merge(s.state);
   }
   if (!redacted) io.warn('some summaries were made with --no-redact: their examples hold literal values');
-  const report = buildReport(agg.toState(), { version: periscopeVersion(), files, captures, filters, order: opts.order, redacted, interrupted });
+  const report = buildReport(agg.toState(), { version: periscopeVersion(), files, captures, bundles, filters, order: opts.order, redacted, interrupted });
   await emit(report, opts, io);
   return 0;
 }

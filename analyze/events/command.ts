@@ -81,6 +81,8 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     ...(e.ended !== null ? { ended: e.ended, duration_us: e.durationUs } : {}),
     // Only when on (or not known with --no-redact): how a reader of the raw SQL must lex it.
     ...(e.noBackslashEscapes === true || (!redact && e.noBackslashEscapes === null && e.sql !== null && e.sql.includes('\\')) ? { no_backslash_escapes: e.noBackslashEscapes } : {}),
+    // Only for executes of statements prepared before the capture (docs/events.md).
+    ...(e.unknownStatement ? { unknown_statement: { id: e.unknownStatement.id, params: e.unknownStatement.params, types: e.unknownStatement.types, columns: e.unknownStatement.columns } } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ import { hostname } from 'node:os';
 import type { ParquetOutput } from '../parquet/sink.js';
 import { LogHistogram } from '../report/histogram.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
+import { StallWatch } from './stall.js';
 
 export interface LiveOptions {
   iface: string;
@@ -123,7 +124,11 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
           packets++;
           pipeline.add(parser.record);
         } else {
-          if (step === Step.Error && failure === null) failure = parser.error?.message ?? 'unreadable pcap stream';
+          if (step === Step.Error && failure === null) {
+            failure = parser.error?.message ?? 'unreadable pcap stream';
+            // Said at once: every packet from here on is lost to the analysis.
+            io.error(`the pcap stream from tcpdump cannot be read from byte ${parser.offset} on (${failure}): no further packet is analysed`);
+          }
           break;
         }
       }
@@ -150,6 +155,15 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
     draw(false);
   }, opts.refreshSec * 1000);
   const finishing = sink === null ? null : setInterval(() => toSink(() => sink.finishFiles()), LIVE_PARQUET_FINISH_MS);
+  // Packets tcpdump captured that never reach the analyzer: said loudly as it happens.
+  const watch = new StallWatch(started);
+  let behind = 0;
+  const watchdog = setInterval(() => {
+    if (!stream.process.running) return;
+    const c = watch.tick(Date.now(), stream.process.counters().captured, packets, bytes);
+    behind = c.behind;
+    if (c.message !== null) (watch.stalls > 0 && c.message.startsWith('NO') ? io.error : io.warn)(`live: ${c.message}`);
+  }, 1000);
 
   // Stop on Ctrl-C, SIGTERM or --duration; a second Ctrl-C quits at once.
   // The first Ctrl-C (or SIGTERM) stops after the drain, so the packets the kernel still holds
@@ -170,6 +184,7 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   await ended;
   clearInterval(timer);
   if (finishing) clearInterval(finishing);
+  clearInterval(watchdog);
   if (deadline) clearTimeout(deadline);
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
@@ -177,9 +192,21 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   while (parser.next() === Step.Record) pipeline.add(parser.record);
   pipeline.finish();
   if (sink !== null && opts.eventsParquet && pq) toSink(() => io.info?.(pq.sinkSummary(sink.close(), opts.eventsParquet!.dir)));
+  // Damage in tcpdump's pcap stream (bytes lost in the pipe): every place said, and counted.
+  const tail = parser.finish();
+  const damage = parser.resyncs;
+  if (damage.length > 0) {
+    const skipped = damage.reduce((a, d) => a + d.skippedBytes, 0);
+    io.error(`live: the pcap stream from tcpdump was damaged at ${damage.length} place${damage.length === 1 ? '' : 's'} (first at byte ${damage[0]!.offset}: ${damage[0]!.message}); ${skipped.toLocaleString('en-US')} bytes skipped`);
+  }
+  if (tail !== null && !failure) io.warn(`live: ${tail.message}`);
 
   const drops = exit.stats?.droppedByKernel ?? stream.process.counters().droppedByKernel;
-  agg.health = { files: 0, filesFailed: 0, packets, packetsCutBySnaplen: 0, kernelDrops: drops ?? 0, kernelDropsKnown: drops === null ? 0 : 1, ...pipelineHealth(pipeline) };
+  // tcpdump's own final count: packets it captured that the analyzer never parsed are lost too.
+  const captured = exit.stats?.captured ?? stream.process.counters().captured;
+  const notAnalysed = Math.max(0, captured - packets, failure ? behind : 0);
+  if (notAnalysed > 0) io.error(`live: ${notAnalysed.toLocaleString('en-US')} of the ${captured.toLocaleString('en-US')} packets tcpdump captured never reached the analyzer (${watch.stalls} stall${watch.stalls === 1 ? '' : 's'} seen): the report misses their commands`);
+  agg.health = { files: 0, filesFailed: 0, packets, packetsCutBySnaplen: 0, kernelDrops: drops ?? 0, kernelDropsKnown: drops === null ? 0 : 1, ...(notAnalysed > 0 ? { packetsNotAnalysed: notAnalysed } : {}), ...(damage.length > 0 ? { streamDamaged: damage.length } : {}), ...pipelineHealth(pipeline) };
   draw(true);
   if (!exit.requested && exit.code !== 0) {
     io.error(`tcpdump stopped by itself (${exit.signal ?? `exit code ${exit.code}`}): ${exit.messages.slice(-3).join(' | ') || 'no message'}`);

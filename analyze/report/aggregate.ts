@@ -9,7 +9,8 @@
  * (unless the report is made with --no-redact): nothing else of an event is kept.
  */
 import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
-import type { CommandEvent } from '../../src/mysql/session.js';
+import type { CommandEvent, UnknownStatement } from '../../src/mysql/session.js';
+import { TYPE_NAMES } from '../../src/mysql/packets.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { Timeline, type TimelineState } from './timeline.js';
@@ -49,6 +50,30 @@ export function adminFingerprint(cmd: string): string {
 
 /** Fingerprint of a `stmt_*` on a statement id the capture does not know: its SQL is unknown. */
 export const UNKNOWN_STATEMENT = 'prepared statement unknown to the capture (its PREPARE not captured, or already closed)';
+
+/** How the label of an execute of a statement prepared before the capture starts. */
+export const UNKNOWN_PREPARED = 'prepared statement #';
+
+/**
+ * The group of executes of a statement prepared before the capture began, from what the wire
+ * shows: its statement id, its parameters' count and types (when the client sent them), and the
+ * table.column names of its result. Statement ids are numbered per connection, and a pool's
+ * connections prepare the same statements in the same order, so the id with the parameters and
+ * columns tells one statement from another across the pool; the connection is not in the label
+ * (one row per connection would split each statement into as many rows as the pool has).
+ */
+export function unknownStatementLabel(u: UnknownStatement): string {
+  const params = u.params === null ? 'parameters unknown' : u.params === 0 ? 'no parameters' : `${u.params} parameter${u.params === 1 ? '' : 's'} (${(u.types ?? []).map((t) => TYPE_NAMES[t] ?? String(t)).join(', ')})`;
+  const result = u.columns.length ? `returns ${u.columns.join(', ')}` : 'no result set';
+  return `${UNKNOWN_PREPARED}${u.id} (prepared before the capture): ${params}; ${result}`;
+}
+
+/** The tables an unknown statement's label names (from its result's columns). */
+export function unknownStatementTables(label: string): string[] {
+  const m = / returns (.*)$/.exec(label);
+  if (m === null) return [];
+  return [...new Set(m[1]!.split(', ').filter((c) => c.includes('.')).map((c) => c.slice(0, c.lastIndexOf('.'))))].sort();
+}
 
 interface Time {
   sec: number;
@@ -408,7 +433,10 @@ export class Aggregator {
   private readonly statementGroups = new Map<string, Group>();
 
   private sqlGroup(e: CommandEvent): Group {
-    if (e.sql === null) return this.group(UNKNOWN_STATEMENT);
+    // An execute whose response the capture did not see whole (the first of a connection caught
+    // mid-stream) shows no columns: it stays in the group of unknown statements.
+    const u = e.unknownStatement;
+    if (e.sql === null) return this.group(u !== undefined && (e.status !== 'incomplete' || u.columns.length > 0) ? unknownStatementLabel(u) : UNKNOWN_STATEMENT);
     if (e.cmd === 'query') {
       const f = fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
       return this.group(f.fingerprint, f.digest);

@@ -6,11 +6,11 @@
 import { captureLines, filtersText, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { dur, size } from '../format.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const n = (v: number): string => v.toLocaleString('en-US');
 const pct = (r: number | null): string => (r === null ? '-' : `${(100 * r).toFixed(1)}%`);
 
-const CSS = `
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
 header{background:#1d2430;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#c5cbd6}
 main{padding:16px 24px;max-width:1400px}
@@ -35,7 +35,7 @@ details{margin:4px 0}summary{cursor:pointer}
 `;
 
 /** Sorting of tables with `data-sortable`: click a header; cells sort by `data-v` (numbers) or text. */
-const SCRIPT = `
+export const SCRIPT = `
 document.querySelectorAll('table[data-sortable]').forEach(function(t){
   t.querySelectorAll('th').forEach(function(th,i){
     th.addEventListener('click',function(){

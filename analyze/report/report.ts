@@ -6,10 +6,11 @@
 import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
 import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
-import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
+import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
+import type { BundleInput } from '../bundle/source.js';
 
 export const REPORT_VERSION = 1;
 
@@ -46,6 +47,8 @@ export interface ReportContext {
   files: InputFile[];
   /** Captures whose manifest was found in an input directory. */
   captures?: CaptureInfo[];
+  /** Bundles the events were read from (periscope bundle), when any. */
+  bundles?: BundleInput[];
   /** The filters applied, as given (null when none). */
   filters: Record<string, string | number | string[] | number[]> | null;
   order: Order;
@@ -139,7 +142,7 @@ export interface HealthJson {
 
 export interface Report {
   periscope: { version: string; report_version: number };
-  inputs: { files: InputFile[]; captures: CaptureInfo[]; filters: ReportContext['filters']; order: Order; redacted: boolean; interrupted: boolean };
+  inputs: { files: InputFile[]; captures: CaptureInfo[]; bundles?: BundleInput[]; filters: ReportContext['filters']; order: Order; redacted: boolean; interrupted: boolean };
   health: HealthJson;
   overall: {
     first: string | null;
@@ -212,6 +215,7 @@ function sampleJson(s: Sample): SampleJson {
  */
 function kindOf(fp: string, parse: boolean): { kind: string; tables: string[] } {
   if (fp === UNKNOWN_STATEMENT) return { kind: 'execute', tables: [] };
+  if (fp.startsWith(UNKNOWN_PREPARED)) return { kind: 'execute', tables: unknownStatementTables(fp) };
   if (fp === OTHER_FINGERPRINTS) return { kind: 'other', tables: [] };
   if (fp.startsWith('administrator command: ')) return { kind: fp === 'administrator command: Connect' ? 'connect' : 'admin', tables: [] };
   const f = parse ? facts.get(fp) : lexerFacts(fp);
@@ -274,6 +278,15 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse(r > 0.001 ? 'bad' : 'degraded');
     notes.push(`the kernel dropped ${count(c('kernelDrops'), 'packet')} while capturing (${pct(c('kernelDrops'), c('kernelDrops') + c('packets'))}): commands are missing; capture with a larger buffer (-B) or a narrower filter`);
   }
+  if (c('packetsNotAnalysed') > 0) {
+    const r = c('packetsNotAnalysed') / (c('packetsNotAnalysed') + c('packets'));
+    worse(r > 0.001 ? 'bad' : 'degraded');
+    notes.push(`${count(c('packetsNotAnalysed'), 'packet')} captured by tcpdump never reached the analyzer (periscope live; ${pct(c('packetsNotAnalysed'), c('packetsNotAnalysed') + c('packets'))}): their commands are missing`);
+  }
+  if (c('streamDamaged') > 0) {
+    worse('degraded');
+    notes.push(`the pcap stream from tcpdump was damaged at ${count(c('streamDamaged'), 'place')} (bytes lost in the pipe; periscope live): the packets there are missing`);
+  }
   const lost = c('commandsIncomplete') + c('commandsUnseen');
   if (lost > 0) {
     const r = lost / Math.max(1, commands + c('commandsUnseen'));
@@ -323,6 +336,8 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
 
 /** What a report is of, for its title: the capture file, how many, or the live traffic. */
 export function reportSubject(r: Report): string {
+  const b = r.inputs.bundles ?? [];
+  if (b.length > 0) return b.length === 1 ? `bundle ${b[0]!.path}` : `${b.length.toLocaleString('en-US')} bundles`;
   const files = r.inputs.files;
   if (files.length === 1) return files[0]!.path;
   return files.length === 0 ? 'live traffic (periscope live)' : `${files.length.toLocaleString('en-US')} capture files`;
@@ -330,7 +345,8 @@ export function reportSubject(r: Report): string {
 
 /** One line per capture made by `periscope capture` (its manifest), as the report's heading shows it. */
 export function captureLines(r: Report, max = 5): string[] {
-  return r.inputs.captures.slice(0, max).map((c) => `captured on ${c.host} (${c.interface}, ${c.filter}) from ${c.started} to ${c.ended ?? '-'}, ended: ${c.ended_because}`);
+  const bundles = (r.inputs.bundles ?? []).slice(0, max).map((b) => `from the redacted events of bundle ${b.path} (${count(b.events, 'event')}; made ${b.created} on ${b.host} by Periscope ${b.periscope}${b.filters ? `, with ${Object.entries(b.filters).map(([k, v]) => `--${k} ${Array.isArray(v) ? v.join(',') : v}`).join(' ')}` : ''}; SHA-256 ${b.sha256.slice(0, 16)}…)`);
+  return [...bundles, ...r.inputs.captures.slice(0, max).map((c) => `captured on ${c.host} (${c.interface}, ${c.filter}) from ${c.started} to ${c.ended ?? '-'}, ended: ${c.ended_because}`)];
 }
 
 /** The filters given, as options (`--since … --user a,b`), or null for none. */
@@ -419,7 +435,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
 
   return {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
-    inputs: { files, captures: [...(ctx.captures ?? [])].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.started < b.started ? -1 : 1)), filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
+    inputs: { files, captures: [...(ctx.captures ?? [])].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.started < b.started ? -1 : 1)), ...(ctx.bundles?.length ? { bundles: [...ctx.bundles] } : {}), filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
     health: assessHealth(st.health, o.commands, ctx.interrupted),
     overall: {
       first,

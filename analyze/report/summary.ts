@@ -8,6 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AggregateState } from './aggregate.js';
 import { OUTPUT_MODE } from '../output.js';
 import type { CaptureInfo, InputFile } from './report.js';
+import type { BundleInput } from '../bundle/source.js';
 
 export const SUMMARY_FORMAT = 'periscope-summary';
 export const SUMMARY_VERSION = 1;
@@ -24,6 +25,8 @@ export interface Summary {
   files: InputFile[];
   /** Captures whose manifest was in an input directory (absent in summaries of older versions). */
   captures?: CaptureInfo[];
+  /** Bundles the events were read from (when the analysis read bundles). */
+  bundles?: BundleInput[];
   state: AggregateState;
 }
 

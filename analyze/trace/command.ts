@@ -18,10 +18,19 @@ export interface TraceOptions {
   redact: boolean;
   hex: boolean;
   conn: number | null;
+  /** Only the connection the server numbered so (its greeting's connection id, CONNECTION_ID()). */
+  connId?: number | null;
+  /** Only lines from / before these times. */
+  since?: { sec: number; nsec: number } | null;
+  until?: { sec: number; nsec: number } | null;
+  /** At most this many lines; reading stops there. */
+  limit?: number | null;
   tcp?: TcpLimits;
   /** TLS key logs (files or directories) to decrypt TLS connections with. */
   keylog?: string[];
 }
+
+const before = (a: { sec: number; nsec: number }, b: { sec: number; nsec: number }): boolean => a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
 
 /** Events whose detail carries SQL or server messages (redacted unless --no-redact). */
 const SQL_EVENTS = new Set(['SEND_COMMAND']);
@@ -73,6 +82,11 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   let size = 0;
   let lines = 0;
   const lastCommand = new Map<number, string>();
+  const byServerId = new Map<number, boolean>();
+  const since = opts.since ?? null;
+  const until = opts.until ?? null;
+  const limit = opts.limit ?? null;
+  let cut = false;
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
@@ -81,6 +95,16 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     session: {
       tlsSecrets: keys.lookup,
       trace: (t) => {
+        if (opts.connId != null) {
+          // The server's connection id is in its greeting, the first line of a connection.
+          if (t.event === 'INIT_PACKET_RECEIVED') byServerId.set(t.conn, /connection id (\d+)/.exec(t.detail)?.[1] === String(opts.connId));
+          if (byServerId.get(t.conn) !== true) return;
+        }
+        if ((since !== null && before(t, since)) || (until !== null && !before(t, until))) return;
+        if (limit !== null && lines >= limit) {
+          cut = true;
+          return;
+        }
         if (SQL_EVENTS.has(t.event)) {
           if (lastCommand.size >= 100_000) lastCommand.clear(); // bounded: a connection's entry is only needed until its reply
           lastCommand.set(t.conn, t.detail);
@@ -97,11 +121,16 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       },
     },
   });
-  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain, onSecrets: keys.onSecrets });
-  pipeline.finish();
+  const { files } = await readCaptures(opts.files, (rec) => pipeline.add(rec), { beforeRead: io.drain, shouldStop: () => cut, onSecrets: keys.onSecrets });
+  if (!cut) pipeline.finish();
   io.out(out.join(''));
+  if (cut) io.warn(`stopped after ${limit} lines (--limit); the capture was not read further`);
   printTls(io, pipeline.totals, keys);
   const code = reportFileProblems(files, io);
+  if (opts.connId != null && lines === 0 && code === 0) {
+    io.error(`no connection with server connection id ${opts.connId} in the capture (the id is in each connection's greeting; a connection caught mid-stream has none: use --conn #N)`);
+    return 1;
+  }
   if (opts.conn !== null && lines === 0 && code === 0) {
     const n = pipeline.reassembler.totals.connections;
     io.error(`no MySQL connection #${opts.conn} in the capture (its TCP connections are #1 to #${n}; 'periscope trace' without --conn shows them all)`);

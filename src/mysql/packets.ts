@@ -224,6 +224,8 @@ export interface Execute {
   types: number[] | null;
   /** Values as text (null for SQL NULL), or null when they could not be decoded. */
   values: (string | null)[] | null;
+  /** Offset just past the last value read (the packet's end when the parameter count was right). */
+  end?: number;
 }
 
 /**
@@ -269,7 +271,7 @@ export function parseExecute(p: Uint8Array, paramCount: number | null, knownType
     if (!r.ok || v === undefined) return { statementId, flags, types: newBound === 1 ? types : null, values: null };
     values.push(v);
   }
-  return { statementId, flags, types: newBound === 1 ? types : null, values };
+  return { statementId, flags, types: newBound === 1 ? types : null, values, end: r.pos };
 }
 
 /** One binary-protocol value as text; undefined for a type this decoder does not know. */
@@ -362,4 +364,45 @@ function shortestFloat32(v: number): string {
     if (Math.fround(Number(s)) === v) return String(Number(s));
   }
   return String(v);
+}
+
+/** MYSQL_TYPE_* names (without the prefix), as the MySQL documentation writes them. */
+export const TYPE_NAMES: Readonly<Record<number, string>> = {
+  0x00: 'DECIMAL', 0x01: 'TINY', 0x02: 'SHORT', 0x03: 'LONG', 0x04: 'FLOAT', 0x05: 'DOUBLE', 0x06: 'NULL', 0x07: 'TIMESTAMP',
+  0x08: 'LONGLONG', 0x09: 'INT24', 0x0a: 'DATE', 0x0b: 'TIME', 0x0c: 'DATETIME', 0x0d: 'YEAR', 0x0e: 'NEWDATE', 0x0f: 'VARCHAR',
+  0x10: 'BIT', 0x11: 'TIMESTAMP2', 0x12: 'DATETIME2', 0x13: 'TIME2', 0xf5: 'JSON', 0xf6: 'NEWDECIMAL', 0xf7: 'ENUM', 0xf8: 'SET',
+  0xf9: 'TINY_BLOB', 0xfa: 'MEDIUM_BLOB', 0xfb: 'LONG_BLOB', 0xfc: 'BLOB', 0xfd: 'VAR_STRING', 0xfe: 'STRING', 0xff: 'GEOMETRY',
+};
+
+/**
+ * The parameters of a COM_STMT_EXECUTE whose PREPARE the capture never saw: the count is not on
+ * the wire, but when the client sends the types (new-params-bound flag, which most connectors set
+ * on every execute), only the right count makes null bitmap, flag, types and values end exactly at
+ * the packet's end. The smallest such count; null when none fits (types not sent) or with query
+ * attributes (their names make the layout another).
+ */
+export function inferExecuteParams(p: Uint8Array): { count: number; types: number[] } | null {
+  if (p.length === 10) return { count: 0, types: [] };
+  for (let n = 1; 10 + ((n + 7) >> 3) + 1 + 2 * n <= p.length && n <= 4096; n++) {
+    const x = parseExecute(p, n, null, false);
+    if (x === null || x.values === null || x.types === null || x.end !== p.length) continue;
+    if (!x.types.every((t) => TYPE_NAMES[t & 0xff] !== undefined && (t & 0x7f00) === 0)) continue;
+    return { count: n, types: x.types.map((t) => t & 0xff) };
+  }
+  return null;
+}
+
+/** A column definition (Protocol::ColumnDefinition41): `table.column` by their original names (the aliases when none). */
+export function columnName(p: Uint8Array): string | null {
+  const r = new ByteReader(p, 0);
+  r.lenencBytes(); // catalog
+  r.lenencBytes(); // schema
+  const table = r.lenencBytes();
+  const orgTable = r.lenencBytes();
+  const name = r.lenencBytes();
+  const orgName = r.lenencBytes();
+  if (!r.ok) return null;
+  const t = text(orgTable.length ? orgTable : table);
+  const c = text(orgName.length ? orgName : name);
+  return t ? `${t}.${c}` : c;
 }

@@ -20,7 +20,7 @@ import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './
 import { TlsConnection, type TlsInfo } from '../tls/connection.js';
 import type { SessionSecrets } from '../tls/keylog.js';
 import { sniffGreeting } from './greeting.js';
-import { binaryValue, isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
+import { binaryValue, columnName, inferExecuteParams, isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
 
 /** Stages, named as the MySQL client's protocol trace names them. */
 export type Stage =
@@ -103,7 +103,25 @@ export interface CommandEvent {
   ended: LoginEnd | null;
   /** A login that never finished: from the connection's first packet to its end, µs; else null. */
   durationUs: number | null;
+  /**
+   * A stmt_execute of a statement whose PREPARE the capture did not hold (a connection opened
+   * before the capture): what the wire tells of it instead of its SQL. Absent otherwise.
+   */
+  unknownStatement?: UnknownStatement;
 }
+
+/** What an execute of an unknown statement shows: its id, its parameters, the columns it returns. */
+export interface UnknownStatement {
+  id: number;
+  /** Parameter count and MYSQL_TYPE_* codes, when the client sent the types (inferExecuteParams); null when unknown. */
+  params: number | null;
+  types: number[] | null;
+  /** The result's columns as `table.column` (original names), at most MAX_UNKNOWN_COLUMNS; empty when no result set. */
+  columns: string[];
+}
+
+/** Columns of an unknown statement's result kept (past this, the list ends with '…'). */
+export const MAX_UNKNOWN_COLUMNS = 12;
 
 /** One line of the protocol trace. */
 export interface TraceEntry {
@@ -195,6 +213,8 @@ interface Pending {
   pendingUse?: string;
   /** COM_CHANGE_USER: the database of the new session (null: none). */
   newDb?: string | null;
+  /** An execute of an unknown statement: learn its result's columns. */
+  collectColumns?: boolean;
   /** Server bytes skipped while hunting (after a gap) when the command was sent. */
   skippedAtSend?: number;
 }
@@ -264,6 +284,8 @@ export class MysqlSession implements StreamHandler {
   private readonly queue: Pending[] = [];
   private expect = Expect.None;
   private remaining = 0;
+  /** Statements executed but never seen prepared, by id: the columns learnt from their results. */
+  private readonly unknownStatements = new Map<number, UnknownStatement>();
   private login: Pending | null = null;
   /** The last COM_STMT_PREPARE (MariaDB's statement id -1 names it). */
   private lastPrepare: Pending | null = null;
@@ -578,6 +600,19 @@ export class MysqlSession implements StreamHandler {
         const last = id === 0xffffffff ? this.lastPrepare : null;
         const st = this.statements.get(last?.stmtId ?? id);
         ev.sql = st?.sql ?? last?.prepareSql ?? null;
+        if (com === Com.StmtExecute && ev.sql === null && id !== 0xffffffff) {
+          // Prepared before the capture began: describe it by what the wire shows.
+          const known = this.unknownStatements.get(id);
+          // The count learnt from an earlier execute, checked first: inferring tries counts one by one.
+          const again = known?.params != null ? parseExecute(p.payload, known.params, null, false) : null;
+          const inferred = this.queryAttributes === true ? null : again !== null && again.types !== null && again.end === p.payload.length ? { count: known!.params!, types: again.types.map((t) => t & 0xff) } : inferExecuteParams(p.payload);
+          const learnt = known !== undefined && known.columns.length > 0;
+          const u: UnknownStatement = { id, params: inferred?.count ?? known?.params ?? null, types: inferred?.types ?? known?.types ?? null, columns: learnt ? known.columns : [] };
+          pending.collectColumns = !learnt;
+          if (known === undefined && this.unknownStatements.size >= 1024) this.unknownStatements.clear();
+          this.unknownStatements.set(id, u);
+          ev.unknownStatement = u;
+        }
         if (com === Com.StmtExecute) {
           const x = parseExecute(p.payload, st ? st.params : null, st?.types ?? null, this.queryAttributes === true);
           if (x) {
@@ -591,6 +626,7 @@ export class MysqlSession implements StreamHandler {
         }
         if (com === Com.StmtClose) {
           this.statements.delete(id);
+          this.unknownStatements.delete(id);
           pending.needsResponse = false;
         }
         if (com === Com.StmtSendLongData) pending.needsResponse = false;
@@ -757,6 +793,7 @@ export class MysqlSession implements StreamHandler {
       case Expect.FieldDefs:
       case Expect.PrepareFieldDefs:
       case Expect.ParamDefs:
+        if (this.expect === Expect.FieldDefs && cur.collectColumns === true && cur.ev.resultSets === 0) this.unknownColumn(cur.ev.unknownStatement!, p);
         if (--this.remaining > 0) return;
         if (this.expect === Expect.ParamDefs) {
           this.expect = this.deprecateEof === true ? this.afterParams(cur) : Expect.ParamDefsEof;
@@ -964,6 +1001,12 @@ export class MysqlSession implements StreamHandler {
       this.expect = Expect.FieldDefs;
     }
     this.stage = 'WAIT_FOR_FIELD_DEF';
+  }
+
+  /** A column definition of an unknown statement's first result (learnt once per statement id). */
+  private unknownColumn(u: UnknownStatement, p: Packet): void {
+    if (u.columns.length < MAX_UNKNOWN_COLUMNS) u.columns.push(columnName(p.payload) ?? '?');
+    else if (u.columns[u.columns.length - 1] !== '…') u.columns.push('…');
   }
 
   private rows(cur: Pending, p: Packet): void {

@@ -193,33 +193,51 @@ export class PcapParser implements CaptureParser {
     this.w.advance(1);
   }
 
-  /** Is there a believable record header at `p`? */
-  private plausible(b: Uint8Array, p: number): boolean {
+  /**
+   * Is there a believable record header at `p`? Its timestamp within RESYNC_MAX_SKEW_SEC of `near`
+   * (a timestamp in seconds; -1: any).
+   */
+  private plausible(b: Uint8Array, p: number, near: number): boolean {
     const u32 = this.le ? u32le : u32be;
     const sec = u32(b, p);
     const frac = u32(b, p + 4);
     const caplen = u32(b, p + 8);
     const orig = u32(b, p + 12);
     if (frac >= this.fracLimit || caplen > this.maxCaplen || caplen > orig || orig > MAX_RECORD_BYTES) return false;
-    if (this.lastSec >= 0 && Math.abs(sec - this.lastSec) > RESYNC_MAX_SKEW_SEC) return false;
+    if (near >= 0 && Math.abs(sec - near) > RESYNC_MAX_SKEW_SEC) return false;
     return true;
   }
 
-  /** Scan forward, one byte at a time, for two consecutive believable record headers. */
+  /**
+   * Scan forward, one byte at a time, for believable record headers in a row: two, the first near
+   * the last good record's time; or three near each other, whatever the last record's time — that
+   * record may itself have been garbage that looked like a record (bytes lost in a pipe leave such
+   * misaligned headers, issue 21), and its timestamp must not keep every real one out.
+   */
   private resync(): Step {
     const w = this.w;
-    for (;;) {
+    const secAt = (p: number) => (this.le ? u32le(w.buf, p) : u32be(w.buf, p));
+    const lenAt = (p: number) => this.hdrLen + (this.le ? u32le(w.buf, p + 8) : u32be(w.buf, p + 8));
+    scan: for (;;) {
       if (!w.ensure(this.hdrLen)) return Step.NeedMore;
-      if (this.plausible(w.buf, w.pos)) {
-        const caplen = this.le ? u32le(w.buf, w.pos + 8) : u32be(w.buf, w.pos + 8);
-        const nextAt = this.hdrLen + caplen;
-        if (w.ensure(nextAt + this.hdrLen)) {
-          if (this.plausible(w.buf, w.pos + nextAt)) break;
-        } else if (!this.ended) {
-          return Step.NeedMore;
-        } else if (w.available === nextAt) {
-          break; // the candidate ends exactly where the input does
-        } // else: a candidate that runs past the end of input is not a record
+      if (this.plausible(w.buf, w.pos, -1)) {
+        const nearLast = this.lastSec < 0 || this.plausible(w.buf, w.pos, this.lastSec);
+        const chain = nearLast ? 2 : 3;
+        let at = 0; // offset of the current header from w.pos
+        let ok = true;
+        for (let k = 1; k < chain && ok; k++) {
+          const next = at + lenAt(w.pos + at);
+          if (!w.ensure(next + this.hdrLen)) {
+            if (!this.ended) return Step.NeedMore;
+            // The candidate chain ends exactly where the input does: believable.
+            if (w.available === next) break scan;
+            ok = false; // runs past the end of input: not a record
+            break;
+          }
+          ok = this.plausible(w.buf, w.pos + next, secAt(w.pos + at));
+          at = next;
+        }
+        if (ok) break;
       }
       w.advance(1);
     }

@@ -206,6 +206,28 @@ describe('pcap: damaged record header → resynchronise', () => {
     });
   }
 
+  test('a garbage record with a far timestamp before the damage does not keep the resync from the records after it (issue 21: periscope live went quiet)', () => {
+    // Bytes lost in tcpdump's pipe leave a misaligned header that looks like a record, with a
+    // timestamp years away; the next header is impossible. The records after it must still be found.
+    const w = new PcapWriter();
+    w.packet({ sec, data: payloads[0]! });
+    w.packet({ sec: sec + 1, data: payloads[1]! });
+    w.packet({ sec: sec + 400_000_000, data: new Uint8Array(20) });
+    w.packet({ sec: sec + 2, data: payloads[2]!, caplenField: 0x7fffffff });
+    for (const i of [3, 4, 5]) w.packet({ sec: sec + i, frac: i * 1000, data: payloads[i]! });
+    const bytes = w.build();
+    const parser = new PcapParser();
+    const out = parseBytes(parser, bytes);
+    assert.deepEqual(
+      out.records.map((r) => r.tsSec),
+      [sec, sec + 1, sec + 400_000_000, sec + 3, sec + 4, sec + 5],
+    );
+    assert.deepEqual(
+      parser.resyncs.map((r) => [r.offset, r.skippedBytes]),
+      [[w.offsets[3], w.offsets[4]! - w.offsets[3]!]],
+    );
+  });
+
   test('impossible caplen in the first record', () => {
     const { bytes, offsets } = damaged(0);
     const parser = new PcapParser();

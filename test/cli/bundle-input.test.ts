@@ -1,0 +1,113 @@
+/**
+ * A bundle as an input (issue 21): `analyze` and `merge` of a bundle give the report of its capture
+ * — every fingerprint, overall figure and health counter — from the redacted events, with the same
+ * filters, orders and formats; the report says which bundle; a bundle that is not as Periscope made
+ * it is refused before anything is read from it.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, truncate, stat, writeFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { periscope, repoRoot, sample } from './run.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'periscope-bundle-input-'));
+after(() => rm(dir, { recursive: true, force: true }));
+
+/** Captures with prepared statements, errors, several link types and a lost packet (degraded health). */
+const CAPTURES = [sample, `${repoRoot}test/fixtures/captures/vlan-qinq.pcap`, `${repoRoot}test/fixtures/captures/linux-sll2-lost-packet.pcap`, `${repoRoot}test/fixtures/mysql/mysql.pcap`, `${repoRoot}test/fixtures/mysql/query-attr.pcap`];
+
+async function bundleOf(capture: string, name: string, ...args: string[]): Promise<string> {
+  const out = join(dir, `${name}.tar.gz`);
+  const r = await periscope('bundle', capture, '-o', out, ...args);
+  assert.equal(r.code, 0, r.stderr);
+  return out;
+}
+
+async function json(...args: string[]): Promise<Record<string, unknown> & { inputs: Record<string, unknown> }> {
+  const r = await periscope('analyze', '--format', 'json', ...args);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, unknown> & { inputs: Record<string, unknown> };
+}
+
+test('analyze BUNDLE: the same report as analyze of its capture (fingerprints, counts, latencies, health), and it says which bundle', async () => {
+  for (const [i, capture] of CAPTURES.entries()) {
+    const b = await bundleOf(capture, `same-${i}`);
+    const fromCapture = await json(capture);
+    const fromBundle = await json(b);
+    const bundles = fromBundle.inputs.bundles as { path: string; sha256: string; events: number }[];
+    assert.equal(bundles.length, 1);
+    assert.equal(bundles[0]!.path, b);
+    assert.match(bundles[0]!.sha256, /^[0-9a-f]{64}$/);
+    delete fromBundle.inputs.bundles;
+    // The redacted events hold everything the report shows (its examples are redacted too).
+    assert.deepEqual(fromBundle, fromCapture, capture);
+  }
+  const text = await periscope('analyze', await bundleOf(sample, 'text'));
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^# Periscope query report: bundle .*text\.tar\.gz\n/);
+  assert.match(text.stdout, /# from the redacted events of bundle .*text\.tar\.gz \(35 events; made\n#\s+\S+ on \S+ by Periscope/);
+});
+
+test('analyze BUNDLE: filters, --order-by, html and the slow log work as on the capture', async () => {
+  const b = await bundleOf(sample, 'filters');
+  for (const args of [['--order-by', 'count'], ['--min-latency', '150us'], ['--user', 'periscope', '--db', 'periscope_test'], ['--since', '2026-11-21T05:08:04.905Z', '--until', '2026-11-21T05:08:04.912Z'], ['--client', '127.0.0.1']]) {
+    const c = await json(sample, ...args);
+    const x = await json(b, ...args);
+    delete x.inputs.bundles;
+    assert.deepEqual(x, c, args.join(' '));
+  }
+  const none = await periscope('analyze', b, '--db', 'nosuchdb');
+  assert.match(none.stderr, /no command passed the filters; the capture's 35 commands and logins have users periscope/);
+  const html = await periscope('analyze', b, '--format', 'html');
+  assert.equal(html.code, 0, html.stderr);
+  assert.match(html.stdout, /from the redacted events of bundle/);
+  const slow = await periscope('analyze', b, '--format', 'slowlog');
+  const slowCapture = await periscope('analyze', sample, '--format', 'slowlog');
+  assert.equal(slow.code, 0, slow.stderr);
+  assert.equal(slow.stdout, slowCapture.stdout, 'the same redacted slow log');
+});
+
+test('merge: bundles and summaries together, as analyze of the captures together', async () => {
+  const b = await bundleOf(sample, 'merge');
+  const other = `${repoRoot}test/fixtures/mysql/mysql.pcap`;
+  const summary = join(dir, 'other.json');
+  assert.equal((await periscope('analyze', other, '--save-summary', summary)).code, 0);
+  const merged = await periscope('merge', b, summary, '--format', 'json');
+  assert.equal(merged.code, 0, merged.stderr);
+  const both = await json(sample, other);
+  const m = JSON.parse(merged.stdout) as typeof both;
+  const counts = (r: typeof both) => Object.fromEntries((r.fingerprints as { digest: string; count: number }[]).map((f) => [f.digest, f.count]));
+  assert.deepEqual(counts(m), counts(both));
+  assert.deepEqual(m.overall, both.overall);
+  assert.equal((m.inputs.bundles as unknown[]).length, 1);
+});
+
+test('analyze BUNDLE: a modified, truncated or damaged bundle is refused (exit 2), nothing read from it', async () => {
+  const b = await bundleOf(sample, 'bad');
+  const x = join(dir, 'x');
+  await mkdir(x);
+  await execa('tar', ['-xzf', b, '-C', x]);
+  // One event removed from events.jsonl.gz: the checksum says so.
+  const ev = join(x, 'events.jsonl.gz');
+  const lines = gunzipSync(await readFile(ev)).toString().split('\n');
+  await writeFile(ev, gzipSync(lines.slice(1).join('\n')));
+  const edited = join(dir, 'edited.tar.gz');
+  await execa('tar', ['-czf', edited, '-C', x, 'report.json', 'report.txt', 'report.html', 'events.jsonl.gz', 'manifest.json']);
+  const r = await periscope('analyze', edited);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /edited\.tar\.gz: not a verified Periscope bundle: events\.jsonl\.gz: modified after the bundle was made .*; not read/);
+  const cut = join(dir, 'cut.tar.gz');
+  await copyFile(b, cut);
+  await truncate(cut, (await stat(cut)).size - 100);
+  const c = await periscope('analyze', cut);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /cut\.tar\.gz: not a verified Periscope bundle: truncated/);
+  // A good bundle beside a bad one: the good one is reported, the exit status says one failed.
+  const mixed = await periscope('analyze', b, cut, '--format', 'json');
+  assert.equal(mixed.code, 2);
+  assert.equal((JSON.parse(mixed.stdout) as { overall: { commands: number } }).overall.commands, 33);
+});
