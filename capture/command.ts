@@ -19,6 +19,7 @@ import { CaptureSession, freeSpace, RESERVE_NAME } from './session.js';
 import { renderStatus, statusLine, summary, type LiveState } from './status.js';
 import { bytes } from './units.js';
 import { ownerOf, runAs, type RunAs } from './user.js';
+import { periscopeVersion } from '../common/version.js';
 
 /** Where the capture command writes: data on stdout, one-line notes and errors on stderr, and the status line on a terminal. */
 export interface CaptureIo {
@@ -57,15 +58,6 @@ export function processCaptureIo(): CaptureIo {
         }
       : null,
   };
-}
-
-/** Periscope's version, from package.json (build/capture/ → the package root). */
-function periscopeVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** SIGHUP ignored at start (nohup): then a closed terminal must not stop the capture. */

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
 import yargs from './yargs.cjs';
 import { processIo } from '../analyze/io.js';
-import { versionLine } from '../analyze/version.js';
+import { versionLine } from '../common/version.js';
 import { bundleCommands } from './bundle.js';
 import { filterOptions, filterSettings, strings, userFilterOption } from './filter-options.js';
 

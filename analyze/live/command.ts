@@ -18,7 +18,7 @@ import { renderReport } from '../report/render.js';
 import { writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION } from '../report/summary.js';
 import { pipelineHealth } from '../analyze/run.js';
 import { dur } from '../format.js';
-import { periscopeVersion } from '../version.js';
+import { periscopeVersion } from '../../common/version.js';
 import type { Io } from '../io.js';
 import { LogHistogram } from '../report/histogram.js';
 
