@@ -1,13 +1,14 @@
 /**
  * Periscope's version and the git commit it was built from, one source for every build and every
  * command (capture's manifest, analyze's report, upload, `--version`):
- * - dist/periscope.mjs: baked in by the bundler (`__PERISCOPE_BUILD__`,
- *   scripts/dist.mjs), so nothing is read at run time;
+ * - dist/periscope.mjs and the single executable: baked in by the bundler (`__PERISCOPE_BUILD__`,
+ *   scripts/dist.mjs and scripts/sea.mjs), so nothing is read at run time;
  * - the compiled tree: build/build-info.json, written by `npm run build` from package.json and git.
  * Nothing resolves package.json at run time: from a bundle, `../../package.json` is whatever file
  * happens to sit there (issue 14 §3).
  */
 import { readFileSync } from 'node:fs';
+import { isSea } from 'node:sea';
 
 declare const __PERISCOPE_BUILD__: BuildInfo | undefined;
 
@@ -37,8 +38,8 @@ export function periscopeVersion(): string {
   return buildInfo().version;
 }
 
-/** What `periscope --version` prints. */
+/** What `periscope --version` prints; the single executable says so, with the Node.js inside it. */
 export function versionLine(): string {
   const b = buildInfo();
-  return `periscope ${b.version} (commit ${b.commit}, Node.js ${process.version})`;
+  return `periscope ${b.version} (commit ${b.commit}, ${isSea() ? 'single executable, ' : ''}Node.js ${process.version})`;
 }

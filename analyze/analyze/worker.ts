@@ -46,6 +46,9 @@ const onRead =
       }
     : undefined;
 
-const { files, packets, stopped } = await readCaptures(setup.files, (rec) => pipeline.add(rec, mine), { onRead, shouldStop: () => stop });
-pipeline.finish();
-port.postMessage({ result: { state: agg.toState(), health: pipelineHealth(pipeline), files: shard === 0 ? files : null, packets, stopped } } satisfies WorkerMessage);
+// A promise, not a top-level await: the single executable runs this as a CommonJS script. A
+// rejection is the worker's error event in the parent, as an exception would be.
+void readCaptures(setup.files, (rec) => pipeline.add(rec, mine), { onRead, shouldStop: () => stop }).then(({ files, packets, stopped }) => {
+  pipeline.finish();
+  port.postMessage({ result: { state: agg.toState(), health: pipelineHealth(pipeline), files: shard === 0 ? files : null, packets, stopped } } satisfies WorkerMessage);
+});
