@@ -1,7 +1,7 @@
 /**
  * `npm run bench:artifacts`: start-up time and memory of the built artifacts side by side, in one
  * run — the single executable (dist/periscope-linux-x64, `npm run sea`), dist/periscope.mjs on
- * this machine's Node.js and on the Node.js inside the executable (dist/sea/node-*, left there by
+ * this machine's Node.js and on the Node.js inside the executable (dist/sea/<arch>/node-*, left there by
  * `npm run sea`). Build both first (`npm run dist && npm run sea`).
  *
  * Each command runs ROUNDS times per artifact, interleaved; wall time (best and median) and peak
@@ -23,12 +23,13 @@ const ROUNDS = Number(process.env.PERISCOPE_BENCH_ROUNDS ?? 7);
 const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
 const sea = join(root, `dist/periscope-linux-${arch}`);
 const mjs = join(root, 'dist/periscope.mjs');
-const inside = readdirSync(join(root, 'dist/sea')).find((n) => /^node-[\d.]+-linux-/.test(n));
+const work = join(root, 'dist/sea', arch);
+const inside = existsSync(work) ? readdirSync(work).find((n) => /^node-[\d.]+-linux-/.test(n)) : undefined;
 if (!existsSync(sea) || !existsSync(mjs) || inside === undefined) {
   console.error('bench:artifacts: build them first: npm run dist && npm run sea');
   process.exit(1);
 }
-const node24 = join(root, 'dist/sea', inside);
+const node24 = join(work, inside);
 const node24Version = (await execa(node24, ['--version'])).stdout.trim();
 
 const artifacts: { name: string; argv: string[] }[] = [

@@ -47,6 +47,7 @@ before(async () => {
   await mkdir(dir);
   exe = join(dir, 'periscope');
   await copyFile(join(repoRoot, `dist/periscope-linux-${arch}`), exe);
+  await copyFile(sample, join(root, 'sample.pcap'));
   await execa('chmod', ['755', exe]);
 });
 after(() => (root ? rm(root, { recursive: true, force: true }) : undefined));
@@ -63,7 +64,6 @@ test('the single executable runs alone, with no Node.js reachable', { skip, time
   assert.deepEqual(await readdir(dir), ['periscope'], 'alone in its directory');
   const noNode = await execa('/bin/sh', ['-c', 'command -v node'], { env, extendEnv: false, reject: false, cwd: dir });
   assert.notEqual(noNode.exitCode, 0, `node is reachable: ${noNode.stdout}`);
-  await copyFile(sample, join(root, 'sample.pcap'));
   const input = '../sample.pcap';
 
   const version = await run(['--version']);
@@ -142,4 +142,33 @@ test('under sudo, the single executable checks as the sudo user that tcpdump can
   const r = await run(['capture', '--out', join(closed, 'cap'), '-i', 'lo', '--rotate-seconds', '60', '--duration', '2s'], { SUDO_USER: 'nobody', SUDO_UID: '65534', SUDO_GID: '65534' });
   assert.equal(r.exitCode, 2, String(r.stderr));
   assert.match(String(r.stderr), /^periscope: error: tcpdump cannot write in .*\/closed\/cap \(tcpdump writes as user 'nobody'\): permission denied: choose a directory that user can reach and write/);
+});
+
+// arm64, cross-built on an x64 machine (no V8 code cache: it is specific to the architecture that
+// makes it), run with qemu-user and the Debian arm64 cross libraries (.ci/run installs them).
+const sysroot = '/usr/aarch64-linux-gnu';
+const qemu = arch === 'x64' && supported ? (await execa('sh', ['-c', 'command -v qemu-aarch64'], { reject: false })).stdout.trim() : '';
+const canArm = qemu !== '' && (await stat(join(sysroot, 'lib/libstdc++.so.6')).then(() => true, () => false));
+if (arch === 'x64' && supported && !canArm && requireLive) throw new Error('the arm64 executable is tested with qemu-user: apt-get install qemu-user binutils-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross (see .ci/run)');
+const armSkip = arch !== 'x64' || !supported ? 'skipped: the cross-build is tested from x64' : canArm ? false : 'skipped: needs qemu-aarch64 and the arm64 cross libraries (qemu-user, libc6-arm64-cross, libstdc++6-arm64-cross)';
+
+test('the arm64 executable, cross-built, analyzes on one and two threads under qemu-user like the tree', { skip: armSkip, timeout: 180_000 }, async () => {
+  const b = await execa('npm', ['run', '--silent', 'sea', '--', '--arch', 'arm64', '--no-archive'], { cwd: repoRoot, reject: false });
+  assert.equal(b.exitCode, 0, `npm run sea -- --arch arm64: ${String(b.stderr)}`);
+  assert.match(String(b.stdout), /dist\/periscope-linux-arm64: [\d.]+ MiB, .*\(linux-arm64\)/);
+  const arm = join(root, 'arm64');
+  await mkdir(arm);
+  const exe64 = join(arm, 'periscope');
+  await copyFile(join(repoRoot, 'dist/periscope-linux-arm64'), exe64);
+  await chmod(exe64, 0o755);
+  const run64 = (args: string[]) => execa(qemu, ['-L', sysroot, exe64, ...args], { cwd: dir, env, extendEnv: false, reject: false, timeout: 90_000 });
+  const v = await run64(['--version']);
+  assert.equal(v.exitCode, 0, String(v.stderr));
+  assert.match(String(v.stdout), /single executable, Node\.js v24\./);
+  const reference = await execa('node', [join(repoRoot, 'bin/periscope.js'), 'analyze', '../sample.pcap', '--format', 'json'], { cwd: dir });
+  for (const threads of ['1', '2']) {
+    const a = await run64(['analyze', '../sample.pcap', '--format', 'json', '--threads', threads]);
+    assert.equal(a.exitCode, 0, String(a.stderr));
+    assert.equal(String(a.stdout), String(reference.stdout), `arm64 --threads ${threads}`);
+  }
 });
