@@ -189,11 +189,20 @@ const inputs = Object.entries(main.metafile.outputs[config.main].inputs)
   .reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map());
 console.log(`    in the CLI bundle: ${[...inputs].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}`);
 
-// 5. The release artifact: one file, `periscope`, in a .tar.xz, with its SHA-256.
+// 5. The release artifact: the executable as `periscope`, with the licences it must travel with
+// (Node.js's, which covers what Node bundles, and those of the packages in Periscope's bundles),
+// in a .tar.xz, with its SHA-256.
 if (archive) {
   const tarball = `${out}.tar.xz`;
   const started = Date.now();
-  execFileSync('sh', ['-c', `tar --owner=0 --group=0 --numeric-owner --transform='s|.*|periscope|' -C dist -cf - '${out.slice(5)}' | xz -T0 -6 > '${tarball}.tmp'`], { stdio: 'inherit' });
+  const release = join(work, 'release');
+  mkdirSync(release);
+  copyFileSync(out, join(release, 'periscope'));
+  chmodSync(join(release, 'periscope'), 0o755);
+  writeFileSync(join(release, 'LICENSE.node'), execFileSync('tar', ['-xzOf', join(cache, `node-linux-${arch}-${NODE_VERSION}.tgz`), 'package/LICENSE'], { maxBuffer: 64 * 1024 * 1024 }));
+  copyFileSync(`${config.main}.LEGAL.txt`, join(release, 'LICENSES.bundled.txt'));
+  execFileSync('sh', ['-c', `tar --owner=0 --group=0 --numeric-owner -C '${release}' -cf - periscope LICENSE.node LICENSES.bundled.txt | xz -T0 -6 > '${tarball}.tmp'`], { stdio: 'inherit' });
+  rmSync(release, { recursive: true });
   renameSync(`${tarball}.tmp`, tarball);
   const sha = createHash('sha256').update(readFileSync(tarball)).digest('hex');
   writeFileSync(`${tarball}.sha256`, `${sha}  ${tarball.slice(5)}\n`);
