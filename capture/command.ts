@@ -20,6 +20,8 @@ import { KeyLogCopier } from './keylog.js';
 import { renderStatus, statusLine, summary, type LiveState } from './status.js';
 import { bytes } from './units.js';
 import { ownerOf, runAs, type RunAs } from './user.js';
+import { periscopeVersion } from '../common/version.js';
+import { probeArgv } from './probe.js';
 
 /** Where the capture command writes: data on stdout, one-line notes and errors on stderr, and the status line on a terminal. */
 export interface CaptureIo {
@@ -58,15 +60,6 @@ export function processCaptureIo(): CaptureIo {
         }
       : null,
   };
-}
-
-/** Periscope's version, from package.json (build/capture/ → the package root). */
-function periscopeVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** SIGHUP ignored at start (nohup): then a closed terminal must not stop the capture. */
@@ -217,12 +210,8 @@ async function prepareDir(dir: string, who: RunAs): Promise<boolean> {
  */
 async function checkWritableAs(dir: string, who: RunAs): Promise<void> {
   if (who.why !== 'sudo' || who.uid === null || who.gid === null) return;
-  const probe = `try { process.initgroups(${JSON.stringify(who.user)}, ${who.gid}); } catch { process.exit(0); }
-process.setgid(${who.gid}); process.setuid(${who.uid});
-try { require('node:fs').accessSync(${JSON.stringify(dir)}, require('node:fs').constants.W_OK | require('node:fs').constants.X_OK); }
-catch (e) { process.stderr.write(e.code === 'EACCES' ? 'permission denied' : e.code); process.exit(3); }`;
   const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['-e', probe], { timeout: 15_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) }));
+    execFile(process.execPath, probeArgv({ user: who.user, gid: who.gid!, uid: who.uid!, dir }), { timeout: 15_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) }));
   });
   if (r.code === 3) throw new CaptureError('dir-not-writable', `tcpdump cannot write in ${dir} (tcpdump writes as user '${who.user}'): ${r.stderr}: choose a directory that user can reach and write (--out), e.g. one under /var/tmp`);
 }

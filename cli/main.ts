@@ -3,10 +3,11 @@
  * analyzer) and is the only place that exits the process.
  */
 import { resolve } from 'node:path';
+import { isSea } from 'node:sea';
 import { isMainThread, workerData } from 'node:worker_threads';
 import yargs from './yargs.cjs';
 import { processIo } from '../analyze/io.js';
-import { versionLine } from '../analyze/version.js';
+import { versionLine } from '../common/version.js';
 import { bundleCommands } from './bundle.js';
 import { filterOptions, filterSettings, strings, userFilterOption } from './filter-options.js';
 import { keylogOption, keylogSetting } from './tls-options.js';
@@ -453,10 +454,16 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-/** dist/periscope.mjs is one file: its analysis workers run this same file, marked in workerData. */
+/**
+ * dist/periscope.mjs is one file: its analysis workers run this same file, marked in workerData.
+ * (Not awaited: the single executable's bundle is CommonJS, which has no top-level await.)
+ */
 const isWorker = !isMainThread && (workerData as { periscopeWorker?: boolean } | null)?.periscopeWorker === true;
 
-if (isWorker) await import('../analyze/analyze/worker.js');
+if (isWorker) void import('../analyze/analyze/worker.js');
+// The single executable's child that checks, as the sudo user, that tcpdump can write (PROBE_COMMAND
+// of capture/probe.ts: a Node.js is given the code with -e instead).
+else if (isSea() && process.argv[2] === '__periscope-probe-writable') void import('../capture/probe.js').then((p) => p.runProbe(process.argv[3] ?? ''));
 else run();
 
 function run(): void {

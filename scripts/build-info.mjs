@@ -1,7 +1,9 @@
-// Writes build/build-info.json: the git commit the build was made from (`periscope --version`).
-// "-dirty" when the work tree had uncommitted changes; "unknown" outside a git checkout.
+// Writes build/build-info.json: Periscope's version (package.json) and the git commit the build was
+// made from, the one source of both for the compiled tree (common/version.ts); the bundles get the
+// same object baked in (buildInfo() here). Commit: "-dirty" when the work tree had uncommitted
+// changes; "unknown" outside a git checkout.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export function gitCommit() {
   try {
@@ -13,7 +15,13 @@ export function gitCommit() {
   }
 }
 
+/** { version, commit } of the checkout in the current directory. */
+export function buildInfo() {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  return { version: pkg.version, commit: gitCommit() };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   mkdirSync('build', { recursive: true });
-  writeFileSync('build/build-info.json', `${JSON.stringify({ commit: gitCommit() })}\n`);
+  writeFileSync('build/build-info.json', `${JSON.stringify(buildInfo())}\n`);
 }

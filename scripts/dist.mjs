@@ -2,12 +2,11 @@
 // Bundled by esbuild from the TypeScript sources; version and git commit baked in; size printed
 // against the budget (docs/distribution.md).
 import { build } from 'esbuild';
-import { chmodSync, readFileSync, statSync } from 'node:fs';
-import { gitCommit } from './build-info.mjs';
+import { chmodSync, statSync } from 'node:fs';
+import { buildInfo } from './build-info.mjs';
 
 const BUDGET = 4 * 1024 * 1024;
-const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-const info = { version: pkg.version, commit: gitCommit() };
+const info = buildInfo();
 const out = 'dist/periscope.mjs';
 
 const result = await build({

@@ -17,7 +17,7 @@ import { applyManifests } from './manifests.js';
 import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
 import { readSummary, writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION, SummaryError, type Summary } from '../report/summary.js';
 import { renderReport } from '../report/render.js';
-import { periscopeVersion } from '../version.js';
+import { periscopeVersion } from '../../common/version.js';
 import { isoTime } from '../info/info.js';
 import { analyzeCaptures, watchRead, type Analysis } from './run.js';
 import { buildFilter, describeFilters, FilterError, FilterMisses, type FilterOptions } from './filters.js';

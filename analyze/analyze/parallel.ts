@@ -9,6 +9,7 @@
  * Worker 0 also reports the files (what `info` would say of them) and the reading progress.
  */
 import { existsSync } from 'node:fs';
+import { getAsset, isSea } from 'node:sea';
 import { Worker } from 'node:worker_threads';
 import type { PacketDecoder } from '../../src/net/decode.js';
 import type { FileReport, ReadHooks } from '../read/captures.js';
@@ -62,14 +63,19 @@ export function connectionHash(d: PacketDecoder): number {
   return (mix(a, d.srcPort) + mix(b, d.dstPort)) >>> 0;
 }
 
+/** The single executable's asset holding the worker's code (a CommonJS bundle of worker.ts, scripts/sea.mjs). */
+export const WORKER_ASSET = 'worker.cjs';
+
 /**
  * The worker's script: worker.js beside this module in the compiled tree; in the one-file
  * dist/periscope.mjs (no worker.js beside it), the bundle itself, whose entry runs the worker
- * code when workerData says `periscopeWorker`.
+ * code when workerData says `periscopeWorker`; in the single executable, which has no file to
+ * give a worker, the code embedded as an asset, run with `eval`.
  */
-function workerEntry(): URL {
+function workerScript(): { entry: URL | string; eval: boolean } {
+  if (isSea()) return { entry: getAsset(WORKER_ASSET, 'utf8'), eval: true };
   const own = new URL('./worker.js', import.meta.url);
-  return existsSync(own) ? own : new URL(import.meta.url);
+  return { entry: existsSync(own) ? own : new URL(import.meta.url), eval: false };
 }
 
 export interface ParallelInput {
@@ -84,12 +90,12 @@ export interface ParallelInput {
 }
 
 export async function analyzeInParallel(input: ParallelInput): Promise<Analysis> {
-  const entry = workerEntry();
+  const script = workerScript();
   const hooks = input.hooks ?? {};
   const workers: Worker[] = [];
   for (let shard = 0; shard < input.workers; shard++) {
     const setup: WorkerSetup = { files: input.files, ports: input.ports, tcp: input.tcp, filters: input.filters, raw: input.raw, keylog: input.keylog, shard, shards: input.workers, periscopeWorker: true };
-    workers.push(new Worker(entry, { workerData: setup }));
+    workers.push(new Worker(script.entry, { workerData: setup, eval: script.eval }));
   }
   // Ctrl-C reaches the main thread: pass it on.
   const poll = setInterval(() => {

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readCaptures } from '../read/captures.js';
-import { keyLogsFor } from '../read/keylog.js';
+import { KeyLogs } from '../read/keylog.js';
 import { Aggregator } from '../report/aggregate.js';
 import { MysqlPipeline } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS } from '../info/info.js';
@@ -16,7 +16,8 @@ const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const filter = buildFilter(setup.filters);
 const agg = new Aggregator({ raw: setup.raw });
-const keys = await keyLogsFor(setup.files, setup.keylog);
+// Filled before reading starts (below); the sessions look secrets up lazily.
+const keys = new KeyLogs();
 const pipeline = new MysqlPipeline({
   ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...setup.ports])],
   tcp: setup.tcp,
@@ -49,6 +50,13 @@ const onRead =
       }
     : undefined;
 
-const { files, packets, stopped } = await readCaptures(setup.files, (rec) => pipeline.add(rec, mine), { onRead, shouldStop: () => stop, onSecrets: keys.onSecrets });
-pipeline.finish();
-port.postMessage({ result: { state: agg.toState(), health: pipelineHealth(pipeline), files: shard === 0 ? files : null, packets, stopped } } satisfies WorkerMessage);
+// A promise, not a top-level await: the single executable runs this as a CommonJS script. A
+// rejection is the worker's error event in the parent, as an exception would be.
+void keys
+  .addPaths(setup.keylog)
+  .then(() => keys.addCaptureDirectories(setup.files))
+  .then(() => readCaptures(setup.files, (rec) => pipeline.add(rec, mine), { onRead, shouldStop: () => stop, onSecrets: keys.onSecrets }))
+  .then(({ files, packets, stopped }) => {
+  pipeline.finish();
+  port.postMessage({ result: { state: agg.toState(), health: pipelineHealth(pipeline), files: shard === 0 ? files : null, packets, stopped } } satisfies WorkerMessage);
+});

@@ -27,7 +27,7 @@ import { eventJson } from '../events/command.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { buildReport, type Order, type Report } from '../report/report.js';
 import { renderReport } from '../report/render.js';
-import { buildInfo } from '../version.js';
+import { buildInfo } from '../../common/version.js';
 import { size as human } from '../format.js';
 import { collectSchema, notRequested, tablesOfReport, tablesSql, type SchemaResult } from '../schema/collect.js';
 import { connectionSettings, type ServerSpec } from '../schema/connect.js';

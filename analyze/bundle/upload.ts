@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Io } from '../io.js';
 import { Progress } from '../progress.js';
-import { periscopeVersion } from '../version.js';
+import { periscopeVersion } from '../../common/version.js';
 import { BundleError, readBundle } from './read.js';
 
 export interface UploadOptions {

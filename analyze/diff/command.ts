@@ -15,7 +15,7 @@ import { Aggregator } from '../report/aggregate.js';
 import { buildReport } from '../report/report.js';
 import { readSummary, SummaryError } from '../report/summary.js';
 import { isBundleFile, readBundles } from '../bundle/source.js';
-import { periscopeVersion } from '../version.js';
+import { periscopeVersion } from '../../common/version.js';
 import { DEFAULT_DIFF, diffReports, type DiffSettings, type Side } from './diff.js';
 import { renderDiff, type DiffFormat } from './render.js';
 

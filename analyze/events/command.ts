@@ -3,7 +3,7 @@ import { readCaptures } from '../read/captures.js';
 import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { count } from '../format.js';
-import { periscopeVersion } from '../version.js';
+import { periscopeVersion } from '../../common/version.js';
 import { buildFilter, type FilterOptions } from '../analyze/filters.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';

@@ -19,7 +19,7 @@ import { writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION } from '../report/summary
 import { pipelineHealth } from '../analyze/run.js';
 import { KeyLogError, keyLogsFor } from '../read/keylog.js';
 import { dur } from '../format.js';
-import { periscopeVersion } from '../version.js';
+import { periscopeVersion } from '../../common/version.js';
 import type { Io } from '../io.js';
 import { hostname } from 'node:os';
 import type { ParquetOutput } from '../parquet/sink.js';

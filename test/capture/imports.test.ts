@@ -16,7 +16,7 @@ function staticImports(file: string): string[] {
   return [...text.matchAll(STATIC)].map((m) => m[1] ?? m[2]!).filter(Boolean);
 }
 
-test('capture/ reaches only itself, src/pcap, src/bytes, Node built-ins and execa (lazily)', () => {
+test('capture/ reaches only itself, common/, src/pcap, src/bytes, Node built-ins and execa (lazily)', () => {
   const seen = new Set<string>();
   const packages = new Set<string>();
   const todo = readdirSync(join(build, 'capture')).filter((n) => n.endsWith('.js')).map((n) => join(build, 'capture', n));
@@ -30,7 +30,7 @@ test('capture/ reaches only itself, src/pcap, src/bytes, Node built-ins and exec
     }
   }
   const places = [...seen].map((f) => relative(build, f)).sort();
-  for (const p of places) assert.match(p, /^(capture|src\/pcap|src\/bytes)\//, p);
+  for (const p of places) assert.match(p, /^(capture|common|src\/pcap|src\/bytes)\//, p);
   assert.deepEqual([...packages], ['execa'], 'the only package: execa, to run tcpdump');
   // execa (~80 ms to load) only where tcpdump is run: --status and --stop do without it.
   const withExeca = places.filter((p) => staticImports(join(build, p)).includes('execa'));

@@ -5,11 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { repoRoot, sample } from '../cli/run.js';
+import { liveTestOptions } from '../live/env.js';
+import { captureTraffic } from './capture.js';
 
 test('dist/periscope.mjs runs alone, from an empty directory', { timeout: 180_000 }, async () => {
   const built = await execa('npm', ['run', '--silent', 'dist'], { cwd: repoRoot, reject: false });
@@ -55,4 +57,22 @@ test('dist/periscope.mjs runs alone, from an empty directory', { timeout: 180_00
   const status = await run('capture', '--status', join(dir, 'no-capture-here'));
   assert.equal(status.exitCode, 2, String(status.stderr));
   assert.doesNotMatch(String(status.stderr), /\n\s+at /);
+});
+
+// Issue 14 §3: capture/ had its own version reader, which from the bundle read `../../package.json`:
+// whatever file sits two directories above the .mjs. There is one version now, baked in.
+test('a capture made by dist/periscope.mjs records its own version, whatever package.json is near it', { ...(await liveTestOptions()), timeout: 120_000 }, async () => {
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const root = await mkdtemp(join(tmpdir(), 'periscope-dist-version-'));
+  try {
+    await mkdir(join(root, 'opt/periscope'), { recursive: true });
+    await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'someone-else', version: '9.9.9' }));
+    const bin = join(root, 'opt/periscope/periscope.mjs');
+    await copyFile(join(repoRoot, 'dist/periscope.mjs'), bin);
+    const c = await captureTraffic((args) => execa('node', [bin, ...args], { cwd: root, reject: false, timeout: 60_000 }), join(root, 'capture'), 'mjs');
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.manifest.periscope, pkg.version);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
