@@ -59,7 +59,7 @@ function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number;
 const reportOptions = {
   format: { alias: 'f', describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page), slowlog (MySQL slow query log; analyze only); default: from the -o name (.html, .json), else text', choices: ['text', 'json', 'html', 'slowlog'], type: 'string', group: 'Report:' },
   output: { alias: 'o', describe: 'write to FILE instead of stdout', type: 'string', requiresArg: true, group: 'Report:' },
-  'order-by': { describe: 'rank fingerprints by', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time', group: 'Report:' },
+  'order-by': { describe: 'rank fingerprints by (time, avg, p95, p99, max: of the full response time, request to the last byte of the answer)', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time', group: 'Report:' },
   limit: { describe: 'fingerprints detailed in the text report (json and html have all)', type: 'number', default: 20, group: 'Report:' },
 } as const;
 
@@ -181,7 +181,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'analyze <files..>',
-      'The query report: per fingerprint, latency percentiles, rows, errors; overall figures and the capture\'s health',
+      'The query report: per fingerprint, latency percentiles (full response time, split into first byte and transfer), rows, errors; overall figures and the capture\'s health',
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections)', type: 'string', array: true, demandOption: true, default: undefined })

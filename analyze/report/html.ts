@@ -128,7 +128,7 @@ function fingerprintRow(f: FingerprintJson): string {
   const l = f.latency_us;
   const num = (v: number | null, text: string) => `<td data-v="${v ?? -1}">${text}</td>`;
   const ex = f.example?.sql ? `<details><summary>example (slowest, ${esc(dur(f.example.latency_us))})</summary><pre>${esc(f.example.sql)}</pre></details>` : '';
-  return `<tr>${num(f.rank, String(f.rank))}<td class="l fp"><code>${esc(f.fingerprint)}</code>${ex}</td><td class="l"><code>${esc(f.digest)}</code></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${num(f.count, n(f.count))}${num(f.qps, f.qps === null ? '-' : f.qps.toFixed(2))}${num(l.avg, dur(l.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${num(f.rows_sent.sum, n(f.rows_sent.sum))}${num(f.rows_affected.sum, n(f.rows_affected.sum))}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${n(f.errors)}</td>${num(f.no_index_used, n(f.no_index_used))}<td class="l">${esc(f.kind)}${f.prepared ? ' <small>(prepared)</small>' : ''}</td><td class="l">${esc(f.tables.join(', '))}</td></tr>`;
+  return `<tr>${num(f.rank, String(f.rank))}<td class="l fp"><code>${esc(f.fingerprint)}</code>${ex}</td><td class="l"><code>${esc(f.digest)}</code></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${num(f.count, n(f.count))}${num(f.qps, f.qps === null ? '-' : f.qps.toFixed(2))}${num(l.avg, dur(l.avg))}${num(f.first_byte_us.avg, dur(f.first_byte_us.avg))}${num(f.transfer_us.avg, dur(f.transfer_us.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${num(f.rows_sent.sum, n(f.rows_sent.sum))}${num(f.rows_affected.sum, n(f.rows_affected.sum))}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${n(f.errors)}</td>${num(f.no_index_used, n(f.no_index_used))}<td class="l">${esc(f.kind)}${f.prepared ? ' <small>(prepared)</small>' : ''}</td><td class="l">${esc(f.tables.join(', '))}</td></tr>`;
 }
 
 export function renderHtml(r: Report): string {
@@ -145,6 +145,7 @@ export function renderHtml(r: Report): string {
     kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
     kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
     kv('Latency max', esc(dur(o.latency_us.max))),
+    kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
     kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
     kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
@@ -153,8 +154,8 @@ export function renderHtml(r: Report): string {
     kv('Packets', n(h.counters.packets ?? 0)),
   ].join('')}</div></section>`;
   const charts = `<section id="charts"><h2>Latency histogram</h2>${histogramSvg(r)}<h2>Timeline (per ${r.timeline.bucket_s === 1 ? 'second' : `${r.timeline.bucket_s} seconds`})</h2>${timelineSvg(r)}</section>`;
-  const heads = ['Rank', 'Fingerprint', 'Digest', 'Time', 'Time %', 'Calls', 'QPS', 'Avg', 'p50', 'p95', 'p99', 'Max', 'Rows sent', 'Rows affected', 'Errors', 'No index', 'Kind', 'Tables'];
-  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 16 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.map(fingerprintRow).join('')}</tbody></table></div></section>`;
+  const heads = ['Rank', 'Fingerprint', 'Digest', 'Time', 'Time %', 'Calls', 'QPS', 'Avg', 'Avg 1st byte', 'Avg transfer', 'p50', 'p95', 'p99', 'Max', 'Rows sent', 'Rows affected', 'Errors', 'No index', 'Kind', 'Tables'];
+  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 18 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.map(fingerprintRow).join('')}</tbody></table></div></section>`;
   const errors = r.errors.length
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';

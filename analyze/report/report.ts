@@ -6,12 +6,13 @@
 import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
 import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
-import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
+import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Stat, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
 
-export const REPORT_VERSION = 1;
+/** 2: latencies are full response times (1: time to the response's first packet). */
+export const REPORT_VERSION = 2;
 
 export const ORDERS = ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -64,6 +65,13 @@ export interface LatencyFigures {
   max: number | null;
 }
 
+/** A part of the latency (time to first byte, transfer) over the timed calls: sum, mean, max. */
+export interface PartFigures {
+  total: number;
+  avg: number | null;
+  max: number | null;
+}
+
 export interface SampleJson {
   ts: string;
   cmd: string;
@@ -76,6 +84,7 @@ export interface SampleJson {
   server: string;
   conn_id: number | null;
   latency_us: number | null;
+  first_byte_us: number | null;
   rows: number | null;
   affected_rows: number | null;
   error_code: number | null;
@@ -105,6 +114,9 @@ export interface FingerprintJson {
   share_of_time: number;
   qps: number | null;
   latency_us: LatencyFigures;
+  /** The latency split: time to the response's first packet, and the rest (the result's transfer). */
+  first_byte_us: PartFigures;
+  transfer_us: PartFigures;
   /** Calls per latency decade (DECADES: <1us, 1us, 10us, …, 10s+). */
   latency_by_decade: number[];
   incomplete: number;
@@ -153,6 +165,8 @@ export interface Report {
     /** Query time / duration: how many commands were running on average. */
     concurrency: number | null;
     latency_us: LatencyFigures;
+    first_byte_us: PartFigures;
+    transfer_us: PartFigures;
     connections: number;
     logins: number;
     login_errors: number;
@@ -184,6 +198,11 @@ function latencyFigures(h: LogHistogram): LatencyFigures {
   return { total: h.sum, min: h.count ? h.min : null, avg: r(h.mean), p50: r(h.quantile(0.5)), p95: r(h.quantile(0.95)), p99: r(h.quantile(0.99)), max: h.count ? h.max : null };
 }
 
+function partFigures(s: Stat | undefined): PartFigures {
+  if (s === undefined || s.n === 0) return { total: s?.sum ?? 0, avg: null, max: null };
+  return { total: s.sum, avg: Math.round(s.sum / s.n), max: s.max };
+}
+
 const ts = (t: { sec: number; nsec: number }) => isoTime(t);
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 const round = (v: number | null, digits = 6): number | null => (v === null ? null : Number(v.toFixed(digits)));
@@ -201,7 +220,7 @@ function ranked(t: Tally): Record<string, number> {
 }
 
 function sampleJson(s: Sample): SampleJson {
-  return { ts: ts(s.ts), cmd: s.cmd, sql: s.sql, sql_truncated: s.sqlTruncated, digest: s.digest, user: s.user, db: s.db, client: s.client, server: s.server, conn_id: s.connId, latency_us: s.latencyUs, rows: s.rows, affected_rows: s.affectedRows, error_code: s.errorCode };
+  return { ts: ts(s.ts), cmd: s.cmd, sql: s.sql, sql_truncated: s.sqlTruncated, digest: s.digest, user: s.user, db: s.db, client: s.client, server: s.server, conn_id: s.connId, latency_us: s.latencyUs, first_byte_us: s.firstByteUs, rows: s.rows, affected_rows: s.affectedRows, error_code: s.errorCode };
 }
 
 /**
@@ -364,6 +383,8 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       share_of_time: round(ratio(h.sum, groupTime) ?? 0)!,
       qps: perSec(g.count),
       latency_us: latencyFigures(h),
+      first_byte_us: partFigures(g.firstByte),
+      transfer_us: partFigures(g.transfer),
       latency_by_decade: byDecade(h),
       incomplete: g.incomplete,
       errors,
@@ -414,6 +435,8 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       query_time_us: totalTime,
       concurrency: duration && duration > 0 ? round(totalTime / 1e6 / duration, 4) : null,
       latency_us: latencyFigures(overallHist),
+      first_byte_us: partFigures(o.firstByte),
+      transfer_us: partFigures(o.transfer),
       connections: st.health.mysqlConnections ?? 0,
       logins: o.logins,
       login_errors: o.loginErrors,

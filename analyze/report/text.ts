@@ -3,7 +3,7 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { captureLines, DECADES, filtersText, reportSubject, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, DECADES, filtersText, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 
@@ -102,6 +102,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${count(o.fingerprints, 'fingerprint')}`);
   kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
   kv('Latency', latencyLine(o.latency_us));
+  if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
   kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
   kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}`);
   kv('Users', top(o.users, 0, 6));
@@ -191,6 +192,13 @@ function latencyLine(l: LatencyFigures): string {
   return `min ${dur(l.min)}, avg ${dur(l.avg)}, p50 ${dur(l.p50)}, p95 ${dur(l.p95)}, p99 ${dur(l.p99)}, max ${dur(l.max)}`;
 }
 
+/** Latency = time to the response's first byte + its transfer: `first byte avg 387us (2%), transfer avg 17.7ms (98%)`. */
+function splitLine(first: PartFigures, transfer: PartFigures): string {
+  const all = first.total + transfer.total;
+  const share = (p: PartFigures) => (all > 0 ? ` (${Math.round((100 * p.total) / all)}%)` : '');
+  return `first byte avg ${dur(first.avg)}${share(first)}, transfer avg ${dur(transfer.avg)}${share(transfer)}`;
+}
+
 function sqlLines(s: SampleJson): string[] {
   // A command's argument that is not SQL (the table of a field_list, the database of init_db) says which command it is.
   const text = s.sql === null ? `(${s.cmd})` : `${SQL_COMMANDS.has(s.cmd) ? '' : `(${s.cmd}) `}${clean(s.sql).replace(/\s+/g, ' ')}`;
@@ -206,6 +214,8 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Calls', `${n(f.count)} (${pct(f.share_of_count)} of the profile's calls, ${rate(f.qps)}/s); ${Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
   row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of the profile's time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
   row('Latency', latencyLine(l));
+  // Where the answer took more than one packet's time (a result set, a login's further rounds).
+  if (f.transfer_us.total > 0) row('Split', splitLine(f.first_byte_us, f.transfer_us));
   row('Spread', decadeLine(f.latency_by_decade));
   // Rows sent and affected, whichever the statement has (a SELECT sends, an UPDATE affects).
   const rows = [

@@ -28,6 +28,7 @@ interface EventLine {
   user: string | null;
   status: string;
   latency_us: number | null;
+  response_us: number | null;
   rows: number | null;
   error_code: number | null;
 }
@@ -51,7 +52,7 @@ test('analyze: per-fingerprint counts, latency totals, rows and errors agree wit
     if (e.digest === null || !RUNS.has(e.cmd)) continue;
     const w = want.get(e.digest) ?? { count: 0, time: 0, rows: 0, errors: 0 };
     w.count++;
-    w.time += e.latency_us ?? 0;
+    w.time += e.response_us ?? 0;
     w.rows += e.rows ?? 0;
     if (e.status === 'error') w.errors++;
     want.set(e.digest, w);
@@ -117,7 +118,7 @@ test('analyze: filters select events; the report records them', async () => {
   assert.match(noneText.stderr, /warning: no command passed the filters; the capture's 35 commands and logins have users periscope; databases periscope_test; clients 127\.0\.0\.1; servers 127\.0\.0\.1:3306; times 2026-11-21T05:08:04\.897001Z to /);
 
   const slow = await report(sample, '--min-latency', '200us');
-  assert.equal(slow.overall.commands + slow.overall.logins, evs.filter((e) => (e.latency_us ?? -1) >= 200).length);
+  assert.equal(slow.overall.commands + slow.overall.logins, evs.filter((e) => (e.response_us ?? -1) >= 200).length);
   assert.ok(slow.fingerprints.every((f) => (f.latency_us.min ?? 0) >= 200));
 
   const late = await report(sample, '--since', '2026-11-21T05:08:04.912Z');
@@ -136,7 +137,7 @@ test('analyze: filters select events; the report records them', async () => {
   // events takes the same filters: the same commands pass.
   const lateEvents = await periscope('events', sample, '--since', '2026-11-21T05:08:04.912Z', '--min-latency', '100us');
   assert.equal(lateEvents.code, 0, lateEvents.stderr);
-  const want = evs.filter((e) => (e as unknown as { ts: string }).ts >= '2026-11-21T05:08:04.912' && (e.latency_us ?? -1) >= 100);
+  const want = evs.filter((e) => (e as unknown as { ts: string }).ts >= '2026-11-21T05:08:04.912' && (e.response_us ?? -1) >= 100);
   assert.ok(want.length > 0);
   assert.deepEqual(lateEvents.stdout.trim().split('\n').map((l) => JSON.parse(l) as EventLine), want);
 
@@ -302,6 +303,19 @@ test('merge: summaries of separate captures give exactly the report of analysing
   assert.equal(t2.stdout, t1.stdout);
 });
 
+test('merge: a summary of version 1 (latencies to the first byte) is refused, saying why and what to do', async () => {
+  const out = join(dir, 'v2.json');
+  assert.equal((await periscope('analyze', sample, '--save-summary', out, '--format', 'json')).code, 0);
+  const v2 = JSON.parse(await readFile(out, 'utf8')) as { version: number };
+  assert.equal(v2.version, 2);
+  const old = join(dir, 'v1.json');
+  await writeFile(old, JSON.stringify({ ...v2, version: 1 }));
+  const r = await periscope('merge', out, old);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /v1\.json: summary version 1, saved by an older Periscope: its latencies are times to the first byte of each response, not the full response times this version reports, and cannot be converted; make it again with 'periscope analyze CAPTURE… --save-summary FILE'/);
+  assert.equal(r.stdout, '');
+});
+
 test('merge: a file that is not a summary is exit 2 with an explanation; slowlog needs captures', async () => {
   const r = await periscope('merge', sample);
   assert.equal(r.code, 2);
@@ -321,7 +335,7 @@ test('analyze --format slowlog: one entry per statement and administrator comman
   assert.equal(entries.length, logged.length);
   for (const [i, e] of logged.entries()) {
     const x = entries[i]!;
-    assert.match(x, new RegExp(`# Query_time: ${((e.latency_us ?? 0) / 1e6).toFixed(6)}  Lock_time: 0\\.000000  Rows_sent: ${e.rows ?? 0} `));
+    assert.match(x, new RegExp(`# Query_time: ${((e.response_us ?? 0) / 1e6).toFixed(6)}  Lock_time: 0\\.000000  Rows_sent: ${e.rows ?? 0} `));
     assert.match(x, /# User@Host: periscope\[periscope\] @  \[127\.0\.0\.1\]  Id: +\d+\n/);
     assert.match(x, /SET timestamp=\d+;\n/);
     assert.match(x, /;\n?$/);
