@@ -215,7 +215,12 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
     [['--min-latency', 'fast'], /--min-latency fast: expected a duration/],
     [['--limit', '0'], /--limit 0/],
     [['--format', 'xml'], /Invalid values:[\s\S]*format/],
-    [['--limit', 'abc'], /--limit is not a number/],
+    [['--limit', 'abc'], /--limit abc: not a number; expected a whole number of at least 1/],
+    [['--threads', 'abc'], /--threads abc: not a number; expected a whole number/],
+    [['--threads=x2'], /--threads x2: not a number;/],
+    [['--reorder-window', 'many'], /--reorder-window many: not a number; expected a positive whole number/],
+    [['-o', join(dir, 'report.pdf')], /--output .*report\.pdf: the format cannot be told from '\.pdf' \(text for \.txt or no extension, json for \.json, html for \.html\): give --format\n/],
+    [['-o', join(dir, 'slow.log')], /--output .*slow\.log: the format cannot be told from '\.log' .*give --format; for a slow log, --format slowlog/],
     [['--user'], /--user needs a value/],
     [['-f', 'json', '-f', 'html'], /--format was given more than once \(json, html\): give it once/],
     [['--bogus-option'], /unknown option or argument: --bogus-option\n/],
@@ -245,6 +250,21 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
   assert.equal((JSON.parse(await readFile(asJson, 'utf8')) as Report).overall.commands, 33);
   assert.equal((await periscope('analyze', sample, '-f', 'text', '-o', asJson)).code, 0);
   assert.match(await readFile(asJson, 'utf8'), /^# Periscope query report/, 'an explicit --format wins');
+  const pdf = join(dir, 'odd.pdf');
+  assert.equal((await periscope('analyze', sample, '-f', 'json', '-o', pdf)).code, 0, 'any name with --format');
+  assert.equal((JSON.parse(await readFile(pdf, 'utf8')) as Report).overall.commands, 33);
+  const slow = join(dir, 'slow.log');
+  assert.equal((await periscope('analyze', sample, '-f', 'slowlog', '-o', slow)).code, 0);
+  assert.match(await readFile(slow, 'utf8'), /# Query_time: /);
+  const plain = join(dir, 'report');
+  assert.equal((await periscope('analyze', sample, '-o', plain)).code, 0, 'no extension: text');
+  assert.match(await readFile(plain, 'utf8'), /^# Periscope query report/);
+  const livePdf = await periscope('live', '-i', 'lo', '-d', '1s', '-o', join(dir, 'r.pdf'));
+  assert.equal(livePdf.code, 1);
+  assert.match(livePdf.stderr, /--output .*r\.pdf: the format cannot be told from '\.pdf'.*give --format\n/);
+  const liveTop = await periscope('live', '-i', 'lo', '-d', '1s', '--top', 'ten');
+  assert.equal(liveTop.code, 1);
+  assert.match(liveTop.stderr, /--top ten: not a number; expected a whole number of at least 1/);
   const live = await periscope('live', '-i', 'lo', '-d', '1s', '-o', join(dir, 'no-such-dir', 'r.html'));
   assert.equal(live.code, 1);
   assert.match(live.stderr, /--output .*r\.html: the directory .*no-such-dir does not exist/);
@@ -314,6 +334,35 @@ test('merge: a summary of version 1 (latencies to the first byte) is refused, sa
   assert.equal(r.code, 2);
   assert.match(r.stderr, /v1\.json: summary version 1, saved by an older Periscope: its latencies are times to the first byte of each response, not the full response times this version reports, and cannot be converted; make it again with 'periscope analyze CAPTURE… --save-summary FILE'/);
   assert.equal(r.stdout, '');
+});
+
+test('merge: the same capture twice is refused (it would count its commands twice)', async () => {
+  const s1 = join(dir, 'twice.json');
+  assert.equal((await periscope('analyze', sample, '--save-summary', s1, '--format', 'json')).code, 0);
+  const same = await periscope('merge', s1, s1);
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /twice\.json: named twice \(the same name\): merging it with itself would count its commands twice/);
+  const copy = join(dir, 'twice-copy.json');
+  await writeFile(copy, await readFile(s1));
+  const c = await periscope('merge', s1, copy);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /twice-copy\.json: the same summary as .*twice\.json \(a copy\?\)/);
+  assert.equal(c.stdout, '');
+  // Two analyses of one capture with the same filters (the state differs only by --no-redact here).
+  const raw = join(dir, 'twice-raw.json');
+  assert.equal((await periscope('analyze', sample, '--no-redact', '--save-summary', raw, '--format', 'json')).code, 0);
+  const r = await periscope('merge', s1, raw);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /twice-raw\.json: made from .*mariadb-basic\.pcap, as .*twice\.json is, with the same filters: merging them would count its commands twice/);
+  // Disjoint windows of one capture merge into the whole (with a warning).
+  const early = join(dir, 'early.json');
+  const late = join(dir, 'late.json');
+  assert.equal((await periscope('analyze', sample, '--until', '2026-11-21T05:08:04.912Z', '--save-summary', early, '--format', 'json')).code, 0);
+  assert.equal((await periscope('analyze', sample, '--since', '2026-11-21T05:08:04.912Z', '--save-summary', late, '--format', 'json')).code, 0);
+  const w = await periscope('merge', '--format', 'json', early, late);
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stderr, /also in .*early\.json, made with other filters/);
+  assert.equal((JSON.parse(w.stdout) as Report).overall.commands, 33);
 });
 
 test('merge: a file that is not a summary is exit 2 with an explanation; slowlog needs captures', async () => {
