@@ -3,7 +3,8 @@
  * script for sorting; nothing fetched at view time), readable in any browser and attachable to a
  * ticket. Every text from the capture is escaped.
  */
-import { captureLines, filtersText, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { captureLines, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -154,8 +155,9 @@ export function renderHtml(r: Report): string {
     kv('Packets', n(h.counters.packets ?? 0)),
   ].join('')}</div></section>`;
   const charts = `<section id="charts"><h2>Latency histogram</h2>${histogramSvg(r)}<h2>Timeline (per ${r.timeline.bucket_s === 1 ? 'second' : `${r.timeline.bucket_s} seconds`})</h2>${timelineSvg(r)}</section>`;
+  const unranked = unrankedLine(r);
   const heads = ['Rank', 'Fingerprint', 'Digest', 'Time', 'Time %', 'Calls', 'QPS', 'Avg', 'Avg 1st byte', 'Avg transfer', 'p50', 'p95', 'p99', 'Max', 'Rows sent', 'Rows affected', 'Errors', 'No index', 'Kind', 'Tables'];
-  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 18 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.map(fingerprintRow).join('')}</tbody></table></div></section>`;
+  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.filter(profiled).length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 18 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.filter(profiled).map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}</section>`;
   const errors = r.errors.length
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';

@@ -237,6 +237,16 @@ function kindOf(fp: string, parse: boolean): { kind: string; tables: string[] } 
 
 const PARSED_GROUPS = 1000;
 
+/**
+ * Does a fingerprint belong in a ranked profile? Not when it has no call (only housekeeping: the
+ * close of a statement the capture never saw prepared) or when none of its calls can have a
+ * latency (Quit: no reply in the protocol). JSON keeps them, ranked after all the others; the
+ * text and HTML profiles leave them out and say so.
+ */
+export function profiled(f: FingerprintJson): boolean {
+  return f.count > 0 && (f.latency_us.max !== null || f.incomplete > 0 || f.errors > 0);
+}
+
 function sortKey(order: Order, f: FingerprintJson): number {
   switch (order) {
     case 'time':
@@ -274,6 +284,14 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
   if (interrupted) {
     worse('degraded');
     notes.push('interrupted (Ctrl-C): this report covers only what was read before');
+  }
+  // Nothing to report is not good health: say what was missing and what to check.
+  if (c('packets') === 0) {
+    worse('bad');
+    notes.push('no packets: nothing was captured or read. Check the interface (-i any), the port and host filters, that the capture ran while the application was busy, and that the files are the ones written');
+  } else if (c('mysqlConnections') === 0 && commands === 0) {
+    worse('bad');
+    notes.push(`no MySQL traffic in ${count(c('packets'), 'packet')}: is the server on another port (analyze --port 3307; 3306 and ports seen in a server greeting are read)? Was the capture filter on the database traffic? 'periscope info' lists the connections the capture holds`);
   }
   if (c('filesFailed') > 0) {
     worse('degraded');
@@ -409,7 +427,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       example: g.sample && sampleJson(g.sample),
     };
   });
-  fps.sort((a, b) => sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  fps.sort((a, b) => Number(profiled(b)) - Number(profiled(a)) || sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   fps.forEach((f, i) => {
     f.rank = i + 1;
     Object.assign(f, kindOf(f.fingerprint, i < PARSED_GROUPS));

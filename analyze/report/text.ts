@@ -3,7 +3,7 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { captureLines, DECADES, filtersText, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 
@@ -87,7 +87,8 @@ export function renderText(r: Report, opts: TextOptions): string {
   if (filters !== null) out.push(...wrap(filters, '# Filters: ', '#          '));
 
   const healthBlock = (): void => {
-    const label = h.status === 'good' ? 'good' : h.status === 'bad' ? red('BAD: the figures below miss part of the traffic') : yellow('degraded');
+    const nothing = o.commands + o.logins === 0;
+    const label = h.status === 'good' ? 'good' : h.status === 'bad' ? red(nothing ? 'BAD: no MySQL command found' : 'BAD: the figures below miss part of the traffic') : yellow('degraded');
     out.push(bold('# Capture health: ') + label);
     for (const note of h.notes) out.push(...wrap(note, '#   - ', '#     '));
   };
@@ -121,13 +122,14 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push(...histogramLines(r));
   }
 
-  const fps = r.fingerprints.slice(0, opts.limit);
+  const ranked = r.fingerprints.filter(profiled);
+  const fps = ranked.slice(0, opts.limit);
   out.push('');
   // Shares are of every fingerprint's calls and time, logins and administrator commands included
   // (the Overall section counts commands, not logins, and leaves prepares and closes in).
   const calls = r.fingerprints.reduce((a, f) => a + f.count, 0);
   const time = r.fingerprints.reduce((a, f) => a + f.latency_us.total, 0);
-  const shown = fps.length < r.fingerprints.length ? `top ${fps.length} of ${n(r.fingerprints.length)}` : `${n(r.fingerprints.length)} fingerprint${r.fingerprints.length === 1 ? '' : 's'}`;
+  const shown = fps.length < ranked.length ? `top ${fps.length} of ${n(ranked.length)}` : `${n(ranked.length)} fingerprint${ranked.length === 1 ? '' : 's'}`;
   out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${n(calls)} calls, ${dur(time)} with logins)`));
   // The fifth column is what the profile is ranked by when that is not already shown (p95 else).
   const order = r.inputs.order;
@@ -144,11 +146,13 @@ export function renderText(r: Report, opts: TextOptions): string {
     const text = clean(f.fingerprint).replace(/\s+/g, ' ');
     out.push(fixed + (text.length > room ? `${text.slice(0, room - 1)}…` : text));
   }
-  const rest = r.fingerprints.slice(opts.limit);
+  const rest = ranked.slice(opts.limit);
   if (rest.length > 0) {
     const t = rest.reduce((a, f) => a + f.latency_us.total, 0);
     out.push(`#  ... ${n(rest.length)} more fingerprints: ${dur(t)}, ${n(rest.reduce((a, f) => a + f.count, 0))} calls (--limit shows more; --format json has all)`);
   }
+  const unranked = unrankedLine(r);
+  if (unranked !== null) out.push(...wrap(unranked, '#  ', '#    '));
 
   for (const f of fps) out.push('', ...fingerprintBlock(f, bold, red));
 
@@ -182,6 +186,16 @@ export function renderText(r: Report, opts: TextOptions): string {
     healthBlock();
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What the ranked profile leaves out (profiled): `not ranked, no latency: administrator command: Quit (2 calls); 1 with no call`. */
+export function unrankedLine(r: Report): string | null {
+  const left = r.fingerprints.filter((f) => !profiled(f));
+  if (left.length === 0) return null;
+  const called = left.filter((f) => f.count > 0).map((f) => `${clean(f.fingerprint).replace(/\s+/g, ' ')} (${count(f.count, 'call')})`);
+  const none = left.length - called.length;
+  const parts = [...called.slice(0, 3), ...(called.length > 3 ? [`${called.length - 3} more`] : []), ...(none > 0 ? [`${none} with only housekeeping (prepare, close) and no call`] : [])];
+  return `not ranked, no latency to rank: ${parts.join('; ')} (--format json has them)`;
 }
 
 function orderName(o: string): string {

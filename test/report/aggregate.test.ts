@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { LogHistogram } from '../../analyze/report/histogram.js';
 import { MAX_BUCKETS, Timeline } from '../../analyze/report/timeline.js';
 import { Aggregator, adminFingerprint, UNKNOWN_STATEMENT } from '../../analyze/report/aggregate.js';
-import { buildReport, type ReportContext } from '../../analyze/report/report.js';
+import { assessHealth, buildReport, profiled, type ReportContext } from '../../analyze/report/report.js';
+import { renderText } from '../../analyze/report/text.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 
 /** The exact nearest-rank quantile. */
@@ -207,6 +208,40 @@ test('aggregate: the latency of a report is the full response time, not the time
   assert.equal(r.overall.query_time_us, 19_000);
   assert.equal(r.slowest[0]!.latency_us, 18_000);
   assert.equal(r.timeline.points[0]!.max_us, 18_000);
+});
+
+test('health: a capture with no packets, or no MySQL, is not good and says what to check', () => {
+  const none = assessHealth({ files: 1, packets: 0 }, 0);
+  assert.equal(none.status, 'bad');
+  assert.match(none.notes.join('\n'), /no packets: nothing was captured or read\. Check the interface/);
+  const other = assessHealth({ files: 1, packets: 120, tcpConnections: 3, mysqlConnections: 0 }, 0);
+  assert.equal(other.status, 'bad');
+  assert.match(other.notes.join('\n'), /no MySQL traffic in 120 packets: is the server on another port \(analyze --port 3307/);
+  assert.equal(assessHealth({ files: 1, packets: 120, mysqlConnections: 1 }, 5).status, 'good');
+  const text = renderText(buildReport(new Aggregator().toState(), ctx), { limit: 20, color: false });
+  assert.match(text, /# Capture health: BAD: no MySQL command found\n#   - no packets/);
+  assert.doesNotMatch(text, /health good/);
+});
+
+test('profiles: fingerprints without a call, or whose calls have no latency (Quit), are ranked last in JSON and left out of text', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ cmd: 'quit', sql: null, responseUs: null, status: 'none', rows: null }));
+  agg.add(ev({ cmd: 'quit', sql: null, responseUs: null, status: 'none', rows: null, conn: 2 }));
+  agg.add(ev({ cmd: 'stmt_close', sql: null, responseUs: null, status: 'none', rows: null }));
+  agg.add(ev({ sql: 'SELECT 1', responseUs: 50 }));
+  agg.add(ev({ sql: 'SELECT SLEEP(9)', status: 'incomplete', responseUs: null, rows: null }));
+  const r = buildReport(agg.toState(), { ...ctx, order: 'count' });
+  assert.deepEqual(r.fingerprints.map((f) => [f.fingerprint, profiled(f)]), [
+    ['select ?', true],
+    ['select sleep(?)', true],
+    ['administrator command: Quit', false],
+    [UNKNOWN_STATEMENT, false],
+  ]);
+  const text = renderText(r, { limit: 20, color: false });
+  assert.match(text, /Profile \(by calls; 2 fingerprints;/);
+  assert.doesNotMatch(text, /#\s+\d+ \w{16} .*administrator command: Quit/);
+  assert.doesNotMatch(text, /Query \d+: .*admin/);
+  assert.match(text.replace(/\n#    /g, ' '), /#  not ranked, no latency to rank: administrator command: Quit \(2 calls\); 1 with only housekeeping \(prepare, close\) and no call \(--format json has them\)/);
 });
 
 test('aggregate: raw aggregates keep the literals (--no-redact)', () => {
