@@ -161,6 +161,15 @@ export interface Report {
     queries: number;
     commands_per_s: number | null;
     queries_per_s: number | null;
+    /**
+     * The rate, three ways: over the capture's run time (the figures above), over the traffic's
+     * span (first command to last) and at the busiest timeline bucket.
+     */
+    rates: {
+      capture: { duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
+      traffic: { first: string | null; last: string | null; duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
+      peak: { t: string | null; bucket_s: number; commands_per_s: number | null };
+    };
     query_time_us: number;
     /** Query time / duration: how many commands were running on average. */
     concurrency: number | null;
@@ -438,6 +447,14 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const tl = Timeline.fromState(st.timeline);
   const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
 
+  // The traffic's own span: from the first command (or login) to the last, within the window.
+  const tFirst = o.first ? ts(o.first) : null;
+  const tLast = o.last ? ts(o.last) : null;
+  const span = tFirst !== null && tLast !== null ? Math.max(0, (Date.parse(tLast) - Date.parse(tFirst)) / 1000 + (fracUs(tLast) - fracUs(tFirst)) / 1e6) : null;
+  const perSpan = (n: number) => (span && span > 0 ? round(n / span, 3) : null);
+  let peak: Report['overall']['rates']['peak'] = { t: null, bucket_s: tl.width, commands_per_s: null };
+  for (const p of points) if (peak.commands_per_s === null || p.commands / tl.width > peak.commands_per_s) peak = { t: p.t, bucket_s: tl.width, commands_per_s: round(p.commands / tl.width, 3) };
+
   return {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
     inputs: { files, captures: [...(ctx.captures ?? [])].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.started < b.started ? -1 : 1)), filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
@@ -450,6 +467,11 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       queries: o.queries,
       commands_per_s: perSec(o.commands),
       queries_per_s: perSec(o.queries),
+      rates: {
+        capture: { duration_s: round(duration), commands_per_s: perSec(o.commands), queries_per_s: perSec(o.queries) },
+        traffic: { first: tFirst, last: tLast, duration_s: round(span), commands_per_s: perSpan(o.commands), queries_per_s: perSpan(o.queries) },
+        peak,
+      },
       query_time_us: totalTime,
       concurrency: duration && duration > 0 ? round(totalTime / 1e6 / duration, 4) : null,
       latency_us: latencyFigures(overallHist),

@@ -101,6 +101,8 @@ export function renderText(r: Report, opts: TextOptions): string {
   out.push(bold('# Overall'));
   const kv = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(14)}`, `#   ${''.padEnd(14)}`));
   kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${count(o.fingerprints, 'fingerprint')}`);
+  const rt = o.rates;
+  kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${rt.peak.t === null ? '' : ` in the ${rt.peak.bucket_s === 1 ? 'second' : `${rt.peak.bucket_s} s`} from ${rt.peak.t}`}`);
   kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
   kv('Latency', latencyLine(o.latency_us));
   if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));

@@ -244,6 +244,22 @@ test('profiles: fingerprints without a call, or whose calls have no latency (Qui
   assert.match(text.replace(/\n#    /g, ' '), /#  not ranked, no latency to rank: administrator command: Quit \(2 calls\); 1 with only housekeeping \(prepare, close\) and no call \(--format json has them\)/);
 });
 
+test('rates: over the capture, over the traffic (first to last command) and at the peak second, each labelled', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ sec: t0, nsec: 0 }));
+  agg.add(ev({ sec: t0, nsec: 500_000_000 }));
+  agg.add(ev({ sec: t0 + 4, nsec: 0 }));
+  const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('Z', '000Z');
+  const file = { path: 'a.pcap', size: 1, format: 'pcap', packets: 10, first: iso(t0 - 5), last: iso(t0 + 5), damaged: false };
+  const r = buildReport(agg.toState(), { ...ctx, files: [file] });
+  assert.deepEqual(r.overall.rates.capture, { duration_s: 10, commands_per_s: 0.3, queries_per_s: 0.3 });
+  assert.deepEqual(r.overall.rates.traffic, { first: iso(t0), last: iso(t0 + 4), duration_s: 4, commands_per_s: 0.75, queries_per_s: 0.75 });
+  assert.deepEqual(r.overall.rates.peak, { t: iso(t0).replace('.000000Z', 'Z'), bucket_s: 1, commands_per_s: 2 });
+  assert.equal(r.overall.commands_per_s, r.overall.rates.capture.commands_per_s);
+  const text = renderText(r, { limit: 20, color: false }).replace(/\n#\s{17}/g, ' ');
+  assert.match(text, /#   Rates {9}0\.30 cmd\/s over the capture \(10\.00s\); 0\.75 cmd\/s over the traffic \(4\.00s, first to last command\); peak 2\.00 cmd\/s in the second from /);
+});
+
 test('aggregate: raw aggregates keep the literals (--no-redact)', () => {
   const agg = new Aggregator({ raw: true });
   agg.add(ev({ sql: "SELECT * FROM t WHERE a = 'secret'" }));
