@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { periscope, repoRoot, sample } from './run.js';
-import type { Report } from '../../analyze/report/report.js';
+import { profiled, type Report } from '../../analyze/report/report.js';
 import { renderReport } from '../../analyze/report/render.js';
 
 const fixtures = `${repoRoot}test/fixtures/captures/`;
@@ -90,7 +90,10 @@ test('analyze: the text report fits 100 columns, ranks the same fingerprints and
   const lines = r.stdout.split('\n');
   assert.ok(lines.every((l) => [...l].length <= 100), lines.filter((l) => [...l].length > 100).join('\n'));
   const json = await report(sample);
-  for (const f of json.fingerprints) assert.ok(r.stdout.includes(`# Query ${f.rank}: ${f.digest}`), `block of ${f.digest}`);
+  // Every ranked fingerprint has its block; Quit and call-less rows are named in one line instead.
+  for (const f of json.fingerprints.filter(profiled)) assert.ok(r.stdout.includes(`# Query ${f.rank}: ${f.digest}`), `block of ${f.digest}`);
+  for (const f of json.fingerprints.filter((x) => !profiled(x))) assert.ok(!r.stdout.includes(f.digest), `no row of ${f.fingerprint}`);
+  assert.match(r.stdout, /#  not ranked, no latency to rank: administrator command: Quit \(2 calls\)/);
   assert.match(r.stdout, /# Overall\n#   Commands +33 /);
   assert.doesNotMatch(r.stdout, /ada@example\.com|Duplicate Ada/, 'literals never appear');
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when stdout is not a terminal');
@@ -100,7 +103,10 @@ test('analyze: --order-by and --limit', async () => {
   for (const order of ['count', 'p99', 'errors', 'rows', 'max']) {
     const r = await report(sample, '--order-by', order);
     const key = (f: Report['fingerprints'][number]) => (order === 'count' ? f.count : order === 'errors' ? f.errors : order === 'rows' ? f.rows_sent.sum : order === 'p99' ? (f.latency_us.p99 ?? -1) : (f.latency_us.max ?? -1));
-    for (let i = 1; i < r.fingerprints.length; i++) assert.ok(key(r.fingerprints[i - 1]!) >= key(r.fingerprints[i]!), `${order} at rank ${i + 1}`);
+    // Ranked by the key; the rows without a latency to rank (Quit, call-less) come last.
+    const ranked = r.fingerprints.filter(profiled);
+    assert.deepEqual(r.fingerprints.slice(0, ranked.length), ranked);
+    for (let i = 1; i < ranked.length; i++) assert.ok(key(ranked[i - 1]!) >= key(ranked[i]!), `${order} at rank ${i + 1}`);
     assert.equal(r.inputs.order, order);
   }
   const t = await periscope('analyze', sample, '--limit', '3');
@@ -178,7 +184,7 @@ test('analyze text: the labels say what the figures are of', async () => {
   const j = await report(sample);
   const calls = j.fingerprints.reduce((a, f) => a + f.count, 0);
   const t = await periscope('analyze', sample);
-  assert.match(t.stdout, new RegExp(`^# Profile \\(by total latency; ${j.fingerprints.length} fingerprints; ${calls} calls, [0-9.]+ms with logins\\)$`, 'm'));
+  assert.match(t.stdout, new RegExp(`^# Profile \\(by total latency; ${j.fingerprints.filter(profiled).length} fingerprints; ${calls} calls, [0-9.]+ms with logins\\)$`, 'm'));
   assert.match(t.stdout, /^#   Calls {7}\d+ \([0-9.]+% of the profile's calls, /m);
   // The ranking's figure is a column of the table.
   for (const [order, col] of [['p99', 'p99'], ['max', 'max'], ['avg', 'avg'], ['rows', 'rows'], ['time', 'p95']] as const) {
