@@ -3,7 +3,7 @@
  * reader (src/pcap: pure, no dependencies) in 1 MiB reads into one reused buffer; only record
  * headers are looked at. A file is read once, after tcpdump has moved on to the next one.
  */
-import { open } from 'node:fs/promises';
+import { open, truncate } from 'node:fs/promises';
 import { sniff } from '../src/pcap/detect.js';
 import { Step } from '../src/pcap/record.js';
 
@@ -24,38 +24,37 @@ export function isoMicros(sec: number, nsec: number): string {
   return `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
 }
 
+/** A record as the scans see it: its time and where its header starts in the file. */
+interface RecordAt {
+  sec: number;
+  nsec: number;
+  fileOffset: number;
+}
+
 /**
- * `cancelled()` is polled between reads: when it returns true the scan stops and null is returned.
- * Null too when the file is not a pcap/pcapng file (it is then not one of ours).
+ * Every record of a capture file, in file order, to `onRecord`. `cancelled()` is polled between
+ * reads: when it returns true the reading stops and null is returned. Null too when the file is not
+ * a pcap/pcapng file (it is then not one of ours). Otherwise: was the file cut inside a record?
  */
-export async function scanCaptureFile(path: string, cancelled: () => boolean = () => false): Promise<FileScan | null> {
+async function eachRecord(path: string, onRecord: (r: RecordAt) => void, cancelled: () => boolean): Promise<{ truncated: boolean } | null> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     let pos = (await fh.read(buf, 0, CHUNK, 0)).bytesRead;
     const s = sniff(buf.subarray(0, Math.min(pos, 16)));
-    if (s.kind !== 'capture') return pos === 0 ? { packets: 0, firstPacket: null, lastPacket: null, truncated: false } : null;
+    if (s.kind !== 'capture') return pos === 0 ? { truncated: false } : null;
     const p = s.parser;
-    let packets = 0;
     let ended = false;
-    let minSec = Infinity;
-    let minNsec = 0;
-    let maxSec = -Infinity;
-    let maxNsec = 0;
+    const at: RecordAt = { sec: 0, nsec: 0, fileOffset: 0 };
     p.push(buf.subarray(0, pos));
     for (;;) {
       const step = p.next();
       if (step === Step.Record) {
         const r = p.record;
-        packets++;
-        if (r.tsSec < minSec || (r.tsSec === minSec && r.tsNsec < minNsec)) {
-          minSec = r.tsSec;
-          minNsec = r.tsNsec;
-        }
-        if (r.tsSec > maxSec || (r.tsSec === maxSec && r.tsNsec > maxNsec)) {
-          maxSec = r.tsSec;
-          maxNsec = r.tsNsec;
-        }
+        at.sec = r.tsSec;
+        at.nsec = r.tsNsec;
+        at.fileOffset = r.fileOffset;
+        onRecord(at);
         continue;
       }
       if (step === Step.Error || ended) break;
@@ -69,14 +68,65 @@ export async function scanCaptureFile(path: string, cancelled: () => boolean = (
       pos += n;
       p.push(buf.subarray(0, n));
     }
-    const tail = p.finish();
-    return {
-      packets,
-      firstPacket: packets > 0 ? isoMicros(minSec, minNsec) : null,
-      lastPacket: packets > 0 ? isoMicros(maxSec, maxNsec) : null,
-      truncated: tail !== null,
-    };
+    return { truncated: p.finish() !== null };
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * `cancelled()` is polled between reads: when it returns true the scan stops and null is returned.
+ * Null too when the file is not a pcap/pcapng file (it is then not one of ours).
+ */
+export async function scanCaptureFile(path: string, cancelled: () => boolean = () => false): Promise<FileScan | null> {
+  let packets = 0;
+  let minSec = Infinity;
+  let minNsec = 0;
+  let maxSec = -Infinity;
+  let maxNsec = 0;
+  const read = await eachRecord(
+    path,
+    (r) => {
+      packets++;
+      if (r.sec < minSec || (r.sec === minSec && r.nsec < minNsec)) {
+        minSec = r.sec;
+        minNsec = r.nsec;
+      }
+      if (r.sec > maxSec || (r.sec === maxSec && r.nsec > maxNsec)) {
+        maxSec = r.sec;
+        maxNsec = r.nsec;
+      }
+    },
+    cancelled,
+  );
+  if (read === null) return null;
+  return {
+    packets,
+    firstPacket: packets > 0 ? isoMicros(minSec, minNsec) : null,
+    lastPacket: packets > 0 ? isoMicros(maxSec, maxNsec) : null,
+    truncated: read.truncated,
+  };
+}
+
+/**
+ * Cut a capture file before its first packet later than `limitMs` (milliseconds since 1970): what
+ * tcpdump captured while a stop drained (see DRAIN_MS) after the capture's window ended. The file
+ * keeps its header, even when every packet is cut. Returns the packets cut.
+ */
+export async function cutAfter(path: string, limitMs: number): Promise<number> {
+  const limitSec = Math.floor(limitMs / 1000);
+  const limitNsec = (limitMs % 1000) * 1e6;
+  let cutAt: number | null = null;
+  let cut = 0;
+  const read = await eachRecord(
+    path,
+    (r) => {
+      if (cutAt === null && (r.sec > limitSec || (r.sec === limitSec && r.nsec > limitNsec))) cutAt = r.fileOffset;
+      if (cutAt !== null) cut++;
+    },
+    () => false,
+  );
+  if (read === null || cutAt === null) return 0;
+  await truncate(path, cutAt);
+  return cut;
 }

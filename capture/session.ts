@@ -9,7 +9,8 @@ import { statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CaptureError, diskFull } from './errors.js';
-import { FileTracker } from './files.js';
+import { FileTracker, listCaptureFiles } from './files.js';
+import { cutAfter } from './scan.js';
 import { CAPTURE_KEYLOG_NAME, type KeyLogCopier } from './keylog.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, MANIFEST_VERSION, writeManifest, type CaptureManifest, type EndReason, type ManifestOptions } from './manifest.js';
 import type { CaptureOptions } from './options.js';
@@ -71,6 +72,10 @@ export class CaptureSession {
   private readonly tracker: FileTracker;
   private end: { reason: EndReason; detail?: string; error?: CaptureError } | null = null;
   private hurried = false;
+  /** When the --duration window ended (ms since 1970), or null. */
+  private windowEnd: number | null = null;
+  /** Packets cut from the files because tcpdump captured them after the window (cutDrain). */
+  private cutPackets = 0;
   private ticking = false;
   private tickNo = 0;
   private lastManifest = 0;
@@ -93,6 +98,9 @@ export class CaptureSession {
       return;
     }
     this.end = { reason, ...(opts.detail ? { detail: opts.detail } : {}), ...(opts.error ? { error: opts.error } : {}) };
+    // --duration: the window ends now, though tcpdump drains for DRAIN_MS more (what it captures
+    // meanwhile is cut from the files once it has exited).
+    if (reason === 'duration') this.windowEnd = Date.now();
     void this.s.running.stop({ drainMs: opts.drain ? DRAIN_MS : 0 });
   }
 
@@ -120,7 +128,8 @@ export class CaptureSession {
     const timer = setInterval(() => void this.tick(), TICK_MS);
     const duration = opts.duration !== null ? setTimeout(() => this.stop('duration', { drain: true, detail: `${opts.duration} s` }), opts.duration * 1000) : null;
     const exit = await running.exited;
-    const endedAt = new Date();
+    const endedAt = this.windowEnd === null ? new Date() : new Date(this.windowEnd);
+    if (this.windowEnd !== null) await this.cutDrain(this.windowEnd).catch((e: Error) => this.warnOnce(`cannot cut the packets captured after --duration: ${e.message}`));
     clearInterval(timer);
     if (duration) clearTimeout(duration);
     while (this.ticking) await new Promise((r) => setTimeout(r, 20));
@@ -144,6 +153,19 @@ export class CaptureSession {
     for (const p of this.tracker.problems) this.warnOnce(p);
     const end = this.end;
     return { reason: end.reason, ...(end.detail ? { detail: end.detail } : {}), exit, manifest, error: end.error ?? null };
+  }
+
+  /**
+   * Cut what tcpdump captured after the window ended (`windowEnd`, ms): from the newest file back,
+   * until a file has nothing after it (the files are in time order).
+   */
+  private async cutDrain(windowEnd: number): Promise<void> {
+    const files = await listCaptureFiles(this.s.opts.out);
+    for (const f of files.reverse()) {
+      const n = await cutAfter(join(this.s.opts.out, f.name), windowEnd);
+      this.cutPackets += n;
+      if (n === 0) break;
+    }
   }
 
   private async tick(): Promise<void> {
@@ -232,7 +254,7 @@ export class CaptureSession {
       files: this.tracker.manifestFiles(),
       deleted: [...this.tracker.deleted],
       packets: stats
-        ? { ...stats, final: true, at: (endedAt ?? new Date()).toISOString() }
+        ? { ...stats, captured: stats.captured - this.cutPackets, final: true, at: (endedAt ?? new Date()).toISOString() }
         : { captured: c.captured, receivedByFilter: c.receivedByFilter, droppedByKernel: c.droppedByKernel, droppedByInterface: c.droppedByInterface, final: false, at: c.at?.toISOString() ?? null },
       options: { ...manifestOptions(opts), minFreeDisk: this.s.minFreeDisk },
       keylog: this.s.keylog ? CAPTURE_KEYLOG_NAME : null,

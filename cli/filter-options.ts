@@ -11,7 +11,7 @@ export const filterOptions = {
   db: { describe: 'only this database (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true },
   client: { describe: 'only this client IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true },
   server: { describe: 'only this server IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true },
-  'min-latency': { describe: 'only commands at least this slow (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true },
+  'min-latency': { describe: 'only commands at least this slow, by full response time (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true },
 } as const;
 
 export const userFilterOption = {

@@ -44,9 +44,25 @@ const tcpOptions = {
   'memory-budget': { describe: 'MiB for reassembly and connection state: beyond --max-buffer-total, 2 KiB per tracked connection; past it the least recently active connections are closed first, and the report says how many', type: 'number', default: 1024, group: 'TCP reassembly:' },
 } as const;
 
+/**
+ * `--name VALUE:` for an error about a numeric option. yargs turns `--threads abc` into NaN, and
+ * an error that says 'NaN' does not say what was wrong: such a value is shown as typed (only the
+ * entry reads argv).
+ */
+function shown(name: string, v: number): string {
+  if (!Number.isNaN(v)) return `--${name} ${v}:`;
+  const argv = process.argv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith(`--${name}=`)) return `--${name} ${a.slice(name.length + 3)}: not a number;`;
+    if (a === `--${name}` && i + 1 < argv.length) return `--${name} ${argv[i + 1]!}: not a number;`;
+  }
+  return `--${name} is not a number:`;
+}
+
 function tcpSettings(a: { reorderWindow: number; maxBufferPerConnection: number; maxBufferTotal: number; idleTimeout: number; maxConnections: number; memoryBudget: number }) {
   const positive = (name: string, v: number, integer: boolean): number => {
-    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} ${Number.isNaN(v) ? 'is not a number' : v}: expected a positive ${integer ? 'whole ' : ''}number`);
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UsageError(`${shown(name, v)} expected a positive ${integer ? 'whole ' : ''}number`);
     return v;
   };
   return {
@@ -84,27 +100,36 @@ function parquetSettings(a: { hostLabel?: string; sql: boolean; redact: boolean 
 
 /** Report output options, shared by analyze and merge. */
 const reportOptions = {
-  format: { alias: 'f', describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page), slowlog (MySQL slow query log; analyze only); default: from the -o name (.html, .json), else text', choices: ['text', 'json', 'html', 'slowlog'], type: 'string', group: 'Report:' },
+  format: { alias: 'f', describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page), slowlog (MySQL slow query log; analyze only); default: from the -o name (.html, .json; .txt or none: text; other names need --format)', choices: ['text', 'json', 'html', 'slowlog'], type: 'string', group: 'Report:' },
   output: { alias: 'o', describe: 'write to FILE instead of stdout', type: 'string', requiresArg: true, group: 'Report:' },
-  'order-by': { describe: 'rank fingerprints by', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time', group: 'Report:' },
+  'order-by': { describe: 'rank fingerprints by (time, avg, p95, p99, max: of the full response time, request to the last byte of the answer)', choices: ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'], default: 'time', group: 'Report:' },
   limit: { describe: 'fingerprints detailed in the text report (json and html have all)', type: 'number', default: 20, group: 'Report:' },
 } as const;
 
-/** The format asked for, or the one the output file's name says (`-o report.html`), or text. */
-function formatOf(format: string | undefined, output: string | undefined): string {
+/**
+ * The format asked for, or the one the output file's name says (`-o report.html`, `.json`, `.txt`
+ * or no extension: text). Any other name is refused: `-o report.pdf` or `-o slow.log` would
+ * otherwise get a text report the name does not promise.
+ */
+function formatOf(format: string | undefined, output: string | undefined, slowlog = true): string {
   if (format !== undefined) return format;
-  const ext = /\.(html?|json)$/i.exec(output ?? '')?.[1]?.toLowerCase();
-  return ext === 'json' ? 'json' : ext !== undefined ? 'html' : 'text';
+  const base = (output ?? '').split(/[\\/]/).pop()!;
+  const ext = /\.([^.]+)$/.exec(base)?.[1]?.toLowerCase();
+  if (ext === undefined || ext === 'txt' || ext === 'text') return 'text';
+  if (ext === 'json') return 'json';
+  if (ext === 'html' || ext === 'htm') return 'html';
+  const hint = ext === 'log' && slowlog ? '; for a slow log, --format slowlog' : '';
+  throw new UsageError(`--output ${output}: the format cannot be told from '.${ext}' (text for .txt or no extension, json for .json, html for .html): give --format${hint}`);
 }
 
 function renderSettings(a: { format?: string; output?: string; orderBy: string; limit: number }) {
-  if (!Number.isInteger(a.limit) || a.limit < 1) throw new UsageError(`--limit ${Number.isNaN(a.limit) ? 'is not a number' : a.limit}: expected a whole number of at least 1`);
+  if (!Number.isInteger(a.limit) || a.limit < 1) throw new UsageError(`${shown('limit', a.limit)} expected a whole number of at least 1`);
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR && a.output === undefined;
   return { format: formatOf(a.format, a.output) as 'text' | 'json' | 'html' | 'slowlog', output: a.output ?? null, order: a.orderBy as 'time', limit: a.limit, color };
 }
 
 function threadCount(v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 64) throw new UsageError(`--threads ${v}: expected a whole number from 1 to 64, or 0 for one per core`);
+  if (!Number.isInteger(v) || v < 0 || v > 64) throw new UsageError(`${shown('threads', v)} expected a whole number from 1 to 64, or 0 for one per core`);
   return v;
 }
 
@@ -233,7 +258,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'analyze <files..>',
-      'The query report: per fingerprint, latency percentiles, rows, errors; overall figures and the capture\'s health',
+      'The query report: per fingerprint, latency percentiles (full response time, split into first byte and transfer), rows, errors; overall figures and the capture\'s health',
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections), or bundles (.tar.gz made by periscope bundle: verified, then read from their redacted events)', type: 'string', array: true, demandOption: true, default: undefined })
@@ -280,7 +305,7 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('summaries', { describe: 'summary files written by analyze --save-summary, or bundles (.tar.gz made by periscope bundle)', type: 'string', array: true, demandOption: true, default: undefined })
-          .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); default: from the -o name (.html, .json), else text; a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
+          .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); default: from the -o name (.html, .json; .txt or none: text; other names need --format); a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {
         const { runMerge, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
@@ -396,7 +421,7 @@ async function main(argv: string[]): Promise<number> {
           .option('refresh', { describe: 'seconds between two redraws of the table', type: 'number', default: 2 })
           .option('top', { describe: 'fingerprints in the table', type: 'number', default: 15 })
           .option('order-by', { describe: 'rank the table by', choices: ['time', 'count'], default: 'time' })
-          .option('format', { alias: 'f', describe: 'format of the report saved with -o (default: from its name, .html or .json, else text)', choices: ['text', 'json', 'html'], type: 'string', group: 'On exit:' })
+          .option('format', { alias: 'f', describe: 'format of the report saved with -o (default: from its name, .html or .json; .txt or none: text; other names need --format)', choices: ['text', 'json', 'html'], type: 'string', group: 'On exit:' })
           .option('output', { alias: 'o', describe: 'on exit, write the report analyze would make of the same traffic to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('save-summary', { describe: 'on exit, also write a mergeable summary to FILE', type: 'string', requiresArg: true, group: 'On exit:' })
           .option('redact', { describe: 'replace literals with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
@@ -409,8 +434,8 @@ async function main(argv: string[]): Promise<number> {
           .epilog('Needs tcpdump and the right to capture, as capture does. No packet is written to disk.'),
       async (a) => {
         const { parseDuration, parseSize, OptionError } = await import('../capture/units.js');
-        if (!Number.isFinite(a.refresh) || a.refresh < 0.2) throw new UsageError(`--refresh ${a.refresh}: expected seconds, at least 0.2`);
-        if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError(`--top ${a.top}: expected a whole number of at least 1`);
+        if (!Number.isFinite(a.refresh) || a.refresh < 0.2) throw new UsageError(`${shown('refresh', a.refresh)} expected seconds, at least 0.2`);
+        if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError(`${shown('top', a.top)} expected a whole number of at least 1`);
         const durationSec = await usageErrors(() => (a.duration === undefined ? null : parseDuration('duration', a.duration)), OptionError);
         const bufferKiB = await usageErrors(() => (a.bufferSize === undefined ? null : Math.ceil(parseSize('buffer-size', a.bufferSize) / 1024)), OptionError);
         const { runLive } = await import('../analyze/live/command.js');
@@ -426,7 +451,7 @@ async function main(argv: string[]): Promise<number> {
             durationSec,
             redact: a.redact,
             order: a.orderBy as 'time' | 'count',
-            format: formatOf(a.format, a.output) as 'text' | 'json' | 'html',
+            format: formatOf(a.format, a.output, false) as 'text' | 'json' | 'html',
             output: a.output ?? null,
             saveSummary: a.saveSummary ?? null,
             screen: process.stdout.isTTY === true,

@@ -5,7 +5,9 @@
  * json, html) or write the events as a slow query log (slowlog). `--save-summary` also writes the
  * aggregate for `merge`. Ctrl-C stops reading and reports what was read.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
@@ -197,7 +199,18 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
   let redacted = true;
   let interrupted = false;
   let filters: Summary['filters'] = null;
-  const seen = new Set<string>();
+  // The same capture twice would count its commands twice: refused (a summary named twice, a copy
+  // of one, or two summaries of one capture made with the same filters). Summaries of one capture
+  // with different filters (disjoint --since/--until windows) are merged, with a warning.
+  const named = new Map<string, string>();
+  for (const path of opts.summaries) {
+    const real = realPath(path);
+    const before = named.get(real);
+    if (before !== undefined) throw new AnalyzeUsageError(`${path}: named twice (${before === path ? 'the same name' : `also as ${before}`}): merging it with itself would count its commands twice`);
+    named.set(real, path);
+  }
+  const seen = new Map<string, { summary: string; filters: string }>();
+  const states = new Map<string, string>();
   const bundles: BundleInput[] = [];
   for (const path of opts.summaries) {
     if (await isBundleFile(path)) {
@@ -207,7 +220,7 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
       for (const f of r.files) {
         const key = `${f.path}\0${f.size}\0${f.first}`;
         if (seen.has(key)) io.warn(`${path}: ${f.path} is also in another input: its commands are counted twice`);
-        seen.add(key);
+        else seen.set(key, { summary: path, filters: 'bundle' });
         files.push(f);
       }
       captures.push(...r.captures);
@@ -225,10 +238,23 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
       throw e;
     }
     if (s.periscope !== periscopeVersion()) io.warn(`${path}: made by Periscope ${s.periscope} (this is ${periscopeVersion()}); merged anyway`);
+    const digest = createHash('sha256').update(JSON.stringify(s.state)).digest('hex');
+    const twin = states.get(digest);
+    if (twin !== undefined) {
+      io.error(`${path}: the same summary as ${twin} (a copy?): merging them would count the same commands twice; name each summary once`);
+      return 2;
+    }
+    states.set(digest, path);
+    const sf = JSON.stringify(s.filters);
     for (const f of s.files) {
       const key = `${f.path}\0${f.size}\0${f.first}`;
-      if (seen.has(key)) io.warn(`${path}: ${f.path} is also in another summary: its commands are counted twice`);
-      seen.add(key);
+      const other = seen.get(key);
+      if (other !== undefined && other.filters === sf) {
+        io.error(`${path}: made from ${f.path}, as ${other.summary} is, with the same filters: merging them would count its commands twice; merge summaries of different captures (or of disjoint --since/--until windows)`);
+        return 2;
+      }
+      if (other !== undefined) io.warn(`${path}: ${f.path} is also in ${other.summary}, made with other filters: commands that pass both are counted twice`);
+      else seen.set(key, { summary: path, filters: sf });
       files.push(f);
     }
     captures.push(...(s.captures ?? []));
@@ -245,6 +271,15 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
   const report = buildReport(agg.toState(), { version: periscopeVersion(), files, captures, bundles, filters, order: opts.order, redacted, interrupted });
   await emit(report, opts, io);
   return 0;
+}
+
+/** A file's real path (links resolved), or its absolute path when it cannot be resolved (reported when read). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 export const DEFAULT_LIMIT = 20;

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import type { CommandEvent } from '../../src/mysql/session.js';
-import { hostOf } from '../report/aggregate.js';
+import { hostOf, latencyOf } from '../report/aggregate.js';
 
 export interface FilterOptions {
   since?: string;
@@ -93,7 +93,10 @@ export function buildFilter(o: FilterOptions): EventFilter | null {
   if (server) tests.push((e) => server(e.server));
   if (o.minLatency) {
     const us = parseDuration('min-latency', o.minLatency);
-    tests.push((e) => e.latencyUs !== null && e.latencyUs >= us);
+    tests.push((e) => {
+      const l = latencyOf(e);
+      return l !== null && l >= us;
+    });
   }
   if (tests.length === 0) return null;
   return (e) => tests.every((t) => t(e));

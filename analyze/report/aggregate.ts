@@ -15,6 +15,14 @@ import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { Timeline, type TimelineState } from './timeline.js';
 
+/**
+ * The latency of every report: from the request's last packet to the response's last packet (the
+ * event's `responseUs`), the time a client waits for its whole answer. The time to the response's
+ * first packet (`latencyUs`) ranked reports before: it hides the transfer of a large result. It is
+ * kept beside it, as the split `firstByte` / `transfer`.
+ */
+export const latencyOf = (e: CommandEvent): number | null => e.responseUs;
+
 /** Queries, for the overall queries-per-second. */
 const QUERIES = new Set(['query', 'stmt_execute', 'stmt_bulk_execute']);
 
@@ -194,7 +202,10 @@ export interface Sample {
   client: string;
   server: string;
   connId: number | null;
+  /** The full response time (latencyOf). */
   latencyUs: number | null;
+  /** Of it, the time to the response's first packet. */
+  firstByteUs: number | null;
   rows: number | null;
   affectedRows: number | null;
   errorCode: number | null;
@@ -224,6 +235,9 @@ export interface GroupState extends WhoTallies {
   /** Time spent in the housekeeping commands (stmt_prepare mostly), µs. */
   housekeepingUs: number;
   latency: HistogramState;
+  /** The latencies split: time to the response's first packet, and from it to the last (same calls). */
+  firstByte: Stat;
+  transfer: Stat;
   incomplete: number;
   errors: Record<string, number>;
   rows: Stat;
@@ -263,6 +277,8 @@ class Group {
   commands: Record<string, number> = {};
   housekeepingUs = 0;
   latency = new LogHistogram();
+  firstByte: Stat = { sum: 0, max: 0, n: 0 };
+  transfer: Stat = { sum: 0, max: 0, n: 0 };
   incomplete = 0;
   errors: Record<string, number> = {};
   rows: Stat = { sum: 0, max: 0, n: 0 };
@@ -308,6 +324,9 @@ export interface Overall extends WhoTallies {
   warnings: number;
   /** Latency of the commands that run statements (query, execute, fetch) and administrator commands. */
   latency: HistogramState;
+  /** The same latencies split: to the first packet of the response, then to its last. */
+  firstByte: Stat;
+  transfer: Stat;
   bytesIn: number;
   bytesOut: number;
   first: { sec: number; nsec: number } | null;
@@ -351,6 +370,8 @@ export class Aggregator {
     incomplete: 0,
     warnings: 0,
     latency: new LogHistogram(),
+    firstByte: { sum: 0, max: 0, n: 0 } as Stat,
+    transfer: { sum: 0, max: 0, n: 0 } as Stat,
     bytesIn: 0,
     bytesOut: 0,
     who: new Who(MAX_DISTINCT_OVERALL),
@@ -382,7 +403,7 @@ export class Aggregator {
       if (QUERIES.has(e.cmd)) o.queries++;
       if (isError) o.errors++;
       if (e.status === 'incomplete') o.incomplete++;
-      this.timeline.add(e.sec, e.latencyUs, isError);
+      this.timeline.add(e.sec, latencyOf(e), isError);
       o.who.add(e.conn, e.user, e.db, e.client, e.server);
     }
 
@@ -392,13 +413,21 @@ export class Aggregator {
     g.bytesIn += e.bytesIn;
     g.bytesOut += e.bytesOut;
     if (sqlCommand && !STATEMENT_RUNS.has(e.cmd)) {
-      g.housekeepingUs += e.latencyUs ?? 0;
+      g.housekeepingUs += latencyOf(e) ?? 0;
       return;
     }
     g.count++;
-    if (e.latencyUs !== null && e.status !== 'incomplete') {
-      g.latency.add(e.latencyUs);
-      if (e.cmd !== 'connect') o.latency.add(e.latencyUs);
+    const latency = latencyOf(e);
+    if (latency !== null && e.status !== 'incomplete') {
+      g.latency.add(latency);
+      const first = e.latencyUs ?? latency;
+      addStat(g.firstByte, first);
+      addStat(g.transfer, latency - first);
+      if (e.cmd !== 'connect') {
+        o.latency.add(latency);
+        addStat(o.firstByte, first);
+        addStat(o.transfer, latency - first);
+      }
     }
     if (e.status === 'incomplete') g.incomplete++;
     if (isError && e.errorCode !== null) this.addError(e, g);
@@ -416,14 +445,14 @@ export class Aggregator {
     if (earlier(e, g.first)) g.first = { sec: e.sec, nsec: e.nsec };
     if (earlier(g.last, e)) g.last = { sec: e.sec, nsec: e.nsec };
     // The slowest example: compare latencies first, build a sample only when it may win.
-    const lat = e.latencyUs ?? -1;
+    const lat = latency ?? -1;
     const cur = g.sample === null ? -2 : (g.sample.latencyUs ?? -1);
     if (lat > cur) g.sample = sampleOf(e, g.digest);
     else if (lat === cur) {
       const s = sampleOf(e, g.digest);
       if (slower(s, g.sample!)) g.sample = s;
     }
-    if (e.cmd !== 'connect' && e.latencyUs !== null) this.keepIfSlow(e, g.digest);
+    if (e.cmd !== 'connect' && latency !== null) this.keepIfSlow(e, g.digest, latency);
   }
 
   /**
@@ -475,9 +504,9 @@ export class Aggregator {
     s.digests[g.digest] = (s.digests[g.digest] ?? 0) + 1;
   }
 
-  private keepIfSlow(e: CommandEvent, dg: string): void {
+  private keepIfSlow(e: CommandEvent, dg: string, latency: number): void {
     const s = this.slowest;
-    if (s.length >= SLOWEST && (s[s.length - 1]!.latencyUs ?? -1) > e.latencyUs!) return;
+    if (s.length >= SLOWEST && (s[s.length - 1]!.latencyUs ?? -1) > latency) return;
     insertSample(s, sampleOf(e, dg), SLOWEST);
   }
 
@@ -490,6 +519,8 @@ export class Aggregator {
       addCounts(g.commands, gs.commands);
       g.housekeepingUs += gs.housekeepingUs;
       g.latency.merge(LogHistogram.fromState(gs.latency));
+      mergeStat(g.firstByte, gs.firstByte);
+      mergeStat(g.transfer, gs.transfer);
       g.incomplete += gs.incomplete;
       addCounts(g.errors, gs.errors);
       mergeStat(g.rows, gs.rows);
@@ -519,6 +550,8 @@ export class Aggregator {
     o.incomplete += p.incomplete;
     o.warnings += p.warnings;
     o.latency.merge(LogHistogram.fromState(p.latency));
+    mergeStat(o.firstByte, p.firstByte);
+    mergeStat(o.transfer, p.transfer);
     o.bytesIn += p.bytesIn;
     o.bytesOut += p.bytesOut;
     o.who.merge(p);
@@ -553,6 +586,8 @@ export class Aggregator {
       commands: { ...g.commands },
       housekeepingUs: g.housekeepingUs,
       latency: g.latency.toState(),
+      firstByte: { ...g.firstByte },
+      transfer: { ...g.transfer },
       incomplete: g.incomplete,
       errors: { ...g.errors },
       rows: { ...g.rows },
@@ -583,6 +618,8 @@ export class Aggregator {
         incomplete: o.incomplete,
         warnings: o.warnings,
         latency: o.latency.toState(),
+        firstByte: { ...o.firstByte },
+        transfer: { ...o.transfer },
         bytesIn: o.bytesIn,
         bytesOut: o.bytesOut,
         ...o.who.state(),
@@ -616,7 +653,8 @@ function sampleOf(e: CommandEvent, dg: string): Sample {
     client: e.client,
     server: e.server,
     connId: e.connId,
-    latencyUs: e.latencyUs,
+    latencyUs: latencyOf(e),
+    firstByteUs: e.latencyUs,
     rows: e.rows,
     affectedRows: e.affectedRows,
     errorCode: e.errorCode,

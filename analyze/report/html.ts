@@ -3,7 +3,8 @@
  * script for sorting; nothing fetched at view time), readable in any browser and attachable to a
  * ticket. Every text from the capture is escaped.
  */
-import { captureLines, filtersText, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { captureLines, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 
 export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -128,7 +129,7 @@ function fingerprintRow(f: FingerprintJson): string {
   const l = f.latency_us;
   const num = (v: number | null, text: string) => `<td data-v="${v ?? -1}">${text}</td>`;
   const ex = f.example?.sql ? `<details><summary>example (slowest, ${esc(dur(f.example.latency_us))})</summary><pre>${esc(f.example.sql)}</pre></details>` : '';
-  return `<tr>${num(f.rank, String(f.rank))}<td class="l fp"><code>${esc(f.fingerprint)}</code>${ex}</td><td class="l"><code>${esc(f.digest)}</code></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${num(f.count, n(f.count))}${num(f.qps, f.qps === null ? '-' : f.qps.toFixed(2))}${num(l.avg, dur(l.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${num(f.rows_sent.sum, n(f.rows_sent.sum))}${num(f.rows_affected.sum, n(f.rows_affected.sum))}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${n(f.errors)}</td>${num(f.no_index_used, n(f.no_index_used))}<td class="l">${esc(f.kind)}${f.prepared ? ' <small>(prepared)</small>' : ''}</td><td class="l">${esc(f.tables.join(', '))}</td></tr>`;
+  return `<tr>${num(f.rank, String(f.rank))}<td class="l fp"><code>${esc(f.fingerprint)}</code>${ex}</td><td class="l"><code>${esc(f.digest)}</code></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${num(f.count, n(f.count))}${num(f.qps, f.qps === null ? '-' : f.qps.toFixed(2))}${num(l.avg, dur(l.avg))}${num(f.first_byte_us.avg, dur(f.first_byte_us.avg))}${num(f.transfer_us.avg, dur(f.transfer_us.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${num(f.rows_sent.sum, n(f.rows_sent.sum))}${num(f.rows_affected.sum, n(f.rows_affected.sum))}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${n(f.errors)}</td>${num(f.no_index_used, n(f.no_index_used))}<td class="l">${esc(f.kind)}${f.prepared ? ' <small>(prepared)</small>' : ''}</td><td class="l">${esc(f.tables.join(', '))}</td></tr>`;
 }
 
 export function renderHtml(r: Report): string {
@@ -142,9 +143,11 @@ export function renderHtml(r: Report): string {
     kv('Time range', `${esc(o.first ?? '-')}<br>${esc(o.last ?? '-')} (${esc(o.duration_s === null ? '-' : dur(o.duration_s * 1e6))})`),
     kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
     kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
+    kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak ${o.rates.peak.bucket_s === 1 ? 'second' : `${o.rates.peak.bucket_s} s`} from ${esc(o.rates.peak.t)}</small>`}`),
     kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
     kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
     kv('Latency max', esc(dur(o.latency_us.max))),
+    kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
     kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
     kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
@@ -153,8 +156,9 @@ export function renderHtml(r: Report): string {
     kv('Packets', n(h.counters.packets ?? 0)),
   ].join('')}</div></section>`;
   const charts = `<section id="charts"><h2>Latency histogram</h2>${histogramSvg(r)}<h2>Timeline (per ${r.timeline.bucket_s === 1 ? 'second' : `${r.timeline.bucket_s} seconds`})</h2>${timelineSvg(r)}</section>`;
-  const heads = ['Rank', 'Fingerprint', 'Digest', 'Time', 'Time %', 'Calls', 'QPS', 'Avg', 'p50', 'p95', 'p99', 'Max', 'Rows sent', 'Rows affected', 'Errors', 'No index', 'Kind', 'Tables'];
-  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 16 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.map(fingerprintRow).join('')}</tbody></table></div></section>`;
+  const unranked = unrankedLine(r);
+  const heads = ['Rank', 'Fingerprint', 'Digest', 'Time', 'Time %', 'Calls', 'QPS', 'Avg', 'Avg 1st byte', 'Avg transfer', 'p50', 'p95', 'p99', 'Max', 'Rows sent', 'Rows affected', 'Errors', 'No index', 'Kind', 'Tables'];
+  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.filter(profiled).length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 18 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.filter(profiled).map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}</section>`;
   const errors = r.errors.length
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';

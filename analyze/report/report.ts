@@ -6,13 +6,14 @@
 import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
 import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
-import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
+import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Stat, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
 import type { BundleInput } from '../bundle/source.js';
 
-export const REPORT_VERSION = 1;
+/** 2: latencies are full response times (1: time to the response's first packet). */
+export const REPORT_VERSION = 2;
 
 export const ORDERS = ['time', 'count', 'avg', 'p95', 'p99', 'max', 'errors', 'rows'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -67,6 +68,13 @@ export interface LatencyFigures {
   max: number | null;
 }
 
+/** A part of the latency (time to first byte, transfer) over the timed calls: sum, mean, max. */
+export interface PartFigures {
+  total: number;
+  avg: number | null;
+  max: number | null;
+}
+
 export interface SampleJson {
   ts: string;
   cmd: string;
@@ -79,6 +87,7 @@ export interface SampleJson {
   server: string;
   conn_id: number | null;
   latency_us: number | null;
+  first_byte_us: number | null;
   rows: number | null;
   affected_rows: number | null;
   error_code: number | null;
@@ -108,6 +117,9 @@ export interface FingerprintJson {
   share_of_time: number;
   qps: number | null;
   latency_us: LatencyFigures;
+  /** The latency split: time to the response's first packet, and the rest (the result's transfer). */
+  first_byte_us: PartFigures;
+  transfer_us: PartFigures;
   /** Calls per latency decade (DECADES: <1us, 1us, 10us, …, 10s+). */
   latency_by_decade: number[];
   incomplete: number;
@@ -152,10 +164,21 @@ export interface Report {
     queries: number;
     commands_per_s: number | null;
     queries_per_s: number | null;
+    /**
+     * The rate, three ways: over the capture's run time (the figures above), over the traffic's
+     * span (first command to last) and at the busiest timeline bucket.
+     */
+    rates: {
+      capture: { duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
+      traffic: { first: string | null; last: string | null; duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
+      peak: { t: string | null; bucket_s: number; commands_per_s: number | null };
+    };
     query_time_us: number;
     /** Query time / duration: how many commands were running on average. */
     concurrency: number | null;
     latency_us: LatencyFigures;
+    first_byte_us: PartFigures;
+    transfer_us: PartFigures;
     connections: number;
     logins: number;
     login_errors: number;
@@ -189,6 +212,11 @@ function latencyFigures(h: LogHistogram): LatencyFigures {
   return { total: h.sum, min: h.count ? h.min : null, avg: r(h.mean), p50: r(h.quantile(0.5)), p95: r(h.quantile(0.95)), p99: r(h.quantile(0.99)), max: h.count ? h.max : null };
 }
 
+function partFigures(s: Stat | undefined): PartFigures {
+  if (s === undefined || s.n === 0) return { total: s?.sum ?? 0, avg: null, max: null };
+  return { total: s.sum, avg: Math.round(s.sum / s.n), max: s.max };
+}
+
 const ts = (t: { sec: number; nsec: number }) => isoTime(t);
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 const round = (v: number | null, digits = 6): number | null => (v === null ? null : Number(v.toFixed(digits)));
@@ -206,7 +234,7 @@ function ranked(t: Tally): Record<string, number> {
 }
 
 function sampleJson(s: Sample): SampleJson {
-  return { ts: ts(s.ts), cmd: s.cmd, sql: s.sql, sql_truncated: s.sqlTruncated, digest: s.digest, user: s.user, db: s.db, client: s.client, server: s.server, conn_id: s.connId, latency_us: s.latencyUs, rows: s.rows, affected_rows: s.affectedRows, error_code: s.errorCode };
+  return { ts: ts(s.ts), cmd: s.cmd, sql: s.sql, sql_truncated: s.sqlTruncated, digest: s.digest, user: s.user, db: s.db, client: s.client, server: s.server, conn_id: s.connId, latency_us: s.latencyUs, first_byte_us: s.firstByteUs, rows: s.rows, affected_rows: s.affectedRows, error_code: s.errorCode };
 }
 
 /**
@@ -223,6 +251,16 @@ function kindOf(fp: string, parse: boolean): { kind: string; tables: string[] } 
 }
 
 const PARSED_GROUPS = 1000;
+
+/**
+ * Does a fingerprint belong in a ranked profile? Not when it has no call (only housekeeping: the
+ * close of a statement the capture never saw prepared) or when none of its calls can have a
+ * latency (Quit: no reply in the protocol). JSON keeps them, ranked after all the others; the
+ * text and HTML profiles leave them out and say so.
+ */
+export function profiled(f: FingerprintJson): boolean {
+  return f.count > 0 && (f.latency_us.max !== null || f.incomplete > 0 || f.errors > 0);
+}
 
 function sortKey(order: Order, f: FingerprintJson): number {
   switch (order) {
@@ -261,6 +299,14 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
   if (interrupted) {
     worse('degraded');
     notes.push('interrupted (Ctrl-C): this report covers only what was read before');
+  }
+  // Nothing to report is not good health: say what was missing and what to check.
+  if (c('packets') === 0) {
+    worse('bad');
+    notes.push('no packets: nothing was captured or read. Check the interface (-i any), the port and host filters, that the capture ran while the application was busy, and that the files are the ones written');
+  } else if (c('mysqlConnections') === 0 && commands === 0) {
+    worse('bad');
+    notes.push(`no MySQL traffic in ${count(c('packets'), 'packet')}: is the server on another port (analyze --port 3307; 3306 and ports seen in a server greeting are read)? Was the capture filter on the database traffic? 'periscope info' lists the connections the capture holds`);
   }
   if (c('filesFailed') > 0) {
     worse('degraded');
@@ -398,6 +444,8 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       share_of_time: round(ratio(h.sum, groupTime) ?? 0)!,
       qps: perSec(g.count),
       latency_us: latencyFigures(h),
+      first_byte_us: partFigures(g.firstByte),
+      transfer_us: partFigures(g.transfer),
       latency_by_decade: byDecade(h),
       incomplete: g.incomplete,
       errors,
@@ -422,7 +470,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       example: g.sample && sampleJson(g.sample),
     };
   });
-  fps.sort((a, b) => sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  fps.sort((a, b) => Number(profiled(b)) - Number(profiled(a)) || sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   fps.forEach((f, i) => {
     f.rank = i + 1;
     Object.assign(f, kindOf(f.fingerprint, i < PARSED_GROUPS));
@@ -432,6 +480,14 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   for (const [le, count] of overallHist.buckets()) histogram.push({ le_us: Number(le.toPrecision(6)), count });
   const tl = Timeline.fromState(st.timeline);
   const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
+
+  // The traffic's own span: from the first command (or login) to the last, within the window.
+  const tFirst = o.first ? ts(o.first) : null;
+  const tLast = o.last ? ts(o.last) : null;
+  const span = tFirst !== null && tLast !== null ? Math.max(0, (Date.parse(tLast) - Date.parse(tFirst)) / 1000 + (fracUs(tLast) - fracUs(tFirst)) / 1e6) : null;
+  const perSpan = (n: number) => (span && span > 0 ? round(n / span, 3) : null);
+  let peak: Report['overall']['rates']['peak'] = { t: null, bucket_s: tl.width, commands_per_s: null };
+  for (const p of points) if (peak.commands_per_s === null || p.commands / tl.width > peak.commands_per_s) peak = { t: p.t, bucket_s: tl.width, commands_per_s: round(p.commands / tl.width, 3) };
 
   return {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
@@ -445,9 +501,16 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       queries: o.queries,
       commands_per_s: perSec(o.commands),
       queries_per_s: perSec(o.queries),
+      rates: {
+        capture: { duration_s: round(duration), commands_per_s: perSec(o.commands), queries_per_s: perSec(o.queries) },
+        traffic: { first: tFirst, last: tLast, duration_s: round(span), commands_per_s: perSpan(o.commands), queries_per_s: perSpan(o.queries) },
+        peak,
+      },
       query_time_us: totalTime,
       concurrency: duration && duration > 0 ? round(totalTime / 1e6 / duration, 4) : null,
       latency_us: latencyFigures(overallHist),
+      first_byte_us: partFigures(o.firstByte),
+      transfer_us: partFigures(o.transfer),
       connections: st.health.mysqlConnections ?? 0,
       logins: o.logins,
       login_errors: o.loginErrors,

@@ -9,6 +9,8 @@
  *   SET timestamp=1763701684;
  *   SELECT * FROM orders WHERE id = ?;
  *
+ * `Query_time` is the full response time (request's last packet to response's last packet: the
+ * reports' latency), close to what the server itself logs for a large result set.
  * What the wire does not show is written as 0: Lock_time and Rows_examined (the server never
  * sends them; the fields stay because mysqldumpslow needs them). With --no-redact, a prepared
  * statement's execution is written with its parameter values in place of its `?` (src/sql/bind.ts),
@@ -21,7 +23,7 @@ import type { CommandEvent } from '../../src/mysql/session.js';
 import { redact as redactSql, sessionMode } from '../../src/sql/index.js';
 import { bindParameters } from '../../src/sql/bind.js';
 import { isoTime } from '../info/info.js';
-import { adminFingerprint, hostOf } from './aggregate.js';
+import { adminFingerprint, hostOf, latencyOf } from './aggregate.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 
 /** Logins and statement housekeeping: not in a server's slow log. */
@@ -41,7 +43,7 @@ export class SlowlogWriter {
     const user = e.user ?? '';
     let s = `# Time: ${isoTime({ sec: e.sec, nsec: e.nsec })}\n`;
     s += `# User@Host: ${user}[${user}] @  [${hostOf(e.client)}]  Id: ${String(e.connId ?? 0).padStart(5)}\n`;
-    s += `# Query_time: ${secs(e.latencyUs)}  Lock_time: 0.000000  Rows_sent: ${e.rows ?? 0}  Rows_examined: 0  Rows_affected: ${e.affectedRows ?? 0}\n`;
+    s += `# Query_time: ${secs(latencyOf(e))}  Lock_time: 0.000000  Rows_sent: ${e.rows ?? 0}  Rows_examined: 0  Rows_affected: ${e.affectedRows ?? 0}\n`;
     if (e.errorCode !== null) s += `# Errno: ${e.errorCode}\n`;
     if (e.db !== null && e.db !== this.db) {
       s += `use ${e.db};\n`;

@@ -11,7 +11,8 @@ import type { CaptureInfo, InputFile } from './report.js';
 import type { BundleInput } from '../bundle/source.js';
 
 export const SUMMARY_FORMAT = 'periscope-summary';
-export const SUMMARY_VERSION = 1;
+/** 2: latencies are full response times; 1 held times to the response's first packet (refused: they cannot be converted). */
+export const SUMMARY_VERSION = 2;
 
 export interface Summary {
   format: typeof SUMMARY_FORMAT;
@@ -61,6 +62,7 @@ export async function readSummary(path: string): Promise<Summary> {
     throw new SummaryError(`${path}: not a Periscope summary (${why}); make one with 'periscope analyze CAPTURE… --save-summary FILE'`);
   }
   if (s === null || typeof s !== 'object' || s.format !== SUMMARY_FORMAT) throw new SummaryError(`${path}: not a Periscope summary (make one with 'periscope analyze CAPTURE… --save-summary FILE')`);
+  if (s.version === 1) throw new SummaryError(`${path}: summary version 1, saved by an older Periscope: its latencies are times to the first byte of each response, not the full response times this version reports, and cannot be converted; make it again with 'periscope analyze CAPTURE… --save-summary FILE'`);
   if (s.version !== SUMMARY_VERSION) throw new SummaryError(`${path}: summary version ${String(s.version)} is not supported by this Periscope (it reads version ${SUMMARY_VERSION}); use the Periscope that wrote it`);
   const st = s.state;
   if (!st || !Array.isArray(st.groups) || !st.overall || !Array.isArray(st.errors) || !Array.isArray(st.slowest) || !st.timeline || !st.health || !Array.isArray(s.files)) {

@@ -3,7 +3,7 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { captureLines, DECADES, filtersText, reportSubject, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 
@@ -87,7 +87,8 @@ export function renderText(r: Report, opts: TextOptions): string {
   if (filters !== null) out.push(...wrap(filters, '# Filters: ', '#          '));
 
   const healthBlock = (): void => {
-    const label = h.status === 'good' ? 'good' : h.status === 'bad' ? red('BAD: the figures below miss part of the traffic') : yellow('degraded');
+    const nothing = o.commands + o.logins === 0;
+    const label = h.status === 'good' ? 'good' : h.status === 'bad' ? red(nothing ? 'BAD: no MySQL command found' : 'BAD: the figures below miss part of the traffic') : yellow('degraded');
     out.push(bold('# Capture health: ') + label);
     for (const note of h.notes) out.push(...wrap(note, '#   - ', '#     '));
   };
@@ -100,8 +101,11 @@ export function renderText(r: Report, opts: TextOptions): string {
   out.push(bold('# Overall'));
   const kv = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(14)}`, `#   ${''.padEnd(14)}`));
   kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${count(o.fingerprints, 'fingerprint')}`);
+  const rt = o.rates;
+  kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${rt.peak.t === null ? '' : ` in the ${rt.peak.bucket_s === 1 ? 'second' : `${rt.peak.bucket_s} s`} from ${rt.peak.t}`}`);
   kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
   kv('Latency', latencyLine(o.latency_us));
+  if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
   kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
   kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}${o.logins_aborted ? `, ${yellow(`${n(o.logins_aborted)} aborted`)}` : ''}`);
   kv('Users', top(o.users, 0, 6));
@@ -120,13 +124,14 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push(...histogramLines(r));
   }
 
-  const fps = r.fingerprints.slice(0, opts.limit);
+  const ranked = r.fingerprints.filter(profiled);
+  const fps = ranked.slice(0, opts.limit);
   out.push('');
   // Shares are of every fingerprint's calls and time, logins and administrator commands included
   // (the Overall section counts commands, not logins, and leaves prepares and closes in).
   const calls = r.fingerprints.reduce((a, f) => a + f.count, 0);
   const time = r.fingerprints.reduce((a, f) => a + f.latency_us.total, 0);
-  const shown = fps.length < r.fingerprints.length ? `top ${fps.length} of ${n(r.fingerprints.length)}` : `${n(r.fingerprints.length)} fingerprint${r.fingerprints.length === 1 ? '' : 's'}`;
+  const shown = fps.length < ranked.length ? `top ${fps.length} of ${n(ranked.length)}` : `${n(ranked.length)} fingerprint${ranked.length === 1 ? '' : 's'}`;
   out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${n(calls)} calls, ${dur(time)} with logins)`));
   // The fifth column is what the profile is ranked by when that is not already shown (p95 else).
   const order = r.inputs.order;
@@ -143,11 +148,13 @@ export function renderText(r: Report, opts: TextOptions): string {
     const text = clean(f.fingerprint).replace(/\s+/g, ' ');
     out.push(fixed + (text.length > room ? `${text.slice(0, room - 1)}…` : text));
   }
-  const rest = r.fingerprints.slice(opts.limit);
+  const rest = ranked.slice(opts.limit);
   if (rest.length > 0) {
     const t = rest.reduce((a, f) => a + f.latency_us.total, 0);
     out.push(`#  ... ${n(rest.length)} more fingerprints: ${dur(t)}, ${n(rest.reduce((a, f) => a + f.count, 0))} calls (--limit shows more; --format json has all)`);
   }
+  const unranked = unrankedLine(r);
+  if (unranked !== null) out.push(...wrap(unranked, '#  ', '#    '));
 
   for (const f of fps) out.push('', ...fingerprintBlock(f, bold, red));
 
@@ -183,12 +190,29 @@ export function renderText(r: Report, opts: TextOptions): string {
   return `${out.join('\n')}\n`;
 }
 
+/** What the ranked profile leaves out (profiled): `not ranked, no latency: administrator command: Quit (2 calls); 1 with no call`. */
+export function unrankedLine(r: Report): string | null {
+  const left = r.fingerprints.filter((f) => !profiled(f));
+  if (left.length === 0) return null;
+  const called = left.filter((f) => f.count > 0).map((f) => `${clean(f.fingerprint).replace(/\s+/g, ' ')} (${count(f.count, 'call')})`);
+  const none = left.length - called.length;
+  const parts = [...called.slice(0, 3), ...(called.length > 3 ? [`${called.length - 3} more`] : []), ...(none > 0 ? [`${none} with only housekeeping (prepare, close) and no call`] : [])];
+  return `not ranked, no latency to rank: ${parts.join('; ')} (--format json has them)`;
+}
+
 function orderName(o: string): string {
   return o === 'time' ? 'total latency' : o === 'count' ? 'calls' : o === 'rows' ? 'rows sent' : o;
 }
 
 function latencyLine(l: LatencyFigures): string {
   return `min ${dur(l.min)}, avg ${dur(l.avg)}, p50 ${dur(l.p50)}, p95 ${dur(l.p95)}, p99 ${dur(l.p99)}, max ${dur(l.max)}`;
+}
+
+/** Latency = time to the response's first byte + its transfer: `first byte avg 387us (2%), transfer avg 17.7ms (98%)`. */
+function splitLine(first: PartFigures, transfer: PartFigures): string {
+  const all = first.total + transfer.total;
+  const share = (p: PartFigures) => (all > 0 ? ` (${Math.round((100 * p.total) / all)}%)` : '');
+  return `first byte avg ${dur(first.avg)}${share(first)}, transfer avg ${dur(transfer.avg)}${share(transfer)}`;
 }
 
 function sqlLines(s: SampleJson): string[] {
@@ -206,6 +230,8 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Calls', `${n(f.count)} (${pct(f.share_of_count)} of the profile's calls, ${rate(f.qps)}/s); ${Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
   row('Time', `${dur(l.total)} (${pct(f.share_of_time)} of the profile's time)${f.housekeeping_us ? `; prepare/close ${dur(f.housekeeping_us)}` : ''}`);
   row('Latency', latencyLine(l));
+  // Where the answer took more than one packet's time (a result set, a login's further rounds).
+  if (f.transfer_us.total > 0) row('Split', splitLine(f.first_byte_us, f.transfer_us));
   row('Spread', decadeLine(f.latency_by_decade));
   // Rows sent and affected, whichever the statement has (a SELECT sends, an UPDATE affects).
   const rows = [

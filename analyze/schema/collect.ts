@@ -74,7 +74,10 @@ export interface SchemaSummary {
     denied: string[];
     failed: string[];
     /** Unqualified tables of statements run with no database selected. */
+    /** Tables of statements run with no database known, found in no schema by name. */
     unresolved: string[];
+    /** Such tables found by name in several schemas: `name: db1, db2` (each collected). */
+    ambiguous: string[];
     /** Tables beyond MAX_TABLES, not collected. */
     skipped: number;
   };
@@ -86,19 +89,26 @@ export interface SchemaResult {
   tables: SchemaTable[];
 }
 
-const emptyTables = (): SchemaSummary['tables'] => ({ requested: 0, collected: 0, missing: [], denied: [], failed: [], unresolved: [], skipped: 0 });
+const emptyTables = (): SchemaSummary['tables'] => ({ requested: 0, collected: 0, missing: [], denied: [], failed: [], unresolved: [], ambiguous: [], skipped: 0 });
 
 export function notRequested(): SchemaSummary {
   return { requested: false, collected: false, server: null, user: null, password_from: null, server_version: null, reason: 'no --schema-from given', variables: 0, tables: emptyTables() };
 }
 
-/** The tables of the report's fingerprints, each in its database(s), without duplicates. */
+/** A report's database key for commands with no database known (none selected, or not seen). */
+const NO_DATABASE = new Set(['', '(none)']);
+
+/**
+ * The tables of the report's fingerprints, each in its database(s), without duplicates; an
+ * unqualified table whose statements ran with no database known is `unresolved`: looked up by
+ * name across the server's schemas (collectSchema), never asked for as `(none)`.`t`.
+ */
 export function tablesOfReport(report: Report): { refs: TableRef[]; unresolved: string[] } {
   const refs = new Map<string, TableRef>();
   const unresolved = new Set<string>();
   const add = (db: string, table: string) => refs.set(`${db.toLowerCase()}\0${table.toLowerCase()}`, { db, table });
   for (const f of report.fingerprints) {
-    const dbs = Object.keys(f.databases).filter((d) => d !== '');
+    const dbs = Object.keys(f.databases).filter((d) => !NO_DATABASE.has(d));
     for (const t of f.tables) {
       const dot = t.indexOf('.');
       if (dot > 0) add(t.slice(0, dot), t.slice(dot + 1));
@@ -144,7 +154,6 @@ async function connect(s: ConnectionSettings): Promise<Connection> {
 
 export async function collectSchema(s: ConnectionSettings, wanted: { refs: TableRef[]; unresolved: string[] }): Promise<SchemaResult> {
   const summary: SchemaSummary = { requested: true, collected: false, server: s.label, user: s.user, password_from: s.passwordFrom, server_version: null, reason: null, variables: 0, tables: emptyTables() };
-  summary.tables.unresolved = wanted.unresolved;
   let conn: Connection;
   try {
     conn = await connect(s);
@@ -167,9 +176,13 @@ export async function collectSchema(s: ConnectionSettings, wanted: { refs: Table
     summary.server_version = version;
     summary.variables = Object.keys(variables).length;
     summary.collected = true;
-    const refs = wanted.refs.slice(0, MAX_TABLES);
-    summary.tables.skipped = wanted.refs.length - refs.length;
-    summary.tables.requested = wanted.refs.length;
+    const byName = await findByName(q, wanted.unresolved);
+    summary.tables.unresolved = byName.unresolved;
+    summary.tables.ambiguous = byName.ambiguous;
+    const all = [...wanted.refs, ...byName.refs];
+    const refs = all.slice(0, MAX_TABLES);
+    summary.tables.skipped = all.length - refs.length;
+    summary.tables.requested = all.length;
     const tables = await collectTables(q, refs);
     for (const t of tables) {
       const name = `${t.database}.${t.table}`;
@@ -188,7 +201,30 @@ export async function collectSchema(s: ConnectionSettings, wanted: { refs: Table
   }
 }
 
-type Query = (sql: string, values?: unknown[]) => Promise<RowDataPacket[]>;
+export type Query = (sql: string, values?: unknown[]) => Promise<RowDataPacket[]>;
+
+/**
+ * Tables whose database the capture does not know, looked up by name (case-insensitively) in
+ * every schema the server shows this user: found once, it is that one; found in several schemas,
+ * each is collected and the name is listed as ambiguous; found nowhere, it stays unresolved.
+ */
+export async function findByName(q: Query, names: readonly string[]): Promise<{ refs: TableRef[]; unresolved: string[]; ambiguous: string[] }> {
+  const out = { refs: [] as TableRef[], unresolved: [] as string[], ambiguous: [] as string[] };
+  if (names.length === 0) return out;
+  const where = new Map<string, TableRef[]>();
+  const rows = await q(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES WHERE LOWER(TABLE_NAME) IN (${names.map(() => '?').join(', ')}) AND TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'mysql', 'sys') ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+    names.map((n) => n.toLowerCase()),
+  );
+  for (const r of rows) push(where, String(r.name).toLowerCase(), { db: String(r.db), table: String(r.name) });
+  for (const name of names) {
+    const found = where.get(name.toLowerCase()) ?? [];
+    if (found.length === 0) out.unresolved.push(name);
+    else if (found.length > 1) out.ambiguous.push(`${name}: ${found.map((t) => t.db).join(', ')}`);
+    out.refs.push(...found);
+  }
+  return out;
+}
 
 async function collectTables(q: Query, refs: TableRef[]): Promise<SchemaTable[]> {
   // What the server shows this user, matched case-insensitively (one listing per database).
@@ -223,7 +259,7 @@ async function collectTables(q: Query, refs: TableRef[]): Promise<SchemaTable[]>
   return out;
 }
 
-function push(m: Map<string, string[]>, k: string, v: string): void {
+function push<T>(m: Map<string, T[]>, k: string, v: T): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);

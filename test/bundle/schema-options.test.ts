@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionSettings, parseOptionFile, parseServer } from '../../analyze/schema/connect.js';
-import { quoteId, tablesOfReport } from '../../analyze/schema/collect.js';
+import { findByName, quoteId, tablesOfReport, type Query } from '../../analyze/schema/collect.js';
+import type { RowDataPacket } from 'mysql2/promise';
 import { VARIABLE_ALLOW_LIST } from '../../analyze/schema/variables.js';
 import type { Report } from '../../analyze/report/report.js';
 import { repoRoot } from '../cli/run.js';
@@ -66,14 +67,34 @@ test('the password: option file first, then MYSQL_PWD; never from anywhere else'
 
 test('tables of a report: qualified as named, unqualified in each database the fingerprint ran in', () => {
   const fp = (tables: string[], databases: Record<string, number>) => ({ tables, databases }) as unknown as Report['fingerprints'][number];
-  const report = { fingerprints: [fp(['orders', 'shop.items'], { app: 3, app_test: 1 }), fp(['orders'], { app: 2 }), fp(['lonely'], { '': 4 }), fp(['we`ird'], { app: 1 })] } as unknown as Report;
+  // A report names commands with no database known '(none)'.
+  const report = { fingerprints: [fp(['orders', 'shop.items'], { app: 3, app_test: 1 }), fp(['orders'], { app: 2 }), fp(['lonely'], { '(none)': 4 }), fp(['sbtest1'], { '(none)': 2 }), fp(['we`ird'], { app: 1 })] } as unknown as Report;
   const t = tablesOfReport(report);
   assert.deepEqual(
     t.refs.map((r) => `${r.db}.${r.table}`),
     ['app.orders', 'app_test.orders', 'shop.items', 'app.we`ird'],
   );
-  assert.deepEqual(t.unresolved, ['lonely']);
+  assert.deepEqual(t.unresolved, ['lonely', 'sbtest1']);
   assert.equal(quoteId('we`ird'), '`we``ird`');
+});
+
+test('tables with no database known are looked up by name across schemas; several schemas are ambiguous', async () => {
+  const asked: { sql: string; values: unknown[] }[] = [];
+  const q: Query = async (sql, values = []) => {
+    asked.push({ sql, values });
+    return [
+      { db: 'sbtest', name: 'sbtest1' },
+      { db: 'app', name: 'Orders' },
+      { db: 'app_old', name: 'orders' },
+    ] as unknown as RowDataPacket[];
+  };
+  const r = await findByName(q, ['sbtest1', 'ORDERS', 'lonely']);
+  assert.deepEqual(r.refs, [{ db: 'sbtest', table: 'sbtest1' }, { db: 'app', table: 'Orders' }, { db: 'app_old', table: 'orders' }]);
+  assert.deepEqual(r.ambiguous, ['ORDERS: app, app_old']);
+  assert.deepEqual(r.unresolved, ['lonely']);
+  assert.deepEqual(asked[0]!.values, ['sbtest1', 'orders', 'lonely']);
+  assert.doesNotMatch(asked.map((a) => a.sql).join('\n'), /\(none\)/);
+  assert.deepEqual(await findByName(q, []), { refs: [], unresolved: [], ambiguous: [] });
 });
 
 test('the variable allow-list in docs/bundle.md is the one in the code', async () => {

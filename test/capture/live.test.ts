@@ -185,10 +185,24 @@ test('--max-total stops before the files pass it; --max-packets and --duration s
     const dir3 = join(scr.path(), 'duration');
     const t0 = Date.now();
     const c3 = await startCapture(dir3, ['-i', 'lo', '-p', String(echo.port), '--duration', '1s']);
+    // Traffic all along, through the stop's drain (2.5 s): the files hold the window, no more.
+    let over = false;
+    void c3.done.then(() => (over = true));
+    await pump(echo.port, 1e9, 1000, 200_000, () => over);
     const r3 = await c3.done;
     assert.equal(r3.code, 0, r3.stderr);
-    assert.equal((await manifestOf(dir3)).ended.reason, 'duration');
+    const m3 = await manifestOf(dir3);
+    assert.equal(m3.ended.reason, 'duration');
     assert.ok(Date.now() - t0 < 15_000);
+    const ms = (iso: string) => Date.parse(iso) + Number((/\.(\d+)Z$/.exec(iso)?.[1] ?? '').padEnd(6, '0').slice(3, 6)) / 1000;
+    const window = ms(m3.endedAt!) - ms(m3.startedAt);
+    assert.ok(window >= 1000 && window < 1400, `the manifest's window: ${window} ms for --duration 1s`);
+    const last = Math.max(...m3.files.map((f) => (f.lastPacket ? ms(f.lastPacket) : 0)));
+    assert.ok(last <= ms(m3.endedAt!), `the last packet ${m3.files.map((f) => f.lastPacket).join(', ')} is not after the window's end ${m3.endedAt}`);
+    assert.ok(last > ms(m3.endedAt!) - 300, 'traffic up to the end of the window is kept');
+    assert.equal(m3.packets.captured, m3.files.reduce((n, f) => n + (f.packets ?? 0), 0), 'the packets cut are not counted as captured');
+    const info3 = await run(['info', dir3]);
+    assert.equal(info3.code, 0, info3.stderr);
   });
 });
 

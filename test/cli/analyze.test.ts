@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { periscope, repoRoot, sample, sampleCaptureDir, SAMPLE_FILE } from './run.js';
-import type { Report } from '../../analyze/report/report.js';
+import { profiled, type Report } from '../../analyze/report/report.js';
 import { renderReport } from '../../analyze/report/render.js';
 
 const fixtures = `${repoRoot}test/fixtures/captures/`;
@@ -28,6 +28,7 @@ interface EventLine {
   user: string | null;
   status: string;
   latency_us: number | null;
+  response_us: number | null;
   rows: number | null;
   error_code: number | null;
 }
@@ -51,7 +52,7 @@ test('analyze: per-fingerprint counts, latency totals, rows and errors agree wit
     if (e.digest === null || !RUNS.has(e.cmd)) continue;
     const w = want.get(e.digest) ?? { count: 0, time: 0, rows: 0, errors: 0 };
     w.count++;
-    w.time += e.latency_us ?? 0;
+    w.time += e.response_us ?? 0;
     w.rows += e.rows ?? 0;
     if (e.status === 'error') w.errors++;
     want.set(e.digest, w);
@@ -89,7 +90,10 @@ test('analyze: the text report fits 100 columns, ranks the same fingerprints and
   const lines = r.stdout.split('\n');
   assert.ok(lines.every((l) => [...l].length <= 100), lines.filter((l) => [...l].length > 100).join('\n'));
   const json = await report(sample);
-  for (const f of json.fingerprints) assert.ok(r.stdout.includes(`# Query ${f.rank}: ${f.digest}`), `block of ${f.digest}`);
+  // Every ranked fingerprint has its block; Quit and call-less rows are named in one line instead.
+  for (const f of json.fingerprints.filter(profiled)) assert.ok(r.stdout.includes(`# Query ${f.rank}: ${f.digest}`), `block of ${f.digest}`);
+  for (const f of json.fingerprints.filter((x) => !profiled(x))) assert.ok(!r.stdout.includes(f.digest), `no row of ${f.fingerprint}`);
+  assert.match(r.stdout, /#  not ranked, no latency to rank: administrator command: Quit \(2 calls\)/);
   assert.match(r.stdout, /# Overall\n#   Commands +33 /);
   assert.doesNotMatch(r.stdout, /ada@example\.com|Duplicate Ada/, 'literals never appear');
   assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when stdout is not a terminal');
@@ -99,7 +103,10 @@ test('analyze: --order-by and --limit', async () => {
   for (const order of ['count', 'p99', 'errors', 'rows', 'max']) {
     const r = await report(sample, '--order-by', order);
     const key = (f: Report['fingerprints'][number]) => (order === 'count' ? f.count : order === 'errors' ? f.errors : order === 'rows' ? f.rows_sent.sum : order === 'p99' ? (f.latency_us.p99 ?? -1) : (f.latency_us.max ?? -1));
-    for (let i = 1; i < r.fingerprints.length; i++) assert.ok(key(r.fingerprints[i - 1]!) >= key(r.fingerprints[i]!), `${order} at rank ${i + 1}`);
+    // Ranked by the key; the rows without a latency to rank (Quit, call-less) come last.
+    const ranked = r.fingerprints.filter(profiled);
+    assert.deepEqual(r.fingerprints.slice(0, ranked.length), ranked);
+    for (let i = 1; i < ranked.length; i++) assert.ok(key(ranked[i - 1]!) >= key(ranked[i]!), `${order} at rank ${i + 1}`);
     assert.equal(r.inputs.order, order);
   }
   const t = await periscope('analyze', sample, '--limit', '3');
@@ -117,7 +124,7 @@ test('analyze: filters select events; the report records them', async () => {
   assert.match(noneText.stderr, /warning: no command passed the filters; the capture's 35 commands and logins have users periscope; databases periscope_test; clients 127\.0\.0\.1; servers 127\.0\.0\.1:3306; times 2026-11-21T05:08:04\.897001Z to /);
 
   const slow = await report(sample, '--min-latency', '200us');
-  assert.equal(slow.overall.commands + slow.overall.logins, evs.filter((e) => (e.latency_us ?? -1) >= 200).length);
+  assert.equal(slow.overall.commands + slow.overall.logins, evs.filter((e) => (e.response_us ?? -1) >= 200).length);
   assert.ok(slow.fingerprints.every((f) => (f.latency_us.min ?? 0) >= 200));
 
   const late = await report(sample, '--since', '2026-11-21T05:08:04.912Z');
@@ -136,7 +143,7 @@ test('analyze: filters select events; the report records them', async () => {
   // events takes the same filters: the same commands pass.
   const lateEvents = await periscope('events', sample, '--since', '2026-11-21T05:08:04.912Z', '--min-latency', '100us');
   assert.equal(lateEvents.code, 0, lateEvents.stderr);
-  const want = evs.filter((e) => (e as unknown as { ts: string }).ts >= '2026-11-21T05:08:04.912' && (e.latency_us ?? -1) >= 100);
+  const want = evs.filter((e) => (e as unknown as { ts: string }).ts >= '2026-11-21T05:08:04.912' && (e.response_us ?? -1) >= 100);
   assert.ok(want.length > 0);
   assert.deepEqual(lateEvents.stdout.trim().split('\n').map((l) => JSON.parse(l) as EventLine), want);
 
@@ -177,7 +184,7 @@ test('analyze text: the labels say what the figures are of', async () => {
   const j = await report(sample);
   const calls = j.fingerprints.reduce((a, f) => a + f.count, 0);
   const t = await periscope('analyze', sample);
-  assert.match(t.stdout, new RegExp(`^# Profile \\(by total latency; ${j.fingerprints.length} fingerprints; ${calls} calls, [0-9.]+ms with logins\\)$`, 'm'));
+  assert.match(t.stdout, new RegExp(`^# Profile \\(by total latency; ${j.fingerprints.filter(profiled).length} fingerprints; ${calls} calls, [0-9.]+ms with logins\\)$`, 'm'));
   assert.match(t.stdout, /^#   Calls {7}\d+ \([0-9.]+% of the profile's calls, /m);
   // The ranking's figure is a column of the table.
   for (const [order, col] of [['p99', 'p99'], ['max', 'max'], ['avg', 'avg'], ['rows', 'rows'], ['time', 'p95']] as const) {
@@ -214,7 +221,12 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
     [['--min-latency', 'fast'], /--min-latency fast: expected a duration/],
     [['--limit', '0'], /--limit 0/],
     [['--format', 'xml'], /Invalid values:[\s\S]*format/],
-    [['--limit', 'abc'], /--limit is not a number/],
+    [['--limit', 'abc'], /--limit abc: not a number; expected a whole number of at least 1/],
+    [['--threads', 'abc'], /--threads abc: not a number; expected a whole number/],
+    [['--threads=x2'], /--threads x2: not a number;/],
+    [['--reorder-window', 'many'], /--reorder-window many: not a number; expected a positive whole number/],
+    [['-o', join(dir, 'report.pdf')], /--output .*report\.pdf: the format cannot be told from '\.pdf' \(text for \.txt or no extension, json for \.json, html for \.html\): give --format\n/],
+    [['-o', join(dir, 'slow.log')], /--output .*slow\.log: the format cannot be told from '\.log' .*give --format; for a slow log, --format slowlog/],
     [['--user'], /--user needs a value/],
     [['-f', 'json', '-f', 'html'], /--format was given more than once \(json, html\): give it once/],
     [['--bogus-option'], /unknown option or argument: --bogus-option\n/],
@@ -244,6 +256,21 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
   assert.equal((JSON.parse(await readFile(asJson, 'utf8')) as Report).overall.commands, 33);
   assert.equal((await periscope('analyze', sample, '-f', 'text', '-o', asJson)).code, 0);
   assert.match(await readFile(asJson, 'utf8'), /^# Periscope query report/, 'an explicit --format wins');
+  const pdf = join(dir, 'odd.pdf');
+  assert.equal((await periscope('analyze', sample, '-f', 'json', '-o', pdf)).code, 0, 'any name with --format');
+  assert.equal((JSON.parse(await readFile(pdf, 'utf8')) as Report).overall.commands, 33);
+  const slow = join(dir, 'slow.log');
+  assert.equal((await periscope('analyze', sample, '-f', 'slowlog', '-o', slow)).code, 0);
+  assert.match(await readFile(slow, 'utf8'), /# Query_time: /);
+  const plain = join(dir, 'report');
+  assert.equal((await periscope('analyze', sample, '-o', plain)).code, 0, 'no extension: text');
+  assert.match(await readFile(plain, 'utf8'), /^# Periscope query report/);
+  const livePdf = await periscope('live', '-i', 'lo', '-d', '1s', '-o', join(dir, 'r.pdf'));
+  assert.equal(livePdf.code, 1);
+  assert.match(livePdf.stderr, /--output .*r\.pdf: the format cannot be told from '\.pdf'.*give --format\n/);
+  const liveTop = await periscope('live', '-i', 'lo', '-d', '1s', '--top', 'ten');
+  assert.equal(liveTop.code, 1);
+  assert.match(liveTop.stderr, /--top ten: not a number; expected a whole number of at least 1/);
   const live = await periscope('live', '-i', 'lo', '-d', '1s', '-o', join(dir, 'no-such-dir', 'r.html'));
   assert.equal(live.code, 1);
   assert.match(live.stderr, /--output .*r\.html: the directory .*no-such-dir does not exist/);
@@ -302,6 +329,48 @@ test('merge: summaries of separate captures give exactly the report of analysing
   assert.equal(t2.stdout, t1.stdout);
 });
 
+test('merge: a summary of version 1 (latencies to the first byte) is refused, saying why and what to do', async () => {
+  const out = join(dir, 'v2.json');
+  assert.equal((await periscope('analyze', sample, '--save-summary', out, '--format', 'json')).code, 0);
+  const v2 = JSON.parse(await readFile(out, 'utf8')) as { version: number };
+  assert.equal(v2.version, 2);
+  const old = join(dir, 'v1.json');
+  await writeFile(old, JSON.stringify({ ...v2, version: 1 }));
+  const r = await periscope('merge', out, old);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /v1\.json: summary version 1, saved by an older Periscope: its latencies are times to the first byte of each response, not the full response times this version reports, and cannot be converted; make it again with 'periscope analyze CAPTURE… --save-summary FILE'/);
+  assert.equal(r.stdout, '');
+});
+
+test('merge: the same capture twice is refused (it would count its commands twice)', async () => {
+  const s1 = join(dir, 'twice.json');
+  assert.equal((await periscope('analyze', sample, '--save-summary', s1, '--format', 'json')).code, 0);
+  const same = await periscope('merge', s1, s1);
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /twice\.json: named twice \(the same name\): merging it with itself would count its commands twice/);
+  const copy = join(dir, 'twice-copy.json');
+  await writeFile(copy, await readFile(s1));
+  const c = await periscope('merge', s1, copy);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /twice-copy\.json: the same summary as .*twice\.json \(a copy\?\)/);
+  assert.equal(c.stdout, '');
+  // Two analyses of one capture with the same filters (the state differs only by --no-redact here).
+  const raw = join(dir, 'twice-raw.json');
+  assert.equal((await periscope('analyze', sample, '--no-redact', '--save-summary', raw, '--format', 'json')).code, 0);
+  const r = await periscope('merge', s1, raw);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /twice-raw\.json: made from .*mariadb-basic\.pcap, as .*twice\.json is, with the same filters: merging them would count its commands twice/);
+  // Disjoint windows of one capture merge into the whole (with a warning).
+  const early = join(dir, 'early.json');
+  const late = join(dir, 'late.json');
+  assert.equal((await periscope('analyze', sample, '--until', '2026-11-21T05:08:04.912Z', '--save-summary', early, '--format', 'json')).code, 0);
+  assert.equal((await periscope('analyze', sample, '--since', '2026-11-21T05:08:04.912Z', '--save-summary', late, '--format', 'json')).code, 0);
+  const w = await periscope('merge', '--format', 'json', early, late);
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stderr, /also in .*early\.json, made with other filters/);
+  assert.equal((JSON.parse(w.stdout) as Report).overall.commands, 33);
+});
+
 test('merge: a file that is not a summary is exit 2 with an explanation; slowlog needs captures', async () => {
   const r = await periscope('merge', sample);
   assert.equal(r.code, 2);
@@ -321,7 +390,7 @@ test('analyze --format slowlog: one entry per statement and administrator comman
   assert.equal(entries.length, logged.length);
   for (const [i, e] of logged.entries()) {
     const x = entries[i]!;
-    assert.match(x, new RegExp(`# Query_time: ${((e.latency_us ?? 0) / 1e6).toFixed(6)}  Lock_time: 0\\.000000  Rows_sent: ${e.rows ?? 0} `));
+    assert.match(x, new RegExp(`# Query_time: ${((e.response_us ?? 0) / 1e6).toFixed(6)}  Lock_time: 0\\.000000  Rows_sent: ${e.rows ?? 0} `));
     assert.match(x, /# User@Host: periscope\[periscope\] @  \[127\.0\.0\.1\]  Id: +\d+\n/);
     assert.match(x, /SET timestamp=\d+;\n/);
     assert.match(x, /;\n?$/);

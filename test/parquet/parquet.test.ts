@@ -65,7 +65,7 @@ async function sameNumbersAsTheReport(capture: string, out: string): Promise<voi
   const from = events(out);
   const [all] = await duck(`SELECT count(*) FILTER (WHERE cmd <> 'connect') AS commands, count(*) FILTER (WHERE cmd = 'connect') AS logins,
     count(*) FILTER (WHERE cmd <> 'connect' AND status = 'error') AS errors,
-    coalesce(sum(latency_us) FILTER (WHERE cmd <> 'connect' AND status <> 'incomplete' AND ${COUNTED}), 0) AS latency FROM ${from}`);
+    coalesce(sum(response_us) FILTER (WHERE cmd <> 'connect' AND status <> 'incomplete' AND ${COUNTED}), 0) AS latency FROM ${from}`);
   assert.deepEqual(all, { commands: rep.overall.commands, logins: rep.overall.logins, errors: rep.overall.errors, latency: rep.overall.latency_us.total });
 
   // Per digest and command: the report's `commands`; SQL digests are the events' digests, the
@@ -78,7 +78,7 @@ async function sameNumbersAsTheReport(capture: string, out: string): Promise<voi
   assert.deepEqual(got, want);
 
   // Latency sums and errors per fingerprint, over the commands the report counts.
-  const lat = await duck(`SELECT ${GROUP} AS k, count(*) AS n, coalesce(sum(latency_us) FILTER (WHERE status <> 'incomplete'), 0) AS total,
+  const lat = await duck(`SELECT ${GROUP} AS k, count(*) AS n, coalesce(sum(response_us) FILTER (WHERE status <> 'incomplete'), 0) AS total,
     count(*) FILTER (WHERE status = 'error') AS errors FROM ${from} WHERE ${COUNTED} GROUP BY ALL ORDER BY ALL`);
   const latGot = Object.fromEntries(lat.map((r) => [r.k, { n: r.n, total: r.total, errors: r.errors }]));
   const latWant = Object.fromEntries(

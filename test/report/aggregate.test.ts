@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { LogHistogram } from '../../analyze/report/histogram.js';
 import { MAX_BUCKETS, Timeline } from '../../analyze/report/timeline.js';
 import { Aggregator, adminFingerprint, UNKNOWN_STATEMENT } from '../../analyze/report/aggregate.js';
-import { buildReport, type ReportContext } from '../../analyze/report/report.js';
+import { assessHealth, buildReport, profiled, type ReportContext } from '../../analyze/report/report.js';
+import { renderText } from '../../analyze/report/text.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 
 /** The exact nearest-rank quantile. */
@@ -127,6 +128,8 @@ function ev(o: Partial<CommandEvent>): CommandEvent {
     ended: null,
     durationUs: null,
     ...o,
+    // The first byte comes at most 100 µs into the response unless a test says when.
+    ...(o.latencyUs === undefined && o.responseUs !== undefined ? { latencyUs: o.responseUs === null ? null : Math.min(100, o.responseUs) } : {}),
   };
 }
 
@@ -134,10 +137,10 @@ const ctx: ReportContext = { version: 'test', files: [], filters: null, order: '
 
 test('timeline: commands without a latency (Quit, cut by the capture) count, but not in the average', () => {
   const agg = new Aggregator();
-  agg.add(ev({ latencyUs: 100 }));
-  agg.add(ev({ latencyUs: 300, nsec: 5 }));
-  agg.add(ev({ cmd: 'quit', sql: null, latencyUs: null, rows: null, status: 'none', nsec: 9 }));
-  agg.add(ev({ sql: 'SELECT SLEEP(10)', status: 'incomplete', latencyUs: null, rows: null, nsec: 10 }));
+  agg.add(ev({ responseUs: 100 }));
+  agg.add(ev({ responseUs: 300, nsec: 5 }));
+  agg.add(ev({ cmd: 'quit', sql: null, responseUs: null, rows: null, status: 'none', nsec: 9 }));
+  agg.add(ev({ sql: 'SELECT SLEEP(10)', status: 'incomplete', responseUs: null, rows: null, nsec: 10 }));
   const [p] = buildReport(agg.toState(), ctx).timeline.points;
   assert.deepEqual({ commands: p!.commands, timed: p!.timed, time: p!.time_us, avg: p!.avg_us, max: p!.max_us }, { commands: 4, timed: 2, time: 400, avg: 200, max: 300 });
   // A summary of before this field (no `timed`) reads as every command timed.
@@ -148,14 +151,14 @@ test('timeline: commands without a latency (Quit, cut by the capture) count, but
 test('aggregate: figures of a hand-made list of events', () => {
   const agg = new Aggregator();
   const sqls = ["SELECT * FROM orders WHERE id = 1", "SELECT * FROM orders WHERE id = 22", "select * from orders where id=333"];
-  sqls.forEach((sql, i) => agg.add(ev({ sql, nsec: i * 1000, latencyUs: (i + 1) * 1000, rows: i })));
-  agg.add(ev({ cmd: 'stmt_prepare', sql: 'SELECT * FROM orders WHERE id = ?', latencyUs: 50, rows: null }));
-  agg.add(ev({ cmd: 'stmt_execute', sql: 'SELECT * FROM orders WHERE id = ?', latencyUs: 4000, rows: 5 }));
-  agg.add(ev({ cmd: 'stmt_close', sql: null, latencyUs: null, status: 'none', rows: null }));
-  agg.add(ev({ sql: "INSERT INTO t VALUES ('x')", status: 'error', errorCode: 1062, sqlState: '23000', error: "Duplicate entry 'x' for key 'PRIMARY'", rows: null, latencyUs: 10 }));
-  agg.add(ev({ cmd: 'ping', sql: null, latencyUs: 5, rows: null }));
-  agg.add(ev({ cmd: 'connect', sql: null, latencyUs: 300, rows: null, status: 'error', errorCode: 1045, error: "Access denied for user 'app'@'10.0.0.5'" }));
-  agg.add(ev({ sql: 'SELECT SLEEP(10)', status: 'incomplete', latencyUs: null, rows: null }));
+  sqls.forEach((sql, i) => agg.add(ev({ sql, nsec: i * 1000, responseUs: (i + 1) * 1000, rows: i })));
+  agg.add(ev({ cmd: 'stmt_prepare', sql: 'SELECT * FROM orders WHERE id = ?', responseUs: 50, rows: null }));
+  agg.add(ev({ cmd: 'stmt_execute', sql: 'SELECT * FROM orders WHERE id = ?', responseUs: 4000, rows: 5 }));
+  agg.add(ev({ cmd: 'stmt_close', sql: null, responseUs: null, status: 'none', rows: null }));
+  agg.add(ev({ sql: "INSERT INTO t VALUES ('x')", status: 'error', errorCode: 1062, sqlState: '23000', error: "Duplicate entry 'x' for key 'PRIMARY'", rows: null, responseUs: 10 }));
+  agg.add(ev({ cmd: 'ping', sql: null, responseUs: 5, rows: null }));
+  agg.add(ev({ cmd: 'connect', sql: null, responseUs: 300, rows: null, status: 'error', errorCode: 1045, error: "Access denied for user 'app'@'10.0.0.5'" }));
+  agg.add(ev({ sql: 'SELECT SLEEP(10)', status: 'incomplete', responseUs: null, rows: null }));
   const r = buildReport(agg.toState(), ctx);
   const byFp = new Map(r.fingerprints.map((f) => [f.fingerprint, f]));
   const orders = byFp.get('select * from orders where id = ?')!;
@@ -192,7 +195,75 @@ test('aggregate: figures of a hand-made list of events', () => {
   assert.equal(r.overall.errors, 1);
   assert.equal(r.overall.incomplete, 1);
   assert.equal(r.slowest[0]!.latency_us, 4000);
+  assert.equal(r.slowest[0]!.first_byte_us, 100);
+  // The latency is the full response time, split into the time to the first byte and the transfer.
+  assert.deepEqual(orders.first_byte_us, { total: 400, avg: 100, max: 100 });
+  assert.deepEqual(orders.transfer_us, { total: 10_000 - 400, avg: 2400, max: 3900 });
+  assert.equal(r.overall.first_byte_us.total + r.overall.transfer_us.total, r.overall.latency_us.total);
   assert.equal(r.histogram.reduce((a, b) => a + b.count, 0), 6, 'queries and ping with a latency');
+});
+
+test('aggregate: the latency of a report is the full response time, not the time to the first byte', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ sql: 'SELECT * FROM big', latencyUs: 400, responseUs: 18_000, rows: 10_000 }));
+  agg.add(ev({ sql: 'SELECT * FROM small WHERE id = 1', latencyUs: 900, responseUs: 1000, rows: 1, nsec: 1 }));
+  const r = buildReport(agg.toState(), ctx);
+  assert.equal(r.fingerprints[0]!.fingerprint, 'select * from big', 'ranked by full time');
+  assert.deepEqual([r.fingerprints[0]!.latency_us.total, r.fingerprints[0]!.first_byte_us.total, r.fingerprints[0]!.transfer_us.total], [18_000, 400, 17_600]);
+  assert.equal(r.overall.latency_us.max, 18_000);
+  assert.equal(r.overall.query_time_us, 19_000);
+  assert.equal(r.slowest[0]!.latency_us, 18_000);
+  assert.equal(r.timeline.points[0]!.max_us, 18_000);
+});
+
+test('health: a capture with no packets, or no MySQL, is not good and says what to check', () => {
+  const none = assessHealth({ files: 1, packets: 0 }, 0);
+  assert.equal(none.status, 'bad');
+  assert.match(none.notes.join('\n'), /no packets: nothing was captured or read\. Check the interface/);
+  const other = assessHealth({ files: 1, packets: 120, tcpConnections: 3, mysqlConnections: 0 }, 0);
+  assert.equal(other.status, 'bad');
+  assert.match(other.notes.join('\n'), /no MySQL traffic in 120 packets: is the server on another port \(analyze --port 3307/);
+  assert.equal(assessHealth({ files: 1, packets: 120, mysqlConnections: 1 }, 5).status, 'good');
+  const text = renderText(buildReport(new Aggregator().toState(), ctx), { limit: 20, color: false });
+  assert.match(text, /# Capture health: BAD: no MySQL command found\n#   - no packets/);
+  assert.doesNotMatch(text, /health good/);
+});
+
+test('profiles: fingerprints without a call, or whose calls have no latency (Quit), are ranked last in JSON and left out of text', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ cmd: 'quit', sql: null, responseUs: null, status: 'none', rows: null }));
+  agg.add(ev({ cmd: 'quit', sql: null, responseUs: null, status: 'none', rows: null, conn: 2 }));
+  agg.add(ev({ cmd: 'stmt_close', sql: null, responseUs: null, status: 'none', rows: null }));
+  agg.add(ev({ sql: 'SELECT 1', responseUs: 50 }));
+  agg.add(ev({ sql: 'SELECT SLEEP(9)', status: 'incomplete', responseUs: null, rows: null }));
+  const r = buildReport(agg.toState(), { ...ctx, order: 'count' });
+  assert.deepEqual(r.fingerprints.map((f) => [f.fingerprint, profiled(f)]), [
+    ['select ?', true],
+    ['select sleep(?)', true],
+    ['administrator command: Quit', false],
+    [UNKNOWN_STATEMENT, false],
+  ]);
+  const text = renderText(r, { limit: 20, color: false });
+  assert.match(text, /Profile \(by calls; 2 fingerprints;/);
+  assert.doesNotMatch(text, /#\s+\d+ \w{16} .*administrator command: Quit/);
+  assert.doesNotMatch(text, /Query \d+: .*admin/);
+  assert.match(text.replace(/\n#    /g, ' '), /#  not ranked, no latency to rank: administrator command: Quit \(2 calls\); 1 with only housekeeping \(prepare, close\) and no call \(--format json has them\)/);
+});
+
+test('rates: over the capture, over the traffic (first to last command) and at the peak second, each labelled', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ sec: t0, nsec: 0 }));
+  agg.add(ev({ sec: t0, nsec: 500_000_000 }));
+  agg.add(ev({ sec: t0 + 4, nsec: 0 }));
+  const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('Z', '000Z');
+  const file = { path: 'a.pcap', size: 1, format: 'pcap', packets: 10, first: iso(t0 - 5), last: iso(t0 + 5), damaged: false };
+  const r = buildReport(agg.toState(), { ...ctx, files: [file] });
+  assert.deepEqual(r.overall.rates.capture, { duration_s: 10, commands_per_s: 0.3, queries_per_s: 0.3 });
+  assert.deepEqual(r.overall.rates.traffic, { first: iso(t0), last: iso(t0 + 4), duration_s: 4, commands_per_s: 0.75, queries_per_s: 0.75 });
+  assert.deepEqual(r.overall.rates.peak, { t: iso(t0).replace('.000000Z', 'Z'), bucket_s: 1, commands_per_s: 2 });
+  assert.equal(r.overall.commands_per_s, r.overall.rates.capture.commands_per_s);
+  const text = renderText(r, { limit: 20, color: false }).replace(/\n#\s{17}/g, ' ');
+  assert.match(text, /#   Rates {9}0\.30 cmd\/s over the capture \(10\.00s\); 0\.75 cmd\/s over the traffic \(4\.00s, first to last command\); peak 2\.00 cmd\/s in the second from /);
 });
 
 test('aggregate: raw aggregates keep the literals (--no-redact)', () => {
@@ -240,7 +311,7 @@ const arbEvent = fc
     const cmd = cmds[r.shape]!;
     const sql = cmd === 'ping' || cmd === 'connect' ? null : r.shape % 2 ? `SELECT * FROM t${r.shape} WHERE id = ${r.lit}` : `UPDATE t SET a = ${r.lit}`;
     const error = r.status === 'error';
-    return ev({ cmd, sql, sec: t0 + r.sec, nsec: r.nsec, latencyUs: r.status === 'incomplete' ? null : r.lat, user: r.user, client: r.client, status: r.status as CommandEvent['status'], rows: r.rows, errorCode: error ? 1000 + (r.lit % 3) : null, error: error ? `failed near '${r.lit}'` : null });
+    return ev({ cmd, sql, sec: t0 + r.sec, nsec: r.nsec, responseUs: r.status === 'incomplete' ? null : r.lat, latencyUs: r.status === 'incomplete' || r.lat === null ? null : Math.floor(r.lat / (1 + (r.lit % 4))), user: r.user, client: r.client, status: r.status as CommandEvent['status'], rows: r.rows, errorCode: error ? 1000 + (r.lit % 3) : null, error: error ? `failed near '${r.lit}'` : null });
   });
 
 test('aggregate: merging the aggregates of any split equals the aggregate of all (property)', () => {
