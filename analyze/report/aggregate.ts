@@ -13,6 +13,7 @@ import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { Timeline, type TimelineState } from './timeline.js';
+import { Sessions, type SessionsState } from './sessions.js';
 
 /** Queries, for the overall queries-per-second. */
 const QUERIES = new Set(['query', 'stmt_execute', 'stmt_bulk_execute']);
@@ -295,6 +296,8 @@ export interface AggregateState {
   slowest: Sample[];
   timeline: TimelineState;
   health: Health;
+  /** Transactions, N+1 loops and retries (absent from summaries of older versions). */
+  sessions?: SessionsState;
 }
 
 /** Host part of `ip:port` / `[v6]:port`. */
@@ -331,6 +334,7 @@ export class Aggregator {
   /** The slowest commands, slowest first. */
   private slowest: Sample[] = [];
   private readonly timeline = new Timeline();
+  private readonly sessions = new Sessions();
   health: Health = {};
 
   constructor(private readonly opts: AggregateOptions = {}) {}
@@ -360,6 +364,7 @@ export class Aggregator {
     g.commands[e.cmd] = (g.commands[e.cmd] ?? 0) + 1;
     g.bytesIn += e.bytesIn;
     g.bytesOut += e.bytesOut;
+    this.sessions.add(e, sqlCommand ? g.digest : null, STATEMENT_RUNS.has(e.cmd));
     if (sqlCommand && !STATEMENT_RUNS.has(e.cmd)) {
       g.housekeepingUs += e.latencyUs ?? 0;
       return;
@@ -500,6 +505,7 @@ export class Aggregator {
     for (const s of st.slowest) insertSample(this.slowest, { ...s }, SLOWEST);
     this.timeline.merge(Timeline.fromState(st.timeline));
     addCounts(this.health, st.health);
+    if (st.sessions) this.sessions.merge(st.sessions);
   }
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */
@@ -551,6 +557,7 @@ export class Aggregator {
       slowest: this.slowest.map((s) => red(s)!),
       timeline: this.timeline.toState(),
       health: { ...this.health },
+      sessions: this.sessions.toState(),
     };
   }
 }

@@ -161,13 +161,17 @@ export function renderHtml(r: Report): string {
   const slowest = r.slowest.length
     ? `<section id="slowest"><h2>Slowest commands</h2><table data-sortable><thead><tr><th>Latency</th><th class="l">Time</th><th class="l">User@client</th><th class="l">Database</th><th>Rows</th><th class="l">Statement</th></tr></thead><tbody>${r.slowest.map((s) => `<tr><td data-v="${s.latency_us ?? -1}">${esc(dur(s.latency_us))}</td><td class="l">${esc(s.ts)}</td><td class="l">${esc(`${s.user ?? '?'}@${s.client}`)}</td><td class="l">${esc(s.db ?? '')}</td><td data-v="${s.rows ?? -1}">${s.rows ?? '-'}</td><td class="l"><pre>${esc(s.sql ?? `(${s.cmd})`)}</pre></td></tr>`).join('')}</tbody></table></section>`
     : '';
+  const tx = r.transactions;
+  const transactions = tx.count
+    ? `<section id="transactions"><h2>Transactions (${n(tx.count)}: ${esc(Object.entries(tx.ends).map(([k, v]) => `${k} ${n(v)}`).join(', '))})</h2><p>Duration: ${esc(`min ${dur(tx.duration_us.min)}, p50 ${dur(tx.duration_us.p50)}, p95 ${dur(tx.duration_us.p95)}, p99 ${dur(tx.duration_us.p99)}, max ${dur(tx.duration_us.max)}`)}; idle inside ${esc(dur(tx.idle_us.total))} in all; ${n(tx.statements.sum)} commands.</p><table data-sortable><thead><tr><th>Duration</th><th>Idle</th><th>Commands</th><th class="l">End</th><th class="l">Start</th><th class="l">User@client</th><th class="l">Digests</th></tr></thead><tbody>${tx.slowest.map((t) => `<tr><td data-v="${t.duration_us}">${esc(dur(t.duration_us))}</td><td data-v="${t.idle_us}">${esc(dur(t.idle_us))}</td><td data-v="${t.statements}">${n(t.statements)}</td><td class="l">${esc(t.end)}</td><td class="l">${esc(t.start)}</td><td class="l">${esc(`${t.user ?? '?'}@${t.client}`)}</td><td class="l"><code>${esc(t.digests.join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
+    : '';
   const warn = r.inputs.redacted ? '' : '<p class="warn">Not redacted: examples hold literal values as captured.</p>';
   const bad = h.status !== 'good';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Periscope report: ${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1>Periscope query report</h1><p>${esc(title)} — Periscope ${esc(r.periscope.version)}</p>${context.map((c) => `<p class="context">${esc(c)}</p>`).join('')}</header>
-<main>${warn}${bad ? health : ''}${overall}${charts}${table}${errors}${slowest}${bad ? '' : health}</main>
+<main>${warn}${bad ? health : ''}${overall}${charts}${table}${errors}${slowest}${transactions}${bad ? '' : health}</main>
 <script>${SCRIPT}</script></body></html>
 `;
 }

@@ -170,6 +170,18 @@ export function renderText(r: Report, opts: TextOptions): string {
     }
   }
 
+  const tx = r.transactions;
+  if (tx.count > 0) {
+    out.push('');
+    out.push(bold('# Transactions'));
+    kv('Count', `${n(tx.count)}: ${Object.entries(tx.ends).map(([k, v]) => `${k} ${n(v)}`).join(', ')}; ${n(tx.statements.sum)} commands (avg ${tx.statements.avg ?? '-'}, max ${n(tx.statements.max)})`);
+    kv('Duration', latencyLine(tx.duration_us));
+    kv('Idle inside', `${dur(tx.idle_us.total)} in all (the client's time while locks are held); per transaction p95 ${dur(tx.idle_us.p95)}, max ${dur(tx.idle_us.max)}; longest single wait ${dur(tx.max_idle_us.max)}`);
+    for (const t of tx.slowest.slice(0, 5)) {
+      out.push(...wrap(clean(`${t.start} ${t.user ?? '?'}@${t.client}${t.db ? ` db ${t.db}` : ''}: ${count(t.statements, 'command')}, idle ${dur(t.idle_us)}, ${t.end}; ${t.digests.join(' ')}`), `#   ${dur(t.duration_us).padStart(7)}  `, '#            '));
+    }
+  }
+
   if (r.timeline.points.length > 1) {
     out.push('');
     const secs = r.timeline.bucket_s * timelinePer(r);

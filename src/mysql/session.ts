@@ -71,6 +71,12 @@ export interface CommandEvent {
   error: string | null;
   noIndexUsed: boolean;
   noGoodIndexUsed: boolean;
+  /**
+   * The server status flags of the response's last OK or EOF packet (SERVER_STATUS_IN_TRANS,
+   * _AUTOCOMMIT, …): the session's state once the command is done. Null when the response held
+   * none (ERR, no reply, or a command the capture cut).
+   */
+  serverStatus: number | null;
   bytesIn: number;
   bytesOut: number;
   resultSets: number;
@@ -789,6 +795,7 @@ export class MysqlSession implements StreamHandler {
       // EOF as the whole answer (COM_SET_OPTION, COM_DEBUG).
       const eof = parseEof(p.payload);
       cur.ev.warnings = eof.warnings;
+      cur.ev.serverStatus = eof.status;
       this.complete(cur, 'ok');
       this.next();
       return;
@@ -849,6 +856,7 @@ export class MysqlSession implements StreamHandler {
     ev.warnings = (ev.warnings ?? 0) + warnings;
     if (status & Status.NoIndexUsed) ev.noIndexUsed = true;
     if (status & Status.NoGoodIndexUsed) ev.noGoodIndexUsed = true;
+    ev.serverStatus = status;
     if (status & Status.MoreResultsExists) {
       this.expect = Expect.Result;
       this.stage = 'WAIT_FOR_RESULT';
@@ -871,6 +879,7 @@ export class MysqlSession implements StreamHandler {
     ev.warnings = (ev.warnings ?? 0) + ok.warnings;
     if (ok.status & Status.NoIndexUsed) ev.noIndexUsed = true;
     if (ok.status & Status.NoGoodIndexUsed) ev.noGoodIndexUsed = true;
+    ev.serverStatus = ok.status;
     if (ok.schema !== null) this.db = ok.schema;
     else if (cur.com === Com.InitDb && ev.sql !== null) this.db = ev.sql;
     else if (cur.pendingUse !== undefined) this.db = cur.pendingUse;
@@ -1074,6 +1083,7 @@ export class MysqlSession implements StreamHandler {
       error: null,
       noIndexUsed: false,
       noGoodIndexUsed: false,
+      serverStatus: null,
       bytesIn: 0,
       bytesOut: 0,
       resultSets: 0,
