@@ -9,6 +9,7 @@
  * (unless the report is made with --no-redact): nothing else of an event is kept.
  */
 import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage } from '../../src/sql/index.js';
+import { literalShape } from '../../src/sql/shape.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
@@ -174,6 +175,13 @@ export interface Sample {
   rows: number | null;
   affectedRows: number | null;
   errorCode: number | null;
+  /** stmt_execute: the parameters' type codes. */
+  paramTypes?: number[] | null;
+  /**
+   * The statement's literal shape (src/sql/shape.ts: literals as typed stand-ins, no value), for
+   * advice; made with the snapshot, from the raw SQL (undefined until then).
+   */
+  shape?: string | null;
 }
 
 /** Total order: slower first, then earlier, then by client, server, command. */
@@ -510,7 +518,15 @@ export class Aggregator {
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */
   toState(): AggregateState {
-    const red = (s: Sample | null): Sample | null => (s === null ? null : { ...s, ts: { ...s.ts }, sql: s.sql === null || this.opts.raw || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql) });
+    const red = (s: Sample | null): Sample | null =>
+      s === null
+        ? null
+        : {
+            ...s,
+            ts: { ...s.ts },
+            sql: s.sql === null || this.opts.raw || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql),
+            shape: s.shape !== undefined ? s.shape : s.sql === null || !SQL_COMMANDS.has(s.cmd) || s.sqlTruncated ? null : literalShape(s.sql, s.paramTypes ?? null),
+          };
     const groups: GroupState[] = [...this.groups.values()].map((g) => ({
       fingerprint: g.fingerprint,
       digest: g.digest,
@@ -582,6 +598,7 @@ function sampleOf(e: CommandEvent, dg: string): Sample {
     rows: e.rows,
     affectedRows: e.affectedRows,
     errorCode: e.errorCode,
+    paramTypes: e.paramTypes,
   };
 }
 

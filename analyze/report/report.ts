@@ -9,6 +9,7 @@ import { LogHistogram } from './histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
 import type { SessionsState, TxnSample } from './sessions.js';
+import { findOpportunities, type Finding } from '../advise/rules.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
 
@@ -179,6 +180,8 @@ export interface Report {
   transactions: TransactionsJson;
   /** Patterns of the order of commands on each connection (what `advise` reads). */
   workload: WorkloadJson;
+  /** Optimization opportunities without the schema (`periscope advise` adds the schema's): docs/advise.md. */
+  findings: Finding[];
 }
 
 export interface TransactionJson {
@@ -469,7 +472,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const tl = Timeline.fromState(st.timeline);
   const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
 
-  return {
+  const report: Report = {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
     inputs: { files, captures: [...(ctx.captures ?? [])].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.started < b.started ? -1 : 1)), filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
     health: assessHealth(st.health, o.commands, ctx.interrupted),
@@ -506,7 +509,15 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     histogram_by_decade: byDecade(overallHist),
     timeline: { bucket_s: tl.width, points },
     ...sessionsJson(st.sessions ?? EMPTY_SESSIONS),
+    findings: [],
   };
+  report.findings = findOpportunities(report, { shapes: shapesOf(st) });
+  return report;
+}
+
+/** The statement shapes of the groups' examples (for advice: literal kinds, no values), by digest. */
+export function shapesOf(st: AggregateState): Map<string, string | null> {
+  return new Map(st.groups.map((g) => [g.digest, g.sample?.shape ?? null]));
 }
 
 /** From the first capture's start to the last one's end (ISO, as `ts` writes), or null unless every one ended. */

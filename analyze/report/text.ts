@@ -6,6 +6,7 @@
 import { captureLines, DECADES, filtersText, reportSubject, type FingerprintJson, type LatencyFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
+import type { Finding } from '../advise/rules.js';
 
 const WIDTH = 100;
 
@@ -30,10 +31,10 @@ const rate = (r: number | null): string => (r === null ? '-' : r >= 100 ? n(Math
 
 /** Control characters from the capture (a user name, a damaged statement) never reach the terminal. */
 // eslint-disable-next-line no-control-regex
-const clean = (s: string): string => s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
+export const clean = (s: string): string => s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
 
 /** Words wrapped to `width`, each continuation line starting with `indent`. */
-function wrap(text: string, first: string, indent: string, width = WIDTH): string[] {
+export function wrap(text: string, first: string, indent: string, width = WIDTH): string[] {
   const out: string[] = [];
   let cur = first;
   let empty = true;
@@ -112,6 +113,12 @@ export function renderText(r: Report, opts: TextOptions): string {
   if (h.status === 'good') {
     const cnt = h.counters;
     kv('Capture', `${n(cnt.packets ?? 0)} packets in ${n(nFiles)} file${nFiles === 1 ? '' : 's'}; health good (no loss seen${cnt.kernelDropsKnown ? ', no kernel drops' : ''})`);
+  }
+
+  if (r.findings.length > 0) {
+    out.push('');
+    out.push(bold(`# Top opportunities (${r.findings.length > 5 ? `5 of ${n(r.findings.length)}; ` : ''}periscope advise explains them, with the schema: docs/advise.md)`));
+    for (const f of r.findings.slice(0, 5)) out.push(...wrap(clean(`${f.rule} ${f.title}; ${f.digests.slice(0, 2).join(' ')}${f.digests.length > 2 ? ' …' : ''}`), `#   ${opportunityImpact(f).padStart(8)}  `, '#             '));
   }
 
   if (r.histogram.length > 0) {
@@ -193,6 +200,11 @@ export function renderText(r: Report, opts: TextOptions): string {
     healthBlock();
   }
   return `${out.join('\n')}\n`;
+}
+
+/** A finding's impact in a few characters: its time, else its round trips. */
+export function opportunityImpact(f: Finding): string {
+  return f.impact.time_us > 0 ? dur(f.impact.time_us) : f.impact.round_trips > 0 ? `${short(f.impact.round_trips)} rt` : '-';
 }
 
 function orderName(o: string): string {
