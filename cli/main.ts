@@ -238,8 +238,8 @@ async function main(argv: string[]): Promise<number> {
           .option('n-plus-one-loop', { describe: 'WKL.001: statements per loop, on average', type: 'number', default: 3, group: 'Thresholds:' })
           .option('executes-per-prepare', { describe: 'WKL.002: executes per prepare, at most', type: 'number', default: 1.5, group: 'Thresholds:' })
           .option('prepare-min', { describe: 'WKL.002: prepares of a fingerprint, at least', type: 'number', default: 10, group: 'Thresholds:' })
-          .option('commands-per-login', { describe: 'WKL.003: commands per login, at most', type: 'number', default: 5, group: 'Thresholds:' })
-          .option('login-min', { describe: 'WKL.003: logins, at least', type: 'number', default: 10, group: 'Thresholds:' })
+          .option('commands-per-connection', { describe: 'WKL.003: commands a short connection runs, at most (login to quit)', type: 'number', default: 5, group: 'Thresholds:' })
+          .option('short-connections', { describe: 'WKL.003: short connections, at least (and half of those seen whole)', type: 'number', default: 10, group: 'Thresholds:' })
           .option('idle-in-transaction', { describe: 'WKL.004: a wait between two statements of a transaction (250ms, 1s; a bare number is ms)', type: 'string', default: '1s', group: 'Thresholds:' })
           .option('long-transaction', { describe: 'WKL.005: a transaction\'s duration', type: 'string', default: '5s', group: 'Thresholds:' })
           .option('chatter-share', { describe: 'WKL.007: session statements per query', type: 'number', default: 0.2, group: 'Thresholds:' })
@@ -281,8 +281,8 @@ async function main(argv: string[]): Promise<number> {
               nPlusOneLoop: positive('n-plus-one-loop', a.nPlusOneLoop),
               executesPerPrepare: positive('executes-per-prepare', a.executesPerPrepare),
               prepareMin: positive('prepare-min', a.prepareMin),
-              commandsPerLogin: positive('commands-per-login', a.commandsPerLogin),
-              loginMin: positive('login-min', a.loginMin),
+              commandsPerLogin: positive('commands-per-connection', a.commandsPerConnection),
+              loginMin: positive('short-connections', a.shortConnections),
               idleInTransactionUs: parseDuration('idle-in-transaction', a.idleInTransaction),
               longTransactionUs: parseDuration('long-transaction', a.longTransaction),
               chatterShare: positive('chatter-share', a.chatterShare),

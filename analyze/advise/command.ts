@@ -193,7 +193,7 @@ async function readBundleReport(path: string, io: Io): Promise<{ report: Report;
   const report = JSON.parse(raw.toString('utf8')) as Report;
   // Bundles made before transactions and workload patterns were reported.
   report.transactions ??= { count: 0, ends: {}, duration_us: none(), idle_us: none(), max_idle_us: none(), statements: { sum: 0, avg: null, max: 0 }, slowest: [] };
-  report.workload ??= { n_plus_one: [], retries: [], dropped: 0 };
+  report.workload ??= { n_plus_one: [], retries: [], dropped: 0, commands_per_connection: [] };
   const t = b.kept.get('schema/tables.json');
   return { report, tables: t === undefined ? null : (JSON.parse(t.toString('utf8')) as SchemaTable[]) };
 }

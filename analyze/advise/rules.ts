@@ -58,7 +58,7 @@ export interface Thresholds {
   /** WKL.002: executes per prepare, at most (and at least this many prepares: prepareMin). */
   executesPerPrepare: number;
   prepareMin: number;
-  /** WKL.003: commands per login, at most (and at least loginMin logins). */
+  /** WKL.003: commands a short connection runs, at most (and at least loginMin short connections, half of those seen whole). */
   commandsPerLogin: number;
   loginMin: number;
   /** WKL.004: a wait inside a transaction, µs. */
@@ -277,19 +277,23 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
     }
   }
   {
-    const o = report.overall;
+    // Connections seen whole (login to quit) that ran only a few commands.
+    const per = report.workload.commands_per_connection ?? [];
+    const whole = per.reduce((a, b) => a + b, 0);
+    const short = per.slice(0, Math.floor(th.commandsPerLogin) + 1).reduce((a, b) => a + b, 0);
     const connect = report.fingerprints.find((f) => f.kind === 'connect');
-    if (o.logins >= th.loginMin && o.commands / o.logins <= th.commandsPerLogin) {
+    if (short >= th.loginMin && short * 2 >= whole) {
+      const avgLogin = connect?.latency_us.avg ?? 0;
       add({
         rule: 'WKL.003',
         severity: 'medium',
-        title: `A new connection for every ${(o.commands / o.logins).toFixed(1)} commands`,
+        title: `A new connection for every few commands: ${short} of ${whole} connections ran at most ${th.commandsPerLogin}`,
         fps: connect ? [connect] : [],
         tables: [],
-        counts: { logins: o.logins, commands: o.commands, connections: o.connections },
-        detail: `${o.logins} logins for ${o.commands} commands: each login costs a TCP handshake, the authentication exchange and a thread on the server.`,
-        time: connect?.latency_us.total ?? 0,
-        trips: o.logins,
+        counts: { short_connections: short, whole_connections: whole, logins: report.overall.logins },
+        detail: `${short} connections seen from login to quit ran ${th.commandsPerLogin} commands or fewer (${per.slice(0, 4).map((k, i) => `${k} with ${i}`).join(', ')}, …): each login costs a TCP handshake, the authentication exchange and a thread on the server.`,
+        time: avgLogin * short,
+        trips: short * 2,
         advice: 'Use a connection pool (or persistent connections) so connections are reused across requests.',
         examples: [],
       });

@@ -8,7 +8,7 @@ import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_STATEMENT, type AggregateState, type Health, type Sample, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
-import type { SessionsState, TxnSample } from './sessions.js';
+import { PER_CONNECTION_MAX, type SessionsState, type TxnSample } from './sessions.js';
 import { findOpportunities, type Finding } from '../advise/rules.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
@@ -217,6 +217,8 @@ export interface WorkloadJson {
   retries: { digest: string; retried: Record<string, number>; not_retried: Record<string, number> }[];
   /** Patterns past the bound, not kept. */
   dropped: number;
+  /** Connections seen from login to quit, by commands run: index k holds those with k commands (the last: 20 or more). */
+  commands_per_connection: number[];
 }
 
 const EMPTY_SESSIONS: SessionsState = {
@@ -246,6 +248,7 @@ function sessionsJson(st: SessionsState): { transactions: TransactionsJson; work
       n_plus_one: st.nPlusOne.map((p) => ({ parent: p.parent, child: p.child, loops: p.loops, calls: p.calls, time_us: p.timeUs, max_loop: p.maxLoop, per_row: p.perRow, first: ts(p.first), connections: p.connections })),
       retries: st.retries.map((r) => ({ digest: r.digest, retried: r.retried, not_retried: r.notRetried })),
       dropped: st.dropped,
+      commands_per_connection: st.commandsPerConnection ?? new Array<number>(PER_CONNECTION_MAX + 1).fill(0),
     },
   };
 }

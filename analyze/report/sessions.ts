@@ -97,8 +97,13 @@ export interface RetryState {
   notRetried: Record<string, number>;
 }
 
+/** Connections seen from login to quit, by their commands (index k: k commands; the last: that many or more). */
+export const PER_CONNECTION_MAX = 20;
+
 export interface SessionsState {
   transactions: TransactionsState;
+  /** Whole connections (login to quit) by commands run: index k holds those with k commands, the last PER_CONNECTION_MAX or more. */
+  commandsPerConnection?: number[];
   nPlusOne: NPlusOneState[];
   retries: RetryState[];
   /** Patterns not kept (past MAX_PAIRS). */
@@ -136,6 +141,9 @@ interface Conn {
   failed: { digest: string; code: number; left: number } | null;
   /** N+1 pairs seen on this connection (for the distinct connection count). */
   pairs: Set<string>;
+  /** Its login was seen (so its commands can be counted whole), and the commands since. */
+  login: boolean;
+  commands: number;
 }
 
 const usOf = (sec: number, nsec: number): number => sec * 1e6 + nsec / 1000;
@@ -164,6 +172,7 @@ export class Sessions {
   private readonly nPlusOne = new Map<string, NPlusOneState>();
   private readonly retries = new Map<string, RetryState>();
   private dropped = 0;
+  private readonly perConnection = new Array<number>(PER_CONNECTION_MAX + 1).fill(0);
 
   /** One event, with the digest of its group (null for commands without a statement). `run`: it ran a statement. */
   add(e: CommandEvent, digest: string | null, run: boolean): void {
@@ -173,16 +182,20 @@ export class Sessions {
         const oldest = this.conns.keys().next().value!;
         this.closeConn(oldest, 'unfinished');
       }
-      c = { txn: null, prevDigest: null, prevRows: 0, parentDigest: null, parentRows: 0, runDigest: null, runCount: 0, runTimeUs: 0, runStart: null, failed: null, pairs: new Set() };
+      c = { txn: null, prevDigest: null, prevRows: 0, parentDigest: null, parentRows: 0, runDigest: null, runCount: 0, runTimeUs: 0, runStart: null, failed: null, pairs: new Set(), login: false, commands: 0 };
       this.conns.set(e.conn, c);
     }
     if (e.cmd === 'connect' || e.cmd === 'change_user' || e.cmd === 'quit') {
       if (c.txn !== null) this.endTxn(c, c.txn.lastEndUs, 'disconnect');
       this.endRun(c);
-      if (e.cmd === 'quit') this.closeConn(e.conn, null);
-      else c.prevDigest = null;
+      if (e.cmd === 'connect' && !c.login && c.commands === 0) c.login = true;
+      if (e.cmd === 'quit') {
+        if (c.login) this.perConnection[Math.min(PER_CONNECTION_MAX, c.commands)]!++;
+        this.closeConn(e.conn, null);
+      } else c.prevDigest = null;
       return;
     }
+    c.commands++;
     const startUs = usOf(e.sec, e.nsec);
     const endUs = startUs + (e.responseUs ?? e.latencyUs ?? 0);
     if (run && digest !== null) {
@@ -374,6 +387,7 @@ export class Sessions {
       for (const [k, v] of Object.entries(r.notRetried)) q.notRetried[k] = (q.notRetried[k] ?? 0) + v;
     }
     this.dropped += o.dropped;
+    o.commandsPerConnection?.forEach((n, i) => (this.perConnection[i]! += n));
   }
 
   /**
@@ -400,6 +414,7 @@ export class Sessions {
       nPlusOne: [...copy.nPlusOne.values()].sort((a, b) => (a.parent < b.parent ? -1 : a.parent > b.parent ? 1 : a.child < b.child ? -1 : a.child > b.child ? 1 : 0)),
       retries: [...copy.retries.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1)),
       dropped: copy.dropped,
+      commandsPerConnection: [...this.perConnection],
     };
   }
 }
