@@ -76,6 +76,8 @@ export async function runAdvise(opts: AdviseOptions, io: Io): Promise<number> {
     throw e;
   }
 
+  // A schema file is read (and judged) before the captures: a mistake in it costs no long read.
+  const schemaFromFile = opts.schemaFile === null ? null : await readSchemaFile(opts.schemaFile);
   let report: Report;
   let shapes: Map<string, string | null> | undefined;
   let tables: SchemaTable[] | null = null;
@@ -116,8 +118,8 @@ export async function runAdvise(opts: AdviseOptions, io: Io): Promise<number> {
       tables = s.tables;
       source = settings.label;
     } else note = `no schema: ${s.summary.reason}`;
-  } else if (opts.schemaFile !== null) {
-    tables = await readSchemaFile(opts.schemaFile);
+  } else if (schemaFromFile !== null) {
+    tables = schemaFromFile;
     source = opts.schemaFile;
   } else if (bundles.length === 0) note = 'no schema given (--schema-from, --schema): no index or key advice (IDX.002, IDX.003, KEY.001, ARG.003)';
 
