@@ -165,7 +165,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
     if (schema !== null) {
       schemaStatementRules(f, m, typed, schema, add);
       if (flagged > 0 && flaggedShare >= th.noIndexShare) {
-        for (const p of proposeIndexes(f, m, schema)) {
+        for (const p of proposeIndexes(f, m, typed, schema)) {
           const key = `${p.table.db}.${p.table.name}\0${p.columns.join(',')}`;
           const q = indexProposals.get(key) ?? { table: p.table, columns: p.columns, fps: [], time: 0, flagged: 0 };
           q.fps.push(f);
@@ -468,10 +468,11 @@ const RANGE = new Set(['<', '<=', '>', '>=', 'BETWEEN']);
 /**
  * IDX.002: for each table of a flagged statement, the index its filters want, in the three-star
  * order: the columns of equality filters (=, IN, IS NULL, and join columns), then the first range
- * filter — or, without a range, the ORDER BY (else GROUP BY) columns when all are of that table.
- * Proposed only when no existing index starts with those columns, and every column exists.
+ * filter (a LIKE only when the shape shows its pattern starts with text) — or, without a range, the ORDER BY (else GROUP BY) columns when all are of that table.
+ * Proposed only when no existing index starts with those columns, every column exists, and the
+ * equalities do not already pin a unique index (the primary key) down.
  */
-function proposeIndexes(f: FingerprintJson, m: StatementModel, schema: Schema): { table: TableModel; columns: string[] }[] {
+function proposeIndexes(f: FingerprintJson, m: StatementModel, typed: boolean, schema: Schema): { table: TableModel; columns: string[] }[] {
   const dbs = Object.keys(f.databases);
   const out: { table: TableModel; columns: string[] }[] = [];
   for (const use of m.tables) {
@@ -494,7 +495,8 @@ function proposeIndexes(f: FingerprintJson, m: StatementModel, schema: Schema): 
       }
       if (!mine(p.col)) continue;
       if (EQ.has(p.op) || (p.op === 'IN' && p.value !== 'subquery') || (p.op === 'IS' && p.value === 'null')) push(p.col.column);
-      else if (range === null && (RANGE.has(p.op) || (p.op === 'LIKE' && !p.leadingWildcard))) range = p.col.column;
+      // A LIKE is a range only when its pattern is known not to start with a wildcard (a shape).
+      else if (range === null && (RANGE.has(p.op) || (p.op === 'LIKE' && typed && !p.leadingWildcard))) range = p.col.column;
     }
     const columns = [...eq];
     if (range !== null && !columns.includes(range)) columns.push(range);
@@ -503,6 +505,8 @@ function proposeIndexes(f: FingerprintJson, m: StatementModel, schema: Schema): 
       if (sort.length > 0 && sort.every((c) => mine(c))) for (const c of sort) if (!columns.includes(c.column)) columns.push(c.column);
     }
     if (columns.length === 0) continue;
+    // Equality on every column of a unique index (the primary key): one row at most, nothing to add.
+    if (t.indexes.some((ix) => ix.unique && ix.columns.every((c) => eq.includes(c.name)))) continue;
     if (t.columns.size > 0 && !columns.every((c) => t.columns.has(c))) continue;
     if (t.indexes.some((ix) => covers(ix, eq, columns.slice(eq.length)))) continue;
     out.push({ table: t, columns });
