@@ -300,7 +300,20 @@ test('advise: a clean sysbench-like workload gives no index finding', opts, asyn
   const { advice } = await advise(clean, ...schemaArgs);
   const idx = advice.findings.filter((f) => f.rule.startsWith('IDX.') || f.rule === 'KEY.001' || f.rule === 'ARG.003');
   assert.deepEqual(idx.map((f) => `${f.rule} ${f.title}`), []);
-  assert.ok(advice.overall.transactions >= 30);
+  // Every BEGIN the capture holds starts a transaction its COMMIT ends (exactly: a capture that
+  // missed the first commands on a loaded machine has fewer of both).
+  const r = await periscope('analyze', clean, '--format', 'json');
+  const rep = JSON.parse(r.stdout) as { health: { counters: Record<string, number> }; fingerprints: { fingerprint: string; count: number; digest: string }[]; transactions: { count: number; ends: Record<string, number>; slowest: { statements: number; end: string; digests: string[] }[] } };
+  const begins = rep.fingerprints.find((f) => f.fingerprint === 'begin')?.count ?? 0;
+  assert.ok(begins >= 20, `${begins} BEGINs captured: ${JSON.stringify(rep.health)}`);
+  // A COMMIT whose response the capture lost would leave its transaction open into the next: one
+  // fewer. (Two full runs of this file in four on the loaded VM counted 29 of 30; the cause is not
+  // yet confirmed — the message says the capture's health when it happens again.)
+  const h = rep.health.counters;
+  const lost = (h.commandsIncomplete ?? 0) + (h.commandsUnseen ?? 0) + (h.gaps ?? 0);
+  if (lost > 0) assert.ok(advice.overall.transactions >= begins - lost, JSON.stringify(h));
+  else assert.equal(advice.overall.transactions, begins, JSON.stringify({ ends: rep.transactions.ends, slowest: rep.transactions.slowest.slice(0, 3), fps: rep.fingerprints.map((f) => `${f.digest} ${f.count} ${f.fingerprint.slice(0, 40)}`) }));
+  if (lost === 0) assert.deepEqual(rep.transactions.ends, { commit: begins });
 });
 
 test('advise: the bundle of the capture gives the same findings, but those that need literal types', opts, async () => {
