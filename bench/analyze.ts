@@ -44,6 +44,10 @@ export const TARGET_ANALYZE_MBPS = 1000;
 export const TARGET_VS_TSHARK = 50;
 export const TARGET_VS_PT = 200;
 export const TARGET_ANALYZE_RSS_MB = 200;
+export const TARGET_ADVISE_VS_ANALYZE = 1.3;
+
+/** The best wall time of some runs, s. */
+const bestOf = (runs: readonly Run[]): number => Math.min(...runs.map((r) => r.seconds));
 const SEED = 20250303;
 
 /** One child process run. */
@@ -255,18 +259,22 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
 
   // Periscope: the capture and the slice, round-robin; the two shards at once.
   const bigRuns: Run[] = [];
+  const adviseRuns: Run[] = [];
   const threadRuns: Run[] = [];
   const sliceRuns: Run[] = [];
   const shardRuns: Run[] = [];
   /** CPU seconds of the busier shard, per run. */
   const shardMaxCpu: number[] = [];
   const bigOut = join(scratch, 'periscope.json');
+  const adviseOut = join(scratch, 'periscope-advise.json');
   const threadsOut = join(scratch, 'periscope-threads-2.json');
   const sliceOut = join(scratch, 'periscope-slice.json');
   const summaries = shards.map((_, i) => join(scratch, `shard-${i}.summary.json`));
   for (let rep = 1; rep <= opts.reps; rep++) {
     const b = await measure(periscope(path, bigOut), null, scratch);
     bigRuns.push(b);
+    // advise: the same read, then the findings (issue 17: at most 1.3x analyze).
+    adviseRuns.push(await measure([process.execPath, bin, 'advise', path, '--format', 'json', '-q', '-o', adviseOut], null, scratch));
     threadRuns.push(await measure(periscope(path, threadsOut, ['--threads', '2']), null, scratch));
     const s = await measure(periscope(slicePath, sliceOut), null, scratch);
     sliceRuns.push(s);
@@ -287,6 +295,7 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
 
   const lines: Line[] = [
     lineOf('periscope analyze', 'capture', meta.size, bigRuns, agreeText(periscopeAgreement)),
+    lineOf('periscope advise', 'capture', meta.size, adviseRuns, `${(JSON.parse(readFileSync(adviseOut, 'utf8')) as { findings: unknown[] }).findings.length} findings`),
     lineOf('periscope analyze --threads 2', 'capture', meta.size, threadRuns, readFileSync(threadsOut, 'utf8') === readFileSync(bigOut, 'utf8') ? 'report identical to one thread' : 'REPORT DIFFERS from one thread'),
     lineOf('periscope analyze, 2 shards at once (+ merge)', 'capture', meta.size, shardRuns, `${agreeText(shardAgreement)} after merge (${merge.seconds.toFixed(2)} s more)`),
     lineOf('periscope analyze', 'slice', slice.size, sliceRuns, agreeText(sliceAgreement)),
@@ -368,6 +377,7 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
     { name: `periscope analyze ≥ ${fmt(TARGET_ANALYZE_MBPS)} MB/s of capture end to end`, shown: `${fmt(best.mbPerSecond)} MB/s`, pass: best.mbPerSecond >= TARGET_ANALYZE_MBPS },
     ...(vsTshark === null ? [] : [{ name: `periscope analyze ≥ ${TARGET_VS_TSHARK}× tshark's MB/s`, shown: `${fmt(vsTshark, 1)}× (by CPU time ${vsTsharkCpu === null ? '?' : fmt(vsTsharkCpu, 1)}×)`, pass: vsTshark >= TARGET_VS_TSHARK }]),
     ...(vsPt === null ? [] : [{ name: `periscope analyze ≥ ${TARGET_VS_PT}× pt-query-digest's MB/s (tcpdump text included)`, shown: `${fmt(vsPt, 1)}× (by CPU time ${vsPtCpu === null ? '?' : fmt(vsPtCpu, 1)}×)`, pass: vsPt >= TARGET_VS_PT }]),
+    { name: `periscope advise ≤ ${TARGET_ADVISE_VS_ANALYZE}× the time of periscope analyze (capture, best runs)`, shown: `${fmt(bestOf(adviseRuns) / bestOf(bigRuns), 2)}×`, pass: bestOf(adviseRuns) <= TARGET_ADVISE_VS_ANALYZE * bestOf(bigRuns) },
     { name: `periscope analyze peak RSS < ${TARGET_ANALYZE_RSS_MB} MB (capture, slice, each shard)`, shown: `${fmt(rss)} MB`, pass: rss < TARGET_ANALYZE_RSS_MB },
     { name: 'periscope analyze per-fingerprint counts identical to the generated ones (capture, slice, merged shards)', shown: [periscopeAgreement, sliceAgreement, shardAgreement].map(agreeText).join('; '), pass: [periscopeAgreement, sliceAgreement, shardAgreement].every((a) => a.differences.length === 0) },
     { name: 'periscope analyze report health "good" without notes (capture)', shown: `${bigReport.health.status}${bigReport.health.notes.length ? `: ${bigReport.health.notes.join('; ')}` : ''}`, pass: bigReport.health.status === 'good' && bigReport.health.notes.length === 0 },

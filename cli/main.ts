@@ -144,7 +144,7 @@ async function usageErrors<T>(work: () => T | Promise<T>, ...kinds: (new (messag
 }
 
 /** Options that may be given more than once (their values are lists). */
-const LISTS = new Set(['_', 'files', 'summaries', 'captures', 'port', 'p', 'user', 'db', 'client', 'server', 'host', 'field', 'keylog']);
+const LISTS = new Set(['_', 'files', 'inputs', 'summaries', 'captures', 'port', 'p', 'user', 'db', 'client', 'server', 'host', 'field', 'keylog']);
 
 /** Every other option given twice is a mistake (`-f json -f html`), not a list to guess from. */
 function singleValues(argv: Record<string, unknown>): true {
@@ -297,6 +297,85 @@ async function main(argv: string[]): Promise<number> {
           eventsParquet: parquetSettings(a, a.eventsParquet ?? null, '--events-parquet DIR'),
         };
         code = await usageErrors(() => runAnalyze(settings, processIo), AnalyzeUsageError);
+      },
+    )
+    .command(
+      'advise <inputs..>',
+      'What to change, and why: findings from the server\'s flags, the statements, transactions, the workload and (with --schema-from) the schema, ranked by the time at stake, with the exact DDL (docs/advise.md)',
+      (y) =>
+        y
+          .positional('inputs', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; or one bundle (.tar.gz: its report and schema)', type: 'string', array: true, demandOption: true, default: undefined })
+          .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat or comma-separate; 3306 is always included)', type: 'string' })
+          .option('format', { alias: 'f', describe: 'text (fits 100 columns), json, html (one self-contained page); default: from the -o name (.html, .json), else text', choices: ['text', 'json', 'html'], type: 'string', group: 'Output:' })
+          .option('output', { alias: 'o', describe: 'write to FILE (mode 0600) instead of stdout', type: 'string', requiresArg: true, group: 'Output:' })
+          .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
+          .option('progress', { describe: 'progress on stderr even when it is not a terminal', type: 'boolean', default: false })
+          .option('schema-from', { describe: 'collect the schema of the tables the queries touch from this server (HOST, HOST:PORT, [IPv6]:PORT, or a socket path), for index and key advice', type: 'string', requiresArg: true, group: 'Schema:' })
+          .option('socket', { describe: 'the server\'s Unix socket (instead of a host in --schema-from)', type: 'string', requiresArg: true, group: 'Schema:' })
+          .option('schema-user', { describe: 'MySQL user for --schema-from (default: the option file\'s, else your login name); --user is the filter, as for analyze', type: 'string', requiresArg: true, group: 'Schema:' })
+          .option('defaults-file', { describe: 'MySQL option file whose [client] section gives user, password, port (default: ~/.my.cnf). The password is never an option: this file, MYSQL_PWD, or a prompt', type: 'string', requiresArg: true, group: 'Schema:' })
+          .option('schema', { describe: 'read the schema from FILE instead: a bundle\'s schema/tables.json', type: 'string', requiresArg: true, group: 'Schema:' })
+          .option('password', { type: 'string', hidden: true })
+          .option('unindexed-share', { describe: 'IDX.001: share of a fingerprint\'s executions flagged no index / no good index used', type: 'number', default: 0.5, group: 'Thresholds:' })
+          .option('in-list-max', { describe: 'ARG.005: values in an IN list', type: 'number', default: 100, group: 'Thresholds:' })
+          .option('offset-min', { describe: 'CLA.003: LIMIT offset', type: 'number', default: 1000, group: 'Thresholds:' })
+          .option('n-plus-one-loop', { describe: 'WKL.001: statements per loop, on average', type: 'number', default: 3, group: 'Thresholds:' })
+          .option('executes-per-prepare', { describe: 'WKL.002: executes per prepare, at most', type: 'number', default: 1.5, group: 'Thresholds:' })
+          .option('prepare-min', { describe: 'WKL.002: prepares of a fingerprint, at least', type: 'number', default: 10, group: 'Thresholds:' })
+          .option('commands-per-connection', { describe: 'WKL.003: commands a short connection runs, at most (login to quit)', type: 'number', default: 5, group: 'Thresholds:' })
+          .option('short-connections', { describe: 'WKL.003: short connections, at least (and half of those seen whole)', type: 'number', default: 10, group: 'Thresholds:' })
+          .option('idle-in-transaction', { describe: 'WKL.004: a wait between two statements of a transaction (250ms, 1s; a bare number is ms)', type: 'string', default: '1s', group: 'Thresholds:' })
+          .option('long-transaction', { describe: 'WKL.005: a transaction\'s duration', type: 'string', default: '5s', group: 'Thresholds:' })
+          .option('chatter-share', { describe: 'WKL.007: session statements per query', type: 'number', default: 0.2, group: 'Thresholds:' })
+          .option('chatter-min', { describe: 'WKL.007: session statements, at least', type: 'number', default: 10, group: 'Thresholds:' })
+          .options({ ...filterOptions, ...userFilterOption })
+          .options(tcpOptions)
+          .example('$0 advise cap.pcap', 'findings from the capture alone')
+          .example('MYSQL_PWD=… $0 advise /var/tmp/cap/ --schema-from db1:3306 --schema-user periscope_ro', 'with index and key advice from the schema')
+          .example('$0 advise ticket-4711.tar.gz --format html -o advice.html', 'on a bundle someone sent'),
+      async (a) => {
+        if (a.password !== undefined) throw new UsageError('--password: a password is never taken on the command line (other users see it in the process list); use MYSQL_PWD, an option file (--defaults-file, ~/.my.cnf), or answer the prompt');
+        const { runAdvise, AdviseUsageError } = await import('../analyze/advise/command.js');
+        const { parseDuration, FilterError } = await import('../analyze/analyze/filters.js');
+        const positive = (name: string, v: number): number => {
+          if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${name} ${Number.isNaN(v) ? 'is not a number' : v}: expected a positive number`);
+          return v;
+        };
+        const share = (name: string, v: number): number => {
+          if (!(v > 0 && v <= 1)) throw new UsageError(`--${name} ${Number.isNaN(v) ? 'is not a number' : v}: expected a share above 0, at most 1`);
+          return v;
+        };
+        const schemaWanted = a.schemaFrom !== undefined || a.socket !== undefined;
+        if (!schemaWanted && (a.schemaUser !== undefined || a.defaultsFile !== undefined)) throw new UsageError('--schema-user and --defaults-file are for --schema-from (or --socket): name the server to collect the schema from');
+        const settings = await usageErrors(
+          () => ({
+            inputs: a.inputs as string[],
+            ports: ports(a.port),
+            tcp: tcpSettings(a),
+            filters: filterSettings(a, true),
+            schemaFrom: schemaWanted ? { server: a.schemaFrom ?? null, socket: a.socket ?? null, user: a.schemaUser ?? null, defaultsFile: a.defaultsFile ?? null } : null,
+            schemaFile: a.schema ?? null,
+            format: formatOf(a.format, a.output) as 'text' | 'json' | 'html',
+            output: a.output ?? null,
+            progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
+            thresholds: {
+              noIndexShare: share('unindexed-share', a.unindexedShare),
+              inListMax: positive('in-list-max', a.inListMax),
+              offsetMin: positive('offset-min', a.offsetMin),
+              nPlusOneLoop: positive('n-plus-one-loop', a.nPlusOneLoop),
+              executesPerPrepare: positive('executes-per-prepare', a.executesPerPrepare),
+              prepareMin: positive('prepare-min', a.prepareMin),
+              commandsPerLogin: positive('commands-per-connection', a.commandsPerConnection),
+              loginMin: positive('short-connections', a.shortConnections),
+              idleInTransactionUs: parseDuration('idle-in-transaction', a.idleInTransaction),
+              longTransactionUs: parseDuration('long-transaction', a.longTransaction),
+              chatterShare: positive('chatter-share', a.chatterShare),
+              chatterMin: positive('chatter-min', a.chatterMin),
+            },
+          }),
+          FilterError,
+        );
+        code = await usageErrors(() => runAdvise(settings, processIo), AdviseUsageError);
       },
     )
     .command(
@@ -462,7 +541,7 @@ async function main(argv: string[]): Promise<number> {
         );
       },
     )
-    .demandCommand(1, 'Name a command: info, events, trace, analyze, merge, diff, capture, live, bundle, inspect or upload (periscope --help lists them).')
+    .demandCommand(1, 'Name a command: info, events, trace, analyze, advise, merge, diff, capture, live, bundle, inspect or upload (periscope --help lists them).')
     .strict()
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))

@@ -150,6 +150,7 @@ export function eventFromJson(v: unknown, connOf: (client: string, server: strin
     ended: typeof o.ended === 'string' && LOGIN_ENDS.has(o.ended) ? (o.ended as LoginEnd) : null,
     durationUs: num(o.duration_us),
     compressed: o.compressed === true,
+    serverStatus: num(o.server_status),
     ...unknownStatementOf(o.unknown_statement),
   } satisfies CommandEvent;
 }

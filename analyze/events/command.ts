@@ -70,6 +70,7 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     error: eventError(e, redact),
     no_index_used: e.noIndexUsed,
     no_good_index_used: e.noGoodIndexUsed,
+    server_status: e.serverStatus,
     result_sets: e.resultSets,
     bytes_in: e.bytesIn,
     bytes_out: e.bytesOut,

@@ -71,6 +71,7 @@ export const COLUMNS: readonly Column[] = [
   col('result_sets', 'int32', { required: true }),
   col('bytes_in', 'int64', { required: true }),
   col('bytes_out', 'int64', { required: true }),
+  col('server_status', 'int32'),
   col('tls', 'bool', { required: true }),
   col('tls_version', 'string', { dictionary: true }),
   col('tls_cipher', 'string', { dictionary: true }),
@@ -187,6 +188,7 @@ export class RowMaker {
     b[i++]!.push(e.resultSets);
     b[i++]!.push(e.bytesIn);
     b[i++]!.push(e.bytesOut);
+    b[i++]!.push(e.serverStatus);
     b[i++]!.push(e.tls);
     b[i++]!.push(e.tlsVersion);
     b[i++]!.push(e.tlsCipher);

@@ -11,9 +11,11 @@
 import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
 import type { CommandEvent, UnknownStatement } from '../../src/mysql/session.js';
 import { TYPE_NAMES } from '../../src/mysql/packets.js';
+import { literalShape } from '../../src/sql/shape.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { Timeline, type TimelineState } from './timeline.js';
+import { Sessions, type SessionsState } from './sessions.js';
 
 /**
  * The latency of every report: from the request's last packet to the response's last packet (the
@@ -211,6 +213,13 @@ export interface Sample {
   errorCode: number | null;
   /** NO_BACKSLASH_ESCAPES when the command was sent (CommandEvent's); only while raw, and only when not false. */
   noBackslashEscapes?: boolean | null;
+  /** stmt_execute: the parameters' type codes. */
+  paramTypes?: number[] | null;
+  /**
+   * The statement's literal shape (src/sql/shape.ts: literals as typed stand-ins, no value), for
+   * advice; made with the snapshot, from the raw SQL (undefined until then).
+   */
+  shape?: string | null;
 }
 
 /** Total order: slower first, then earlier, then by client, server, command. */
@@ -343,6 +352,8 @@ export interface AggregateState {
   slowest: Sample[];
   timeline: TimelineState;
   health: Health;
+  /** Transactions, N+1 loops and retries (absent from summaries of older versions). */
+  sessions?: SessionsState;
 }
 
 /** Host part of `ip:port` / `[v6]:port`. */
@@ -382,6 +393,7 @@ export class Aggregator {
   /** The slowest commands, slowest first. */
   private slowest: Sample[] = [];
   private readonly timeline = new Timeline();
+  private readonly sessions = new Sessions();
   health: Health = {};
 
   constructor(private readonly opts: AggregateOptions = {}) {}
@@ -412,6 +424,7 @@ export class Aggregator {
     g.commands[e.cmd] = (g.commands[e.cmd] ?? 0) + 1;
     g.bytesIn += e.bytesIn;
     g.bytesOut += e.bytesOut;
+    this.sessions.add(e, sqlCommand ? g.digest : null, STATEMENT_RUNS.has(e.cmd));
     if (sqlCommand && !STATEMENT_RUNS.has(e.cmd)) {
       g.housekeepingUs += latencyOf(e) ?? 0;
       return;
@@ -569,15 +582,17 @@ export class Aggregator {
     for (const s of st.slowest) insertSample(this.slowest, { ...s }, SLOWEST);
     this.timeline.merge(Timeline.fromState(st.timeline));
     addCounts(this.health, st.health);
+    if (st.sessions) this.sessions.merge(st.sessions);
   }
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */
   toState(): AggregateState {
     const red = (s: Sample | null): Sample | null => {
       if (s === null) return null;
-      if (this.opts.raw) return { ...s, ts: { ...s.ts } };
+      const shape = s.shape !== undefined ? s.shape : s.sql === null || !SQL_COMMANDS.has(s.cmd) || s.sqlTruncated ? null : literalShape(s.sql, s.paramTypes ?? null);
+      if (this.opts.raw) return { ...s, ts: { ...s.ts }, shape };
       const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
-      return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql, sessionMode(mode)) };
+      return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql, sessionMode(mode)), shape };
     };
     const groups: GroupState[] = [...this.groups.values()].map((g) => ({
       fingerprint: g.fingerprint,
@@ -630,6 +645,7 @@ export class Aggregator {
       slowest: this.slowest.map((s) => red(s)!),
       timeline: this.timeline.toState(),
       health: { ...this.health },
+      sessions: this.sessions.toState(),
     };
   }
 }
@@ -658,6 +674,7 @@ function sampleOf(e: CommandEvent, dg: string): Sample {
     rows: e.rows,
     affectedRows: e.affectedRows,
     errorCode: e.errorCode,
+    paramTypes: e.paramTypes,
   };
   if (!defaultMode(e)) s.noBackslashEscapes = e.noBackslashEscapes;
   return s;

@@ -6,6 +6,20 @@
 import { captureLines, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
+import type { Finding } from '../advise/rules.js';
+
+/** The findings panel: one row per finding, ranked by the time at stake (the report's, and advise's page). */
+export function findingsSection(findings: readonly Finding[], heading: string): string {
+  if (findings.length === 0) return '';
+  const rows = findings.map((f) => {
+    const ev = f.evidence;
+    const counts = Object.entries(ev.counts).map(([k, v]) => `${k.replaceAll('_', ' ')} ${n(v)}`).join(', ');
+    const when = ev.first ? ` ${ev.first}${ev.last && ev.last !== ev.first ? ` to ${ev.last}` : ''}` : '';
+    const examples = ev.examples.map((x) => `<pre>${esc(x)}</pre>`).join('');
+    return `<tr><td data-v="${f.rank}">${f.rank}</td><td class="l">${esc(f.rule)}</td><td class="l">${esc(f.severity)}</td><td data-v="${f.impact.time_us}">${esc(dur(f.impact.time_us))}</td><td data-v="${f.impact.round_trips}">${n(f.impact.round_trips)}</td><td class="l">${esc(f.title)}<br><small>${esc(ev.detail)}</small><br><small>${esc(counts)}${ev.connections !== null ? `; ${n(ev.connections)} connections` : ''}${esc(when)}</small>${examples ? `<details><summary>examples</summary>${examples}</details>` : ''}</td><td class="l"><code>${esc(f.digests.join(' '))}</code><br>${esc(f.tables.join(', '))}</td><td class="l">${esc(f.advice)}${f.ddl ? `<pre>${esc(f.ddl)};</pre>` : ''}</td></tr>`;
+  });
+  return `<section id="findings"><h2>${esc(heading)} (${n(findings.length)}; ranked by the time at stake; docs/advise.md)</h2><table data-sortable><thead><tr><th>Rank</th><th class="l">Rule</th><th class="l">Severity</th><th>Time at stake</th><th>Round trips</th><th class="l">Finding</th><th class="l">Digests, tables</th><th class="l">Advice</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
 
 export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const n = (v: number): string => v.toLocaleString('en-US');
@@ -165,13 +179,18 @@ export function renderHtml(r: Report): string {
   const slowest = r.slowest.length
     ? `<section id="slowest"><h2>Slowest commands</h2><table data-sortable><thead><tr><th>Latency</th><th class="l">Time</th><th class="l">User@client</th><th class="l">Database</th><th>Rows</th><th class="l">Statement</th></tr></thead><tbody>${r.slowest.map((s) => `<tr><td data-v="${s.latency_us ?? -1}">${esc(dur(s.latency_us))}</td><td class="l">${esc(s.ts)}</td><td class="l">${esc(`${s.user ?? '?'}@${s.client}`)}</td><td class="l">${esc(s.db ?? '')}</td><td data-v="${s.rows ?? -1}">${s.rows ?? '-'}</td><td class="l"><pre>${esc(s.sql ?? `(${s.cmd})`)}</pre></td></tr>`).join('')}</tbody></table></section>`
     : '';
+  const findings = findingsSection(r.findings, 'Opportunities');
+  const tx = r.transactions;
+  const transactions = tx.count
+    ? `<section id="transactions"><h2>Transactions (${n(tx.count)}: ${esc(Object.entries(tx.ends).map(([k, v]) => `${k} ${n(v)}`).join(', '))})</h2><p>Duration: ${esc(`min ${dur(tx.duration_us.min)}, p50 ${dur(tx.duration_us.p50)}, p95 ${dur(tx.duration_us.p95)}, p99 ${dur(tx.duration_us.p99)}, max ${dur(tx.duration_us.max)}`)}; idle inside ${esc(dur(tx.idle_us.total))} in all; ${n(tx.statements.sum)} commands.</p><table data-sortable><thead><tr><th>Duration</th><th>Idle</th><th>Commands</th><th class="l">End</th><th class="l">Start</th><th class="l">User@client</th><th class="l">Digests</th></tr></thead><tbody>${tx.slowest.map((t) => `<tr><td data-v="${t.duration_us}">${esc(dur(t.duration_us))}</td><td data-v="${t.idle_us}">${esc(dur(t.idle_us))}</td><td data-v="${t.statements}">${n(t.statements)}</td><td class="l">${esc(t.end)}</td><td class="l">${esc(t.start)}</td><td class="l">${esc(`${t.user ?? '?'}@${t.client}`)}</td><td class="l"><code>${esc(t.digests.join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
+    : '';
   const warn = r.inputs.redacted ? '' : '<p class="warn">Not redacted: examples hold literal values as captured.</p>';
   const bad = h.status !== 'good';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Periscope report: ${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1>Periscope query report</h1><p>${esc(title)} — Periscope ${esc(r.periscope.version)}</p>${context.map((c) => `<p class="context">${esc(c)}</p>`).join('')}</header>
-<main>${warn}${bad ? health : ''}${overall}${charts}${table}${errors}${slowest}${bad ? '' : health}</main>
+<main>${warn}${bad ? health : ''}${overall}${findings}${charts}${table}${errors}${slowest}${transactions}${bad ? '' : health}</main>
 <script>${SCRIPT}</script></body></html>
 `;
 }

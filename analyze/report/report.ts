@@ -8,6 +8,8 @@ import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Stat, type Tally } from './aggregate.js';
 import { Timeline } from './timeline.js';
+import { PER_CONNECTION_MAX, type SessionsState, type TxnSample } from './sessions.js';
+import { findOpportunities, type Finding } from '../advise/rules.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
 import type { BundleInput } from '../bundle/source.js';
@@ -203,6 +205,80 @@ export interface Report {
   /** Commands per latency decade (DECADES). */
   histogram_by_decade: number[];
   timeline: { bucket_s: number; points: { t: string; commands: number; errors: number; timed: number; time_us: number; avg_us: number | null; max_us: number }[] };
+  transactions: TransactionsJson;
+  /** Patterns of the order of commands on each connection (what `advise` reads). */
+  workload: WorkloadJson;
+  /** Optimization opportunities without the schema (`periscope advise` adds the schema's): docs/advise.md. */
+  findings: Finding[];
+}
+
+export interface TransactionJson {
+  start: string;
+  client: string;
+  server: string;
+  conn_id: number | null;
+  user: string | null;
+  db: string | null;
+  duration_us: number;
+  idle_us: number;
+  max_idle_us: number;
+  statements: number;
+  end: string;
+  digests: string[];
+}
+
+export interface TransactionsJson {
+  count: number;
+  /** commit, rollback, implicit, disconnect, unfinished → count. */
+  ends: Record<string, number>;
+  duration_us: LatencyFigures;
+  /** Per transaction: the time between its commands (the client's time, locks held). */
+  idle_us: LatencyFigures;
+  /** Per transaction: its longest wait between two commands. */
+  max_idle_us: LatencyFigures;
+  statements: { sum: number; avg: number | null; max: number };
+  slowest: TransactionJson[];
+}
+
+export interface WorkloadJson {
+  n_plus_one: { parent: string; child: string; loops: number; calls: number; time_us: number; max_loop: number; per_row: number; first: string; connections: number }[];
+  retries: { digest: string; retried: Record<string, number>; not_retried: Record<string, number> }[];
+  /** Patterns past the bound, not kept. */
+  dropped: number;
+  /** Connections seen from login to quit, by commands run: index k holds those with k commands (the last: 20 or more). */
+  commands_per_connection: number[];
+}
+
+const EMPTY_SESSIONS: SessionsState = {
+  transactions: { count: 0, ends: {}, duration: new LogHistogram().toState(), idle: new LogHistogram().toState(), maxIdle: new LogHistogram().toState(), statements: { sum: 0, max: 0 }, slowest: [] },
+  nPlusOne: [],
+  retries: [],
+  dropped: 0,
+};
+
+function txnJson(t: TxnSample): TransactionJson {
+  return { start: ts(t.start), client: t.client, server: t.server, conn_id: t.connId, user: t.user, db: t.db, duration_us: t.durationUs, idle_us: t.idleUs, max_idle_us: t.maxIdleUs, statements: t.statements, end: t.end, digests: t.digests };
+}
+
+function sessionsJson(st: SessionsState): { transactions: TransactionsJson; workload: WorkloadJson } {
+  const t = st.transactions;
+  return {
+    transactions: {
+      count: t.count,
+      ends: t.ends,
+      duration_us: latencyFigures(LogHistogram.fromState(t.duration)),
+      idle_us: latencyFigures(LogHistogram.fromState(t.idle)),
+      max_idle_us: latencyFigures(LogHistogram.fromState(t.maxIdle)),
+      statements: { sum: t.statements.sum, avg: round(ratio(t.statements.sum, t.count), 3), max: t.statements.max },
+      slowest: t.slowest.map(txnJson),
+    },
+    workload: {
+      n_plus_one: st.nPlusOne.map((p) => ({ parent: p.parent, child: p.child, loops: p.loops, calls: p.calls, time_us: p.timeUs, max_loop: p.maxLoop, per_row: p.perRow, first: ts(p.first), connections: p.connections })),
+      retries: st.retries.map((r) => ({ digest: r.digest, retried: r.retried, not_retried: r.notRetried })),
+      dropped: st.dropped,
+      commands_per_connection: st.commandsPerConnection ?? new Array<number>(PER_CONNECTION_MAX + 1).fill(0),
+    },
+  };
 }
 
 const facts = new StatementFactsCache();
@@ -489,7 +565,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   let peak: Report['overall']['rates']['peak'] = { t: null, bucket_s: tl.width, commands_per_s: null };
   for (const p of points) if (peak.commands_per_s === null || p.commands / tl.width > peak.commands_per_s) peak = { t: p.t, bucket_s: tl.width, commands_per_s: round(p.commands / tl.width, 3) };
 
-  return {
+  const report: Report = {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
     inputs: { files, captures: [...(ctx.captures ?? [])].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.started < b.started ? -1 : 1)), ...(ctx.bundles?.length ? { bundles: [...ctx.bundles] } : {}), filters: ctx.filters, order: ctx.order, redacted: ctx.redacted, interrupted: ctx.interrupted },
     health: assessHealth(st.health, o.commands, ctx.interrupted),
@@ -533,7 +609,16 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     histogram,
     histogram_by_decade: byDecade(overallHist),
     timeline: { bucket_s: tl.width, points },
+    ...sessionsJson(st.sessions ?? EMPTY_SESSIONS),
+    findings: [],
   };
+  report.findings = findOpportunities(report, { shapes: shapesOf(st) });
+  return report;
+}
+
+/** The statement shapes of the groups' examples (for advice: literal kinds, no values), by digest. */
+export function shapesOf(st: AggregateState): Map<string, string | null> {
+  return new Map(st.groups.map((g) => [g.digest, g.sample?.shape ?? null]));
 }
 
 /** From the first capture's start to the last one's end (ISO, as `ts` writes), or null unless every one ended. */

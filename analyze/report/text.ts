@@ -6,6 +6,7 @@
 import { captureLines, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
+import type { Finding } from '../advise/rules.js';
 
 const WIDTH = 100;
 
@@ -30,10 +31,10 @@ const rate = (r: number | null): string => (r === null ? '-' : r >= 100 ? n(Math
 
 /** Control characters from the capture (a user name, a damaged statement) never reach the terminal. */
 // eslint-disable-next-line no-control-regex
-const clean = (s: string): string => s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
+export const clean = (s: string): string => s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
 
 /** Words wrapped to `width`, each continuation line starting with `indent`. */
-function wrap(text: string, first: string, indent: string, width = WIDTH): string[] {
+export function wrap(text: string, first: string, indent: string, width = WIDTH): string[] {
   const out: string[] = [];
   let cur = first;
   let empty = true;
@@ -118,6 +119,12 @@ export function renderText(r: Report, opts: TextOptions): string {
     kv('Capture', `${n(cnt.packets ?? 0)} packets in ${n(nFiles)} file${nFiles === 1 ? '' : 's'}; health good (no loss seen${cnt.kernelDropsKnown ? ', no kernel drops' : ''})`);
   }
 
+  if (r.findings.length > 0) {
+    out.push('');
+    out.push(bold(`# Top opportunities (${r.findings.length > 5 ? `5 of ${n(r.findings.length)}; ` : ''}periscope advise explains them, with the schema: docs/advise.md)`));
+    for (const f of r.findings.slice(0, 5)) out.push(...wrap(clean(`${f.rule} ${f.title}; ${f.digests.slice(0, 2).join(' ')}${f.digests.length > 2 ? ' …' : ''}`), `#   ${opportunityImpact(f).padStart(8)}  `, '#             '));
+  }
+
   if (r.histogram.length > 0) {
     out.push('');
     out.push(bold('# Latency histogram'));
@@ -177,6 +184,18 @@ export function renderText(r: Report, opts: TextOptions): string {
     }
   }
 
+  const tx = r.transactions;
+  if (tx.count > 0) {
+    out.push('');
+    out.push(bold('# Transactions'));
+    kv('Count', `${n(tx.count)}: ${Object.entries(tx.ends).map(([k, v]) => `${k} ${n(v)}`).join(', ')}; ${n(tx.statements.sum)} commands (avg ${tx.statements.avg ?? '-'}, max ${n(tx.statements.max)})`);
+    kv('Duration', latencyLine(tx.duration_us));
+    kv('Idle inside', `${dur(tx.idle_us.total)} in all (the client's time while locks are held); per transaction p95 ${dur(tx.idle_us.p95)}, max ${dur(tx.idle_us.max)}; longest single wait ${dur(tx.max_idle_us.max)}`);
+    for (const t of tx.slowest.slice(0, 5)) {
+      out.push(...wrap(clean(`${t.start} ${t.user ?? '?'}@${t.client}${t.db ? ` db ${t.db}` : ''}: ${count(t.statements, 'command')}, idle ${dur(t.idle_us)}, ${t.end}; ${t.digests.join(' ')}`), `#   ${dur(t.duration_us).padStart(7)}  `, '#            '));
+    }
+  }
+
   if (r.timeline.points.length > 1) {
     out.push('');
     const secs = r.timeline.bucket_s * timelinePer(r);
@@ -198,6 +217,11 @@ export function unrankedLine(r: Report): string | null {
   const none = left.length - called.length;
   const parts = [...called.slice(0, 3), ...(called.length > 3 ? [`${called.length - 3} more`] : []), ...(none > 0 ? [`${none} with only housekeeping (prepare, close) and no call`] : [])];
   return `not ranked, no latency to rank: ${parts.join('; ')} (--format json has them)`;
+}
+
+/** A finding's impact in a few characters: its time, else its round trips. */
+export function opportunityImpact(f: Finding): string {
+  return f.impact.time_us > 0 ? dur(f.impact.time_us) : f.impact.round_trips > 0 ? `${short(f.impact.round_trips)} rt` : '-';
 }
 
 function orderName(o: string): string {

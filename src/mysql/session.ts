@@ -82,6 +82,12 @@ export interface CommandEvent {
   error: string | null;
   noIndexUsed: boolean;
   noGoodIndexUsed: boolean;
+  /**
+   * The server status flags of the response's last OK or EOF packet (SERVER_STATUS_IN_TRANS,
+   * _AUTOCOMMIT, …): the session's state once the command is done. Null when the response held
+   * none (ERR, no reply, or a command the capture cut).
+   */
+  serverStatus: number | null;
   bytesIn: number;
   bytesOut: number;
   resultSets: number;
@@ -970,6 +976,7 @@ export class MysqlSession implements StreamHandler {
       const eof = parseEof(p.payload);
       this.serverStatus(eof.status, cur);
       cur.ev.warnings = eof.warnings;
+      cur.ev.serverStatus = eof.status;
       this.complete(cur, 'ok');
       this.next();
       return;
@@ -1037,6 +1044,7 @@ export class MysqlSession implements StreamHandler {
     ev.warnings = (ev.warnings ?? 0) + warnings;
     if (status & Status.NoIndexUsed) ev.noIndexUsed = true;
     if (status & Status.NoGoodIndexUsed) ev.noGoodIndexUsed = true;
+    ev.serverStatus = status;
     if (status & Status.MoreResultsExists) {
       this.expect = Expect.Result;
       this.stage = 'WAIT_FOR_RESULT';
@@ -1060,6 +1068,7 @@ export class MysqlSession implements StreamHandler {
     ev.warnings = (ev.warnings ?? 0) + ok.warnings;
     if (ok.status & Status.NoIndexUsed) ev.noIndexUsed = true;
     if (ok.status & Status.NoGoodIndexUsed) ev.noGoodIndexUsed = true;
+    ev.serverStatus = ok.status;
     if (ok.schema !== null) this.db = ok.schema;
     else if (cur.com === Com.InitDb && ev.sql !== null) this.db = ev.sql;
     else if (cur.pendingUse !== undefined) this.db = cur.pendingUse;
@@ -1301,6 +1310,7 @@ export class MysqlSession implements StreamHandler {
       error: null,
       noIndexUsed: false,
       noGoodIndexUsed: false,
+      serverStatus: null,
       bytesIn: 0,
       bytesOut: 0,
       resultSets: 0,

@@ -1,5 +1,5 @@
 /**
- * Commands load only what they need: analyze, info and --help never load archiver or mysql2 (the
+ * Commands load only what they need: analyze, info, advise (without --schema-from) and --help never load archiver or mysql2 (the
  * bundle commands' dependencies), so the capture path on a production host stays light. Seen by a
  * module resolve hook that logs every module Node resolves.
  */
@@ -40,6 +40,7 @@ test('analyze, info and --help load neither archiver nor mysql2', async () => {
   assert.deepEqual(await loaded('info', sample), []);
   assert.deepEqual(await loaded('analyze', sample), []);
   assert.deepEqual(await loaded('--help'), []);
+  assert.deepEqual(await loaded('advise', sample), [], 'advise without a schema server');
 });
 
 test('bundle loads archiver (and mysql2 only to collect a schema): the hook sees them', async () => {
