@@ -315,6 +315,7 @@ async function main(argv: string[]): Promise<number> {
           .option('schema-user', { describe: 'MySQL user for --schema-from (default: the option file\'s, else your login name); --user is the filter, as for analyze', type: 'string', requiresArg: true, group: 'Schema:' })
           .option('defaults-file', { describe: 'MySQL option file whose [client] section gives user, password, port (default: ~/.my.cnf). The password is never an option: this file, MYSQL_PWD, or a prompt', type: 'string', requiresArg: true, group: 'Schema:' })
           .option('schema', { describe: 'read the schema from FILE instead: a bundle\'s schema/tables.json', type: 'string', requiresArg: true, group: 'Schema:' })
+          .options(keylogOption)
           .option('password', { type: 'string', hidden: true })
           .option('unindexed-share', { describe: 'IDX.001: share of a fingerprint\'s executions flagged no index / no good index used', type: 'number', default: 0.5, group: 'Thresholds:' })
           .option('in-list-max', { describe: 'ARG.005: values in an IN list', type: 'number', default: 100, group: 'Thresholds:' })
@@ -358,6 +359,7 @@ async function main(argv: string[]): Promise<number> {
             format: formatOf(a.format, a.output) as 'text' | 'json' | 'html',
             output: a.output ?? null,
             progress: !a.quiet && (a.progress || process.stderr.isTTY === true),
+            keylog: keylogSetting(a),
             thresholds: {
               noIndexShare: share('unindexed-share', a.unindexedShare),
               inListMax: positive('in-list-max', a.inListMax),
@@ -407,6 +409,7 @@ async function main(argv: string[]): Promise<number> {
             alpha: { describe: 'significance level, over all the fingerprints tested (Holm)', type: 'number', default: 0.01, group: 'Test:' },
             'min-change': { describe: 'smallest relative change called a change (0.1: p50 or p95, or the call rate, moved by 10 %)', type: 'number', default: 0.1, group: 'Test:' },
           })
+          .options(keylogOption)
           .options(tcpOptions)
           .example('$0 diff monday.json.gz tuesday.json.gz', 'what changed with the deploy')
           .example('$0 diff before.pcap after/ -o diff.html', 'as a page'),
@@ -415,7 +418,7 @@ async function main(argv: string[]): Promise<number> {
         const o = renderSettings({ ...a, orderBy: 'time' });
         if (o.format === 'slowlog') throw new UsageError('diff writes text, json or html');
         code = await usageErrors(
-          () => runDiff({ before: a.before as string, after: a.after as string, ports: ports(a.port), tcp: tcpSettings(a), format: o.format as 'text', output: o.output, limit: o.limit, all: a.all, alpha: a.alpha, minChange: a.minChange, minCalls: 5 }, processIo),
+          () => runDiff({ before: a.before as string, after: a.after as string, ports: ports(a.port), tcp: tcpSettings(a), format: o.format as 'text', output: o.output, limit: o.limit, all: a.all, alpha: a.alpha, minChange: a.minChange, minCalls: 5, keylog: keylogSetting(a) }, processIo),
           DiffUsageError,
         );
       },

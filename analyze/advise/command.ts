@@ -11,6 +11,7 @@ import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { buildReport, shapesOf, type Report } from '../report/report.js';
 import { applyManifests } from '../analyze/manifests.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
+import { KeyLogError, keyLogsFor } from '../read/keylog.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from '../analyze/filters.js';
 import { periscopeVersion } from '../../common/version.js';
 import type { Io } from '../io.js';
@@ -37,6 +38,8 @@ export interface AdviseOptions {
   output: string | null;
   thresholds: Partial<Thresholds>;
   progress: boolean;
+  /** TLS key logs (files or directories) to decrypt TLS connections with. */
+  keylog?: string[];
 }
 
 /** A mistake in the options, found before reading (exit 1). */
@@ -95,10 +98,14 @@ export async function runAdvise(opts: AdviseOptions, io: Io): Promise<number> {
     } else note = 'the bundle holds no schema (made without --schema-from): no index or key advice';
   } else {
     const filter = buildFilter(opts.filters);
+    const keys = await keyLogsFor(opts.inputs, opts.keylog ?? []).catch((e: unknown) => {
+      throw e instanceof KeyLogError ? new AdviseUsageError(e.message) : e;
+    });
+    for (const w of keys.warnings()) io.warn(w);
     const watch = await watchRead(opts.inputs, io, { progress: opts.progress, interrupted: 'advising on what was read so far' });
     let result;
     try {
-      result = await analyzeCaptures({ files: opts.inputs, ports: opts.ports, tcp: opts.tcp, filter, raw: false, hooks: watch.hooks });
+      result = await analyzeCaptures({ files: opts.inputs, ports: opts.ports, tcp: opts.tcp, filter, raw: false, hooks: watch.hooks, keys });
     } finally {
       watch.end();
     }

@@ -9,6 +9,7 @@ import type { Io } from '../io.js';
 import type { TcpLimits } from '../pipeline.js';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { analyzeCaptures } from '../analyze/run.js';
+import { KeyLogError, keyLogsFor } from '../read/keylog.js';
 import { applyManifests } from '../analyze/manifests.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../report/aggregate.js';
@@ -29,6 +30,8 @@ export interface DiffOptions extends DiffSettings {
   limit: number;
   /** Show the fingerprints without a significant change too (text). */
   all: boolean;
+  /** TLS key logs (files or directories) to decrypt the captures' TLS connections with. */
+  keylog?: string[];
 }
 
 export class DiffUsageError extends Error {}
@@ -93,7 +96,11 @@ async function loadSide(path: string, opts: DiffOptions, io: Io): Promise<Side |
       return 2;
     }
   }
-  const result = await analyzeCaptures({ files: [path], ports: opts.ports, tcp: opts.tcp, filter: null, raw: false });
+  const keys = await keyLogsFor([path], opts.keylog ?? []).catch((e: unknown) => {
+    throw e instanceof KeyLogError ? new DiffUsageError(e.message) : e;
+  });
+  for (const w of keys.warnings()) io.warn(w);
+  const result = await analyzeCaptures({ files: [path], ports: opts.ports, tcp: opts.tcp, filter: null, raw: false, keys });
   const code = reportFileProblems(result.files, io);
   if (result.inputs.length === 0 || !anythingRead(result.files)) return code === 0 ? 2 : code;
   if (code !== 0) io.warn(`${path}: read with errors; compared anyway (its health says what was lost)`);
