@@ -1332,16 +1332,23 @@ export class MysqlSession implements StreamHandler {
     ev.tls = this.tls;
     const t = this.tlsLayer;
     if (t === null) return;
-    ev.tlsVersion = t.info.version;
-    ev.tlsCipher = t.info.cipherName;
-    ev.tlsDecrypted = t.info.state === 'decrypting';
+    // Once decrypting, the version and suite are those of the whole session: read once (the
+    // layer's info is a fresh object, client random in hex, at every read).
+    const i = this.tlsDecrypting ?? t.info;
+    ev.tlsVersion = i.version;
+    ev.tlsCipher = i.cipherName;
+    ev.tlsDecrypted = i.state === 'decrypting';
   }
+
+  /** The TLS layer's info from the first decrypted bytes on (null before, or never decrypted). */
+  private tlsDecrypting: TlsInfo | null = null;
 
   /** Decrypted bytes from the TLS layer. */
   private decrypted(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
     if (!this.tlsTraced) {
       this.tlsTraced = true;
       const i = this.tlsLayer!.info;
+      this.tlsDecrypting = i;
       this.nowSec = sec;
       this.nowNsec = nsec;
       this.trace(null, 'TLS', null, null, `${i.version ?? 'TLS'} ${i.cipherName ?? ''}: decrypted with the key log's secrets`.replace(' :', ':'));
