@@ -3,11 +3,12 @@
  * --tls-keylog…) copied into the capture directory as it grows, so that the capture can be
  * decrypted later, anywhere ("capture now, analyze later" keeps working for TLS).
  *
- * The copy is private like the capture files (0600 in the 0700 directory, owned as they are), is
+ * Only what the key log gains while the capture runs is copied (older sessions' secrets would
+ * unlock nothing in the capture). The copy is private like the capture files (0600 in the 0700 directory, owned as they are), is
  * named in the manifest, and is what `analyze`/`events` of the directory use without --keylog. A
  * bundle never contains it. Appends only: a line is copied whole or on the next round.
  */
-import { chownSync, closeSync, fchmodSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, fchmodSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The key log's name inside a capture directory. */
@@ -33,6 +34,14 @@ export class KeyLogCopier {
     private readonly warn: (line: string) => void,
   ) {
     this.dest = join(dir, CAPTURE_KEYLOG_NAME);
+    // Only what the key log gains from now on: the secrets of sessions that began before the
+    // capture cannot decrypt anything in it (their handshakes are not captured), and copying them
+    // would make the capture directory unlock sessions it does not hold.
+    try {
+      this.offset = statSync(source).size;
+    } catch {
+      this.offset = 0; // not there yet: the application creates it
+    }
   }
 
   /** Copy what the source gained since the last round (whole lines). Never throws. */

@@ -17,7 +17,7 @@ import { buildReport, type Order } from '../report/report.js';
 import { renderReport } from '../report/render.js';
 import { writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION } from '../report/summary.js';
 import { pipelineHealth } from '../analyze/run.js';
-import { KeyLogError, keyLogsFor } from '../read/keylog.js';
+import { KeyLogError, KeyLogs } from '../read/keylog.js';
 import { dur } from '../format.js';
 import { periscopeVersion } from '../../common/version.js';
 import type { Io } from '../io.js';
@@ -74,12 +74,17 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   }
   if (!opts.redact) io.warn('--no-redact: SQL and error messages are shown as captured; they may hold customer data');
   const keylog = opts.keylog ?? [];
-  const keys = await keyLogsFor([], keylog).catch((e: unknown) => {
-    if (e instanceof KeyLogError) return e;
-    throw e;
-  });
-  if (keys instanceof KeyLogError) {
-    io.error(keys.message);
+  // A key log the application has not created yet is read as soon as it appears.
+  const keys = new KeyLogs();
+  const badKeylog = await keys.addPaths(keylog, true).then(
+    () => null,
+    (e: unknown) => {
+      if (e instanceof KeyLogError) return e;
+      throw e;
+    },
+  );
+  if (badKeylog !== null) {
+    io.error(badKeylog.message);
     return 1;
   }
   const agg = new Aggregator({ raw: !opts.redact });
@@ -151,7 +156,7 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
   const timer = setInterval(() => {
     stream.process.requestStats();
     // The clients keep appending to their key logs: new sessions' secrets come in here.
-    if (keylog.length > 0) void keys.addPaths(keylog).catch(() => undefined);
+    if (keylog.length > 0) void keys.addPaths(keylog, true).catch(() => undefined);
     draw(false);
   }, opts.refreshSec * 1000);
   const finishing = sink === null ? null : setInterval(() => toSink(() => sink.finishFiles()), LIVE_PARQUET_FINISH_MS);

@@ -7,7 +7,7 @@
  * A key log unlocks every session it covers: it is read, never copied, printed or bundled.
  */
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KeyLog, type KeyLogParseResult } from '../../src/tls/keylog.js';
 import type { SessionSecrets } from '../../src/tls/keylog.js';
 import { CAPTURE_KEYLOG_NAME } from '../../capture/keylog.js';
@@ -48,12 +48,17 @@ export class KeyLogs {
   /** The lookup a session uses. */
   readonly lookup = (clientRandom: Uint8Array): SessionSecrets | null => this.keyLog.lookup(clientRandom);
 
-  /** Every key log given: files, and the regular files of directories. Errors name the path. */
-  async addPaths(paths: readonly string[]): Promise<void> {
+  /**
+   * Every key log given: files, and the regular files of directories. Errors name the path.
+   * `mayNotExist` (live): a key log the application has not created yet is skipped, not an error.
+   */
+  async addPaths(paths: readonly string[], mayNotExist = false): Promise<void> {
     for (const p of paths) {
       const st = await stat(p).catch((e: NodeJS.ErrnoException) => {
+        if (mayNotExist && e.code === 'ENOENT') return null;
         throw new KeyLogError(`--keylog ${p}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
       });
+      if (st === null) continue;
       if (st.isDirectory()) {
         const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
         let files = 0;
@@ -73,11 +78,19 @@ export class KeyLogs {
     }
   }
 
-  /** The key logs that `periscope capture --keylog` left in the input directories. */
+  /**
+   * The key logs that `periscope capture --keylog` left in the input directories, or beside input
+   * files (one file of a capture directory, named by a shell glob).
+   */
   async addCaptureDirectories(inputs: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
     for (const p of inputs) {
-      if (!(await stat(p).then((s) => s.isDirectory(), () => false))) continue;
+      const isDir = await stat(p).then((s) => s.isDirectory(), () => null);
+      if (isDir !== null) dirs.add(isDir ? p : dirname(p));
+    }
+    for (const p of dirs) {
       const file = join(p, CAPTURE_KEYLOG_NAME);
+      if (this.offsets.has(file)) continue;
       if (await stat(file).then((s) => s.isFile(), () => false)) await this.addFile(file);
     }
   }
@@ -155,6 +168,7 @@ export function printTls(io: Io, t: MysqlTotals, keys: KeyLogs): void {
   for (const w of keys.warnings()) io.warn(w);
   if (t.tls === 0) return;
   const unread = t.tls - t.tlsDecrypted;
+  if (t.tlsNoSecret > 0 && keys.sources.length === 0) io.warn('TLS: no key log was given (--keylog FILE): TLS connections are not decrypted (docs/tls.md says how to get the clients\' key log)');
   const info = io.info ?? io.warn;
   if (t.tlsDecrypted > 0) info(`TLS: ${t.tlsDecrypted} of ${count(t.tls, 'TLS connection')} decrypted with the key log's secrets`);
   if (unread === 0) return;

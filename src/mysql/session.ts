@@ -368,9 +368,17 @@ export class MysqlSession implements StreamHandler {
     this.nowSec = sec;
     this.nowNsec = nsec;
     if (this.abandoned) return;
-    if (this.tlsLayer !== null && !tlsReadable(this.tlsLayer.info)) {
-      this.tlsUnreadable();
-      return;
+    if (this.tlsLayer !== null) {
+      const info = this.tlsLayer.info;
+      // No secret yet: the login is lost, but a key log that grows (live) may bring the secrets
+      // later; the layer then decrypts again and the commands are found by resynchronisation.
+      if (info.state === 'no-secret') {
+        this.tlsWaiting(info);
+        if (this.abandoned) return;
+      } else if (!tlsReadable(info)) {
+        this.tlsUnreadable();
+        return;
+      }
     }
     this.trace(dir, 'GAP', null, bytes, bytes < 0 ? (reason === GapReason.Undecryptable ? 'TLS records not decrypted' : 'start of stream not captured') : `${bytes} bytes not ${reason === GapReason.Undecryptable ? 'decrypted' : `captured (${GapReasonText[reason]})`}`);
     if (this.unwrap !== null) {
@@ -1360,6 +1368,22 @@ export class MysqlSession implements StreamHandler {
    * The TLS layer cannot decrypt this connection (no secret for it, an unsupported suite or
    * version): the login is known only as a TLS login, and decoding stops, saying why.
    */
+  /** No secret for the session (yet): the login is known only as a TLS login; reading goes on. */
+  private tlsWaiting(info: TlsInfo): void {
+    if (this.tlsLogin === null) return;
+    this.login = this.tlsLogin;
+    this.tlsLogin = null;
+    this.finishLogin('incomplete');
+    // The compressed protocol (negotiated in the SSL request) cannot be resumed mid-stream.
+    if (this.caps & (Cap.Compress | Cap.ZstdCompression)) {
+      this.stage = 'TLS';
+      this.trace(null, 'TLS', null, null, info.reason ?? 'no secret for the session');
+      this.abandon(`TLS: ${tlsCategory(info)}`);
+      return;
+    }
+    this.trace(null, 'TLS', null, null, `${info.reason ?? 'no secret for the session'}; its commands are decoded from the point the secrets appear, if they do (a key log that grows)`);
+  }
+
   private tlsUnreadable(): void {
     const t = this.tlsLayer!;
     const why = t.info.reason ?? `TLS state ${t.info.state}`;
