@@ -39,6 +39,8 @@ export interface MysqlTotals extends SessionCounters {
   stopped: Record<string, number>;
   /** TLS connections decrypted with a key log's secrets; not decrypted: no secret, unsupported version or suite, other (failed, handshake not captured). */
   tlsDecrypted: number;
+  /** Of the decrypted: with records that could not be decrypted (a direction without its secret, damage). */
+  tlsPartial: number;
   tlsNoSecret: number;
   tlsUnsupported: number;
   tlsFailed: number;
@@ -63,7 +65,7 @@ export const TLS_DETAILS = 20;
 export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
-  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsPartial: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   private readonly ordered: OrderedEvents | null;
   private packets = 0;
   private lastSec = 0;
@@ -112,8 +114,14 @@ export class MysqlPipeline {
     const c = s.counters;
     if (s.tls) t.tls++;
     const tls = s.tlsLayer?.info;
-    if (tls?.state === 'decrypting') t.tlsDecrypted++;
-    else if (tls !== undefined) {
+    if (tls?.state === 'decrypting') {
+      t.tlsDecrypted++;
+      // Decrypted, but not all of it: say what is missing (one side's secret absent, records lost).
+      if (s.tlsLayer!.counters.recordsUndecryptable > 0) {
+        t.tlsPartial++;
+        if (t.tlsUnread.length < TLS_DETAILS) t.tlsUnread.push({ client: s.info.client, server: s.info.server, version: tls.version, cipher: tls.cipherName, clientRandom: tls.clientRandom, reason: `decrypted in part: ${tls.reason ?? 'records not decrypted'}` });
+      }
+    } else if (tls !== undefined) {
       if (tls.state === 'no-secret') t.tlsNoSecret++;
       else if (tls.state === 'unsupported-suite' || tls.state === 'unsupported-version') t.tlsUnsupported++;
       else t.tlsFailed++;

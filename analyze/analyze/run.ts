@@ -113,6 +113,7 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     mysqlConnections: t.sessions - t.notMysql,
     tlsConnections: t.tls,
     tlsDecrypted: t.tlsDecrypted,
+    ...(t.tlsPartial > 0 ? { tlsPartial: t.tlsPartial } : {}),
     tlsNoSecret: t.tlsNoSecret,
     tlsUnsupported: t.tlsUnsupported,
     tlsFailed: t.tlsFailed,

@@ -171,9 +171,13 @@ export function printTls(io: Io, t: MysqlTotals, keys: KeyLogs): void {
   if (t.tlsNoSecret > 0 && keys.sources.length === 0) io.warn('TLS: no key log was given (--keylog FILE): TLS connections are not decrypted (docs/tls.md says how to get the clients\' key log)');
   const info = io.info ?? io.warn;
   if (t.tlsDecrypted > 0) info(`TLS: ${t.tlsDecrypted} of ${count(t.tls, 'TLS connection')} decrypted with the key log's secrets`);
+  if (t.tlsPartial > 0) {
+    io.warn(`TLS: ${t.tlsPartial} of the decrypted ${t.tlsPartial === 1 ? 'has' : 'have'} records that could not be decrypted: commands are missing`);
+    for (const u of t.tlsUnread.filter((x) => x.reason.startsWith('decrypted in part'))) io.warn(`  ${u.client} → ${u.server}: ${u.reason}`);
+  }
   if (unread === 0) return;
   io.warn(`TLS: ${unread} of ${count(t.tls, 'TLS connection')} could not be decrypted: their commands are not shown`);
-  for (const u of t.tlsUnread) {
+  for (const u of t.tlsUnread.filter((x) => !x.reason.startsWith('decrypted in part'))) {
     const what = [u.version, u.cipher].filter((x) => x !== null).join(' ');
     io.warn(`  ${u.client} → ${u.server}${what ? ` (${what})` : ''}: ${u.reason}`);
   }

@@ -432,6 +432,10 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
   }
   const tlsUnread = c('tlsConnections') - c('tlsDecrypted');
   if (c('tlsDecrypted') > 0) notes.push(`${c('tlsDecrypted')} of ${count(c('tlsConnections'), 'TLS connection')} decrypted with the key log's secrets: their commands are in this report`);
+  if (c('tlsPartial') > 0) {
+    worse('degraded');
+    notes.push(`${count(c('tlsPartial'), 'decrypted TLS connection')} with records that could not be decrypted (a direction whose secret the key log lacks, or damage): commands are missing ('periscope events' says which)`);
+  }
   if (tlsUnread > 0) {
     worse(tlsUnread * 2 > c('mysqlConnections') ? 'bad' : 'degraded');
     const why = [

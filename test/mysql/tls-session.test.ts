@@ -65,3 +65,12 @@ for (const capture of ['mariadb-tls12', 'mariadb-tls13']) {
     assert.equal(pipeline.totals.commandsIncomplete, 0, 'a TLS login not decrypted is not a loss');
   });
 }
+
+test('mariadb-tls13 with a key log that lacks the client side (no CLIENT_TRAFFIC_SECRET_0): decrypted in part, and said so', async () => {
+  const k = new KeyLog();
+  k.addText(readFileSync(`${repoRoot}samples/mariadb-tls13.keys`, 'utf8').split('\n').filter((l) => !l.startsWith('CLIENT_TRAFFIC_SECRET_0')).join('\n'));
+  const { pipeline } = await decode('mariadb-tls13', (cr) => k.lookup(cr));
+  assert.equal(pipeline.totals.tlsDecrypted, 1);
+  assert.equal(pipeline.totals.tlsPartial, 1);
+  assert.match(pipeline.totals.tlsUnread[0]!.reason, /^decrypted in part: \d+ record\(s\) could not be decrypted/);
+});
