@@ -57,6 +57,8 @@ export interface TlsUnread {
   /** What to look for in a key log (64 hex digits), when the handshake was seen. */
   clientRandom: string | null;
   reason: string;
+  /** Decrypted, but some of its records could not be (the commands in them are missing). */
+  partial: boolean;
 }
 
 /** TLS connections listed one by one at most (the rest are counted). */
@@ -114,18 +116,19 @@ export class MysqlPipeline {
     const c = s.counters;
     if (s.tls) t.tls++;
     const tls = s.tlsLayer?.info;
+    // Decrypted, but not all of it (one side's secret absent, records lost): said, as the others.
+    const partial = tls?.state === 'decrypting' && s.tlsLayer!.counters.recordsUndecryptable > 0;
     if (tls?.state === 'decrypting') {
       t.tlsDecrypted++;
-      // Decrypted, but not all of it: say what is missing (one side's secret absent, records lost).
-      if (s.tlsLayer!.counters.recordsUndecryptable > 0) {
-        t.tlsPartial++;
-        if (t.tlsUnread.length < TLS_DETAILS) t.tlsUnread.push({ client: s.info.client, server: s.info.server, version: tls.version, cipher: tls.cipherName, clientRandom: tls.clientRandom, reason: `decrypted in part: ${tls.reason ?? 'records not decrypted'}` });
-      }
+      if (partial) t.tlsPartial++;
     } else if (tls !== undefined) {
       if (tls.state === 'no-secret') t.tlsNoSecret++;
       else if (tls.state === 'unsupported-suite' || tls.state === 'unsupported-version') t.tlsUnsupported++;
       else t.tlsFailed++;
-      if (t.tlsUnread.length < TLS_DETAILS) t.tlsUnread.push({ client: s.info.client, server: s.info.server, version: tls.version, cipher: tls.cipherName, clientRandom: tls.clientRandom, reason: tls.reason ?? tlsCategory(tls) });
+    }
+    if (tls !== undefined && (partial || tls.state !== 'decrypting') && t.tlsUnread.length < TLS_DETAILS) {
+      const reason = partial ? `decrypted in part: ${tls.reason ?? 'records not decrypted'}` : (tls.reason ?? tlsCategory(tls));
+      t.tlsUnread.push({ client: s.info.client, server: s.info.server, version: tls.version, cipher: tls.cipherName, clientRandom: tls.clientRandom, reason, partial });
     }
     if (s.replication) t.replication++;
     if (s.compressed) t.compressed++;

@@ -296,7 +296,8 @@ async function main(argv: string[]): Promise<number> {
           keylog: keylogSetting(a),
           eventsParquet: parquetSettings(a, a.eventsParquet ?? null, '--events-parquet DIR'),
         };
-        code = await usageErrors(() => runAnalyze(settings, processIo), AnalyzeUsageError);
+        const { KeyLogError } = await import('../analyze/read/keylog.js');
+        code = await usageErrors(() => runAnalyze(settings, processIo), AnalyzeUsageError, KeyLogError);
       },
     )
     .command(
@@ -377,7 +378,8 @@ async function main(argv: string[]): Promise<number> {
           }),
           FilterError,
         );
-        code = await usageErrors(() => runAdvise(settings, processIo), AdviseUsageError);
+        const { KeyLogError } = await import('../analyze/read/keylog.js');
+        code = await usageErrors(() => runAdvise(settings, processIo), AdviseUsageError, KeyLogError);
       },
     )
     .command(
@@ -415,11 +417,13 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 diff before.pcap after/ -o diff.html', 'as a page'),
       async (a) => {
         const { runDiff, DiffUsageError } = await import('../analyze/diff/command.js');
+        const { KeyLogError } = await import('../analyze/read/keylog.js');
         const o = renderSettings({ ...a, orderBy: 'time' });
         if (o.format === 'slowlog') throw new UsageError('diff writes text, json or html');
         code = await usageErrors(
           () => runDiff({ before: a.before as string, after: a.after as string, ports: ports(a.port), tcp: tcpSettings(a), format: o.format as 'text', output: o.output, limit: o.limit, all: a.all, alpha: a.alpha, minChange: a.minChange, minCalls: 5, keylog: keylogSetting(a) }, processIo),
           DiffUsageError,
+          KeyLogError,
         );
       },
     )

@@ -11,7 +11,7 @@ import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { buildReport, shapesOf, type Report } from '../report/report.js';
 import { applyManifests } from '../analyze/manifests.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
-import { KeyLogError, keyLogsFor } from '../read/keylog.js';
+import { keyLogsFor } from '../read/keylog.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from '../analyze/filters.js';
 import { periscopeVersion } from '../../common/version.js';
 import type { Io } from '../io.js';
@@ -98,9 +98,7 @@ export async function runAdvise(opts: AdviseOptions, io: Io): Promise<number> {
     } else note = 'the bundle holds no schema (made without --schema-from): no index or key advice';
   } else {
     const filter = buildFilter(opts.filters);
-    const keys = await keyLogsFor(opts.inputs, opts.keylog ?? []).catch((e: unknown) => {
-      throw e instanceof KeyLogError ? new AdviseUsageError(e.message) : e;
-    });
+    const keys = await keyLogsFor(opts.inputs, opts.keylog ?? []); // KeyLogError: a usage error (cli), before any work
     for (const w of keys.warnings()) io.warn(w);
     const watch = await watchRead(opts.inputs, io, { progress: opts.progress, interrupted: 'advising on what was read so far' });
     let result;

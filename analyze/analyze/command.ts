@@ -28,7 +28,7 @@ import type { Io } from '../io.js';
 import type { ParquetOutput } from '../parquet/sink.js';
 import { availableParallelism } from 'node:os';
 import { analyzeInParallel } from './parallel.js';
-import { KeyLogError, keyLogsFor } from '../read/keylog.js';
+import { keyLogsFor } from '../read/keylog.js';
 
 export const FORMATS = ['text', 'json', 'html', 'slowlog'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -95,9 +95,7 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   const isBundle = await Promise.all(opts.files.map((f) => isBundleFile(f)));
   const bundlePaths = opts.files.filter((_, i) => isBundle[i]);
   const captureFiles = opts.files.filter((_, i) => !isBundle[i]);
-  const keys = await keyLogsFor(captureFiles, opts.keylog ?? []).catch((e: unknown) => {
-    throw e instanceof KeyLogError ? new AnalyzeUsageError(e.message) : e;
-  });
+  const keys = await keyLogsFor(captureFiles, opts.keylog ?? []); // KeyLogError: a usage error (cli), before any work
   for (const w of keys.warnings()) io.warn(w);
   // Parquet: every event that passes the filters, as the report counts them.
   const pq = opts.eventsParquet ? await import('../parquet/sink.js') : null;

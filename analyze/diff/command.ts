@@ -9,7 +9,7 @@ import type { Io } from '../io.js';
 import type { TcpLimits } from '../pipeline.js';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { analyzeCaptures } from '../analyze/run.js';
-import { KeyLogError, keyLogsFor } from '../read/keylog.js';
+import { keyLogsFor } from '../read/keylog.js';
 import { applyManifests } from '../analyze/manifests.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../report/aggregate.js';
@@ -96,9 +96,7 @@ async function loadSide(path: string, opts: DiffOptions, io: Io): Promise<Side |
       return 2;
     }
   }
-  const keys = await keyLogsFor([path], opts.keylog ?? []).catch((e: unknown) => {
-    throw e instanceof KeyLogError ? new DiffUsageError(e.message) : e;
-  });
+  const keys = await keyLogsFor([path], opts.keylog ?? []); // KeyLogError: a usage error (cli), before any work
   for (const w of keys.warnings()) io.warn(w);
   const result = await analyzeCaptures({ files: [path], ports: opts.ports, tcp: opts.tcp, filter: null, raw: false, keys });
   const code = reportFileProblems(result.files, io);

@@ -173,11 +173,11 @@ export function printTls(io: Io, t: MysqlTotals, keys: KeyLogs): void {
   if (t.tlsDecrypted > 0) info(`TLS: ${t.tlsDecrypted} of ${count(t.tls, 'TLS connection')} decrypted with the key log's secrets`);
   if (t.tlsPartial > 0) {
     io.warn(`TLS: ${t.tlsPartial} of the decrypted ${t.tlsPartial === 1 ? 'has' : 'have'} records that could not be decrypted: commands are missing`);
-    for (const u of t.tlsUnread.filter((x) => x.reason.startsWith('decrypted in part'))) io.warn(`  ${u.client} → ${u.server}: ${u.reason}`);
+    for (const u of t.tlsUnread.filter((x) => x.partial)) io.warn(`  ${u.client} → ${u.server}: ${u.reason}`);
   }
   if (unread === 0) return;
   io.warn(`TLS: ${unread} of ${count(t.tls, 'TLS connection')} could not be decrypted: their commands are not shown`);
-  for (const u of t.tlsUnread.filter((x) => !x.reason.startsWith('decrypted in part'))) {
+  for (const u of t.tlsUnread.filter((x) => !x.partial)) {
     const what = [u.version, u.cipher].filter((x) => x !== null).join(' ');
     io.warn(`  ${u.client} → ${u.server}${what ? ` (${what})` : ''}: ${u.reason}`);
   }
