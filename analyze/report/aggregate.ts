@@ -14,7 +14,7 @@ import { TYPE_NAMES } from '../../src/mysql/packets.js';
 import { literalShape } from '../../src/sql/shape.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
-import { Timeline, type TimelineState } from './timeline.js';
+import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
 import { Sessions, type SessionsState } from './sessions.js';
 
 /**
@@ -42,6 +42,13 @@ export const SLOWEST = 20;
 export const MAX_GROUPS = 10_000;
 /** The overflow group's fingerprint. */
 export const OTHER_FINGERPRINTS = `other fingerprints (past the first ${MAX_GROUPS.toLocaleString('en-US')})`;
+/**
+ * Numbers all fingerprints' own timelines may hold (buckets and their histograms; 8 bytes each, so
+ * about 16 MB). Past it, the timelines of the fingerprints with the least time so far are dropped
+ * (and stay dropped: a partial timeline would mislead), so memory stays bounded whatever the
+ * capture holds. An application's hundred fingerprints over 60 buckets hold far less.
+ */
+export const FINGERPRINT_TIMELINE_CELLS = 2_000_000;
 /** Characters of SQL kept in an example (longer ones are cut, and say so). */
 export const MAX_SAMPLE_SQL = 4096;
 
@@ -118,6 +125,8 @@ function mergeTally(a: Tally, b: Tally, max: number): void {
 }
 
 const newTally = (): Tally => ({ counts: {}, others: 0 });
+
+const newFingerprintTimeline = (): Timeline => new Timeline({ maxBuckets: FINGERPRINT_BUCKETS, histograms: true });
 
 /** Commands per user, database, client host and server. */
 export interface WhoTallies {
@@ -260,6 +269,12 @@ export interface GroupState extends WhoTallies {
   first: { sec: number; nsec: number };
   last: { sec: number; nsec: number };
   sample: Sample | null;
+  /**
+   * The fingerprint's own timeline (at most FINGERPRINT_BUCKETS buckets, a latency histogram in
+   * each); null when it was dropped to stay within FINGERPRINT_TIMELINE_CELLS, absent in summaries
+   * of older versions.
+   */
+  timeline?: TimelineState | null;
 }
 
 /** Sum, max and how many commands had the value. */
@@ -302,6 +317,8 @@ class Group {
   first = { sec: Infinity, nsec: 0 };
   last = { sec: -Infinity, nsec: 0 };
   sample: Sample | null = null;
+  /** Null once dropped for the memory budget (or when a merged part had none). */
+  timeline: Timeline | null = newFingerprintTimeline();
 
   constructor(
     readonly fingerprint: string,
@@ -366,6 +383,8 @@ export function hostOf(endpoint: string): string {
 export interface AggregateOptions {
   /** Keep examples as captured (--no-redact). */
   raw?: boolean;
+  /** The fingerprints' timelines' budget (FINGERPRINT_TIMELINE_CELLS unless a test says). */
+  timelineCells?: number;
 }
 
 export class Aggregator {
@@ -394,9 +413,20 @@ export class Aggregator {
   private slowest: Sample[] = [];
   private readonly timeline = new Timeline();
   private readonly sessions = new Sessions();
+  /** Numbers the fingerprints' timelines hold, all together (bounded by FINGERPRINT_TIMELINE_CELLS). */
+  private timelineCells = 0;
   health: Health = {};
 
-  constructor(private readonly opts: AggregateOptions = {}) {}
+  private readonly timelineBudget: number;
+
+  constructor(private readonly opts: AggregateOptions = {}) {
+    this.timelineBudget = opts.timelineCells ?? FINGERPRINT_TIMELINE_CELLS;
+  }
+
+  /** Numbers the fingerprints' timelines hold now (for tests of the budget). */
+  get fingerprintTimelineCells(): number {
+    return this.timelineCells;
+  }
 
   add(e: CommandEvent): void {
     const o = this.overall;
@@ -431,6 +461,13 @@ export class Aggregator {
     }
     g.count++;
     const latency = latencyOf(e);
+    const tl = g.timeline;
+    if (tl !== null) {
+      const before = tl.held;
+      tl.add(e.sec, e.status === 'incomplete' ? null : latency, isError);
+      this.timelineCells += tl.held - before;
+      if (this.timelineCells > this.timelineBudget) this.dropTimelines();
+    }
     if (latency !== null && e.status !== 'incomplete') {
       g.latency.add(latency);
       const first = e.latencyUs ?? latency;
@@ -523,6 +560,20 @@ export class Aggregator {
     insertSample(s, sampleOf(e, dg), SLOWEST);
   }
 
+  /**
+   * Over the budget: drop the timelines of the fingerprints with the least time so far until a
+   * quarter of the budget is free (so this runs rarely).
+   */
+  private dropTimelines(): void {
+    const held = [...this.groups.values()].filter((g) => g.timeline !== null);
+    held.sort((a, b) => a.latency.sum - b.latency.sum || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : a.fingerprint < b.fingerprint ? -1 : 1));
+    for (const g of held) {
+      if (this.timelineCells <= (this.timelineBudget * 3) / 4) break;
+      this.timelineCells -= g.timeline!.held;
+      g.timeline = null;
+    }
+  }
+
   /** Add another aggregate (of other captures) to this one. */
   merge(other: AggregateState): void {
     const st = other;
@@ -550,7 +601,16 @@ export class Aggregator {
         if (earlier(g.last, gs.last)) g.last = { ...gs.last };
       }
       if (gs.sample !== null && (g.sample === null || slower(gs.sample, g.sample))) g.sample = { ...gs.sample };
+      // A part without the fingerprint's timeline (dropped, or an older summary) leaves it unknown.
+      if (g.timeline !== null) {
+        this.timelineCells -= g.timeline.held;
+        if (gs.timeline) {
+          g.timeline.merge(Timeline.fromState(gs.timeline, { maxBuckets: FINGERPRINT_BUCKETS, histograms: true }));
+          this.timelineCells += g.timeline.held;
+        } else g.timeline = null;
+      }
     }
+    if (this.timelineCells > this.timelineBudget) this.dropTimelines();
     const o = this.overall;
     const p = st.overall;
     o.events += p.events;
@@ -617,6 +677,7 @@ export class Aggregator {
       first: g.count > 0 ? { ...g.first } : { sec: 0, nsec: 0 },
       last: g.count > 0 ? { ...g.last } : { sec: 0, nsec: 0 },
       sample: red(g.sample),
+      timeline: g.timeline === null ? null : g.timeline.toState(),
     }));
     groups.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : a.fingerprint < b.fingerprint ? -1 : 1));
     const o = this.overall;

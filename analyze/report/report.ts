@@ -7,7 +7,7 @@ import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
 import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Stat, type Tally } from './aggregate.js';
-import { Timeline } from './timeline.js';
+import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
 import { PER_CONNECTION_MAX, type SessionsState, type TxnSample } from './sessions.js';
 import { findOpportunities, type Finding } from '../advise/rules.js';
 import { parseTime } from '../analyze/filters.js';
@@ -146,7 +146,40 @@ export interface FingerprintJson {
   first_seen: string | null;
   last_seen: string | null;
   example: SampleJson | null;
+  /**
+   * The fingerprint's own calls and latency over time, for the first FINGERPRINT_TIMELINES ranked
+   * fingerprints; null for the others, and when it was not kept (memory budget, older summary).
+   */
+  timeline: FingerprintTimelineJson | null;
 }
+
+/** Ranked fingerprints that get their own timeline in a report (the HTML page's chart on a click). */
+export const FINGERPRINT_TIMELINES = 50;
+
+/** A fingerprint's timeline: its buckets with at least one call (`bucket_s` wide, at most FINGERPRINT_BUCKETS). */
+export interface FingerprintTimelineJson {
+  bucket_s: number;
+  points: { t: string; calls: number; errors: number; p50_us: number | null; p95_us: number | null; max_us: number | null }[];
+}
+
+/** A fingerprint timeline's state as the report shows it: the buckets with calls, their percentiles. */
+function fingerprintTimeline(s: TimelineState): FingerprintTimelineJson {
+  const tl = Timeline.fromState(s, { maxBuckets: FINGERPRINT_BUCKETS, histograms: true });
+  const points: FingerprintTimelineJson['points'] = [];
+  tl.count.forEach((calls, i) => {
+    if (calls === 0) return;
+    const h = tl.hist[i]!;
+    const q = (x: number) => {
+      const v = h.quantile(x);
+      return v === null ? null : Math.round(v);
+    };
+    points.push({ t: bucketTime(tl.start + i * tl.width), calls, errors: tl.errors[i]!, p50_us: q(0.5), p95_us: q(0.95), max_us: h.count ? h.max : null });
+  });
+  return { bucket_s: tl.width, points };
+}
+
+/** A bucket's start as the timelines write it: whole seconds. */
+const bucketTime = (sec: number): string => isoTime({ sec, nsec: 0 }).replace('.000000Z', 'Z');
 
 export interface HealthJson {
   status: 'good' | 'degraded' | 'bad';
@@ -510,6 +543,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const groupTime = st.groups.reduce((n, g) => n + g.latency.sum, 0);
   const totalCount = st.groups.reduce((n, g) => n + g.count, 0);
 
+  const timelines = new Map<FingerprintJson, TimelineState | null>();
   const fps: FingerprintJson[] = st.groups.map((g) => {
     const h = LogHistogram.fromState(g.latency);
     const errors = Object.values(g.errors).reduce((a, b) => a + b, 0);
@@ -548,18 +582,22 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       first_seen: g.count > 0 ? ts(g.first) : null,
       last_seen: g.count > 0 ? ts(g.last) : null,
       example: g.sample && sampleJson(g.sample),
+      timeline: null as FingerprintTimelineJson | null,
     };
   });
+  st.groups.forEach((g, i) => timelines.set(fps[i]!, g.timeline ?? null));
   fps.sort((a, b) => Number(profiled(b)) - Number(profiled(a)) || sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   fps.forEach((f, i) => {
     f.rank = i + 1;
     Object.assign(f, kindOf(f.fingerprint, i < PARSED_GROUPS));
+    const tl = timelines.get(f);
+    if (i < FINGERPRINT_TIMELINES && profiled(f) && tl) f.timeline = fingerprintTimeline(tl);
   });
 
   const histogram: Report['histogram'] = [];
   for (const [le, count] of overallHist.buckets()) histogram.push({ le_us: Number(le.toPrecision(6)), count });
   const tl = Timeline.fromState(st.timeline);
-  const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
+  const points = tl.count.map((n, i) => ({ t: bucketTime(tl.start + i * tl.width), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
 
   // The traffic's own span: from the first command (or login) to the last, within the window.
   const tFirst = o.first ? ts(o.first) : null;
