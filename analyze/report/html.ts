@@ -179,7 +179,7 @@ function fingerprintRow(f: FingerprintJson): string {
   const num = (v: number | null, text: string, title?: string) => `<td data-v="${v ?? -1}"${title ? ` title="${esc(title)}"` : ''}>${text}</td>`;
   const cnt = (v: number) => num(v, compact(v), v >= 10_000 ? n(v) : undefined);
   const kind = `${f.kind}${f.prepared ? ' (prepared)' : ''}${f.tables.length ? `: ${f.tables.join(', ')}` : ''}`;
-  return `<tr class="fp-row" data-rank="${f.rank}" data-search="${esc(searchText(f))}">${num(f.rank, String(f.rank))}<td class="l fp" title="${esc(f.fingerprint)}"><code>${esc(f.fingerprint)}</code><template>${fingerprintDetail(f)}</template></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${cnt(f.count)}${num(l.avg, dur(l.avg))}${num(f.first_byte_us.avg, dur(f.first_byte_us.avg))}${num(f.transfer_us.avg, dur(f.transfer_us.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${cnt(f.rows_sent.sum)}${cnt(f.rows_affected.sum)}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${compact(f.errors)}</td>${cnt(f.no_index_used)}<td class="l ell" title="${esc(kind)}">${esc(kind)}</td></tr>`;
+  return `<tr class="fp-row" tabindex="0" data-rank="${f.rank}" data-search="${esc(searchText(f))}">${num(f.rank, String(f.rank))}<td class="l fp" title="${esc(f.fingerprint)}"><code>${esc(f.fingerprint)}</code><template>${fingerprintDetail(f)}</template></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${cnt(f.count)}${num(l.avg, dur(l.avg))}${num(f.first_byte_us.avg, dur(f.first_byte_us.avg))}${num(f.transfer_us.avg, dur(f.transfer_us.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${cnt(f.rows_sent.sum)}${cnt(f.rows_affected.sum)}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${compact(f.errors)}</td>${cnt(f.no_index_used)}<td class="l ell" title="${esc(kind)}">${esc(kind)}</td></tr>`;
 }
 
 /**
@@ -214,6 +214,7 @@ const FINGERPRINT_SCRIPT = `
     td.innerHTML=row.querySelector('template').innerHTML+chart;
     tr.appendChild(td);row.after(tr);row.classList.add('open');
   });
+  table.addEventListener('keydown',function(ev){if(ev.key==='Enter'&&ev.target.matches('tr.fp-row')){ev.preventDefault();ev.target.click()}});
   var box=document.getElementById('fp-search'),count=document.getElementById('fp-count');
   var rows=Array.prototype.slice.call(table.tBodies[0].rows);
   box.addEventListener('input',function(){

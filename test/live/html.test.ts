@@ -135,6 +135,10 @@ test('html report: loads offline without console errors, charts with axes, fits 
     assert.equal(await page.locator('#fp-table tr.detail').count(), 1);
     await page.click(`#fp-table tr.fp-row[data-rank="2"] td:nth-child(3)`);
     assert.equal(await page.locator('#fp-table tr.detail').count(), 0);
+    // From the keyboard: a row takes the focus, Enter opens it.
+    await page.focus('#fp-table tr.fp-row[data-rank="3"]');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#fp-table tr.fp-row[data-rank="3"] + tr.detail svg#fp-chart').count(), 1);
     assert.deepEqual(problems, []);
 
     // Examples are redacted.
