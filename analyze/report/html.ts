@@ -143,7 +143,7 @@ function compact(v: number): string {
 
 /** The fingerprint table's columns: header, its explanation, width (px; the fingerprint takes the rest), text or number. */
 const COLUMNS: [string, string, number, boolean][] = [
-  ['Rank', 'position in the report\'s order', 50, false],
+  ['Rank', 'position in the report\'s order', 58, false],
   ['Fingerprint', 'the statement with every literal as ?; click the row for all of it, its example and its timeline', 0, true],
   ['Time', 'total latency (full response time)', 58, false],
   ['Time %', 'share of all fingerprints\' time', 52, false],
