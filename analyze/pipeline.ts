@@ -8,6 +8,7 @@ import { MysqlSession, tlsCategory, type CommandEvent, type SessionCounters, typ
 import { TcpReassembler, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
 import type { PacketRecord } from '../src/pcap/record.js';
 import { OrderedEvents } from './events/ordered.js';
+import { zstdSupport } from './zstd.js';
 
 export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow' | 'memoryBudget'>;
 
@@ -76,10 +77,11 @@ export class MysqlPipeline {
   constructor(opts: PipelineOptions) {
     this.ordered = opts.ordered === false ? null : new OrderedEvents(opts.onEvent);
     const deliver = this.ordered === null ? opts.onEvent : (e: CommandEvent) => this.ordered!.push(e);
+    const sessionOpts: SessionOptions = { ...opts.session, zstd: opts.session?.zstd ?? zstdSupport() };
     this.reassembler = new TcpReassembler((info) => {
       const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
       if ((opts.onlyConn != null && info.id !== opts.onlyConn) || (!mysqlPort && !info.synSeen && info.sidesBy !== 'hello')) return IGNORE;
-      const session = new MysqlSession(info, deliver, opts.session);
+      const session = new MysqlSession(info, deliver, sessionOpts);
       this.ordered?.sources.add(session);
       this.totals.sessions++;
       return {
