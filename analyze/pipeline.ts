@@ -5,7 +5,8 @@
 import { PacketDecoder } from '../src/net/decode.js';
 import { sniffGreeting } from '../src/mysql/greeting.js';
 import { MysqlSession, tlsCategory, type CommandEvent, type SessionCounters, type SessionOptions } from '../src/mysql/session.js';
-import { TcpReassembler, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
+import { TcpReassembler, type ConnectionInfo, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
+import { ProbeBudget, ProbeHandler } from '../src/mysql/detect.js';
 import type { PacketRecord } from '../src/pcap/record.js';
 import { OrderedEvents } from './events/ordered.js';
 import { zstdSupport } from './zstd.js';
@@ -18,6 +19,11 @@ export interface PipelineOptions {
   session?: SessionOptions;
   /** Every command event, in request-time order across connections. */
   onEvent: (e: CommandEvent) => void;
+  /**
+   * Look at connections that nothing else classifies (no SYN, no greeting, not a MySQL port) for
+   * MySQL commands and responses (default true); a port found so is then read as a MySQL port.
+   */
+  detect?: boolean;
   /** Only this TCP connection id gets a session (trace --conn). */
   onlyConn?: number | null;
   /**
@@ -47,6 +53,10 @@ export interface MysqlTotals extends SessionCounters {
   tlsFailed: number;
   /** TLS connections that could not be read: what to look for, at most TLS_DETAILS of them. */
   tlsUnread: TlsUnread[];
+  /** Connections looked at for MySQL by their content (nothing else classified them). */
+  probed: number;
+  /** Ports found to carry MySQL by content: their connections (from then on) and the commands decoded. */
+  detected: Record<string, { connections: number; commands: number }>;
 }
 
 /** A TLS connection that could not be decrypted, and why (what `events`/`analyze` tell the user). */
@@ -68,8 +78,10 @@ export const TLS_DETAILS = 20;
 export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
-  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsPartial: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsPartial: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], probed: 0, detected: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   private readonly ordered: OrderedEvents | null;
+  /** Bytes all probes may keep at once. */
+  readonly probeBudget = new ProbeBudget();
   private packets = 0;
   private lastSec = 0;
   private lastNsec = 0;
@@ -78,9 +90,7 @@ export class MysqlPipeline {
     this.ordered = opts.ordered === false ? null : new OrderedEvents(opts.onEvent);
     const deliver = this.ordered === null ? opts.onEvent : (e: CommandEvent) => this.ordered!.push(e);
     const sessionOpts: SessionOptions = { ...opts.session, zstd: opts.session?.zstd ?? zstdSupport() };
-    this.reassembler = new TcpReassembler((info) => {
-      const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
-      if ((opts.onlyConn != null && info.id !== opts.onlyConn) || (!mysqlPort && !info.synSeen && info.sidesBy !== 'hello')) return IGNORE;
+    const sessionFor = (info: ConnectionInfo): StreamHandler => {
       const session = new MysqlSession(info, deliver, sessionOpts);
       this.ordered?.sources.add(session);
       this.totals.sessions++;
@@ -93,6 +103,18 @@ export class MysqlPipeline {
           this.account(session);
         },
       };
+    };
+    this.reassembler = new TcpReassembler((info) => {
+      const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
+      if (opts.onlyConn != null && info.id !== opts.onlyConn) return IGNORE;
+      if (mysqlPort || info.synSeen || info.sidesBy === 'hello') return sessionFor(info);
+      if (opts.detect === false) return IGNORE;
+      // Nothing says what this connection is: its first bytes may (src/mysql/detect.ts).
+      this.totals.probed++;
+      return new ProbeHandler(info, this.probeBudget, (i) => {
+        this.learnt(i.serverPort);
+        return sessionFor(i);
+      }, sessionOpts.zstd?.inflate ?? null);
     }, { ...opts.tcp, serverPorts: opts.ports, isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null });
   }
 
@@ -113,9 +135,20 @@ export class MysqlPipeline {
     this.ordered?.drain();
   }
 
+  /** A port found to carry MySQL by content: read as a MySQL port from now on, and reported. */
+  private learnt(port: number): void {
+    this.reassembler.serverPorts.add(port);
+    this.totals.detected[String(port)] ??= { connections: 0, commands: 0 };
+  }
+
   private account(s: MysqlSession): void {
     const t = this.totals;
     const c = s.counters;
+    const d = t.detected[String(s.info.serverPort)];
+    if (d !== undefined) {
+      d.connections++;
+      d.commands += c.commands;
+    }
     if (s.tls) t.tls++;
     const tls = s.tlsLayer?.info;
     // Decrypted, but not all of it (one side's secret absent, records lost): said, as the others.
