@@ -21,7 +21,7 @@ export interface PipelineOptions {
   onEvent: (e: CommandEvent) => void;
   /**
    * Look at connections that nothing else classifies (no SYN, no greeting, not a MySQL port) for
-   * MySQL commands and responses (default true); a port found so is then read as a MySQL port.
+   * MySQL commands and responses (default true).
    */
   detect?: boolean;
   /** Only this TCP connection id gets a session (trace --conn). */
@@ -55,7 +55,11 @@ export interface MysqlTotals extends SessionCounters {
   tlsUnread: TlsUnread[];
   /** Connections looked at for MySQL by their content (nothing else classified them). */
   probed: number;
-  /** Ports found to carry MySQL by content: their connections (from then on) and the commands decoded. */
+  /**
+   * Ports of connections found to be MySQL by their content: how many, and the commands decoded in
+   * them. (Each connection is judged on its own, the port is not learnt: a report is the same
+   * whatever the number of threads that share the connections.)
+   */
   detected: Record<string, { connections: number; commands: number }>;
 }
 
@@ -90,7 +94,7 @@ export class MysqlPipeline {
     this.ordered = opts.ordered === false ? null : new OrderedEvents(opts.onEvent);
     const deliver = this.ordered === null ? opts.onEvent : (e: CommandEvent) => this.ordered!.push(e);
     const sessionOpts: SessionOptions = { ...opts.session, zstd: opts.session?.zstd ?? zstdSupport() };
-    const sessionFor = (info: ConnectionInfo): StreamHandler => {
+    const sessionFor = (info: ConnectionInfo, fromContent = false): StreamHandler => {
       const session = new MysqlSession(info, deliver, sessionOpts);
       this.ordered?.sources.add(session);
       this.totals.sessions++;
@@ -101,6 +105,11 @@ export class MysqlPipeline {
           session.onClose(r, s, n, by);
           this.ordered?.sources.delete(session);
           this.account(session);
+          if (fromContent) {
+            const d = (this.totals.detected[String(session.info.serverPort)] ??= { connections: 0, commands: 0 });
+            d.connections++;
+            d.commands += session.counters.commands;
+          }
         },
       };
     };
@@ -111,10 +120,7 @@ export class MysqlPipeline {
       if (opts.detect === false) return IGNORE;
       // Nothing says what this connection is: its first bytes may (src/mysql/detect.ts).
       this.totals.probed++;
-      return new ProbeHandler(info, this.probeBudget, (i) => {
-        this.learnt(i.serverPort);
-        return sessionFor(i);
-      }, sessionOpts.zstd?.inflate ?? null);
+      return new ProbeHandler(info, this.probeBudget, (i) => sessionFor(i, true), sessionOpts.zstd?.inflate ?? null);
     }, { ...opts.tcp, serverPorts: opts.ports, isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null });
   }
 
@@ -135,20 +141,9 @@ export class MysqlPipeline {
     this.ordered?.drain();
   }
 
-  /** A port found to carry MySQL by content: read as a MySQL port from now on, and reported. */
-  private learnt(port: number): void {
-    this.reassembler.serverPorts.add(port);
-    this.totals.detected[String(port)] ??= { connections: 0, commands: 0 };
-  }
-
   private account(s: MysqlSession): void {
     const t = this.totals;
     const c = s.counters;
-    const d = t.detected[String(s.info.serverPort)];
-    if (d !== undefined) {
-      d.connections++;
-      d.commands += c.commands;
-    }
     if (s.tls) t.tls++;
     const tls = s.tlsLayer?.info;
     // Decrypted, but not all of it (one side's secret absent, records lost): said, as the others.
