@@ -5,9 +5,11 @@
 import { PacketDecoder } from '../src/net/decode.js';
 import { sniffGreeting } from '../src/mysql/greeting.js';
 import { MysqlSession, tlsCategory, type CommandEvent, type SessionCounters, type SessionOptions } from '../src/mysql/session.js';
-import { TcpReassembler, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
+import { TcpReassembler, type ConnectionInfo, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
+import { ProbeBudget, ProbeHandler } from '../src/mysql/detect.js';
 import type { PacketRecord } from '../src/pcap/record.js';
 import { OrderedEvents } from './events/ordered.js';
+import { zstdSupport } from './zstd.js';
 
 export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow' | 'memoryBudget'>;
 
@@ -17,6 +19,11 @@ export interface PipelineOptions {
   session?: SessionOptions;
   /** Every command event, in request-time order across connections. */
   onEvent: (e: CommandEvent) => void;
+  /**
+   * Look at connections that nothing else classifies (no SYN, no greeting, not a MySQL port) for
+   * MySQL commands and responses (default true).
+   */
+  detect?: boolean;
   /** Only this TCP connection id gets a session (trace --conn). */
   onlyConn?: number | null;
   /**
@@ -46,6 +53,14 @@ export interface MysqlTotals extends SessionCounters {
   tlsFailed: number;
   /** TLS connections that could not be read: what to look for, at most TLS_DETAILS of them. */
   tlsUnread: TlsUnread[];
+  /** Connections looked at for MySQL by their content (nothing else classified them). */
+  probed: number;
+  /**
+   * Ports of connections found to be MySQL by their content: how many, and the commands decoded in
+   * them. (Each connection is judged on its own, the port is not learnt: a report is the same
+   * whatever the number of threads that share the connections.)
+   */
+  detected: Record<string, { connections: number; commands: number }>;
 }
 
 /** A TLS connection that could not be decrypted, and why (what `events`/`analyze` tell the user). */
@@ -67,8 +82,10 @@ export const TLS_DETAILS = 20;
 export class MysqlPipeline {
   readonly decoder = new PacketDecoder();
   readonly reassembler: TcpReassembler;
-  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsPartial: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
+  readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsPartial: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], probed: 0, detected: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   private readonly ordered: OrderedEvents | null;
+  /** Bytes all probes may keep at once. */
+  readonly probeBudget = new ProbeBudget();
   private packets = 0;
   private lastSec = 0;
   private lastNsec = 0;
@@ -76,10 +93,9 @@ export class MysqlPipeline {
   constructor(opts: PipelineOptions) {
     this.ordered = opts.ordered === false ? null : new OrderedEvents(opts.onEvent);
     const deliver = this.ordered === null ? opts.onEvent : (e: CommandEvent) => this.ordered!.push(e);
-    this.reassembler = new TcpReassembler((info) => {
-      const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
-      if ((opts.onlyConn != null && info.id !== opts.onlyConn) || (!mysqlPort && !info.synSeen && info.sidesBy !== 'hello')) return IGNORE;
-      const session = new MysqlSession(info, deliver, opts.session);
+    const sessionOpts: SessionOptions = { ...opts.session, zstd: opts.session?.zstd ?? zstdSupport() };
+    const sessionFor = (info: ConnectionInfo, fromContent = false): StreamHandler => {
+      const session = new MysqlSession(info, deliver, sessionOpts);
       this.ordered?.sources.add(session);
       this.totals.sessions++;
       return {
@@ -89,8 +105,22 @@ export class MysqlPipeline {
           session.onClose(r, s, n, by);
           this.ordered?.sources.delete(session);
           this.account(session);
+          if (fromContent) {
+            const d = (this.totals.detected[String(session.info.serverPort)] ??= { connections: 0, commands: 0 });
+            d.connections++;
+            d.commands += session.counters.commands;
+          }
         },
       };
+    };
+    this.reassembler = new TcpReassembler((info) => {
+      const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
+      if (opts.onlyConn != null && info.id !== opts.onlyConn) return IGNORE;
+      if (mysqlPort || info.synSeen || info.sidesBy === 'hello') return sessionFor(info);
+      if (opts.detect === false) return IGNORE;
+      // Nothing says what this connection is: its first bytes may (src/mysql/detect.ts).
+      this.totals.probed++;
+      return new ProbeHandler(info, this.probeBudget, (i) => sessionFor(i, true), sessionOpts.zstd?.inflate ?? null);
     }, { ...opts.tcp, serverPorts: opts.ports, isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null });
   }
 

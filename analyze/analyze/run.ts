@@ -129,6 +129,8 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     // (Only when some: a capture without any keeps its counters as before.)
     ...(t.clientBytesUndecoded > 0 ? { clientBytesUndecoded: t.clientBytesUndecoded } : {}),
     ...(r.evicted > 0 ? { connectionsEvicted: r.evicted } : {}),
+    // Ports found to carry MySQL by content (src/mysql/detect.ts): `detectedPort:PORT:connections|commands`.
+    ...Object.fromEntries(Object.entries(t.detected).flatMap(([port, d]) => [[`detectedPort:${port}:connections`, d.connections], [`detectedPort:${port}:commands`, d.commands]])),
   };
 }
 

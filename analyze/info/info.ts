@@ -5,6 +5,8 @@
 import { PacketDecoder, SKIP_NAMES } from '../../src/net/decode.js';
 import { linkTypeName } from '../../src/net/linktype.js';
 import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
+import { ContentClassifier, PROBE_BYTES, swapSides } from '../../src/mysql/detect.js';
+import { nodeZstd } from '../../src/mysql/compression.js';
 import { Dir, TcpReassembler, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/reassembler.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
 import type { FileReport, Ts } from '../read/captures.js';
@@ -21,6 +23,9 @@ interface ConnRecord {
   startUnseen: [boolean, boolean];
   sawData: [boolean, boolean];
   closeReason: CloseReason | null;
+  /** Nothing else classified it (no SYN, greeting or MySQL port): its first bytes are looked at (src/mysql/detect.ts). */
+  probe: ContentClassifier | null;
+  probed: [number, number];
 }
 
 
@@ -35,6 +40,8 @@ interface ServerSums {
   greetingId: number;
   withGreeting: [connections: number, fromClients: number, fromServer: number];
   without: [connections: number, fromClients: number, fromServer: number];
+  /** Connections found to be MySQL by their content. */
+  content: [connections: number, fromClients: number, fromServer: number];
 }
 
 export class InfoAccumulator {
@@ -63,7 +70,8 @@ export class InfoAccumulator {
   }
 
   private handler(info: ConnectionInfo): StreamHandler {
-    const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null };
+    const unknown = !info.synSeen && info.sidesBy === 'guess' && !this.reassembler.serverPorts.has(info.serverPort);
+    const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null, probe: unknown ? new ContentClassifier(nodeZstd()) : null, probed: [0, 0] };
     // Beyond the limit a connection is summed, not kept: memory and output stay bounded under a flood.
     if (this.conns.length < this.listed) this.conns.push(rec);
     else this.notListed++;
@@ -72,6 +80,10 @@ export class InfoAccumulator {
         if (!rec.sawData[dir]) {
           rec.sawData[dir] = true;
           if (dir === Dir.ServerToClient && !rec.startUnseen[dir]) rec.greeting = sniffGreeting(buf, off, len)?.serverVersion ?? null;
+        }
+        if (rec.probe !== null && rec.probe.verdict === null && rec.probed[dir] < PROBE_BYTES) {
+          rec.probed[dir] += len;
+          rec.probe.data(dir, buf, off, len);
         }
       },
       onGap: (dir, bytes) => {
@@ -85,11 +97,18 @@ export class InfoAccumulator {
   }
 
   private sumServer(c: ConnRecord): void {
-    const i = c.info;
+    const v = c.probe?.end() ?? null;
+    // The content may say the lower port was the client's.
+    const i = v === 'mysql-swapped' ? swapSides(c.info) : c.info;
     let s = this.serverSums.get(i.server);
     if (s === undefined) {
-      s = { port: i.serverPort, greeting: null, greetingId: Infinity, withGreeting: [0, 0, 0], without: [0, 0, 0] };
+      s = { port: i.serverPort, greeting: null, greetingId: Infinity, withGreeting: [0, 0, 0], without: [0, 0, 0], content: [0, 0, 0] };
       this.serverSums.set(i.server, s);
+    }
+    if (v === 'mysql' || v === 'mysql-swapped') {
+      s.content[0]++;
+      s.content[1] += i.stats[Dir.ClientToServer].bytes;
+      s.content[2] += i.stats[Dir.ServerToClient].bytes;
     }
     if (c.greeting !== null && i.id < s.greetingId) {
       s.greeting = c.greeting;
@@ -126,14 +145,16 @@ export class InfoAccumulator {
     const servers = new Map<string, InfoReport['mysql_servers'][number]>();
     for (const [endpoint, sums] of this.serverSums) {
       const byPort = this.reassembler.serverPorts.has(sums.port);
-      if (sums.greeting === null && !byPort) continue;
+      const byContent = sums.greeting === null && !byPort && sums.content[0] > 0;
+      if (sums.greeting === null && !byPort && !byContent) continue;
       const s: InfoReport['mysql_servers'][number] = { endpoint, detected_by: 'port', version: null, version_raw: null, connections: 0, bytes_from_clients: 0, bytes_from_server: 0 };
       if (sums.greeting !== null) {
         s.detected_by = 'greeting';
         s.version_raw = sums.greeting;
         s.version = displayServerVersion(sums.greeting);
       }
-      for (const [n, up, down] of byPort ? [sums.withGreeting, sums.without] : [sums.withGreeting]) {
+      if (byContent) s.detected_by = 'content';
+      for (const [n, up, down] of byPort ? [sums.withGreeting, sums.without] : [sums.withGreeting, sums.content]) {
         s.connections += n;
         s.bytes_from_clients += up;
         s.bytes_from_server += down;
@@ -318,7 +339,7 @@ export type InfoReport = {
   connections: ReturnType<typeof connectionSummary>[];
   /** Connections beyond the listing limit (`--all-connections` lists every one): counted in `tcp`, not listed. */
   connections_not_listed?: number;
-  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port'; version: string | null; version_raw: string | null; connections: number; bytes_from_clients: number; bytes_from_server: number }[];
+  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port' | 'content'; version: string | null; version_raw: string | null; connections: number; bytes_from_clients: number; bytes_from_server: number }[];
   mysql_ports: number[];
 };
 

@@ -125,7 +125,7 @@ export function renderInfoText(r: InfoReport): string {
   if (r.mysql_servers.length === 0) out += line('MySQL servers', `none detected (no server greeting, no traffic on port ${r.mysql_ports.join(', ')}; add --port N)`);
   for (const s of r.mysql_servers) {
     out += line('MySQL server', `${s.endpoint}: ${plural(s.connections, 'connection')}; ${bytes(s.bytes_from_clients)} from clients, ${bytes(s.bytes_from_server)} from the server`);
-    out += line('', s.detected_by === 'greeting' ? `version ${s.version} (from its greeting)` : 'found by its port: no greeting seen');
+    out += line('', s.detected_by === 'greeting' ? `version ${s.version} (from its greeting)` : s.detected_by === 'content' ? `looks like MySQL: found by its content (commands and responses; no greeting or SYN seen: a guess, --port ${s.endpoint.slice(s.endpoint.lastIndexOf(':') + 1)} to say so)` : 'found by its port: no greeting seen');
   }
   return out;
 }

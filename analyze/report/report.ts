@@ -488,6 +488,12 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse('degraded');
     notes.push(`${count(c('protocolViolations'), 'protocol violation')} (unexpected packets); ${count(c('resyncs'), 'resynchronisation')}`);
   }
+  for (const k of Object.keys(h).sort()) {
+    const m = /^detectedPort:(\d+):connections$/.exec(k);
+    if (m === null) continue;
+    const port = m[1]!;
+    notes.push(`port ${port} looks like MySQL: ${count(c(`detectedPort:${port}:commands`), 'command')} decoded in ${count(c(k), 'connection')}, detected from content (no greeting or SYN seen; --port ${port} to say so)`);
+  }
   if (c('midStreamConnections') > 0) notes.push(`${count(c('midStreamConnections'), 'connection')} began before the capture (their logins, users and first commands may be unknown)`);
   if (c('eventsForced') > 0) notes.push(`${count(c('eventsForced'), 'event')} reported out of time order (too many commands in flight)`);
   return { status, notes, counters: { ...h } };
