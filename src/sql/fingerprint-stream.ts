@@ -58,7 +58,7 @@ import {
   Rule,
   RULE,
   space,
-} from './fingerprint.js';
+} from './fingerprint-rules.js';
 import { OP_UNARY, QIDENT_PLAIN, Tok, type TokenList, type TokenSink } from './lexer.js';
 
 // `flags`: what is in progress. Zero: nothing, the fast paths apply.

@@ -19,9 +19,10 @@
  *                            `TokenSink` it declares; never fails
  *   ./scan.ts                the lexer's hot loop (the same tokens, faster), feeding ...
  *   ./fingerprint-stream.ts  ... the fingerprint written token by token (the `TokenSink`)
- *   ./fingerprint.ts         the fingerprint rules' tables and the token-list writer, for the
- *                            statements the stream leaves to it (several statements, SET, USE,
- *                            executable comments, hints)
+ *   ./fingerprint-rules.ts   the fingerprint rules' tables, shared by the writers
+ *   ./fingerprint.ts         the token-list writer, for the statements the stream leaves to it
+ *                            (several statements, SET, USE, executable comments, hints), and
+ *                            the reference the tests compare the stream with
  *   ./redact.ts              the redacted text from the lexer's spans
  *   ./digest.ts              MurmurHash3 of the fingerprint
  *   ./templates.ts           the template cache: statements seen before, matched on their bytes
