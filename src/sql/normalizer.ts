@@ -113,12 +113,18 @@ function hasBackslashBytes(b: Uint8Array, s: number, e: number): boolean {
   return i >= 0 && i < e;
 }
 
-function clamp(b: Uint8Array, start: number | undefined, end: number | undefined): [number, number] {
-  let s = start === undefined ? 0 : Math.max(0, Math.min(start, b.length));
-  if (s !== s) s = 0; // NaN
-  let e = end === undefined ? b.length : Math.max(s, Math.min(end, b.length));
-  if (e !== e) e = b.length;
-  return [s, e];
+/** `start` within `b` (undefined: 0; NaN: 0). */
+function startIn(b: Uint8Array, start: number | undefined): number {
+  if (start === undefined) return 0;
+  const s = Math.max(0, Math.min(start, b.length));
+  return s === s ? s : 0;
+}
+
+/** `end` within `b[s, …]` (undefined, NaN: the end of `b`). (Two numbers, not an array: nothing allocated per call.) */
+function endIn(b: Uint8Array, s: number, end: number | undefined): number {
+  if (end === undefined) return b.length;
+  const e = Math.max(s, Math.min(end, b.length));
+  return e === e ? e : b.length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,7 +241,8 @@ export class SqlNormalizer {
 
   /** Redacted text, fingerprint and digest of `b[start, end)`: a COM_QUERY's statement as it came off the wire. */
   normalizeBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): Readonly<NormalizedSql> {
-    const [s, e] = clamp(b, start, end);
+    const s = startIn(b, start);
+    const e = endIn(b, s, end);
     if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreedNormalized({ ...this.normalizeBytes(b, s, e, withMode(opts, false)) }, this.normalizeBytes(b, s, e, withMode(opts, true)));
     return this.normalizeLexed(b, s, e, this.lexOptions(opts), this.decoderFor(opts?.charset));
   }
@@ -252,7 +259,8 @@ export class SqlNormalizer {
    * every statement (redact only the samples a report keeps, with `redactBytes` on the same bytes).
    */
   fingerprintAndDigestBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): Readonly<Known> {
-    const [s, e] = clamp(b, start, end);
+    const s = startIn(b, start);
+    const e = endIn(b, s, end);
     if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreedGrouping({ ...this.fingerprintAndDigestBytes(b, s, e, withMode(opts, false)) }, this.fingerprintAndDigestBytes(b, s, e, withMode(opts, true)));
     return this.grouping(b, s, e, this.lexOptions(opts), this.decoderFor(opts?.charset));
   }
@@ -273,7 +281,8 @@ export class SqlNormalizer {
 
   /** `redact` of `b[start, end)`, bytes in the connection's character set (`opts.charset`). */
   redactBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): string {
-    const [s, e] = clamp(b, start, end);
+    const s = startIn(b, start);
+    const e = endIn(b, s, end);
     if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreed(this.redactBytes(b, s, e, withMode(opts, false)), this.redactBytes(b, s, e, withMode(opts, true)));
     return this.redactIn(b, s, e, this.lexOptions(opts), this.decoderFor(opts?.charset));
   }
@@ -288,7 +297,8 @@ export class SqlNormalizer {
 
   /** `fingerprint` of `b[start, end)`. */
   fingerprintBytes(b: Uint8Array, start?: number, end?: number, opts?: SqlOptions): string {
-    const [s, e] = clamp(b, start, end);
+    const s = startIn(b, start);
+    const e = endIn(b, s, end);
     if (opts?.noBackslashEscapes === null && hasBackslashBytes(b, s, e)) return agreed(this.fingerprintBytes(b, s, e, withMode(opts, false)), this.fingerprintBytes(b, s, e, withMode(opts, true)));
     this.lexFingerprint(b, s, e, this.lexOptions(opts));
     return this.decoderFor(opts?.charset).decode(this.fpBuf.subarray(0, this.fpLength));
