@@ -522,8 +522,8 @@ function odbcEnd(b: Uint8Array, n: number, i: number, opts: LexOptions, lead: Ui
 
 /**
  * Lex `b[from, to)` into `t` (reset first). Positions are absolute indices into `b`; no byte at or
- * after `to` is read. With `fp`, each token is also handed to it as it is appended (`TokenSink`), so that
- * a consumer works in the same pass.
+ * after `to` is read. With `fp`, each token is also handed to it as it is appended (`TokenSink`),
+ * so that a consumer works in the same pass.
  */
 export function lex(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, fp: TokenSink | null = null): void {
   t.spanCount = 0;
