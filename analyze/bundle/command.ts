@@ -33,6 +33,7 @@ import { collectSchema, notRequested, tablesOfReport, tablesSql, type SchemaResu
 import { connectionSettings, type ServerSpec } from '../schema/connect.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, MANIFEST, MEMBERS, REDACTION_POLICY, type BundleManifest, type CaptureManifest, type MemberRecord } from './manifest.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
+import { SqlNormalizer } from '../../src/sql/index.js';
 
 export interface BundleOptions {
   files: string[];
@@ -184,10 +185,11 @@ function eventsFile(path: string): { add(e: CommandEvent): void; drained(): Prom
     lines = [];
     bytes = 0;
   };
+  const sql = new SqlNormalizer();
   const w = {
     count: 0,
     add(e: CommandEvent): void {
-      const line = `${JSON.stringify(eventJson(e, true))}\n`;
+      const line = `${JSON.stringify(eventJson(e, true, sql))}\n`;
       lines.push(line);
       bytes += line.length;
       w.count++;

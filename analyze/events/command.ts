@@ -7,7 +7,7 @@ import { periscopeVersion } from '../../common/version.js';
 import { buildFilter, type FilterOptions } from '../analyze/filters.js';
 import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
 import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
-import { fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
+import { redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Io } from '../io.js';
@@ -29,14 +29,14 @@ export interface EventsOptions {
 /** A mistake in the options found before reading (exit 1). */
 export class EventsUsageError extends Error {}
 
-/** An event's `sql` as every event output writes it: SQL text redacted unless `redact` is false. */
-export function eventSql(e: CommandEvent, redact: boolean): string | null {
-  return e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? redactSql(e.sql, sessionMode(e.noBackslashEscapes)) : e.sql;
+/** An event's `sql` as every event output writes it: SQL text redacted (by `sql`) unless `redact` is false. */
+export function eventSql(e: CommandEvent, redact: boolean, sql: SqlNormalizer): string | null {
+  return e.sql === null ? null : redact && SQL_COMMANDS.has(e.cmd) ? sql.redact(e.sql, sessionMode(e.noBackslashEscapes)) : e.sql;
 }
 
 /** An event's `digest`: its statement's fingerprint id, null for commands without SQL. */
-export function eventDigest(e: CommandEvent): string | null {
-  return e.sql !== null && SQL_COMMANDS.has(e.cmd) ? fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes)).digest : null;
+export function eventDigest(e: CommandEvent, sql: SqlNormalizer): string | null {
+  return e.sql !== null && SQL_COMMANDS.has(e.cmd) ? sql.fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes)).digest : null;
 }
 
 /** An event's `error` message: every quoted span masked unless `redact` is false. */
@@ -45,7 +45,7 @@ export function eventError(e: CommandEvent, redact: boolean): string | null {
 }
 
 /** The stable JSON shape of one event (documented in docs/events.md). */
-export function eventJson(e: CommandEvent, redact: boolean): Record<string, unknown> {
+export function eventJson(e: CommandEvent, redact: boolean, sql: SqlNormalizer): Record<string, unknown> {
   return {
     ts: isoTime({ sec: e.sec, nsec: e.nsec }),
     client: e.client,
@@ -54,9 +54,9 @@ export function eventJson(e: CommandEvent, redact: boolean): Record<string, unkn
     user: e.user,
     db: e.db,
     cmd: e.cmd,
-    sql: eventSql(e, redact),
+    sql: eventSql(e, redact, sql),
     sql_truncated: e.sqlTruncated,
-    digest: eventDigest(e),
+    digest: eventDigest(e, sql),
     ...(redact ? {} : { params: e.params }),
     status: e.status,
     latency_us: e.latencyUs,
@@ -99,6 +99,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   const keys = await keyLogsFor(opts.files, opts.keylog ?? []); // KeyLogError: a usage error, before any work
   const chunks: string[] = [];
   let size = 0;
+  const sql = new SqlNormalizer();
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
@@ -109,7 +110,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
         sink.add(e);
         return;
       }
-      const line = `${JSON.stringify(eventJson(e, opts.redact))}\n`;
+      const line = `${JSON.stringify(eventJson(e, opts.redact, sql))}\n`;
       chunks.push(line);
       size += line.length;
       if (size > 1 << 16) {

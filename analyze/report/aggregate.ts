@@ -8,7 +8,7 @@
  * Raw SQL of the few kept examples is held until a snapshot (`toState`), where it is redacted
  * (unless the report is made with --no-redact): nothing else of an event is kept.
  */
-import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
+import { digest, redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import type { CommandEvent, UnknownStatement } from '../../src/mysql/session.js';
 import { TYPE_NAMES } from '../../src/mysql/packets.js';
 import { literalShape } from '../../src/sql/shape.js';
@@ -416,6 +416,8 @@ export class Aggregator {
   /** Numbers the fingerprints' timelines hold, all together (bounded by FINGERPRINT_TIMELINE_CELLS). */
   private timelineCells = 0;
   health: Health = {};
+  /** Fingerprints every statement, redacts the examples kept. */
+  private readonly sql = new SqlNormalizer();
 
   private readonly timelineBudget: number;
 
@@ -517,13 +519,13 @@ export class Aggregator {
     const u = e.unknownStatement;
     if (e.sql === null) return this.group(u !== undefined && (e.status !== 'incomplete' || u.columns.length > 0) ? unknownStatementLabel(u) : UNKNOWN_STATEMENT);
     if (e.cmd === 'query') {
-      const f = fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
+      const f = this.sql.fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
       return this.group(f.fingerprint, f.digest);
     }
     // (Keyed by the text alone: a prepared statement's text read in another mode is as rare as it is harmless here.)
     let g = defaultMode(e) ? this.statementGroups.get(e.sql) : undefined;
     if (g === undefined) {
-      const f = fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
+      const f = this.sql.fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
       g = this.group(f.fingerprint, f.digest);
       if (this.statementGroups.size >= MAX_GROUPS) this.statementGroups.clear();
       if (defaultMode(e)) this.statementGroups.set(e.sql, g);
@@ -652,7 +654,7 @@ export class Aggregator {
       const shape = s.shape !== undefined ? s.shape : s.sql === null || !SQL_COMMANDS.has(s.cmd) || s.sqlTruncated ? null : literalShape(s.sql, s.paramTypes ?? null);
       if (this.opts.raw) return { ...s, ts: { ...s.ts }, shape };
       const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
-      return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql, sessionMode(mode)), shape };
+      return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : this.sql.redact(s.sql, sessionMode(mode)), shape };
     };
     const groups: GroupState[] = [...this.groups.values()].map((g) => ({
       fingerprint: g.fingerprint,

@@ -22,8 +22,12 @@ import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
 import { periscope, periscopeWith } from '../cli/run.js';
 import type { Advice } from '../../analyze/advise/command.js';
-import { fingerprintAndDigest } from '../../src/sql/index.js';
+import { SqlNormalizer } from '../../src/sql/index.js';
 import type { Finding } from '../../analyze/advise/rules.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const fingerprintAndDigest = sqlNormalizer.fingerprintAndDigest.bind(sqlNormalizer);
 
 const s = mysqlSettings();
 const opts = await liveTestOptions();
