@@ -73,8 +73,7 @@ export interface SchemaSummary {
     missing: string[];
     denied: string[];
     failed: string[];
-    /** Unqualified tables of statements run with no database selected. */
-    /** Tables of statements run with no database known, found in no schema by name. */
+    /** Tables of statements run with no database (none selected, or unknown), found in no schema by name. */
     unresolved: string[];
     /** Such tables found by name in several schemas: `name: db1, db2` (each collected). */
     ambiguous: string[];
@@ -95,13 +94,14 @@ export function notRequested(): SchemaSummary {
   return { requested: false, collected: false, server: null, user: null, password_from: null, server_version: null, reason: 'no --schema-from given', variables: 0, tables: emptyTables() };
 }
 
-/** A report's database key for commands with no database known (none selected, or not seen). */
-const NO_DATABASE = new Set(['', '(none)']);
+/** A report's database keys for commands with no database: none selected, or not known (the login was not captured). */
+const NO_DATABASE = new Set(['', '(none)', '(unknown)']);
 
 /**
  * The tables of the report's fingerprints, each in its database(s), without duplicates; an
- * unqualified table whose statements ran with no database known is `unresolved`: looked up by
- * name across the server's schemas (collectSchema), never asked for as `(none)`.`t`.
+ * unqualified table whose statements ran with no database (`(none)`: none selected; `(unknown)`:
+ * the capture did not see it) is `unresolved`: looked up by name across the server's schemas
+ * (collectSchema), never asked for as `(none)`.`t` or `(unknown)`.`t`.
  */
 export function tablesOfReport(report: Report): { refs: TableRef[]; unresolved: string[] } {
   const refs = new Map<string, TableRef>();
