@@ -204,7 +204,17 @@ interface Conn {
   maxIdleUs: number;
   /** Statements prepared in the capture and not closed, by SQL text (the text a close names too). */
   open: Map<string, number>;
+  /** … past MAX_OPEN_TEXTS distinct texts, counted without their text. */
+  openOverflow: number;
 }
+
+/**
+ * Distinct statement texts followed open per connection: the server's own default limit
+ * (max_prepared_stmt_count, for all connections together), so it is reached only by a client
+ * that leaks prepares on a server configured above it; beyond, prepares are counted without
+ * their text and a close of a text not followed closes one of them.
+ */
+const MAX_OPEN_TEXTS = 16_382;
 
 const usOf = (sec: number, nsec: number): number => sec * 1e6 + nsec / 1000;
 
@@ -291,7 +301,7 @@ export class Sessions {
         const oldest = this.conns.keys().next().value!;
         this.closeConn(oldest, 'unfinished');
       }
-      c = { txn: null, prevDigest: null, prevRows: 0, parentDigest: null, parentRows: 0, runDigest: null, runCount: 0, runTimeUs: 0, runStart: null, failed: null, pairs: new Set(), login: false, commands: 0, loginUs: null, user: e.user ?? UNKNOWN, host: hostOf(e.client), lastEndUs: null, idleUs: 0, maxIdleUs: 0, open: new Map() };
+      c = { txn: null, prevDigest: null, prevRows: 0, parentDigest: null, parentRows: 0, runDigest: null, runCount: 0, runTimeUs: 0, runStart: null, failed: null, pairs: new Set(), login: false, commands: 0, loginUs: null, user: e.user ?? UNKNOWN, host: hostOf(e.client), lastEndUs: null, idleUs: 0, maxIdleUs: 0, open: new Map(), openOverflow: 0 };
       this.conns.set(e.conn, c);
     }
     const startUs = usOf(e.sec, e.nsec);
@@ -309,7 +319,7 @@ export class Sessions {
       this.endRun(c);
       if (e.cmd === 'connect' && !c.login && c.commands === 0) c.login = true;
       // The server deallocates a session's statements when it changes user (or ends).
-      if (e.cmd === 'change_user' && e.status === 'ok') c.open.clear();
+      if (e.cmd === 'change_user' && e.status === 'ok') clearOpen(c);
       if (e.cmd === 'quit') {
         if (c.login) this.perConnection[Math.min(PER_CONNECTION_MAX, c.commands)]!++;
         this.quit(c, startUs);
@@ -379,7 +389,8 @@ export class Sessions {
     switch (e.cmd) {
       case 'stmt_prepare':
         if (e.status !== 'ok' || e.sql === null) return;
-        c.open.set(e.sql, (c.open.get(e.sql) ?? 0) + 1);
+        if (c.open.has(e.sql) || c.open.size < MAX_OPEN_TEXTS) c.open.set(e.sql, (c.open.get(e.sql) ?? 0) + 1);
+        else c.openOverflow++;
         this.each(c.user, c.host, (g) => g.prepares++);
         return;
       case 'stmt_execute':
@@ -389,14 +400,16 @@ export class Sessions {
         return;
       case 'stmt_close': {
         const n = e.sql === null ? undefined : c.open.get(e.sql);
-        if (n === undefined) return;
-        if (n > 1) c.open.set(e.sql!, n - 1);
+        if (n === undefined) {
+          if (e.sql === null || c.openOverflow === 0) return;
+          c.openOverflow--;
+        } else if (n > 1) c.open.set(e.sql!, n - 1);
         else c.open.delete(e.sql!);
         this.each(c.user, c.host, (g) => g.closes++);
         return;
       }
       case 'reset_connection':
-        if (e.status === 'ok') c.open.clear();
+        if (e.status === 'ok') clearOpen(c);
         return;
       default:
         return;
@@ -406,7 +419,7 @@ export class Sessions {
   /** A quit: a connection whose login was seen is whole (its life and idle time count); what it left prepared was never closed. */
   private quit(c: Conn, quitUs: number): void {
     const open = openCount(c);
-    c.open.clear();
+    clearOpen(c);
     const life = c.loginUs === null ? null : Math.max(0, Math.round(quitUs - c.loginUs));
     if (life !== null) {
       this.lifetime.add(life);
@@ -639,9 +652,14 @@ export class Sessions {
 
 /** Statements a connection prepared in the capture and has not closed. */
 function openCount(c: Conn): number {
-  let n = 0;
+  let n = c.openOverflow;
   for (const v of c.open.values()) n += v;
   return n;
+}
+
+function clearOpen(c: Conn): void {
+  c.open.clear();
+  c.openOverflow = 0;
 }
 
 /** TransactionsState while counting: live histograms. */

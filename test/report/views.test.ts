@@ -183,3 +183,16 @@ test('databases: (none) when none was selected, (unknown) when the login was not
   assert.match(text, /Example +slowest: 50us at \S+, db \(none\), query/);
   assert.match(renderHtml(r), /<td class="l">\(unknown\)<\/td>/);
 });
+
+test('connections: change_user and reset_connection close a session\'s statements; past 16,382 open texts a connection still counts them', () => {
+  const reset = new Conn(1, { user: 'app', db: 'shop' }).login().cmd('SELECT 1', { cmd: 'stmt_prepare' }).cmd(null, { cmd: 'reset_connection' }).cmd('SELECT 2', { cmd: 'stmt_prepare' }).cmd(null, { cmd: 'change_user' }).quit();
+  assert.deepEqual(report(reset).connections.prepared, { prepares: 2, executes: 0, executes_per_prepare: 0, executes_prepared_before: 0, closes: 0, never_closed: 0, open_at_end: 0 });
+  const leak = new Conn(2, { user: 'app', db: 'shop' }).login();
+  const N = 16_382 + 8;
+  for (let i = 0; i < N; i++) leak.cmd(`SELECT ${i}`, { cmd: 'stmt_prepare', gapUs: 1 });
+  // Closes of 3 followed texts and of 5 past the bound (matched to the uncounted ones).
+  for (const i of [0, 1, 2, N - 1, N - 2, N - 3, N - 4, N - 5]) leak.cmd(`SELECT ${i}`, { cmd: 'stmt_close', status: 'none', responseUs: null, latencyUs: null, gapUs: 1 });
+  leak.quit();
+  const p = report(leak).connections.prepared;
+  assert.deepEqual([p.prepares, p.closes, p.never_closed, p.open_at_end], [N, 8, N - 8, 0]);
+});
