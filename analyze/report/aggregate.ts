@@ -579,6 +579,8 @@ export class Aggregator {
     this.timeline.merge(Timeline.fromState(st.timeline));
     addCounts(this.health, st.health);
     if (st.sessions) this.sessions.merge(st.sessions);
+    // A summary saved before the connections view: its logins and prepares are not in it (said in the health notes).
+    if (st.overall.events > 0 && st.sessions?.connections === undefined) this.health.summariesWithoutConnections = (this.health.summariesWithoutConnections ?? 0) + 1;
   }
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */

@@ -579,6 +579,7 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     notes.push(`${count(c('protocolViolations'), 'protocol violation')} (unexpected packets); ${count(c('resyncs'), 'resynchronisation')}`);
   }
   if (c('midStreamConnections') > 0) notes.push(`${count(c('midStreamConnections'), 'connection')} began before the capture (their logins, users and first commands may be unknown)`);
+  if (c('summariesWithoutConnections') > 0) notes.push(`${count(c('summariesWithoutConnections'), 'summary', 'summaries')} saved before the connections view: the connections section leaves out their logins, lifetimes and prepared statements`);
   if (c('eventsForced') > 0) notes.push(`${count(c('eventsForced'), 'event')} reported out of time order (too many commands in flight)`);
   return { status, notes, counters: { ...h } };
 }

@@ -196,3 +196,15 @@ test('connections: change_user and reset_connection close a session\'s statement
   const p = report(leak).connections.prepared;
   assert.deepEqual([p.prepares, p.closes, p.never_closed, p.open_at_end], [N, 8, N - 8, 0]);
 });
+
+test('connections: a summary saved before the view is merged, and the report says its connections are left out', () => {
+  const old = stateOf(...connectionConns());
+  delete old.sessions!.connections;
+  const agg = new Aggregator();
+  agg.merge(JSON.parse(JSON.stringify(old)) as AggregateState);
+  agg.merge(JSON.parse(JSON.stringify(stateOf(...tableConns()))) as AggregateState);
+  const r = buildReport(agg.toState(), ctx);
+  assert.equal(r.health.counters.summariesWithoutConnections, 1);
+  assert.ok(r.health.notes.includes('1 summary saved before the connections view: the connections section leaves out their logins, lifetimes and prepared statements'), r.health.notes.join('\n'));
+  assert.equal(r.connections.logins, 0);
+});
