@@ -258,7 +258,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'analyze <files..>',
-      'The query report: per fingerprint, latency percentiles (full response time, split into first byte and transfer), rows, errors; overall figures and the capture\'s health',
+      'The query report: per fingerprint, latency percentiles (full response time, split into first byte and transfer), rows, errors; per table; connections (logins, lifetime, idle, prepared statements) by user and client; overall figures and the capture\'s health',
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections), or bundles (.tar.gz made by periscope bundle: verified, then read from their redacted events)', type: 'string', array: true, demandOption: true, default: undefined })

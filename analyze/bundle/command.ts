@@ -117,7 +117,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
       else {
         const gaps = [...s.tables.missing.map((t) => `${t} (missing)`), ...s.tables.denied.map((t) => `${t} (no privilege)`), ...s.tables.failed.map((t) => `${t} (failed)`)];
         if (gaps.length) io.warn(`schema: ${gaps.length} of ${s.tables.requested} tables not collected: ${gaps.slice(0, 10).join(', ')}${gaps.length > 10 ? ', …' : ''} (schema/tables.json says why)`);
-        if (s.tables.ambiguous.length) io.warn(`schema: the database of ${s.tables.ambiguous.length === 1 ? 'a table' : `${s.tables.ambiguous.length} tables`} was not known to the capture (no database selected, or selected before it began) and the name is in several schemas, each collected: ${s.tables.ambiguous.slice(0, 5).join('; ')}${s.tables.ambiguous.length > 5 ? '; …' : ''}`);
+        if (s.tables.ambiguous.length) io.warn(`schema: the database of ${s.tables.ambiguous.length === 1 ? 'a table' : `${s.tables.ambiguous.length} tables`} was not known to the capture (no database selected, or selected before it began) and the name is in several places (schemas, or names differing in case), each collected: ${s.tables.ambiguous.slice(0, 5).join('; ')}${s.tables.ambiguous.length > 5 ? '; …' : ''}`);
         if (s.tables.unresolved.length) io.warn(`schema: ${s.tables.unresolved.length === 1 ? 'a table' : `${s.tables.unresolved.length} tables`} of statements with no database known found in no schema: ${s.tables.unresolved.slice(0, 10).join(', ')}`);
         if (s.tables.skipped) io.warn(`schema: only the first ${s.tables.requested - s.tables.skipped} tables were collected (${s.tables.skipped} more)`);
       }

@@ -15,7 +15,7 @@ import { literalShape } from '../../src/sql/shape.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
-import { Sessions, type SessionsState } from './sessions.js';
+import { hostOf, Sessions, UNKNOWN, type SessionsState } from './sessions.js';
 
 /**
  * The latency of every report: from the request's last packet to the response's last packet (the
@@ -173,8 +173,9 @@ class Who {
   }
 
   private count(r: Run): void {
-    tally(this.users, r.user, r.n, this.max);
-    tally(this.dbs, r.db, r.n, this.max);
+    // A null user: the login was not captured, so a null database is not known either ('' is none selected).
+    tally(this.users, r.user ?? UNKNOWN, r.n, this.max);
+    tally(this.dbs, r.db ?? (r.user === null ? UNKNOWN : ''), r.n, this.max);
     tally(this.clients, hostOf(r.client), r.n, this.max);
     tally(this.servers, r.server, r.n, this.max);
   }
@@ -373,12 +374,7 @@ export interface AggregateState {
   sessions?: SessionsState;
 }
 
-/** Host part of `ip:port` / `[v6]:port`. */
-export function hostOf(endpoint: string): string {
-  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
-  const i = endpoint.lastIndexOf(':');
-  return i < 0 ? endpoint : endpoint.slice(0, i);
-}
+export { hostOf };
 
 export interface AggregateOptions {
   /** Keep examples as captured (--no-redact). */
@@ -645,6 +641,8 @@ export class Aggregator {
     this.timeline.merge(Timeline.fromState(st.timeline));
     addCounts(this.health, st.health);
     if (st.sessions) this.sessions.merge(st.sessions);
+    // A summary saved before the connections view: its logins and prepares are not in it (said in the health notes).
+    if (st.overall.events > 0 && st.sessions?.connections === undefined) this.health.summariesWithoutConnections = (this.health.summariesWithoutConnections ?? 0) + 1;
   }
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */

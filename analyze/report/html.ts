@@ -3,11 +3,12 @@
  * script for sorting; nothing fetched at view time), readable in any browser and attachable to a
  * ticket. Every text from the capture is escaped.
  */
-import { captureLines, FINGERPRINT_TIMELINES, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { chartSvg, fingerprintChartSpec, type FingerprintSeries } from './chart.js';
 import { unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 import type { Finding } from '../advise/rules.js';
+import { connectionsHtml, tablesHtml } from './views.js';
 
 /** The findings panel: one row per finding, ranked by the time at stake (the report's, and advise's page). */
 export function findingsSection(findings: readonly Finding[], heading: string): string {
@@ -258,7 +259,7 @@ export function renderHtml(r: Report): string {
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';
   const slowest = r.slowest.length
-    ? `<section id="slowest"><h2>Slowest commands</h2><table data-sortable><thead><tr><th>Latency</th><th class="l">Time</th><th class="l">User@client</th><th class="l">Database</th><th>Rows</th><th class="l">Statement</th></tr></thead><tbody>${r.slowest.map((s) => `<tr><td data-v="${s.latency_us ?? -1}">${esc(dur(s.latency_us))}</td><td class="l">${esc(s.ts)}</td><td class="l">${esc(`${s.user ?? '?'}@${s.client}`)}</td><td class="l">${esc(s.db ?? '')}</td><td data-v="${s.rows ?? -1}">${s.rows ?? '-'}</td><td class="l"><pre>${esc(s.sql ?? `(${s.cmd})`)}</pre></td></tr>`).join('')}</tbody></table></section>`
+    ? `<section id="slowest"><h2>Slowest commands</h2><table data-sortable><thead><tr><th>Latency</th><th class="l">Time</th><th class="l">User@client</th><th class="l">Database</th><th>Rows</th><th class="l">Statement</th></tr></thead><tbody>${r.slowest.map((s) => `<tr><td data-v="${s.latency_us ?? -1}">${esc(dur(s.latency_us))}</td><td class="l">${esc(s.ts)}</td><td class="l">${esc(`${s.user ?? '?'}@${s.client}`)}</td><td class="l">${esc(dbName(s.user, s.db))}</td><td data-v="${s.rows ?? -1}">${s.rows ?? '-'}</td><td class="l"><pre>${esc(s.sql ?? `(${s.cmd})`)}</pre></td></tr>`).join('')}</tbody></table></section>`
     : '';
   const findings = findingsSection(r.findings, 'Opportunities');
   const tx = r.transactions;
@@ -271,7 +272,7 @@ export function renderHtml(r: Report): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Periscope report: ${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1>Periscope query report</h1><p>${esc(title)} — Periscope ${esc(r.periscope.version)}</p>${context.map((c) => `<p class="context">${esc(c)}</p>`).join('')}</header>
-<main>${warn}${bad ? health : ''}${overall}${findings}${charts}${table}${errors}${slowest}${transactions}${bad ? '' : health}</main>
+<main>${warn}${bad ? health : ''}${overall}${findings}${charts}${table}${errors}${slowest}${transactions}${tablesHtml(r, esc)}${connectionsHtml(r, esc)}${bad ? '' : health}</main>
 <script>${SCRIPT}${FINGERPRINT_SCRIPT}</script></body></html>
 `;
 }

@@ -8,7 +8,8 @@ import { isoTime } from '../info/info.js';
 import { LogHistogram } from './histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Stat, type Tally } from './aggregate.js';
 import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
-import { PER_CONNECTION_MAX, type SessionsState, type TxnSample } from './sessions.js';
+import { newGroup, OTHERS, PER_CONNECTION_MAX, UNKNOWN, type ConnectionsState, type ConnGroupState, type SessionsState, type TxnSample } from './sessions.js';
+import { tablesView, type TablesJson } from './tables.js';
 import { findOpportunities, type Finding } from '../advise/rules.js';
 import { parseTime } from '../analyze/filters.js';
 import { count } from '../format.js';
@@ -241,8 +242,55 @@ export interface Report {
   transactions: TransactionsJson;
   /** Patterns of the order of commands on each connection (what `advise` reads). */
   workload: WorkloadJson;
+  /** Per table: calls, time, rows read and written, reads against writes, top fingerprints (tables.ts). */
+  tables: TablesJson;
+  /** Logins, connection lifetimes and idle time, prepared statements: overall, by user, by client host. */
+  connections: ConnectionsJson;
   /** Optimization opportunities without the schema (`periscope advise` adds the schema's): docs/advise.md. */
   findings: Finding[];
+}
+
+/** Connection figures of one user or client host. */
+export interface ConnGroupJson {
+  logins: number;
+  login_errors: number;
+  logins_aborted: number;
+  /** Connections seen from login to quit. */
+  whole: number;
+  lifetime_us: { avg: number | null; max: number | null };
+  idle_us: { total: number; max: number | null };
+  prepared: PreparedJson;
+}
+
+export interface PreparedJson {
+  prepares: number;
+  /** Executes of statements prepared in the capture, and per prepare (the reuse). */
+  executes: number;
+  executes_per_prepare: number | null;
+  /** Executes of statements prepared before the capture (not in the reuse). */
+  executes_prepared_before: number;
+  closes: number;
+  /** Prepared and never closed: the connection quit with them open. */
+  never_closed: number;
+  /** Prepared, not closed by the capture's end, on connections still open (or whose end was not seen). */
+  open_at_end: number;
+}
+
+export interface ConnectionsJson {
+  logins: number;
+  login_errors: number;
+  logins_aborted: number;
+  /** Logins per second over the capture's run time (overall.duration_s), and the busiest timeline bucket. */
+  connects_per_s: number | null;
+  peak: { t: string | null; bucket_s: number; connects_per_s: number | null };
+  /** Connections seen from login to quit: their lifetime, idle time (summed per connection) and longest idle wait. */
+  whole: number;
+  lifetime_us: LatencyFigures;
+  idle_us: LatencyFigures;
+  max_idle_us: LatencyFigures;
+  prepared: PreparedJson;
+  by_user: (ConnGroupJson & { user: string })[];
+  by_client: (ConnGroupJson & { client: string })[];
 }
 
 export interface TransactionJson {
@@ -335,11 +383,86 @@ function byCount(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
+/**
+ * A tally's key as reports print it: '' is `(none)` (no database selected, the anonymous user),
+ * UNKNOWN `(unknown)` (a connection whose login the capture did not see), OTHERS `(others)`.
+ */
+export function keyName(k: string): string {
+  return k === '' ? '(none)' : k === UNKNOWN ? '(unknown)' : k === OTHERS ? '(others)' : k;
+}
+
+/** A command's database as reports print it: its name, `(none)` when none was selected, `(unknown)` when its login was not captured (no user known). */
+export function dbName(user: string | null, db: string | null): string {
+  return db ?? (user === null ? '(unknown)' : '(none)');
+}
+
 /** A tally as an object, biggest first (ties by name). */
 function ranked(t: Tally): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(t.counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) out[k === '' ? '(none)' : k] = v;
+  for (const [k, v] of Object.entries(t.counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) out[keyName(k)] = v;
   return out;
+}
+
+function preparedJson(g: ConnGroupState): PreparedJson {
+  return { prepares: g.prepares, executes: g.executes, executes_per_prepare: round(ratio(g.executes, g.prepares), 3), executes_prepared_before: g.executesUnknown, closes: g.closes, never_closed: g.neverClosed, open_at_end: g.openAtEnd };
+}
+
+function connGroupJson(g: ConnGroupState): ConnGroupJson {
+  return {
+    logins: g.logins,
+    login_errors: g.loginErrors,
+    logins_aborted: g.loginsAborted,
+    whole: g.whole,
+    lifetime_us: { avg: g.whole ? Math.round(g.lifetimeUs / g.whole) : null, max: g.whole ? g.maxLifetimeUs : null },
+    idle_us: { total: g.idleUs, max: g.whole ? g.maxIdleUs : null },
+    prepared: preparedJson(g),
+  };
+}
+
+const EMPTY_CONNECTIONS = (): ConnectionsState => {
+  const h = new LogHistogram().toState();
+  return { logins: new Timeline().toState(), lifetime: h, idle: h, maxIdle: h, all: newGroup(), byUser: {}, byClient: {} };
+};
+
+/**
+ * The connections view. `window`: the capture's run time (ISO first and last, and seconds), the
+ * rate is over it; the peak is the busiest timeline bucket's logins per second of the capture
+ * inside it (a capture shorter than a bucket is not diluted by the rest of it, so the peak is never
+ * below the average).
+ */
+function connectionsJson(c: ConnectionsState, window: { first: string | null; last: string | null; duration: number | null }): ConnectionsJson {
+  const tl = Timeline.fromState(c.logins);
+  const secs = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso) / 1000 + fracUs(iso) / 1e6);
+  const from = secs(window.first);
+  const to = secs(window.last);
+  let peak: ConnectionsJson['peak'] = { t: null, bucket_s: tl.width, connects_per_s: null };
+  tl.count.forEach((n, i) => {
+    if (n === 0) return;
+    const b = tl.start + i * tl.width;
+    const inside = from !== null && to !== null ? Math.min(b + tl.width, to) - Math.max(b, from) : 0;
+    const rate = n / (inside > 1e-6 && inside < tl.width ? inside : tl.width);
+    if (peak.connects_per_s === null || rate > peak.connects_per_s) peak = { t: isoTime({ sec: b, nsec: 0 }).replace('.000000Z', 'Z'), bucket_s: tl.width, connects_per_s: round(rate, 3) };
+  });
+  const duration = window.duration;
+  // Busiest first, then by name: the same order however the captures were split.
+  const rows = <K extends string>(m: Record<string, ConnGroupState>, key: K) =>
+    Object.entries(m)
+      .sort((a, b) => b[1].logins - a[1].logins || b[1].whole - a[1].whole || b[1].prepares + b[1].executes + b[1].executesUnknown - (a[1].prepares + a[1].executes + a[1].executesUnknown) || (a[0] < b[0] ? -1 : 1))
+      .map(([k, g]) => ({ [key]: keyName(k), ...connGroupJson(g) }) as ConnGroupJson & Record<K, string>);
+  return {
+    logins: c.all.logins,
+    login_errors: c.all.loginErrors,
+    logins_aborted: c.all.loginsAborted,
+    connects_per_s: duration && duration > 0 ? round(c.all.logins / duration, 3) : null,
+    peak,
+    whole: c.all.whole,
+    lifetime_us: latencyFigures(LogHistogram.fromState(c.lifetime)),
+    idle_us: latencyFigures(LogHistogram.fromState(c.idle)),
+    max_idle_us: latencyFigures(LogHistogram.fromState(c.maxIdle)),
+    prepared: preparedJson(c.all),
+    by_user: rows(c.byUser, 'user'),
+    by_client: rows(c.byClient, 'client'),
+  };
 }
 
 function sampleJson(s: Sample): SampleJson {
@@ -495,6 +618,7 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     notes.push(`port ${port} looks like MySQL: ${count(c(`detectedPort:${port}:commands`), 'command')} decoded in ${count(c(k), 'connection')}, detected from content (no greeting or SYN seen; --port ${port} to say so)`);
   }
   if (c('midStreamConnections') > 0) notes.push(`${count(c('midStreamConnections'), 'connection')} began before the capture (their logins, users and first commands may be unknown)`);
+  if (c('summariesWithoutConnections') > 0) notes.push(`${count(c('summariesWithoutConnections'), 'summary', 'summaries')} saved before the connections view: the connections section leaves out their logins, lifetimes and prepared statements`);
   if (c('eventsForced') > 0) notes.push(`${count(c('eventsForced'), 'event')} reported out of time order (too many commands in flight)`);
   return { status, notes, counters: { ...h } };
 }
@@ -599,6 +723,8 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     const tl = timelines.get(f);
     if (i < FINGERPRINT_TIMELINES && profiled(f) && tl) f.timeline = fingerprintTimeline(tl);
   });
+  const histOf = new Map(st.groups.map((g) => [g.fingerprint, g.latency]));
+  const tables = tablesView(fps.map((f) => ({ ...f, latency: histOf.get(f.fingerprint)! })));
 
   const histogram: Report['histogram'] = [];
   for (const [le, count] of overallHist.buckets()) histogram.push({ le_us: Number(le.toPrecision(6)), count });
@@ -658,6 +784,8 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     histogram_by_decade: byDecade(overallHist),
     timeline: { bucket_s: tl.width, points },
     ...sessionsJson(st.sessions ?? EMPTY_SESSIONS),
+    tables,
+    connections: connectionsJson(st.sessions?.connections ?? EMPTY_CONNECTIONS(), { first, last, duration }),
     findings: [],
   };
   report.findings = findOpportunities(report, { shapes: shapesOf(st) });

@@ -3,10 +3,11 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { captureLines, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, dbName, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Finding } from '../advise/rules.js';
+import { connectionsText, hasConnections, tablesText } from './views.js';
 
 const WIDTH = 100;
 
@@ -179,7 +180,7 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push('');
     out.push(bold('# Slowest commands'));
     for (const s of r.slowest.slice(0, 10)) {
-      out.push(...wrap(clean(`${s.ts} ${s.digest ?? ''} ${s.user ?? '?'}@${s.client}${s.db ? ` db ${s.db}` : ''}`), `#   ${dur(s.latency_us).padStart(7)}  `, '#            '));
+      out.push(...wrap(clean(`${s.ts} ${s.digest ?? ''} ${s.user ?? '?'}@${s.client} db ${dbName(s.user, s.db)}`), `#   ${dur(s.latency_us).padStart(7)}  `, '#            '));
       out.push(...sqlLines(s));
     }
   }
@@ -192,8 +193,22 @@ export function renderText(r: Report, opts: TextOptions): string {
     kv('Duration', latencyLine(tx.duration_us));
     kv('Idle inside', `${dur(tx.idle_us.total)} in all (the client's time while locks are held); per transaction p95 ${dur(tx.idle_us.p95)}, max ${dur(tx.idle_us.max)}; longest single wait ${dur(tx.max_idle_us.max)}`);
     for (const t of tx.slowest.slice(0, 5)) {
-      out.push(...wrap(clean(`${t.start} ${t.user ?? '?'}@${t.client}${t.db ? ` db ${t.db}` : ''}: ${count(t.statements, 'command')}, idle ${dur(t.idle_us)}, ${t.end}; ${t.digests.join(' ')}`), `#   ${dur(t.duration_us).padStart(7)}  `, '#            '));
+      out.push(...wrap(clean(`${t.start} ${t.user ?? '?'}@${t.client} db ${dbName(t.user, t.db)}: ${count(t.statements, 'command')}, idle ${dur(t.idle_us)}, ${t.end}; ${t.digests.join(' ')}`), `#   ${dur(t.duration_us).padStart(7)}  `, '#            '));
     }
+  }
+
+  const tables = tablesText(r);
+  if (tables !== null) {
+    out.push('');
+    out.push(bold(tables.heading));
+    for (const [first, indent, text] of tables.rows) out.push(...wrap(clean(text), first, indent));
+    if (tables.more !== null) out.push(...wrap(tables.more, '#   ', '#     '));
+  }
+
+  if (hasConnections(r)) {
+    out.push('');
+    out.push(bold('# Connections'));
+    for (const [k, v] of connectionsText(r)) kv(k, clean(v));
   }
 
   if (r.timeline.points.length > 1) {
@@ -273,7 +288,7 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Seen', `${f.first_seen ?? '-'} to ${f.last_seen ?? '-'}`);
   if (f.example && f.example.sql !== null && f.kind !== 'connect') {
     const e = f.example;
-    out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}${e.db ? `, db ${clean(e.db)}` : ''}, ${e.cmd}${e.sql_truncated ? ' (cut)' : ''}`);
+    out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}, db ${clean(dbName(e.user, e.db))}, ${e.cmd}${e.sql_truncated ? ' (cut)' : ''}`);
     out.push(...sqlLines(e));
   }
   return out;
