@@ -95,8 +95,14 @@ export class InfoAccumulator {
     if (this.conns.length < this.listed) this.conns.push(rec);
     else this.notListed++;
     // Which connections get a MySQL session: those the decoding pipeline would decode.
+    // (Made at the first byte: a connection that carries none, a SYN flood's, costs nothing more.)
     const mysql = this.reassembler.serverPorts.has(info.serverPort) || info.synSeen || info.sidesBy === 'hello';
-    let session: MysqlSession | null = mysql ? new MysqlSession(info, () => undefined, { tlsSecrets: this.tlsSecrets }) : null;
+    let session: MysqlSession | null = null;
+    let made = false;
+    const start = (): void => {
+      made = true;
+      if (mysql) session = new MysqlSession(info, () => undefined, { tlsSecrets: this.tlsSecrets });
+    };
     let fed = 0;
     return {
       onData: (dir, buf, off, len, sec, nsec) => {
@@ -104,6 +110,7 @@ export class InfoAccumulator {
           rec.sawData[dir] = true;
           if (dir === Dir.ServerToClient && !rec.startUnseen[dir]) rec.greeting = sniffGreeting(buf, off, len)?.serverVersion ?? null;
         }
+        if (!made) start();
         if (session === null) return;
         session.onData(dir, buf, off, len, sec, nsec);
         fed += len;
@@ -112,6 +119,7 @@ export class InfoAccumulator {
       },
       onGap: (dir, bytes, reason, sec, nsec) => {
         if (bytes < 0) rec.startUnseen[dir] = true;
+        if (!made) start();
         session?.onGap(dir, bytes, reason, sec, nsec);
       },
       onClose: (reason, sec, nsec, by) => {
