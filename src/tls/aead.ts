@@ -44,6 +44,9 @@ export class RecordKey {
     this.#iv.copy(this.#gcmBase, 0, 0, Math.min(12, this.#iv.length));
   }
 
+  /** The plaintext length of the last record opened: the first bytes of the buffer open returned. */
+  plainLength = 0;
+
   /** Bytes of a record body that are not plaintext (explicit nonce + tag). */
   get overhead(): number {
     return this.#explicit + TAG_LENGTH;
@@ -77,7 +80,8 @@ export class RecordKey {
 
   /**
    * Opens one record body (`body[offset .. offset+length)`), or null when the tag does not verify.
-   * The plaintext may be a view of a buffer reused by the next call: valid until then.
+   * The plaintext is the first `plainLength` bytes of the buffer returned, which the next call may
+   * reuse: valid until then.
    */
   open(seq: number, type: number, version: number, body: Uint8Array, offset: number, length: number): Buffer | null {
     const overhead = this.#explicit + TAG_LENGTH;
@@ -108,8 +112,10 @@ export class RecordKey {
       // The record's number in its nonce: TLS 1.3 the sequence number; TLS 1.2 the explicit nonce
       // (the sequence number in practice; another value is opened with its nonce whole).
       const n = this.#explicit === 0 ? seq : this.explicitSeq(body, offset, length);
-      if (n >= 0) return this.#gcm.open(n, aad, body, offset + this.#explicit, cipherLength, end - TAG_LENGTH);
-      return this.#gcm.openNonce(this.#nonceOf(hi, lo, body, offset), aad, body, offset + this.#explicit, cipherLength, end - TAG_LENGTH);
+      const g = this.#gcm;
+      const out = n >= 0 ? g.open(n, aad, body, offset + this.#explicit, cipherLength, end - TAG_LENGTH) : g.openNonce(this.#nonceOf(hi, lo, body, offset), aad, body, offset + this.#explicit, cipherLength, end - TAG_LENGTH);
+      this.plainLength = g.length;
+      return out;
     }
     try {
       // ChaCha20-Poly1305 is an AEAD with the same calls as GCM (its type is not in @types/node's overloads).
@@ -118,6 +124,7 @@ export class RecordKey {
       d.setAuthTag(body.subarray(end - TAG_LENGTH, end));
       const out = d.update(body.subarray(offset + this.#explicit, end - TAG_LENGTH));
       d.final();
+      this.plainLength = out.length;
       return out;
     } catch {
       return null;

@@ -108,6 +108,8 @@ export class GcmKey {
   /** Plaintext of the last record opened (a view of it is returned: valid until the next open), and its words. */
   #out32 = new Int32Array(128);
   #out = Buffer.from(this.#out32.buffer);
+  /** The plaintext length of the last record opened (the buffer returned is longer). */
+  length = 0;
   #z0 = 0;
   #z1 = 0;
   #z2 = 0;
@@ -227,7 +229,8 @@ export class GcmKey {
   /**
    * Opens `data[off .. off+len)` (ciphertext without its tag) whose 16-byte tag is at `tagOff`:
    * the record numbered n (0 ≤ n < 2^53: its nonce is the base XOR n), with additional data `aad`.
-   * Null when the tag does not verify. The plaintext is a view valid until the next call.
+   * Null when the tag does not verify. The plaintext is the first `length` bytes of the buffer
+   * returned (no view is made per record), valid until the next call.
    */
   open(n: number, aad: Uint8Array, data: Uint8Array, off: number, len: number, tagOff: number): Buffer | null {
     const blocks = 1 + ((len + 15) >> 4);
@@ -395,6 +398,8 @@ export class GcmKey {
       (readNative(data, tagOff + 4) ^ ks[k + 1]!) === native(z1) &&
       (readNative(data, tagOff + 8) ^ ks[k + 2]!) === native(z2) &&
       (readNative(data, tagOff + 12) ^ ks[k + 3]!) === native(z3);
-    return ok ? outBytes.subarray(0, len) : null;
+    if (!ok) return null;
+    this.length = len;
+    return outBytes;
   }
 }

@@ -68,11 +68,11 @@ test('GcmKey opens the GCM specification test vectors, with both GHASH tables, b
     const g = new GcmKey(hex(v.k));
     for (let i = 0; i <= POSITIONAL_AFTER + 1; i++) {
       const out = g.openNonce(hex(v.iv), hex(v.a), record, 0, n, n);
-      assert.equal(out?.toString('hex'), v.p, `${v.name}, open ${i}`);
+      assert.equal(out?.subarray(0, g.length).toString('hex'), v.p, `${v.name}, open ${i}`);
     }
     // By number: the IV as the base and n = 0 is the same nonce.
     const byNumber = new GcmKey(hex(v.k), hex(v.iv));
-    assert.equal(byNumber.open(0, hex(v.a), record, 0, n, n)?.toString('hex'), v.p, `${v.name}, numbered`);
+    assert.equal(byNumber.open(0, hex(v.a), record, 0, n, n)?.subarray(0, byNumber.length).toString('hex'), v.p, `${v.name}, numbered`);
     const bad = Buffer.from(record);
     bad[n + 15]! ^= 1;
     assert.equal(g.openNonce(hex(v.iv), hex(v.a), bad, 0, n, n), null, `${v.name}: a flipped tag bit is refused`);
@@ -92,7 +92,7 @@ test('GcmKey.openNonce decrypts what OpenSSL sealed (AES-128 and AES-256, AAD of
       const s = seal(key, iv, aad, plain);
       const record = Buffer.concat([bytes(3), s.body, s.tag]);
       const out = g.openNonce(iv, aad, record, 3, n, 3 + n);
-      assert.ok(out !== null && Buffer.from(out).equals(plain), `length ${n}`);
+      assert.ok(out !== null && g.length === n && out.subarray(0, n).equals(plain), `length ${n}`);
       const bit = Math.floor(rnd() * (n + 16) * 8);
       const bad = Buffer.from(record);
       bad[3 + (bit >> 3)]! ^= 1 << (bit & 7);
@@ -121,7 +121,7 @@ test('GcmKey.open of numbered records: key stream made ahead in batches, lengths
       const s = seal(key, nonceOf(iv, n), aad, plain);
       const record = Buffer.concat([s.body, s.tag]);
       const out = g.open(n, aad, record, 0, len, len);
-      assert.ok(out !== null && Buffer.from(out).equals(plain), `record ${n}, ${len} bytes`);
+      assert.ok(out !== null && g.length === len && out.subarray(0, len).equals(plain), `record ${n}, ${len} bytes`);
       // The same record under the neighbouring numbers: refused (the tag proves the number).
       if (n > 0) assert.equal(g.open(n - 1, aad, record, 0, len, len), null, `record ${n} as ${n - 1}`);
       assert.equal(g.open(n + 1, aad, record, 0, len, len), null, `record ${n} as ${n + 1}`);
