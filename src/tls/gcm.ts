@@ -35,9 +35,10 @@ import { createCipheriv, type Cipher } from 'node:crypto';
 
 /**
  * Records with at most this many ciphertext bytes take this path; longer ones createDecipheriv,
- * faster per byte beyond it (measured crossover: bench/tls.ts, docs/performance.md).
+ * faster beyond it (measured, CPU µs per record, gcm.ts against createDecipheriv: 256 B 1.2 / 2.6,
+ * 1 KiB 4.0 / 4.3, 1.5 KiB 6.5 / 4.4; docs/performance.md).
  */
-export let GCM_JS_MAX = 2048;
+export let GCM_JS_MAX = 1024;
 
 /** For the benchmark's side-by-side figures: the largest ciphertext that takes this path (0: none). */
 export function setGcmJsMax(bytes: number): void {
