@@ -19,7 +19,7 @@
  * A sidecar (`DIR/meta.json`) records the generator version, seed, query count and sizes; files
  * are reused while it matches.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
@@ -176,13 +176,18 @@ function writeConnection(w: PcapWriter, chunks: readonly Chunk[]): void {
   send(client, server, TcpFlag.Ack, null, 0, 0);
 }
 
+/** A capture of the sidecar still there whole, with its key log. */
+function intact(f: TlsCapturesMeta['files'][string] | undefined): boolean {
+  return f !== undefined && existsSync(f.path) && statSync(f.path).size === f.size && (f.keylog === null || existsSync(f.keylog));
+}
+
 /** Makes (or reuses) the captures in `dir`. */
 export async function tlsCaptures(dir: string, queries: number, seed: number, log: (s: string) => void = () => undefined): Promise<TlsCapturesMeta> {
   const metaPath = join(dir, 'meta.json');
   if (existsSync(metaPath)) {
     try {
       const m = JSON.parse(readFileSync(metaPath, 'utf8')) as TlsCapturesMeta;
-      if (m.generator === TLS_GENERATOR_VERSION && m.seed === seed && m.queries === queries && TLS_VARIANTS.every((v) => m.files[v.name] !== undefined && existsSync(m.files[v.name]!.path))) return m;
+      if (m.generator === TLS_GENERATOR_VERSION && m.seed === seed && m.queries === queries && TLS_VARIANTS.every((v) => intact(m.files[v.name]))) return m;
     } catch {
       // made again below
     }
