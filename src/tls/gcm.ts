@@ -68,6 +68,12 @@ function native(x: number): number {
   return LITTLE ? ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24) : x | 0;
 }
 
+/**
+ * Counter blocks for the ECB calls, shared by every key (filled and consumed within one call), and
+ * their 32-bit view: grown to the largest batch, 17 KiB.
+ */
+const CTR = { b: new ArrayBuffer(0), w: new Uint32Array(0) };
+
 /** Scratch for a zero-padded block. */
 const PAD = new Int32Array(4);
 
@@ -103,9 +109,6 @@ export class GcmKey {
   /** Blocks per record in the current batch (J0 and the key stream), and the most any record wanted since it was made. */
   #per = 0;
   #want = 2;
-  /** Counter blocks for ECB, and their 32-bit view. */
-  #ctr = new ArrayBuffer(0);
-  #ctr32 = new Uint32Array(0);
   /** Plaintext of the last record opened (a view of it is returned: valid until the next open), and its words. */
   #out32 = new Int32Array(128);
   #out = Buffer.from(this.#out32.buffer);
@@ -193,14 +196,14 @@ export class GcmKey {
     this.#z3 = z3;
   }
 
-  /** Counter blocks for `count` records from number `n`, blocks `from` .. `to` - 1 of each (block 0 is J0), into #ctr. */
+  /** Counter blocks for `count` records from number `n`, blocks `from` .. `to` - 1 of each (block 0 is J0), into CTR. */
   #counters(n: number, count: number, from: number, to: number): number {
     const per = to - from;
-    if (this.#ctr32.length < 4 * per * count) {
-      this.#ctr = new ArrayBuffer(16 * per * count);
-      this.#ctr32 = new Uint32Array(this.#ctr);
+    if (CTR.w.length < 4 * per * count) {
+      CTR.b = new ArrayBuffer(16 * per * count);
+      CTR.w = new Uint32Array(CTR.b);
     }
-    const w = this.#ctr32;
+    const w = CTR.w;
     let q = 0;
     for (let r = 0; r < count; r++) {
       const m = n + r;
@@ -218,9 +221,9 @@ export class GcmKey {
     return 16 * per * count;
   }
 
-  /** ECB of the first `bytes` of #ctr, as 32-bit words (aligned: copied when OpenSSL's buffer is not). */
+  /** ECB of the first `bytes` of CTR, as 32-bit words (aligned: copied when OpenSSL's buffer is not). */
   #encrypt(bytes: number): Int32Array {
-    const b = this.#ecb.update(new Uint8Array(this.#ctr, 0, bytes));
+    const b = this.#ecb.update(new Uint8Array(CTR.b, 0, bytes));
     if ((b.byteOffset & 3) === 0) return new Int32Array(b.buffer, b.byteOffset, b.length >> 2);
     const w = new Int32Array(b.length >> 2);
     new Uint8Array(w.buffer).set(b);
@@ -254,11 +257,11 @@ export class GcmKey {
   /** As open, for a nonce given whole (a TLS 1.2 explicit nonce that is not a small number): key stream made for this record alone. */
   openNonce(nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, off: number, len: number, tagOff: number): Buffer | null {
     const blocks = 1 + ((len + 15) >> 4);
-    if (this.#ctr32.length < 4 * blocks) {
-      this.#ctr = new ArrayBuffer(16 * blocks);
-      this.#ctr32 = new Uint32Array(this.#ctr);
+    if (CTR.w.length < 4 * blocks) {
+      CTR.b = new ArrayBuffer(16 * blocks);
+      CTR.w = new Uint32Array(CTR.b);
     }
-    const w = this.#ctr32;
+    const w = CTR.w;
     const w0 = readNative(nonce, 0);
     const w1 = readNative(nonce, 4);
     const w2 = readNative(nonce, 8);
