@@ -14,6 +14,10 @@ import { createDecipheriv, createSecretKey, type DecipherGCM, type KeyObject } f
 import type { AeadSuite } from './suites.js';
 import type { TrafficKey } from './keys.js';
 import { GCM_JS_MAX, GcmKey } from './gcm.js';
+import { CHACHA_JS, CHACHA_JS_MAX, ChaChaKey } from './chacha.js';
+
+/** x with its bytes reversed (a big-endian number as the little-endian word of the same bytes). */
+const bswap = (x: number): number => ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
 
 export const TAG_LENGTH = 16;
 
@@ -29,6 +33,10 @@ export class RecordKey {
   readonly #rawKey: Buffer;
   /** AES-GCM for records up to GCM_JS_MAX (gcm.ts), made on the first one. */
   #gcm: GcmKey | null = null;
+  /** ChaCha20-Poly1305 in JavaScript (chacha.ts), made on the first record. */
+  #chacha: ChaChaKey | null = null;
+  /** The fixed nonce part for chacha.ts (the 12-byte IV as little-endian words). */
+  #ivw: [number, number, number] = [0, 0, 0];
   /** The nonce's fixed part for gcm.ts: the TLS 1.3 IV; TLS 1.2: salt ‖ 0^64 (the explicit nonce is XORed in). */
   readonly #gcmBase: Buffer;
 
@@ -40,6 +48,7 @@ export class RecordKey {
     this.#tls13 = suite.tls13;
     this.#explicit = suite.explicitNonceLength;
     this.#aad = Buffer.alloc(this.#tls13 ? 5 : 13);
+    if (this.#iv.length === 12) this.#ivw = [this.#iv.readUInt32LE(0), this.#iv.readUInt32LE(4), this.#iv.readUInt32LE(8)];
     this.#gcmBase = Buffer.alloc(12);
     this.#iv.copy(this.#gcmBase, 0, 0, Math.min(12, this.#iv.length));
   }
@@ -115,6 +124,14 @@ export class RecordKey {
       const g = this.#gcm;
       const out = n >= 0 ? g.open(n, aad, body, offset + this.#explicit, cipherLength, end - TAG_LENGTH) : g.openNonce(this.#nonceOf(hi, lo, body, offset), aad, body, offset + this.#explicit, cipherLength, end - TAG_LENGTH);
       this.plainLength = g.length;
+      return out;
+    }
+    if (this.suite.aead === 'chacha20-poly1305' && CHACHA_JS && cipherLength <= CHACHA_JS_MAX) {
+      // RFC 8446 §5.3, RFC 7905 §2: nonce = IV XOR the sequence number (its last 8 bytes).
+      const c = (this.#chacha ??= new ChaChaKey(this.#rawKey));
+      const w = this.#ivw;
+      const out = c.open(w[0], (w[1] ^ bswap(hi)) >>> 0, (w[2] ^ bswap(lo)) >>> 0, aad, body, offset, cipherLength, end - TAG_LENGTH);
+      this.plainLength = c.length;
       return out;
     }
     try {
