@@ -76,6 +76,31 @@ export interface TlsUnread {
   partial: boolean;
 }
 
+/** What a connection's TLS came to, as every command tells it (events, analyze, info). */
+export interface TlsOutcome {
+  /** decrypted (perhaps in part); no secret; unsupported version or suite; failed (wrong secret, handshake not captured, …). */
+  category: 'decrypted' | 'no-secret' | 'unsupported' | 'failed';
+  /** Decrypted, but some of its records could not be (the commands in them are missing). */
+  partial: boolean;
+  version: string | null;
+  cipher: string | null;
+  clientRandom: string | null;
+  /** Why not (or not all of it) was decrypted, with what to do; null when all of it was. */
+  reason: string | null;
+}
+
+/** The TLS outcome of a session, or null when the connection did not switch to TLS. */
+export function tlsOutcome(s: MysqlSession): TlsOutcome | null {
+  const layer = s.tlsLayer;
+  if (layer === null) return null;
+  const tls = layer.info;
+  // Decrypted, but not all of it (one side's secret absent, records lost): said, as the others.
+  const partial = tls.state === 'decrypting' && layer.counters.recordsUndecryptable > 0;
+  const category = tls.state === 'decrypting' ? 'decrypted' : tls.state === 'no-secret' ? 'no-secret' : tls.state === 'unsupported-suite' || tls.state === 'unsupported-version' ? 'unsupported' : 'failed';
+  const reason = partial ? `decrypted in part: ${tls.reason ?? 'records not decrypted'}` : tls.state === 'decrypting' ? null : (tls.reason ?? tlsCategory(tls));
+  return { category, partial, version: tls.version, cipher: tls.cipherName, clientRandom: tls.clientRandom, reason };
+}
+
 /** TLS connections listed one by one at most (the rest are counted). */
 export const TLS_DETAILS = 20;
 
@@ -145,20 +170,16 @@ export class MysqlPipeline {
     const t = this.totals;
     const c = s.counters;
     if (s.tls) t.tls++;
-    const tls = s.tlsLayer?.info;
-    // Decrypted, but not all of it (one side's secret absent, records lost): said, as the others.
-    const partial = tls?.state === 'decrypting' && s.tlsLayer!.counters.recordsUndecryptable > 0;
-    if (tls?.state === 'decrypting') {
-      t.tlsDecrypted++;
-      if (partial) t.tlsPartial++;
-    } else if (tls !== undefined) {
-      if (tls.state === 'no-secret') t.tlsNoSecret++;
-      else if (tls.state === 'unsupported-suite' || tls.state === 'unsupported-version') t.tlsUnsupported++;
+    const tls = tlsOutcome(s);
+    if (tls !== null) {
+      if (tls.category === 'decrypted') t.tlsDecrypted++;
+      else if (tls.category === 'no-secret') t.tlsNoSecret++;
+      else if (tls.category === 'unsupported') t.tlsUnsupported++;
       else t.tlsFailed++;
-    }
-    if (tls !== undefined && (partial || tls.state !== 'decrypting') && t.tlsUnread.length < TLS_DETAILS) {
-      const reason = partial ? `decrypted in part: ${tls.reason ?? 'records not decrypted'}` : (tls.reason ?? tlsCategory(tls));
-      t.tlsUnread.push({ client: s.info.client, server: s.info.server, version: tls.version, cipher: tls.cipherName, clientRandom: tls.clientRandom, reason, partial });
+      if (tls.partial) t.tlsPartial++;
+      if (tls.reason !== null && t.tlsUnread.length < TLS_DETAILS) {
+        t.tlsUnread.push({ client: s.info.client, server: s.info.server, version: tls.version, cipher: tls.cipher, clientRandom: tls.clientRandom, reason: tls.reason, partial: tls.partial });
+      }
     }
     if (s.replication) t.replication++;
     if (s.compressed) t.compressed++;

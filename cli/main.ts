@@ -181,19 +181,22 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nSee every query an application sends to MySQL/MariaDB, from packet captures.')
     .command(
       'info <files..>',
-      'Describe captures: format, link types, packets, time range, what was skipped, TCP connections, MySQL servers',
+      'Describe captures: format, link types, packets, time range, what was skipped, TCP connections, MySQL servers, TLS connections (and whether --keylog decrypts them)',
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat the option or give a comma-separated list; 3306 is always included)', type: 'string' })
           .option('json', { describe: 'print the report as JSON', type: 'boolean', default: false })
           .option('all-connections', { describe: 'list every TCP connection (by default the first 10,000 are listed, the others counted: a flood stays small)', type: 'boolean', default: false })
+          .options(keylogOption)
           .options(tcpOptions)
           .example('$0 info samples/mariadb-basic.pcap', 'describe the bundled sample')
-          .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307'),
+          .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307')
+          .example('$0 info samples/mariadb-tls13.pcap --keylog samples/mariadb-tls13.keys', 'which TLS connections the key log decrypts, and why not the others'),
       async (a) => {
         const { runInfo } = await import('../analyze/info/command.js');
-        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a), allConnections: a.allConnections }, processIo);
+        const { KeyLogError } = await import('../analyze/read/keylog.js');
+        code = await usageErrors(() => runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a), allConnections: a.allConnections, keylog: keylogSetting(a) }, processIo), KeyLogError);
       },
     )
     .command(

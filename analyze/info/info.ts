@@ -7,10 +7,13 @@ import { linkTypeName } from '../../src/net/linktype.js';
 import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
 import { ContentClassifier, PROBE_BYTES, swapSides } from '../../src/mysql/detect.js';
 import { nodeZstd } from '../../src/mysql/compression.js';
+import { MysqlSession } from '../../src/mysql/session.js';
+import type { SessionSecrets } from '../../src/tls/keylog.js';
 import { Dir, TcpReassembler, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/reassembler.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
 import type { FileReport, Ts } from '../read/captures.js';
-import type { TcpLimits } from '../pipeline.js';
+import type { KeyLogSourceReport } from '../read/keylog.js';
+import { tlsOutcome, type TcpLimits, type TlsOutcome } from '../pipeline.js';
 
 export const DEFAULT_MYSQL_PORTS: readonly number[] = [3306];
 
@@ -26,6 +29,26 @@ interface ConnRecord {
   /** Nothing else classified it (no SYN, greeting or MySQL port): its first bytes are looked at (src/mysql/detect.ts). */
   probe: ContentClassifier | null;
   probed: [number, number];
+  /** The connection's TLS, when it switched to TLS after an SSL request. */
+  tls: TlsOutcome | null;
+}
+
+/**
+ * A connection's MySQL session, run (as the decoding pipeline runs it, its events dropped) to find
+ * out whether it switches to TLS and, if so, whether it can be decrypted: fed until its login shows
+ * it plain (or MYSQL_PROBE_BYTES pass without a decision), fed whole when it is TLS.
+ */
+const MYSQL_PROBE_BYTES = 1024 * 1024;
+const LOGIN_STAGES = new Set(['CONNECTING', 'WAIT_FOR_INIT_PACKET', 'AUTHENTICATE']);
+
+/** TLS connections over the whole capture (listed or not). */
+export interface TlsSums {
+  connections: number;
+  decrypted: number;
+  partial: number;
+  no_secret: number;
+  unsupported: number;
+  failed: number;
 }
 
 
@@ -57,10 +80,14 @@ export class InfoAccumulator {
   private first: Ts | null = null;
   private last: Ts | null = null;
 
+  private readonly tlsSums: TlsSums = { connections: 0, decrypted: 0, partial: 0, no_secret: 0, unsupported: 0, failed: 0 };
+
   constructor(
     ports: readonly number[],
     opts: TcpLimits = {},
     private readonly listed = DEFAULT_CONNECTIONS_LISTED,
+    /** A key log's lookup: TLS connections are decrypted to tell whether they can be. */
+    private readonly tlsSecrets: ((clientRandom: Uint8Array) => SessionSecrets | null) | null = null,
   ) {
     this.reassembler = new TcpReassembler((info) => this.handler(info), {
       ...opts,
@@ -71,12 +98,22 @@ export class InfoAccumulator {
 
   private handler(info: ConnectionInfo): StreamHandler {
     const unknown = !info.synSeen && info.sidesBy === 'guess' && !this.reassembler.serverPorts.has(info.serverPort);
-    const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null, probe: unknown ? new ContentClassifier(nodeZstd()) : null, probed: [0, 0] };
+    const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null, probe: unknown ? new ContentClassifier(nodeZstd()) : null, probed: [0, 0], tls: null };
     // Beyond the limit a connection is summed, not kept: memory and output stay bounded under a flood.
     if (this.conns.length < this.listed) this.conns.push(rec);
     else this.notListed++;
+    // Which connections get a MySQL session: those the decoding pipeline would decode.
+    // (Made at the first byte: a connection that carries none, a SYN flood's, costs nothing more.)
+    const mysql = this.reassembler.serverPorts.has(info.serverPort) || info.synSeen || info.sidesBy === 'hello';
+    let session: MysqlSession | null = null;
+    let made = false;
+    const start = (): void => {
+      made = true;
+      if (mysql) session = new MysqlSession(info, () => undefined, { tlsSecrets: this.tlsSecrets });
+    };
+    let fed = 0;
     return {
-      onData: (dir, buf, off, len) => {
+      onData: (dir, buf, off, len, sec, nsec) => {
         if (!rec.sawData[dir]) {
           rec.sawData[dir] = true;
           if (dir === Dir.ServerToClient && !rec.startUnseen[dir]) rec.greeting = sniffGreeting(buf, off, len)?.serverVersion ?? null;
@@ -85,15 +122,39 @@ export class InfoAccumulator {
           rec.probed[dir] += len;
           rec.probe.data(dir, buf, off, len);
         }
+        if (!made) start();
+        if (session === null) return;
+        session.onData(dir, buf, off, len, sec, nsec);
+        fed += len;
+        // Plain after its login (or not MySQL at all): nothing more to learn from it.
+        if (!session.tls && (!LOGIN_STAGES.has(session.stage) || fed > MYSQL_PROBE_BYTES)) session = null;
       },
-      onGap: (dir, bytes) => {
+      onGap: (dir, bytes, reason, sec, nsec) => {
         if (bytes < 0) rec.startUnseen[dir] = true;
+        if (!made) start();
+        session?.onGap(dir, bytes, reason, sec, nsec);
       },
-      onClose: (reason) => {
+      onClose: (reason, sec, nsec, by) => {
         rec.closeReason = reason;
+        if (session !== null) {
+          session.onClose(reason, sec, nsec, by);
+          rec.tls = tlsOutcome(session);
+          if (rec.tls !== null) this.sumTls(rec.tls);
+          session = null;
+        }
         this.sumServer(rec);
       },
     };
+  }
+
+  private sumTls(t: TlsOutcome): void {
+    const s = this.tlsSums;
+    s.connections++;
+    if (t.partial) s.partial++;
+    if (t.category === 'decrypted') s.decrypted++;
+    else if (t.category === 'no-secret') s.no_secret++;
+    else if (t.category === 'unsupported') s.unsupported++;
+    else s.failed++;
   }
 
   private sumServer(c: ConnRecord): void {
@@ -131,7 +192,7 @@ export class InfoAccumulator {
     this.reassembler.add(d, rec.tsSec, rec.tsNsec);
   }
 
-  finalize(files: readonly FileReport[]): InfoReport {
+  finalize(files: readonly FileReport[], keyLogs: readonly KeyLogSourceReport[] = []): InfoReport {
     this.reassembler.finish(this.last?.sec ?? 0, this.last?.nsec ?? 0);
     const t = this.reassembler.totals;
     const skipped: Record<string, number> = {};
@@ -203,6 +264,7 @@ export class InfoAccumulator {
         buffer_limit_hits: t.bufferLimitHits,
         sides_guessed: t.sidesGuessed,
       },
+      tls: { ...this.tlsSums, key_logs: keyLogs.map((k) => ({ source: k.source, secrets: k.secrets, lines_not_understood: k.bad })) },
       connections: this.conns.map(connectionSummary),
       ...(this.notListed > 0 ? { connections_not_listed: this.notListed } : {}),
       mysql_servers: [...servers.values()].sort((x, y) => y.connections - x.connections || x.endpoint.localeCompare(y.endpoint)),
@@ -226,7 +288,14 @@ function connectionSummary(c: ConnRecord) {
     mysql_greeting: c.greeting,
     client_to_server: halfSummary(up),
     server_to_client: halfSummary(down),
+    tls: c.tls === null ? null : tlsSummary(c.tls),
   };
+}
+
+/** A TLS connection in info's report: whether it could be decrypted, and if not why. */
+function tlsSummary(t: TlsOutcome) {
+  const decrypted = t.category !== 'decrypted' ? 'no' : t.partial ? 'in part' : 'yes';
+  return { version: t.version, cipher: t.cipher, decrypted, outcome: t.category, client_random: t.clientRandom, reason: t.reason };
 }
 
 function halfSummary(h: HalfStats) {
@@ -336,6 +405,8 @@ export type InfoReport = {
   };
   skipped: { total: number; by_kind: Record<string, number>; unsupported_link_types: Record<string, number> };
   tcp: TcpSection;
+  /** Connections that switched to TLS (SSL request), and what decrypting them came to. */
+  tls: TlsSums & { key_logs: { source: string; secrets: number; lines_not_understood: number }[] };
   connections: ReturnType<typeof connectionSummary>[];
   /** Connections beyond the listing limit (`--all-connections` lists every one): counted in `tcp`, not listed. */
   connections_not_listed?: number;
