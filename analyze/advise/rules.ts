@@ -147,7 +147,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
       add({
         rule: 'ERR.001',
         severity: 'medium',
-        title: `Always fails: all ${f.count} execution${f.count === 1 ? '' : 's'} returned an error (${codes})`,
+        title: `Always fails: ${f.count === 1 ? 'its one execution' : `all ${f.count} executions`} returned an error (${codes})`,
         fps: [f],
         counts: { calls: f.count, errors: f.errors },
         detail: `Every execution ended in an error (${codes}); the statement never ran, so no other rule judges it.`,
