@@ -4,7 +4,7 @@
  * ticket. Every text from the capture is escaped.
  */
 import { captureLines, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
-import { unrankedLine } from './text.js';
+import { peakLabel, unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 import type { Finding } from '../advise/rules.js';
 
@@ -157,7 +157,7 @@ export function renderHtml(r: Report): string {
     kv('Time range', `${esc(o.first ?? '-')}<br>${esc(o.last ?? '-')} (${esc(o.duration_s === null ? '-' : dur(o.duration_s * 1e6))})`),
     kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
     kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
-    kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak ${o.rates.peak.bucket_s === 1 ? 'second' : `${o.rates.peak.bucket_s} s`} from ${esc(o.rates.peak.t)}</small>`}`),
+    kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
     kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
     kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
     kv('Latency max', esc(dur(o.latency_us.max))),
