@@ -4,7 +4,7 @@
  * ticket. Every text from the capture is escaped.
  */
 import { captureLines, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
-import { peakLabel, unrankedLine } from './text.js';
+import { peakLabel, tlsUnseen, unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 import type { Finding } from '../advise/rules.js';
 
@@ -163,7 +163,7 @@ export function renderHtml(r: Report): string {
     kv('Latency max', esc(dur(o.latency_us.max))),
     kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
     kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
-    kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}`),
+    kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}${o.tls_logins_unseen ? `<br><small>${esc(tlsUnseen(o.tls_logins_unseen))}</small>` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
     kv('Fingerprints', n(o.fingerprints)),
     kv('Bytes in / out', `${esc(size(o.bytes_in))} / ${esc(size(o.bytes_out))}`),

@@ -192,6 +192,8 @@ export interface Report {
     login_errors: number;
     /** Logins cut short by the connection's end (connect events with status `aborted`). */
     logins_aborted: number;
+    /** TLS sessions whose login was never seen (no secret, or not decrypted): not in `logins`. */
+    tls_logins_unseen: number;
     errors: number;
     error_rate: number | null;
     incomplete: number;
@@ -625,6 +627,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       logins: o.logins,
       login_errors: o.loginErrors,
       logins_aborted: o.loginsAborted ?? 0,
+      tls_logins_unseen: o.tlsLoginsUnseen ?? 0,
       errors: o.errors,
       error_rate: round(ratio(o.errors, o.commands)),
       incomplete: o.incomplete,

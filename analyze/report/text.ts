@@ -27,6 +27,9 @@ function short(v: number): string {
 }
 
 const pct = (r: number | null): string => (r === null ? '-' : `${(100 * r).toFixed(r > 0 && r < 0.001 ? 2 : 1)}%`);
+/** TLS sessions whose login Periscope never saw: not logins (no secret for them, or not decrypted). */
+export const tlsUnseen = (k: number): string => `${count(k, 'TLS session')}, login not seen (no secret, or not decrypted)`;
+
 /** Where the peak rate comes from: a whole bucket, or an average when no whole bucket was busier. */
 export function peakLabel(p: Report['overall']['rates']['peak']): string {
   const bucket = p.bucket_s === 1 ? 'second' : `${p.bucket_s} s`;
@@ -117,7 +120,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   kv('Latency', latencyLine(o.latency_us));
   if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
   kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
-  kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}${o.logins_aborted ? `, ${yellow(`${n(o.logins_aborted)} aborted`)}` : ''}`);
+  kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}${o.logins_aborted ? `, ${yellow(`${n(o.logins_aborted)} aborted`)}` : ''}${o.tls_logins_unseen ? `; ${tlsUnseen(o.tls_logins_unseen)}` : ''}`);
   kv('Users', top(o.users, 0, 6));
   kv('Databases', top(o.databases, 0, 6));
   kv('Clients', top(o.clients, 0, 6));

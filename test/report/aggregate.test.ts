@@ -356,3 +356,18 @@ test('aggregate: merging the aggregates of any split by connection equals the ag
     { numRuns: 150 },
   );
 });
+
+test('logins: TLS sessions whose login was never seen are counted apart, not as logins', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 1 }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 2, tls: true, tlsDecrypted: true }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 3, tls: true, tlsDecrypted: false, status: 'incomplete', latencyUs: null, responseUs: null }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 4, tls: true, tlsDecrypted: false, status: 'incomplete', latencyUs: null, responseUs: null }));
+  const merged = new Aggregator();
+  merged.merge(agg.toState());
+  for (const r of [buildReport(agg.toState(), ctx), buildReport(merged.toState(), ctx)]) {
+    assert.equal(r.overall.logins, 2);
+    assert.equal(r.overall.tls_logins_unseen, 2);
+    assert.match(renderText(r, { limit: 20, color: false }), /Connections +\d+; logins 2; 2 TLS sessions, login not seen \(no secret, or not decrypted\)/);
+  }
+});
