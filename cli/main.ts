@@ -442,7 +442,7 @@ async function main(argv: string[]): Promise<number> {
           .option('host', { describe: 'only traffic to or from this address, network (10.0.0.0/8) or host name (repeat or comma-separate)', type: 'string', group: 'Capture:' })
           .option('filter', { describe: 'extra BPF expression, and-ed with the port and host filter', type: 'string', group: 'Capture:' })
           .option('snaplen', { alias: 's', describe: 'bytes kept of each packet; 0: whole packets (needed to see whole queries)', type: 'number', default: 0, group: 'Capture:' })
-          .option('buffer-size', { alias: 'B', describe: "kernel capture buffer, e.g. 32MiB (raise it if the status line shows kernel drops); default libpcap's 2 MiB", type: 'string', group: 'Capture:' })
+          .option('buffer-size', { alias: 'B', describe: 'kernel capture buffer, e.g. 128MiB (raise it if the status line shows kernel drops); default 64MiB (docs/capture.md: measured)', type: 'string', group: 'Capture:' })
           .option('rotate-size', { alias: 'C', describe: 'start a new file when this one reaches this size, e.g. 100MB (whole millions of bytes)', type: 'string', group: 'Files and limits:' })
           .option('rotate-seconds', { alias: 'G', describe: 'start a new file every N seconds (15m etc. allowed; with traffic: a new file starts with the first packet after)', type: 'string', group: 'Files and limits:' })
           .option('max-files', { alias: 'W', describe: 'ring buffer: keep only the newest N files, deleting the oldest (needs --rotate-size or --rotate-seconds)', type: 'string', group: 'Files and limits:' })
@@ -505,7 +505,7 @@ async function main(argv: string[]): Promise<number> {
           .option('port', { alias: 'p', describe: 'MySQL server port (repeat or comma-separate); default 3306', type: 'string', group: 'Capture:' })
           .option('host', { describe: 'only traffic to or from this address or network (repeat or comma-separate)', type: 'string', group: 'Capture:' })
           .option('filter', { describe: 'extra BPF expression, and-ed with the port and host filter', type: 'string', group: 'Capture:' })
-          .option('buffer-size', { alias: 'B', describe: "kernel capture buffer, e.g. 32MiB (raise it if kernel drops show); default libpcap's 2 MiB", type: 'string', group: 'Capture:' })
+          .option('buffer-size', { alias: 'B', describe: 'kernel capture buffer, e.g. 128MiB (raise it if kernel drops show); default 64MiB (docs/capture.md: measured)', type: 'string', group: 'Capture:' })
           .option('duration', { alias: 'd', describe: 'stop after this long, e.g. 30s, 15m (default: until Ctrl-C)', type: 'string', group: 'Capture:' })
           .option('refresh', { describe: 'seconds between two redraws of the table', type: 'number', default: 2 })
           .option('top', { describe: 'fingerprints in the table', type: 'number', default: 15 })
@@ -523,10 +523,11 @@ async function main(argv: string[]): Promise<number> {
           .epilog('Needs tcpdump and the right to capture, as capture does. No packet is written to disk.'),
       async (a) => {
         const { parseDuration, parseSize, OptionError } = await import('../capture/units.js');
+        const { DEFAULT_BUFFER_SIZE } = await import('../capture/argv.js');
         if (!Number.isFinite(a.refresh) || a.refresh < 0.2) throw new UsageError(`${shown('refresh', a.refresh)} expected seconds, at least 0.2`);
         if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError(`${shown('top', a.top)} expected a whole number of at least 1`);
         const durationSec = await usageErrors(() => (a.duration === undefined ? null : parseDuration('duration', a.duration)), OptionError);
-        const bufferKiB = await usageErrors(() => (a.bufferSize === undefined ? null : Math.ceil(parseSize('buffer-size', a.bufferSize) / 1024)), OptionError);
+        const bufferKiB = await usageErrors(() => Math.ceil((a.bufferSize === undefined ? DEFAULT_BUFFER_SIZE : parseSize('buffer-size', a.bufferSize)) / 1024), OptionError);
         const { runLive } = await import('../analyze/live/command.js');
         code = await runLive(
           {

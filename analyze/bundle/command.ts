@@ -18,7 +18,7 @@ import { TarArchive } from 'archiver';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../pipeline.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
-import { keyLogsFor } from '../read/keylog.js';
+import { keyLogsFor, tlsManifest } from '../read/keylog.js';
 import { buildFilter, describeFilters, type FilterOptions } from '../analyze/filters.js';
 import { unwritable } from '../output.js';
 import { isoTime } from '../info/info.js';
@@ -148,6 +148,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
         redacted: true,
         redaction: REDACTION_POLICY,
         schema: schema?.summary ?? notRequested(),
+        tls: tlsManifest(result.aggregate.health, keys),
       },
     });
     if (watch.stopped()) {

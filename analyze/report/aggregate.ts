@@ -346,6 +346,11 @@ export interface Overall extends WhoTallies {
   loginErrors: number;
   /** Logins the connection's end cut short (status `aborted`; MySQL's Aborted_connects). Absent in summaries made before. */
   loginsAborted?: number;
+  /**
+   * TLS sessions whose login was never seen (no secret for the session, or not decrypted): a
+   * handshake, not a login Periscope saw succeed or fail; not in `logins`. Absent in summaries made before.
+   */
+  tlsLoginsUnseen?: number;
   errors: number;
   incomplete: number;
   warnings: number;
@@ -392,6 +397,7 @@ export class Aggregator {
     logins: 0,
     loginErrors: 0,
     loginsAborted: 0,
+    tlsLoginsUnseen: 0,
     errors: 0,
     incomplete: 0,
     warnings: 0,
@@ -434,7 +440,8 @@ export class Aggregator {
     if (o.first === null || earlier(e, o.first)) o.first = { sec: e.sec, nsec: e.nsec };
     if (o.last === null || earlier(o.last, e)) o.last = { sec: e.sec, nsec: e.nsec };
     const isError = e.status === 'error';
-    if (e.cmd === 'connect') {
+    if (e.cmd === 'connect' && e.tls && e.tlsDecrypted === false) o.tlsLoginsUnseen++;
+    else if (e.cmd === 'connect') {
       o.logins++;
       if (isError) o.loginErrors++;
       else if (e.status === 'aborted') o.loginsAborted++;
@@ -617,6 +624,7 @@ export class Aggregator {
     o.logins += p.logins;
     o.loginErrors += p.loginErrors;
     o.loginsAborted += p.loginsAborted ?? 0;
+    o.tlsLoginsUnseen += p.tlsLoginsUnseen ?? 0;
     o.errors += p.errors;
     o.incomplete += p.incomplete;
     o.warnings += p.warnings;
@@ -690,6 +698,7 @@ export class Aggregator {
         logins: o.logins,
         loginErrors: o.loginErrors,
         loginsAborted: o.loginsAborted,
+        tlsLoginsUnseen: o.tlsLoginsUnseen,
         errors: o.errors,
         incomplete: o.incomplete,
         warnings: o.warnings,

@@ -207,7 +207,13 @@ export interface Report {
     rates: {
       capture: { duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
       traffic: { first: string | null; last: string | null; duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
-      peak: { t: string | null; bucket_s: number; commands_per_s: number | null };
+      /**
+       * The busiest whole timeline bucket inside the traffic's span (`basis: 'bucket'`); when no
+       * whole bucket lies inside it (traffic shorter than a second) or the partial first and last
+       * seconds were busier than every whole one, the traffic's average (`basis: 'traffic'`, or
+       * the capture's: `'capture'`), so that the peak is never below an average.
+       */
+      peak: { t: string | null; bucket_s: number; commands_per_s: number | null; basis: 'bucket' | 'traffic' | 'capture' | null };
     };
     query_time_us: number;
     /** Query time / duration: how many commands were running on average. */
@@ -220,6 +226,8 @@ export interface Report {
     login_errors: number;
     /** Logins cut short by the connection's end (connect events with status `aborted`). */
     logins_aborted: number;
+    /** TLS sessions whose login was never seen (no secret, or not decrypted): not in `logins`. */
+    tls_logins_unseen: number;
     errors: number;
     error_rate: number | null;
     incomplete: number;
@@ -645,6 +653,28 @@ export function filtersText(r: Report): string | null {
 }
 
 /** Build the report of an aggregate. */
+/**
+ * The peak rate: the busiest timeline bucket lying whole inside the traffic's span [first, last]
+ * (a first or last bucket the traffic covers only in part would be divided by a width it did not
+ * run for), but never below the averages given (first the traffic's, then the capture's): a
+ * capture shorter than a bucket, or busier in its partial seconds, has its average as its peak.
+ */
+function peakRate(points: { t: string; commands: number }[], width: number, start: number, first: { sec: number; nsec: number } | null, last: { sec: number; nsec: number } | null, averages: [basis: 'traffic' | 'capture', t: string | null, rate: number | null][]): Report['overall']['rates']['peak'] {
+  let peak: Report['overall']['rates']['peak'] = { t: null, bucket_s: width, commands_per_s: null, basis: null };
+  if (first !== null && last !== null) {
+    const from = first.sec + first.nsec / 1e9;
+    const to = last.sec + last.nsec / 1e9;
+    points.forEach((p, i) => {
+      const b = start + i * width;
+      if (b < from || b + width > to) return;
+      const r = round(p.commands / width, 3)!;
+      if (peak.commands_per_s === null || r > peak.commands_per_s) peak = { t: p.t, bucket_s: width, commands_per_s: r, basis: 'bucket' };
+    });
+  }
+  for (const [basis, t, rate] of averages) if (rate !== null && (peak.commands_per_s === null || rate > peak.commands_per_s)) peak = { t, bucket_s: width, commands_per_s: rate, basis };
+  return peak;
+}
+
 export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const files = [...ctx.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const firsts = files.map((f) => f.first).filter((x): x is string => x !== null);
@@ -736,8 +766,10 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const tLast = o.last ? ts(o.last) : null;
   const span = tFirst !== null && tLast !== null ? Math.max(0, (Date.parse(tLast) - Date.parse(tFirst)) / 1000 + (fracUs(tLast) - fracUs(tFirst)) / 1e6) : null;
   const perSpan = (n: number) => (span && span > 0 ? round(n / span, 3) : null);
-  let peak: Report['overall']['rates']['peak'] = { t: null, bucket_s: tl.width, commands_per_s: null };
-  for (const p of points) if (peak.commands_per_s === null || p.commands / tl.width > peak.commands_per_s) peak = { t: p.t, bucket_s: tl.width, commands_per_s: round(p.commands / tl.width, 3) };
+  const peak = peakRate(points, tl.width, tl.start, o.first, o.last, [
+    ['traffic', tFirst, perSpan(o.commands)],
+    ['capture', first, perSec(o.commands)],
+  ]);
 
   const report: Report = {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
@@ -765,6 +797,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       logins: o.logins,
       login_errors: o.loginErrors,
       logins_aborted: o.loginsAborted ?? 0,
+      tls_logins_unseen: o.tlsLoginsUnseen ?? 0,
       errors: o.errors,
       error_rate: round(ratio(o.errors, o.commands)),
       incomplete: o.incomplete,

@@ -261,10 +261,30 @@ test('rates: over the capture, over the traffic (first to last command) and at t
   const r = buildReport(agg.toState(), { ...ctx, files: [file] });
   assert.deepEqual(r.overall.rates.capture, { duration_s: 10, commands_per_s: 0.3, queries_per_s: 0.3 });
   assert.deepEqual(r.overall.rates.traffic, { first: iso(t0), last: iso(t0 + 4), duration_s: 4, commands_per_s: 0.75, queries_per_s: 0.75 });
-  assert.deepEqual(r.overall.rates.peak, { t: iso(t0).replace('.000000Z', 'Z'), bucket_s: 1, commands_per_s: 2 });
+  assert.deepEqual(r.overall.rates.peak, { t: iso(t0).replace('.000000Z', 'Z'), bucket_s: 1, commands_per_s: 2, basis: 'bucket' });
   assert.equal(r.overall.commands_per_s, r.overall.rates.capture.commands_per_s);
   const text = renderText(r, { limit: 20, color: false }).replace(/\n#\s{17}/g, ' ');
   assert.match(text, /#   Rates {9}0\.30 cmd\/s over the capture \(10\.00s\); 0\.75 cmd\/s over the traffic \(4\.00s, first to last command\); peak 2\.00 cmd\/s in the second from /);
+});
+
+test('rates: the peak is never below the average, on traffic shorter than a second or busiest in its partial seconds', () => {
+  const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('Z', '000Z');
+  // Three commands in 0.1 s across a second's boundary: 30/s on average; no whole second inside.
+  const short = new Aggregator();
+  for (const [sec, nsec] of [[t0, 900_000_000], [t0, 950_000_000], [t0 + 1, 0]] as const) short.add(ev({ sec, nsec }));
+  const a = buildReport(short.toState(), ctx);
+  assert.equal(a.overall.rates.traffic.commands_per_s, 30);
+  assert.deepEqual(a.overall.rates.peak, { t: a.overall.rates.traffic.first, bucket_s: 1, commands_per_s: 30, basis: 'traffic' });
+  assert.match(renderText(a, { limit: 20, color: false }).replace(/\n#\s{17}/g, ' '), /peak 30\.0 cmd\/s \(the traffic's average: no whole second inside it was busier\)/);
+  // 2.5 s: busy partial first and last half-seconds (10 commands each), a quiet whole second between.
+  const edges = new Aggregator();
+  for (let i = 0; i < 10; i++) edges.add(ev({ sec: t0, nsec: 500_000_000 + i * 10_000_000 }));
+  edges.add(ev({ sec: t0 + 1, nsec: 500_000_000 }));
+  for (let i = 0; i < 10; i++) edges.add(ev({ sec: t0 + 2, nsec: i * 10_000_000 }));
+  const b = buildReport(edges.toState(), { ...ctx, files: [{ path: 'a.pcap', size: 1, format: 'pcap', packets: 10, first: iso(t0), last: iso(t0 + 3), damaged: false }] });
+  assert.ok(b.overall.rates.peak.commands_per_s! >= b.overall.rates.traffic.commands_per_s!, JSON.stringify(b.overall.rates));
+  assert.ok(b.overall.rates.peak.commands_per_s! >= b.overall.rates.capture.commands_per_s!);
+  assert.equal(b.overall.rates.peak.basis, 'traffic');
 });
 
 test('aggregate: raw aggregates keep the literals (--no-redact)', () => {
@@ -419,4 +439,19 @@ test('fingerprint timeline: memory stays within the budget; the fingerprints wit
   whole.merge(new Aggregator().toState());
   const again = buildReport(whole.toState(), ctx);
   assert.deepEqual(again.fingerprints.map((f) => f.timeline !== null), r.fingerprints.map((f) => f.timeline !== null));
+});
+
+test('logins: TLS sessions whose login was never seen are counted apart, not as logins', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 1 }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 2, tls: true, tlsDecrypted: true }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 3, tls: true, tlsDecrypted: false, status: 'incomplete', latencyUs: null, responseUs: null }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 4, tls: true, tlsDecrypted: false, status: 'incomplete', latencyUs: null, responseUs: null }));
+  const merged = new Aggregator();
+  merged.merge(agg.toState());
+  for (const r of [buildReport(agg.toState(), ctx), buildReport(merged.toState(), ctx)]) {
+    assert.equal(r.overall.logins, 2);
+    assert.equal(r.overall.tls_logins_unseen, 2);
+    assert.match(renderText(r, { limit: 20, color: false }), /Connections +\d+; logins 2; 2 TLS sessions, login not seen \(no secret, or not decrypted\)/);
+  }
 });
