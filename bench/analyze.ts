@@ -413,9 +413,11 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
   const cpuEstimate = singleCpu / (shardMaxCpu.reduce((a, b) => a + b, 0) / shardMaxCpu.length);
   const twoShardsCpuEstimate = Number.isFinite(cpuEstimate) ? cpuEstimate : null;
   const rss = Math.max(...[best, named('periscope analyze', 'slice'), shardLine].map((l) => l.peakRssMB ?? 0));
-  // Issue 19's targets, by user CPU time of the best (lowest) runs where the machine is shared.
+  // Issue 19's targets, by CPU time (user + system) of the lowest runs where the machine is shared:
+  // user time alone would flatter the bare walk, whose cost is mostly the kernel's copy (system).
   const minUser = (runs: readonly Run[]): number => Math.min(...runs.map((r) => r.userSeconds ?? NaN));
-  const ratioText = (a: readonly Run[], b: readonly Run[]): { cpu: number; wall: number } => ({ cpu: minUser(a) / minUser(b), wall: bestOf(a) / bestOf(b) });
+  const minCpu = (runs: readonly Run[]): number => Math.min(...runs.map((r) => r.cpuSeconds ?? NaN));
+  const ratioText = (a: readonly Run[], b: readonly Run[]): { cpu: number; user: number; wall: number } => ({ cpu: minCpu(a) / minCpu(b), user: minUser(a) / minUser(b), wall: bestOf(a) / bestOf(b) });
   const vsBare = ratioText(bigRuns, bareRuns);
   const eventsVs = ratioText(eventsRuns, bigRuns);
   const threads2 = bestOf(bigRuns) / bestOf(threadRuns);
@@ -431,8 +433,8 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
     { name: `periscope analyze peak RSS < ${TARGET_ANALYZE_RSS_MB} MB (capture, slice, each shard)`, shown: `${fmt(rss)} MB`, pass: rss < TARGET_ANALYZE_RSS_MB },
     { name: 'periscope analyze per-fingerprint counts identical to the generated ones (capture, slice, merged shards)', shown: [periscopeAgreement, sliceAgreement, shardAgreement].map(agreeText).join('; '), pass: [periscopeAgreement, sliceAgreement, shardAgreement].every((a) => a.differences.length === 0) },
     { name: 'periscope analyze report health "good" without notes (capture)', shown: `${bigReport.health.status}${bigReport.health.notes.length ? `: ${bigReport.health.notes.join('; ')}` : ''}`, pass: bigReport.health.status === 'good' && bigReport.health.notes.length === 0 },
-    { name: `issue 19: analyze, 1 thread ≤ ${TARGET_ANALYZE_VS_BARE}× the bare record walk (user CPU, whole processes)`, shown: `${fmt(vsBare.cpu, 2)}× (wall ${fmt(vsBare.wall, 2)}×)`, pass: vsBare.cpu <= TARGET_ANALYZE_VS_BARE },
-    { name: `issue 19: events (JSON lines) ≤ ${TARGET_EVENTS_VS_ANALYZE}× analyze (user CPU)`, shown: `${fmt(eventsVs.cpu, 2)}× (wall ${fmt(eventsVs.wall, 2)}×)`, pass: eventsVs.cpu <= TARGET_EVENTS_VS_ANALYZE },
+    { name: `issue 19: analyze, 1 thread ≤ ${TARGET_ANALYZE_VS_BARE}× the bare record walk (CPU user + system, whole processes)`, shown: `${fmt(vsBare.cpu, 2)}× (user CPU ${fmt(vsBare.user, 1)}×, wall ${fmt(vsBare.wall, 2)}×)`, pass: vsBare.cpu <= TARGET_ANALYZE_VS_BARE },
+    { name: `issue 19: events (JSON lines) ≤ ${TARGET_EVENTS_VS_ANALYZE}× analyze (CPU user + system)`, shown: `${fmt(eventsVs.cpu, 2)}× (user CPU ${fmt(eventsVs.user, 2)}×, wall ${fmt(eventsVs.wall, 2)}×)`, pass: eventsVs.cpu <= TARGET_EVENTS_VS_ANALYZE },
     { name: `issue 19: analyze --threads 2 ≥ ${TARGET_THREADS2_SPEEDUP}× faster than 1 thread (wall; load average ${fmt(loadAfter[0]!, 1)} on ${availableParallelism()} cores)`, shown: `${fmt(threads2, 2)}× (user CPU ${fmt(minUser(threadRuns), 2)} s against ${fmt(minUser(bigRuns), 2)} s)`, pass: threads2 >= TARGET_THREADS2_SPEEDUP },
     { name: `issue 19: peak RSS ≤ ${TARGET_ANALYZE_RSS_MB} MB at 1 thread, ≤ +${TARGET_RSS_PER_THREAD_MB} MB per extra thread`, shown: `${fmt(rssOne)} MB, --threads 2 ${fmt(rssTwo)} MB (+${fmt(rssTwo - rssOne)})`, pass: rssOne <= TARGET_ANALYZE_RSS_MB && rssTwo - rssOne <= TARGET_RSS_PER_THREAD_MB },
     ...(ptAgreement === null ? [] : [{ name: 'pt-query-digest per-class counts identical to the generated ones (slice)', shown: `${ptAgreement.agreeing}/${ptAgreement.expected}`, pass: ptAgreement.differences.length === 0 }]),
