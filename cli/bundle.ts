@@ -3,7 +3,7 @@
  * the HTTP client) is imported only when one of them runs, never by `capture` or `analyze`.
  */
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
-import type { TcpLimits } from '../analyze/pipeline.js';
+import type { TcpLimits } from '../src/pipeline/mysql.js';
 import { processIo } from '../analyze/io.js';
 import { filterOptions, filterSettings } from './filter-options.js';
 import { keylogOption, keylogSetting } from './tls-options.js';

@@ -15,7 +15,7 @@ import { keyLogsFor } from '../read/keylog.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from '../analyze/filters.js';
 import { periscopeVersion } from '../../common/version.js';
 import type { Io } from '../io.js';
-import type { TcpLimits } from '../pipeline.js';
+import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import type { SchemaSummary, SchemaTable } from '../schema/collect.js';
 import type { ServerSpec } from '../schema/connect.js';
 import { DEFAULT_THRESHOLDS, findOpportunities, type Finding, type Thresholds } from './rules.js';

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import type { TcpLimits } from '../pipeline.js';
+import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../report/aggregate.js';
 import { buildReport, type CaptureInfo, type InputFile, type Order, type Report } from '../report/report.js';

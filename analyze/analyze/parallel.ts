@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { PacketDecoder } from '../../src/net/decode.js';
 import type { FileReport, ReadHooks } from '../read/captures.js';
 import { addCounts, Aggregator, type AggregateState, type Health } from '../report/aggregate.js';
-import type { TcpLimits } from '../pipeline.js';
+import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import type { FilterOptions } from './filters.js';
 import { fileHealth, inputFile, type Analysis } from './run.js';
 

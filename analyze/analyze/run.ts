@@ -5,8 +5,8 @@
 import { expandInputs, readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
 import { Progress } from '../progress.js';
 import type { Io } from '../io.js';
-import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
-import { DEFAULT_MYSQL_PORTS, isoTime, kernelDrops } from '../info/info.js';
+import { isoTime, kernelDrops } from '../info/info.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
 import { Aggregator, type Health } from '../report/aggregate.js';
 import type { InputFile } from '../report/report.js';
 import { FilterMisses, type EventFilter } from './filters.js';

@@ -16,7 +16,7 @@ import { Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { TarArchive } from 'archiver';
 import type { Io } from '../io.js';
-import type { TcpLimits } from '../pipeline.js';
+import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import { analyzeCaptures, watchRead } from '../analyze/run.js';
 import { keyLogsFor } from '../read/keylog.js';
 import { buildFilter, describeFilters, type FilterOptions } from '../analyze/filters.js';

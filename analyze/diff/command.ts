@@ -6,7 +6,7 @@
 import { open, stat, writeFile } from 'node:fs/promises';
 import { gunzipSync, constants as zlib } from 'node:zlib';
 import type { Io } from '../io.js';
-import type { TcpLimits } from '../pipeline.js';
+import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { analyzeCaptures } from '../analyze/run.js';
 import { keyLogsFor } from '../read/keylog.js';

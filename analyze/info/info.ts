@@ -2,15 +2,13 @@
  * `periscope info`: what a capture holds, like capinfos plus a TCP and MySQL view.
  * Accumulates over the packet stream, then `finalize()` builds a plain, JSON-ready report.
  */
-import { PacketDecoder, SKIP_NAMES } from '../../src/net/decode.js';
+import { SKIP_NAMES } from '../../src/net/decode.js';
 import { linkTypeName } from '../../src/net/linktype.js';
 import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
-import { Dir, TcpReassembler, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/reassembler.js';
+import { Dir, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/stream.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
+import { TcpPipeline, type TcpLimits } from '../../src/pipeline/tcp.js';
 import type { FileReport, Ts } from '../read/captures.js';
-import type { TcpLimits } from '../pipeline.js';
-
-export const DEFAULT_MYSQL_PORTS: readonly number[] = [3306];
 
 /** What `info` keeps per TCP connection. */
 interface ConnRecord {
@@ -38,8 +36,8 @@ interface ServerSums {
 }
 
 export class InfoAccumulator {
-  readonly decoder = new PacketDecoder();
-  private readonly reassembler: TcpReassembler;
+  /** Packets → TCP connections, each told to a tally of this accumulator (`handler`). */
+  private readonly tcp: TcpPipeline;
   /** The connections listed (the first `listed`); the others are only summed. */
   private readonly conns: ConnRecord[] = [];
   private notListed = 0;
@@ -55,11 +53,7 @@ export class InfoAccumulator {
     opts: TcpLimits = {},
     private readonly listed = DEFAULT_CONNECTIONS_LISTED,
   ) {
-    this.reassembler = new TcpReassembler((info) => this.handler(info), {
-      ...opts,
-      serverPorts: ports,
-      isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null,
-    });
+    this.tcp = new TcpPipeline((info) => this.handler(info), ports, opts);
   }
 
   private handler(info: ConnectionInfo): StreamHandler {
@@ -105,27 +99,27 @@ export class InfoAccumulator {
     this.packets++;
     if (this.first === null || rec.tsSec < this.first.sec || (rec.tsSec === this.first.sec && rec.tsNsec < this.first.nsec)) this.first = { sec: rec.tsSec, nsec: rec.tsNsec };
     if (this.last === null || rec.tsSec > this.last.sec || (rec.tsSec === this.last.sec && rec.tsNsec > this.last.nsec)) this.last = { sec: rec.tsSec, nsec: rec.tsNsec };
-    const d = this.decoder;
-    if (!d.decode(rec)) return;
+    if (!this.tcp.add(rec)) return;
+    const d = this.tcp.decoder;
     this.tcpPackets++;
     this.tcpPayloadBytes += d.payloadLength + d.payloadMissing;
-    this.reassembler.add(d, rec.tsSec, rec.tsNsec);
   }
 
   finalize(files: readonly FileReport[]): InfoReport {
-    this.reassembler.finish(this.last?.sec ?? 0, this.last?.nsec ?? 0);
-    const t = this.reassembler.totals;
+    this.tcp.finish(this.last?.sec ?? 0, this.last?.nsec ?? 0);
+    const t = this.tcp.reassembler.totals;
+    const decoder = this.tcp.decoder;
     const skipped: Record<string, number> = {};
-    this.decoder.skipped.forEach((n, i) => {
+    decoder.skipped.forEach((n, i) => {
       if (n > 0) skipped[SKIP_NAMES[i]!] = n;
     });
     const unsupported: Record<string, number> = {};
-    for (const [lt, n] of this.decoder.unsupportedLinkTypes) unsupported[linkTypeName(lt)] = n;
+    for (const [lt, n] of decoder.unsupportedLinkTypes) unsupported[linkTypeName(lt)] = n;
     // MySQL servers: a greeting at the start of a server stream, or a server port (given or learnt).
     // (Every connection was summed when it closed: finish() closes those still open.)
     const servers = new Map<string, InfoReport['mysql_servers'][number]>();
     for (const [endpoint, sums] of this.serverSums) {
-      const byPort = this.reassembler.serverPorts.has(sums.port);
+      const byPort = this.tcp.reassembler.serverPorts.has(sums.port);
       if (sums.greeting === null && !byPort) continue;
       const s: InfoReport['mysql_servers'][number] = { endpoint, detected_by: 'port', version: null, version_raw: null, connections: 0, bytes_from_clients: 0, bytes_from_server: 0 };
       if (sums.greeting !== null) {
@@ -159,8 +153,8 @@ export class InfoAccumulator {
       tcp: {
         packets: this.tcpPackets,
         payload_bytes: this.tcpPayloadBytes,
-        segments_cut_by_snaplen: this.decoder.truncatedTcp,
-        vlan_tagged_packets: this.decoder.vlanTagged,
+        segments_cut_by_snaplen: decoder.truncatedTcp,
+        vlan_tagged_packets: decoder.vlanTagged,
         connections: t.connections,
         connections_complete: t.complete,
         connections_mid_stream: t.midStream,
@@ -185,7 +179,7 @@ export class InfoAccumulator {
       connections: this.conns.map(connectionSummary),
       ...(this.notListed > 0 ? { connections_not_listed: this.notListed } : {}),
       mysql_servers: [...servers.values()].sort((x, y) => y.connections - x.connections || x.endpoint.localeCompare(y.endpoint)),
-      mysql_ports: [...this.reassembler.serverPorts].sort((a, b) => a - b),
+      mysql_ports: [...this.tcp.reassembler.serverPorts].sort((a, b) => a - b),
     };
   }
 }

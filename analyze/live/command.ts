@@ -10,8 +10,7 @@ import { DRAIN_MS, startPcapStream, type PcapStream } from '../../capture/tcpdum
 import { CaptureError } from '../../capture/errors.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
 import { Step } from '../../src/pcap/record.js';
-import { DEFAULT_MYSQL_PORTS } from '../info/info.js';
-import { MysqlPipeline } from '../pipeline.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline } from '../../src/pipeline/mysql.js';
 import { Aggregator, type AggregateState } from '../report/aggregate.js';
 import { buildReport, type Order } from '../report/report.js';
 import { renderReport } from '../report/render.js';

@@ -5,10 +5,10 @@
 import { readCaptures } from '../read/captures.js';
 import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
-import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
-import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
+import { isoTime } from '../info/info.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
 import { redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
-import { Dir } from '../../src/tcp/reassembler.js';
+import { Dir } from '../../src/tcp/stream.js';
 import type { TraceEntry } from '../../src/mysql/session.js';
 import type { Io } from '../io.js';
 

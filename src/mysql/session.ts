@@ -12,7 +12,7 @@
  *                   ─ 0xfb ─► FILE_REQUEST (client sends the file, then the server answers)
  *   stmt_prepare: PREPARE_OK ─► WAIT_FOR_PARAM_DEF ─► WAIT_FOR_FIELD_DEF ─► done
  */
-import { Dir, GapReason, type CloseReason, type ConnectionInfo, type StreamHandler } from '../tcp/reassembler.js';
+import { Dir, describeGap, type CloseReason, type ConnectionInfo, type GapReason, type StreamHandler } from '../tcp/stream.js';
 import { ByteReader, text } from '../bytes/reader.js';
 import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
@@ -380,7 +380,7 @@ export class MysqlSession implements StreamHandler {
         return;
       }
     }
-    this.trace(dir, 'GAP', null, bytes, bytes < 0 ? (reason === GapReason.Undecryptable ? 'TLS records not decrypted' : 'start of stream not captured') : `${bytes} bytes not ${reason === GapReason.Undecryptable ? 'decrypted' : `captured (${GapReasonText[reason]})`}`);
+    this.trace(dir, 'GAP', null, bytes, describeGap(bytes, reason));
     if (this.unwrap !== null) {
       // Compressed packets cannot be re-found inside a stream with a hole.
       for (const p of this.queue) if (!p.done) this.complete(p, 'incomplete', false);
@@ -1491,8 +1491,6 @@ function loginEnd(reason: CloseReason, by: Dir | null): LoginEnd {
     }
   }
 }
-
-const GapReasonText = ['start not captured', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length', 'not decrypted'];
 
 function micros(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
   return Math.max(0, Math.round((bSec - aSec) * 1e6 + (bNsec - aNsec) / 1e3));

@@ -6,7 +6,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { MysqlPipeline } from '../../analyze/pipeline.js';
+import { MysqlPipeline } from '../../src/pipeline/mysql.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { newPacketRecord } from '../../src/pcap/record.js';
 import { frame, Tuple, type Seg } from '../tcp/harness.js';

@@ -10,7 +10,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Dir, GapReason } from '../../src/tcp/reassembler.js';
+import { Dir, GapReason } from '../../src/tcp/stream.js';
 import { MysqlSession, type CommandEvent } from '../../src/mysql/session.js';
 import { commandName } from '../../src/mysql/constants.js';
 import { concat, ascii } from '../builders/bytes.js';

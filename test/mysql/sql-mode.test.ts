@@ -6,7 +6,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dir } from '../../src/tcp/reassembler.js';
+import { Dir } from '../../src/tcp/stream.js';
 import { columnCount, columnDef, comQuery, eof, err, ok, okEof, textRow } from '../builders/mysql-builder.js';
 import { Conv, DEPRECATE_EOF_CAPS } from './driver.js';
 import { eventJson } from '../../analyze/events/command.js';

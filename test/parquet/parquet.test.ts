@@ -15,7 +15,7 @@ import { periscope, sample, sampleCaptureDir } from '../cli/run.js';
 import { duck, events } from './duck.js';
 import { synthesizeMysqlCapture } from '../../bench/synth-mysql.js';
 import { EventsParquetSink } from '../../analyze/parquet/sink.js';
-import { MysqlPipeline } from '../../analyze/pipeline.js';
+import { MysqlPipeline } from '../../src/pipeline/mysql.js';
 import { readCaptures } from '../../analyze/read/captures.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 

@@ -10,7 +10,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TlsConnection } from '../../src/tls/connection.js';
-import { GapReason, type Dir } from '../../src/tcp/reassembler.js';
+import { GapReason, type Dir } from '../../src/tcp/stream.js';
 import { KeyLog } from '../../src/tls/keylog.js';
 import { RecordingSink, decrypt, feed, makeSession, type Session } from './session.js';
 
