@@ -14,192 +14,35 @@
  */
 import { Dir, describeGap, type CloseReason, type ConnectionInfo, type GapReason, type StreamHandler } from '../tcp/stream.js';
 import { ByteReader, text } from '../bytes/reader.js';
-import { Cap, Com, MariaCap, Status, commandName } from './constants.js';
+import { Cap, Com, Header, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
 import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
 import { TlsConnection, type TlsInfo } from '../tls/connection.js';
 import type { SessionSecrets } from '../tls/keylog.js';
 import { sniffGreeting } from './greeting.js';
-import { binaryValue, columnName, inferExecuteParams, isTerminator, parseEof, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, parsePrepareOk } from './packets.js';
+import { binaryValue, columnName, inferExecuteParams, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, type Ok } from './packets.js';
+import { ASSUMED_CAPS, Expect, Expectations, Outcome, describeServerPacket, expectationFor, learnDeprecateEof, stageOf, step, type Expectation, type ResponseContext, type ResponseStep } from './response.js';
+import type { CommandEvent, CommandStatus, LoginEnd, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
+import { MAX_UNKNOWN_COLUMNS } from './events.js';
 
-/** Stages, named as the MySQL client's protocol trace names them. */
-export type Stage =
-  | 'CONNECTING'
-  | 'WAIT_FOR_INIT_PACKET'
-  | 'AUTHENTICATE'
-  | 'READY_FOR_COMMAND'
-  | 'WAIT_FOR_RESULT'
-  | 'WAIT_FOR_FIELD_DEF'
-  | 'WAIT_FOR_ROW'
-  | 'WAIT_FOR_PARAM_DEF'
-  | 'FILE_REQUEST'
-  | 'RESYNC'
-  | 'TLS'
-  | 'REPLICATION'
-  | 'DISCONNECTED';
-
-/** `aborted`: a login that never finished because the connection ended (see CommandEvent.ended). */
-export type CommandStatus = 'ok' | 'error' | 'none' | 'incomplete' | 'aborted';
-
-/**
- * How a connection whose login never finished ended: closed (first FIN) or reset (RST) by one
- * side, or by an unseen side; no packet for the idle timeout; its ports reused by a new
- * connection; dropped from the connection table; the capture ended.
- */
-export type LoginEnd = 'client_closed' | 'server_closed' | 'closed' | 'client_reset' | 'server_reset' | 'reset' | 'timed_out' | 'replaced' | 'evicted' | 'capture_end';
-
-/** One client command (or login) with its response. Times are capture times. */
-export interface CommandEvent {
-  /** TCP connection id (ConnectionInfo.id). */
-  conn: number;
-  /** Request's first packet. */
-  sec: number;
-  nsec: number;
-  client: string;
-  server: string;
-  /** Server connection id from the greeting. */
-  connId: number | null;
-  user: string | null;
-  db: string | null;
-  cmd: string;
-  /** Raw SQL / argument as captured (the caller redacts). */
-  sql: string | null;
-  /** The SQL was cut (snap length, or longer than the decoder keeps). */
-  sqlTruncated: boolean;
-  /** stmt_execute: the parameter values as text (null for SQL NULL). */
-  params: (string | null)[] | null;
-  /** stmt_execute: the parameters' MySQL type codes (MYSQL_TYPE_*), when the client sent or had sent them. */
-  paramTypes: number[] | null;
-  status: CommandStatus;
-  latencyUs: number | null;
-  responseUs: number | null;
-  rows: number | null;
-  affectedRows: number | null;
-  insertId: number | null;
-  warnings: number | null;
-  errorCode: number | null;
-  sqlState: string | null;
-  error: string | null;
-  noIndexUsed: boolean;
-  noGoodIndexUsed: boolean;
-  /**
-   * The server status flags of the response's last OK or EOF packet (SERVER_STATUS_IN_TRANS,
-   * _AUTOCOMMIT, …): the session's state once the command is done. Null when the response held
-   * none (ERR, no reply, or a command the capture cut).
-   */
-  serverStatus: number | null;
-  bytesIn: number;
-  bytesOut: number;
-  resultSets: number;
-  tls: boolean;
-  /** TLS connections: the version and cipher suite negotiated (null when not known or not TLS). */
-  tlsVersion: string | null;
-  tlsCipher: string | null;
-  /** TLS connections: the commands were read by decrypting the session (true), or could not be (false). */
-  tlsDecrypted: boolean | null;
-  compressed: boolean;
-  /**
-   * NO_BACKSLASH_ESCAPES was in force on the connection when the command was sent (server status
-   * flag 0x0200 of its last OK / EOF / greeting): `\` does not escape a quote in its SQL. Null
-   * when not known (the capture began mid-connection and no status was seen): redaction then
-   * keeps only what both readings agree on.
-   */
-  noBackslashEscapes: boolean | null;
-  /** A login that never finished: how the connection ended; else null. */
-  ended: LoginEnd | null;
-  /** A login that never finished: from the connection's first packet to its end, µs; else null. */
-  durationUs: number | null;
-  /**
-   * A stmt_execute of a statement whose PREPARE the capture did not hold (a connection opened
-   * before the capture): what the wire tells of it instead of its SQL. Absent otherwise.
-   */
-  unknownStatement?: UnknownStatement;
-}
-
-/** What an execute of an unknown statement shows: its id, its parameters, the columns it returns. */
-export interface UnknownStatement {
-  id: number;
-  /** Parameter count and MYSQL_TYPE_* codes, when the client sent the types (inferExecuteParams); null when unknown. */
-  params: number | null;
-  types: number[] | null;
-  /** The result's columns as `table.column` (original names), at most MAX_UNKNOWN_COLUMNS; empty when no result set. */
-  columns: string[];
-}
-
-/** Columns of an unknown statement's result kept (past this, the list ends with '…'). */
-export const MAX_UNKNOWN_COLUMNS = 12;
-
-/** One line of the protocol trace. */
-export interface TraceEntry {
-  conn: number;
-  sec: number;
-  nsec: number;
-  dir: Dir | null;
-  stage: Stage;
-  event: string;
-  seq: number | null;
-  length: number | null;
-  detail: string;
-  payload: Uint8Array | null;
-  /** NO_BACKSLASH_ESCAPES in force (see CommandEvent), for redacting `detail`. */
-  noBackslashEscapes: boolean | null;
-}
-
-export interface SessionCounters {
-  commands: number;
-  protocolViolations: number;
-  unknownCommands: number;
-  resyncs: number;
-  /** Commands whose response (or request end) a gap took. */
-  commandsIncomplete: number;
-  /** Server packets skipped while no command was known (responses to commands lost in a gap). */
-  packetsSkipped: number;
-  /**
-   * Responses whose command the capture did not hold (lost in a gap, or sent before the capture
-   * began): each is a command the events do not show. Counted, never invented.
-   */
-  commandsUnseen: number;
-  /** Client bytes never decoded: skipped while looking for a command start after a gap (or a mid-stream start). Set at close. */
-  clientBytesUndecoded: number;
-}
-
-export interface SessionOptions {
-  /** Bytes of a client packet kept (the SQL); longer is cut and marked. */
-  maxRequestBytes?: number;
-  /** Bytes of a server packet kept (rows are counted, never held). */
-  maxResponseBytes?: number;
-  trace?: ((e: TraceEntry) => void) | null;
-  /**
-   * The secrets of a TLS session, by its client random (a key log): a connection that switches to
-   * TLS is decrypted when they are known. Without it (or when it returns null) the connection's
-   * TLS handshake is still read (version, cipher suite, client random) and the reason reported.
-   */
-  tlsSecrets?: ((clientRandom: Uint8Array) => SessionSecrets | null) | null;
-}
+export type { CommandEvent, CommandStatus, LoginEnd, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
+export { MAX_UNKNOWN_COLUMNS } from './events.js';
 
 const NO_SECRETS = (): SessionSecrets | null => null;
 
-const enum Expect {
-  /** Nothing pending. */
-  None,
-  /** The first packet of a result: OK, ERR, column count, LOCAL INFILE, EOF. */
-  Result,
-  FieldDefs,
-  FieldDefsEof,
-  Rows,
-  PrepareOk,
-  ParamDefs,
-  ParamDefsEof,
-  PrepareFieldDefs,
-  PrepareFieldDefsEof,
-  /** COM_FIELD_LIST: column definitions until EOF. */
-  FieldList,
-  /** COM_STATISTICS: one string packet. */
-  Statistics,
-  /** change_user: the authentication exchange. */
-  Auth,
-  /** LOCAL INFILE: the client is sending the file. */
-  FileData,
+/**
+ * Where the connection is: before the greeting (CONNECTING when the SYN was not seen), in the
+ * login, in the command phase (where the response machine's expectation says the rest), or
+ * stopped. The trace's stage is derived from it (`stage`), never stored.
+ */
+const enum Phase {
+  Connecting,
+  AwaitGreeting,
+  Authenticate,
+  Commands,
+  Tls,
+  Replication,
+  Disconnected,
 }
 
 interface Pending {
@@ -250,12 +93,15 @@ function setsSqlMode(sql: string): boolean {
   return (set || c === 0x2f) && /sql_mode/i.test(sql); // or a /* comment */ first
 }
 
-/** Capabilities assumed for a connection whose handshake was not captured. */
-const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;
-
 export class MysqlSession implements StreamHandler {
   readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
-  stage: Stage = 'CONNECTING';
+  private phase = Phase.Connecting;
+  /** In the command phase: what the server's next packet may be (response.ts). */
+  private expectation: Expectation = Expectations.NONE;
+  /** In the command phase: a gap lost the stream's place, not found again yet (the RESYNC stage). */
+  private resyncing = false;
+  /** The context the response machine reads, kept up to date rather than made per packet. */
+  private readonly responseContext: ResponseContext = { caps: 0, mariaCaps: 0, deprecateEof: null, cursor: false };
   serverVersion: string | null = null;
   connId: number | null = null;
   user: string | null = null;
@@ -288,8 +134,6 @@ export class MysqlSession implements StreamHandler {
   private serverCaps = 0;
   private serverMariaCaps = 0;
   private readonly queue: Pending[] = [];
-  private expect = Expect.None;
-  private remaining = 0;
   /** Statements executed but never seen prepared, by id: the columns learnt from their results. */
   private readonly unknownStatements = new Map<number, UnknownStatement>();
   private login: Pending | null = null;
@@ -315,7 +159,37 @@ export class MysqlSession implements StreamHandler {
     this.tlsSecrets = opts.tlsSecrets ?? NO_SECRETS;
     this.maxRequestBytes = opts.maxRequestBytes ?? 1024 * 1024;
     this.maxResponseBytes = opts.maxResponseBytes ?? 64 * 1024;
-    if (info.synSeen) this.stage = 'WAIT_FOR_INIT_PACKET';
+    if (info.synSeen) this.phase = Phase.AwaitGreeting;
+  }
+
+  /** The stage, as the MySQL client's protocol trace names it: from the phase and the expectation. */
+  get stage(): Stage {
+    switch (this.phase) {
+      case Phase.Connecting:
+        return 'CONNECTING';
+      case Phase.AwaitGreeting:
+        return 'WAIT_FOR_INIT_PACKET';
+      case Phase.Authenticate:
+        return 'AUTHENTICATE';
+      case Phase.Commands:
+        return this.resyncing ? 'RESYNC' : stageOf(this.expectation.kind);
+      case Phase.Tls:
+        return 'TLS';
+      case Phase.Replication:
+        return 'REPLICATION';
+      case Phase.Disconnected:
+        return 'DISCONNECTED';
+      default: {
+        const never: never = this.phase;
+        return never;
+      }
+    }
+  }
+
+  /** A move of the response machine: a new kind of expectation ends a resynchronisation. */
+  private expect(next: Expectation): void {
+    if (next.kind !== this.expectation.kind) this.resyncing = false;
+    this.expectation = next;
   }
 
   private get framers(): [PacketFramer, PacketFramer] {
@@ -389,7 +263,7 @@ export class MysqlSession implements StreamHandler {
       return;
     }
     if (bytes < 0 && this.midStreamStart(dir)) return;
-    if (this.stage === 'CONNECTING' || this.stage === 'WAIT_FOR_INIT_PACKET' || this.stage === 'AUTHENTICATE') {
+    if (this.phase < Phase.Commands) {
       // The handshake is incomplete: assume what most clients negotiate, infer the rest.
       this.caps = this.caps || ASSUMED_CAPS;
       if (this.login) this.finishLogin('incomplete');
@@ -405,10 +279,11 @@ export class MysqlSession implements StreamHandler {
       // server's stream: a command captured before it cannot have had its response begin before.)
       const cur = this.current();
       if (cur && bytes >= 0) this.complete(cur, 'incomplete');
-      this.expect = Expect.None;
+      this.expectation = Expectations.NONE;
       this.framers[1].gap(this.serverStart);
     }
-    this.stage = 'RESYNC';
+    this.phase = Phase.Commands;
+    this.resyncing = true;
   }
 
   onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null = null): void {
@@ -432,7 +307,7 @@ export class MysqlSession implements StreamHandler {
     for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
     this.flush();
     this.trace(null, 'DISCONNECTED', null, null, '');
-    this.stage = 'DISCONNECTED';
+    this.phase = Phase.Disconnected;
   }
 
   // ---- resynchronisation ----
@@ -463,7 +338,8 @@ export class MysqlSession implements StreamHandler {
       if (n > 0 && printable < n * 0.75 && !(b[off + 5] === 0 && b[off + 6] === 1)) return false;
     }
     this.counters.resyncs++;
-    this.stage = 'READY_FOR_COMMAND';
+    this.phase = Phase.Commands;
+    this.resyncing = false;
     this.trace(Dir.ClientToServer, 'RESYNC', 0, plen, `client stream resynchronised at a ${commandName(com)} command`);
     return true;
   };
@@ -480,10 +356,10 @@ export class MysqlSession implements StreamHandler {
    */
   private midStreamStart(dir: Dir): boolean {
     if (dir === Dir.ServerToClient) {
-      if (this.stage === 'CONNECTING' && this.counters.commands === 0) this.greetingPossible = true;
+      if (this.phase === Phase.Connecting && this.counters.commands === 0) this.greetingPossible = true;
       return false;
     }
-    return this.stage === 'AUTHENTICATE' && this.login === null && this.framersMade !== null && this.framersMade[0].packets === 0 && this.framersMade[0].synced;
+    return this.phase === Phase.Authenticate && this.login === null && this.framersMade !== null && this.framersMade[0].packets === 0 && this.framersMade[0].synced;
   }
 
   /** A response can start here: a command is waiting for it and the header fits. */
@@ -491,7 +367,8 @@ export class MysqlSession implements StreamHandler {
     if (this.greetingPossible) {
       this.greetingPossible = false;
       if (this.current() === null && sniffGreeting(b, off, len) !== null) {
-        this.stage = 'WAIT_FOR_INIT_PACKET';
+        this.phase = Phase.AwaitGreeting;
+        this.resyncing = false;
         this.caps = 0;
         this.trace(Dir.ServerToClient, 'RESYNC', 0, null, 'server stream starts with its greeting: the login is decoded');
         return true;
@@ -507,7 +384,7 @@ export class MysqlSession implements StreamHandler {
     }
     const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
     this.trace(Dir.ServerToClient, 'RESYNC', 1, plen, `server stream resynchronised at the response to ${cur.ev.cmd}`);
-    this.expect = cur.com === Com.StmtPrepare ? Expect.PrepareOk : cur.com === Com.FieldList ? Expect.FieldList : cur.com === Com.Statistics ? Expect.Statistics : Expect.Result;
+    this.expectation = expectationFor(cur.com === Com.StmtFetch || cur.com === Com.ChangeUser ? Com.Query : cur.com);
     return true;
   };
 
@@ -516,32 +393,36 @@ export class MysqlSession implements StreamHandler {
   private clientPacket(p: Packet): void {
     this.nowSec = p.firstSec;
     this.nowNsec = p.firstNsec;
-    switch (this.stage) {
-      case 'CONNECTING':
-      case 'WAIT_FOR_INIT_PACKET':
+    switch (this.phase) {
+      case Phase.Connecting:
+      case Phase.AwaitGreeting:
         this.violation(Dir.ClientToServer, p, 'a client packet before the server greeting');
         return;
-      case 'AUTHENTICATE':
+      case Phase.Authenticate:
         this.authClientPacket(p);
         return;
-      case 'TLS':
-      case 'REPLICATION':
-      case 'DISCONNECTED':
+      case Phase.Tls:
+      case Phase.Replication:
+      case Phase.Disconnected:
         return;
-      default:
+      case Phase.Commands:
         break;
+      default: {
+        const never: never = this.phase;
+        return never;
+      }
     }
     const cur = this.current();
-    if (cur && this.expect === Expect.FileData) {
+    if (cur && this.expectation.kind === Expect.FileData) {
       // LOCAL INFILE data, whatever its sequence id (it wraps through 0 after 255 packets).
       cur.ev.bytesIn += p.length + 4; // file contents: counted, never kept
       this.trace(Dir.ClientToServer, 'PACKET_SENT', p.seq, p.length, p.length === 0 ? 'end of file data' : 'file data');
-      if (p.length === 0) this.expect = Expect.Result;
+      if (p.length === 0) this.expect(Expectations.RESULT);
       return;
     }
     if (p.seq !== 0) {
       // Part of an exchange: change_user authentication.
-      if (cur && cur.com === Com.ChangeUser && this.expect === Expect.Auth) {
+      if (cur && cur.com === Com.ChangeUser && this.expectation.kind === Expect.Auth) {
         this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, '');
         cur.ev.bytesIn += p.length + 4;
         return;
@@ -577,7 +458,7 @@ export class MysqlSession implements StreamHandler {
       const before = this.current();
       for (const q of this.queue) if (!q.done && skipped > (q.skippedAtSend ?? 0)) this.complete(q, 'incomplete', false);
       this.flush();
-      if (this.current() !== before) this.expect = Expect.None;
+      if (this.current() !== before) this.expectation = Expectations.NONE;
     }
     const ev = this.newEvent(name, p.firstSec, p.firstNsec);
     ev.bytesIn = p.length + 4;
@@ -686,7 +567,7 @@ export class MysqlSession implements StreamHandler {
       const oldest = this.current();
       if (oldest !== null && oldest !== pending) {
         this.complete(oldest, 'incomplete');
-        this.expect = Expect.None;
+        this.expectation = Expectations.NONE;
       }
     }
     if (!pending.needsResponse) {
@@ -694,44 +575,21 @@ export class MysqlSession implements StreamHandler {
       ev.status = 'none';
     }
     if (this.replication) {
-      this.stage = 'REPLICATION';
+      this.phase = Phase.Replication;
       this.trace(Dir.ClientToServer, 'REPLICATION', p.seq, p.length, 'replication stream: not decoded');
       this.flush();
       this.abandoned = true;
       return;
     }
-    if (this.expect === Expect.None) this.startExpect();
+    if (this.expectation.kind === Expect.None) this.startExpect();
     this.flush();
   }
 
   /** After a command, or when the previous response ended: what does the next response start with? */
   private startExpect(): void {
     const cur = this.current();
-    if (cur === null) {
-      this.expect = Expect.None;
-      this.stage = 'READY_FOR_COMMAND';
-      return;
-    }
-    switch (cur.com) {
-      case Com.StmtPrepare:
-        this.expect = Expect.PrepareOk;
-        break;
-      case Com.FieldList:
-        this.expect = Expect.FieldList;
-        break;
-      case Com.Statistics:
-        this.expect = Expect.Statistics;
-        break;
-      case Com.ChangeUser:
-        this.expect = Expect.Auth;
-        break;
-      case Com.StmtFetch:
-        this.expect = Expect.Rows;
-        break;
-      default:
-        this.expect = Expect.Result;
-    }
-    this.stage = this.expect === Expect.Rows ? 'WAIT_FOR_ROW' : 'WAIT_FOR_RESULT';
+    this.expectation = cur === null ? Expectations.NONE : expectationFor(cur.com);
+    this.resyncing = false;
   }
 
   // ---- server packets ----
@@ -739,23 +597,27 @@ export class MysqlSession implements StreamHandler {
   private serverPacket(p: Packet): void {
     this.nowSec = p.firstSec;
     this.nowNsec = p.firstNsec;
-    switch (this.stage) {
-      case 'CONNECTING':
-      case 'WAIT_FOR_INIT_PACKET':
+    switch (this.phase) {
+      case Phase.Connecting:
+      case Phase.AwaitGreeting:
         this.greeting(p);
         return;
-      case 'AUTHENTICATE':
+      case Phase.Authenticate:
         this.authServerPacket(p);
         return;
-      case 'TLS':
-      case 'REPLICATION':
-      case 'DISCONNECTED':
+      case Phase.Tls:
+      case Phase.Replication:
+      case Phase.Disconnected:
         return;
-      default:
+      case Phase.Commands:
         break;
+      default: {
+        const never: never = this.phase;
+        return never;
+      }
     }
     const cur = this.current();
-    if (cur === null || this.expect === Expect.None) {
+    if (cur === null || this.expectation.kind === Expect.None) {
       this.counters.packetsSkipped++;
       if (p.seq === 1 && cur === null && this.sawClientGap) {
         // The first packet of a response to a command lost in a client-side gap.
@@ -766,12 +628,14 @@ export class MysqlSession implements StreamHandler {
       this.violation(Dir.ServerToClient, p, 'a server packet with no command waiting for it');
       return;
     }
-    if (this.deprecateEof === null && (this.expect === Expect.ParamDefsEof || this.expect === Expect.PrepareFieldDefsEof) && !isTerminator(p.payload, p.length, false)) {
+    const learnt = learnDeprecateEof(this.expectation, p, this.deprecateEof);
+    if (learnt !== null) {
       // No EOF after a prepared statement's definitions: CLIENT_DEPRECATE_EOF (learnt mid-stream).
       this.deprecateEof = true;
-      this.expect = this.expect === Expect.ParamDefsEof ? this.afterParams(cur) : Expect.None;
-      if (this.expect === Expect.None) {
-        this.prepared(cur);
+      this.expect(learnt);
+      if (learnt.kind === Expect.None) {
+        this.complete(cur, 'ok');
+        this.next();
         this.serverPacket(p); // the first packet of the next command's response
         return;
       }
@@ -782,240 +646,119 @@ export class MysqlSession implements StreamHandler {
     }
     cur.ev.responseUs = micros(cur.endSec, cur.endNsec, p.lastSec, p.lastNsec);
     cur.ev.bytesOut += p.length + 4;
-    const b0 = p.b0;
-    const caps = this.caps;
     if (this.traceFn !== null) {
       // (A LOCAL INFILE request names a client file: its bytes are never dumped.)
-      const fileRequest = this.expect === Expect.Result && b0 === 0xfb && p.length > 1;
-      this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expect), fileRequest ? null : p.payload);
+      const fileRequest = this.expectation.kind === Expect.Result && p.b0 === Header.LocalInfile && p.length > 1;
+      this.trace(Dir.ServerToClient, 'PACKET_RECEIVED', p.seq, p.length, describeServerPacket(p, this.expectation.kind), fileRequest ? null : p.payload);
     }
-    if (b0 === 0xff) {
-      const e = parseErr(p.payload, caps);
-      const ev = cur.ev;
-      ev.errorCode = e?.code ?? null;
-      ev.sqlState = e?.sqlState ?? null;
-      ev.error = e?.message ?? null;
-      this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.sqlState ?? ''} ${e.message}` : 'malformed ERR');
-      this.complete(cur, 'error');
-      this.next();
-      return;
-    }
-    switch (this.expect) {
-      case Expect.Result:
-        this.result(cur, p);
-        return;
-      case Expect.FieldDefs:
-      case Expect.PrepareFieldDefs:
-      case Expect.ParamDefs:
-        if (this.expect === Expect.FieldDefs && cur.collectColumns === true && cur.ev.resultSets === 0) this.unknownColumn(cur.ev.unknownStatement!, p);
-        if (--this.remaining > 0) return;
-        if (this.expect === Expect.ParamDefs) {
-          this.expect = this.deprecateEof === true ? this.afterParams(cur) : Expect.ParamDefsEof;
-          if (this.expect === Expect.None) this.prepared(cur);
-        } else if (this.expect === Expect.PrepareFieldDefs) {
-          if (this.deprecateEof === true) this.prepared(cur);
-          else this.expect = Expect.PrepareFieldDefsEof;
-        } else {
-          this.expect = this.deprecateEof === true ? Expect.Rows : Expect.FieldDefsEof;
-          this.stage = this.expect === Expect.Rows ? 'WAIT_FOR_ROW' : 'WAIT_FOR_FIELD_DEF';
-        }
-        return;
-      case Expect.FieldDefsEof:
-        if (p.payload[0] === 0xfe && p.length < 9) {
-          if (this.deprecateEof === null && p.length >= 7) {
-            // Not an EOF (5 bytes) but the OK that ends an empty result set: CLIENT_DEPRECATE_EOF.
-            this.deprecateEof = true;
-            this.expect = Expect.Rows;
-            this.stage = 'WAIT_FOR_ROW';
-            this.rows(cur, p);
-            return;
-          }
-          if (this.deprecateEof === null) this.deprecateEof = p.length === 5 ? false : null;
-          const eof = parseEof(p.payload);
-          this.serverStatus(eof.status, cur);
-          if (cur.cursor && eof.status & Status.CursorExists) {
-            // A cursor was opened: rows come with COM_STMT_FETCH.
-            this.endResult(cur, eof.status, eof.warnings, null);
-            return;
-          }
-          this.expect = Expect.Rows;
-          this.stage = 'WAIT_FOR_ROW';
-          return;
-        }
-        if (this.deprecateEof === null) {
-          // No EOF after the definitions: the connection negotiated CLIENT_DEPRECATE_EOF.
-          this.deprecateEof = true;
-          this.expect = Expect.Rows;
-          this.stage = 'WAIT_FOR_ROW';
-          this.rows(cur, p);
-          return;
-        }
+    // The server answers while the file was being sent: its end (an empty packet) was not captured.
+    if (this.expectation.kind === Expect.FileData && p.b0 !== Header.Err) this.expect(Expectations.RESULT);
+    const ctx = this.responseContext;
+    ctx.caps = this.caps;
+    ctx.mariaCaps = this.mariaCaps;
+    ctx.deprecateEof = this.deprecateEof;
+    ctx.cursor = cur.cursor;
+    this.applyResponse(cur, p, step(this.expectation, p, ctx));
+  }
+
+  /** What the response machine read in a server packet, into the command's event and the session. */
+  private applyResponse(cur: Pending, p: Packet, s: ResponseStep): void {
+    const ev = cur.ev;
+    this.deprecateEof = s.deprecateEof;
+    switch (s.outcome) {
+      case Outcome.Row:
+        ev.rows = (ev.rows ?? 0) + 1;
+        break;
+      case Outcome.Error: {
+        const e = parseErr(p.payload, this.caps);
+        ev.errorCode = e?.code ?? null;
+        ev.sqlState = e?.sqlState ?? null;
+        ev.error = e?.message ?? null;
+        this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.sqlState ?? ''} ${e.message}` : 'malformed ERR');
+        break;
+      }
+      case Outcome.Ok:
+        this.okInto(cur, p, s.ok);
+        ev.resultSets++;
+        break;
+      case Outcome.ShortOk:
+        this.okInto(cur, p, s.ok);
+        break;
+      case Outcome.EofAnswer:
+        this.serverStatus(s.status, cur);
+        ev.warnings = s.warnings;
+        ev.serverStatus = s.status;
+        break;
+      case Outcome.BadColumnCount:
+        this.violation(Dir.ServerToClient, p, `implausible column count ${s.status}`);
+        break;
+      case Outcome.ResultSet:
+        ev.rows ??= 0;
+        break;
+      case Outcome.Column:
+        if (cur.collectColumns === true && ev.resultSets === 0) this.unknownColumn(ev.unknownStatement!, p);
+        break;
+      case Outcome.DefinitionsEof:
+        this.serverStatus(s.status, cur);
+        break;
+      case Outcome.MissingEofRow:
         this.violation(Dir.ServerToClient, p, 'expected EOF after the column definitions');
-        this.expect = Expect.Rows;
-        this.rows(cur, p);
-        return;
-      case Expect.Rows:
-        this.rows(cur, p);
-        return;
-      case Expect.PrepareOk: {
-        const ok = b0 === 0x00 ? parsePrepareOk(p.payload) : null;
-        if (ok === null) {
-          this.violation(Dir.ServerToClient, p, 'expected COM_STMT_PREPARE_OK');
-          this.complete(cur, 'incomplete');
-          this.next();
-          return;
-        }
+        ev.rows = (ev.rows ?? 0) + 1;
+        break;
+      case Outcome.MissingEofEnd:
+        this.violation(Dir.ServerToClient, p, 'expected EOF after the column definitions');
+        this.endResult(cur, s.status, s.warnings);
+        break;
+      case Outcome.EndOfRows:
+        this.endResult(cur, s.status, s.warnings);
+        break;
+      case Outcome.PrepareOk: {
+        const ok = s.prepareOk!;
         cur.stmtId = ok.statementId;
-        cur.ev.warnings = ok.warnings;
+        ev.warnings = ok.warnings;
         if (cur.prepareSql !== null) this.statements.set(ok.statementId, { sql: cur.prepareSql, params: ok.params, types: null });
-        this.remaining = ok.params;
-        this.prepareColumns = ok.columns;
-        if (ok.params > 0) {
-          this.expect = Expect.ParamDefs;
-          this.stage = 'WAIT_FOR_PARAM_DEF';
-        } else if (ok.columns > 0) {
-          this.remaining = ok.columns;
-          this.expect = Expect.PrepareFieldDefs;
-          this.stage = 'WAIT_FOR_FIELD_DEF';
-        } else {
-          this.prepared(cur);
-        }
-        return;
+        break;
       }
-      case Expect.ParamDefsEof:
-        if (isTerminator(p.payload, p.length, false)) {
-          this.expect = this.afterParams(cur);
-          if (this.expect === Expect.None) this.prepared(cur);
-          return;
-        }
-        // No EOF: CLIENT_DEPRECATE_EOF.
-        this.deprecateEof = true;
-        this.expect = this.afterParams(cur);
-        if (this.expect === Expect.None) this.prepared(cur);
-        else this.serverPacketAgain(cur, p);
-        return;
-      case Expect.PrepareFieldDefsEof:
-        if (isTerminator(p.payload, p.length, false)) {
-          this.prepared(cur);
-          return;
-        }
-        this.deprecateEof = true;
-        this.prepared(cur);
-        this.violation(Dir.ServerToClient, p, 'unexpected packet after the prepared statement definitions');
-        return;
-      case Expect.FieldList:
-        if (isTerminator(p.payload, p.length, this.deprecateEof)) {
-          this.complete(cur, 'ok');
-          this.next();
-        }
-        return;
-      case Expect.Statistics:
-        cur.ev.sql ??= null;
-        this.complete(cur, 'ok');
-        this.next();
-        return;
-      case Expect.Auth:
-        if (b0 === 0x00) {
-          this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, 'change_user');
-          this.user = cur.ev.user;
-          this.db = cur.newDb ?? null; // a new session: the database it asked for, or none
-          this.statements.clear();
-          this.okInto(cur, p);
-          this.complete(cur, 'ok');
-          this.next();
-        } else if (b0 === 0xfe) {
-          this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `switch to ${text(nulTerminated(p.payload.subarray(1)))}`);
-        }
-        return;
-      case Expect.FileData:
-        // The server answers: the end of the file (an empty packet) was not captured.
-        this.expect = Expect.Result;
-        this.stage = 'WAIT_FOR_RESULT';
-        this.result(cur, p);
-        return;
-    }
-  }
-
-  private prepareColumns = 0;
-
-  private afterParams(_cur: Pending): Expect {
-    if (this.prepareColumns > 0) {
-      this.remaining = this.prepareColumns;
-      this.stage = 'WAIT_FOR_FIELD_DEF';
-      return Expect.PrepareFieldDefs;
-    }
-    return Expect.None;
-  }
-
-  /** Re-handle a packet after a state change decided it belongs to the next stage. */
-  private serverPacketAgain(cur: Pending, _p: Packet): void {
-    if (this.expect === Expect.PrepareFieldDefs) {
-      if (--this.remaining === 0) {
-        if (this.deprecateEof === true) this.prepared(cur);
-        else this.expect = Expect.PrepareFieldDefsEof;
+      case Outcome.BadPrepareOk:
+        this.violation(Dir.ServerToClient, p, 'expected COM_STMT_PREPARE_OK');
+        break;
+      case Outcome.AuthOk:
+        this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, 'change_user');
+        this.user = ev.user;
+        this.db = cur.newDb ?? null; // a new session: the database it asked for, or none
+        this.statements.clear();
+        this.okInto(cur, p, s.ok);
+        break;
+      case Outcome.AuthSwitch:
+        this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `switch to ${text(nulTerminated(p.payload.subarray(1)))}`);
+        break;
+      case Outcome.FileRequest:
+      case Outcome.Definition:
+      case Outcome.Prepared:
+      case Outcome.PreparedThenViolation:
+      case Outcome.Statistics:
+      case Outcome.AuthData:
+        break;
+      default: {
+        const never: never = s.outcome;
+        return never;
       }
     }
-  }
-
-  private prepared(cur: Pending): void {
-    this.complete(cur, 'ok');
-    this.next();
-  }
-
-  /** The first packet of a (next) result. */
-  private result(cur: Pending, p: Packet): void {
-    const b0 = p.payload[0]!;
-    if (b0 === 0x00 && p.length >= 7) {
-      const ok = this.okInto(cur, p);
-      cur.ev.resultSets++;
-      if (ok && ok.status & Status.MoreResultsExists) return; // another result follows
-      this.complete(cur, 'ok');
+    if (s.done !== null) {
+      this.complete(cur, s.done);
+      if (s.outcome === Outcome.BadColumnCount) {
+        // The stream's place is lost: look for the next response.
+        this.framers[1].gap(this.serverStart);
+        this.expectation = Expectations.NONE;
+        this.resyncing = true;
+        return;
+      }
       this.next();
+      if (s.outcome === Outcome.PreparedThenViolation) this.violation(Dir.ServerToClient, p, 'unexpected packet after the prepared statement definitions');
       return;
     }
-    if (b0 === 0xfb && p.length > 1) {
-      this.expect = Expect.FileData;
-      this.stage = 'FILE_REQUEST';
-      this.trace(Dir.ServerToClient, 'FILE_REQUEST', p.seq, p.length, 'LOCAL INFILE request (file name and contents are never shown)');
-      return;
-    }
-    if (b0 === 0xfe && p.length < 9) {
-      // EOF as the whole answer (COM_SET_OPTION, COM_DEBUG).
-      const eof = parseEof(p.payload);
-      this.serverStatus(eof.status, cur);
-      cur.ev.warnings = eof.warnings;
-      cur.ev.serverStatus = eof.status;
-      this.complete(cur, 'ok');
-      this.next();
-      return;
-    }
-    if (b0 === 0x00) {
-      // A short OK (pre-4.1 servers).
-      this.okInto(cur, p);
-      this.complete(cur, 'ok');
-      this.next();
-      return;
-    }
-    // A result set: column count, then (MariaDB cached metadata) maybe no definitions.
-    let n = b0 < 0xfb ? b0 : b0 === 0xfc ? p.payload[1]! | (p.payload[2]! << 8) : b0 === 0xfd ? p.payload[1]! | (p.payload[2]! << 8) | (p.payload[3]! << 16) : -1;
-    if (n <= 0 || n > 4096) {
-      this.violation(Dir.ServerToClient, p, `implausible column count ${n}`);
-      this.complete(cur, 'incomplete');
-      this.framers[1].gap(this.serverStart);
-      this.expect = Expect.None;
-      this.stage = 'RESYNC';
-      return;
-    }
-    cur.ev.rows ??= 0;
-    const lenencSize = b0 < 0xfb ? 1 : b0 === 0xfc ? 3 : 4;
-    if (this.mariaCaps & MariaCap.CacheMetadata && p.payload[lenencSize] === 0) n = 0; // metadata not resent
-    this.remaining = n;
-    if (n === 0) {
-      this.expect = this.deprecateEof === true ? Expect.Rows : Expect.FieldDefsEof;
-    } else {
-      this.expect = Expect.FieldDefs;
-    }
-    this.stage = 'WAIT_FOR_FIELD_DEF';
+    this.expect(s.next);
+    if (s.outcome === Outcome.FileRequest) this.trace(Dir.ServerToClient, 'FILE_REQUEST', p.seq, p.length, 'LOCAL INFILE request (file name and contents are never shown)');
   }
 
   /** A column definition of an unknown statement's first result (learnt once per statement id). */
@@ -1024,28 +767,8 @@ export class MysqlSession implements StreamHandler {
     else if (u.columns[u.columns.length - 1] !== '…') u.columns.push('…');
   }
 
-  private rows(cur: Pending, p: Packet): void {
-    // Every terminator starts with 0xfe; a row that is only counted needs no view of its bytes.
-    if (p.b0 === 0xfe && (isTerminator(p.payload, p.length, this.deprecateEof) || (this.deprecateEof === null && p.length < 0xffffff && p.length >= 7 && p.length < 64))) {
-      let status = 0;
-      let warnings = 0;
-      if (p.length === 5) {
-        const eof = parseEof(p.payload);
-        status = eof.status;
-        warnings = eof.warnings;
-      } else {
-        const ok = parseOk(p.payload, this.caps);
-        status = ok?.status ?? 0;
-        warnings = ok?.warnings ?? 0;
-        if (this.deprecateEof === null && ok) this.deprecateEof = true;
-      }
-      this.endResult(cur, status, warnings, null);
-      return;
-    }
-    cur.ev.rows = (cur.ev.rows ?? 0) + 1;
-  }
-
-  private endResult(cur: Pending, status: number, warnings: number, _ok: null): void {
+  /** The end of a result's rows (or its cursor): status, warnings, index use. */
+  private endResult(cur: Pending, status: number, warnings: number): void {
     this.serverStatus(status, cur);
     const ev = cur.ev;
     ev.resultSets++;
@@ -1053,21 +776,13 @@ export class MysqlSession implements StreamHandler {
     if (status & Status.NoIndexUsed) ev.noIndexUsed = true;
     if (status & Status.NoGoodIndexUsed) ev.noGoodIndexUsed = true;
     ev.serverStatus = status;
-    if (status & Status.MoreResultsExists) {
-      this.expect = Expect.Result;
-      this.stage = 'WAIT_FOR_RESULT';
-      return;
-    }
-    this.complete(cur, 'ok');
-    this.next();
   }
 
   /** Parse an OK into the event (affected rows, insert id, warnings, status flags, schema change). */
-  private okInto(cur: Pending, p: Packet): ReturnType<typeof parseOk> {
-    const ok = parseOk(p.payload, this.caps);
+  private okInto(cur: Pending, p: Packet, ok: Ok | null): void {
     if (ok === null) {
       this.violation(Dir.ServerToClient, p, 'malformed OK packet');
-      return null;
+      return;
     }
     this.serverStatus(ok.status, cur);
     const ev = cur.ev;
@@ -1080,7 +795,6 @@ export class MysqlSession implements StreamHandler {
     if (ok.schema !== null) this.db = ok.schema;
     else if (cur.com === Com.InitDb && ev.sql !== null) this.db = ev.sql;
     else if (cur.pendingUse !== undefined) this.db = cur.pendingUse;
-    return ok;
   }
 
   // ---- connection phase ----
@@ -1107,7 +821,7 @@ export class MysqlSession implements StreamHandler {
     this.serverMariaCaps = g.mariaCapabilities;
     this.serverStatus(g.status);
     this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, `${g.serverVersion}, connection id ${g.connectionId}, auth plugin ${g.authPlugin ?? '-'}`);
-    this.stage = 'AUTHENTICATE';
+    this.phase = Phase.Authenticate;
     this.greetingBytes = p.length + 4;
   }
 
@@ -1135,7 +849,7 @@ export class MysqlSession implements StreamHandler {
   private loginEnded(reason: CloseReason, by: Dir | null, sec: number, nsec: number): void {
     let l = this.login;
     if (l === null) {
-      if (this.stage !== 'AUTHENTICATE') return; // no greeting seen: no login known to have begun
+      if (this.phase !== Phase.Authenticate) return; // no greeting seen: no login known to have begun
       l = this.login = this.loginAt(this.info.firstSec, this.info.firstNsec, this.info.firstSec, this.info.firstNsec);
     }
     if (l.done) return;
@@ -1217,7 +931,7 @@ export class MysqlSession implements StreamHandler {
       if (ok) this.serverStatus(ok.status);
       this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
       this.finishLogin('ok');
-      this.stage = 'READY_FOR_COMMAND';
+      this.phase = Phase.Commands;
       if (this.caps & Cap.Compress) this.startCompression('zlib');
       else if (this.caps & Cap.ZstdCompression) this.startCompression('zstd');
     } else if (b0 === 0xff) {
@@ -1227,7 +941,7 @@ export class MysqlSession implements StreamHandler {
       login.ev.error = e?.message ?? null;
       this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.message}` : '');
       this.finishLogin('error');
-      this.stage = 'DISCONNECTED';
+      this.phase = Phase.Disconnected;
     } else if (b0 === 0xfe) {
       this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `auth switch to ${text(nulTerminated(p.payload.subarray(1)))}`);
     } else if (b0 === 0x01) {
@@ -1376,7 +1090,7 @@ export class MysqlSession implements StreamHandler {
     this.finishLogin('incomplete');
     // The compressed protocol (negotiated in the SSL request) cannot be resumed mid-stream.
     if (this.caps & (Cap.Compress | Cap.ZstdCompression)) {
-      this.stage = 'TLS';
+      this.phase = Phase.Tls;
       this.trace(null, 'TLS', null, null, info.reason ?? 'no secret for the session');
       this.abandon(`TLS: ${tlsCategory(info)}`);
       return;
@@ -1392,7 +1106,7 @@ export class MysqlSession implements StreamHandler {
       this.tlsLogin = null;
       this.finishLogin('incomplete');
     }
-    this.stage = 'TLS';
+    this.phase = Phase.Tls;
     this.trace(null, 'TLS', null, null, why);
     this.abandon(`TLS: ${tlsCategory(t.info)}`);
   }
@@ -1422,7 +1136,7 @@ export class MysqlSession implements StreamHandler {
    * its last captured byte, and the outcome); at the end it is `incomplete`.
    */
   private cutCommand(): void {
-    if (this.unwrap !== null || this.stage === 'AUTHENTICATE') return;
+    if (this.unwrap !== null || this.phase === Phase.Authenticate) return;
     const f = this.framers[0];
     const p = f.cut();
     if (p === null || p.seq !== 0 || f.cutCaptured < 1) return;
@@ -1520,30 +1234,6 @@ export function skipQueryAttributes(p: Uint8Array): number {
     if (binaryValue(r, types[i]!) === undefined) break;
   }
   return r.pos;
-}
-
-function describeServerPacket(p: Packet, expect: Expect): string {
-  const b0 = p.payload[0];
-  if (b0 === 0x00 && (expect === Expect.Result || expect === Expect.Auth)) return 'OK';
-  if (b0 === 0xff) return 'ERR';
-  if (b0 === 0xfe && p.length < 9) return 'EOF';
-  if (b0 === 0xfe) return 'OK (end of rows)';
-  switch (expect) {
-    case Expect.Result:
-      return b0 === 0xfb ? 'LOCAL INFILE request' : 'column count';
-    case Expect.FieldDefs:
-    case Expect.PrepareFieldDefs:
-    case Expect.FieldList:
-      return 'column definition';
-    case Expect.ParamDefs:
-      return 'parameter definition';
-    case Expect.Rows:
-      return 'row';
-    case Expect.PrepareOk:
-      return 'PREPARE_OK';
-    default:
-      return '';
-  }
 }
 
 /** Is the TLS layer still able to hand over plaintext (or about to)? */
