@@ -15,7 +15,7 @@
  * Under CLIENT_DEPRECATE_EOF the bracketed EOFs are not sent; when the handshake was not captured
  * (`deprecateEof` null) the machine learns it from the first place an EOF should have been.
  */
-import { Cap, Com, EOF_MAX_LENGTH, Header, MariaCap, OK_MIN_LENGTH, Status } from './constants.js';
+import { Com, EOF_MAX_LENGTH, Header, MariaCap, OK_MIN_LENGTH, Status } from './constants.js';
 import type { Stage } from './events.js';
 import type { Packet } from './framing.js';
 import { isTerminator, parseEof, parseOk, parsePrepareOk, type Ok, type PrepareOk } from './packets.js';
@@ -375,6 +375,3 @@ export function describeServerPacket(p: Packet, e: Expect): string {
     }
   }
 }
-
-/** Capabilities assumed for a connection whose handshake was not captured. */
-export const ASSUMED_CAPS = Cap.Protocol41 | Cap.Transactions | Cap.SecureConnection | Cap.MultiResults | Cap.PsMultiResults | Cap.PluginAuth;

@@ -20,9 +20,10 @@ import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './
 import { TlsConnection, type TlsInfo } from '../tls/connection.js';
 import type { SessionSecrets } from '../tls/keylog.js';
 import { sniffGreeting } from './greeting.js';
-import { binaryValue, columnName, inferExecuteParams, parseErr, parseExecute, parseGreeting, parseHandshakeResponse, parseOk, type Ok } from './packets.js';
-import { ASSUMED_CAPS, Expect, Expectations, Outcome, describeServerPacket, expectationFor, learnDeprecateEof, stageOf, step, type Expectation, type ResponseContext, type ResponseStep } from './response.js';
-import type { CommandEvent, CommandStatus, LoginEnd, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
+import { binaryValue, columnName, inferExecuteParams, parseErr, parseExecute, parseHandshakeResponse, type Ok } from './packets.js';
+import { Expect, Expectations, Outcome, describeServerPacket, expectationFor, learnDeprecateEof, stageOf, step, type Expectation, type ResponseContext, type ResponseStep } from './response.js';
+import { ASSUMED_CAPS, authPluginName, describeGreeting, describeHandshakeResponse, loginEnd, negotiate, readAuthReply, readGreeting } from './handshake.js';
+import type { CommandEvent, CommandStatus, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
 import { MAX_UNKNOWN_COLUMNS } from './events.js';
 
 export type { CommandEvent, CommandStatus, LoginEnd, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
@@ -730,7 +731,7 @@ export class MysqlSession implements StreamHandler {
         this.okInto(cur, p, s.ok);
         break;
       case Outcome.AuthSwitch:
-        this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `switch to ${text(nulTerminated(p.payload.subarray(1)))}`);
+        this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `switch to ${authPluginName(p.payload)}`);
         break;
       case Outcome.FileRequest:
       case Outcome.Definition:
@@ -800,27 +801,32 @@ export class MysqlSession implements StreamHandler {
   // ---- connection phase ----
 
   private greeting(p: Packet): void {
-    const g = p.seq === 0 ? parseGreeting(p.payload) : null;
-    if (g === null) {
-      if (p.payload[0] === 0xff) {
-        // The server refused the connection before the handshake (too many connections, host blocked).
-        const e = parseErr(p.payload, 0);
+    const reply = readGreeting(p);
+    switch (reply.kind) {
+      case 'refused':
         this.login = this.loginPending(p);
-        this.login.ev.errorCode = e?.code ?? null;
-        this.login.ev.error = e?.message ?? null;
+        this.login.ev.errorCode = reply.err?.code ?? null;
+        this.login.ev.error = reply.err?.message ?? null;
         this.finishLogin('error');
         return;
+      case 'not-mysql':
+        this.violation(Dir.ServerToClient, p, 'expected a server greeting (protocol 10)');
+        this.abandon('not a MySQL server greeting');
+        return;
+      case 'greeting':
+        break;
+      default: {
+        const never: never = reply;
+        return never;
       }
-      this.violation(Dir.ServerToClient, p, 'expected a server greeting (protocol 10)');
-      this.abandon('not a MySQL server greeting');
-      return;
     }
+    const g = reply.greeting;
     this.serverVersion = g.serverVersion;
     this.connId = g.connectionId;
     this.serverCaps = g.capabilities;
     this.serverMariaCaps = g.mariaCapabilities;
     this.serverStatus(g.status);
-    this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, `${g.serverVersion}, connection id ${g.connectionId}, auth plugin ${g.authPlugin ?? '-'}`);
+    this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, describeGreeting(g));
     this.phase = Phase.Authenticate;
     this.greetingBytes = p.length + 4;
   }
@@ -866,11 +872,13 @@ export class MysqlSession implements StreamHandler {
         this.violation(Dir.ClientToServer, p, 'expected a handshake response');
         return;
       }
-      this.caps = (r.capabilities & this.serverCaps) >>> 0 || r.capabilities;
-      this.mariaCaps = r.mariaCapabilities & this.serverMariaCaps;
-      this.deprecateEof = (this.caps & Cap.DeprecateEof) !== 0;
-      this.queryAttributes = (this.caps & Cap.QueryAttributes) !== 0;
-      if (r.sslRequest) {
+      const ctx = negotiate(this.serverCaps, this.serverMariaCaps, r);
+      this.caps = ctx.caps;
+      this.mariaCaps = ctx.mariaCaps;
+      this.deprecateEof = ctx.deprecateEof;
+      this.queryAttributes = ctx.queryAttributes;
+      this.negotiatedCompression = ctx.compression;
+      if (ctx.tls) {
         if (this.tlsLayer !== null) {
           this.violation(Dir.ClientToServer, p, 'a second SSL request');
           return;
@@ -902,7 +910,7 @@ export class MysqlSession implements StreamHandler {
       pend.endNsec = p.lastNsec;
       pend.ev.sql = null;
       this.login = pend;
-      this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, `user ${r.user ?? '-'}, database ${r.database ?? '-'}, plugin ${r.authPlugin ?? '-'}`);
+      this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, describeHandshakeResponse(r));
       return;
     }
     // Further authentication data (auth switch response, caching_sha2 exchanges): never kept.
@@ -924,33 +932,46 @@ export class MysqlSession implements StreamHandler {
       login.ev.latencyUs = micros(login.endSec, login.endNsec, p.firstSec, p.firstNsec);
     }
     login.ev.responseUs = micros(login.endSec, login.endNsec, p.lastSec, p.lastNsec);
-    const b0 = p.payload[0];
-    if (b0 === 0x00) {
-      const ok = parseOk(p.payload, this.caps);
-      if (ok?.schema) this.db = ok.schema;
-      if (ok) this.serverStatus(ok.status);
-      this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
-      this.finishLogin('ok');
-      this.phase = Phase.Commands;
-      if (this.caps & Cap.Compress) this.startCompression('zlib');
-      else if (this.caps & Cap.ZstdCompression) this.startCompression('zstd');
-    } else if (b0 === 0xff) {
-      const e = parseErr(p.payload, this.caps);
-      login.ev.errorCode = e?.code ?? null;
-      login.ev.sqlState = e?.sqlState ?? null;
-      login.ev.error = e?.message ?? null;
-      this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.message}` : '');
-      this.finishLogin('error');
-      this.phase = Phase.Disconnected;
-    } else if (b0 === 0xfe) {
-      this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `auth switch to ${text(nulTerminated(p.payload.subarray(1)))}`);
-    } else if (b0 === 0x01) {
-      const what = p.payload[1] === 3 ? 'fast authentication succeeded' : p.payload[1] === 4 ? 'full authentication required' : 'more authentication data';
-      this.trace(Dir.ServerToClient, 'AUTH_MORE_DATA', p.seq, p.length, what);
-    } else {
-      this.violation(Dir.ServerToClient, p, 'unexpected packet during authentication');
+    const reply = readAuthReply(p, this.caps);
+    switch (reply.kind) {
+      case 'ok': {
+        const ok = reply.ok;
+        if (ok?.schema) this.db = ok.schema;
+        if (ok) this.serverStatus(ok.status);
+        this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
+        this.finishLogin('ok');
+        this.phase = Phase.Commands;
+        if (this.negotiatedCompression !== null) this.startCompression(this.negotiatedCompression);
+        return;
+      }
+      case 'err': {
+        const e = reply.err;
+        login.ev.errorCode = e?.code ?? null;
+        login.ev.sqlState = e?.sqlState ?? null;
+        login.ev.error = e?.message ?? null;
+        this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.message}` : '');
+        this.finishLogin('error');
+        this.phase = Phase.Disconnected;
+        return;
+      }
+      case 'switch':
+        this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `auth switch to ${reply.plugin}`);
+        return;
+      case 'more':
+        this.trace(Dir.ServerToClient, 'AUTH_MORE_DATA', p.seq, p.length, reply.what);
+        return;
+      case 'unexpected':
+        this.violation(Dir.ServerToClient, p, 'unexpected packet during authentication');
+        return;
+      default: {
+        const never: never = reply;
+        return never;
+      }
     }
   }
+
+  /** The compression the handshake response negotiated: it starts with the login's OK. */
+  private negotiatedCompression: CompressionAlgorithm | null = null;
 
   /** After the login OK: every byte from now on travels in compressed packets. */
   private startCompression(algorithm: CompressionAlgorithm): void {
@@ -1183,27 +1204,6 @@ function responseStart(b: Uint8Array, off: number, len: number): boolean {
   if (len < 5 || b[off + 3] !== 1) return false;
   const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
   return !(plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2));
-}
-
-function loginEnd(reason: CloseReason, by: Dir | null): LoginEnd {
-  switch (reason) {
-    case 'fin':
-      return by === Dir.ClientToServer ? 'client_closed' : by === Dir.ServerToClient ? 'server_closed' : 'closed';
-    case 'rst':
-      return by === Dir.ClientToServer ? 'client_reset' : by === Dir.ServerToClient ? 'server_reset' : 'reset';
-    case 'idle-timeout':
-      return 'timed_out';
-    case 'replaced':
-      return 'replaced';
-    case 'evicted':
-      return 'evicted';
-    case 'capture-end':
-      return 'capture_end';
-    default: {
-      const never: never = reason;
-      return never;
-    }
-  }
 }
 
 function micros(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
