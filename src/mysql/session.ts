@@ -13,18 +13,20 @@
  *   stmt_prepare: PREPARE_OK ─► WAIT_FOR_PARAM_DEF ─► WAIT_FOR_FIELD_DEF ─► done
  */
 import { Dir, describeGap, type CloseReason, type ConnectionInfo, type GapReason, type StreamHandler } from '../tcp/stream.js';
-import { ByteReader, text } from '../bytes/reader.js';
+import { text } from '../bytes/reader.js';
 import { Cap, Com, Header, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
 import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
 import { TlsConnection, type TlsInfo } from '../tls/connection.js';
 import type { SessionSecrets } from '../tls/keylog.js';
 import { sniffGreeting } from './greeting.js';
-import { binaryValue, columnName, inferExecuteParams, parseErr, parseExecute, parseHandshakeResponse, type Ok } from './packets.js';
+import { parseErr, parseHandshakeResponse, type Ok } from './packets.js';
+import { readQuery, setsSqlMode, useDatabase } from './query.js';
+import { PreparedStatements, learnColumn } from './statements.js';
+import { expectsResponse, fieldListTable, initDbName, processKillId, readChangeUser, startsReplication } from './commands.js';
 import { Expect, Expectations, Outcome, describeServerPacket, expectationFor, learnDeprecateEof, stageOf, step, type Expectation, type ResponseContext, type ResponseStep } from './response.js';
 import { ASSUMED_CAPS, authPluginName, describeGreeting, describeHandshakeResponse, loginEnd, negotiate, readAuthReply, readGreeting } from './handshake.js';
-import type { CommandEvent, CommandStatus, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
-import { MAX_UNKNOWN_COLUMNS } from './events.js';
+import type { CommandEvent, CommandStatus, SessionCounters, SessionOptions, Stage, TraceEntry } from './events.js';
 
 export type { CommandEvent, CommandStatus, LoginEnd, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
 export { MAX_UNKNOWN_COLUMNS } from './events.js';
@@ -69,30 +71,11 @@ interface Pending {
   skippedAtSend?: number;
 }
 
-interface Statement {
-  sql: string;
-  params: number;
-  types: number[] | null;
-}
-
 /** Commands that may start a resynchronisation (plausible first commands after a gap). */
 const SYNC_COMMANDS = new Set<number>([Com.Quit, Com.InitDb, Com.Query, Com.FieldList, Com.Statistics, Com.ProcessInfo, Com.ProcessKill, Com.Ping, Com.ChangeUser, Com.StmtPrepare, Com.StmtExecute, Com.StmtSendLongData, Com.StmtClose, Com.StmtReset, Com.SetOption, Com.StmtFetch, Com.ResetConnection]);
 
 /** Commands waiting for their response, at most (clients pipeline a few; more means the responses are not captured). */
 const MAX_PENDING = 1024;
-
-/**
- * May this SQL set sql_mode, so that NO_BACKSLASH_ESCAPES changes while it runs? A statement that
- * starts with SET (or a comment) and names sql_mode: looked for there only, not in every query. (A
- * multi-statement whose later part sets it is caught by its results' status flags: serverStatus.)
- */
-function setsSqlMode(sql: string): boolean {
-  let i = 0;
-  while (i < sql.length && sql.charCodeAt(i) <= 0x20) i++;
-  const c = sql.charCodeAt(i);
-  const set = (c | 0x20) === 0x73 && (sql.charCodeAt(i + 1) | 0x20) === 0x65 && (sql.charCodeAt(i + 2) | 0x20) === 0x74; // SET
-  return (set || c === 0x2f) && /sql_mode/i.test(sql); // or a /* comment */ first
-}
 
 export class MysqlSession implements StreamHandler {
   readonly counters: SessionCounters = { commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
@@ -136,10 +119,7 @@ export class MysqlSession implements StreamHandler {
   private serverMariaCaps = 0;
   private readonly queue: Pending[] = [];
   /** Statements executed but never seen prepared, by id: the columns learnt from their results. */
-  private readonly unknownStatements = new Map<number, UnknownStatement>();
   private login: Pending | null = null;
-  /** The last COM_STMT_PREPARE (MariaDB's statement id -1 names it). */
-  private lastPrepare: Pending | null = null;
   private abandoned = false;
   private readonly traceFn: ((e: TraceEntry) => void) | null;
   private readonly tlsSecrets: (clientRandom: Uint8Array) => SessionSecrets | null;
@@ -197,11 +177,8 @@ export class MysqlSession implements StreamHandler {
     return (this.framersMade ??= [new PacketFramer((p) => this.clientPacket(p), this.maxRequestBytes), new PacketFramer((p) => this.serverPacket(p), this.maxResponseBytes)]);
   }
 
-  /** The prepared statements of the connection, made on first use. */
-  private get statements(): Map<number, Statement> {
-    return (this.statementsMade ??= new Map());
-  }
-  private statementsMade: Map<number, Statement> | null = null;
+  /** The connection's prepared statements. */
+  private readonly statements = new PreparedStatements();
 
   /** The request time of the oldest command still waiting (for ordering events across connections). */
   oldestPending(): { sec: number; nsec: number } | null {
@@ -465,24 +442,25 @@ export class MysqlSession implements StreamHandler {
     ev.bytesIn = p.length + 4;
     const pending: Pending = { ev, com, endSec: p.lastSec, endNsec: p.lastNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false, skippedAtSend: skipped };
     this.lastSent = pending;
-    const arg = (): string => text(p.payload.subarray(1));
+    pending.needsResponse = expectsResponse(com);
+    const payload = p.payload;
     switch (com) {
       case Com.Query: {
-        let at = 1;
-        if (this.queryAttributes === null && p.payload[1] === 0 && p.payload[2] === 1) this.queryAttributes = true;
-        if (this.queryAttributes) at = skipQueryAttributes(p.payload);
-        ev.sql = text(p.payload.subarray(at));
+        const q = readQuery(payload, this.queryAttributes);
+        this.queryAttributes = q.queryAttributes;
+        ev.sql = q.sql;
         ev.sqlTruncated = p.truncated;
-        this.trackUse(ev.sql, pending);
+        const use = useDatabase(q.sql);
+        if (use !== undefined) pending.pendingUse = use;
         // A statement that sets sql_mode may change how its own later statements read.
         if (this.noBackslashEscapes !== null && setsSqlMode(ev.sql)) ev.noBackslashEscapes = null;
         break;
       }
       case Com.StmtPrepare:
-        ev.sql = arg();
+        ev.sql = text(payload.subarray(1));
         ev.sqlTruncated = p.truncated;
         pending.prepareSql = ev.sql;
-        this.lastPrepare = pending;
+        this.statements.last = pending;
         break;
       case Com.StmtExecute:
       case Com.StmtBulkExecute:
@@ -490,74 +468,36 @@ export class MysqlSession implements StreamHandler {
       case Com.StmtReset:
       case Com.StmtClose:
       case Com.StmtSendLongData: {
-        const id = p.payload.length >= 5 ? (p.payload[1]! | (p.payload[2]! << 8) | (p.payload[3]! << 16) | (p.payload[4]! << 24)) >>> 0 : -1;
-        pending.stmtId = id;
-        // MariaDB: id -1 is the statement prepared last, often sent with it before its PREPARE_OK.
-        const last = id === 0xffffffff ? this.lastPrepare : null;
-        const st = this.statements.get(last?.stmtId ?? id);
-        ev.sql = st?.sql ?? last?.prepareSql ?? null;
-        if (com === Com.StmtExecute && ev.sql === null && id !== 0xffffffff) {
-          // Prepared before the capture began: describe it by what the wire shows.
-          const known = this.unknownStatements.get(id);
-          // The count learnt from an earlier execute, checked first: inferring tries counts one by one.
-          const again = known?.params != null ? parseExecute(p.payload, known.params, null, false) : null;
-          const inferred = this.queryAttributes === true ? null : again !== null && again.types !== null && again.end === p.payload.length ? { count: known!.params!, types: again.types.map((t) => t & 0xff) } : inferExecuteParams(p.payload);
-          const learnt = known !== undefined && known.columns.length > 0;
-          const u: UnknownStatement = { id, params: inferred?.count ?? known?.params ?? null, types: inferred?.types ?? known?.types ?? null, columns: learnt ? known.columns : [] };
-          pending.collectColumns = !learnt;
-          if (known === undefined && this.unknownStatements.size >= 1024) this.unknownStatements.clear();
-          this.unknownStatements.set(id, u);
-          ev.unknownStatement = u;
+        const c = this.statements.read(com, payload, this.queryAttributes);
+        pending.stmtId = c.id;
+        pending.cursor = c.cursor;
+        ev.sql = c.sql;
+        ev.params = c.params;
+        ev.paramTypes = c.paramTypes;
+        if (c.unknown !== null) {
+          ev.unknownStatement = c.unknown;
+          pending.collectColumns = c.collectColumns;
         }
-        if (com === Com.StmtExecute) {
-          const x = parseExecute(p.payload, st ? st.params : null, st?.types ?? null, this.queryAttributes === true);
-          if (x) {
-            if (st && x.types) st.types = x.types;
-            // With query attributes the count covers the statement's parameters, then the attributes.
-            ev.params = x.values !== null && st && x.values.length > st.params ? x.values.slice(0, st.params) : x.values;
-            const types = x.types ?? st?.types ?? null;
-            if (ev.params !== null && types !== null) ev.paramTypes = types.slice(0, ev.params.length).map((t) => t & 0xff);
-            pending.cursor = (x.flags & 0x07) !== 0;
-          }
-        }
-        if (com === Com.StmtClose) {
-          this.statements.delete(id);
-          this.unknownStatements.delete(id);
-          pending.needsResponse = false;
-        }
-        if (com === Com.StmtSendLongData) pending.needsResponse = false;
         break;
       }
       case Com.InitDb:
-        ev.sql = arg();
+        ev.sql = initDbName(payload);
         break;
       case Com.FieldList:
-        ev.sql = text(nulTerminated(p.payload.subarray(1)));
-        break;
-      case Com.Quit:
-        pending.needsResponse = false;
+        ev.sql = fieldListTable(payload);
         break;
       case Com.ChangeUser: {
-        // COM_CHANGE_USER: user NUL, auth response (never kept), database NUL, …
-        const r = new ByteReader(p.payload, 1);
-        ev.user = text(r.nulBytes());
-        if (this.caps & Cap.SecureConnection) r.skip(r.u8());
-        else r.nulBytes();
-        const db = r.remaining > 0 ? text(r.nulBytes()) : '';
-        pending.newDb = db.length > 0 ? db : null;
+        const u = readChangeUser(payload, this.caps);
+        ev.user = u.user;
+        pending.newDb = u.db;
         break;
       }
-      case Com.BinlogDump:
-      case Com.BinlogDumpGtid:
-      case Com.RegisterSlave:
-        // Replication: the server streams binlog events from now on; stop decoding this connection.
-        this.replication = true;
-        pending.needsResponse = false;
-        break;
       case Com.ProcessKill:
-        ev.sql = p.payload.length >= 5 ? String((p.payload[1]! | (p.payload[2]! << 8) | (p.payload[3]! << 16) | (p.payload[4]! << 24)) >>> 0) : null;
+        ev.sql = processKillId(payload);
         break;
       default:
+        // Replication: the server streams binlog events from now on; stop decoding this connection.
+        if (startsReplication(com)) this.replication = true;
         break;
     }
     if (this.traceFn !== null) this.trace(Dir.ClientToServer, 'SEND_COMMAND', p.seq, p.length, name + (ev.sql !== null ? ` ${ev.sql.slice(0, 200)}` : ''), p.payload, ev.noBackslashEscapes);
@@ -697,7 +637,7 @@ export class MysqlSession implements StreamHandler {
         ev.rows ??= 0;
         break;
       case Outcome.Column:
-        if (cur.collectColumns === true && ev.resultSets === 0) this.unknownColumn(ev.unknownStatement!, p);
+        if (cur.collectColumns === true && ev.resultSets === 0) learnColumn(ev.unknownStatement!, p.payload);
         break;
       case Outcome.DefinitionsEof:
         this.serverStatus(s.status, cur);
@@ -717,7 +657,7 @@ export class MysqlSession implements StreamHandler {
         const ok = s.prepareOk!;
         cur.stmtId = ok.statementId;
         ev.warnings = ok.warnings;
-        if (cur.prepareSql !== null) this.statements.set(ok.statementId, { sql: cur.prepareSql, params: ok.params, types: null });
+        if (cur.prepareSql !== null) this.statements.prepared(ok.statementId, cur.prepareSql, ok.params);
         break;
       }
       case Outcome.BadPrepareOk:
@@ -760,12 +700,6 @@ export class MysqlSession implements StreamHandler {
     }
     this.expect(s.next);
     if (s.outcome === Outcome.FileRequest) this.trace(Dir.ServerToClient, 'FILE_REQUEST', p.seq, p.length, 'LOCAL INFILE request (file name and contents are never shown)');
-  }
-
-  /** A column definition of an unknown statement's first result (learnt once per statement id). */
-  private unknownColumn(u: UnknownStatement, p: Packet): void {
-    if (u.columns.length < MAX_UNKNOWN_COLUMNS) u.columns.push(columnName(p.payload) ?? '?');
-    else if (u.columns[u.columns.length - 1] !== '…') u.columns.push('…');
   }
 
   /** The end of a result's rows (or its cursor): status, warnings, index use. */
@@ -1016,7 +950,7 @@ export class MysqlSession implements StreamHandler {
     p.done = true;
     p.ev.status = status;
     if (status === 'incomplete') this.counters.commandsIncomplete++;
-    if (p.com === Com.StmtPrepare && status !== 'ok' && p.stmtId !== null) this.statements.delete(p.stmtId);
+    if (p.com === Com.StmtPrepare && status !== 'ok' && p.stmtId !== null) this.statements.forget(p.stmtId);
     if (doFlush) this.flush();
   }
 
@@ -1169,12 +1103,6 @@ export class MysqlSession implements StreamHandler {
     cut.ev.bytesIn = f.cutCaptured + 4;
   }
 
-  /** `USE db` changes the current database once the server says OK. */
-  private trackUse(sql: string, cur: Pending): void {
-    const m = /^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$/i.exec(sql);
-    if (m) cur.pendingUse = m[1]!;
-  }
-
   private violation(dir: Dir, p: Packet, what: string): void {
     this.counters.protocolViolations++;
     this.trace(dir, 'PROTOCOL_VIOLATION', p.seq, p.length, `${what} (in ${this.stage})`, p.payload);
@@ -1208,32 +1136,6 @@ function responseStart(b: Uint8Array, off: number, len: number): boolean {
 
 function micros(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
   return Math.max(0, Math.round((bSec - aSec) * 1e6 + (bNsec - aNsec) / 1e3));
-}
-
-function nulTerminated(b: Uint8Array): Uint8Array {
-  const i = b.indexOf(0);
-  return i < 0 ? b : b.subarray(0, i);
-}
-
-/** COM_QUERY with CLIENT_QUERY_ATTRIBUTES: parameter count, set count, then (if any) the attributes. */
-export function skipQueryAttributes(p: Uint8Array): number {
-  const r = new ByteReader(p, 1);
-  const count = r.lenenc();
-  r.lenenc(); // parameter set count (1)
-  if (count <= 0 || !r.ok) return r.pos;
-  const nullBitmap = r.bytes((count + 7) >> 3);
-  if (r.u8() !== 1) return r.pos; // no types: nothing more is sent
-  const types: number[] = [];
-  for (let i = 0; i < count && r.ok; i++) {
-    types.push(r.u16());
-    r.lenencBytes(); // the attribute's name
-  }
-  // Values: a NULL (in the bitmap) sends no bytes; the others are binary-protocol values.
-  for (let i = 0; i < types.length && r.ok; i++) {
-    if (nullBitmap[i >> 3]! & (1 << (i & 7))) continue;
-    if (binaryValue(r, types[i]!) === undefined) break;
-  }
-  return r.pos;
 }
 
 /** Is the TLS layer still able to hand over plaintext (or about to)? */
