@@ -25,6 +25,7 @@ import { readQuery, setsSqlMode, useDatabase } from './query.js';
 import { PreparedStatements, learnColumn } from './statements.js';
 import { expectsResponse, fieldListTable, initDbName, processKillId, readChangeUser, startsReplication } from './commands.js';
 import { Expect, Expectations, Outcome, describeServerPacket, expectationFor, learnDeprecateEof, stageOf, step, type Expectation, type ResponseContext, type ResponseStep } from './response.js';
+import { commandStart, packetLength, resyncExpectation, responseStart } from './resync.js';
 import { ASSUMED_CAPS, authPluginName, describeGreeting, describeHandshakeResponse, loginEnd, negotiate, readAuthReply, readGreeting } from './handshake.js';
 import type { CommandEvent, CommandStatus, SessionCounters, SessionOptions, Stage, TraceEntry } from './events.js';
 
@@ -70,9 +71,6 @@ interface Pending {
   /** Server bytes skipped while hunting (after a gap) when the command was sent. */
   skippedAtSend?: number;
 }
-
-/** Commands that may start a resynchronisation (plausible first commands after a gap). */
-const SYNC_COMMANDS = new Set<number>([Com.Quit, Com.InitDb, Com.Query, Com.FieldList, Com.Statistics, Com.ProcessInfo, Com.ProcessKill, Com.Ping, Com.ChangeUser, Com.StmtPrepare, Com.StmtExecute, Com.StmtSendLongData, Com.StmtClose, Com.StmtReset, Com.SetOption, Com.StmtFetch, Com.ResetConnection]);
 
 /** Commands waiting for their response, at most (clients pipeline a few; more means the responses are not captured). */
 const MAX_PENDING = 1024;
@@ -290,35 +288,14 @@ export class MysqlSession implements StreamHandler {
 
   // ---- resynchronisation ----
 
-  /** A client command can start here: sequence id 0, a known command, a plausible length. */
+  /** A client command can start here (resync.ts): the stream is found again. */
   private readonly clientStart: StartPredicate = (b, off, len) => {
-    if (len < 5 || b[off + 3] !== 0) return false;
-    const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
-    const com = b[off + 4]!;
-    if (plen < 1 || !SYNC_COMMANDS.has(com)) return false;
-    if (plen + 4 > len && com !== Com.Query && com !== Com.StmtPrepare && com !== Com.StmtExecute && com !== Com.StmtSendLongData) return false;
-    // A command that goes on past this segment has at least 16 bytes of it here (a long query
-    // fills its first segment); fewer is a coincidence, e.g. the tail of a LOCAL INFILE packet.
-    if (plen + 4 > len && len < 5 + 16) return false;
-    if (plen + 4 < len) {
-      // Another packet follows in this segment: its header must be plausible too.
-      const q = off + 4 + plen;
-      if (len - (q - off) < 4) return false;
-    }
-    if (com === Com.Query || com === Com.StmtPrepare) {
-      // SQL text (maybe after a query-attributes block): mostly printable.
-      let printable = 0;
-      const n = Math.min(plen - 1, len - 5, 32);
-      for (let i = 0; i < n; i++) {
-        const c = b[off + 5 + i]!;
-        if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d || c >= 0x80) printable++;
-      }
-      if (n > 0 && printable < n * 0.75 && !(b[off + 5] === 0 && b[off + 6] === 1)) return false;
-    }
+    const com = commandStart(b, off, len);
+    if (com < 0) return false;
     this.counters.resyncs++;
     this.phase = Phase.Commands;
     this.resyncing = false;
-    this.trace(Dir.ClientToServer, 'RESYNC', 0, plen, `client stream resynchronised at a ${commandName(com)} command`);
+    this.trace(Dir.ClientToServer, 'RESYNC', 0, packetLength(b, off), `client stream resynchronised at a ${commandName(com)} command`);
     return true;
   };
 
@@ -340,7 +317,7 @@ export class MysqlSession implements StreamHandler {
     return this.phase === Phase.Authenticate && this.login === null && this.framersMade !== null && this.framersMade[0].packets === 0 && this.framersMade[0].synced;
   }
 
-  /** A response can start here: a command is waiting for it and the header fits. */
+  /** A response can start here (resync.ts), and a command is waiting for it; or the greeting starts the stream. */
   private readonly serverStart: StartPredicate = (b, off, len) => {
     if (this.greetingPossible) {
       this.greetingPossible = false;
@@ -360,9 +337,8 @@ export class MysqlSession implements StreamHandler {
       this.counters.packetsSkipped++;
       return false;
     }
-    const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
-    this.trace(Dir.ServerToClient, 'RESYNC', 1, plen, `server stream resynchronised at the response to ${cur.ev.cmd}`);
-    this.expectation = expectationFor(cur.com === Com.StmtFetch || cur.com === Com.ChangeUser ? Com.Query : cur.com);
+    this.trace(Dir.ServerToClient, 'RESYNC', 1, packetLength(b, off), `server stream resynchronised at the response to ${cur.ev.cmd}`);
+    this.expectation = resyncExpectation(cur.com);
     return true;
   };
 
@@ -1121,18 +1097,6 @@ export class MysqlSession implements StreamHandler {
   }
 }
 
-
-/**
- * Does a response start at `b[off]`? Its first packet (OK, ERR, column count, PREPARE_OK, a column
- * definition) has sequence id 1 and is short: it ends in this segment or is under 256 bytes, and a
- * packet after it in the segment has sequence id 2. (A segment that starts inside a packet would
- * otherwise pass on a payload byte of 1.)
- */
-function responseStart(b: Uint8Array, off: number, len: number): boolean {
-  if (len < 5 || b[off + 3] !== 1) return false;
-  const plen = b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16);
-  return !(plen < 1 || (plen + 4 > len && plen > 255) || (plen + 8 <= len && b[off + plen + 7] !== 2));
-}
 
 function micros(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
   return Math.max(0, Math.round((bSec - aSec) * 1e6 + (bNsec - aNsec) / 1e3));
