@@ -195,6 +195,16 @@ export const enum Header {
   Err = 0xff,
 }
 
+/** Length-encoded integers: a first byte below 0xfb is the value; these say what follows. */
+export const enum Lenenc {
+  /** NULL (in a text row), or a LOCAL INFILE request as a response's first byte. */
+  Null = 0xfb,
+  /** A 2-byte value follows. */
+  Two = 0xfc,
+  Three = 0xfd,
+  Eight = 0xfe,
+}
+
 /** An EOF_Packet is shorter than this (5 bytes with PROTOCOL_41); a row starting with 0xfe is longer. */
 export const EOF_MAX_LENGTH = 9;
 /** An OK_Packet with PROTOCOL_41 is at least this long (header, two lenenc, status, warnings). */

@@ -15,10 +15,13 @@
  * Under CLIENT_DEPRECATE_EOF the bracketed EOFs are not sent; when the handshake was not captured
  * (`deprecateEof` null) the machine learns it from the first place an EOF should have been.
  */
-import { Com, EOF_MAX_LENGTH, Header, MariaCap, OK_MIN_LENGTH, Status } from './constants.js';
+import { Com, EOF_MAX_LENGTH, Header, Lenenc, MAX_PACKET, MariaCap, OK_MIN_LENGTH, Status } from './constants.js';
 import type { Stage } from './events.js';
 import type { Packet } from './framing.js';
 import { isTerminator, parseEof, parseOk, parsePrepareOk, type Ok, type PrepareOk } from './packets.js';
+
+/** More columns than a result set can have (MySQL's limit is 4096): the stream is not where we think. */
+const MAX_COLUMNS = 4096;
 
 /** What the next server packet of a command's response may be. */
 export const enum Expect {
@@ -266,9 +269,9 @@ function result(p: Packet, ctx: ResponseContext): ResponseStep {
   }
   if (b0 === Header.Ok) return make(NONE, Outcome.ShortOk, 'ok', eofOff, 0, 0, parseOk(payload, ctx.caps));
   // A result set: column count, then (MariaDB cached metadata) maybe no definitions.
-  let n = b0 < 0xfb ? b0 : b0 === 0xfc ? payload[1]! | (payload[2]! << 8) : b0 === 0xfd ? payload[1]! | (payload[2]! << 8) | (payload[3]! << 16) : -1;
-  if (n <= 0 || n > 4096) return make(NONE, Outcome.BadColumnCount, 'incomplete', eofOff, n);
-  const lenencSize = b0 < 0xfb ? 1 : b0 === 0xfc ? 3 : 4;
+  let n = b0 < Lenenc.Null ? b0 : b0 === Lenenc.Two ? payload[1]! | (payload[2]! << 8) : b0 === Lenenc.Three ? payload[1]! | (payload[2]! << 8) | (payload[3]! << 16) : -1;
+  if (n <= 0 || n > MAX_COLUMNS) return make(NONE, Outcome.BadColumnCount, 'incomplete', eofOff, n);
+  const lenencSize = b0 < Lenenc.Null ? 1 : b0 === Lenenc.Two ? 3 : 4;
   if (ctx.mariaCaps & MariaCap.CacheMetadata && payload[lenencSize] === 0) n = 0; // metadata not resent
   const next: Expectation = n > 0 ? { kind: Expect.FieldDefs, left: n } : eofOff === true ? ROWS : FIELD_DEFS_EOF;
   return make(next, Outcome.ResultSet, null, eofOff, n);
@@ -297,7 +300,7 @@ function rows(p: Packet, caps: number, deprecateEof: boolean | null): ResponseSt
   // Every terminator starts with 0xfe; a row that is only counted needs no view of its bytes.
   if (p.b0 !== Header.Eof) return rowStep(deprecateEof);
   const len = p.length;
-  if (!(isTerminator(p.payload, len, deprecateEof) || (deprecateEof === null && len < 0xffffff && len >= OK_MIN_LENGTH && len < 64))) return rowStep(deprecateEof);
+  if (!(isTerminator(p.payload, len, deprecateEof) || (deprecateEof === null && len < MAX_PACKET && len >= OK_MIN_LENGTH && len < 64))) return rowStep(deprecateEof);
   if (len === 5) {
     const eof = parseEof(p.payload);
     return endOfRows(eof.status, eof.warnings, deprecateEof);
