@@ -1,16 +1,22 @@
 /**
- * The MySQL protocol state machine of one connection, fed the two reassembled byte streams
- * (a TCP StreamHandler). It follows the connection stage by stage — greeting, authentication,
+ * The MySQL protocol of one connection: the entry of src/mysql. A `MysqlSession` is the TCP
+ * StreamHandler of a connection; it follows it phase by phase — greeting and login, then
  * commands and their responses — and emits one event per client command with its response,
  * timing and outcome, plus one `connect` event per login. It never throws on bad input:
  * protocol violations are counted and the connection resynchronises or is abandoned.
  *
- * Which reply a command makes us expect drives the machine (as in Zeek's mysql analyzer):
- *   READY_FOR_COMMAND ─ client packet, seq 0 ─► WAIT_FOR_RESULT
- *   WAIT_FOR_RESULT ─ OK / ERR ─► done (or the next result, when SERVER_MORE_RESULTS_EXISTS)
- *                   ─ column count ─► WAIT_FOR_FIELD_DEF ─ n defs ─► [EOF] ─► WAIT_FOR_ROW ─ EOF/OK ─► done
- *                   ─ 0xfb ─► FILE_REQUEST (client sends the file, then the server answers)
- *   stmt_prepare: PREPARE_OK ─► WAIT_FOR_PARAM_DEF ─► WAIT_FOR_FIELD_DEF ─► done
+ * The session keeps the state (one phase, and in the command phase one expectation) and the
+ * events; the modules beside it read packets and decide, without the session:
+ *   framing.ts, compression.ts   bytes → packets (and compressed packets → packets)
+ *   handshake.ts                 greeting, handshake response, authentication → the connection context
+ *   commands.ts, query.ts,       what each client command says (statements.ts also keeps the
+ *   statements.ts                  connection's prepared statements)
+ *   response.ts                  the response machine: (expectation, packet, context) → {next, outcome}
+ *   resync.ts                    where a command or a response can start after a gap
+ *   tls.ts                       what the TLS layer's state means for the session
+ *   packets.ts, constants.ts     the wire structures and codes; events.ts: what the session emits
+ * After an SSL request the bytes go to a TlsConnection (src/tls), whose plaintext comes back into
+ * the same framers. The trace's stage is derived from the phase and the expectation (`stage`).
  */
 import { Dir, describeGap, type CloseReason, type ConnectionInfo, type GapReason, type StreamHandler } from '../tcp/stream.js';
 import { text } from '../bytes/reader.js';
@@ -26,11 +32,13 @@ import { PreparedStatements, learnColumn } from './statements.js';
 import { expectsResponse, fieldListTable, initDbName, processKillId, readChangeUser, startsReplication } from './commands.js';
 import { Expect, Expectations, Outcome, describeServerPacket, expectationFor, learnDeprecateEof, stageOf, step, type Expectation, type ResponseContext, type ResponseStep } from './response.js';
 import { commandStart, packetLength, resyncExpectation, responseStart } from './resync.js';
+import { tlsCategory, tlsReadable } from './tls.js';
 import { ASSUMED_CAPS, authPluginName, describeGreeting, describeHandshakeResponse, loginEnd, negotiate, readAuthReply, readGreeting } from './handshake.js';
 import type { CommandEvent, CommandStatus, SessionCounters, SessionOptions, Stage, TraceEntry } from './events.js';
 
 export type { CommandEvent, CommandStatus, LoginEnd, SessionCounters, SessionOptions, Stage, TraceEntry, UnknownStatement } from './events.js';
 export { MAX_UNKNOWN_COLUMNS } from './events.js';
+export { tlsCategory } from './tls.js';
 
 const NO_SECRETS = (): SessionSecrets | null => null;
 
@@ -165,19 +173,6 @@ export class MysqlSession implements StreamHandler {
     }
   }
 
-  /** A move of the response machine: a new kind of expectation ends a resynchronisation. */
-  private expect(next: Expectation): void {
-    if (next.kind !== this.expectation.kind) this.resyncing = false;
-    this.expectation = next;
-  }
-
-  private get framers(): [PacketFramer, PacketFramer] {
-    return (this.framersMade ??= [new PacketFramer((p) => this.clientPacket(p), this.maxRequestBytes), new PacketFramer((p) => this.serverPacket(p), this.maxResponseBytes)]);
-  }
-
-  /** The connection's prepared statements. */
-  private readonly statements = new PreparedStatements();
-
   /** The request time of the oldest command still waiting (for ordering events across connections). */
   oldestPending(): { sec: number; nsec: number } | null {
     // (The login stays known after it completed; only while it waits for its answer is it in flight.)
@@ -185,7 +180,7 @@ export class MysqlSession implements StreamHandler {
     return p ? { sec: p.ev.sec, nsec: p.ev.nsec } : null;
   }
 
-  // ---- StreamHandler ----
+  // ---- The two byte streams (a TCP StreamHandler), plain or through the TLS layer ----
 
   onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
     if (this.abandoned) return;
@@ -197,6 +192,30 @@ export class MysqlSession implements StreamHandler {
     if (this.abandoned) return;
     if (this.tlsLayer !== null) this.tlsLayer.onGap(dir, bytes, reason, sec, nsec);
     else this.plainGap(dir, bytes, reason, sec, nsec);
+  }
+
+  onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null = null): void {
+    this.nowSec = sec;
+    this.nowNsec = nsec;
+    // The TLS layer tells what it still holds (a record cut by the end) as a gap first.
+    if (this.tlsLayer !== null && !this.abandoned) this.tlsLayer.end(sec, nsec);
+    if (this.tlsLogin !== null) {
+      // Closed before the login inside TLS: cut short if it was being decrypted, else unreadable.
+      if (this.tlsLayer!.info.state !== 'decrypting') this.tlsUnreadable();
+      else {
+        this.login = this.tlsLogin;
+        this.tlsLogin = null;
+      }
+    }
+    this.loginEnded(reason, by, sec, nsec);
+    if (this.framersMade !== null) {
+      if (!this.abandoned) this.cutCommand();
+      this.counters.clientBytesUndecoded = this.framersMade[0].skippedBytes;
+    }
+    for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
+    this.flush();
+    this.trace(null, 'DISCONNECTED', null, null, '');
+    this.phase = Phase.Disconnected;
   }
 
   /** MySQL bytes: as captured, or decrypted by the TLS layer. */
@@ -262,87 +281,212 @@ export class MysqlSession implements StreamHandler {
     this.resyncing = true;
   }
 
-  onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null = null): void {
-    this.nowSec = sec;
-    this.nowNsec = nsec;
-    // The TLS layer tells what it still holds (a record cut by the end) as a gap first.
-    if (this.tlsLayer !== null && !this.abandoned) this.tlsLayer.end(sec, nsec);
-    if (this.tlsLogin !== null) {
-      // Closed before the login inside TLS: cut short if it was being decrypted, else unreadable.
-      if (this.tlsLayer!.info.state !== 'decrypting') this.tlsUnreadable();
-      else {
-        this.login = this.tlsLogin;
-        this.tlsLogin = null;
-      }
-    }
-    this.loginEnded(reason, by, sec, nsec);
-    if (this.framersMade !== null) {
-      if (!this.abandoned) this.cutCommand();
-      this.counters.clientBytesUndecoded = this.framersMade[0].skippedBytes;
-    }
-    for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
-    this.flush();
-    this.trace(null, 'DISCONNECTED', null, null, '');
-    this.phase = Phase.Disconnected;
+  private get framers(): [PacketFramer, PacketFramer] {
+    return (this.framersMade ??= [new PacketFramer((p) => this.clientPacket(p), this.maxRequestBytes), new PacketFramer((p) => this.serverPacket(p), this.maxResponseBytes)]);
   }
 
-  // ---- resynchronisation ----
+  // ---- Connection phase: greeting, handshake response, authentication (handshake.ts) ----
 
-  /** A client command can start here (resync.ts): the stream is found again. */
-  private readonly clientStart: StartPredicate = (b, off, len) => {
-    const com = commandStart(b, off, len);
-    if (com < 0) return false;
-    this.counters.resyncs++;
-    this.phase = Phase.Commands;
-    this.resyncing = false;
-    this.trace(Dir.ClientToServer, 'RESYNC', 0, packetLength(b, off), `client stream resynchronised at a ${commandName(com)} command`);
-    return true;
-  };
+  private greeting(p: Packet): void {
+    const reply = readGreeting(p);
+    switch (reply.kind) {
+      case 'refused':
+        this.login = this.loginPending(p);
+        this.login.ev.errorCode = reply.err?.code ?? null;
+        this.login.ev.error = reply.err?.message ?? null;
+        this.finishLogin('error');
+        return;
+      case 'not-mysql':
+        this.violation(Dir.ServerToClient, p, 'expected a server greeting (protocol 10)');
+        this.abandon('not a MySQL server greeting');
+        return;
+      case 'greeting':
+        break;
+      default: {
+        const never: never = reply;
+        return never;
+      }
+    }
+    const g = reply.greeting;
+    this.serverVersion = g.serverVersion;
+    this.connId = g.connectionId;
+    this.serverCaps = g.capabilities;
+    this.serverMariaCaps = g.mariaCapabilities;
+    this.serverStatus(g.status);
+    this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, describeGreeting(g));
+    this.phase = Phase.Authenticate;
+    this.greetingBytes = p.length + 4;
+  }
 
-  /** The server's stream began before the capture and nothing of it was seen yet: a greeting may start it. */
-  private greetingPossible = false;
+  /** The server greeting's bytes, counted in the login's bytes from the server. */
+  private greetingBytes = 0;
+
+  private authClientPacket(p: Packet): void {
+    if (this.login === null) {
+      const r = parseHandshakeResponse(p.payload);
+      if (r === null) {
+        this.violation(Dir.ClientToServer, p, 'expected a handshake response');
+        return;
+      }
+      const ctx = negotiate(this.serverCaps, this.serverMariaCaps, r);
+      this.caps = ctx.caps;
+      this.mariaCaps = ctx.mariaCaps;
+      this.deprecateEof = ctx.deprecateEof;
+      this.queryAttributes = ctx.queryAttributes;
+      this.negotiatedCompression = ctx.compression;
+      if (ctx.tls) {
+        if (this.tlsLayer !== null) {
+          this.violation(Dir.ClientToServer, p, 'a second SSL request');
+          return;
+        }
+        // TLS from the next byte on: its records go to the TLS layer, which hands back what it can
+        // decrypt; the handshake response then comes again, inside TLS.
+        this.tls = true;
+        this.trace(Dir.ClientToServer, 'TLS', p.seq, p.length, 'SSL request: TLS from here on');
+        const pend = this.loginPending(p);
+        pend.ev.tls = true;
+        pend.ev.bytesIn = p.length + 4;
+        this.tlsLogin = pend;
+        this.tlsLayer = new TlsConnection(this.tlsSecrets, {
+          onData: (d, b, o, l, s, n) => this.decrypted(d, b, o, l, s, n),
+          onGap: (d, bytes, why, s, n) => this.plainGap(d, bytes, why, s, n),
+        });
+        this.framers[0].stopAfterPacket();
+        return;
+      }
+      this.user = r.user;
+      this.db = r.database;
+      // Inside TLS, the login event is the one the SSL request began (its time, its bytes).
+      const pend = this.tlsLogin ?? this.loginPending(p);
+      this.tlsLogin = null;
+      pend.ev.user = r.user;
+      pend.ev.db = r.database;
+      pend.ev.bytesIn += p.length + 4;
+      pend.endSec = p.lastSec;
+      pend.endNsec = p.lastNsec;
+      pend.ev.sql = null;
+      this.login = pend;
+      this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, describeHandshakeResponse(r));
+      return;
+    }
+    // Further authentication data (auth switch response, caching_sha2 exchanges): never kept.
+    this.login.ev.bytesIn += p.length + 4;
+    this.login.endSec = p.lastSec;
+    this.login.endNsec = p.lastNsec;
+    this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, 'authentication data (not shown)');
+  }
+
+  private authServerPacket(p: Packet): void {
+    const login = this.login;
+    if (login === null) {
+      this.violation(Dir.ServerToClient, p, 'a server packet before the handshake response');
+      return;
+    }
+    login.ev.bytesOut += p.length + 4;
+    if (!login.gotResponse) {
+      login.gotResponse = true;
+      login.ev.latencyUs = micros(login.endSec, login.endNsec, p.firstSec, p.firstNsec);
+    }
+    login.ev.responseUs = micros(login.endSec, login.endNsec, p.lastSec, p.lastNsec);
+    const reply = readAuthReply(p, this.caps);
+    switch (reply.kind) {
+      case 'ok': {
+        const ok = reply.ok;
+        if (ok?.schema) this.db = ok.schema;
+        if (ok) this.serverStatus(ok.status);
+        this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
+        this.finishLogin('ok');
+        this.phase = Phase.Commands;
+        if (this.negotiatedCompression !== null) this.startCompression(this.negotiatedCompression);
+        return;
+      }
+      case 'err': {
+        const e = reply.err;
+        login.ev.errorCode = e?.code ?? null;
+        login.ev.sqlState = e?.sqlState ?? null;
+        login.ev.error = e?.message ?? null;
+        this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.message}` : '');
+        this.finishLogin('error');
+        this.phase = Phase.Disconnected;
+        return;
+      }
+      case 'switch':
+        this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `auth switch to ${reply.plugin}`);
+        return;
+      case 'more':
+        this.trace(Dir.ServerToClient, 'AUTH_MORE_DATA', p.seq, p.length, reply.what);
+        return;
+      case 'unexpected':
+        this.violation(Dir.ServerToClient, p, 'unexpected packet during authentication');
+        return;
+      default: {
+        const never: never = reply;
+        return never;
+      }
+    }
+  }
+
+  /** The compression the handshake response negotiated: it starts with the login's OK. */
+  private negotiatedCompression: CompressionAlgorithm | null = null;
+
+  /** After the login OK: every byte from now on travels in compressed packets. */
+  private startCompression(algorithm: CompressionAlgorithm): void {
+    this.compressed = true;
+    this.compression = algorithm;
+    const inflate = decompressorFor(algorithm);
+    if (inflate === null) {
+      this.trace(null, 'COMPRESSED', null, null, `${algorithm} compression: this Node.js cannot decompress it (needs zlib.zstdDecompressSync, Node 22.15+)`);
+      this.abandon(`${algorithm} compression is not supported by this Node.js`);
+      return;
+    }
+    this.unwrap = [new CompressedStream(this.framers[0], inflate), new CompressedStream(this.framers[1], inflate)];
+    this.trace(null, 'COMPRESSED', null, null, `${algorithm} compressed protocol from here on`);
+  }
+
+  private loginPending(p: Packet): Pending {
+    return this.loginAt(p.firstSec, p.firstNsec, p.lastSec, p.lastNsec);
+  }
+
+  private loginAt(sec: number, nsec: number, endSec: number, endNsec: number): Pending {
+    const ev = this.newEvent('connect', sec, nsec);
+    ev.bytesOut += this.greetingBytes;
+    this.greetingBytes = 0;
+    return { ev, com: Com.Connect, endSec, endNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
+  }
 
   /**
-   * The start of a direction was not captured (a capture that began after the connection did).
-   * Server: its stream may still begin with the greeting (the capture started after the SYN,
-   * before the greeting): the hunt for a packet start also looks for one. Client, right after a
-   * greeting found that way: its stream starts with the handshake response, nothing of it lost.
-   * True when the gap is fully handled here.
+   * The connection ended: a login the server greeted but never finished (no handshake response,
+   * or no final answer to it) is a `connect` event, `aborted` with how it ended and its duration
+   * (what MySQL counts in Aborted_connects); `incomplete` when the capture, not the connection,
+   * ended (or the connection table dropped it). Its time is the connection's first packet when the
+   * client sent nothing.
    */
-  private midStreamStart(dir: Dir): boolean {
-    if (dir === Dir.ServerToClient) {
-      if (this.phase === Phase.Connecting && this.counters.commands === 0) this.greetingPossible = true;
-      return false;
+  private loginEnded(reason: CloseReason, by: Dir | null, sec: number, nsec: number): void {
+    let l = this.login;
+    if (l === null) {
+      if (this.phase !== Phase.Authenticate) return; // no greeting seen: no login known to have begun
+      l = this.login = this.loginAt(this.info.firstSec, this.info.firstNsec, this.info.firstSec, this.info.firstNsec);
     }
-    return this.phase === Phase.Authenticate && this.login === null && this.framersMade !== null && this.framersMade[0].packets === 0 && this.framersMade[0].synced;
+    if (l.done) return;
+    const ended = loginEnd(reason, by);
+    l.ev.ended = ended;
+    l.ev.durationUs = micros(this.info.firstSec, this.info.firstNsec, sec, nsec);
+    this.finishLogin(ended === 'capture_end' || ended === 'evicted' ? 'incomplete' : 'aborted');
   }
 
-  /** A response can start here (resync.ts), and a command is waiting for it; or the greeting starts the stream. */
-  private readonly serverStart: StartPredicate = (b, off, len) => {
-    if (this.greetingPossible) {
-      this.greetingPossible = false;
-      if (this.current() === null && sniffGreeting(b, off, len) !== null) {
-        this.phase = Phase.AwaitGreeting;
-        this.resyncing = false;
-        this.caps = 0;
-        this.trace(Dir.ServerToClient, 'RESYNC', 0, null, 'server stream starts with its greeting: the login is decoded');
-        return true;
-      }
-    }
-    const cur = this.current();
-    const looksLikeResponse = responseStart(b, off, len);
-    if (cur === null || cur.gotResponse || !looksLikeResponse) {
-      // A response with no command waiting for it: its command was not captured.
-      if (looksLikeResponse && cur === null) this.counters.commandsUnseen++;
-      this.counters.packetsSkipped++;
-      return false;
-    }
-    this.trace(Dir.ServerToClient, 'RESYNC', 1, packetLength(b, off), `server stream resynchronised at the response to ${cur.ev.cmd}`);
-    this.expectation = resyncExpectation(cur.com);
-    return true;
-  };
+  private finishLogin(status: CommandStatus): void {
+    const l = this.login;
+    if (l === null || l.done) return;
+    l.done = true;
+    l.ev.status = status;
+    l.ev.connId = this.connId;
+    this.stampTls(l.ev);
+    // A TLS login that could not be decrypted is not a loss: its end is encrypted by design.
+    if (status === 'incomplete' && l.ev.tlsDecrypted !== false) this.counters.commandsIncomplete++;
+    this.sink(l.ev);
+  }
 
-  // ---- client packets ----
+  // ---- Command phase: the client's commands (commands.ts, query.ts, statements.ts) ----
 
   private clientPacket(p: Packet): void {
     this.nowSec = p.firstSec;
@@ -502,6 +646,33 @@ export class MysqlSession implements StreamHandler {
     this.flush();
   }
 
+  /** The connection's prepared statements. */
+  private readonly statements = new PreparedStatements();
+
+  /** The last command sent (for cutCommand). */
+  private lastSent: Pending | null = null;
+
+  /**
+   * The client's command in progress when its bytes stopped (a gap, or the end of the connection
+   * or capture): reported with what arrived of it — the SQL prefix, marked cut (`sqlTruncated`)
+   * — rather than dropped. After a gap it waits for its response like any command (latency from
+   * its last captured byte, and the outcome); at the end it is `incomplete`.
+   */
+  private cutCommand(): void {
+    if (this.unwrap !== null || this.phase === Phase.Authenticate) return;
+    const f = this.framers[0];
+    const p = f.cut();
+    if (p === null || p.seq !== 0 || f.cutCaptured < 1) return;
+    const before = this.lastSent;
+    this.clientPacket(p);
+    const cut = this.lastSent;
+    if (cut === null || cut === before) return;
+    cut.ev.sqlTruncated = true;
+    cut.ev.bytesIn = f.cutCaptured + 4;
+  }
+
+  // ---- Responses: the response machine (response.ts) applied to the command's event ----
+
   /** After a command, or when the previous response ended: what does the next response start with? */
   private startExpect(): void {
     const cur = this.current();
@@ -509,7 +680,11 @@ export class MysqlSession implements StreamHandler {
     this.resyncing = false;
   }
 
-  // ---- server packets ----
+  /** A move of the response machine: a new kind of expectation ends a resynchronisation. */
+  private expect(next: Expectation): void {
+    if (next.kind !== this.expectation.kind) this.resyncing = false;
+    this.expectation = next;
+  }
 
   private serverPacket(p: Packet): void {
     this.nowSec = p.firstSec;
@@ -708,208 +883,142 @@ export class MysqlSession implements StreamHandler {
     else if (cur.pendingUse !== undefined) this.db = cur.pendingUse;
   }
 
-  // ---- connection phase ----
-
-  private greeting(p: Packet): void {
-    const reply = readGreeting(p);
-    switch (reply.kind) {
-      case 'refused':
-        this.login = this.loginPending(p);
-        this.login.ev.errorCode = reply.err?.code ?? null;
-        this.login.ev.error = reply.err?.message ?? null;
-        this.finishLogin('error');
-        return;
-      case 'not-mysql':
-        this.violation(Dir.ServerToClient, p, 'expected a server greeting (protocol 10)');
-        this.abandon('not a MySQL server greeting');
-        return;
-      case 'greeting':
-        break;
-      default: {
-        const never: never = reply;
-        return never;
-      }
+  /**
+   * A server status (greeting, OK, EOF): follow NO_BACKSLASH_ESCAPES. `cur`, the command it
+   * answers: sent before any status was seen, it takes this mode (unless it sets sql_mode
+   * itself); one whose mode changed under it (a multi-statement `SET sql_mode=…; SELECT …`) is
+   * marked unknown, so that its SQL is redacted safely for either mode.
+   */
+  private serverStatus(status: number, cur: Pending | null = null): void {
+    const nbe = (status & Status.NoBackslashEscapes) !== 0;
+    if (cur !== null && cur.ev.noBackslashEscapes !== nbe) {
+      const ev = cur.ev;
+      ev.noBackslashEscapes = ev.noBackslashEscapes === null && !(ev.sql !== null && setsSqlMode(ev.sql)) ? nbe : null;
     }
-    const g = reply.greeting;
-    this.serverVersion = g.serverVersion;
-    this.connId = g.connectionId;
-    this.serverCaps = g.capabilities;
-    this.serverMariaCaps = g.mariaCapabilities;
-    this.serverStatus(g.status);
-    this.trace(Dir.ServerToClient, 'INIT_PACKET_RECEIVED', p.seq, p.length, describeGreeting(g));
-    this.phase = Phase.Authenticate;
-    this.greetingBytes = p.length + 4;
+    this.noBackslashEscapes = nbe;
   }
 
-  /** The server greeting's bytes, counted in the login's bytes from the server. */
-  private greetingBytes = 0;
+  // ---- Resynchronisation after a gap (resync.ts) ----
 
-  private loginPending(p: Packet): Pending {
-    return this.loginAt(p.firstSec, p.firstNsec, p.lastSec, p.lastNsec);
-  }
+  /** A client command can start here (resync.ts): the stream is found again. */
+  private readonly clientStart: StartPredicate = (b, off, len) => {
+    const com = commandStart(b, off, len);
+    if (com < 0) return false;
+    this.counters.resyncs++;
+    this.phase = Phase.Commands;
+    this.resyncing = false;
+    this.trace(Dir.ClientToServer, 'RESYNC', 0, packetLength(b, off), `client stream resynchronised at a ${commandName(com)} command`);
+    return true;
+  };
 
-  private loginAt(sec: number, nsec: number, endSec: number, endNsec: number): Pending {
-    const ev = this.newEvent('connect', sec, nsec);
-    ev.bytesOut += this.greetingBytes;
-    this.greetingBytes = 0;
-    return { ev, com: Com.Connect, endSec, endNsec, needsResponse: true, done: false, prepareSql: null, stmtId: null, cursor: false, gotResponse: false };
-  }
+  /** The server's stream began before the capture and nothing of it was seen yet: a greeting may start it. */
+  private greetingPossible = false;
 
   /**
-   * The connection ended: a login the server greeted but never finished (no handshake response,
-   * or no final answer to it) is a `connect` event, `aborted` with how it ended and its duration
-   * (what MySQL counts in Aborted_connects); `incomplete` when the capture, not the connection,
-   * ended (or the connection table dropped it). Its time is the connection's first packet when the
-   * client sent nothing.
+   * The start of a direction was not captured (a capture that began after the connection did).
+   * Server: its stream may still begin with the greeting (the capture started after the SYN,
+   * before the greeting): the hunt for a packet start also looks for one. Client, right after a
+   * greeting found that way: its stream starts with the handshake response, nothing of it lost.
+   * True when the gap is fully handled here.
    */
-  private loginEnded(reason: CloseReason, by: Dir | null, sec: number, nsec: number): void {
-    let l = this.login;
-    if (l === null) {
-      if (this.phase !== Phase.Authenticate) return; // no greeting seen: no login known to have begun
-      l = this.login = this.loginAt(this.info.firstSec, this.info.firstNsec, this.info.firstSec, this.info.firstNsec);
+  private midStreamStart(dir: Dir): boolean {
+    if (dir === Dir.ServerToClient) {
+      if (this.phase === Phase.Connecting && this.counters.commands === 0) this.greetingPossible = true;
+      return false;
     }
-    if (l.done) return;
-    const ended = loginEnd(reason, by);
-    l.ev.ended = ended;
-    l.ev.durationUs = micros(this.info.firstSec, this.info.firstNsec, sec, nsec);
-    this.finishLogin(ended === 'capture_end' || ended === 'evicted' ? 'incomplete' : 'aborted');
+    return this.phase === Phase.Authenticate && this.login === null && this.framersMade !== null && this.framersMade[0].packets === 0 && this.framersMade[0].synced;
   }
 
-  private authClientPacket(p: Packet): void {
-    if (this.login === null) {
-      const r = parseHandshakeResponse(p.payload);
-      if (r === null) {
-        this.violation(Dir.ClientToServer, p, 'expected a handshake response');
-        return;
+  /** A response can start here (resync.ts), and a command is waiting for it; or the greeting starts the stream. */
+  private readonly serverStart: StartPredicate = (b, off, len) => {
+    if (this.greetingPossible) {
+      this.greetingPossible = false;
+      if (this.current() === null && sniffGreeting(b, off, len) !== null) {
+        this.phase = Phase.AwaitGreeting;
+        this.resyncing = false;
+        this.caps = 0;
+        this.trace(Dir.ServerToClient, 'RESYNC', 0, null, 'server stream starts with its greeting: the login is decoded');
+        return true;
       }
-      const ctx = negotiate(this.serverCaps, this.serverMariaCaps, r);
-      this.caps = ctx.caps;
-      this.mariaCaps = ctx.mariaCaps;
-      this.deprecateEof = ctx.deprecateEof;
-      this.queryAttributes = ctx.queryAttributes;
-      this.negotiatedCompression = ctx.compression;
-      if (ctx.tls) {
-        if (this.tlsLayer !== null) {
-          this.violation(Dir.ClientToServer, p, 'a second SSL request');
-          return;
-        }
-        // TLS from the next byte on: its records go to the TLS layer, which hands back what it can
-        // decrypt; the handshake response then comes again, inside TLS.
-        this.tls = true;
-        this.trace(Dir.ClientToServer, 'TLS', p.seq, p.length, 'SSL request: TLS from here on');
-        const pend = this.loginPending(p);
-        pend.ev.tls = true;
-        pend.ev.bytesIn = p.length + 4;
-        this.tlsLogin = pend;
-        this.tlsLayer = new TlsConnection(this.tlsSecrets, {
-          onData: (d, b, o, l, s, n) => this.decrypted(d, b, o, l, s, n),
-          onGap: (d, bytes, why, s, n) => this.plainGap(d, bytes, why, s, n),
-        });
-        this.framers[0].stopAfterPacket();
-        return;
-      }
-      this.user = r.user;
-      this.db = r.database;
-      // Inside TLS, the login event is the one the SSL request began (its time, its bytes).
-      const pend = this.tlsLogin ?? this.loginPending(p);
+    }
+    const cur = this.current();
+    const looksLikeResponse = responseStart(b, off, len);
+    if (cur === null || cur.gotResponse || !looksLikeResponse) {
+      // A response with no command waiting for it: its command was not captured.
+      if (looksLikeResponse && cur === null) this.counters.commandsUnseen++;
+      this.counters.packetsSkipped++;
+      return false;
+    }
+    this.trace(Dir.ServerToClient, 'RESYNC', 1, packetLength(b, off), `server stream resynchronised at the response to ${cur.ev.cmd}`);
+    this.expectation = resyncExpectation(cur.com);
+    return true;
+  };
+
+  // ---- TLS: the layer's plaintext and what it could not decrypt (src/tls) ----
+
+  /** Decrypted bytes from the TLS layer. */
+  private decrypted(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
+    if (!this.tlsTraced) {
+      this.tlsTraced = true;
+      const i = this.tlsLayer!.info;
+      this.tlsDecrypting = i;
+      this.nowSec = sec;
+      this.nowNsec = nsec;
+      this.trace(null, 'TLS', null, null, `${i.version ?? 'TLS'} ${i.cipherName ?? ''}: decrypted with the key log's secrets`.replace(' :', ':'));
+    }
+    this.plain(dir, buf, offset, length, sec, nsec);
+  }
+
+  /** The TLS layer's info from the first decrypted bytes on (null before, or never decrypted). */
+  private tlsDecrypting: TlsInfo | null = null;
+
+  /**
+   * The TLS layer cannot decrypt this connection (no secret for it, an unsupported suite or
+   * version): the login is known only as a TLS login, and decoding stops, saying why.
+   */
+  /** No secret for the session (yet): the login is known only as a TLS login; reading goes on. */
+  private tlsWaiting(info: TlsInfo): void {
+    if (this.tlsLogin === null) return;
+    this.login = this.tlsLogin;
+    this.tlsLogin = null;
+    this.finishLogin('incomplete');
+    // The compressed protocol (negotiated in the SSL request) cannot be resumed mid-stream.
+    if (this.caps & (Cap.Compress | Cap.ZstdCompression)) {
+      this.phase = Phase.Tls;
+      this.trace(null, 'TLS', null, null, info.reason ?? 'no secret for the session');
+      this.abandon(`TLS: ${tlsCategory(info)}`);
+      return;
+    }
+    this.trace(null, 'TLS', null, null, `${info.reason ?? 'no secret for the session'}; its commands are decoded from the point the secrets appear, if they do (a key log that grows)`);
+  }
+
+  private tlsUnreadable(): void {
+    const t = this.tlsLayer!;
+    const why = t.info.reason ?? `TLS state ${t.info.state}`;
+    if (this.tlsLogin !== null) {
+      this.login = this.tlsLogin;
       this.tlsLogin = null;
-      pend.ev.user = r.user;
-      pend.ev.db = r.database;
-      pend.ev.bytesIn += p.length + 4;
-      pend.endSec = p.lastSec;
-      pend.endNsec = p.lastNsec;
-      pend.ev.sql = null;
-      this.login = pend;
-      this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, describeHandshakeResponse(r));
-      return;
+      this.finishLogin('incomplete');
     }
-    // Further authentication data (auth switch response, caching_sha2 exchanges): never kept.
-    this.login.ev.bytesIn += p.length + 4;
-    this.login.endSec = p.lastSec;
-    this.login.endNsec = p.lastNsec;
-    this.trace(Dir.ClientToServer, 'SEND_AUTH_RESPONSE', p.seq, p.length, 'authentication data (not shown)');
+    this.phase = Phase.Tls;
+    this.trace(null, 'TLS', null, null, why);
+    this.abandon(`TLS: ${tlsCategory(t.info)}`);
   }
 
-  private authServerPacket(p: Packet): void {
-    const login = this.login;
-    if (login === null) {
-      this.violation(Dir.ServerToClient, p, 'a server packet before the handshake response');
-      return;
-    }
-    login.ev.bytesOut += p.length + 4;
-    if (!login.gotResponse) {
-      login.gotResponse = true;
-      login.ev.latencyUs = micros(login.endSec, login.endNsec, p.firstSec, p.firstNsec);
-    }
-    login.ev.responseUs = micros(login.endSec, login.endNsec, p.lastSec, p.lastNsec);
-    const reply = readAuthReply(p, this.caps);
-    switch (reply.kind) {
-      case 'ok': {
-        const ok = reply.ok;
-        if (ok?.schema) this.db = ok.schema;
-        if (ok) this.serverStatus(ok.status);
-        this.trace(Dir.ServerToClient, 'AUTHENTICATED', p.seq, p.length, '');
-        this.finishLogin('ok');
-        this.phase = Phase.Commands;
-        if (this.negotiatedCompression !== null) this.startCompression(this.negotiatedCompression);
-        return;
-      }
-      case 'err': {
-        const e = reply.err;
-        login.ev.errorCode = e?.code ?? null;
-        login.ev.sqlState = e?.sqlState ?? null;
-        login.ev.error = e?.message ?? null;
-        this.trace(Dir.ServerToClient, 'ERROR', p.seq, p.length, e ? `${e.code} ${e.message}` : '');
-        this.finishLogin('error');
-        this.phase = Phase.Disconnected;
-        return;
-      }
-      case 'switch':
-        this.trace(Dir.ServerToClient, 'AUTH_PLUGIN', p.seq, p.length, `auth switch to ${reply.plugin}`);
-        return;
-      case 'more':
-        this.trace(Dir.ServerToClient, 'AUTH_MORE_DATA', p.seq, p.length, reply.what);
-        return;
-      case 'unexpected':
-        this.violation(Dir.ServerToClient, p, 'unexpected packet during authentication');
-        return;
-      default: {
-        const never: never = reply;
-        return never;
-      }
-    }
+  /** What an event says of the connection's TLS: version, suite, read by decryption or not. */
+  private stampTls(ev: CommandEvent): void {
+    ev.tls = this.tls;
+    const t = this.tlsLayer;
+    if (t === null) return;
+    // Once decrypting, the version and suite are those of the whole session: read once (the
+    // layer's info is a fresh object, client random in hex, at every read).
+    const i = this.tlsDecrypting ?? t.info;
+    ev.tlsVersion = i.version;
+    ev.tlsCipher = i.cipherName;
+    ev.tlsDecrypted = i.state === 'decrypting';
   }
 
-  /** The compression the handshake response negotiated: it starts with the login's OK. */
-  private negotiatedCompression: CompressionAlgorithm | null = null;
-
-  /** After the login OK: every byte from now on travels in compressed packets. */
-  private startCompression(algorithm: CompressionAlgorithm): void {
-    this.compressed = true;
-    this.compression = algorithm;
-    const inflate = decompressorFor(algorithm);
-    if (inflate === null) {
-      this.trace(null, 'COMPRESSED', null, null, `${algorithm} compression: this Node.js cannot decompress it (needs zlib.zstdDecompressSync, Node 22.15+)`);
-      this.abandon(`${algorithm} compression is not supported by this Node.js`);
-      return;
-    }
-    this.unwrap = [new CompressedStream(this.framers[0], inflate), new CompressedStream(this.framers[1], inflate)];
-    this.trace(null, 'COMPRESSED', null, null, `${algorithm} compressed protocol from here on`);
-  }
-
-  private finishLogin(status: CommandStatus): void {
-    const l = this.login;
-    if (l === null || l.done) return;
-    l.done = true;
-    l.ev.status = status;
-    l.ev.connId = this.connId;
-    this.stampTls(l.ev);
-    // A TLS login that could not be decrypted is not a loss: its end is encrypted by design.
-    if (status === 'incomplete' && l.ev.tlsDecrypted !== false) this.counters.commandsIncomplete++;
-    this.sink(l.ev);
-  }
-
-  // ---- helpers ----
+  // ---- Events, in request order ----
 
   private current(): Pending | null {
     for (const p of this.queue) if (!p.done) return p;
@@ -980,104 +1089,7 @@ export class MysqlSession implements StreamHandler {
     return ev;
   }
 
-  /** What an event says of the connection's TLS: version, suite, read by decryption or not. */
-  private stampTls(ev: CommandEvent): void {
-    ev.tls = this.tls;
-    const t = this.tlsLayer;
-    if (t === null) return;
-    // Once decrypting, the version and suite are those of the whole session: read once (the
-    // layer's info is a fresh object, client random in hex, at every read).
-    const i = this.tlsDecrypting ?? t.info;
-    ev.tlsVersion = i.version;
-    ev.tlsCipher = i.cipherName;
-    ev.tlsDecrypted = i.state === 'decrypting';
-  }
-
-  /** The TLS layer's info from the first decrypted bytes on (null before, or never decrypted). */
-  private tlsDecrypting: TlsInfo | null = null;
-
-  /** Decrypted bytes from the TLS layer. */
-  private decrypted(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
-    if (!this.tlsTraced) {
-      this.tlsTraced = true;
-      const i = this.tlsLayer!.info;
-      this.tlsDecrypting = i;
-      this.nowSec = sec;
-      this.nowNsec = nsec;
-      this.trace(null, 'TLS', null, null, `${i.version ?? 'TLS'} ${i.cipherName ?? ''}: decrypted with the key log's secrets`.replace(' :', ':'));
-    }
-    this.plain(dir, buf, offset, length, sec, nsec);
-  }
-
-  /**
-   * The TLS layer cannot decrypt this connection (no secret for it, an unsupported suite or
-   * version): the login is known only as a TLS login, and decoding stops, saying why.
-   */
-  /** No secret for the session (yet): the login is known only as a TLS login; reading goes on. */
-  private tlsWaiting(info: TlsInfo): void {
-    if (this.tlsLogin === null) return;
-    this.login = this.tlsLogin;
-    this.tlsLogin = null;
-    this.finishLogin('incomplete');
-    // The compressed protocol (negotiated in the SSL request) cannot be resumed mid-stream.
-    if (this.caps & (Cap.Compress | Cap.ZstdCompression)) {
-      this.phase = Phase.Tls;
-      this.trace(null, 'TLS', null, null, info.reason ?? 'no secret for the session');
-      this.abandon(`TLS: ${tlsCategory(info)}`);
-      return;
-    }
-    this.trace(null, 'TLS', null, null, `${info.reason ?? 'no secret for the session'}; its commands are decoded from the point the secrets appear, if they do (a key log that grows)`);
-  }
-
-  private tlsUnreadable(): void {
-    const t = this.tlsLayer!;
-    const why = t.info.reason ?? `TLS state ${t.info.state}`;
-    if (this.tlsLogin !== null) {
-      this.login = this.tlsLogin;
-      this.tlsLogin = null;
-      this.finishLogin('incomplete');
-    }
-    this.phase = Phase.Tls;
-    this.trace(null, 'TLS', null, null, why);
-    this.abandon(`TLS: ${tlsCategory(t.info)}`);
-  }
-
-  /**
-   * A server status (greeting, OK, EOF): follow NO_BACKSLASH_ESCAPES. `cur`, the command it
-   * answers: sent before any status was seen, it takes this mode (unless it sets sql_mode
-   * itself); one whose mode changed under it (a multi-statement `SET sql_mode=…; SELECT …`) is
-   * marked unknown, so that its SQL is redacted safely for either mode.
-   */
-  private serverStatus(status: number, cur: Pending | null = null): void {
-    const nbe = (status & Status.NoBackslashEscapes) !== 0;
-    if (cur !== null && cur.ev.noBackslashEscapes !== nbe) {
-      const ev = cur.ev;
-      ev.noBackslashEscapes = ev.noBackslashEscapes === null && !(ev.sql !== null && setsSqlMode(ev.sql)) ? nbe : null;
-    }
-    this.noBackslashEscapes = nbe;
-  }
-
-  /** The last command sent (for cutCommand). */
-  private lastSent: Pending | null = null;
-
-  /**
-   * The client's command in progress when its bytes stopped (a gap, or the end of the connection
-   * or capture): reported with what arrived of it — the SQL prefix, marked cut (`sqlTruncated`)
-   * — rather than dropped. After a gap it waits for its response like any command (latency from
-   * its last captured byte, and the outcome); at the end it is `incomplete`.
-   */
-  private cutCommand(): void {
-    if (this.unwrap !== null || this.phase === Phase.Authenticate) return;
-    const f = this.framers[0];
-    const p = f.cut();
-    if (p === null || p.seq !== 0 || f.cutCaptured < 1) return;
-    const before = this.lastSent;
-    this.clientPacket(p);
-    const cut = this.lastSent;
-    if (cut === null || cut === before) return;
-    cut.ev.sqlTruncated = true;
-    cut.ev.bytesIn = f.cutCaptured + 4;
-  }
+  // ---- Violations and the trace ----
 
   private violation(dir: Dir, p: Packet, what: string): void {
     this.counters.protocolViolations++;
@@ -1100,31 +1112,4 @@ export class MysqlSession implements StreamHandler {
 
 function micros(aSec: number, aNsec: number, bSec: number, bNsec: number): number {
   return Math.max(0, Math.round((bSec - aSec) * 1e6 + (bNsec - aNsec) / 1e3));
-}
-
-/** Is the TLS layer still able to hand over plaintext (or about to)? */
-function tlsReadable(i: TlsInfo): boolean {
-  return i.state === 'decrypting' || i.state === 'handshake';
-}
-
-/** The reason a TLS connection was not read, as one of a few categories (health counts them). */
-export function tlsCategory(i: TlsInfo): string {
-  switch (i.state) {
-    case 'no-secret':
-      return 'no secret for the session in the key log';
-    case 'unsupported-suite':
-      return `unsupported cipher suite ${i.cipherName ?? '?'}`;
-    case 'unsupported-version':
-      return `unsupported version ${i.version ?? '?'}`;
-    case 'failed':
-      return 'decryption failed (wrong secret, or damaged records)';
-    case 'handshake':
-      return 'the TLS handshake was not captured whole';
-    case 'decrypting':
-      return 'decrypted';
-    default: {
-      const never: never = i.state;
-      return String(never);
-    }
-  }
 }

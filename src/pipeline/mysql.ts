@@ -5,7 +5,8 @@
  * and the sessions' counters summed for the health report.
  */
 import type { PacketDecoder } from '../net/decode.js';
-import { MysqlSession, tlsCategory, type CommandEvent, type SessionCounters, type SessionOptions } from '../mysql/session.js';
+import { MysqlSession, type CommandEvent, type SessionCounters, type SessionOptions } from '../mysql/session.js';
+import { tlsCategory } from '../mysql/tls.js';
 import type { TcpReassembler } from '../tcp/reassembler.js';
 import type { StreamHandler } from '../tcp/stream.js';
 import type { PacketRecord } from '../pcap/record.js';
