@@ -67,7 +67,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
       if (!schemaWanted && (a.user !== undefined || a.defaultsFile !== undefined)) throw cli.usage('--user and --defaults-file are for --schema-from (or --socket): name the server to collect the schema from');
       const { runBundle } = await import('../analyze/bundle/command.js');
       const { SchemaUsageError } = await import('../analyze/schema/connect.js');
-      const { FilterError } = await import('../analyze/analyze/filters.js');
+      const { FilterError } = await import('../analyze/run/filters.js');
       const { KeyLogError } = await import('../analyze/read/keylog.js');
       await run(
         () =>

@@ -8,7 +8,8 @@ import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js
 import { Dir, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/stream.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
 import { TcpPipeline, type TcpLimits } from '../../src/pipeline/tcp.js';
-import type { FileReport, Ts } from '../read/captures.js';
+import { kernelDrops, type FileReport, type Ts } from '../read/captures.js';
+import { isoTime } from '../../common/time.js';
 
 /** What `info` keeps per TCP connection. */
 interface ConnRecord {
@@ -206,17 +207,6 @@ function halfSummary(h: HalfStats) {
   return { segments: h.segments, bytes: h.bytes, retransmitted: h.retransmitted, overlapping: h.overlapping, out_of_order: h.outOfOrder, gaps: h.gaps, bytes_lost: h.bytesLost, late: h.late };
 }
 
-/**
- * ISO 8601 UTC with 6 (or 9) fractional digits. Never throws: a timestamp outside what a date can
- * show (a damaged capture) is printed as seconds since the epoch.
- */
-export function isoTime(t: Ts, digits: 6 | 9 = 6): string {
-  const frac = digits === 9 ? String(t.nsec).padStart(9, '0') : String(Math.floor(t.nsec / 1000)).padStart(6, '0');
-  const ms = t.sec * 1000;
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `@${t.sec}.${frac}`;
-  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
-}
-
 /** Nanosecond digits when a capture has finer than microsecond timestamps. */
 function digits(files: readonly FileReport[]): 6 | 9 {
   return files.some((f) => f.interfaces.some((i) => i.unitsPerSecond > 1e6)) ? 9 : 6;
@@ -224,21 +214,6 @@ function digits(files: readonly FileReport[]): 6 | 9 {
 
 function durationSeconds(a: Ts, b: Ts): number {
   return ((b.sec - a.sec) * 1e9 + (b.nsec - a.nsec)) / 1e9;
-}
-
-export function kernelDrops(files: readonly FileReport[]): number | null {
-  let known = false;
-  let n = 0;
-  for (const f of files) {
-    for (const i of f.interfaces) {
-      const d = i.stats?.droppedByInterface ?? i.stats?.droppedByOs ?? null;
-      if (d !== null) {
-        known = true;
-        n += d;
-      }
-    }
-  }
-  return known ? n : null;
 }
 
 function fileSummary(f: FileReport) {

@@ -5,7 +5,7 @@
 import { readCaptures } from '../read/captures.js';
 import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
-import { isoTime } from '../info/info.js';
+import { isoTime } from '../../common/time.js';
 import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
 import { redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
 import { Dir } from '../../src/tcp/stream.js';

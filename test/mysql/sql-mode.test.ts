@@ -11,7 +11,7 @@ import { columnCount, columnDef, comQuery, eof, err, ok, okEof, textRow } from '
 import { Conv, DEPRECATE_EOF_CAPS } from './driver.js';
 import { eventJson } from '../../analyze/events/command.js';
 import { traceLine } from '../../analyze/trace/command.js';
-import { Aggregator } from '../../analyze/report/aggregate.js';
+import { Aggregator } from '../../analyze/aggregate/aggregate.js';
 import { SlowlogWriter } from '../../analyze/report/slowlog.js';
 
 const NBE = 0x0200;

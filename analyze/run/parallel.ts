@@ -13,7 +13,7 @@ import { getAsset, isSea } from 'node:sea';
 import { Worker } from 'node:worker_threads';
 import type { PacketDecoder } from '../../src/net/decode.js';
 import type { FileReport, ReadHooks } from '../read/captures.js';
-import { addCounts, Aggregator, type AggregateState, type Health } from '../report/aggregate.js';
+import { addCounts, Aggregator, type AggregateState, type Health } from '../aggregate/aggregate.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import type { FilterOptions } from './filters.js';
 import { fileHealth, inputFile, type Analysis } from './run.js';

@@ -2,12 +2,12 @@
  * One analysis: captures → pipeline → filter → aggregate, with the capture's health counters.
  * Shared by `analyze`, `merge`'s summaries and (later) bundles.
  */
-import { expandInputs, readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
+import { expandInputs, kernelDrops, readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
 import { Progress } from '../progress.js';
 import type { Io } from '../io.js';
-import { isoTime, kernelDrops } from '../info/info.js';
+import { isoTime } from '../../common/time.js';
 import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
-import { Aggregator, type Health } from '../report/aggregate.js';
+import { Aggregator, type Health } from '../aggregate/aggregate.js';
 import type { InputFile } from '../report/report.js';
 import { FilterMisses, type EventFilter } from './filters.js';
 import type { CommandEvent } from '../../src/mysql/session.js';

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readCaptures } from '../read/captures.js';
 import { KeyLogs } from '../read/keylog.js';
-import { Aggregator } from '../report/aggregate.js';
+import { Aggregator } from '../aggregate/aggregate.js';
 import { DEFAULT_MYSQL_PORTS, MysqlPipeline } from '../../src/pipeline/mysql.js';
 import { buildFilter } from './filters.js';
 import { pipelineHealth } from './run.js';
