@@ -682,6 +682,7 @@ export class MysqlSession implements StreamHandler {
 
   /** A move of the response machine: a new kind of expectation ends a resynchronisation. */
   private expect(next: Expectation): void {
+    if (next === this.expectation) return; // (a row: the same expectation, made once)
     if (next.kind !== this.expectation.kind) this.resyncing = false;
     this.expectation = next;
   }
@@ -720,7 +721,7 @@ export class MysqlSession implements StreamHandler {
       this.violation(Dir.ServerToClient, p, 'a server packet with no command waiting for it');
       return;
     }
-    const learnt = learnDeprecateEof(this.expectation, p, this.deprecateEof);
+    const learnt = this.deprecateEof === null ? learnDeprecateEof(this.expectation, p, null) : null;
     if (learnt !== null) {
       // No EOF after a prepared statement's definitions: CLIENT_DEPRECATE_EOF (learnt mid-stream).
       this.deprecateEof = true;
