@@ -160,8 +160,51 @@ export interface ResponseStep {
   readonly prepareOk: PrepareOk | null;
 }
 
+/**
+ * Expectations and steps are values, made once and shared (never changed): a counted expectation
+ * is looked up by its counts, a step that carries no packet data is kept on its next expectation.
+ * A response then costs no allocation per packet (a result set's column definitions, its rows).
+ */
+interface StepCache {
+  steps?: (ResponseStep | undefined)[];
+}
+
 function make(next: Expectation, outcome: Outcome, done: ResponseStep['done'], deprecateEof: boolean | null, status = 0, warnings = 0, ok: Ok | null = null, prepareOk: PrepareOk | null = null): ResponseStep {
+  if (status === 0 && warnings === 0 && ok === null && prepareOk === null) {
+    let cache = (next as StepCache).steps;
+    if (cache === undefined) Object.defineProperty(next, 'steps', { value: (cache = []) }); // (not enumerable: not part of the value)
+    const i = (outcome * 4 + (done === null ? 0 : done === 'ok' ? 1 : done === 'error' ? 2 : 3)) * 3 + (deprecateEof === false ? 0 : deprecateEof === true ? 1 : 2);
+    return (cache[i] ??= { next, outcome, done, deprecateEof, status, warnings, ok, prepareOk });
+  }
   return { next, outcome, done, deprecateEof, status, warnings, ok, prepareOk };
+}
+
+const FIELD_DEFS: Expectation[] = [];
+const PREPARE_FIELD_DEFS: Expectation[] = [];
+const PARAM_DEFS_EOF: Expectation[] = [];
+const PARAM_DEFS = new Map<number, Expectation>();
+
+/** Counts come from the wire (at most 4096 columns, 65535 parameters): tables stay bounded. */
+function fieldDefs(left: number): Expectation {
+  return (FIELD_DEFS[left] ??= { kind: Expect.FieldDefs, left });
+}
+
+function prepareFieldDefs(left: number): Expectation {
+  return (PREPARE_FIELD_DEFS[left] ??= { kind: Expect.PrepareFieldDefs, left });
+}
+
+function paramDefsEof(columns: number): Expectation {
+  return (PARAM_DEFS_EOF[columns] ??= { kind: Expect.ParamDefsEof, columns });
+}
+
+function paramDefs(left: number, columns: number): Expectation {
+  const key = left * 65536 + columns;
+  let e = PARAM_DEFS.get(key);
+  if (e === undefined) {
+    e = { kind: Expect.ParamDefs, left, columns };
+    if (PARAM_DEFS.size < 16384) PARAM_DEFS.set(key, e);
+  }
+  return e;
 }
 
 /** Row steps, made once (the hot path: one per row), by deprecateEof. */
@@ -185,7 +228,7 @@ export function learnDeprecateEof(e: Expectation, p: Packet, deprecateEof: boole
 
 /** After a prepared statement's parameter definitions: its column definitions, or done (None). */
 function afterParams(columns: number): Expectation {
-  return columns > 0 ? { kind: Expect.PrepareFieldDefs, left: columns } : NONE;
+  return columns > 0 ? prepareFieldDefs(columns) : NONE;
 }
 
 /** One server packet of a response (not an ERR's sequel: ERR ends any expectation). */
@@ -196,14 +239,14 @@ export function step(e: Expectation, p: Packet, ctx: ResponseContext): ResponseS
     case Expect.Result:
       return result(p, ctx);
     case Expect.FieldDefs:
-      if (e.left > 1) return make({ kind: Expect.FieldDefs, left: e.left - 1 }, Outcome.Column, null, eofOff);
+      if (e.left > 1) return make(fieldDefs(e.left - 1), Outcome.Column, null, eofOff);
       return make(eofOff === true ? ROWS : FIELD_DEFS_EOF, Outcome.Column, null, eofOff);
     case Expect.ParamDefs:
-      if (e.left > 1) return make({ kind: Expect.ParamDefs, left: e.left - 1, columns: e.columns }, Outcome.Definition, null, eofOff);
-      if (eofOff !== true) return make({ kind: Expect.ParamDefsEof, columns: e.columns }, Outcome.Definition, null, eofOff);
+      if (e.left > 1) return make(paramDefs(e.left - 1, e.columns), Outcome.Definition, null, eofOff);
+      if (eofOff !== true) return make(paramDefsEof(e.columns), Outcome.Definition, null, eofOff);
       return definitionsDone(afterParams(e.columns), eofOff);
     case Expect.PrepareFieldDefs:
-      if (e.left > 1) return make({ kind: Expect.PrepareFieldDefs, left: e.left - 1 }, Outcome.Definition, null, eofOff);
+      if (e.left > 1) return make(prepareFieldDefs(e.left - 1), Outcome.Definition, null, eofOff);
       return eofOff === true ? make(NONE, Outcome.Prepared, 'ok', eofOff) : make(PREPARE_FIELD_DEFS_EOF, Outcome.Definition, null, eofOff);
     case Expect.FieldDefsEof:
       return definitionsEof(p, ctx);
@@ -212,7 +255,7 @@ export function step(e: Expectation, p: Packet, ctx: ResponseContext): ResponseS
     case Expect.PrepareOk: {
       const ok = p.b0 === Header.Ok ? parsePrepareOk(p.payload) : null;
       if (ok === null) return make(NONE, Outcome.BadPrepareOk, 'incomplete', eofOff);
-      const next: Expectation = ok.params > 0 ? { kind: Expect.ParamDefs, left: ok.params, columns: ok.columns } : ok.columns > 0 ? { kind: Expect.PrepareFieldDefs, left: ok.columns } : NONE;
+      const next: Expectation = ok.params > 0 ? paramDefs(ok.params, ok.columns) : ok.columns > 0 ? prepareFieldDefs(ok.columns) : NONE;
       return make(next, Outcome.PrepareOk, next === NONE ? 'ok' : null, eofOff, 0, 0, null, ok);
     }
     case Expect.ParamDefsEof: {
@@ -221,7 +264,7 @@ export function step(e: Expectation, p: Packet, ctx: ResponseContext): ResponseS
       const next = afterParams(e.columns);
       if (next.kind === Expect.None) return make(NONE, Outcome.Prepared, 'ok', true);
       const left = e.columns - 1;
-      return left === 0 ? make(NONE, Outcome.Prepared, 'ok', true) : make({ kind: Expect.PrepareFieldDefs, left }, Outcome.Definition, null, true);
+      return left === 0 ? make(NONE, Outcome.Prepared, 'ok', true) : make(prepareFieldDefs(left), Outcome.Definition, null, true);
     }
     case Expect.PrepareFieldDefsEof:
       if (isTerminator(p.payload, p.length, false)) return make(NONE, Outcome.Prepared, 'ok', eofOff);
@@ -273,7 +316,7 @@ function result(p: Packet, ctx: ResponseContext): ResponseStep {
   if (n <= 0 || n > MAX_COLUMNS) return make(NONE, Outcome.BadColumnCount, 'incomplete', eofOff, n);
   const lenencSize = b0 < Lenenc.Null ? 1 : b0 === Lenenc.Two ? 3 : 4;
   if (ctx.mariaCaps & MariaCap.CacheMetadata && payload[lenencSize] === 0) n = 0; // metadata not resent
-  const next: Expectation = n > 0 ? { kind: Expect.FieldDefs, left: n } : eofOff === true ? ROWS : FIELD_DEFS_EOF;
+  const next: Expectation = n > 0 ? fieldDefs(n) : eofOff === true ? ROWS : FIELD_DEFS_EOF;
   return make(next, Outcome.ResultSet, null, eofOff, n);
 }
 
