@@ -47,23 +47,31 @@ export const enum Expect {
   FileData,
 }
 
-/** The expectation, with what it counts down: definitions left, and a prepared statement's columns to come. */
-export type Expectation =
-  | { readonly kind: Expect.None | Expect.Result | Expect.FieldDefsEof | Expect.Rows | Expect.PrepareOk | Expect.PrepareFieldDefsEof | Expect.FieldList | Expect.Statistics | Expect.Auth | Expect.FileData }
-  | { readonly kind: Expect.FieldDefs | Expect.PrepareFieldDefs; readonly left: number }
-  | { readonly kind: Expect.ParamDefs; readonly left: number; readonly columns: number }
-  | { readonly kind: Expect.ParamDefsEof; readonly columns: number };
+/**
+ * The expectation, with what it counts down: definitions left, and a prepared statement's columns
+ * to come. One class, so that every expectation has the same shape (the session reads `kind` on
+ * every packet: one shape keeps that a plain field load).
+ */
+export class Expectation {
+  /** Steps without packet data that lead here, made once (see `make`). */
+  steps: (ResponseStep | undefined)[] | null = null;
+  constructor(
+    readonly kind: Expect,
+    readonly left = 0,
+    readonly columns = 0,
+  ) {}
+}
 
-const NONE: Expectation = { kind: Expect.None };
-const RESULT: Expectation = { kind: Expect.Result };
-const FIELD_DEFS_EOF: Expectation = { kind: Expect.FieldDefsEof };
-const ROWS: Expectation = { kind: Expect.Rows };
-const PREPARE_OK: Expectation = { kind: Expect.PrepareOk };
-const PREPARE_FIELD_DEFS_EOF: Expectation = { kind: Expect.PrepareFieldDefsEof };
-const FIELD_LIST: Expectation = { kind: Expect.FieldList };
-const STATISTICS: Expectation = { kind: Expect.Statistics };
-const AUTH: Expectation = { kind: Expect.Auth };
-const FILE_DATA: Expectation = { kind: Expect.FileData };
+const NONE = new Expectation(Expect.None);
+const RESULT = new Expectation(Expect.Result);
+const FIELD_DEFS_EOF = new Expectation(Expect.FieldDefsEof);
+const ROWS = new Expectation(Expect.Rows);
+const PREPARE_OK = new Expectation(Expect.PrepareOk);
+const PREPARE_FIELD_DEFS_EOF = new Expectation(Expect.PrepareFieldDefsEof);
+const FIELD_LIST = new Expectation(Expect.FieldList);
+const STATISTICS = new Expectation(Expect.Statistics);
+const AUTH = new Expectation(Expect.Auth);
+const FILE_DATA = new Expectation(Expect.FileData);
 
 export const Expectations = { NONE, RESULT, ROWS, FILE_DATA } as const;
 
@@ -165,14 +173,9 @@ export interface ResponseStep {
  * is looked up by its counts, a step that carries no packet data is kept on its next expectation.
  * A response then costs no allocation per packet (a result set's column definitions, its rows).
  */
-interface StepCache {
-  steps?: (ResponseStep | undefined)[];
-}
-
 function make(next: Expectation, outcome: Outcome, done: ResponseStep['done'], deprecateEof: boolean | null, status = 0, warnings = 0, ok: Ok | null = null, prepareOk: PrepareOk | null = null): ResponseStep {
   if (status === 0 && warnings === 0 && ok === null && prepareOk === null) {
-    let cache = (next as StepCache).steps;
-    if (cache === undefined) Object.defineProperty(next, 'steps', { value: (cache = []) }); // (not enumerable: not part of the value)
+    const cache = (next.steps ??= []);
     const i = (outcome * 4 + (done === null ? 0 : done === 'ok' ? 1 : done === 'error' ? 2 : 3)) * 3 + (deprecateEof === false ? 0 : deprecateEof === true ? 1 : 2);
     return (cache[i] ??= { next, outcome, done, deprecateEof, status, warnings, ok, prepareOk });
   }
@@ -186,22 +189,22 @@ const PARAM_DEFS = new Map<number, Expectation>();
 
 /** Counts come from the wire (at most 4096 columns, 65535 parameters): tables stay bounded. */
 function fieldDefs(left: number): Expectation {
-  return (FIELD_DEFS[left] ??= { kind: Expect.FieldDefs, left });
+  return (FIELD_DEFS[left] ??= new Expectation(Expect.FieldDefs, left));
 }
 
 function prepareFieldDefs(left: number): Expectation {
-  return (PREPARE_FIELD_DEFS[left] ??= { kind: Expect.PrepareFieldDefs, left });
+  return (PREPARE_FIELD_DEFS[left] ??= new Expectation(Expect.PrepareFieldDefs, left));
 }
 
 function paramDefsEof(columns: number): Expectation {
-  return (PARAM_DEFS_EOF[columns] ??= { kind: Expect.ParamDefsEof, columns });
+  return (PARAM_DEFS_EOF[columns] ??= new Expectation(Expect.ParamDefsEof, 0, columns));
 }
 
 function paramDefs(left: number, columns: number): Expectation {
   const key = left * 65536 + columns;
   let e = PARAM_DEFS.get(key);
   if (e === undefined) {
-    e = { kind: Expect.ParamDefs, left, columns };
+    e = new Expectation(Expect.ParamDefs, left, columns);
     if (PARAM_DEFS.size < 16384) PARAM_DEFS.set(key, e);
   }
   return e;
@@ -283,7 +286,7 @@ export function step(e: Expectation, p: Packet, ctx: ResponseContext): ResponseS
       // (The session never asks: no command waits.)
       return make(NONE, Outcome.AuthData, null, eofOff);
     default: {
-      const never: never = e;
+      const never: never = e.kind;
       return never;
     }
   }

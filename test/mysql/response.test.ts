@@ -30,9 +30,9 @@ function walk(com: number, payloads: Uint8Array[], deprecateEof: boolean | null,
       ctx.deprecateEof = true;
       e = learnt;
     }
-    const before = JSON.stringify(e);
+    const before = [e.kind, e.left, e.columns];
     const s = step(e, p, ctx);
-    assert.equal(JSON.stringify(e), before, 'the expectation is not changed in place');
+    assert.deepEqual([e.kind, e.left, e.columns], before, 'the expectation is not changed in place');
     outcomes.push(s.outcome);
     ctx.deprecateEof = s.deprecateEof;
     done = s.done;
