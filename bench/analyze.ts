@@ -34,7 +34,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { existingMysqlCapture, synthesizeMysqlCapture, type MysqlCaptureMeta } from './synth-mysql.js';
 import { compareGroups, expectedGroups, reportedGroups, type Agreement, type ReportFingerprint } from './truth.js';
@@ -45,6 +45,14 @@ export const TARGET_VS_TSHARK = 50;
 export const TARGET_VS_PT = 200;
 export const TARGET_ANALYZE_RSS_MB = 200;
 export const TARGET_ADVISE_VS_ANALYZE = 1.3;
+/** Issue 19: analyze on one thread within this many times the bare record walk (CPU time, whole process). */
+export const TARGET_ANALYZE_VS_BARE = 3;
+/** Issue 19: `events` (JSON lines) within this many times analyze (CPU time). */
+export const TARGET_EVENTS_VS_ANALYZE = 1.5;
+/** Issue 19: --threads 2 at least this many times faster than one thread (wall time). */
+export const TARGET_THREADS2_SPEEDUP = 1.6;
+/** Issue 19: peak RSS each extra thread may add, MB. */
+export const TARGET_RSS_PER_THREAD_MB = 100;
 
 /** The best wall time of some runs, s. */
 const bestOf = (runs: readonly Run[]): number => Math.min(...runs.map((r) => r.seconds));
@@ -57,6 +65,8 @@ export interface Run {
   cpuSeconds: number | null;
   /** Peak RSS in MB (1e6 bytes), null without /usr/bin/time. */
   maxRssMB: number | null;
+  /** User CPU seconds alone (GNU time %U): the figure least disturbed by other work; null without /usr/bin/time. */
+  userSeconds?: number | null;
 }
 
 export interface Line {
@@ -130,15 +140,17 @@ export function measure(argv: readonly string[], stdoutPath: string | null, scra
       if (typeof out === 'number') closeSync(out);
       let cpuSeconds: number | null = null;
       let maxRssMB: number | null = null;
+      let userSeconds: number | null = null;
       if (withTime && existsSync(timeFile)) {
         const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
         const [, rssKiB, user, sys] = last.split(' ').map(Number);
         maxRssMB = (rssKiB! * 1024) / 1e6;
         cpuSeconds = user! + sys!;
+        userSeconds = user!;
         rmSync(timeFile, { force: true });
       }
       if (code !== 0) reject(new Error(`${argv.join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`));
-      else resolve({ seconds, cpuSeconds, maxRssMB, stderr });
+      else resolve({ seconds, cpuSeconds, maxRssMB, userSeconds, stderr });
     });
   });
 }
@@ -163,6 +175,21 @@ export function lineOf(name: string, input: string, inputBytes: number, runs: Ru
   const rss = runs.map((r) => r.maxRssMB).filter((x): x is number => x !== null);
   const mbPerCpuSecond = best.cpuSeconds ? inputBytes / best.cpuSeconds / 1e6 : null;
   return { name, input, inputBytes, runs, best, mbPerSecond: inputBytes / best.seconds / 1e6, mbPerCpuSecond, peakRssMB: rss.length ? Math.max(...rss) : null, counts };
+}
+
+/** Newline count of a file (the events' JSON lines), read in 4 MiB chunks. */
+function countLines(path: string): number {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let n = 0;
+  try {
+    for (let got; (got = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+      for (let i = buf.indexOf(10, 0); i !== -1 && i < got; i = buf.indexOf(10, i + 1)) n++;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return n;
 }
 
 interface AnalyzeJson {
@@ -261,6 +288,8 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
   const bigRuns: Run[] = [];
   const adviseRuns: Run[] = [];
   const threadRuns: Run[] = [];
+  const bareRuns: Run[] = [];
+  const eventsRuns: Run[] = [];
   const sliceRuns: Run[] = [];
   const shardRuns: Run[] = [];
   /** CPU seconds of the busier shard, per run. */
@@ -268,6 +297,9 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
   const bigOut = join(scratch, 'periscope.json');
   const adviseOut = join(scratch, 'periscope-advise.json');
   const threadsOut = join(scratch, 'periscope-threads-2.json');
+  const eventsOut = join(scratch, 'periscope-events.jsonl');
+  // The bare record walk of the read section (bench/contenders.ts), as a whole process: the floor.
+  const bare = [process.execPath, join(root, 'build', 'bench', 'run.js'), '--contender', 'bare', path];
   const sliceOut = join(scratch, 'periscope-slice.json');
   const summaries = shards.map((_, i) => join(scratch, `shard-${i}.summary.json`));
   for (let rep = 1; rep <= opts.reps; rep++) {
@@ -276,6 +308,8 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
     // advise: the same read, then the findings (issue 17: at most 1.3x analyze).
     adviseRuns.push(await measure([process.execPath, bin, 'advise', path, '--format', 'json', '-q', '-o', adviseOut], null, scratch));
     threadRuns.push(await measure(periscope(path, threadsOut, ['--threads', '2']), null, scratch));
+    bareRuns.push(await measure(bare, null, scratch));
+    eventsRuns.push(await measure([process.execPath, bin, 'events', path], eventsOut, scratch));
     const s = await measure(periscope(slicePath, sliceOut), null, scratch);
     sliceRuns.push(s);
     const t0 = process.hrtime.bigint();
@@ -297,6 +331,8 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
     lineOf('periscope analyze', 'capture', meta.size, bigRuns, agreeText(periscopeAgreement)),
     lineOf('periscope advise', 'capture', meta.size, adviseRuns, `${(JSON.parse(readFileSync(adviseOut, 'utf8')) as { findings: unknown[] }).findings.length} findings`),
     lineOf('periscope analyze --threads 2', 'capture', meta.size, threadRuns, readFileSync(threadsOut, 'utf8') === readFileSync(bigOut, 'utf8') ? 'report identical to one thread' : 'REPORT DIFFERS from one thread'),
+    lineOf('bare record walk (readSync 4 MiB, whole process)', 'capture', meta.size, bareRuns, 'floor: no decoding'),
+    lineOf('periscope events (JSON lines)', 'capture', meta.size, eventsRuns, `${countLines(eventsOut).toLocaleString('en-US')} events, ${(statSync(eventsOut).size / 1e6).toFixed(0)} MB`),
     lineOf('periscope analyze, 2 shards at once (+ merge)', 'capture', meta.size, shardRuns, `${agreeText(shardAgreement)} after merge (${merge.seconds.toFixed(2)} s more)`),
     lineOf('periscope analyze', 'slice', slice.size, sliceRuns, agreeText(sliceAgreement)),
   ];
@@ -304,7 +340,10 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
   // tshark: once on the capture, once on the slice.
   let tsharkCounts: Record<string, number> | null = null;
   let tsharkBig: Line | null = null;
-  if (have('tshark')) {
+  // PERISCOPE_BENCH_PERISCOPE_ONLY=1: Periscope's lines only (tshark alone takes 40 s or more).
+  const others = process.env.PERISCOPE_BENCH_PERISCOPE_ONLY !== '1';
+  if (!others) log('  tshark and pt-query-digest skipped (PERISCOPE_BENCH_PERISCOPE_ONLY=1)');
+  if (others && have('tshark')) {
     const tshark = (file: string): string[] => ['tshark', '-n', '-r', file, '-Y', 'mysql.query', '-T', 'fields', '-e', 'mysql.command', '-e', 'mysql.query'];
     const countOf = (out: string): Record<string, number> => {
       const c: Record<string, number> = {};
@@ -328,12 +367,12 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
     const sliceTxt = join(scratch, 'tshark-slice.txt');
     const ts = await measure(tshark(slicePath), sliceTxt, scratch);
     lines.push(lineOf('tshark -Y mysql.query -T fields', 'slice', slice.size, [ts], tsharkText(countOf(sliceTxt), slice)));
-  } else log('  tshark not found: skipped (apt-get install tshark)');
+  } else if (others) log('  tshark not found: skipped (apt-get install tshark)');
 
   // pt-query-digest on the tcpdump text of the slice.
   let ptAgreement: Agreement | null = null;
   let ptLine: Line | null = null;
-  if (have('tcpdump') && have('pt-query-digest') && have('perl')) {
+  if (others && have('tcpdump') && have('pt-query-digest') && have('perl')) {
     log('  tcpdump -x text of the slice, then pt-query-digest (one run each)…');
     const text = join(scratch, 'slice.tcpdump.txt');
     const td = await measure(['tcpdump', '-r', slicePath, '-x', '-n', '-q', '-tttt'], text, scratch);
@@ -358,7 +397,7 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
     const both: Run = { seconds: td.seconds + pt.seconds, cpuSeconds: (td.cpuSeconds ?? 0) + (pt.cpuSeconds ?? 0), maxRssMB: Math.max(td.maxRssMB ?? 0, pt.maxRssMB ?? 0) };
     ptLine = lineOf('tcpdump text + pt-query-digest', 'slice', slice.size, [both], `${ptAgreement.agreeing}/${ptAgreement.expected} classes as generated (${ptAgreement.reported} reported)`);
     lines.push(ptLine);
-  } else log('  tcpdump or pt-query-digest not found: skipped (apt-get install tcpdump percona-toolkit)');
+  } else if (others) log('  tcpdump or pt-query-digest not found: skipped (apt-get install tcpdump percona-toolkit)');
 
   const loadAfter = loadavg();
   const best = lines[0]!;
@@ -367,11 +406,24 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
   const cpuRatio = (other: Line | null): number | null => (other?.mbPerCpuSecond && best.mbPerCpuSecond ? best.mbPerCpuSecond / other.mbPerCpuSecond : null);
   const vsTsharkCpu = cpuRatio(tsharkBig);
   const vsPtCpu = cpuRatio(ptLine);
-  const twoShardsSpeedup = best.best.seconds / lines[1]!.best.seconds;
+  const named = (name: string, input = 'capture'): Line => lines.find((l) => l.name === name && l.input === input)!;
+  const shardLine = named('periscope analyze, 2 shards at once (+ merge)');
+  const twoShardsSpeedup = best.best.seconds / shardLine.best.seconds;
   const singleCpu = Math.min(...bigRuns.map((r) => r.cpuSeconds ?? NaN));
   const cpuEstimate = singleCpu / (shardMaxCpu.reduce((a, b) => a + b, 0) / shardMaxCpu.length);
   const twoShardsCpuEstimate = Number.isFinite(cpuEstimate) ? cpuEstimate : null;
-  const rss = Math.max(...[best, lines[1]!, lines[2]!].map((l) => l.peakRssMB ?? 0));
+  const rss = Math.max(...[best, named('periscope analyze', 'slice'), shardLine].map((l) => l.peakRssMB ?? 0));
+  // Issue 19's targets, by CPU time (user + system) of the lowest runs where the machine is shared:
+  // user time alone would flatter the bare walk, whose cost is mostly the kernel's copy (system).
+  const minUser = (runs: readonly Run[]): number => Math.min(...runs.map((r) => r.userSeconds ?? NaN));
+  const minCpu = (runs: readonly Run[]): number => Math.min(...runs.map((r) => r.cpuSeconds ?? NaN));
+  const ratioText = (a: readonly Run[], b: readonly Run[]): { cpu: number; user: number; wall: number } => ({ cpu: minCpu(a) / minCpu(b), user: minUser(a) / minUser(b), wall: bestOf(a) / bestOf(b) });
+  const vsBare = ratioText(bigRuns, bareRuns);
+  const eventsVs = ratioText(eventsRuns, bigRuns);
+  const threads2 = bestOf(bigRuns) / bestOf(threadRuns);
+  const threadLine = named('periscope analyze --threads 2');
+  const rssOne = best.peakRssMB ?? NaN;
+  const rssTwo = threadLine.peakRssMB ?? NaN;
   const fmt = (v: number, d = 0): string => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   const targets = [
     { name: `periscope analyze ≥ ${fmt(TARGET_ANALYZE_MBPS)} MB/s of capture end to end`, shown: `${fmt(best.mbPerSecond)} MB/s`, pass: best.mbPerSecond >= TARGET_ANALYZE_MBPS },
@@ -381,6 +433,10 @@ export async function runAnalyzeBench(opts: { root: string; dataDir: string; mb:
     { name: `periscope analyze peak RSS < ${TARGET_ANALYZE_RSS_MB} MB (capture, slice, each shard)`, shown: `${fmt(rss)} MB`, pass: rss < TARGET_ANALYZE_RSS_MB },
     { name: 'periscope analyze per-fingerprint counts identical to the generated ones (capture, slice, merged shards)', shown: [periscopeAgreement, sliceAgreement, shardAgreement].map(agreeText).join('; '), pass: [periscopeAgreement, sliceAgreement, shardAgreement].every((a) => a.differences.length === 0) },
     { name: 'periscope analyze report health "good" without notes (capture)', shown: `${bigReport.health.status}${bigReport.health.notes.length ? `: ${bigReport.health.notes.join('; ')}` : ''}`, pass: bigReport.health.status === 'good' && bigReport.health.notes.length === 0 },
+    { name: `issue 19: analyze, 1 thread ≤ ${TARGET_ANALYZE_VS_BARE}× the bare record walk (CPU user + system, whole processes)`, shown: `${fmt(vsBare.cpu, 2)}× (user CPU ${fmt(vsBare.user, 1)}×, wall ${fmt(vsBare.wall, 2)}×)`, pass: vsBare.cpu <= TARGET_ANALYZE_VS_BARE },
+    { name: `issue 19: events (JSON lines) ≤ ${TARGET_EVENTS_VS_ANALYZE}× analyze (CPU user + system)`, shown: `${fmt(eventsVs.cpu, 2)}× (user CPU ${fmt(eventsVs.user, 2)}×, wall ${fmt(eventsVs.wall, 2)}×)`, pass: eventsVs.cpu <= TARGET_EVENTS_VS_ANALYZE },
+    { name: `issue 19: analyze --threads 2 ≥ ${TARGET_THREADS2_SPEEDUP}× faster than 1 thread (wall; load average ${fmt(loadAfter[0]!, 1)} on ${availableParallelism()} cores)`, shown: `${fmt(threads2, 2)}× (user CPU ${fmt(minUser(threadRuns), 2)} s against ${fmt(minUser(bigRuns), 2)} s)`, pass: threads2 >= TARGET_THREADS2_SPEEDUP },
+    { name: `issue 19: peak RSS ≤ ${TARGET_ANALYZE_RSS_MB} MB at 1 thread, ≤ +${TARGET_RSS_PER_THREAD_MB} MB per extra thread`, shown: `${fmt(rssOne)} MB, --threads 2 ${fmt(rssTwo)} MB (+${fmt(rssTwo - rssOne)})`, pass: rssOne <= TARGET_ANALYZE_RSS_MB && rssTwo - rssOne <= TARGET_RSS_PER_THREAD_MB },
     ...(ptAgreement === null ? [] : [{ name: 'pt-query-digest per-class counts identical to the generated ones (slice)', shown: `${ptAgreement.agreeing}/${ptAgreement.expected}`, pass: ptAgreement.differences.length === 0 }]),
   ];
   const described = (m: MysqlCaptureMeta, p: string): CaptureSummary => {

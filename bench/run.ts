@@ -11,7 +11,9 @@
  *   analyze  `periscope analyze` end to end on a realistic capture, with tshark and
  *            pt-query-digest (bench/analyze.ts);
  *   tls      TLS decryption throughput of src/tls on genuine node:tls sessions, bulk and small
- *            records (bench/tls.ts; no target of its own: the end-to-end TLS target belongs to analyze).
+ *            records (bench/tls.ts); then `periscope analyze` of the same short-query workload in
+ *            plaintext and over TLS 1.3 AES-128-GCM and ChaCha20-Poly1305, side by side
+ *            (bench/tls-analyze.ts, captures by bench/synth-tls.ts): target TLS ≤ 1.5× plaintext.
  *   parquet  `periscope events --format parquet` against `events` as JSON on the same capture
  *            (bench/parquet.ts).
  * The targets of the sections run are printed last; bench/data/last-run.json gets their figures.
@@ -72,6 +74,7 @@ import { existingCapture, synthesizeCapture, type CaptureMeta } from './synth.js
 import { runSqlBench, sqlBenchLines, TARGET_SQL_MBPS } from './sql.js';
 import { printAnalyzeResult, runAnalyzeBench, warmPageCache } from './analyze.js';
 import { runTlsBench, tlsBenchLines } from './tls.js';
+import { runTlsAnalyzeBench, tlsAnalyzeLines } from './tls-analyze.js';
 import { printParquetResult, runParquetBench } from './parquet.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
@@ -391,8 +394,12 @@ async function tlsSection(reps: number): Promise<SectionOutcome> {
   console.log('\nTLS decryption (src/tls) on genuine node:tls sessions');
   const tls = await runTlsBench({ megabytes: envNumber('PERISCOPE_BENCH_TLS_MB', 32, 1), reps, log: (l) => console.log(`  ${l}`) });
   for (const line of tlsBenchLines(tls)) console.log(line);
-  // A run that did not deliver exactly the plaintext written fails the bench, like a wrong count.
-  return { targets: [], failed: !tls.ok, json: { tls } };
+  console.log('\nTLS end to end: periscope analyze of the same short-query workload in plaintext and over TLS 1.3, side by side');
+  const e2e = await runTlsAnalyzeBench({ root: ROOT, dataDir: DATA_DIR, queries: Math.floor(envNumber('PERISCOPE_BENCH_TLS_QUERIES', 150_000, 1)), reps, log: (l) => console.log(l) });
+  for (const line of tlsAnalyzeLines(e2e)) console.log(line);
+  // A run that did not deliver exactly the plaintext written, or whose counts differ from the
+  // plaintext analysis, fails the bench, like a wrong count.
+  return { targets: e2e.targets, failed: !tls.ok || e2e.failed, json: { tls, tlsAnalyze: e2e } };
 }
 
 async function analyzeSection(): Promise<SectionOutcome> {

@@ -29,7 +29,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { clearSqlCaches, fingerprintAndDigestBytes, normalize, normalizeBytes, setSqlTemplates, sqlCacheStats } from '../src/sql/index.js';
+import { SqlNormalizer } from '../src/sql/index.js';
+
+/** The normalizer measured (its caches emptied before each timed run). */
+const normalizer = new SqlNormalizer();
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CORPUS_DIR = join(ROOT, 'test', 'sql', 'corpus');
@@ -164,10 +167,10 @@ function timeBytes(input: BenchInput): { seconds: number; check: number } {
   const { buffer, offsets } = input;
   const n = offsets.length - 1;
   let check = 0;
-  clearSqlCaches();
+  normalizer.clearCaches();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
-    const r = normalizeBytes(buffer, offsets[i], offsets[i + 1]);
+    const r = normalizer.normalizeBytes(buffer, offsets[i], offsets[i + 1]);
     check += r.redacted.length + r.fingerprint.length + r.digest.length;
   }
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, check };
@@ -177,10 +180,10 @@ function timeFingerprint(input: BenchInput): { seconds: number; check: number } 
   const { buffer, offsets } = input;
   const n = offsets.length - 1;
   let check = 0;
-  clearSqlCaches();
+  normalizer.clearCaches();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
-    const r = fingerprintAndDigestBytes(buffer, offsets[i], offsets[i + 1]);
+    const r = normalizer.fingerprintAndDigestBytes(buffer, offsets[i], offsets[i + 1]);
     check += r.fingerprint.length + r.digest.length;
   }
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, check };
@@ -188,11 +191,11 @@ function timeFingerprint(input: BenchInput): { seconds: number; check: number } 
 
 /** `timeBytes` with the template cache off. */
 function timeNoTemplates(input: BenchInput): { seconds: number; check: number } {
-  setSqlTemplates(false);
+  normalizer.setTemplates(false);
   try {
     return timeBytes(input);
   } finally {
-    setSqlTemplates(true);
+    normalizer.setTemplates(true);
   }
 }
 
@@ -222,10 +225,10 @@ function timeBare(input: BenchInput): { seconds: number; check: number } {
 
 function timeStrings(input: BenchInput): { seconds: number; check: number } {
   let check = 0;
-  clearSqlCaches();
+  normalizer.clearCaches();
   const t0 = process.hrtime.bigint();
   for (const s of input.strings) {
-    const r = normalize(s);
+    const r = normalizer.normalize(s);
     check += r.redacted.length + r.fingerprint.length + r.digest.length;
   }
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, check };
@@ -240,11 +243,11 @@ export function runSqlBench(opts: { megabytes?: number; reps?: number; log?: (li
   const bytes = input.buffer.length;
   const statements = input.offsets.length - 1;
   const fingerprints = new Set<string>();
-  for (let i = 0; i < statements; i += 97) fingerprints.add(normalizeBytes(input.buffer, input.offsets[i], input.offsets[i + 1]).fingerprint);
+  for (let i = 0; i < statements; i += 97) fingerprints.add(normalizer.normalizeBytes(input.buffer, input.offsets[i], input.offsets[i + 1]).fingerprint);
 
   timeBytes(input); // warm-up: let the JIT settle
   timeNoTemplates(input);
-  const before = sqlCacheStats();
+  const before = normalizer.cacheStats();
   const bytesRuns: number[] = [];
   const stringRuns: number[] = [];
   const fpRuns: number[] = [];
@@ -255,7 +258,7 @@ export function runSqlBench(opts: { megabytes?: number; reps?: number; log?: (li
     const b = timeBytes(input);
     bytesRuns.push(b.seconds);
     if (r === 0) {
-      const after = sqlCacheStats();
+      const after = normalizer.cacheStats();
       templateHits = (after.hits - before.hits) / statements;
     }
     const s = timeStrings(input);
@@ -273,7 +276,7 @@ export function runSqlBench(opts: { megabytes?: number; reps?: number; log?: (li
   timeBytes(names);
   const namesBest = Math.min(...[0, 1, 2].map(() => timeBytes(names).seconds));
   const namesFingerprints = new Set<string>();
-  for (let i = 0; i < names.offsets.length - 1; i += 97) namesFingerprints.add(normalizeBytes(names.buffer, names.offsets[i], names.offsets[i + 1]).fingerprint);
+  for (let i = 0; i < names.offsets.length - 1; i += 97) namesFingerprints.add(normalizer.normalizeBytes(names.buffer, names.offsets[i], names.offsets[i + 1]).fingerprint);
   const summarize = (runs: number[]): SqlBenchResult['bytesPath'] => {
     const best = Math.min(...runs);
     return { bestSeconds: best, mbPerSecond: bytes / best / 1e6, statementsPerSecond: statements / best, runs };

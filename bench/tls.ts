@@ -12,8 +12,8 @@
  *           TLS 1.2 ECDHE-RSA AES-128-GCM: what a big result set costs;
  *   small   2,000 request/response pairs of 60 and 200 bytes (one record each), TLS 1.3
  *           AES-128-GCM and ChaCha20-Poly1305: what an OLTP workload of short queries costs per
- *           record; AES-GCM also with the JavaScript GHASH path of src/tls/gcm.ts turned off (an
- *           OpenSSL context made per record, as for long records), side by side.
+ *           record; each also with the JavaScript paths (src/tls/gcm.ts, src/tls/chacha.ts) turned
+ *           off (an OpenSSL context made per record, as for long records), side by side.
  * Each line also shows the same bytes read without keys (the key log has no secret: records are
  * framed and counted, nothing decrypted): the part of the cost that is not cryptography.
  * Every run must deliver exactly the plaintext the applications wrote (else exit code 1).
@@ -23,6 +23,7 @@ import type { Dir } from '../src/tcp/stream.js';
 import { TlsConnection, type PlainSink } from '../src/tls/connection.js';
 import { KeyLog } from '../src/tls/keylog.js';
 import { GCM_JS_MAX, setGcmJsMax } from '../src/tls/gcm.js';
+import { CHACHA_JS_MAX, setChaChaJsMax } from '../src/tls/chacha.js';
 import { makeSession, type Session, type SessionOptions } from '../test/tls/session.js';
 
 export interface TlsBenchLine {
@@ -72,11 +73,16 @@ function run(sessions: Session[], keylog: KeyLog | null): { seconds: number; rec
 async function workload(name: string, opts: SessionOptions, exchanges: [number, number][], copies: number, reps: number, jsGcm = true): Promise<TlsBenchLine> {
   const one = await makeSession({ ...opts, exchanges });
   const threshold = GCM_JS_MAX;
-  if (!jsGcm) setGcmJsMax(0);
+  const chachaThreshold = CHACHA_JS_MAX;
+  if (!jsGcm) {
+    setGcmJsMax(0);
+    setChaChaJsMax(0);
+  }
   try {
     return measure(name, one, copies, reps);
   } finally {
     setGcmJsMax(threshold);
+    setChaChaJsMax(chachaThreshold);
   }
 }
 
@@ -130,6 +136,7 @@ export async function runTlsBench(opts: { megabytes?: number; reps?: number; log
     ['small TLS 1.3 AES-128-GCM (60/200 B)', { ...T13, ciphers: 'TLS_AES_128_GCM_SHA256' }, small, 10, true],
     ['small, same, OpenSSL context per record', { ...T13, ciphers: 'TLS_AES_128_GCM_SHA256' }, small, 10, false],
     ['small TLS 1.3 ChaCha20-Poly1305', { ...T13, ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, small, 10, true],
+    ['small, same, OpenSSL context per record', { ...T13, ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, small, 10, false],
   ] as [string, SessionOptions, [number, number][], number, boolean][]) {
     log(`${name}: making the session and running ${reps} + 1 times…`);
     lines.push(await workload(name, o, ex, copies, reps, jsGcm));

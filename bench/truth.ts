@@ -9,8 +9,12 @@
  * templates with the same fingerprint (a prepared statement and the same statement with literals)
  * add up. The administrator commands (Connect = logins, Ping, Quit) are groups of their own.
  */
-import { fingerprint } from '../src/sql/index.js';
+import { SqlNormalizer } from '../src/sql/index.js';
 import type { MysqlCaptureMeta } from './synth-mysql.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const fingerprint = sqlNormalizer.fingerprint.bind(sqlNormalizer);
 
 /** The per-fingerprint figures compared. */
 export interface GroupFigures {

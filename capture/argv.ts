@@ -15,6 +15,15 @@ export const DRAIN_MS = 2500;
 /** libpcap's largest snap length; `-s 0` means this. */
 export const MAX_SNAPLEN = 262144;
 
+/**
+ * The kernel capture buffer (tcpdump -B) of `capture` and `live` when --buffer-size is not given:
+ * 64 MiB. libpcap's own 2 MiB lost up to 92 % of the packets of `SELECT 1` at 20,000-57,000
+ * queries/s on loopback and up to 31 % of three concurrent 1.9 MB `SELECT *`; 16 MiB sufficed for
+ * `capture`, `live` still dropped with 32 MiB and never with 64 MiB (npm run bench:buffer;
+ * docs/capture.md has the table).
+ */
+export const DEFAULT_BUFFER_SIZE = 64 * 1024 * 1024;
+
 /** tcpdump's -C counts millions of bytes (1,000,000, not 1,048,576). */
 export const TCPDUMP_C_UNIT = 1_000_000;
 

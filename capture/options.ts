@@ -3,7 +3,7 @@
  * value is an OptionError (the CLI's usage error, exit 1) before anything runs.
  */
 import { dirname, resolve } from 'node:path';
-import { buildFilter, checkSnaplen, rotateMillions, TCPDUMP_C_UNIT } from './argv.js';
+import { buildFilter, checkSnaplen, DEFAULT_BUFFER_SIZE, rotateMillions, TCPDUMP_C_UNIT } from './argv.js';
 import type { ManifestOptions } from './manifest.js';
 import { OptionError, parseCount, parseDuration, parseSize, parseSpace, type SpaceThreshold } from './units.js';
 
@@ -55,8 +55,8 @@ export function captureOptions(a: CaptureArgs, cwd = process.cwd()): CaptureOpti
   const maxFiles = opt(a.maxFiles, (s) => parseCount('max-files', s));
   if (maxFiles !== null && rotateBytes === null && rotateSeconds === null) throw new OptionError('--max-files keeps the newest N files of a rotating capture: give --rotate-size or --rotate-seconds too');
   if (rotateBytes !== null && rotateBytes < TCPDUMP_C_UNIT / 2) throw new OptionError(`--rotate-size ${a.rotateSize}: tcpdump rotates by whole millions of bytes, so at least 1MB`);
-  const bufferSize = opt(a.bufferSize, (s) => parseSize('buffer-size', s));
-  if (bufferSize !== null && bufferSize < 1024) throw new OptionError(`--buffer-size ${a.bufferSize}: at least 1KiB (tcpdump -B counts KiB)`);
+  const bufferSize = opt(a.bufferSize, (s) => parseSize('buffer-size', s)) ?? DEFAULT_BUFFER_SIZE;
+  if (bufferSize < 1024) throw new OptionError(`--buffer-size ${a.bufferSize}: at least 1KiB (tcpdump -B counts KiB)`);
   const maxTotal = opt(a.maxTotal, (s) => parseSize('max-total', s));
   if (maxTotal === 0) throw new OptionError('--max-total 0 would stop at once: give a size such as 10GB');
   const iface = (a.interface ?? 'any').trim();

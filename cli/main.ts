@@ -181,19 +181,22 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nSee every query an application sends to MySQL/MariaDB, from packet captures.')
     .command(
       'info <files..>',
-      'Describe captures: format, link types, packets, time range, what was skipped, TCP connections, MySQL servers',
+      'Describe captures: format, link types, packets, time range, what was skipped, TCP connections, MySQL servers, TLS connections (and whether --keylog decrypts them)',
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them; several are read as one capture in timestamp order', type: 'string', array: true, demandOption: true, default: undefined })
           .option('port', { alias: 'p', describe: 'extra MySQL server port (repeat the option or give a comma-separated list; 3306 is always included)', type: 'string' })
           .option('json', { describe: 'print the report as JSON', type: 'boolean', default: false })
           .option('all-connections', { describe: 'list every TCP connection (by default the first 10,000 are listed, the others counted: a flood stays small)', type: 'boolean', default: false })
+          .options(keylogOption)
           .options(tcpOptions)
           .example('$0 info samples/mariadb-basic.pcap', 'describe the bundled sample')
-          .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307'),
+          .example('$0 info /var/tmp/cap/ --port 3307', 'all files of a rotated capture, with a server on 3307')
+          .example('$0 info samples/mariadb-tls13.pcap --keylog samples/mariadb-tls13.keys', 'which TLS connections the key log decrypts, and why not the others'),
       async (a) => {
         const { runInfo } = await import('../analyze/info/command.js');
-        code = await runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a), allConnections: a.allConnections }, processIo);
+        const { KeyLogError } = await import('../analyze/read/keylog.js');
+        code = await usageErrors(() => runInfo({ files: a.files as string[], ports: ports(a.port), json: a.json, tcp: tcpSettings(a), allConnections: a.allConnections, keylog: keylogSetting(a) }, processIo), KeyLogError);
       },
     )
     .command(
@@ -258,7 +261,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .command(
       'analyze <files..>',
-      'The query report: per fingerprint, latency percentiles (full response time, split into first byte and transfer), rows, errors; overall figures and the capture\'s health',
+      'The query report: per fingerprint, latency percentiles (full response time, split into first byte and transfer), rows, errors; per table; connections (logins, lifetime, idle, prepared statements) by user and client; overall figures and the capture\'s health',
       (y) =>
         y
           .positional('files', { describe: 'pcap/pcapng files (optionally .gz) or directories of them (rotated files continue connections), or bundles (.tar.gz made by periscope bundle: verified, then read from their redacted events)', type: 'string', array: true, demandOption: true, default: undefined })
@@ -267,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
           .option('redact', { describe: 'replace literals in examples and messages with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
-          .option('threads', { describe: 'worker threads sharing the connections (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
+          .option('threads', { describe: 'threads sharing the connections, the main one and N - 1 workers (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
           .option('events-parquet', { describe: 'also write every event the report counts as Parquet files under DIR, in dt=YYYY-MM-DD/host=NAME/ partitions (docs/parquet.md)', type: 'string', requiresArg: true, group: 'Parquet:' })
           .options(parquetOptions)
@@ -439,7 +442,7 @@ async function main(argv: string[]): Promise<number> {
           .option('host', { describe: 'only traffic to or from this address, network (10.0.0.0/8) or host name (repeat or comma-separate)', type: 'string', group: 'Capture:' })
           .option('filter', { describe: 'extra BPF expression, and-ed with the port and host filter', type: 'string', group: 'Capture:' })
           .option('snaplen', { alias: 's', describe: 'bytes kept of each packet; 0: whole packets (needed to see whole queries)', type: 'number', default: 0, group: 'Capture:' })
-          .option('buffer-size', { alias: 'B', describe: "kernel capture buffer, e.g. 32MiB (raise it if the status line shows kernel drops); default libpcap's 2 MiB", type: 'string', group: 'Capture:' })
+          .option('buffer-size', { alias: 'B', describe: 'kernel capture buffer, e.g. 128MiB (raise it if the status line shows kernel drops); default 64MiB (docs/capture.md: measured)', type: 'string', group: 'Capture:' })
           .option('rotate-size', { alias: 'C', describe: 'start a new file when this one reaches this size, e.g. 100MB (whole millions of bytes)', type: 'string', group: 'Files and limits:' })
           .option('rotate-seconds', { alias: 'G', describe: 'start a new file every N seconds (15m etc. allowed; with traffic: a new file starts with the first packet after)', type: 'string', group: 'Files and limits:' })
           .option('max-files', { alias: 'W', describe: 'ring buffer: keep only the newest N files, deleting the oldest (needs --rotate-size or --rotate-seconds)', type: 'string', group: 'Files and limits:' })
@@ -502,7 +505,7 @@ async function main(argv: string[]): Promise<number> {
           .option('port', { alias: 'p', describe: 'MySQL server port (repeat or comma-separate); default 3306', type: 'string', group: 'Capture:' })
           .option('host', { describe: 'only traffic to or from this address or network (repeat or comma-separate)', type: 'string', group: 'Capture:' })
           .option('filter', { describe: 'extra BPF expression, and-ed with the port and host filter', type: 'string', group: 'Capture:' })
-          .option('buffer-size', { alias: 'B', describe: "kernel capture buffer, e.g. 32MiB (raise it if kernel drops show); default libpcap's 2 MiB", type: 'string', group: 'Capture:' })
+          .option('buffer-size', { alias: 'B', describe: 'kernel capture buffer, e.g. 128MiB (raise it if kernel drops show); default 64MiB (docs/capture.md: measured)', type: 'string', group: 'Capture:' })
           .option('duration', { alias: 'd', describe: 'stop after this long, e.g. 30s, 15m (default: until Ctrl-C)', type: 'string', group: 'Capture:' })
           .option('refresh', { describe: 'seconds between two redraws of the table', type: 'number', default: 2 })
           .option('top', { describe: 'fingerprints in the table', type: 'number', default: 15 })
@@ -520,10 +523,11 @@ async function main(argv: string[]): Promise<number> {
           .epilog('Needs tcpdump and the right to capture, as capture does. No packet is written to disk.'),
       async (a) => {
         const { parseDuration, parseSize, OptionError } = await import('../capture/units.js');
+        const { DEFAULT_BUFFER_SIZE } = await import('../capture/argv.js');
         if (!Number.isFinite(a.refresh) || a.refresh < 0.2) throw new UsageError(`${shown('refresh', a.refresh)} expected seconds, at least 0.2`);
         if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError(`${shown('top', a.top)} expected a whole number of at least 1`);
         const durationSec = await usageErrors(() => (a.duration === undefined ? null : parseDuration('duration', a.duration)), OptionError);
-        const bufferKiB = await usageErrors(() => (a.bufferSize === undefined ? null : Math.ceil(parseSize('buffer-size', a.bufferSize) / 1024)), OptionError);
+        const bufferKiB = await usageErrors(() => Math.ceil((a.bufferSize === undefined ? DEFAULT_BUFFER_SIZE : parseSize('buffer-size', a.bufferSize)) / 1024), OptionError);
         const { runLive } = await import('../analyze/live/command.js');
         code = await runLive(
           {

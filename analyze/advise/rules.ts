@@ -140,6 +140,23 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
   const indexProposals = new Map<string, { table: TableModel; columns: string[]; fps: FingerprintJson[]; time: number; flagged: number }>();
   report.fingerprints.forEach((f, i) => {
     if (!STATEMENT_KINDS.has(f.kind) || f.count === 0) return;
+    // A statement that never ran (every execution an error: a typo, a missing table) is reported
+    // as failing; advice on its text or indexes would treat it as if it had run.
+    if (f.errors >= f.count) {
+      const codes = Object.entries(f.errors_by_code).map(([code, n]) => `${code} ×${n}`).join(', ');
+      add({
+        rule: 'ERR.001',
+        severity: 'medium',
+        title: `Always fails: ${f.count === 1 ? 'its one execution' : `all ${f.count} executions`} returned an error (${codes})`,
+        fps: [f],
+        counts: { calls: f.count, errors: f.errors },
+        detail: `Every execution ended in an error (${codes}); the statement never ran, so no other rule judges it.`,
+        time: f.latency_us.total,
+        trips: f.count,
+        advice: 'Fix the statement or the code path that sends it (the error code says what: 1146 unknown table, 1054 unknown column, 1064 syntax, 1062 a duplicate key: the row exists); see the error column of the report.',
+      });
+      return;
+    }
     const flagged = Math.max(f.no_index_used, f.no_good_index_used);
     const flaggedShare = flagged / f.count;
     const flaggedTime = f.latency_us.total * flaggedShare;

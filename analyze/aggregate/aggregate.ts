@@ -8,14 +8,14 @@
  * Raw SQL of the few kept examples is held until a snapshot (`toState`), where it is redacted
  * (unless the report is made with --no-redact): nothing else of an event is kept.
  */
-import { digest, fingerprintAndDigest, redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
+import { digest, redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import type { CommandEvent, UnknownStatement } from '../../src/mysql/session.js';
 import { TYPE_NAMES } from '../../src/mysql/packets.js';
 import { literalShape } from '../../src/sql/shape.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
-import { Timeline, type TimelineState } from './timeline.js';
-import { Sessions, type SessionsState } from './sessions.js';
+import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
+import { hostOf, Sessions, UNKNOWN, type SessionsState } from './sessions.js';
 
 /**
  * The latency of every report: from the request's last packet to the response's last packet (the
@@ -42,6 +42,13 @@ export const SLOWEST = 20;
 export const MAX_GROUPS = 10_000;
 /** The overflow group's fingerprint. */
 export const OTHER_FINGERPRINTS = `other fingerprints (past the first ${MAX_GROUPS.toLocaleString('en-US')})`;
+/**
+ * Numbers all fingerprints' own timelines may hold (buckets and their histograms; 8 bytes each, so
+ * about 16 MB). Past it, the timelines of the fingerprints with the least time so far are dropped
+ * (and stay dropped: a partial timeline would mislead), so memory stays bounded whatever the
+ * capture holds. An application's hundred fingerprints over 60 buckets hold far less.
+ */
+export const FINGERPRINT_TIMELINE_CELLS = 2_000_000;
 /** Characters of SQL kept in an example (longer ones are cut, and say so). */
 export const MAX_SAMPLE_SQL = 4096;
 
@@ -119,6 +126,8 @@ function mergeTally(a: Tally, b: Tally, max: number): void {
 
 const newTally = (): Tally => ({ counts: {}, others: 0 });
 
+const newFingerprintTimeline = (): Timeline => new Timeline({ maxBuckets: FINGERPRINT_BUCKETS, histograms: true });
+
 /** Commands per user, database, client host and server. */
 export interface WhoTallies {
   users: Tally;
@@ -164,8 +173,9 @@ class Who {
   }
 
   private count(r: Run): void {
-    tally(this.users, r.user, r.n, this.max);
-    tally(this.dbs, r.db, r.n, this.max);
+    // A null user: the login was not captured, so a null database is not known either ('' is none selected).
+    tally(this.users, r.user ?? UNKNOWN, r.n, this.max);
+    tally(this.dbs, r.db ?? (r.user === null ? UNKNOWN : ''), r.n, this.max);
     tally(this.clients, hostOf(r.client), r.n, this.max);
     tally(this.servers, r.server, r.n, this.max);
   }
@@ -260,6 +270,12 @@ export interface GroupState extends WhoTallies {
   first: { sec: number; nsec: number };
   last: { sec: number; nsec: number };
   sample: Sample | null;
+  /**
+   * The fingerprint's own timeline (at most FINGERPRINT_BUCKETS buckets, a latency histogram in
+   * each); null when it was dropped to stay within FINGERPRINT_TIMELINE_CELLS, absent in summaries
+   * of older versions.
+   */
+  timeline?: TimelineState | null;
 }
 
 /** Sum, max and how many commands had the value. */
@@ -302,6 +318,8 @@ class Group {
   first = { sec: Infinity, nsec: 0 };
   last = { sec: -Infinity, nsec: 0 };
   sample: Sample | null = null;
+  /** Null once dropped for the memory budget (or when a merged part had none). */
+  timeline: Timeline | null = newFingerprintTimeline();
 
   constructor(
     readonly fingerprint: string,
@@ -328,6 +346,11 @@ export interface Overall extends WhoTallies {
   loginErrors: number;
   /** Logins the connection's end cut short (status `aborted`; MySQL's Aborted_connects). Absent in summaries made before. */
   loginsAborted?: number;
+  /**
+   * TLS sessions whose login was never seen (no secret for the session, or not decrypted): a
+   * handshake, not a login Periscope saw succeed or fail; not in `logins`. Absent in summaries made before.
+   */
+  tlsLoginsUnseen?: number;
   errors: number;
   incomplete: number;
   warnings: number;
@@ -356,16 +379,13 @@ export interface AggregateState {
   sessions?: SessionsState;
 }
 
-/** Host part of `ip:port` / `[v6]:port`. */
-export function hostOf(endpoint: string): string {
-  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
-  const i = endpoint.lastIndexOf(':');
-  return i < 0 ? endpoint : endpoint.slice(0, i);
-}
+export { hostOf };
 
 export interface AggregateOptions {
   /** Keep examples as captured (--no-redact). */
   raw?: boolean;
+  /** The fingerprints' timelines' budget (FINGERPRINT_TIMELINE_CELLS unless a test says). */
+  timelineCells?: number;
 }
 
 export class Aggregator {
@@ -377,6 +397,7 @@ export class Aggregator {
     logins: 0,
     loginErrors: 0,
     loginsAborted: 0,
+    tlsLoginsUnseen: 0,
     errors: 0,
     incomplete: 0,
     warnings: 0,
@@ -394,9 +415,22 @@ export class Aggregator {
   private slowest: Sample[] = [];
   private readonly timeline = new Timeline();
   private readonly sessions = new Sessions();
+  /** Numbers the fingerprints' timelines hold, all together (bounded by FINGERPRINT_TIMELINE_CELLS). */
+  private timelineCells = 0;
   health: Health = {};
+  /** Fingerprints every statement, redacts the examples kept. */
+  private readonly sql = new SqlNormalizer();
 
-  constructor(private readonly opts: AggregateOptions = {}) {}
+  private readonly timelineBudget: number;
+
+  constructor(private readonly opts: AggregateOptions = {}) {
+    this.timelineBudget = opts.timelineCells ?? FINGERPRINT_TIMELINE_CELLS;
+  }
+
+  /** Numbers the fingerprints' timelines hold now (for tests of the budget). */
+  get fingerprintTimelineCells(): number {
+    return this.timelineCells;
+  }
 
   add(e: CommandEvent): void {
     const o = this.overall;
@@ -406,7 +440,8 @@ export class Aggregator {
     if (o.first === null || earlier(e, o.first)) o.first = { sec: e.sec, nsec: e.nsec };
     if (o.last === null || earlier(o.last, e)) o.last = { sec: e.sec, nsec: e.nsec };
     const isError = e.status === 'error';
-    if (e.cmd === 'connect') {
+    if (e.cmd === 'connect' && e.tls && e.tlsDecrypted === false) o.tlsLoginsUnseen++;
+    else if (e.cmd === 'connect') {
       o.logins++;
       if (isError) o.loginErrors++;
       else if (e.status === 'aborted') o.loginsAborted++;
@@ -431,6 +466,13 @@ export class Aggregator {
     }
     g.count++;
     const latency = latencyOf(e);
+    const tl = g.timeline;
+    if (tl !== null) {
+      const before = tl.held;
+      tl.add(e.sec, e.status === 'incomplete' ? null : latency, isError);
+      this.timelineCells += tl.held - before;
+      if (this.timelineCells > this.timelineBudget) this.dropTimelines();
+    }
     if (latency !== null && e.status !== 'incomplete') {
       g.latency.add(latency);
       const first = e.latencyUs ?? latency;
@@ -480,13 +522,13 @@ export class Aggregator {
     const u = e.unknownStatement;
     if (e.sql === null) return this.group(u !== undefined && (e.status !== 'incomplete' || u.columns.length > 0) ? unknownStatementLabel(u) : UNKNOWN_STATEMENT);
     if (e.cmd === 'query') {
-      const f = fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
+      const f = this.sql.fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
       return this.group(f.fingerprint, f.digest);
     }
     // (Keyed by the text alone: a prepared statement's text read in another mode is as rare as it is harmless here.)
     let g = defaultMode(e) ? this.statementGroups.get(e.sql) : undefined;
     if (g === undefined) {
-      const f = fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
+      const f = this.sql.fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
       g = this.group(f.fingerprint, f.digest);
       if (this.statementGroups.size >= MAX_GROUPS) this.statementGroups.clear();
       if (defaultMode(e)) this.statementGroups.set(e.sql, g);
@@ -523,6 +565,20 @@ export class Aggregator {
     insertSample(s, sampleOf(e, dg), SLOWEST);
   }
 
+  /**
+   * Over the budget: drop the timelines of the fingerprints with the least time so far until a
+   * quarter of the budget is free (so this runs rarely).
+   */
+  private dropTimelines(): void {
+    const held = [...this.groups.values()].filter((g) => g.timeline !== null);
+    held.sort((a, b) => a.latency.sum - b.latency.sum || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : a.fingerprint < b.fingerprint ? -1 : 1));
+    for (const g of held) {
+      if (this.timelineCells <= (this.timelineBudget * 3) / 4) break;
+      this.timelineCells -= g.timeline!.held;
+      g.timeline = null;
+    }
+  }
+
   /** Add another aggregate (of other captures) to this one. */
   merge(other: AggregateState): void {
     const st = other;
@@ -550,7 +606,16 @@ export class Aggregator {
         if (earlier(g.last, gs.last)) g.last = { ...gs.last };
       }
       if (gs.sample !== null && (g.sample === null || slower(gs.sample, g.sample))) g.sample = { ...gs.sample };
+      // A part without the fingerprint's timeline (dropped, or an older summary) leaves it unknown.
+      if (g.timeline !== null) {
+        this.timelineCells -= g.timeline.held;
+        if (gs.timeline) {
+          g.timeline.merge(Timeline.fromState(gs.timeline, { maxBuckets: FINGERPRINT_BUCKETS, histograms: true }));
+          this.timelineCells += g.timeline.held;
+        } else g.timeline = null;
+      }
     }
+    if (this.timelineCells > this.timelineBudget) this.dropTimelines();
     const o = this.overall;
     const p = st.overall;
     o.events += p.events;
@@ -559,6 +624,7 @@ export class Aggregator {
     o.logins += p.logins;
     o.loginErrors += p.loginErrors;
     o.loginsAborted += p.loginsAborted ?? 0;
+    o.tlsLoginsUnseen += p.tlsLoginsUnseen ?? 0;
     o.errors += p.errors;
     o.incomplete += p.incomplete;
     o.warnings += p.warnings;
@@ -583,6 +649,8 @@ export class Aggregator {
     this.timeline.merge(Timeline.fromState(st.timeline));
     addCounts(this.health, st.health);
     if (st.sessions) this.sessions.merge(st.sessions);
+    // A summary saved before the connections view: its logins and prepares are not in it (said in the health notes).
+    if (st.overall.events > 0 && st.sessions?.connections === undefined) this.health.summariesWithoutConnections = (this.health.summariesWithoutConnections ?? 0) + 1;
   }
 
   /** A snapshot: plain data (JSON-able), examples redacted unless the aggregate was made raw. */
@@ -592,7 +660,7 @@ export class Aggregator {
       const shape = s.shape !== undefined ? s.shape : s.sql === null || !SQL_COMMANDS.has(s.cmd) || s.sqlTruncated ? null : literalShape(s.sql, s.paramTypes ?? null);
       if (this.opts.raw) return { ...s, ts: { ...s.ts }, shape };
       const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
-      return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : redactSql(s.sql, sessionMode(mode)), shape };
+      return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : this.sql.redact(s.sql, sessionMode(mode)), shape };
     };
     const groups: GroupState[] = [...this.groups.values()].map((g) => ({
       fingerprint: g.fingerprint,
@@ -617,6 +685,7 @@ export class Aggregator {
       first: g.count > 0 ? { ...g.first } : { sec: 0, nsec: 0 },
       last: g.count > 0 ? { ...g.last } : { sec: 0, nsec: 0 },
       sample: red(g.sample),
+      timeline: g.timeline === null ? null : g.timeline.toState(),
     }));
     groups.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : a.fingerprint < b.fingerprint ? -1 : 1));
     const o = this.overall;
@@ -629,6 +698,7 @@ export class Aggregator {
         logins: o.logins,
         loginErrors: o.loginErrors,
         loginsAborted: o.loginsAborted,
+        tlsLoginsUnseen: o.tlsLoginsUnseen,
         errors: o.errors,
         incomplete: o.incomplete,
         warnings: o.warnings,

@@ -50,6 +50,11 @@ export class LogHistogram {
     this.addAt(LogHistogram.index(v), 1);
   }
 
+  /** Numbers held (for memory budgets): the bucket array and a few scalars. */
+  cells(): number {
+    return 6 + this.counts.length;
+  }
+
   static index(v: number): number {
     return Math.ceil(Math.log(v) / LOG_GAMMA - 1e-9) + 0; // + 0: never -0
   }

@@ -17,6 +17,7 @@
  */
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
+import { Timeline, type TimelineState } from './timeline.js';
 
 /** SERVER_STATUS_IN_TRANS. */
 const IN_TRANS = 0x1;
@@ -100,8 +101,57 @@ export interface RetryState {
 /** Connections seen from login to quit, by their commands (index k: k commands; the last: that many or more). */
 export const PER_CONNECTION_MAX = 20;
 
+/**
+ * Connections: logins over time, the life of whole connections (login to quit) and their idle
+ * time, and prepared statements (prepares, executes, never closed) — overall and by user and by
+ * client host. Absent in summaries made before.
+ */
+export interface ConnectionsState {
+  /** Logins per timeline bucket (`count`; `errors`: refused), for the peak connects per second. */
+  logins: TimelineState;
+  /** Whole connections: from the login's request to the quit. */
+  lifetime: HistogramState;
+  /** Per whole connection: the time with no command in flight (between a response's end and the next command), summed. */
+  idle: HistogramState;
+  /** Per whole connection: its longest such wait. */
+  maxIdle: HistogramState;
+  all: ConnGroupState;
+  byUser: Record<string, ConnGroupState>;
+  byClient: Record<string, ConnGroupState>;
+}
+
+/** Connection figures of one user or client host (or of all). */
+export interface ConnGroupState {
+  logins: number;
+  loginErrors: number;
+  loginsAborted: number;
+  /** Connections seen from login to quit, and their lifetimes summed and longest, µs. */
+  whole: number;
+  lifetimeUs: number;
+  maxLifetimeUs: number;
+  /** Their idle time summed, and the longest single wait, µs. */
+  idleUs: number;
+  maxIdleUs: number;
+  /** COM_STMT_PREPARE answered OK. */
+  prepares: number;
+  /** Executes of statements prepared in the capture; of statements prepared before it (their PREPARE not seen). */
+  executes: number;
+  executesUnknown: number;
+  closes: number;
+  /** Prepared in the capture, never closed: the connection quit (or changed user) with them open. */
+  neverClosed: number;
+  /** … still open when the capture ended (or the connection's end was not seen). */
+  openAtEnd: number;
+}
+
+/** Users and client hosts followed in the connections view (past this, counted under OTHERS). */
+export const MAX_CONN_GROUPS = 100;
+/** The key of users or hosts beyond MAX_CONN_GROUPS. */
+export const OTHERS = '\u0000others';
+
 export interface SessionsState {
   transactions: TransactionsState;
+  connections?: ConnectionsState;
   /** Whole connections (login to quit) by commands run: index k holds those with k commands, the last PER_CONNECTION_MAX or more. */
   commandsPerConnection?: number[];
   nPlusOne: NPlusOneState[];
@@ -144,9 +194,64 @@ interface Conn {
   /** Its login was seen (so its commands can be counted whole), and the commands since. */
   login: boolean;
   commands: number;
+  /** The login's request (µs), when seen and accepted; the user and client host it counts under. */
+  loginUs: number | null;
+  user: string;
+  host: string;
+  /** The end of the last command's response (µs), the idle time since the login, the longest wait. */
+  lastEndUs: number | null;
+  idleUs: number;
+  maxIdleUs: number;
+  /** Statements prepared in the capture and not closed, by SQL text (the text a close names too). */
+  open: Map<string, number>;
+  /** … past MAX_OPEN_TEXTS distinct texts, counted without their text. */
+  openOverflow: number;
 }
 
+/**
+ * Distinct statement texts followed open per connection: the server's own default limit
+ * (max_prepared_stmt_count, for all connections together), so it is reached only by a client
+ * that leaks prepares on a server configured above it; beyond, prepares are counted without
+ * their text and a close of a text not followed closes one of them.
+ */
+const MAX_OPEN_TEXTS = 16_382;
+
 const usOf = (sec: number, nsec: number): number => sec * 1e6 + nsec / 1000;
+
+/**
+ * The key of what the capture could not see — a null user (the login was not captured), a null
+ * database on such a connection — distinct from '' (the anonymous user, no database selected).
+ * Identifiers cannot hold NUL, so no name collides with it. Reports print it `(unknown)`.
+ */
+export const UNKNOWN = '\u0000unknown';
+
+/** The figures of a ConnGroupState that add up in a merge (the other two are maxima). */
+const SUMS = ['logins', 'loginErrors', 'loginsAborted', 'whole', 'lifetimeUs', 'idleUs', 'prepares', 'executes', 'executesUnknown', 'closes', 'neverClosed', 'openAtEnd'] as const;
+
+export const newGroup = (): ConnGroupState => ({ ...(Object.fromEntries(SUMS.map((k) => [k, 0])) as Record<(typeof SUMS)[number], number>), maxLifetimeUs: 0, maxIdleUs: 0 });
+
+function addGroup(a: ConnGroupState, b: ConnGroupState): void {
+  for (const k of SUMS) a[k] += b[k];
+  a.maxLifetimeUs = Math.max(a.maxLifetimeUs, b.maxLifetimeUs);
+  a.maxIdleUs = Math.max(a.maxIdleUs, b.maxIdleUs);
+}
+
+/** The figures of `key` in a bounded table (past MAX_CONN_GROUPS keys, those of OTHERS). */
+function groupIn(m: Map<string, ConnGroupState>, key: string): ConnGroupState {
+  let g = m.get(key);
+  if (g !== undefined) return g;
+  if (m.size >= MAX_CONN_GROUPS && key !== OTHERS) return groupIn(m, OTHERS);
+  g = newGroup();
+  m.set(key, g);
+  return g;
+}
+
+/** Host part of `ip:port` / `[v6]:port`. */
+export function hostOf(endpoint: string): string {
+  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
+  const i = endpoint.lastIndexOf(':');
+  return i < 0 ? endpoint : endpoint.slice(0, i);
+}
 const earlier = (a: Time, b: Time): boolean => a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
 
 /** Total order of kept transactions: longer first, then earlier, then by endpoints. */
@@ -173,6 +278,20 @@ export class Sessions {
   private readonly retries = new Map<string, RetryState>();
   private dropped = 0;
   private readonly perConnection = new Array<number>(PER_CONNECTION_MAX + 1).fill(0);
+  private readonly logins = new Timeline();
+  private readonly lifetime = new LogHistogram();
+  private readonly connIdle = new LogHistogram();
+  private readonly connMaxIdle = new LogHistogram();
+  private readonly all = newGroup();
+  private readonly byUser = new Map<string, ConnGroupState>();
+  private readonly byClient = new Map<string, ConnGroupState>();
+
+  /** Apply `f` to the figures of all, of the user and of the client host. */
+  private each(user: string, host: string, f: (g: ConnGroupState) => void): void {
+    f(this.all);
+    f(groupIn(this.byUser, user));
+    f(groupIn(this.byClient, host));
+  }
 
   /** One event, with the digest of its group (null for commands without a statement). `run`: it ran a statement. */
   add(e: CommandEvent, digest: string | null, run: boolean): void {
@@ -182,22 +301,34 @@ export class Sessions {
         const oldest = this.conns.keys().next().value!;
         this.closeConn(oldest, 'unfinished');
       }
-      c = { txn: null, prevDigest: null, prevRows: 0, parentDigest: null, parentRows: 0, runDigest: null, runCount: 0, runTimeUs: 0, runStart: null, failed: null, pairs: new Set(), login: false, commands: 0 };
+      c = { txn: null, prevDigest: null, prevRows: 0, parentDigest: null, parentRows: 0, runDigest: null, runCount: 0, runTimeUs: 0, runStart: null, failed: null, pairs: new Set(), login: false, commands: 0, loginUs: null, user: e.user ?? UNKNOWN, host: hostOf(e.client), lastEndUs: null, idleUs: 0, maxIdleUs: 0, open: new Map(), openOverflow: 0 };
       this.conns.set(e.conn, c);
     }
+    const startUs = usOf(e.sec, e.nsec);
+    const endUs = startUs + (e.responseUs ?? e.latencyUs ?? 0);
+    if (e.cmd === 'connect') this.login(c, e, startUs, endUs);
+    else if (c.lastEndUs !== null) {
+      // Idle: from the end of the last response (or of the login) to this command.
+      const gap = Math.max(0, startUs - c.lastEndUs);
+      c.idleUs += gap;
+      if (gap > c.maxIdleUs) c.maxIdleUs = gap;
+    }
+    if (e.cmd !== 'connect' && e.cmd !== 'quit') c.lastEndUs = Math.max(c.lastEndUs ?? 0, endUs);
     if (e.cmd === 'connect' || e.cmd === 'change_user' || e.cmd === 'quit') {
       if (c.txn !== null) this.endTxn(c, c.txn.lastEndUs, 'disconnect');
       this.endRun(c);
       if (e.cmd === 'connect' && !c.login && c.commands === 0) c.login = true;
+      // The server deallocates a session's statements when it changes user (or ends).
+      if (e.cmd === 'change_user' && e.status === 'ok') clearOpen(c);
       if (e.cmd === 'quit') {
         if (c.login) this.perConnection[Math.min(PER_CONNECTION_MAX, c.commands)]!++;
+        this.quit(c, startUs);
         this.closeConn(e.conn, null);
       } else c.prevDigest = null;
       return;
     }
     c.commands++;
-    const startUs = usOf(e.sec, e.nsec);
-    const endUs = startUs + (e.responseUs ?? e.latencyUs ?? 0);
+    this.statement(c, e);
     if (run && digest !== null) {
       this.loops(c, e, digest);
       this.retry(c, e, digest);
@@ -232,6 +363,78 @@ export class Sessions {
         db: e.db,
       };
     }
+  }
+
+  /** A login: counted by user and client host; accepted, it starts a connection's life. */
+  private login(c: Conn, e: CommandEvent, startUs: number, endUs: number): void {
+    const user = e.user ?? UNKNOWN;
+    const host = hostOf(e.client);
+    this.logins.add(e.sec, null, e.status === 'error');
+    this.each(user, host, (g) => {
+      g.logins++;
+      if (e.status === 'error') g.loginErrors++;
+      else if (e.status === 'aborted') g.loginsAborted++;
+    });
+    if (e.status !== 'ok') return;
+    c.loginUs = startUs;
+    c.user = user;
+    c.host = host;
+    c.lastEndUs = endUs;
+    c.idleUs = 0;
+    c.maxIdleUs = 0;
+  }
+
+  /** Prepared statements: prepared, executed, closed (matched by their SQL text, as a close names it). */
+  private statement(c: Conn, e: CommandEvent): void {
+    switch (e.cmd) {
+      case 'stmt_prepare':
+        if (e.status !== 'ok' || e.sql === null) return;
+        if (c.open.has(e.sql) || c.open.size < MAX_OPEN_TEXTS) c.open.set(e.sql, (c.open.get(e.sql) ?? 0) + 1);
+        else c.openOverflow++;
+        this.each(c.user, c.host, (g) => g.prepares++);
+        return;
+      case 'stmt_execute':
+      case 'stmt_bulk_execute':
+        if (e.sql === null) this.each(c.user, c.host, (g) => g.executesUnknown++);
+        else this.each(c.user, c.host, (g) => g.executes++);
+        return;
+      case 'stmt_close': {
+        const n = e.sql === null ? undefined : c.open.get(e.sql);
+        if (n === undefined) {
+          if (e.sql === null || c.openOverflow === 0) return;
+          c.openOverflow--;
+        } else if (n > 1) c.open.set(e.sql!, n - 1);
+        else c.open.delete(e.sql!);
+        this.each(c.user, c.host, (g) => g.closes++);
+        return;
+      }
+      case 'reset_connection':
+        if (e.status === 'ok') clearOpen(c);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A quit: a connection whose login was seen is whole (its life and idle time count); what it left prepared was never closed. */
+  private quit(c: Conn, quitUs: number): void {
+    const open = openCount(c);
+    clearOpen(c);
+    const life = c.loginUs === null ? null : Math.max(0, Math.round(quitUs - c.loginUs));
+    if (life !== null) {
+      this.lifetime.add(life);
+      this.connIdle.add(Math.round(c.idleUs));
+      this.connMaxIdle.add(Math.round(c.maxIdleUs));
+    }
+    this.each(c.user, c.host, (g) => {
+      g.neverClosed += open;
+      if (life === null) return;
+      g.whole++;
+      g.lifetimeUs += life;
+      if (life > g.maxLifetimeUs) g.maxLifetimeUs = life;
+      g.idleUs += Math.round(c.idleUs);
+      if (c.maxIdleUs > g.maxIdleUs) g.maxIdleUs = Math.round(c.maxIdleUs);
+    });
   }
 
   /** N+1: a parent with rows, then one child digest repeated, at most once per parent row. */
@@ -346,6 +549,8 @@ export class Sessions {
     if (c.txn !== null && end !== null) this.endTxn(c, c.txn.lastEndUs, end);
     this.endRun(c);
     if (c.failed !== null) this.retryCount(c.failed.digest, c.failed.code, false);
+    const open = openCount(c);
+    if (open > 0) this.each(c.user, c.host, (g) => (g.openAtEnd += open));
     this.conns.delete(conn);
   }
 
@@ -388,6 +593,31 @@ export class Sessions {
     }
     this.dropped += o.dropped;
     o.commandsPerConnection?.forEach((n, i) => (this.perConnection[i]! += n));
+    const cs = o.connections;
+    if (cs !== undefined) {
+      this.logins.merge(Timeline.fromState(cs.logins));
+      this.lifetime.merge(LogHistogram.fromState(cs.lifetime));
+      this.connIdle.merge(LogHistogram.fromState(cs.idle));
+      this.connMaxIdle.merge(LogHistogram.fromState(cs.maxIdle));
+      addGroup(this.all, cs.all);
+      for (const k of Object.keys(cs.byUser).sort()) addGroup(groupIn(this.byUser, k), cs.byUser[k]!);
+      for (const k of Object.keys(cs.byClient).sort()) addGroup(groupIn(this.byClient, k), cs.byClient[k]!);
+    }
+  }
+
+  /** The connections view's state; statements still prepared on open connections count as open at the end. */
+  private connectionsState(): ConnectionsState {
+    const copy = (m: Map<string, ConnGroupState>): Record<string, ConnGroupState> => Object.fromEntries([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([k, g]) => [k, { ...g }]));
+    const out: ConnectionsState = { logins: this.logins.toState(), lifetime: this.lifetime.toState(), idle: this.connIdle.toState(), maxIdle: this.connMaxIdle.toState(), all: { ...this.all }, byUser: copy(this.byUser), byClient: copy(this.byClient) };
+    for (const c of this.conns.values()) {
+      const open = openCount(c);
+      if (open === 0) continue;
+      out.all.openAtEnd += open;
+      // (The keys exist: the prepares were counted under them.)
+      (out.byUser[c.user] ?? out.byUser[OTHERS]!).openAtEnd += open;
+      (out.byClient[c.host] ?? out.byClient[OTHERS]!).openAtEnd += open;
+    }
+    return out;
   }
 
   /**
@@ -415,8 +645,21 @@ export class Sessions {
       retries: [...copy.retries.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1)),
       dropped: copy.dropped,
       commandsPerConnection: [...this.perConnection],
+      connections: this.connectionsState(),
     };
   }
+}
+
+/** Statements a connection prepared in the capture and has not closed. */
+function openCount(c: Conn): number {
+  let n = c.openOverflow;
+  for (const v of c.open.values()) n += v;
+  return n;
+}
+
+function clearOpen(c: Conn): void {
+  c.open.clear();
+  c.openOverflow = 0;
 }
 
 /** TransactionsState while counting: live histograms. */

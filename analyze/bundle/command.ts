@@ -18,7 +18,7 @@ import { TarArchive } from 'archiver';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import { analyzeCaptures, watchRead } from '../run/run.js';
-import { keyLogsFor } from '../read/keylog.js';
+import { keyLogsFor, tlsManifest } from '../read/keylog.js';
 import { buildFilter, describeFilters, type FilterOptions } from '../run/filters.js';
 import { unwritable } from '../output.js';
 import { isoTime } from '../../common/time.js';
@@ -33,6 +33,7 @@ import { collectSchema, notRequested, tablesOfReport, tablesSql, type SchemaResu
 import { connectionSettings, type ServerSpec } from '../schema/connect.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, MANIFEST, MEMBERS, REDACTION_POLICY, type BundleManifest, type CaptureManifest, type MemberRecord } from './manifest.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
+import { SqlNormalizer } from '../../src/sql/index.js';
 
 export interface BundleOptions {
   files: string[];
@@ -116,7 +117,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
       else {
         const gaps = [...s.tables.missing.map((t) => `${t} (missing)`), ...s.tables.denied.map((t) => `${t} (no privilege)`), ...s.tables.failed.map((t) => `${t} (failed)`)];
         if (gaps.length) io.warn(`schema: ${gaps.length} of ${s.tables.requested} tables not collected: ${gaps.slice(0, 10).join(', ')}${gaps.length > 10 ? ', …' : ''} (schema/tables.json says why)`);
-        if (s.tables.ambiguous.length) io.warn(`schema: the database of ${s.tables.ambiguous.length === 1 ? 'a table' : `${s.tables.ambiguous.length} tables`} was not known to the capture (no database selected, or selected before it began) and the name is in several schemas, each collected: ${s.tables.ambiguous.slice(0, 5).join('; ')}${s.tables.ambiguous.length > 5 ? '; …' : ''}`);
+        if (s.tables.ambiguous.length) io.warn(`schema: the database of ${s.tables.ambiguous.length === 1 ? 'a table' : `${s.tables.ambiguous.length} tables`} was not known to the capture (no database selected, or selected before it began) and the name is in several places (schemas, or names differing in case), each collected: ${s.tables.ambiguous.slice(0, 5).join('; ')}${s.tables.ambiguous.length > 5 ? '; …' : ''}`);
         if (s.tables.unresolved.length) io.warn(`schema: ${s.tables.unresolved.length === 1 ? 'a table' : `${s.tables.unresolved.length} tables`} of statements with no database known found in no schema: ${s.tables.unresolved.slice(0, 10).join(', ')}`);
         if (s.tables.skipped) io.warn(`schema: only the first ${s.tables.requested - s.tables.skipped} tables were collected (${s.tables.skipped} more)`);
       }
@@ -147,6 +148,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
         redacted: true,
         redaction: REDACTION_POLICY,
         schema: schema?.summary ?? notRequested(),
+        tls: tlsManifest(result.aggregate.health, keys),
       },
     });
     if (watch.stopped()) {
@@ -184,10 +186,11 @@ function eventsFile(path: string): { add(e: CommandEvent): void; drained(): Prom
     lines = [];
     bytes = 0;
   };
+  const sql = new SqlNormalizer();
   const w = {
     count: 0,
     add(e: CommandEvent): void {
-      const line = `${JSON.stringify(eventJson(e, true))}\n`;
+      const line = `${JSON.stringify(eventJson(e, true, sql))}\n`;
       lines.push(line);
       bytes += line.length;
       w.count++;

@@ -107,6 +107,14 @@ function overview(opts: InspectOptions, c: BundleCheck): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** TLS in a bundle: what was decrypted, and from which kinds of key log (never the secrets). */
+function tlsLine(t: NonNullable<BundleManifest['tls']>): string {
+  const from = t.key_logs.filter((k) => k.secrets > 0).map((k) => KEYLOG_KIND[k.kind]);
+  return `TLS: ${t.decrypted} of ${t.connections} connection${t.connections === 1 ? '' : 's'} decrypted${t.decrypted_in_part ? ` (${t.decrypted_in_part} in part)` : ''}${from.length ? `, with secrets from ${from.join(', ')}` : ''}; the bundle holds no secret.`;
+}
+
+const KEYLOG_KIND: Record<NonNullable<BundleManifest['tls']>['key_logs'][number]['kind'], string> = { keylog: 'a key log given with --keylog', 'capture-directory': "the capture directory's tls-keys.log", 'pcapng-dsb': "the pcapng file's Decryption Secrets Blocks" };
+
 /** The lines a user checks before sending: what of their data is in the bundle. */
 function summary(m: BundleManifest): string[] {
   const s = m.schema;
@@ -116,6 +124,7 @@ function summary(m: BundleManifest): string[] {
     s.collected
       ? `Schema: from ${s.server} (${s.server_version}): ${s.tables.collected} table${s.tables.collected === 1 ? '' : 's'}${s.tables.missing.length ? `, ${s.tables.missing.length} missing` : ''}${s.tables.denied.length ? `, ${s.tables.denied.length} not readable` : ''}${s.tables.failed.length ? `, ${s.tables.failed.length} failed` : ''}, ${s.variables} global variables`
       : `Schema: not included (${s.reason})`,
+    ...(m.tls && m.tls.connections > 0 ? [tlsLine(m.tls)] : []),
     m.pcap_included.length ? `RAW PACKET CAPTURES INCLUDED (${m.pcap_included.join(', ')}): they hold every value sent to and from the server, unredacted.` : 'Raw packet captures: not included.',
   ];
   return out;

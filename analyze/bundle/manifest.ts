@@ -4,6 +4,7 @@
  */
 import type { InputFile } from '../report/report.js';
 import type { SchemaSummary } from '../schema/collect.js';
+import type { TlsManifest } from '../read/keylog.js';
 
 export const BUNDLE_FORMAT = 'periscope-bundle';
 export const BUNDLE_VERSION = 1;
@@ -58,6 +59,11 @@ export interface BundleManifest {
   /** Raw packet captures in the bundle (pcap/…): they hold every value sent. Empty unless --include-pcap. */
   pcap_included: string[];
   schema: SchemaSummary;
+  /**
+   * TLS: connections, how many were decrypted, and the kinds of key log the secrets came from
+   * (counts only: never a secret, a client random or a key log's path). Absent in bundles made before.
+   */
+  tls?: TlsManifest;
   files: MemberRecord[];
 }
 

@@ -4,6 +4,9 @@
  * then compared fingerprint by fingerprint (diff.ts) and rendered (render.ts).
  */
 import { open, stat, writeFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { gunzipSync, constants as zlib } from 'node:zlib';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
@@ -43,10 +46,19 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   }
   if (!(opts.alpha > 0 && opts.alpha < 1)) throw new DiffUsageError(`--alpha ${opts.alpha}: expected a probability between 0 and 1 (e.g. 0.01)`);
   if (!(opts.minChange >= 0)) throw new DiffUsageError(`--min-change ${opts.minChange}: expected a fraction of at least 0 (0.1: 10 %)`);
+  // One input on both sides compares nothing: refused, as merge refuses a summary named twice.
+  if (realPath(opts.before) === realPath(opts.after)) {
+    throw new DiffUsageError(`${opts.after}: named as both BEFORE and AFTER (${opts.before === opts.after ? 'the same name' : `also as ${opts.before}`}): compared with itself it shows no change; name the capture (or summary, or bundle) from before the change, then the one from after`);
+  }
   const before = await loadSide(opts.before, opts, io);
   if (typeof before === 'number') return before;
   const after = await loadSide(opts.after, opts, io);
   if (typeof after === 'number') return after;
+  // A copy of the same input (or a summary of it made with the same filters): the same traffic.
+  if (stateDigest(before) === stateDigest(after)) {
+    io.error(`${opts.after}: the same traffic as ${opts.before} (a copy, or a summary of the same capture?): compared with itself it shows no change; name the capture from before the change, then the one from after`);
+    return 2;
+  }
   if (before.report.inputs.redacted !== after.report.inputs.redacted) io.warn('one side was made with --no-redact: fingerprints are the same, examples are not shown');
   const d = diffReports(before, after, periscopeVersion(), { alpha: opts.alpha, minChange: opts.minChange, minCalls: opts.minCalls ?? DEFAULT_DIFF.minCalls });
   const text = renderDiff(d, opts.format, { limit: opts.limit, all: opts.all });
@@ -54,6 +66,17 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   else await writeFile(opts.output, text, { mode: OUTPUT_MODE });
   return 0;
 }
+
+/** A file's real path (links resolved), or its absolute path when it cannot be resolved (said when read). */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+const stateDigest = (s: Side): string => createHash('sha256').update(JSON.stringify(s.state)).digest('hex');
 
 /** A summary (JSON, or gzip-compressed JSON) rather than a capture? By content. */
 async function looksLikeSummary(path: string): Promise<boolean> {

@@ -5,10 +5,16 @@
 import { SKIP_NAMES } from '../../src/net/decode.js';
 import { linkTypeName } from '../../src/net/linktype.js';
 import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
+import { ContentClassifier, PROBE_BYTES, swapSides } from '../../src/mysql/detect.js';
+import { nodeZstd } from '../../src/mysql/compression.js';
+import { MysqlSession } from '../../src/mysql/session.js';
+import type { SessionSecrets } from '../../src/tls/keylog.js';
 import { Dir, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/stream.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
 import { TcpPipeline, type TcpLimits } from '../../src/pipeline/tcp.js';
+import { tlsOutcome, type TlsOutcome } from '../../src/pipeline/mysql.js';
 import { kernelDrops, type FileReport, type Ts } from '../read/captures.js';
+import type { KeyLogSourceReport } from '../read/keylog.js';
 import { isoTime } from '../../common/time.js';
 
 /** What `info` keeps per TCP connection. */
@@ -20,6 +26,29 @@ interface ConnRecord {
   startUnseen: [boolean, boolean];
   sawData: [boolean, boolean];
   closeReason: CloseReason | null;
+  /** Nothing else classified it (no SYN, greeting or MySQL port): its first bytes are looked at (src/mysql/detect.ts). */
+  probe: ContentClassifier | null;
+  probed: [number, number];
+  /** The connection's TLS, when it switched to TLS after an SSL request. */
+  tls: TlsOutcome | null;
+}
+
+/**
+ * A connection's MySQL session, run (as the decoding pipeline runs it, its events dropped) to find
+ * out whether it switches to TLS and, if so, whether it can be decrypted: fed until its login shows
+ * it plain (or MYSQL_PROBE_BYTES pass without a decision), fed whole when it is TLS.
+ */
+const MYSQL_PROBE_BYTES = 1024 * 1024;
+const LOGIN_STAGES = new Set(['CONNECTING', 'WAIT_FOR_INIT_PACKET', 'AUTHENTICATE']);
+
+/** TLS connections over the whole capture (listed or not). */
+export interface TlsSums {
+  connections: number;
+  decrypted: number;
+  partial: number;
+  no_secret: number;
+  unsupported: number;
+  failed: number;
 }
 
 
@@ -34,6 +63,8 @@ interface ServerSums {
   greetingId: number;
   withGreeting: [connections: number, fromClients: number, fromServer: number];
   without: [connections: number, fromClients: number, fromServer: number];
+  /** Connections found to be MySQL by their content. */
+  content: [connections: number, fromClients: number, fromServer: number];
 }
 
 export class InfoAccumulator {
@@ -49,42 +80,92 @@ export class InfoAccumulator {
   private first: Ts | null = null;
   private last: Ts | null = null;
 
+  private readonly tlsSums: TlsSums = { connections: 0, decrypted: 0, partial: 0, no_secret: 0, unsupported: 0, failed: 0 };
+
   constructor(
     ports: readonly number[],
     opts: TcpLimits = {},
     private readonly listed = DEFAULT_CONNECTIONS_LISTED,
+    /** A key log's lookup: TLS connections are decrypted to tell whether they can be. */
+    private readonly tlsSecrets: ((clientRandom: Uint8Array) => SessionSecrets | null) | null = null,
   ) {
     this.tcp = new TcpPipeline((info) => this.handler(info), ports, opts);
   }
 
   private handler(info: ConnectionInfo): StreamHandler {
-    const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null };
+    const unknown = !info.synSeen && info.sidesBy === 'guess' && !this.tcp.reassembler.serverPorts.has(info.serverPort);
+    const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null, probe: unknown ? new ContentClassifier(nodeZstd()) : null, probed: [0, 0], tls: null };
     // Beyond the limit a connection is summed, not kept: memory and output stay bounded under a flood.
     if (this.conns.length < this.listed) this.conns.push(rec);
     else this.notListed++;
+    // Which connections get a MySQL session: those the decoding pipeline would decode.
+    // (Made at the first byte: a connection that carries none, a SYN flood's, costs nothing more.)
+    const mysql = this.tcp.reassembler.serverPorts.has(info.serverPort) || info.synSeen || info.sidesBy === 'hello';
+    let session: MysqlSession | null = null;
+    let made = false;
+    const start = (): void => {
+      made = true;
+      if (mysql) session = new MysqlSession(info, () => undefined, { tlsSecrets: this.tlsSecrets });
+    };
+    let fed = 0;
     return {
-      onData: (dir, buf, off, len) => {
+      onData: (dir, buf, off, len, sec, nsec) => {
         if (!rec.sawData[dir]) {
           rec.sawData[dir] = true;
           if (dir === Dir.ServerToClient && !rec.startUnseen[dir]) rec.greeting = sniffGreeting(buf, off, len)?.serverVersion ?? null;
         }
+        if (rec.probe !== null && rec.probe.verdict === null && rec.probed[dir] < PROBE_BYTES) {
+          rec.probed[dir] += len;
+          rec.probe.data(dir, buf, off, len);
+        }
+        if (!made) start();
+        if (session === null) return;
+        session.onData(dir, buf, off, len, sec, nsec);
+        fed += len;
+        // Plain after its login (or not MySQL at all): nothing more to learn from it.
+        if (!session.tls && (!LOGIN_STAGES.has(session.stage) || fed > MYSQL_PROBE_BYTES)) session = null;
       },
-      onGap: (dir, bytes) => {
+      onGap: (dir, bytes, reason, sec, nsec) => {
         if (bytes < 0) rec.startUnseen[dir] = true;
+        if (!made) start();
+        session?.onGap(dir, bytes, reason, sec, nsec);
       },
-      onClose: (reason) => {
+      onClose: (reason, sec, nsec, by) => {
         rec.closeReason = reason;
+        if (session !== null) {
+          session.onClose(reason, sec, nsec, by);
+          rec.tls = tlsOutcome(session);
+          if (rec.tls !== null) this.sumTls(rec.tls);
+          session = null;
+        }
         this.sumServer(rec);
       },
     };
   }
 
+  private sumTls(t: TlsOutcome): void {
+    const s = this.tlsSums;
+    s.connections++;
+    if (t.partial) s.partial++;
+    if (t.category === 'decrypted') s.decrypted++;
+    else if (t.category === 'no-secret') s.no_secret++;
+    else if (t.category === 'unsupported') s.unsupported++;
+    else s.failed++;
+  }
+
   private sumServer(c: ConnRecord): void {
-    const i = c.info;
+    const v = c.probe?.end() ?? null;
+    // The content may say the lower port was the client's.
+    const i = v === 'mysql-swapped' ? swapSides(c.info) : c.info;
     let s = this.serverSums.get(i.server);
     if (s === undefined) {
-      s = { port: i.serverPort, greeting: null, greetingId: Infinity, withGreeting: [0, 0, 0], without: [0, 0, 0] };
+      s = { port: i.serverPort, greeting: null, greetingId: Infinity, withGreeting: [0, 0, 0], without: [0, 0, 0], content: [0, 0, 0] };
       this.serverSums.set(i.server, s);
+    }
+    if (v === 'mysql' || v === 'mysql-swapped') {
+      s.content[0]++;
+      s.content[1] += i.stats[Dir.ClientToServer].bytes;
+      s.content[2] += i.stats[Dir.ServerToClient].bytes;
     }
     if (c.greeting !== null && i.id < s.greetingId) {
       s.greeting = c.greeting;
@@ -106,7 +187,7 @@ export class InfoAccumulator {
     this.tcpPayloadBytes += d.payloadLength + d.payloadMissing;
   }
 
-  finalize(files: readonly FileReport[]): InfoReport {
+  finalize(files: readonly FileReport[], keyLogs: readonly KeyLogSourceReport[] = []): InfoReport {
     this.tcp.finish(this.last?.sec ?? 0, this.last?.nsec ?? 0);
     const t = this.tcp.reassembler.totals;
     const decoder = this.tcp.decoder;
@@ -121,14 +202,16 @@ export class InfoAccumulator {
     const servers = new Map<string, InfoReport['mysql_servers'][number]>();
     for (const [endpoint, sums] of this.serverSums) {
       const byPort = this.tcp.reassembler.serverPorts.has(sums.port);
-      if (sums.greeting === null && !byPort) continue;
+      const byContent = sums.greeting === null && !byPort && sums.content[0] > 0;
+      if (sums.greeting === null && !byPort && !byContent) continue;
       const s: InfoReport['mysql_servers'][number] = { endpoint, detected_by: 'port', version: null, version_raw: null, connections: 0, bytes_from_clients: 0, bytes_from_server: 0 };
       if (sums.greeting !== null) {
         s.detected_by = 'greeting';
         s.version_raw = sums.greeting;
         s.version = displayServerVersion(sums.greeting);
       }
-      for (const [n, up, down] of byPort ? [sums.withGreeting, sums.without] : [sums.withGreeting]) {
+      if (byContent) s.detected_by = 'content';
+      for (const [n, up, down] of byPort ? [sums.withGreeting, sums.without] : [sums.withGreeting, sums.content]) {
         s.connections += n;
         s.bytes_from_clients += up;
         s.bytes_from_server += down;
@@ -177,6 +260,7 @@ export class InfoAccumulator {
         buffer_limit_hits: t.bufferLimitHits,
         sides_guessed: t.sidesGuessed,
       },
+      tls: { ...this.tlsSums, key_logs: keyLogs.map((k) => ({ source: k.source, secrets: k.secrets, lines_not_understood: k.bad })) },
       connections: this.conns.map(connectionSummary),
       ...(this.notListed > 0 ? { connections_not_listed: this.notListed } : {}),
       mysql_servers: [...servers.values()].sort((x, y) => y.connections - x.connections || x.endpoint.localeCompare(y.endpoint)),
@@ -200,7 +284,14 @@ function connectionSummary(c: ConnRecord) {
     mysql_greeting: c.greeting,
     client_to_server: halfSummary(up),
     server_to_client: halfSummary(down),
+    tls: c.tls === null ? null : tlsSummary(c.tls),
   };
+}
+
+/** A TLS connection in info's report: whether it could be decrypted, and if not why. */
+function tlsSummary(t: TlsOutcome) {
+  const decrypted = t.category !== 'decrypted' ? 'no' : t.partial ? 'in part' : 'yes';
+  return { version: t.version, cipher: t.cipher, decrypted, outcome: t.category, client_random: t.clientRandom, reason: t.reason };
 }
 
 function halfSummary(h: HalfStats) {
@@ -284,10 +375,12 @@ export type InfoReport = {
   };
   skipped: { total: number; by_kind: Record<string, number>; unsupported_link_types: Record<string, number> };
   tcp: TcpSection;
+  /** Connections that switched to TLS (SSL request), and what decrypting them came to. */
+  tls: TlsSums & { key_logs: { source: string; secrets: number; lines_not_understood: number }[] };
   connections: ReturnType<typeof connectionSummary>[];
   /** Connections beyond the listing limit (`--all-connections` lists every one): counted in `tcp`, not listed. */
   connections_not_listed?: number;
-  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port'; version: string | null; version_raw: string | null; connections: number; bytes_from_clients: number; bytes_from_server: number }[];
+  mysql_servers: { endpoint: string; detected_by: 'greeting' | 'port' | 'content'; version: string | null; version_raw: string | null; connections: number; bytes_from_clients: number; bytes_from_server: number }[];
   mysql_ports: number[];
 };
 

@@ -125,7 +125,33 @@ export function renderInfoText(r: InfoReport): string {
   if (r.mysql_servers.length === 0) out += line('MySQL servers', `none detected (no server greeting, no traffic on port ${r.mysql_ports.join(', ')}; add --port N)`);
   for (const s of r.mysql_servers) {
     out += line('MySQL server', `${s.endpoint}: ${plural(s.connections, 'connection')}; ${bytes(s.bytes_from_clients)} from clients, ${bytes(s.bytes_from_server)} from the server`);
-    out += line('', s.detected_by === 'greeting' ? `version ${s.version} (from its greeting)` : 'found by its port: no greeting seen');
+    out += line('', s.detected_by === 'greeting' ? `version ${s.version} (from its greeting)` : s.detected_by === 'content' ? `looks like MySQL: found by its content (commands and responses; no greeting or SYN seen: a guess, --port ${s.endpoint.slice(s.endpoint.lastIndexOf(':') + 1)} to say so)` : 'found by its port: no greeting seen');
   }
+  return out + tlsText(r);
+}
+
+/** TLS connections listed one by one in the text (--json lists every listed connection). */
+const MAX_TLS_LINES = 20;
+
+/** TLS: how many connections switched to TLS, each one's outcome, and the key logs read. */
+function tlsText(r: InfoReport): string {
+  const t = r.tls;
+  let out = '';
+  for (const k of t.key_logs) out += line('key log', `${k.source}: ${plural(k.secrets, 'secret')}${k.lines_not_understood > 0 ? `, ${plural(k.lines_not_understood, 'line')} not understood` : ''}`);
+  if (t.connections === 0) return t.key_logs.length > 0 ? out + line('TLS connections', 'none (no SSL request seen)') : out;
+  const not = t.connections - t.decrypted;
+  const why = [t.no_secret > 0 ? `no secret ${n(t.no_secret)}` : '', t.unsupported > 0 ? `unsupported ${n(t.unsupported)}` : '', t.failed > 0 ? `failed ${n(t.failed)}` : ''].filter((x) => x !== '');
+  const sums = `${n(t.connections)}: ${n(t.decrypted)} decrypted${t.partial > 0 ? ` (${n(t.partial)} in part)` : ''}, ${n(not)} not${why.length > 0 ? ` (${why.join(', ')})` : ''}`;
+  out += line(not > 0 || t.partial > 0 ? 'TLS CONNECTIONS' : 'TLS connections', sums);
+  const tls = r.connections.filter((c) => c.tls !== null);
+  for (const c of tls.slice(0, MAX_TLS_LINES)) {
+    const x = c.tls!;
+    const what = [x.version, x.cipher].filter((v) => v !== null).join(' ');
+    const outcome = x.decrypted === 'yes' ? 'decrypted' : x.decrypted === 'in part' ? `DECRYPTED IN PART: ${x.reason}` : `NOT DECRYPTED: ${x.reason}`;
+    out += line('', `#${c.id} ${c.client} → ${c.server}${what ? `, ${what}` : ''}:`);
+    out += line('', `  ${outcome}`);
+  }
+  if (tls.length > MAX_TLS_LINES) out += line('', `… and ${n(tls.length - MAX_TLS_LINES)} more (--json lists every connection)`);
+  if (t.no_secret > 0 && t.key_logs.length === 0) out += line('', 'no key log was given: --keylog FILE with the key log the clients wrote (docs/tls.md)');
   return out;
 }

@@ -25,6 +25,7 @@ import type { ParquetOutput } from '../parquet/sink.js';
 import { LogHistogram } from '../aggregate/histogram.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { StallWatch } from './stall.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface LiveOptions {
   iface: string;
@@ -101,7 +102,7 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
     }
   };
   const onEvent = sink === null ? (e: CommandEvent) => agg.add(e) : (e: CommandEvent) => (agg.add(e), toSink(() => sink.add(e)));
-  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: sink !== null, onEvent, session: { tlsSecrets: keys.lookup } });
+  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: sink !== null, onEvent, session: { tlsSecrets: keys.lookup, zstd: zstdSupport() } });
   let stream: PcapStream;
   try {
     stream = await startPcapStream({ iface: opts.iface, ports: opts.ports.length ? opts.ports : [3306], hosts: opts.hosts, filter: opts.filter, bufferKiB: opts.bufferKiB });

@@ -8,7 +8,7 @@
  */
 import type { SchemaElement } from 'hyparquet';
 import type { CommandEvent } from '../../src/mysql/session.js';
-import { fingerprintAndDigest } from '../../src/sql/index.js';
+import { SqlNormalizer } from '../../src/sql/index.js';
 import { lexerFacts } from '../../src/sql/facts.js';
 import { SQL_COMMANDS } from '../commands.js';
 import { eventError, eventSql } from '../events/command.js';
@@ -129,6 +129,7 @@ export class RowMaker {
   /** Tables per fingerprint (the lexer's: node-sql-parser would cost a millisecond a fingerprint and a second to load). */
   private readonly tables = new Map<string, string[]>();
   private readonly bySql = new Map<string, { digest: string; tables: string[] }>();
+  private readonly normalizer = new SqlNormalizer();
 
   private tablesOf(fingerprint: string): string[] {
     let t = this.tables.get(fingerprint);
@@ -149,7 +150,7 @@ export class RowMaker {
       const known = this.bySql.get(e.sql);
       if (known !== undefined) return known;
     }
-    const f = fingerprintAndDigest(e.sql);
+    const f = this.normalizer.fingerprintAndDigest(e.sql);
     const s = { digest: f.digest, tables: this.tablesOf(f.fingerprint) };
     if (e.cmd !== 'query') {
       if (this.bySql.size >= 10_000) this.bySql.clear();
@@ -170,7 +171,7 @@ export class RowMaker {
     b[i++]!.push(e.user);
     b[i++]!.push(e.db);
     b[i++]!.push(e.cmd);
-    b[i++]!.push(this.sql === 'none' ? null : eventSql(e, redact));
+    b[i++]!.push(this.sql === 'none' ? null : eventSql(e, redact, this.normalizer));
     b[i++]!.push(e.sqlTruncated);
     b[i++]!.push(s === null ? null : s.digest);
     b[i++]!.push(e.status);

@@ -27,8 +27,12 @@ const MAX_KEYLOG_BYTES = 256 * 1024 * 1024;
 export class KeyLogError extends Error {}
 
 /** What was read from where, for the user (counts only: never a secret). */
+/** Where a key log came from: --keylog, a capture directory's tls-keys.log, a pcapng Decryption Secrets Block. */
+export type KeyLogKind = 'keylog' | 'capture-directory' | 'pcapng-dsb';
+
 export interface KeyLogSourceReport {
   source: string;
+  kind: KeyLogKind;
   lines: number;
   secrets: number;
   bad: number;
@@ -66,12 +70,12 @@ export class KeyLogs {
           const full = join(p, n);
           if ((await stat(full).catch(() => null))?.isFile()) {
             files++;
-            await this.addFile(full);
+            await this.addFile(full, 'keylog');
           }
         }
         if (files === 0) throw new KeyLogError(`--keylog ${p}: the directory holds no file`);
       } else if (st.isFile()) {
-        await this.addFile(p);
+        await this.addFile(p, 'keylog');
       } else {
         throw new KeyLogError(`--keylog ${p}: not a regular file or directory`);
       }
@@ -91,12 +95,12 @@ export class KeyLogs {
     for (const p of dirs) {
       const file = join(p, CAPTURE_KEYLOG_NAME);
       if (this.offsets.has(file)) continue;
-      if (await stat(file).then((s) => s.isFile(), () => false)) await this.addFile(file);
+      if (await stat(file).then((s) => s.isFile(), () => false)) await this.addFile(file, 'capture-directory');
     }
   }
 
   /** Read a file, or what it gained since the last call (whole lines only). */
-  async addFile(path: string): Promise<KeyLogSourceReport> {
+  async addFile(path: string, kind: KeyLogKind = 'keylog'): Promise<KeyLogSourceReport> {
     const from = this.offsets.get(path) ?? 0;
     const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
       throw new KeyLogError(`--keylog ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.message}`);
@@ -116,15 +120,15 @@ export class KeyLogs {
       await fh.close();
     }
     if (from === 0 && /\0/.test(text.slice(0, 4096))) throw new KeyLogError(`--keylog ${path}: a binary file, not a key log (expected lines such as 'CLIENT_RANDOM <64 hex digits> <96 hex digits>')`);
-    return this.addText(text, path);
+    return this.addText(text, path, kind);
   }
 
   /** Key log text from a pcapng Decryption Secrets Block (or any source), counted under `source`. */
-  addText(text: string, source: string): KeyLogSourceReport {
+  addText(text: string, source: string, kind: KeyLogKind = 'keylog'): KeyLogSourceReport {
     const r: KeyLogParseResult = this.keyLog.addText(text);
     let rep = this.sources.find((s) => s.source === source);
     if (rep === undefined) {
-      rep = { source, lines: 0, secrets: 0, bad: 0, firstBad: null };
+      rep = { source, kind, lines: 0, secrets: 0, bad: 0, firstBad: null };
       this.sources.push(rep);
     }
     rep.lines += r.lines;
@@ -144,7 +148,7 @@ export class KeyLogs {
       this.otherSecretBlocks++;
       return;
     }
-    this.addText(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'), `${file} (decryption secrets block)`);
+    this.addText(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'), `${file} (decryption secrets block)`, 'pcapng-dsb');
   }
 
   /** Lines for stderr: key logs that hold nothing usable, or bad lines (never their content). */
@@ -185,6 +189,32 @@ export function printTls(io: Io, t: MysqlTotals, keys: KeyLogs): void {
   if (t.tlsNoSecret > 0 && keys.keyLog.size > 0) {
     io.warn(`  the key logs given hold ${count(keys.keyLog.size, 'TLS session')}, not these: were they written by the clients of these connections, during this capture? (docs/tls.md)`);
   }
+}
+
+/**
+ * What a bundle's manifest says of TLS (counts and kinds of source only: never a secret, a client
+ * random or a key log's path): how many TLS connections there were, how many were decrypted, and
+ * from which kinds of key log the secrets came.
+ */
+export interface TlsManifest {
+  connections: number;
+  decrypted: number;
+  decrypted_in_part: number;
+  without_secret: number;
+  /** Per kind of source that was read: how many sources, and the TLS sessions they hold secrets for. */
+  key_logs: { kind: KeyLogKind; sources: number; secrets: number }[];
+}
+
+export function tlsManifest(h: { tlsConnections?: number; tlsDecrypted?: number; tlsPartial?: number; tlsNoSecret?: number }, keys: KeyLogs): TlsManifest {
+  const kinds = new Map<KeyLogKind, { kind: KeyLogKind; sources: number; secrets: number }>();
+  for (const s of keys.sources) {
+    const k = kinds.get(s.kind) ?? { kind: s.kind, sources: 0, secrets: 0 };
+    k.sources++;
+    k.secrets += s.secrets;
+    kinds.set(s.kind, k);
+  }
+  const order: KeyLogKind[] = ['keylog', 'capture-directory', 'pcapng-dsb'];
+  return { connections: h.tlsConnections ?? 0, decrypted: h.tlsDecrypted ?? 0, decrypted_in_part: h.tlsPartial ?? 0, without_secret: h.tlsNoSecret ?? 0, key_logs: [...kinds.values()].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind)) };
 }
 
 /** Key logs for a command: those given with --keylog, and those capture directories hold. */

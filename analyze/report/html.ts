@@ -3,10 +3,12 @@
  * script for sorting; nothing fetched at view time), readable in any browser and attachable to a
  * ticket. Every text from the capture is escaped.
  */
-import { captureLines, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
-import { unrankedLine } from './text.js';
+import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { chartSvg, fingerprintChartSpec, type FingerprintSeries } from './chart.js';
+import { peakLabel, tlsUnseen, unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 import type { Finding } from '../advise/rules.js';
+import { connectionsHtml, tablesHtml } from './views.js';
 
 /** The findings panel: one row per finding, ranked by the time at stake (the report's, and advise's page). */
 export function findingsSection(findings: readonly Finding[], heading: string): string {
@@ -43,7 +45,13 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-s
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f7f9;padding:6px;border-radius:4px;margin:4px 0}
 td.fp{min-width:360px;max-width:640px}td.fp code{overflow-wrap:anywhere}
 .err{color:#c0392b;font-weight:600}
-svg text{font:11px system-ui,sans-serif;fill:#5b6574}
+svg text{font:11px system-ui,sans-serif;fill:#5b6574}svg text.axis-title{font-weight:600;fill:#1d2430}svg text.legend{fill:#1d2430}
+#fp-table{table-layout:fixed;font-size:12px}#fp-table th{white-space:normal;vertical-align:bottom}#fp-table th,#fp-table td{padding:3px 4px}
+#fp-table td.fp,#fp-table td.ell{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:none;min-width:0}
+#fp-table tr.fp-row{cursor:pointer}#fp-table tr.fp-row:hover td,#fp-table tr.open td{background:#eef4fc}
+#fp-table tr.detail td{text-align:left;background:#fbfcfd;white-space:normal}#fp-table tr.detail h3{font-size:14px;margin:8px 0 4px}
+#fp-table pre.full{font-size:12px}
+.search input{width:420px;max-width:100%;padding:5px 8px;font:inherit;border:1px solid #c5cbd6;border-radius:4px}
 details{margin:4px 0}summary{cursor:pointer}
 .scroll{overflow-x:auto}
 .warn{background:#fff4d6;border:1px solid #e6c35c;padding:8px;border-radius:4px}
@@ -57,7 +65,9 @@ document.querySelectorAll('table[data-sortable]').forEach(function(t){
       var desc=!th.classList.contains('sorted-desc');
       t.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-desc','sorted-asc')});
       th.classList.add(desc?'sorted-desc':'sorted-asc');
-      var body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+      var body=t.tBodies[0],open=body.querySelector('tr.detail');
+      if(open){open.previousElementSibling&&open.previousElementSibling.classList.remove('open');open.remove()}
+      var rows=Array.prototype.slice.call(body.rows);
       rows.sort(function(a,b){
         var x=a.cells[i],y=b.cells[i],xv=x.getAttribute('data-v'),yv=y.getAttribute('data-v'),r;
         if(xv!==null&&yv!==null){r=parseFloat(xv)-parseFloat(yv)}else{r=x.textContent.localeCompare(y.textContent)}
@@ -73,7 +83,7 @@ function kv(label: string, value: string): string {
   return `<div class="kv"><b>${esc(label)}</b>${value}</div>`;
 }
 
-/** Latency histogram: the log buckets gathered into at most 40 bars over the range seen. */
+/** Latency histogram: the log buckets gathered into at most 40 bars over the range seen, on a log axis. */
 function histogramSvg(r: Report): string {
   const h = r.histogram.filter((b) => b.le_us > 0);
   if (h.length === 0) return '<p>No latencies.</p>';
@@ -83,68 +93,139 @@ function histogramSvg(r: Report): string {
   const counts = new Array<number>(bins).fill(0);
   const step = (hi - lo) / bins || 1;
   for (const b of h) counts[Math.min(bins - 1, Math.max(0, Math.floor((Math.log10(b.le_us) - lo) / step)))]! += b.count;
-  const W = 900;
-  const H = 220;
-  const pad = 40;
-  const bw = (W - pad - 10) / bins;
-  const max = Math.max(...counts);
-  const bars = counts
-    .map((c, i) => {
-      const bh = max > 0 ? ((H - 50) * c) / max : 0;
-      const from = dur(10 ** (lo + i * step));
-      const to = dur(10 ** (lo + (i + 1) * step));
-      return `<rect class="bar" x="${(pad + i * bw + 1).toFixed(1)}" y="${(H - 30 - bh).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${bh.toFixed(1)}" fill="#3b7dd8"><title>${esc(`${from} – ${to}: ${n(c)} commands`)}</title></rect>`;
-    })
-    .join('');
-  const ticks: string[] = [];
-  for (let d = Math.ceil(lo); d <= Math.floor(hi); d++) {
-    const x = pad + ((d - lo) / (hi - lo || 1)) * (W - pad - 10);
-    ticks.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${H - 30}" y2="${H - 25}" stroke="#5b6574"/><text x="${x.toFixed(1)}" y="${H - 12}" text-anchor="middle">${dur(10 ** d)}</text>`);
-  }
-  return `<svg id="histogram" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="latency histogram"><line x1="${pad}" x2="${W - 10}" y1="${H - 30}" y2="${H - 30}" stroke="#5b6574"/>${bars}${ticks.join('')}<text x="4" y="14">commands (max ${n(max)})</text></svg>`;
+  const edge = (i: number) => 10 ** (lo + i * step);
+  return chartSvg({
+    id: 'histogram',
+    label: 'latency histogram',
+    width: 1200,
+    height: 260,
+    x: { title: 'latency (log scale)', min: edge(0), max: edge(bins), log: true, unit: 'us' },
+    y: { title: 'commands', min: 0, max: Math.max(...counts), unit: 'number' },
+    bars: counts.map((c, i) => ({ x0: edge(i), x1: edge(i + 1), y: c, color: '#3b7dd8', title: `${dur(edge(i))} – ${dur(edge(i + 1))}: ${n(c)} commands` })),
+    lines: [],
+    legend: [['#3b7dd8', 'commands per latency range']],
+  });
 }
 
-/** Timeline: commands per second as bars, average latency as a line (its own scale). */
+/** Seconds since the epoch of a timeline's ISO time. */
+const epoch = (t: string): number => Date.parse(t) / 1000;
+
+/** Timeline: commands per second as bars, average latency as a line (right axis). */
 function timelineSvg(r: Report): string {
   const pts = r.timeline.points;
   if (pts.length === 0) return '<p>No commands.</p>';
-  const W = 900;
-  const H = 220;
-  const pad = 40;
-  const bw = Math.min(40, (W - pad - 40) / pts.length);
   const secs = r.timeline.bucket_s;
-  const maxRate = Math.max(...pts.map((p) => p.commands / secs), 1e-9);
-  const maxAvg = Math.max(...pts.map((p) => p.avg_us ?? 0), 1e-9);
-  const bars = pts
-    .map((p, i) => {
-      const bh = ((H - 50) * (p.commands / secs)) / maxRate;
-      return `<rect class="bar" x="${(pad + i * bw).toFixed(2)}" y="${(H - 30 - bh).toFixed(1)}" width="${Math.max(0.5, bw - (bw > 3 ? 1 : 0)).toFixed(2)}" height="${bh.toFixed(1)}" fill="${p.errors > 0 ? '#d9534f' : '#3b7dd8'}"><title>${esc(`${p.t}: ${(p.commands / secs).toFixed(1)} commands/s, ${p.errors} errors, avg ${dur(p.avg_us)}, max ${dur(p.max_us)}`)}</title></rect>`;
-    })
-    .join('');
-  // The average latency as a line, broken where a bucket had no command; a dot per bucket.
-  let path = '';
-  let dots = '';
-  let open = false;
-  pts.forEach((p, i) => {
-    if (p.avg_us === null) {
-      open = false;
-      return;
-    }
-    const x = (pad + (i + 0.5) * bw).toFixed(1);
-    const y = (H - 30 - ((H - 50) * p.avg_us) / maxAvg).toFixed(1);
-    path += `${open ? 'L' : 'M'}${x},${y}`;
-    dots += `<circle cx="${x}" cy="${y}" r="2" fill="#e67e22"/>`;
-    open = true;
+  const per = secs === 1 ? 'second' : `${secs} s`;
+  return chartSvg({
+    id: 'timeline',
+    label: 'timeline',
+    width: 1200,
+    height: 260,
+    x: { title: 'time (UTC)', min: epoch(pts[0]!.t), max: epoch(pts[pts.length - 1]!.t) + secs, unit: 'time' },
+    y: { title: 'commands/s', min: 0, max: Math.max(...pts.map((p) => p.commands / secs)), unit: 'number' },
+    y2: { title: 'average latency', min: 0, max: Math.max(...pts.map((p) => p.avg_us ?? 0)), unit: 'us' },
+    bars: pts.map((p) => ({ x0: epoch(p.t), x1: epoch(p.t) + secs, y: p.commands / secs, color: p.errors > 0 ? '#d9534f' : '#3b7dd8', title: `${p.t}: ${(p.commands / secs).toFixed(1)} commands/s, ${p.errors} errors, avg ${dur(p.avg_us)}, max ${dur(p.max_us)}` })),
+    lines: [{ axis: 2, color: '#e67e22', name: 'average latency', points: pts.map((p) => [epoch(p.t) + secs / 2, p.avg_us]) }],
+    legend: [
+      ['#3b7dd8', `commands/s (per ${per})`],
+      ['#d9534f', 'with errors'],
+      ['#e67e22', 'average latency (right axis)'],
+    ],
   });
-  return `<svg id="timeline" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="timeline"><line x1="${pad}" x2="${W - 40}" y1="${H - 30}" y2="${H - 30}" stroke="#5b6574"/>${bars}<path d="${path}" fill="none" stroke="#e67e22" stroke-width="1.5"/>${dots}<text x="4" y="14">commands/s (max ${maxRate.toFixed(1)}) — bars; average latency (max ${dur(maxAvg)}) — line</text><text x="${pad}" y="${H - 12}">${esc(pts[0]!.t)}</text><text x="${W - 40}" y="${H - 12}" text-anchor="end">${esc(pts[pts.length - 1]!.t)}</text></svg>`;
+}
+
+/** A count, short: 9,999 as is, then 12.3k, 1.23M (the exact figure in the cell's title). */
+function compact(v: number): string {
+  if (v < 10_000) return n(v);
+  if (v < 1e6) return `${(v / 1e3).toFixed(v < 1e5 ? 1 : 0)}k`;
+  if (v < 1e9) return `${(v / 1e6).toFixed(v < 1e7 ? 2 : 1)}M`;
+  return `${(v / 1e9).toFixed(2)}G`;
+}
+
+/** The fingerprint table's columns: header, its explanation, width (px; the fingerprint takes the rest), text or number. */
+const COLUMNS: [string, string, number, boolean][] = [
+  ['Rank', 'position in the report\'s order', 58, false],
+  ['Fingerprint', 'the statement with every literal as ?; click the row for all of it, its example and its timeline', 0, true],
+  ['Time', 'total latency (full response time)', 58, false],
+  ['Time %', 'share of all fingerprints\' time', 52, false],
+  ['Calls', 'calls that ran the statement', 56, false],
+  ['Avg', 'average latency', 54, false],
+  ['1st byte', 'average time to the response\'s first byte', 56, false],
+  ['Transfer', 'average time from the first byte to the last', 62, false],
+  ['p50', 'median latency', 54, false],
+  ['p95', '95th percentile latency', 54, false],
+  ['p99', '99th percentile latency', 54, false],
+  ['Max', 'largest latency', 54, false],
+  ['Rows sent', 'rows returned, all calls', 58, false],
+  ['Rows aff.', 'rows affected, all calls', 56, false],
+  ['Errors', 'calls answered with an error', 52, false],
+  ['No index', 'calls the server flagged as using no index', 56, false],
+  ['Kind, tables', 'statement kind and the tables it names', 130, true],
+];
+
+/** Text the search box matches: fingerprint, digest, kind, tables, users, databases, clients. */
+function searchText(f: FingerprintJson): string {
+  return [f.fingerprint, f.digest, f.kind, ...f.tables, ...Object.keys(f.users), ...Object.keys(f.databases), ...Object.keys(f.clients)].join(' ').toLowerCase();
+}
+
+/** What a click on the row shows besides the chart: all of the fingerprint, who ran it, its example. */
+function fingerprintDetail(f: FingerprintJson): string {
+  const who = (label: string, m: Record<string, number>) => `<b>${label}</b> ${esc(Object.entries(m).map(([k, v]) => `${k || '(none)'} ${n(v)}`).join(', ') || '-')}`;
+  const ex = f.example?.sql ? `<p><b>Example</b> (the slowest call, ${esc(dur(f.example.latency_us))}, ${esc(f.example.ts)})</p><pre>${esc(f.example.sql)}</pre>` : '';
+  return `<pre class="full">${esc(f.fingerprint)}</pre><p><b>Digest</b> <code>${esc(f.digest)}</code> · <b>QPS</b> ${f.qps === null ? '-' : f.qps.toFixed(2)} · <b>commands</b> ${esc(Object.entries(f.commands).map(([k, v]) => `${k} ${n(v)}`).join(', '))} · <b>first</b> ${esc(f.first_seen ?? '-')} · <b>last</b> ${esc(f.last_seen ?? '-')}</p><p>${who('Users', f.users)} · ${who('Databases', f.databases)} · ${who('Clients', f.clients)}</p>${ex}`;
 }
 
 function fingerprintRow(f: FingerprintJson): string {
   const l = f.latency_us;
-  const num = (v: number | null, text: string) => `<td data-v="${v ?? -1}">${text}</td>`;
-  const ex = f.example?.sql ? `<details><summary>example (slowest, ${esc(dur(f.example.latency_us))})</summary><pre>${esc(f.example.sql)}</pre></details>` : '';
-  return `<tr>${num(f.rank, String(f.rank))}<td class="l fp"><code>${esc(f.fingerprint)}</code>${ex}</td><td class="l"><code>${esc(f.digest)}</code></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${num(f.count, n(f.count))}${num(f.qps, f.qps === null ? '-' : f.qps.toFixed(2))}${num(l.avg, dur(l.avg))}${num(f.first_byte_us.avg, dur(f.first_byte_us.avg))}${num(f.transfer_us.avg, dur(f.transfer_us.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${num(f.rows_sent.sum, n(f.rows_sent.sum))}${num(f.rows_affected.sum, n(f.rows_affected.sum))}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${n(f.errors)}</td>${num(f.no_index_used, n(f.no_index_used))}<td class="l">${esc(f.kind)}${f.prepared ? ' <small>(prepared)</small>' : ''}</td><td class="l">${esc(f.tables.join(', '))}</td></tr>`;
+  const num = (v: number | null, text: string, title?: string) => `<td data-v="${v ?? -1}"${title ? ` title="${esc(title)}"` : ''}>${text}</td>`;
+  const cnt = (v: number) => num(v, compact(v), v >= 10_000 ? n(v) : undefined);
+  const kind = `${f.kind}${f.prepared ? ' (prepared)' : ''}${f.tables.length ? `: ${f.tables.join(', ')}` : ''}`;
+  return `<tr class="fp-row" tabindex="0" data-rank="${f.rank}" data-search="${esc(searchText(f))}">${num(f.rank, String(f.rank))}<td class="l fp" title="${esc(f.fingerprint)}"><code>${esc(f.fingerprint)}</code><template>${fingerprintDetail(f)}</template></td>${num(l.total, dur(l.total))}${num(f.share_of_time, pct(f.share_of_time))}${cnt(f.count)}${num(l.avg, dur(l.avg))}${num(f.first_byte_us.avg, dur(f.first_byte_us.avg))}${num(f.transfer_us.avg, dur(f.transfer_us.avg))}${num(l.p50, dur(l.p50))}${num(l.p95, dur(l.p95))}${num(l.p99, dur(l.p99))}${num(l.max, dur(l.max))}${cnt(f.rows_sent.sum)}${cnt(f.rows_affected.sum)}<td data-v="${f.errors}"${f.errors ? ' class="err"' : ''}>${compact(f.errors)}</td>${cnt(f.no_index_used)}<td class="l ell" title="${esc(kind)}">${esc(kind)}</td></tr>`;
 }
+
+/**
+ * The fingerprints' timelines as the page's script reads them (FingerprintSeries by rank, over the
+ * report's time range), in a JSON script element: `<` is escaped so no text can end the element.
+ */
+function timelineData(r: Report, ranked: readonly FingerprintJson[]): string {
+  const pts = r.timeline.points;
+  const lo = pts.length ? epoch(pts[0]!.t) : 0;
+  const hi = pts.length ? epoch(pts[pts.length - 1]!.t) + r.timeline.bucket_s : 0;
+  const series: Record<number, FingerprintSeries> = {};
+  for (const f of ranked) if (f.timeline) series[f.rank] = { b: f.timeline.bucket_s, p: f.timeline.points.map((p) => [epoch(p.t), p.calls, p.errors, p.p50_us, p.p95_us, p.max_us]) };
+  return JSON.stringify({ lo, hi, n: FINGERPRINT_TIMELINES, series }).replace(/</g, '\\u003c');
+}
+
+/** The fingerprint table's own script: the search box, and a row's details and timeline on a click. */
+const FINGERPRINT_SCRIPT = `
+(function(){
+  var table=document.getElementById('fp-table');if(!table)return;
+  var data=JSON.parse(document.getElementById('fp-timelines').textContent);
+  ${chartSvg.toString()}
+  ${fingerprintChartSpec.toString()}
+  var cols=table.tHead.rows[0].cells.length;
+  function close(){var d=table.querySelector('tr.detail');if(d){d.previousElementSibling&&d.previousElementSibling.classList.remove('open');d.remove()}}
+  table.addEventListener('click',function(ev){
+    var row=ev.target.closest('tr.fp-row');if(!row)return;
+    var was=row.classList.contains('open');close();if(was)return;
+    var rank=row.getAttribute('data-rank'),s=data.series[rank];
+    var tr=document.createElement('tr');tr.className='detail';
+    var td=document.createElement('td');td.colSpan=cols;
+    var chart=s?'<h3>Calls and latency over time</h3>'+chartSvg(fingerprintChartSpec('fp-chart',s,data.lo,data.hi)):'<p class="note">No timeline: '+(Number(rank)>data.n?'only the first '+data.n+' fingerprints of the report have one':'it was not kept (the memory budget of timelines, or a summary of an older version)')+'.</p>';
+    td.innerHTML=row.querySelector('template').innerHTML+chart;
+    tr.appendChild(td);row.after(tr);row.classList.add('open');
+  });
+  table.addEventListener('keydown',function(ev){if(ev.key==='Enter'&&ev.target.matches('tr.fp-row')){ev.preventDefault();ev.target.click()}});
+  var box=document.getElementById('fp-search'),count=document.getElementById('fp-count');
+  var rows=Array.prototype.slice.call(table.tBodies[0].rows);
+  box.addEventListener('input',function(){
+    close();
+    var terms=box.value.toLowerCase().split(/\\s+/).filter(Boolean),shown=0;
+    rows.forEach(function(r){var t=r.getAttribute('data-search'),ok=terms.every(function(w){return t.indexOf(w)>=0});r.hidden=!ok;if(ok)shown++});
+    count.textContent=terms.length?shown+' of '+rows.length+' shown':'';
+  });
+})();
+`;
 
 export function renderHtml(r: Report): string {
   const o = r.overall;
@@ -157,13 +238,13 @@ export function renderHtml(r: Report): string {
     kv('Time range', `${esc(o.first ?? '-')}<br>${esc(o.last ?? '-')} (${esc(o.duration_s === null ? '-' : dur(o.duration_s * 1e6))})`),
     kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
     kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
-    kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak ${o.rates.peak.bucket_s === 1 ? 'second' : `${o.rates.peak.bucket_s} s`} from ${esc(o.rates.peak.t)}</small>`}`),
+    kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
     kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
     kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
     kv('Latency max', esc(dur(o.latency_us.max))),
     kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
     kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
-    kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}`),
+    kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}${o.tls_logins_unseen ? `<br><small>${esc(tlsUnseen(o.tls_logins_unseen))}</small>` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
     kv('Fingerprints', n(o.fingerprints)),
     kv('Bytes in / out', `${esc(size(o.bytes_in))} / ${esc(size(o.bytes_out))}`),
@@ -171,13 +252,14 @@ export function renderHtml(r: Report): string {
   ].join('')}</div></section>`;
   const charts = `<section id="charts"><h2>Latency histogram</h2>${histogramSvg(r)}<h2>Timeline (per ${r.timeline.bucket_s === 1 ? 'second' : `${r.timeline.bucket_s} seconds`})</h2>${timelineSvg(r)}</section>`;
   const unranked = unrankedLine(r);
-  const heads = ['Rank', 'Fingerprint', 'Digest', 'Time', 'Time %', 'Calls', 'QPS', 'Avg', 'Avg 1st byte', 'Avg transfer', 'p50', 'p95', 'p99', 'Max', 'Rows sent', 'Rows affected', 'Errors', 'No index', 'Kind', 'Tables'];
-  const table = `<section id="fingerprints"><h2>Fingerprints (${n(r.fingerprints.filter(profiled).length)}; click a column to sort)</h2><div class="scroll"><table id="fp-table" data-sortable><thead><tr>${heads.map((x, i) => `<th${i === 1 || i === 2 || i >= 18 ? ' class="l"' : ''}>${x}</th>`).join('')}</tr></thead><tbody>${r.fingerprints.filter(profiled).map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}</section>`;
+  const ranked = r.fingerprints.filter(profiled);
+  const search = `<p class="search"><input id="fp-search" type="search" placeholder="Filter: fingerprint, digest, table, user, database, client" aria-label="filter the fingerprints" autocomplete="off"> <span id="fp-count"></span></p>`;
+  const table = `<section id="fingerprints"><h2>Fingerprints (${n(ranked.length)}; click a column to sort, a row for its details and, for the first ${FINGERPRINT_TIMELINES}, its timeline)</h2>${search}<div class="scroll"><table id="fp-table" data-sortable><colgroup>${COLUMNS.map(([, , w]) => (w ? `<col style="width:${w}px">` : '<col>')).join('')}</colgroup><thead><tr>${COLUMNS.map(([h, title, , text]) => `<th${text ? ' class="l"' : ''} title="${esc(title)}">${h}</th>`).join('')}</tr></thead><tbody>${ranked.map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}<script type="application/json" id="fp-timelines">${timelineData(r, ranked)}</script></section>`;
   const errors = r.errors.length
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';
   const slowest = r.slowest.length
-    ? `<section id="slowest"><h2>Slowest commands</h2><table data-sortable><thead><tr><th>Latency</th><th class="l">Time</th><th class="l">User@client</th><th class="l">Database</th><th>Rows</th><th class="l">Statement</th></tr></thead><tbody>${r.slowest.map((s) => `<tr><td data-v="${s.latency_us ?? -1}">${esc(dur(s.latency_us))}</td><td class="l">${esc(s.ts)}</td><td class="l">${esc(`${s.user ?? '?'}@${s.client}`)}</td><td class="l">${esc(s.db ?? '')}</td><td data-v="${s.rows ?? -1}">${s.rows ?? '-'}</td><td class="l"><pre>${esc(s.sql ?? `(${s.cmd})`)}</pre></td></tr>`).join('')}</tbody></table></section>`
+    ? `<section id="slowest"><h2>Slowest commands</h2><table data-sortable><thead><tr><th>Latency</th><th class="l">Time</th><th class="l">User@client</th><th class="l">Database</th><th>Rows</th><th class="l">Statement</th></tr></thead><tbody>${r.slowest.map((s) => `<tr><td data-v="${s.latency_us ?? -1}">${esc(dur(s.latency_us))}</td><td class="l">${esc(s.ts)}</td><td class="l">${esc(`${s.user ?? '?'}@${s.client}`)}</td><td class="l">${esc(dbName(s.user, s.db))}</td><td data-v="${s.rows ?? -1}">${s.rows ?? '-'}</td><td class="l"><pre>${esc(s.sql ?? `(${s.cmd})`)}</pre></td></tr>`).join('')}</tbody></table></section>`
     : '';
   const findings = findingsSection(r.findings, 'Opportunities');
   const tx = r.transactions;
@@ -190,7 +272,7 @@ export function renderHtml(r: Report): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Periscope report: ${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1>Periscope query report</h1><p>${esc(title)} — Periscope ${esc(r.periscope.version)}</p>${context.map((c) => `<p class="context">${esc(c)}</p>`).join('')}</header>
-<main>${warn}${bad ? health : ''}${overall}${findings}${charts}${table}${errors}${slowest}${transactions}${bad ? '' : health}</main>
-<script>${SCRIPT}</script></body></html>
+<main>${warn}${bad ? health : ''}${overall}${findings}${charts}${table}${errors}${slowest}${transactions}${tablesHtml(r, esc)}${connectionsHtml(r, esc)}${bad ? '' : health}</main>
+<script>${SCRIPT}${FINGERPRINT_SCRIPT}</script></body></html>
 `;
 }

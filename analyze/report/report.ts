@@ -7,8 +7,9 @@ import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
 import { isoTime } from '../../common/time.js';
 import { LogHistogram } from '../aggregate/histogram.js';
 import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Stat, type Tally } from '../aggregate/aggregate.js';
-import { Timeline } from '../aggregate/timeline.js';
-import { PER_CONNECTION_MAX, type SessionsState, type TxnSample } from '../aggregate/sessions.js';
+import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from '../aggregate/timeline.js';
+import { newGroup, OTHERS, PER_CONNECTION_MAX, UNKNOWN, type ConnectionsState, type ConnGroupState, type SessionsState, type TxnSample } from '../aggregate/sessions.js';
+import { tablesView, type TablesJson } from './tables.js';
 import { findOpportunities, type Finding } from '../advise/rules.js';
 import { parseTime } from '../run/filters.js';
 import { count } from '../format.js';
@@ -146,7 +147,40 @@ export interface FingerprintJson {
   first_seen: string | null;
   last_seen: string | null;
   example: SampleJson | null;
+  /**
+   * The fingerprint's own calls and latency over time, for the first FINGERPRINT_TIMELINES ranked
+   * fingerprints; null for the others, and when it was not kept (memory budget, older summary).
+   */
+  timeline: FingerprintTimelineJson | null;
 }
+
+/** Ranked fingerprints that get their own timeline in a report (the HTML page's chart on a click). */
+export const FINGERPRINT_TIMELINES = 50;
+
+/** A fingerprint's timeline: its buckets with at least one call (`bucket_s` wide, at most FINGERPRINT_BUCKETS). */
+export interface FingerprintTimelineJson {
+  bucket_s: number;
+  points: { t: string; calls: number; errors: number; p50_us: number | null; p95_us: number | null; max_us: number | null }[];
+}
+
+/** A fingerprint timeline's state as the report shows it: the buckets with calls, their percentiles. */
+function fingerprintTimeline(s: TimelineState): FingerprintTimelineJson {
+  const tl = Timeline.fromState(s, { maxBuckets: FINGERPRINT_BUCKETS, histograms: true });
+  const points: FingerprintTimelineJson['points'] = [];
+  tl.count.forEach((calls, i) => {
+    if (calls === 0) return;
+    const h = tl.hist[i]!;
+    const q = (x: number) => {
+      const v = h.quantile(x);
+      return v === null ? null : Math.round(v);
+    };
+    points.push({ t: bucketTime(tl.start + i * tl.width), calls, errors: tl.errors[i]!, p50_us: q(0.5), p95_us: q(0.95), max_us: h.count ? h.max : null });
+  });
+  return { bucket_s: tl.width, points };
+}
+
+/** A bucket's start as the timelines write it: whole seconds. */
+const bucketTime = (sec: number): string => isoTime({ sec, nsec: 0 }).replace('.000000Z', 'Z');
 
 export interface HealthJson {
   status: 'good' | 'degraded' | 'bad';
@@ -173,7 +207,13 @@ export interface Report {
     rates: {
       capture: { duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
       traffic: { first: string | null; last: string | null; duration_s: number | null; commands_per_s: number | null; queries_per_s: number | null };
-      peak: { t: string | null; bucket_s: number; commands_per_s: number | null };
+      /**
+       * The busiest whole timeline bucket inside the traffic's span (`basis: 'bucket'`); when no
+       * whole bucket lies inside it (traffic shorter than a second) or the partial first and last
+       * seconds were busier than every whole one, the traffic's average (`basis: 'traffic'`, or
+       * the capture's: `'capture'`), so that the peak is never below an average.
+       */
+      peak: { t: string | null; bucket_s: number; commands_per_s: number | null; basis: 'bucket' | 'traffic' | 'capture' | null };
     };
     query_time_us: number;
     /** Query time / duration: how many commands were running on average. */
@@ -186,6 +226,8 @@ export interface Report {
     login_errors: number;
     /** Logins cut short by the connection's end (connect events with status `aborted`). */
     logins_aborted: number;
+    /** TLS sessions whose login was never seen (no secret, or not decrypted): not in `logins`. */
+    tls_logins_unseen: number;
     errors: number;
     error_rate: number | null;
     incomplete: number;
@@ -208,8 +250,55 @@ export interface Report {
   transactions: TransactionsJson;
   /** Patterns of the order of commands on each connection (what `advise` reads). */
   workload: WorkloadJson;
+  /** Per table: calls, time, rows read and written, reads against writes, top fingerprints (tables.ts). */
+  tables: TablesJson;
+  /** Logins, connection lifetimes and idle time, prepared statements: overall, by user, by client host. */
+  connections: ConnectionsJson;
   /** Optimization opportunities without the schema (`periscope advise` adds the schema's): docs/advise.md. */
   findings: Finding[];
+}
+
+/** Connection figures of one user or client host. */
+export interface ConnGroupJson {
+  logins: number;
+  login_errors: number;
+  logins_aborted: number;
+  /** Connections seen from login to quit. */
+  whole: number;
+  lifetime_us: { avg: number | null; max: number | null };
+  idle_us: { total: number; max: number | null };
+  prepared: PreparedJson;
+}
+
+export interface PreparedJson {
+  prepares: number;
+  /** Executes of statements prepared in the capture, and per prepare (the reuse). */
+  executes: number;
+  executes_per_prepare: number | null;
+  /** Executes of statements prepared before the capture (not in the reuse). */
+  executes_prepared_before: number;
+  closes: number;
+  /** Prepared and never closed: the connection quit with them open. */
+  never_closed: number;
+  /** Prepared, not closed by the capture's end, on connections still open (or whose end was not seen). */
+  open_at_end: number;
+}
+
+export interface ConnectionsJson {
+  logins: number;
+  login_errors: number;
+  logins_aborted: number;
+  /** Logins per second over the capture's run time (overall.duration_s), and the busiest timeline bucket. */
+  connects_per_s: number | null;
+  peak: { t: string | null; bucket_s: number; connects_per_s: number | null };
+  /** Connections seen from login to quit: their lifetime, idle time (summed per connection) and longest idle wait. */
+  whole: number;
+  lifetime_us: LatencyFigures;
+  idle_us: LatencyFigures;
+  max_idle_us: LatencyFigures;
+  prepared: PreparedJson;
+  by_user: (ConnGroupJson & { user: string })[];
+  by_client: (ConnGroupJson & { client: string })[];
 }
 
 export interface TransactionJson {
@@ -302,11 +391,86 @@ function byCount(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
+/**
+ * A tally's key as reports print it: '' is `(none)` (no database selected, the anonymous user),
+ * UNKNOWN `(unknown)` (a connection whose login the capture did not see), OTHERS `(others)`.
+ */
+export function keyName(k: string): string {
+  return k === '' ? '(none)' : k === UNKNOWN ? '(unknown)' : k === OTHERS ? '(others)' : k;
+}
+
+/** A command's database as reports print it: its name, `(none)` when none was selected, `(unknown)` when its login was not captured (no user known). */
+export function dbName(user: string | null, db: string | null): string {
+  return db ?? (user === null ? '(unknown)' : '(none)');
+}
+
 /** A tally as an object, biggest first (ties by name). */
 function ranked(t: Tally): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(t.counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) out[k === '' ? '(none)' : k] = v;
+  for (const [k, v] of Object.entries(t.counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) out[keyName(k)] = v;
   return out;
+}
+
+function preparedJson(g: ConnGroupState): PreparedJson {
+  return { prepares: g.prepares, executes: g.executes, executes_per_prepare: round(ratio(g.executes, g.prepares), 3), executes_prepared_before: g.executesUnknown, closes: g.closes, never_closed: g.neverClosed, open_at_end: g.openAtEnd };
+}
+
+function connGroupJson(g: ConnGroupState): ConnGroupJson {
+  return {
+    logins: g.logins,
+    login_errors: g.loginErrors,
+    logins_aborted: g.loginsAborted,
+    whole: g.whole,
+    lifetime_us: { avg: g.whole ? Math.round(g.lifetimeUs / g.whole) : null, max: g.whole ? g.maxLifetimeUs : null },
+    idle_us: { total: g.idleUs, max: g.whole ? g.maxIdleUs : null },
+    prepared: preparedJson(g),
+  };
+}
+
+const EMPTY_CONNECTIONS = (): ConnectionsState => {
+  const h = new LogHistogram().toState();
+  return { logins: new Timeline().toState(), lifetime: h, idle: h, maxIdle: h, all: newGroup(), byUser: {}, byClient: {} };
+};
+
+/**
+ * The connections view. `window`: the capture's run time (ISO first and last, and seconds), the
+ * rate is over it; the peak is the busiest timeline bucket's logins per second of the capture
+ * inside it (a capture shorter than a bucket is not diluted by the rest of it, so the peak is never
+ * below the average).
+ */
+function connectionsJson(c: ConnectionsState, window: { first: string | null; last: string | null; duration: number | null }): ConnectionsJson {
+  const tl = Timeline.fromState(c.logins);
+  const secs = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso) / 1000 + fracUs(iso) / 1e6);
+  const from = secs(window.first);
+  const to = secs(window.last);
+  let peak: ConnectionsJson['peak'] = { t: null, bucket_s: tl.width, connects_per_s: null };
+  tl.count.forEach((n, i) => {
+    if (n === 0) return;
+    const b = tl.start + i * tl.width;
+    const inside = from !== null && to !== null ? Math.min(b + tl.width, to) - Math.max(b, from) : 0;
+    const rate = n / (inside > 1e-6 && inside < tl.width ? inside : tl.width);
+    if (peak.connects_per_s === null || rate > peak.connects_per_s) peak = { t: isoTime({ sec: b, nsec: 0 }).replace('.000000Z', 'Z'), bucket_s: tl.width, connects_per_s: round(rate, 3) };
+  });
+  const duration = window.duration;
+  // Busiest first, then by name: the same order however the captures were split.
+  const rows = <K extends string>(m: Record<string, ConnGroupState>, key: K) =>
+    Object.entries(m)
+      .sort((a, b) => b[1].logins - a[1].logins || b[1].whole - a[1].whole || b[1].prepares + b[1].executes + b[1].executesUnknown - (a[1].prepares + a[1].executes + a[1].executesUnknown) || (a[0] < b[0] ? -1 : 1))
+      .map(([k, g]) => ({ [key]: keyName(k), ...connGroupJson(g) }) as ConnGroupJson & Record<K, string>);
+  return {
+    logins: c.all.logins,
+    login_errors: c.all.loginErrors,
+    logins_aborted: c.all.loginsAborted,
+    connects_per_s: duration && duration > 0 ? round(c.all.logins / duration, 3) : null,
+    peak,
+    whole: c.all.whole,
+    lifetime_us: latencyFigures(LogHistogram.fromState(c.lifetime)),
+    idle_us: latencyFigures(LogHistogram.fromState(c.idle)),
+    max_idle_us: latencyFigures(LogHistogram.fromState(c.maxIdle)),
+    prepared: preparedJson(c.all),
+    by_user: rows(c.byUser, 'user'),
+    by_client: rows(c.byClient, 'client'),
+  };
 }
 
 function sampleJson(s: Sample): SampleJson {
@@ -455,7 +619,14 @@ export function assessHealth(h: Health, commands: number, interrupted = false): 
     worse('degraded');
     notes.push(`${count(c('protocolViolations'), 'protocol violation')} (unexpected packets); ${count(c('resyncs'), 'resynchronisation')}`);
   }
+  for (const k of Object.keys(h).sort()) {
+    const m = /^detectedPort:(\d+):connections$/.exec(k);
+    if (m === null) continue;
+    const port = m[1]!;
+    notes.push(`port ${port} looks like MySQL: ${count(c(`detectedPort:${port}:commands`), 'command')} decoded in ${count(c(k), 'connection')}, detected from content (no greeting or SYN seen; --port ${port} to say so)`);
+  }
   if (c('midStreamConnections') > 0) notes.push(`${count(c('midStreamConnections'), 'connection')} began before the capture (their logins, users and first commands may be unknown)`);
+  if (c('summariesWithoutConnections') > 0) notes.push(`${count(c('summariesWithoutConnections'), 'summary', 'summaries')} saved before the connections view: the connections section leaves out their logins, lifetimes and prepared statements`);
   if (c('eventsForced') > 0) notes.push(`${count(c('eventsForced'), 'event')} reported out of time order (too many commands in flight)`);
   return { status, notes, counters: { ...h } };
 }
@@ -482,6 +653,28 @@ export function filtersText(r: Report): string | null {
 }
 
 /** Build the report of an aggregate. */
+/**
+ * The peak rate: the busiest timeline bucket lying whole inside the traffic's span [first, last]
+ * (a first or last bucket the traffic covers only in part would be divided by a width it did not
+ * run for), but never below the averages given (first the traffic's, then the capture's): a
+ * capture shorter than a bucket, or busier in its partial seconds, has its average as its peak.
+ */
+function peakRate(points: { t: string; commands: number }[], width: number, start: number, first: { sec: number; nsec: number } | null, last: { sec: number; nsec: number } | null, averages: [basis: 'traffic' | 'capture', t: string | null, rate: number | null][]): Report['overall']['rates']['peak'] {
+  let peak: Report['overall']['rates']['peak'] = { t: null, bucket_s: width, commands_per_s: null, basis: null };
+  if (first !== null && last !== null) {
+    const from = first.sec + first.nsec / 1e9;
+    const to = last.sec + last.nsec / 1e9;
+    points.forEach((p, i) => {
+      const b = start + i * width;
+      if (b < from || b + width > to) return;
+      const r = round(p.commands / width, 3)!;
+      if (peak.commands_per_s === null || r > peak.commands_per_s) peak = { t: p.t, bucket_s: width, commands_per_s: r, basis: 'bucket' };
+    });
+  }
+  for (const [basis, t, rate] of averages) if (rate !== null && (peak.commands_per_s === null || rate > peak.commands_per_s)) peak = { t, bucket_s: width, commands_per_s: rate, basis };
+  return peak;
+}
+
 export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const files = [...ctx.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const firsts = files.map((f) => f.first).filter((x): x is string => x !== null);
@@ -510,6 +703,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const groupTime = st.groups.reduce((n, g) => n + g.latency.sum, 0);
   const totalCount = st.groups.reduce((n, g) => n + g.count, 0);
 
+  const timelines = new Map<FingerprintJson, TimelineState | null>();
   const fps: FingerprintJson[] = st.groups.map((g) => {
     const h = LogHistogram.fromState(g.latency);
     const errors = Object.values(g.errors).reduce((a, b) => a + b, 0);
@@ -548,26 +742,34 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       first_seen: g.count > 0 ? ts(g.first) : null,
       last_seen: g.count > 0 ? ts(g.last) : null,
       example: g.sample && sampleJson(g.sample),
+      timeline: null as FingerprintTimelineJson | null,
     };
   });
+  st.groups.forEach((g, i) => timelines.set(fps[i]!, g.timeline ?? null));
   fps.sort((a, b) => Number(profiled(b)) - Number(profiled(a)) || sortKey(ctx.order, b) - sortKey(ctx.order, a) || b.latency_us.total - a.latency_us.total || b.count - a.count || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   fps.forEach((f, i) => {
     f.rank = i + 1;
     Object.assign(f, kindOf(f.fingerprint, i < PARSED_GROUPS));
+    const tl = timelines.get(f);
+    if (i < FINGERPRINT_TIMELINES && profiled(f) && tl) f.timeline = fingerprintTimeline(tl);
   });
+  const histOf = new Map(st.groups.map((g) => [g.fingerprint, g.latency]));
+  const tables = tablesView(fps.map((f) => ({ ...f, latency: histOf.get(f.fingerprint)! })));
 
   const histogram: Report['histogram'] = [];
   for (const [le, count] of overallHist.buckets()) histogram.push({ le_us: Number(le.toPrecision(6)), count });
   const tl = Timeline.fromState(st.timeline);
-  const points = tl.count.map((n, i) => ({ t: isoTime({ sec: tl.start + i * tl.width, nsec: 0 }).replace('.000000Z', 'Z'), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
+  const points = tl.count.map((n, i) => ({ t: bucketTime(tl.start + i * tl.width), commands: n, errors: tl.errors[i]!, timed: tl.timed[i]!, time_us: tl.timeUs[i]!, avg_us: tl.timed[i]! > 0 ? Math.round(tl.timeUs[i]! / tl.timed[i]!) : null, max_us: tl.maxUs[i]! }));
 
   // The traffic's own span: from the first command (or login) to the last, within the window.
   const tFirst = o.first ? ts(o.first) : null;
   const tLast = o.last ? ts(o.last) : null;
   const span = tFirst !== null && tLast !== null ? Math.max(0, (Date.parse(tLast) - Date.parse(tFirst)) / 1000 + (fracUs(tLast) - fracUs(tFirst)) / 1e6) : null;
   const perSpan = (n: number) => (span && span > 0 ? round(n / span, 3) : null);
-  let peak: Report['overall']['rates']['peak'] = { t: null, bucket_s: tl.width, commands_per_s: null };
-  for (const p of points) if (peak.commands_per_s === null || p.commands / tl.width > peak.commands_per_s) peak = { t: p.t, bucket_s: tl.width, commands_per_s: round(p.commands / tl.width, 3) };
+  const peak = peakRate(points, tl.width, tl.start, o.first, o.last, [
+    ['traffic', tFirst, perSpan(o.commands)],
+    ['capture', first, perSec(o.commands)],
+  ]);
 
   const report: Report = {
     periscope: { version: ctx.version, report_version: REPORT_VERSION },
@@ -595,6 +797,7 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       logins: o.logins,
       login_errors: o.loginErrors,
       logins_aborted: o.loginsAborted ?? 0,
+      tls_logins_unseen: o.tlsLoginsUnseen ?? 0,
       errors: o.errors,
       error_rate: round(ratio(o.errors, o.commands)),
       incomplete: o.incomplete,
@@ -614,6 +817,8 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     histogram_by_decade: byDecade(overallHist),
     timeline: { bucket_s: tl.width, points },
     ...sessionsJson(st.sessions ?? EMPTY_SESSIONS),
+    tables,
+    connections: connectionsJson(st.sessions?.connections ?? EMPTY_CONNECTIONS(), { first, last, duration }),
     findings: [],
   };
   report.findings = findOpportunities(report, { shapes: shapesOf(st) });

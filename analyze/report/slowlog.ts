@@ -20,7 +20,7 @@
  * not written: the server does not log them either.
  */
 import type { CommandEvent } from '../../src/mysql/session.js';
-import { redact as redactSql, sessionMode } from '../../src/sql/index.js';
+import { sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import { bindParameters } from '../../src/sql/bind.js';
 import { isoTime } from '../../common/time.js';
 import { adminFingerprint, hostOf, latencyOf } from '../aggregate/aggregate.js';
@@ -33,6 +33,7 @@ export const SLOWLOG_HEADER = '/usr/sbin/mariadbd, Version: (captured by Perisco
 
 export class SlowlogWriter {
   private db: string | null = null;
+  private readonly sql = new SqlNormalizer();
 
   constructor(private readonly redact: boolean) {}
 
@@ -53,7 +54,7 @@ export class SlowlogWriter {
     if (STATEMENT_RUNS.has(e.cmd) && e.sql !== null) {
       // Unredacted, a prepared statement is written with its values, as the server's own slow log does.
       const bound = this.redact || e.params === null ? null : bindParameters(e.sql, e.params, e.paramTypes);
-      const sql = (this.redact ? redactSql(e.sql, sessionMode(e.noBackslashEscapes)) : (bound ?? e.sql)).replace(/;\s*$/, '');
+      const sql = (this.redact ? this.sql.redact(e.sql, sessionMode(e.noBackslashEscapes)) : (bound ?? e.sql)).replace(/;\s*$/, '');
       s += `${sql};\n`;
     } else {
       s += `# ${adminFingerprint(e.cmd)};\n`;

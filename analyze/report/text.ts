@@ -3,10 +3,11 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { captureLines, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, dbName, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Finding } from '../advise/rules.js';
+import { connectionsText, hasConnections, tablesText } from './views.js';
 
 const WIDTH = 100;
 
@@ -27,6 +28,18 @@ function short(v: number): string {
 }
 
 const pct = (r: number | null): string => (r === null ? '-' : `${(100 * r).toFixed(r > 0 && r < 0.001 ? 2 : 1)}%`);
+/** TLS sessions whose login Periscope never saw: not logins (no secret for them, or not decrypted). */
+export const tlsUnseen = (k: number): string => `${count(k, 'TLS session')}, login not seen (no secret, or not decrypted)`;
+
+/** Where the peak rate comes from: a whole bucket, or an average when no whole bucket was busier. */
+export function peakLabel(p: Report['overall']['rates']['peak']): string {
+  const bucket = p.bucket_s === 1 ? 'second' : `${p.bucket_s} s`;
+  if (p.basis === 'bucket') return ` in the ${bucket} from ${p.t}`;
+  if (p.basis === 'traffic') return ` (the traffic's average: no whole ${bucket} inside it was busier)`;
+  if (p.basis === 'capture') return ` (the capture's average: no whole ${bucket} of traffic was busier)`;
+  return '';
+}
+
 const rate = (r: number | null): string => (r === null ? '-' : r >= 100 ? n(Math.round(r)) : r.toFixed(r >= 10 ? 1 : 2));
 
 /** Control characters from the capture (a user name, a damaged statement) never reach the terminal. */
@@ -103,12 +116,12 @@ export function renderText(r: Report, opts: TextOptions): string {
   const kv = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(14)}`, `#   ${''.padEnd(14)}`));
   kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${count(o.fingerprints, 'fingerprint')}`);
   const rt = o.rates;
-  kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${rt.peak.t === null ? '' : ` in the ${rt.peak.bucket_s === 1 ? 'second' : `${rt.peak.bucket_s} s`} from ${rt.peak.t}`}`);
+  kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${peakLabel(rt.peak)}`);
   kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
   kv('Latency', latencyLine(o.latency_us));
   if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
   kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
-  kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}${o.logins_aborted ? `, ${yellow(`${n(o.logins_aborted)} aborted`)}` : ''}`);
+  kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}${o.logins_aborted ? `, ${yellow(`${n(o.logins_aborted)} aborted`)}` : ''}${o.tls_logins_unseen ? `; ${tlsUnseen(o.tls_logins_unseen)}` : ''}`);
   kv('Users', top(o.users, 0, 6));
   kv('Databases', top(o.databases, 0, 6));
   kv('Clients', top(o.clients, 0, 6));
@@ -179,7 +192,7 @@ export function renderText(r: Report, opts: TextOptions): string {
     out.push('');
     out.push(bold('# Slowest commands'));
     for (const s of r.slowest.slice(0, 10)) {
-      out.push(...wrap(clean(`${s.ts} ${s.digest ?? ''} ${s.user ?? '?'}@${s.client}${s.db ? ` db ${s.db}` : ''}`), `#   ${dur(s.latency_us).padStart(7)}  `, '#            '));
+      out.push(...wrap(clean(`${s.ts} ${s.digest ?? ''} ${s.user ?? '?'}@${s.client} db ${dbName(s.user, s.db)}`), `#   ${dur(s.latency_us).padStart(7)}  `, '#            '));
       out.push(...sqlLines(s));
     }
   }
@@ -192,8 +205,22 @@ export function renderText(r: Report, opts: TextOptions): string {
     kv('Duration', latencyLine(tx.duration_us));
     kv('Idle inside', `${dur(tx.idle_us.total)} in all (the client's time while locks are held); per transaction p95 ${dur(tx.idle_us.p95)}, max ${dur(tx.idle_us.max)}; longest single wait ${dur(tx.max_idle_us.max)}`);
     for (const t of tx.slowest.slice(0, 5)) {
-      out.push(...wrap(clean(`${t.start} ${t.user ?? '?'}@${t.client}${t.db ? ` db ${t.db}` : ''}: ${count(t.statements, 'command')}, idle ${dur(t.idle_us)}, ${t.end}; ${t.digests.join(' ')}`), `#   ${dur(t.duration_us).padStart(7)}  `, '#            '));
+      out.push(...wrap(clean(`${t.start} ${t.user ?? '?'}@${t.client} db ${dbName(t.user, t.db)}: ${count(t.statements, 'command')}, idle ${dur(t.idle_us)}, ${t.end}; ${t.digests.join(' ')}`), `#   ${dur(t.duration_us).padStart(7)}  `, '#            '));
     }
+  }
+
+  const tables = tablesText(r);
+  if (tables !== null) {
+    out.push('');
+    out.push(bold(tables.heading));
+    for (const [first, indent, text] of tables.rows) out.push(...wrap(clean(text), first, indent));
+    if (tables.more !== null) out.push(...wrap(tables.more, '#   ', '#     '));
+  }
+
+  if (hasConnections(r)) {
+    out.push('');
+    out.push(bold('# Connections'));
+    for (const [k, v] of connectionsText(r)) kv(k, clean(v));
   }
 
   if (r.timeline.points.length > 1) {
@@ -273,7 +300,7 @@ function fingerprintBlock(f: FingerprintJson, bold: (s: string) => string, red: 
   row('Seen', `${f.first_seen ?? '-'} to ${f.last_seen ?? '-'}`);
   if (f.example && f.example.sql !== null && f.kind !== 'connect') {
     const e = f.example;
-    out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}${e.db ? `, db ${clean(e.db)}` : ''}, ${e.cmd}${e.sql_truncated ? ' (cut)' : ''}`);
+    out.push(`#   Example     slowest: ${dur(e.latency_us)} at ${e.ts}, db ${clean(dbName(e.user, e.db))}, ${e.cmd}${e.sql_truncated ? ' (cut)' : ''}`);
     out.push(...sqlLines(e));
   }
   return out;

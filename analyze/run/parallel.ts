@@ -1,22 +1,25 @@
 /**
- * The analysis on several cores. Every worker reads all the captures itself (from the page cache,
+ * The analysis on several cores. Every thread reads all the captures itself (from the page cache,
  * at several GB/s) and decodes each packet's link, IP and TCP headers, but hands to its pipeline
  * only the connections whose 4-tuple hashes to it (the same hash for both directions). So the
  * expensive part — reassembly, MySQL sessions, SQL fingerprints, aggregation — is shared, and no
- * packet is ever copied between threads. At the end the workers' aggregates are merged exactly,
+ * packet is ever copied between threads. At the end the shards' aggregates are merged exactly,
  * as summaries are: the report is byte-identical to one thread's.
  *
- * Worker 0 also reports the files (what `info` would say of them) and the reading progress.
+ * With N threads, N - 1 are workers and the main thread runs shard 0 itself (shard.ts): it would
+ * otherwise wait idle, and a worker costs a heap and a start-up of its own (docs/design.md). Shard
+ * 0 reports the files (what `info` would say of them) and the reading progress.
  */
 import { existsSync } from 'node:fs';
 import { getAsset, isSea } from 'node:sea';
 import { Worker } from 'node:worker_threads';
 import type { PacketDecoder } from '../../src/net/decode.js';
-import type { FileReport, ReadHooks } from '../read/captures.js';
-import { addCounts, Aggregator, type AggregateState, type Health } from '../aggregate/aggregate.js';
+import type { ReadHooks } from '../read/captures.js';
+import { addCounts, Aggregator, type Health } from '../aggregate/aggregate.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import type { FilterOptions } from './filters.js';
 import { fileHealth, inputFile, type Analysis } from './run.js';
+import { analyzeShard, type ShardResult } from './shard.js';
 
 /** What a worker is told at start (structured-clone safe). */
 export interface WorkerSetup {
@@ -34,9 +37,7 @@ export interface WorkerSetup {
 }
 
 /** Messages from a worker. */
-export type WorkerMessage =
-  | { progress: { bytes: number; packets: number } }
-  | { result: { state: AggregateState; health: Health; files: FileReport[] | null; packets: number; stopped: boolean } };
+export type WorkerMessage = { result: ShardResult };
 
 /** A hash of the decoded packet's connection, the same for both directions. */
 export function connectionHash(d: PacketDecoder): number {
@@ -92,30 +93,27 @@ export interface ParallelInput {
 export async function analyzeInParallel(input: ParallelInput): Promise<Analysis> {
   const script = workerScript();
   const hooks = input.hooks ?? {};
+  const setup = (shard: number): WorkerSetup => ({ files: input.files, ports: input.ports, tcp: input.tcp, filters: input.filters, raw: input.raw, keylog: input.keylog, shard, shards: input.workers, periscopeWorker: true });
   const workers: Worker[] = [];
-  for (let shard = 0; shard < input.workers; shard++) {
-    const setup: WorkerSetup = { files: input.files, ports: input.ports, tcp: input.tcp, filters: input.filters, raw: input.raw, keylog: input.keylog, shard, shards: input.workers, periscopeWorker: true };
-    workers.push(new Worker(script.entry, { workerData: setup, eval: script.eval }));
-  }
+  for (let shard = 1; shard < input.workers; shard++) workers.push(new Worker(script.entry, { workerData: setup(shard), eval: script.eval }));
   // Ctrl-C reaches the main thread: pass it on.
   const poll = setInterval(() => {
     if (hooks.shouldStop?.()) for (const w of workers) w.postMessage({ stop: true });
   }, 100);
   try {
-    const results = await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<Extract<WorkerMessage, { result: unknown }>['result']>((resolve, reject) => {
-            w.on('message', (m: WorkerMessage) => {
-              if ('progress' in m) hooks.onRead?.(m.progress.bytes, m.progress.packets);
-              else resolve(m.result);
-            });
-            w.on('error', reject);
-            w.on('exit', (code) => reject(new Error(`analysis worker stopped (exit code ${code})`)));
-          }),
-      ),
+    const fromWorkers = workers.map(
+      (w) =>
+        new Promise<ShardResult>((resolve, reject) => {
+          w.on('message', (m: WorkerMessage) => resolve(m.result));
+          w.on('error', reject);
+          w.on('exit', (code) => reject(new Error(`analysis worker stopped (exit code ${code})`)));
+        }),
     );
-    const files = results[0]!.files!;
+    // A worker that fails while shard 0 is read is reported after it (no unhandled rejection).
+    for (const p of fromWorkers) p.catch(() => {});
+    const own = await analyzeShard(setup(0), { onRead: hooks.onRead, shouldStop: () => hooks.shouldStop?.() ?? false });
+    const results = [own, ...(await Promise.all(fromWorkers))];
+    const files = own.files!;
     const agg = new Aggregator({ raw: input.raw });
     const health: Health = fileHealth(files);
     for (const r of results) {
@@ -123,7 +121,7 @@ export async function analyzeInParallel(input: ParallelInput): Promise<Analysis>
       addCounts(health, r.health);
     }
     agg.health = health;
-    return { aggregate: agg, files, inputs: files.filter((f) => f.ignored === null).map(inputFile), packets: results[0]!.packets, stopped: results.some((r) => r.stopped) };
+    return { aggregate: agg, files, inputs: files.filter((f) => f.ignored === null).map(inputFile), packets: own.packets, stopped: results.some((r) => r.stopped) };
   } finally {
     clearInterval(poll);
     await Promise.all(workers.map((w) => w.terminate()));

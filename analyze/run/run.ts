@@ -12,6 +12,7 @@ import type { InputFile } from '../report/report.js';
 import { FilterMisses, type EventFilter } from './filters.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import type { KeyLogs } from '../read/keylog.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface AnalysisInput {
   files: string[];
@@ -56,7 +57,7 @@ export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...input.ports])],
     tcp: input.tcp,
-    session: { tlsSecrets: input.keys?.lookup ?? null },
+    session: { tlsSecrets: input.keys?.lookup ?? null, zstd: zstdSupport() },
     // Only the slow log needs events in time order; the aggregate does not.
     ordered: onEvent !== undefined,
     onEvent: (e) => {
@@ -129,6 +130,8 @@ export function pipelineHealth(p: MysqlPipeline): Health {
     // (Only when some: a capture without any keeps its counters as before.)
     ...(t.clientBytesUndecoded > 0 ? { clientBytesUndecoded: t.clientBytesUndecoded } : {}),
     ...(r.evicted > 0 ? { connectionsEvicted: r.evicted } : {}),
+    // Ports found to carry MySQL by content (src/mysql/detect.ts): `detectedPort:PORT:connections|commands`.
+    ...Object.fromEntries(Object.entries(t.detected).flatMap(([port, d]) => [[`detectedPort:${port}:connections`, d.connections], [`detectedPort:${port}:commands`, d.commands]])),
   };
 }
 

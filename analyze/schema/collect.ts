@@ -73,10 +73,9 @@ export interface SchemaSummary {
     missing: string[];
     denied: string[];
     failed: string[];
-    /** Unqualified tables of statements run with no database selected. */
-    /** Tables of statements run with no database known, found in no schema by name. */
+    /** Tables of statements run with no database (none selected, or unknown), found in no schema by name. */
     unresolved: string[];
-    /** Such tables found by name in several schemas: `name: db1, db2` (each collected). */
+    /** Such tables found by name in several places (schemas, or names differing in case only): `name: db1.name, db2.Name` (each collected). */
     ambiguous: string[];
     /** Tables beyond MAX_TABLES, not collected. */
     skipped: number;
@@ -95,13 +94,14 @@ export function notRequested(): SchemaSummary {
   return { requested: false, collected: false, server: null, user: null, password_from: null, server_version: null, reason: 'no --schema-from given', variables: 0, tables: emptyTables() };
 }
 
-/** A report's database key for commands with no database known (none selected, or not seen). */
-const NO_DATABASE = new Set(['', '(none)']);
+/** A report's database keys for commands with no database: none selected, or not known (the login was not captured). */
+const NO_DATABASE = new Set(['', '(none)', '(unknown)']);
 
 /**
  * The tables of the report's fingerprints, each in its database(s), without duplicates; an
- * unqualified table whose statements ran with no database known is `unresolved`: looked up by
- * name across the server's schemas (collectSchema), never asked for as `(none)`.`t`.
+ * unqualified table whose statements ran with no database (`(none)`: none selected; `(unknown)`:
+ * the capture did not see it) is `unresolved`: looked up by name across the server's schemas
+ * (collectSchema), never asked for as `(none)`.`t` or `(unknown)`.`t`.
  */
 export function tablesOfReport(report: Report): { refs: TableRef[]; unresolved: string[] } {
   const refs = new Map<string, TableRef>();
@@ -205,8 +205,9 @@ export type Query = (sql: string, values?: unknown[]) => Promise<RowDataPacket[]
 
 /**
  * Tables whose database the capture does not know, looked up by name (case-insensitively) in
- * every schema the server shows this user: found once, it is that one; found in several schemas,
- * each is collected and the name is listed as ambiguous; found nowhere, it stays unresolved.
+ * every schema the server shows this user: found once, it is that one; found several times (in
+ * several schemas, or as names differing in case only), each is collected and the name is listed
+ * as ambiguous with where it was found; found nowhere, it stays unresolved.
  */
 export async function findByName(q: Query, names: readonly string[]): Promise<{ refs: TableRef[]; unresolved: string[]; ambiguous: string[] }> {
   const out = { refs: [] as TableRef[], unresolved: [] as string[], ambiguous: [] as string[] };
@@ -220,7 +221,7 @@ export async function findByName(q: Query, names: readonly string[]): Promise<{ 
   for (const name of names) {
     const found = where.get(name.toLowerCase()) ?? [];
     if (found.length === 0) out.unresolved.push(name);
-    else if (found.length > 1) out.ambiguous.push(`${name}: ${found.map((t) => t.db).join(', ')}`);
+    else if (found.length > 1) out.ambiguous.push(`${name}: ${found.map((t) => `${t.db}.${t.table}`).join(', ')}`);
     out.refs.push(...found);
   }
   return out;

@@ -7,10 +7,11 @@ import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { isoTime } from '../../common/time.js';
 import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
-import { redact as redactSql, redactErrorMessage, sessionMode } from '../../src/sql/index.js';
+import { redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import { Dir } from '../../src/tcp/stream.js';
 import type { TraceEntry } from '../../src/mysql/session.js';
 import type { Io } from '../io.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface TraceOptions {
   files: string[];
@@ -47,10 +48,10 @@ function redactErrorDetail(detail: string, command: string | undefined): string 
   return m[0] + redactErrorMessage(detail.slice(m[0].length), { code: Number(m[1]), sqlState: m[2] ?? null, sql });
 }
 
-/** One trace line; `command`: the detail of the connection's last SEND_COMMAND. */
-export function traceLine(t: TraceEntry, redact: boolean, hex: boolean, command?: string): string {
+/** One trace line, SQL redacted by `sql`; `command`: the detail of the connection's last SEND_COMMAND. */
+export function traceLine(t: TraceEntry, redact: boolean, hex: boolean, sql: SqlNormalizer, command?: string): string {
   const dir = t.dir === Dir.ClientToServer ? 'C>S' : t.dir === Dir.ServerToClient ? 'S>C' : '   ';
-  const detail = redact && SQL_EVENTS.has(t.event) ? redactSql(t.detail, sessionMode(t.noBackslashEscapes)) : redact && MESSAGE_EVENTS.has(t.event) ? redactErrorDetail(t.detail, command) : t.detail;
+  const detail = redact && SQL_EVENTS.has(t.event) ? sql.redact(t.detail, sessionMode(t.noBackslashEscapes)) : redact && MESSAGE_EVENTS.has(t.event) ? redactErrorDetail(t.detail, command) : t.detail;
   const seq = t.seq === null ? '' : ` seq=${t.seq}`;
   const len = t.length === null ? '' : ` len=${t.length}`;
   let line = `${isoTime({ sec: t.sec, nsec: t.nsec })} #${t.conn} ${dir} ${t.stage.padEnd(20)} ${t.event}${seq}${len}${detail ? `  ${detail}` : ''}\n`;
@@ -82,6 +83,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   let size = 0;
   let lines = 0;
   const lastCommand = new Map<number, string>();
+  const sql = new SqlNormalizer();
   const byServerId = new Map<number, boolean>();
   const since = opts.since ?? null;
   const until = opts.until ?? null;
@@ -93,6 +95,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     onlyConn: opts.conn,
     onEvent: () => undefined,
     session: {
+      zstd: zstdSupport(),
       tlsSecrets: keys.lookup,
       trace: (t) => {
         if (opts.connId != null) {
@@ -109,7 +112,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
           if (lastCommand.size >= 100_000) lastCommand.clear(); // bounded: a connection's entry is only needed until its reply
           lastCommand.set(t.conn, t.detail);
         }
-        const line = traceLine(t, opts.redact, opts.hex, lastCommand.get(t.conn));
+        const line = traceLine(t, opts.redact, opts.hex, sql, lastCommand.get(t.conn));
         lines++;
         out.push(line);
         size += line.length;

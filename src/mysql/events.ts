@@ -5,6 +5,7 @@
  */
 import type { Dir } from '../tcp/stream.js';
 import type { SessionSecrets } from '../tls/keylog.js';
+import type { ZstdSupport } from './compression.js';
 
 /** Stages, named as the MySQL client's protocol trace names them. */
 export type Stage =
@@ -159,4 +160,6 @@ export interface SessionOptions {
    * TLS handshake is still read (version, cipher suite, client random) and the reason reported.
    */
   tlsSecrets?: ((clientRandom: Uint8Array) => SessionSecrets | null) | null;
+  /** How zstd compression is decompressed (default: Node's own zlib, when it has zstd). */
+  zstd?: ZstdSupport;
 }

@@ -63,6 +63,8 @@ export interface HandshakeResponse {
   database: string | null;
   authPlugin: string | null;
   attributes: Record<string, string>;
+  /** CLIENT_ZSTD_COMPRESSION_ALGORITHM: the compression level the client asks for (after the attributes); else null. */
+  zstdLevel: number | null;
 }
 
 export function parseHandshakeResponse(p: Uint8Array): HandshakeResponse | null {
@@ -80,7 +82,7 @@ export function parseHandshakeResponse(p: Uint8Array): HandshakeResponse | null 
       const db = r.nulBytes();
       if (r.ok || db.length > 0) database = text(db);
     }
-    return { capabilities, mariaCapabilities: 0, maxPacket, charset: 0, sslRequest: false, user, database, authPlugin: null, attributes: {} };
+    return { capabilities, mariaCapabilities: 0, maxPacket, charset: 0, sslRequest: false, user, database, authPlugin: null, attributes: {}, zstdLevel: null };
   }
   capabilities = (capabilities | (r.u16() << 16)) >>> 0;
   const maxPacket = r.u32();
@@ -89,7 +91,7 @@ export function parseHandshakeResponse(p: Uint8Array): HandshakeResponse | null 
   const mariaCapabilities = (capabilities & Cap.LongPassword) === 0 ? r.u32() : (r.skip(4), 0);
   if (!r.ok) return null;
   if (r.remaining === 0) {
-    return { capabilities, mariaCapabilities, maxPacket, charset, sslRequest: (capabilities & Cap.Ssl) !== 0, user: null, database: null, authPlugin: null, attributes: {} };
+    return { capabilities, mariaCapabilities, maxPacket, charset, sslRequest: (capabilities & Cap.Ssl) !== 0, user: null, database: null, authPlugin: null, attributes: {}, zstdLevel: null };
   }
   const user = text(r.nulBytes());
   // Auth response: never kept (it may be a cleartext password with some plugins).
@@ -110,8 +112,10 @@ export function parseHandshakeResponse(p: Uint8Array): HandshakeResponse | null 
       const v = text(a.lenencBytes());
       if (a.ok) attributes[k] = v;
     }
+    r.skip(end - r.pos);
   }
-  return { capabilities, mariaCapabilities, maxPacket, charset, sslRequest: false, user, database, authPlugin, attributes };
+  const zstdLevel = capabilities & Cap.ZstdCompression && r.ok && r.remaining > 0 ? r.u8() : null;
+  return { capabilities, mariaCapabilities, maxPacket, charset, sslRequest: false, user, database, authPlugin, attributes, zstdLevel };
 }
 
 /** OK_Packet (header 0x00, or 0xfe when it replaces EOF under CLIENT_DEPRECATE_EOF). */

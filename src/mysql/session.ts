@@ -22,7 +22,8 @@ import { Dir, describeGap, type CloseReason, type ConnectionInfo, type GapReason
 import { text } from '../bytes/reader.js';
 import { Cap, Com, Header, Status, commandName } from './constants.js';
 import { PacketFramer, type Packet, type StartPredicate } from './framing.js';
-import { CompressedStream, decompressorFor, type CompressionAlgorithm } from './compression.js';
+import { CompressedStream, NODE_ZSTD, decompressorFor, inflateByContent, type CompressionAlgorithm, type ZstdSupport } from './compression.js';
+import { sniffCompressed } from './detect.js';
 import { TlsConnection, type TlsInfo } from '../tls/connection.js';
 import type { SessionSecrets } from '../tls/keylog.js';
 import { sniffGreeting } from './greeting.js';
@@ -129,6 +130,11 @@ export class MysqlSession implements StreamHandler {
   private abandoned = false;
   private readonly traceFn: ((e: TraceEntry) => void) | null;
   private readonly tlsSecrets: (clientRandom: Uint8Array) => SessionSecrets | null;
+  private readonly zstd: ZstdSupport;
+  /** The handshake was not captured and no packet decoded yet: the stream may be compressed (src/mysql/detect.ts). */
+  private maybeCompressed = false;
+  /** The zstd compression level the client asked for in its handshake response (for the trace). */
+  private zstdLevel: number | null = null;
   /** The login that began with an SSL request: completed by the handshake response inside TLS. */
   private tlsLogin: Pending | null = null;
   /** The first decrypted bytes were traced. */
@@ -144,6 +150,7 @@ export class MysqlSession implements StreamHandler {
   ) {
     this.traceFn = opts.trace ?? null;
     this.tlsSecrets = opts.tlsSecrets ?? NO_SECRETS;
+    this.zstd = opts.zstd ?? NODE_ZSTD;
     this.maxRequestBytes = opts.maxRequestBytes ?? 1024 * 1024;
     this.maxResponseBytes = opts.maxResponseBytes ?? 64 * 1024;
     if (info.synSeen) this.phase = Phase.AwaitGreeting;
@@ -210,7 +217,7 @@ export class MysqlSession implements StreamHandler {
     this.loginEnded(reason, by, sec, nsec);
     if (this.framersMade !== null) {
       if (!this.abandoned) this.cutCommand();
-      this.counters.clientBytesUndecoded = this.framersMade[0].skippedBytes;
+      this.counters.clientBytesUndecoded = this.framersMade[0].skippedBytes + (this.unwrap?.[0].skippedBytes ?? 0);
     }
     for (const p of this.queue) if (!p.done) this.complete(p, p.com === Com.Quit ? 'none' : 'incomplete', false);
     this.flush();
@@ -221,7 +228,8 @@ export class MysqlSession implements StreamHandler {
   /** MySQL bytes: as captured, or decrypted by the TLS layer. */
   private plain(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void {
     if (this.abandoned) return;
-    const u = this.unwrap;
+    const u = this.unwrap ?? (this.maybeCompressed ? this.compressedStart(dir, buf, offset, length) : null);
+    if (this.abandoned) return;
     if (u === null) {
       const rest = this.framers[dir].feed(buf, offset, length, sec, nsec);
       // The SSL request ended the plain stream: the bytes after it are TLS records.
@@ -251,12 +259,19 @@ export class MysqlSession implements StreamHandler {
     }
     this.trace(dir, 'GAP', null, bytes, describeGap(bytes, reason));
     if (this.unwrap !== null) {
+      // The other direction of a compressed stream recognised from the content opens: look for its first packet.
+      if (bytes < 0 && this.unwrap[dir].packets === 0) {
+        this.unwrap[dir].hunt(this.compressedHunt);
+        this.framers[dir].gap(dir === Dir.ClientToServer ? this.clientStart : this.serverStart);
+        return;
+      }
       // Compressed packets cannot be re-found inside a stream with a hole.
       for (const p of this.queue) if (!p.done) this.complete(p, 'incomplete', false);
       this.flush();
       this.abandon('a gap in a compressed stream');
       return;
     }
+    if (bytes < 0 && this.phase === Phase.Connecting) this.maybeCompressed = true;
     if (bytes < 0 && this.midStreamStart(dir)) return;
     if (this.phase < Phase.Commands) {
       // The handshake is incomplete: assume what most clients negotiate, infer the rest.
@@ -356,6 +371,7 @@ export class MysqlSession implements StreamHandler {
       }
       this.user = r.user;
       this.db = r.database;
+      this.zstdLevel = r.zstdLevel;
       // Inside TLS, the login event is the one the SSL request began (its time, its bytes).
       const pend = this.tlsLogin ?? this.loginPending(p);
       this.tlsLogin = null;
@@ -429,18 +445,46 @@ export class MysqlSession implements StreamHandler {
   /** The compression the handshake response negotiated: it starts with the login's OK. */
   private negotiatedCompression: CompressionAlgorithm | null = null;
 
-  /** After the login OK: every byte from now on travels in compressed packets. */
-  private startCompression(algorithm: CompressionAlgorithm): void {
+  /**
+   * After the login OK: every byte from now on travels in compressed packets. `found`: the
+   * handshake was not captured and this direction's bytes were recognised as compressed packets
+   * (the algorithm is then learnt from each payload; the other direction looks for its first).
+   */
+  private startCompression(algorithm: CompressionAlgorithm, found: Dir | null = null): void {
     this.compressed = true;
     this.compression = algorithm;
-    const inflate = decompressorFor(algorithm);
+    const inflate = found === null ? decompressorFor(algorithm, this.zstd) : algorithm === 'zstd' && this.zstd.inflate === null ? null : inflateByContent(this.zstd, (a) => (this.compression = a));
     if (inflate === null) {
-      this.trace(null, 'COMPRESSED', null, null, `${algorithm} compression: this Node.js cannot decompress it (needs zlib.zstdDecompressSync, Node 22.15+)`);
-      this.abandon(`${algorithm} compression is not supported by this Node.js`);
+      this.trace(null, 'COMPRESSED', null, null, this.zstd.unavailable);
+      this.abandon(this.zstd.unavailable);
       return;
     }
     this.unwrap = [new CompressedStream(this.framers[0], inflate), new CompressedStream(this.framers[1], inflate)];
-    this.trace(null, 'COMPRESSED', null, null, `${algorithm} compressed protocol from here on`);
+    if (found !== null) {
+      const other = found === Dir.ClientToServer ? Dir.ServerToClient : Dir.ClientToServer;
+      this.unwrap[other].hunt(this.compressedHunt);
+    }
+    this.trace(found, 'COMPRESSED', null, null, found === null ? `${algorithm} compressed protocol from here on${algorithm === 'zstd' && this.zstdLevel !== null ? ` (level ${this.zstdLevel})` : ''}` : `${algorithm} compressed protocol recognised from the content (the handshake was not captured)`);
+  }
+
+  private readonly compressedHunt = (b: Uint8Array, o: number, l: number): boolean => sniffCompressed(b, o, l, this.zstd.inflate) !== null;
+
+  /**
+   * A stream begun before the capture, no packet decoded yet: do this direction's bytes start
+   * with compressed packets? Then the connection is compressed from here on (both directions).
+   */
+  private compressedStart(dir: Dir, buf: Uint8Array, offset: number, length: number): [CompressedStream, CompressedStream] | null {
+    const f = this.framers;
+    if (f[0].packets + f[1].packets > 0 || this.tlsLayer !== null) {
+      this.maybeCompressed = false;
+      return null;
+    }
+    if (f[dir].synced) return null;
+    const algorithm = sniffCompressed(buf, offset, length, this.zstd.inflate);
+    if (algorithm === null) return null;
+    this.maybeCompressed = false;
+    this.startCompression(algorithm, dir);
+    return this.unwrap;
   }
 
   private loginPending(p: Packet): Pending {
@@ -547,8 +591,9 @@ export class MysqlSession implements StreamHandler {
       this.framers[1].gap(this.serverStart);
       return;
     }
-    const skipped = this.framers[1].skippedBytes;
-    if (!this.framers[1].synced) {
+    // (Compressed: the server bytes skipped looking for a compressed packet count as well.)
+    const skipped = this.framers[1].skippedBytes + (this.unwrap?.[1].skippedBytes ?? 0);
+    if (!this.framers[1].synced || this.unwrap?.[1].synced === false) {
       // The server stream is still lost after a gap, and server bytes went by unrecognised since
       // an earlier command was sent: its response was in them. Without this, the next response
       // found would be credited to it, and every later one shifted. (Commands pipelined with no

@@ -15,7 +15,6 @@ import { DEFAULT_LEX_OPTIONS, lex, Tok, TokenList } from './lexer.js';
 const NUMERIC = new Set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x08, 0x09, 0x0d, 0xf6]);
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
-const tokens = new TokenList();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -32,6 +31,7 @@ export function sqlLiteral(value: string | null, type: number | null): string {
  */
 export function bindParameters(sql: string, params: readonly (string | null)[], types: readonly number[] | null): string | null {
   const b = encoder.encode(sql);
+  const tokens = new TokenList(); // (a few KiB: this runs only for output that keeps values)
   lex(b, 0, b.length, DEFAULT_LEX_OPTIONS, tokens);
   const parts: string[] = [];
   let run = 0;

@@ -27,14 +27,22 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** Results of the last `hashBytes`: the two lanes (unsigned) and whether every byte was ASCII. */
-export const lastHash = { high: 0, low: 0, ascii: true };
+/** What `hashBytes` computes: the two lanes (unsigned) and whether every byte was ASCII. */
+export interface Hash {
+  high: number;
+  low: number;
+  ascii: boolean;
+}
+
+export function newHash(): Hash {
+  return { high: 0, low: 0, ascii: true };
+}
 
 /**
- * Both MurmurHash3 lanes of `b[s, e)`, into `lastHash`. `view`: a DataView over the same memory as
+ * Both MurmurHash3 lanes of `b[s, e)`, into `out`. `view`: a DataView over the same memory as
  * `b` (offset 0 = b[0]), to read the 4-byte blocks in one load each.
  */
-export function hashBytes(b: Uint8Array, s: number, e: number, view: DataView | null = null): void {
+export function hashBytes(b: Uint8Array, s: number, e: number, view: DataView | null, out: Hash): void {
   let h1 = SEED_HIGH;
   let h2 = SEED_LOW;
   let or = 0;
@@ -66,9 +74,9 @@ export function hashBytes(b: Uint8Array, s: number, e: number, view: DataView | 
     h1 ^= k;
     h2 ^= k;
   }
-  lastHash.high = fmix32(h1 ^ len);
-  lastHash.low = fmix32(h2 ^ len);
-  lastHash.ascii = (or & 0x80808080) === 0;
+  out.high = fmix32(h1 ^ len);
+  out.low = fmix32(h2 ^ len);
+  out.ascii = (or & 0x80808080) === 0;
 }
 
 /** MurmurHash3 x86_32 of `b[s, e)` with `seed` (unsigned): the reference `hashBytes` computes both lanes of. */
@@ -102,17 +110,17 @@ function hex8(h: number): string {
   return HEX2[h >>> 24]! + HEX2[(h >>> 16) & 255]! + HEX2[(h >>> 8) & 255]! + HEX2[h & 255]!;
 }
 
-/** The digest of the last `hashBytes`. */
-export function lastDigest(): string {
-  return hex8(lastHash.high) + hex8(lastHash.low);
+/** The 16 hex digits of a hash. */
+export function hashDigest(h: Hash): string {
+  return hex8(h.high) + hex8(h.low);
 }
 
 const encoder = new TextEncoder();
-let scratch = new Uint8Array(256);
 
+/** The digest of a fingerprint (a string: its UTF-8 bytes are hashed). */
 export function digest(fingerprint: string): string {
-  if (scratch.length < fingerprint.length * 3) scratch = new Uint8Array(fingerprint.length * 3);
-  const n = encoder.encodeInto(fingerprint, scratch).written;
-  hashBytes(scratch, 0, n);
-  return lastDigest();
+  const bytes = encoder.encode(fingerprint);
+  const h = newHash();
+  hashBytes(bytes, 0, bytes.length, null, h);
+  return hashDigest(h);
 }

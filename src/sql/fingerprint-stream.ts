@@ -58,8 +58,8 @@ import {
   Rule,
   RULE,
   space,
-} from './fingerprint.js';
-import { OP_UNARY, QIDENT_PLAIN, Tok, type TokenList } from './lexer.js';
+} from './fingerprint-rules.js';
+import { OP_UNARY, QIDENT_PLAIN, Tok, type TokenList, type TokenSink } from './lexer.js';
 
 // `flags`: what is in progress. Zero: nothing, the fast paths apply.
 /** The next token is the first of the statement. */
@@ -117,7 +117,7 @@ function mark(): Mark {
   return { length: 0, last: 0, callable: false, prevKw: 0 };
 }
 
-export class StreamFingerprint {
+export class StreamFingerprint implements TokenSink {
   /** The fingerprint's bytes are `buf[0, length)` after `finish`, unless `slow`. */
   buf = new Uint8Array(1024);
   length = 0;

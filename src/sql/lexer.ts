@@ -18,8 +18,40 @@
  *   tokens  the significant tokens, in order (whitespace and comments are not tokens);
  *   spans   what redaction changes, in order: literals to print as `?`, comments to drop.
  */
-import type { StreamFingerprint } from './fingerprint-stream.js';
 import { CHARSET_INTRODUCERS, keywordOf, kw, KW_FLAGS, OPERAND, RESERVED } from './keywords.js';
+
+/**
+ * What the lexer hands each token to as soon as it has appended it (`k`: the token's index in the
+ * `TokenList`), so a consumer can work in the same pass over the bytes: the fingerprint writer of
+ * ./fingerprint-stream.ts is the one there is. The lexer declares it and knows nothing of who
+ * implements it.
+ */
+export interface TokenSink {
+  /** Before the first token: the lexer will append to `t` the tokens of `b[from, to)`. */
+  begin(b: Uint8Array, t: TokenList, from: number, to: number): void;
+  /** After the last token. */
+  finish(): void;
+  /** Something the sink cannot follow token by token (an executable comment, an optimizer hint). */
+  off(): void;
+  /** A Word token (keyword id `id`, 0 for none). */
+  word(k: number, id: number): void;
+  /** A Lit, Param or MaskEnd token that is not a number. */
+  value(k: number): void;
+  /** A number (any prefix signs before it are inside it now). */
+  number(k: number): void;
+  /** A `-` or `+` that is a prefix operator: perhaps the sign of a number to come. */
+  sign(k: number): void;
+  /** Any other Op token. */
+  op(k: number): void;
+  comma(k: number): void;
+  dot(k: number): void;
+  lparen(k: number): void;
+  rparen(k: number): void;
+  /** A quoted identifier. */
+  qident(k: number): void;
+  /** Any other token. */
+  any(k: number): void;
+}
 
 export const enum Tok {
   /** An unquoted identifier or keyword; `aux` is the keyword id (0 for none, and after `name.`). */
@@ -430,7 +462,7 @@ export function booleanLiteral(t: TokenList, cnt: number): boolean {
 }
 
 /** Append the `-` or `+` at `i`: a prefix operator (perhaps a sign) or a binary one. Returns the new count. */
-function sign(t: TokenList, cnt: number, i: number, fp: StreamFingerprint | null): number {
+function sign(t: TokenList, cnt: number, i: number, fp: TokenSink | null): number {
   const unary = prefixPosition(t, cnt - 1);
   cnt = put(t, cnt, Tok.Op, i, i + 1, unary ? OP_UNARY : 0);
   if (fp !== null) {
@@ -490,10 +522,10 @@ function odbcEnd(b: Uint8Array, n: number, i: number, opts: LexOptions, lead: Ui
 
 /**
  * Lex `b[from, to)` into `t` (reset first). Positions are absolute indices into `b`; no byte at or
- * after `to` is read. With `fp`, each token is also handed to it as it is appended, so that the
- * fingerprint is written in the same pass (see ./fingerprint-stream.ts).
+ * after `to` is read. With `fp`, each token is also handed to it as it is appended (`TokenSink`),
+ * so that a consumer works in the same pass.
  */
-export function lex(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, fp: StreamFingerprint | null = null): void {
+export function lex(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, fp: TokenSink | null = null): void {
   t.spanCount = 0;
   if (fp !== null) fp.begin(b, t, from, to);
   t.count = lexRange(b, from, to, opts, t, 0, false, fp);
@@ -505,7 +537,7 @@ export function lex(b: Uint8Array, from: number, to: number, opts: LexOptions, t
  * inside of an optimizer hint, whose end MySQL finds before it parses it, so nothing here can run
  * past `to`, and a number-like word (`16M`) is a value.
  */
-export function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, cnt: number, hint: boolean, fp: StreamFingerprint | null): number {
+export function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptions, t: TokenList, cnt: number, hint: boolean, fp: TokenSink | null): number {
   const n = to;
   const esc = opts.backslashEscapes;
   const mb = opts.multibyte;

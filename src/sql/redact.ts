@@ -11,60 +11,66 @@ function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
-/** Whether the last `writeRedacted` surely wrote only ASCII bytes. */
-export const lastRedacted = { ascii: true };
-
-/** OR of the bytes `copy` copied since `writeRedacted` began. */
-let copied = 0;
-
-function copy(b: Uint8Array, s: number, e: number, out: Uint8Array, o: number): number {
-  const len = e - s;
-  if (len > 24) {
-    out.set(b.subarray(s, e), o); // past a few bytes, cheaper than a loop
-    copied |= 0x80; // unknown: decoded as if not ASCII
-    return o + len;
-  }
-  let or = 0;
-  for (let i = s; i < e; i++) {
-    const c = b[i]!;
-    out[o++] = c;
-    or |= c;
-  }
-  copied |= or;
-  return o;
-}
-
 /**
- * Write the redacted text of `b[from, to)`, already lexed into `t`, to `out` (capacity at least
- * `to - from + 1`). Returns the end of the text in `out`; `redactedStart` gives its start (the text
- * is trimmed of leading and trailing whitespace).
+ * The redacted text of a statement, written into a reused buffer: `buf[start, end)` after
+ * `write`, `ascii` when surely every byte of it is ASCII.
  */
-export function writeRedacted(b: Uint8Array, from: number, to: number, t: TokenList, out: Uint8Array): number {
-  copied = 0;
-  let o = 0;
-  let run = from;
-  const count = t.spanCount;
-  for (let k = 0; k < count; k++) {
-    o = copy(b, run, t.spanStart[k]!, out, o);
-    run = t.spanEnd[k]!;
-    const kind = t.spanKind[k] as Span;
-    if (kind === Span.Mask) {
-      out[o++] = QMARK;
-      continue;
-    }
-    // A comment goes with the spaces before it; a block comment between two tokens leaves one space.
-    while (o > 0 && (out[o - 1] === 0x20 || out[o - 1] === 0x09)) o--;
-    if (kind === Span.BlockComment && run < to && !isSpace(b[run]!) && o > 0 && !isSpace(out[o - 1]!)) out[o++] = 0x20;
-  }
-  o = copy(b, run, to, out, o);
-  while (o > 0 && isSpace(out[o - 1]!)) o--;
-  lastRedacted.ascii = (copied & 0x80) === 0;
-  return o;
-}
+export class RedactedText {
+  buf = new Uint8Array(1024);
+  start = 0;
+  end = 0;
+  ascii = true;
+  /** OR of the bytes `copy` copied since `write` began. */
+  private copied = 0;
 
-/** Start of the redacted text in `out[0, end)`: after leading whitespace. */
-export function redactedStart(out: Uint8Array, end: number): number {
-  let s = 0;
-  while (s < end && isSpace(out[s]!)) s++;
-  return s;
+  /** Write the redacted text of `b[from, to)`, already lexed into `t`. */
+  write(b: Uint8Array, from: number, to: number, t: TokenList): void {
+    if (this.buf.length < to - from + 2) this.buf = new Uint8Array(Math.max(to - from + 2, this.buf.length * 2));
+    const out = this.buf;
+    this.copied = 0;
+    let o = 0;
+    let run = from;
+    const count = t.spanCount;
+    for (let k = 0; k < count; k++) {
+      o = this.copy(b, run, t.spanStart[k]!, out, o);
+      run = t.spanEnd[k]!;
+      const kind = t.spanKind[k] as Span;
+      if (kind === Span.Mask) {
+        out[o++] = QMARK;
+        continue;
+      }
+      // A comment goes with the spaces before it; a block comment between two tokens leaves one space.
+      while (o > 0 && (out[o - 1] === 0x20 || out[o - 1] === 0x09)) o--;
+      if (kind === Span.BlockComment && run < to && !isSpace(b[run]!) && o > 0 && !isSpace(out[o - 1]!)) out[o++] = 0x20;
+    }
+    o = this.copy(b, run, to, out, o);
+    while (o > 0 && isSpace(out[o - 1]!)) o--;
+    let s = 0;
+    while (s < o && isSpace(out[s]!)) s++;
+    this.start = s;
+    this.end = o;
+    this.ascii = (this.copied & 0x80) === 0;
+  }
+
+  /** Drop a buffer grown past `max` bytes (after a huge statement). */
+  shrink(max: number): void {
+    if (this.buf.length > max) this.buf = new Uint8Array(1024);
+  }
+
+  private copy(b: Uint8Array, s: number, e: number, out: Uint8Array, o: number): number {
+    const len = e - s;
+    if (len > 24) {
+      out.set(b.subarray(s, e), o); // past a few bytes, cheaper than a loop
+      this.copied |= 0x80; // unknown: decoded as if not ASCII
+      return o + len;
+    }
+    let or = 0;
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      out[o++] = c;
+      or |= c;
+    }
+    this.copied |= or;
+    return o;
+  }
 }

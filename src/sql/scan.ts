@@ -16,7 +16,7 @@
  * and the token cannot start anything (no keyword rule); otherwise the token goes to
  * `StreamFingerprint.any`, the complete processing.
  */
-import { A_COMMA, A_DOT, A_LPAREN, A_OP, A_PREFIX, A_RPAREN, A_WORD, CALLABLE, K_GROUP, K_ORDER, MAX_DEPTH, nullIsValue, Rule, RULE, space } from './fingerprint.js';
+import { A_COMMA, A_DOT, A_LPAREN, A_OP, A_PREFIX, A_RPAREN, A_WORD, CALLABLE, K_GROUP, K_ORDER, MAX_DEPTH, nullIsValue, Rule, RULE, space } from './fingerprint-rules.js';
 import type { StreamFingerprint } from './fingerprint-stream.js';
 import { keywordOfLower, KW_FLAGS, LOWER, RESERVED } from './keywords.js';
 import {

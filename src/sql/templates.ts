@@ -71,40 +71,6 @@ const MAX_CHAIN = 16;
 const MAX_TEMPLATES = 1 << 14;
 
 // ---------------------------------------------------------------------------------------------
-// The input
-
-// A DataView over the memory of the last input, to compare it 4 bytes at a time: made again when
-// an input comes in other memory (a DataView per call would cost more than it saves), dropped by
-// `forgetInput`. The only reference to an input kept after a call.
-// (The typed array's getters cost more than a comparison here, so the last input array is kept
-// too, with its offset in that memory.)
-let inputArray: Uint8Array | null = null;
-let inputBuffer: ArrayBufferLike | null = null;
-let inputView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-let inputBase = 0;
-
-/** Drop the reference to the last input's memory. */
-export function forgetInput(): void {
-  inputArray = null;
-  inputBuffer = null;
-  inputView = new DataView(new ArrayBuffer(0));
-}
-
-/** A DataView over the memory of `b` (its offset 0 is `b.buffer`'s); `inputBase` is `b.byteOffset`. */
-function viewOf(b: Uint8Array): DataView {
-  if (b !== inputArray) {
-    inputArray = b;
-    inputBase = b.byteOffset;
-    const buffer = b.buffer;
-    if (buffer !== inputBuffer) {
-      inputBuffer = buffer;
-      inputView = new DataView(buffer);
-    }
-  }
-  return inputView;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Keys
 
 // Key bytes: 0 a byte hashed, 1 a quote (the quoted run is skipped), 2 a digit (a number is skipped
@@ -126,11 +92,10 @@ for (let c = 0; c < 0x80; c++) PLAIN[c] = KEY_CLASS[c] === 0 || KEY_CLASS[c] ===
 /**
  * A hash of the first KEY_BYTES bytes of `b[s, e)` that are not in a literal or a comment, as far
  * as a quick look can tell (a small integer): statements that differ only there mostly share it.
- * (It only picks the templates to try: what matches is decided by `TemplateCache.find`.)
+ * (It only picks the templates to try: what matches is decided by `TemplateCache.find`.) `v`: a
+ * DataView over the memory of `b`, whose offset there is `base`.
  */
-export function templateKey(b: Uint8Array, s: number, e: number): number {
-  const v = viewOf(b);
-  const base = inputBase;
+function templateKey(v: DataView, base: number, b: Uint8Array, s: number, e: number): number {
   let h = 0x2545f491;
   let taken = 0;
   let name = false;
@@ -436,6 +401,42 @@ export class TemplateCache {
   /** And with its redacted text, made on first use. */
   private readonly triples: (Readonly<{ redacted: string; fingerprint: string; digest: string }> | undefined)[] = [];
 
+  // A DataView over the memory of the last input, to compare it 4 bytes at a time: made again when
+  // an input comes in other memory (a DataView per call would cost more than it saves), dropped by
+  // `forgetInput`. The only reference to an input kept after a call.
+  // (The typed array's getters cost more than a comparison here, so the last input array is kept
+  // too, with its offset in that memory.)
+  private inputArray: Uint8Array | null = null;
+  private inputBuffer: ArrayBufferLike | null = null;
+  private inputView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private inputBase = 0;
+
+  /** Drop the reference to the last input's memory. */
+  forgetInput(): void {
+    this.inputArray = null;
+    this.inputBuffer = null;
+    this.inputView = new DataView(new ArrayBuffer(0));
+  }
+
+  /** A DataView over the memory of `b` (its offset 0 is `b.buffer`'s); `inputBase` is `b.byteOffset`. */
+  private viewOf(b: Uint8Array): DataView {
+    if (b !== this.inputArray) {
+      this.inputArray = b;
+      this.inputBase = b.byteOffset;
+      const buffer = b.buffer;
+      if (buffer !== this.inputBuffer) {
+        this.inputBuffer = buffer;
+        this.inputView = new DataView(buffer);
+      }
+    }
+    return this.inputView;
+  }
+
+  /** The key `find` and `add` take for `b[s, e)` (`templateKey`). */
+  key(b: Uint8Array, s: number, e: number): number {
+    return templateKey(this.viewOf(b), this.inputBase, b, s, e);
+  }
+
   /** The id of the template `b[s, e)` (key `key`, session mode `mode`) matches, or -1. */
   find(b: Uint8Array, s: number, e: number, key: number, mode: number, escapes: boolean): number {
     this.lookups++;
@@ -443,8 +444,8 @@ export class TemplateCache {
     let id = this.heads[slot]!;
     if (id < 0) return -1;
     const A = this.view;
-    const v = viewOf(b);
-    const base = inputBase;
+    const v = this.viewOf(b);
+    const base = this.inputBase;
     let prev = -1;
     while (id >= 0) {
       const r = this.offsets[id]!;
@@ -468,7 +469,7 @@ export class TemplateCache {
 
   /**
    * Does `b[s, e)` match the template at `r` (see the file's comment)? `escapes`: backslash escapes
-   * in strings; `v`: `viewOf(b)`, `base`: `b.byteOffset`.
+   * in strings; `v`: `this.viewOf(b)`, `base`: `b.byteOffset`.
    */
   private matches(b: Uint8Array, s: number, e: number, r: number, escapes: boolean, v: DataView, base: number): boolean {
     const A = this.view;

@@ -128,6 +128,8 @@ export class TlsConnection {
   /** Secrets were found but do not fit the session (wrong kind or length): why. */
   #secretProblem: string | null = null;
   #fatalAlert = -1;
+  /** The plaintext length of the record #open opened last (the first bytes of the buffer it returned). */
+  #plainLength = 0;
   #encryptedBeforeHello = false;
 
   constructor(secrets: (clientRandom: Uint8Array) => SessionSecrets | null, sink: PlainSink) {
@@ -415,12 +417,12 @@ export class TlsConnection {
       const hint = key.explicitSeq(buf, off, len);
       if (hint >= h.seq && hint <= h.seq + window) {
         const out = key.open(hint, type, version, buf, off, len);
-        if (out !== null) return this.#opened(h, hint, out);
+        if (out !== null) return this.#opened(h, hint, out, key);
       }
       for (let s = h.seq; s <= h.seq + window; s++) {
         if (s === hint) continue;
         const out = key.open(s, type, version, buf, off, len);
-        if (out !== null) return this.#opened(h, s, out);
+        if (out !== null) return this.#opened(h, s, out, key);
       }
     }
     if (!search) return null;
@@ -430,13 +432,14 @@ export class TlsConnection {
       const out = next.open(s, type, version, buf, off, len);
       if (out !== null) {
         this.#advance(h);
-        return this.#opened(h, s, out);
+        return this.#opened(h, s, out, next);
       }
     }
     return null;
   }
 
-  #opened(h: Half, seq: number, out: Buffer): Buffer {
+  #opened(h: Half, seq: number, out: Buffer, key: RecordKey): Buffer {
+    this.#plainLength = key.plainLength;
     h.seq = seq + 1;
     h.uncertainty = 0;
     h.failStreak = 0;
@@ -447,7 +450,7 @@ export class TlsConnection {
   #commit(h: Half, outerType: number, plain: Buffer, sec: number, nsec: number): void {
     this.counters.recordsDecrypted++;
     let type = outerType;
-    let end = plain.length;
+    let end = this.#plainLength;
     if (this.#version === 0x0304) {
       // RFC 8446 §5.4: the content type is the last non-zero byte, zeros after it are padding.
       while (end > 0 && plain[end - 1] === 0) end--;

@@ -85,3 +85,20 @@ test('literalShape: literal kinds and magnitudes, no value', () => {
   assert.equal(literalShape('SELECT a FROM t WHERE b = ? AND c = ?', [3, 253]), "SELECT a FROM t WHERE b = 0 AND c = 's'");
   assert.equal(literalShape("SELECT 'unterminated"), null);
 });
+
+test('ERR.001: a statement whose every execution failed is reported as failing, not advised on as if it ran', () => {
+  const agg = new Aggregator();
+  const typo = 'SELECT * FROM custmers';
+  for (let i = 0; i < 4; i++) agg.add(ev(typo, { nsec: i, status: 'error', errorCode: 1146, sqlState: '42S02', error: "Table 'shop.custmers' doesn't exist", rows: null, noIndexUsed: false }));
+  // The same text once successful: judged as usual.
+  agg.add(ev('SELECT * FROM orders', { nsec: 9 }));
+  agg.add(ev('SELECT * FROM orders', { nsec: 10, status: 'error', errorCode: 1317 }));
+  const st = agg.toState();
+  const f = findOpportunities(buildReport(st, ctx), { shapes: shapesOf(st), schema });
+  const failing = f.filter((x) => x.evidence.examples.some((e) => /custmers/.test(e)) || x.title.includes('custmers'));
+  assert.deepEqual(failing.map((x) => x.rule), ['ERR.001'], JSON.stringify(failing.map((x) => x.rule)));
+  assert.match(failing[0]!.title, /all 4 executions returned an error \(1146 ×4\)/);
+  assert.deepEqual(failing[0]!.evidence.counts, { calls: 4, errors: 4 });
+  const ran = f.filter((x) => x.evidence.examples.some((e) => /orders/.test(e))).map((x) => x.rule);
+  assert.ok(ran.includes('CLA.001') && ran.includes('COL.001') && !ran.includes('ERR.001'), ran.join(','));
+});

@@ -20,10 +20,14 @@ import { synthesizeMysqlCapture, type MysqlCaptureMeta } from '../../bench/synth
 import { compareGroups, expectedGroups, reportedGroups, type ReportFingerprint } from '../../bench/truth.js';
 import { buildServices, instanceSql, scanLiterals } from '../../bench/workload.js';
 import { Prng } from '../../bench/pcap-writer.js';
-import { fingerprint } from '../../src/sql/index.js';
+import { SqlNormalizer } from '../../src/sql/index.js';
 import { commandName } from '../../src/mysql/constants.js';
 import { have, requireLive } from '../live/env.js';
 import { periscope } from '../cli/run.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const fingerprint = sqlNormalizer.fingerprint.bind(sqlNormalizer);
 
 const tshark = await have('tshark');
 if (!tshark && requireLive) throw new Error('tshark is required in CI (apt-get install tshark)');

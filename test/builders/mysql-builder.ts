@@ -7,6 +7,8 @@
  * order of the MySQL documentation ("Client/Server Protocol"), annotated next to the code. Nothing
  * is validated: tests pass odd values on purpose.
  */
+import { execFileSync } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
 import { ByteWriter, ascii, concat } from './bytes.js';
 
 export function mysqlPacket(seq: number, payload: Uint8Array): Uint8Array {
@@ -117,6 +119,7 @@ export const CAP = {
   PLUGIN_AUTH_LENENC_CLIENT_DATA: 0x200000,
   SESSION_TRACK: 0x800000,
   DEPRECATE_EOF: 0x1000000,
+  ZSTD_COMPRESSION_ALGORITHM: 0x4000000,
   QUERY_ATTRIBUTES: 0x8000000,
 } as const;
 
@@ -181,6 +184,8 @@ export interface HandshakeResponseOptions {
   database?: string;
   authPlugin?: string;
   attributes?: Record<string, string>;
+  /** With CLIENT_ZSTD_COMPRESSION_ALGORITHM: the zstd compression level (default 3). */
+  zstdLevel?: number;
 }
 
 /**
@@ -189,7 +194,8 @@ export interface HandshakeResponseOptions {
  *   int<4> filler, or MariaDB's extended capabilities | string<NUL> user |
  *   auth response (string<lenenc> with PLUGIN_AUTH_LENENC_CLIENT_DATA, else int<1> length + bytes
  *   with SECURE_CONNECTION, else string<NUL>) | [string<NUL> database] | [string<NUL> plugin] |
- *   [int<lenenc> length of attributes, then key/value string<lenenc> pairs]
+ *   [int<lenenc> length of attributes, then key/value string<lenenc> pairs] |
+ *   [int<1> zstd compression level, with CLIENT_ZSTD_COMPRESSION_ALGORITHM]
  */
 export function handshakeResponse41(o: HandshakeResponseOptions = {}): Uint8Array {
   const caps = (o.capabilities ?? CLIENT_BASE_CAPS | (o.database !== undefined ? CAP.CONNECT_WITH_DB : 0)) >>> 0;
@@ -210,6 +216,7 @@ export function handshakeResponse41(o: HandshakeResponseOptions = {}): Uint8Arra
     const attrs = concat(...Object.entries(o.attributes ?? { _client_name: 'libmysql' }).flatMap(([k, v]) => [lenencStr(k), lenencStr(v)]));
     w.bytes(lenenc(attrs.length)).bytes(attrs);
   }
+  if (caps & CAP.ZSTD_COMPRESSION_ALGORITHM) w.u8(o.zstdLevel ?? 3);
   return w.toBytes();
 }
 
@@ -506,3 +513,26 @@ export const bin = {
   unsigned: (p: BinaryParam): BinaryParam => ({ ...p, unsigned: true }),
   named: (name: string, p: BinaryParam): BinaryParam => ({ ...p, name }),
 };
+
+/** How a compressed-protocol packet carries its payload: zlib, zstd (the `zstd` command), or as is. */
+export type CompressedForm = 'zlib' | 'zstd' | 'raw';
+
+/**
+ * One packet of the compressed protocol: int<3> compressed length | int<1> compressed sequence
+ * id | int<3> uncompressed length (0 when sent as is) | payload (the inner MySQL packets' bytes,
+ * compressed or not). zstd uses the real `zstd` command-line encoder.
+ */
+export function compressedPacket(seq: number, inner: Uint8Array, form: CompressedForm): Uint8Array {
+  const payload = form === 'raw' ? inner : form === 'zlib' ? new Uint8Array(deflateSync(inner)) : new Uint8Array(execFileSync('zstd', ['-q', '-c', '-3'], { input: inner }));
+  const raw = form === 'raw' ? 0 : inner.length;
+  return new ByteWriter(true)
+    .u8(payload.length & 0xff)
+    .u8((payload.length >> 8) & 0xff)
+    .u8((payload.length >> 16) & 0xff)
+    .u8(seq & 0xff)
+    .u8(raw & 0xff)
+    .u8((raw >> 8) & 0xff)
+    .u8((raw >> 16) & 0xff)
+    .bytes(payload)
+    .toBytes();
+}

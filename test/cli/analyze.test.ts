@@ -342,6 +342,24 @@ test('merge: a summary of version 1 (latencies to the first byte) is refused, sa
   assert.equal(r.stdout, '');
 });
 
+test('diff: the same input on both sides is refused, as merge refuses it (a name twice, a copy, its summary)', async () => {
+  const same = await periscope('diff', sample, sample);
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /mariadb-basic\.pcap: named as both BEFORE and AFTER \(the same name\): compared with itself it shows no change/);
+  assert.equal(same.stdout, '');
+  const copy = join(dir, 'diff-copy.pcap');
+  await writeFile(copy, await readFile(sample));
+  const c = await periscope('diff', sample, copy);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /diff-copy\.pcap: the same traffic as .*mariadb-basic\.pcap \(a copy, or a summary of the same capture\?\)/);
+  assert.equal(c.stdout, '');
+  const summary = join(dir, 'diff-summary.json');
+  assert.equal((await periscope('analyze', sample, '--save-summary', summary, '--format', 'json')).code, 0);
+  const s = await periscope('diff', sample, summary);
+  assert.equal(s.code, 2, s.stderr);
+  assert.match(s.stderr, /the same traffic as/);
+});
+
 test('merge: the same capture twice is refused (it would count its commands twice)', async () => {
   const s1 = join(dir, 'twice.json');
   assert.equal((await periscope('analyze', sample, '--save-summary', s1, '--format', 'json')).code, 0);

@@ -90,6 +90,9 @@ test('merge: bundles and summaries together, as analyze of the captures together
   const counts = (r: typeof both) => Object.fromEntries((r.fingerprints as { digest: string; count: number }[]).map((f) => [f.digest, f.count]));
   assert.deepEqual(counts(m), counts(both));
   assert.deepEqual(m.overall, both.overall);
+  // The views too: tables from the fingerprints, connections from the summaries' sessions.
+  assert.deepEqual(m.tables, both.tables);
+  assert.deepEqual(m.connections, both.connections);
   assert.equal((m.inputs.bundles as unknown[]).length, 1);
 });
 

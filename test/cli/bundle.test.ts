@@ -260,3 +260,40 @@ test('bundle: no capture found, or nowhere to write, is exit 2 and no bundle', a
   assert.equal(w.code, 2);
   assert.match(w.stderr, /dir\.tar\.gz: the directory .*such does not exist: no bundle written/);
 });
+
+test('bundle: the manifest records that TLS was decrypted and from which kind of key log, never a secret nor its path', async () => {
+  const samples = join(sample, '..');
+  const tls12 = join(samples, 'mariadb-tls12.pcap');
+  const keys = join(samples, 'mariadb-tls12.keys');
+  const secrets = (await readFile(keys, 'utf8')).split(/\s+/).filter((w) => /^[0-9a-f]{64,}$/.test(w));
+  assert.ok(secrets.length > 0);
+  const check = async (name: string, args: string[], expected: unknown, inspectLine: RegExp | null) => {
+    const out = join(dir, name);
+    const r = await periscope('bundle', ...args, '-o', out);
+    assert.equal(r.code, 0, r.stderr);
+    const m = await members(out);
+    assert.deepEqual(manifestOf(m).tls, expected);
+    const bytes = allBytes(m).toString('latin1');
+    for (const s of secrets) assert.ok(!bytes.includes(s), 'a secret went into the bundle');
+    assert.ok(!bytes.includes('mariadb-tls12.keys') && !bytes.includes('tls-keys.log'), 'a key log path went into the bundle');
+    const i = await periscope('inspect', out);
+    if (inspectLine) assert.match(i.stdout, inspectLine);
+    else assert.doesNotMatch(i.stdout, /^TLS:/m);
+  };
+  // --keylog FILE: one of the two sessions has its secret.
+  await check('tls-keylog.tar.gz', [tls12, '--keylog', keys], { connections: 2, decrypted: 1, decrypted_in_part: 0, without_secret: 1, key_logs: [{ kind: 'keylog', sources: 1, secrets: secrets.length / 2 }] }, /TLS: 1 of 2 connections decrypted, with secrets from a key log given with --keylog; the bundle holds no secret\./);
+  // A capture directory's tls-keys.log.
+  const capdir = join(dir, 'tls-capture');
+  await mkdir(capdir);
+  await copyFile(tls12, join(capdir, 'periscope-20261121-050804.pcap'));
+  await copyFile(keys, join(capdir, 'tls-keys.log'));
+  await check('tls-capdir.tar.gz', [capdir], { connections: 2, decrypted: 1, decrypted_in_part: 0, without_secret: 1, key_logs: [{ kind: 'capture-directory', sources: 1, secrets: secrets.length / 2 }] }, /with secrets from the capture directory's tls-keys\.log/);
+  // pcapng Decryption Secrets Blocks.
+  const dsb = await periscope('bundle', join(samples, 'mariadb-tls13-dsb.pcapng'), '-o', join(dir, 'tls-dsb.tar.gz'));
+  assert.equal(dsb.code, 0, dsb.stderr);
+  const t = manifestOf(await members(join(dir, 'tls-dsb.tar.gz'))).tls!;
+  assert.ok(t.decrypted > 0 && t.decrypted === t.connections, JSON.stringify(t));
+  assert.deepEqual(t.key_logs.map((k) => k.kind), ['pcapng-dsb']);
+  // No TLS: counted as none, nothing shown.
+  await check('no-tls.tar.gz', [sample], { connections: 0, decrypted: 0, decrypted_in_part: 0, without_secret: 0, key_logs: [] }, null);
+});

@@ -178,3 +178,49 @@ test('TCP reassembly limits are options, validated', async () => {
   assert.equal(ok.report.tcp.payload_bytes_delivered, ok.report.tcp.payload_bytes);
   assert.equal(ok.report.tcp.gaps, 0);
 });
+
+type TlsJson = { version: string | null; cipher: string | null; decrypted: 'yes' | 'no' | 'in part'; outcome: string; client_random: string | null; reason: string | null } | null;
+interface InfoTls {
+  tls: { connections: number; decrypted: number; partial: number; no_secret: number; unsupported: number; failed: number; key_logs: { source: string; secrets: number }[] };
+  connections: { id: number; tls: TlsJson }[];
+}
+const tlsSample = (name: string): string => sample.replace('mariadb-basic.pcap', name);
+
+test('info --keylog: each TLS connection of the recorded samples said decrypted or not, with version, suite and why', async () => {
+  // TLS 1.2: one connection whose secret is in the key log, one whose secret is not (recorded so).
+  const r12 = await periscope('info', '--json', tlsSample('mariadb-tls12.pcap'), '--keylog', tlsSample('mariadb-tls12.keys'));
+  assert.equal(r12.code, 0, r12.stderr);
+  const j12 = JSON.parse(r12.stdout) as InfoTls;
+  assert.deepEqual({ ...j12.tls, key_logs: j12.tls.key_logs.length }, { connections: 2, decrypted: 1, partial: 0, no_secret: 1, unsupported: 0, failed: 0, key_logs: 1 });
+  const [a, b] = j12.connections.map((c) => c.tls);
+  assert.deepEqual([a?.version, a?.cipher, a?.decrypted, a?.reason], ['TLS 1.2', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'yes', null]);
+  assert.equal(b?.decrypted, 'no');
+  assert.equal(b?.outcome, 'no-secret');
+  assert.match(b?.client_random ?? '', /^[0-9a-f]{64}$/);
+  assert.match(b?.reason ?? '', new RegExp(`look for client random ${b?.client_random}`));
+  // TLS 1.3, with its key log; the same session from a pcapng with the secrets inside, no option.
+  for (const args of [[tlsSample('mariadb-tls13.pcap'), '--keylog', tlsSample('mariadb-tls13.keys')], [tlsSample('mariadb-tls13-dsb.pcapng')]]) {
+    const r = await periscope('info', '--json', ...args);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as InfoTls;
+    assert.equal(j.tls.decrypted, 1, args.join(' '));
+    assert.deepEqual(j.connections.map((c) => [c.tls?.version, c.tls?.cipher, c.tls?.decrypted]), [['TLS 1.3', 'TLS_AES_256_GCM_SHA384', 'yes']]);
+  }
+  // Without a key log: no secret, the client random to look for; the text says it.
+  const none = await periscope('info', tlsSample('mariadb-tls13.pcap'));
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /TLS CONNECTIONS\s+1: 0 decrypted, 1 not \(no secret 1\)/);
+  assert.match(none.stdout, /#1 127\.0\.0\.1:\d+ → 127\.0\.0\.1:3307, TLS 1\.3 TLS_AES_256_GCM_SHA384:\n\s+NOT DECRYPTED: no secret for this TLS session/);
+  assert.match(none.stdout, /no key log was given/);
+  for (const l of none.stdout.split('\n')) assert.ok(l.length <= 100, `fits 100 columns: ${l}`);
+  // A plaintext capture: no TLS line, every connection's tls null.
+  const plain = JSON.parse((await periscope('info', '--json', sample)).stdout) as InfoTls;
+  assert.equal(plain.tls.connections, 0);
+  assert.ok(plain.connections.every((c) => c.tls === null));
+  // A key log that is not there: a usage error before any work.
+  const missing = await periscope('info', sample, '--keylog', join(dir, 'nope.keys'));
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stdout, '');
+  assert.match(missing.stderr, /--keylog .*nope\.keys: no such file or directory/);
+  noStack(missing.stderr);
+});

@@ -198,3 +198,59 @@ test('the password prompt on a terminal: asked only after the server refuses, ty
   assert.equal(man.schema.collected, true, man.schema.reason ?? '');
   assert.equal(man.schema.password_from, 'prompt');
 });
+
+test('tables of a connection opened before the capture: database (unknown) in the report, looked up by name for the bundle; absent and ambiguous said', opts, async () => {
+  const midFile = join(dir, 'mid-stream.pcap');
+  const c = await createConnection({ ...s, multipleStatements: true });
+  const [[lc]] = (await c.query('SELECT @@lower_case_table_names AS v')) as unknown as [[{ v: number }]];
+  // Two tables whose names differ in case only: one fingerprint name, two tables (when the server keeps case).
+  const dup = Number(lc.v) === 0;
+  await c.query('DROP TABLE IF EXISTS bundle_unique_mid, bundle_dup_mid, BUNDLE_DUP_MID');
+  await c.query('CREATE TABLE bundle_unique_mid (id INT PRIMARY KEY)');
+  if (dup) await c.query('CREATE TABLE bundle_dup_mid (id INT); CREATE TABLE BUNDLE_DUP_MID (id INT)');
+  // Logged in (with a database) before tcpdump starts: the capture sees neither.
+  const w = await createConnection(s);
+  try {
+    await captureWhile({ file: midFile }, async () => {
+      await w.query('SELECT * FROM bundle_unique_mid WHERE id = 1');
+      await w.query('SELECT * FROM bundle_nowhere_mid').catch(() => undefined);
+      if (dup) await w.query('SELECT * FROM bundle_dup_mid');
+      // Logged in inside the capture with no database: (none), and a qualified name.
+      const none = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password });
+      await none.query(`SELECT * FROM ${db}.bundle_unique_mid`);
+      await none.end();
+    });
+    const report = await periscope('analyze', midFile, '--format', 'json');
+    assert.equal(report.code, 0, report.stderr);
+    const r = JSON.parse(report.stdout) as { overall: { databases: Record<string, number>; users: Record<string, number> }; fingerprints: { tables: string[]; databases: Record<string, number> }[] };
+    assert.ok((r.overall.databases['(unknown)'] ?? 0) >= 2, JSON.stringify(r.overall.databases));
+    assert.ok((r.overall.databases['(none)'] ?? 0) >= 1, JSON.stringify(r.overall.databases));
+    assert.ok((r.overall.users['(unknown)'] ?? 0) >= 2, JSON.stringify(r.overall.users));
+    assert.deepEqual(r.fingerprints.find((f) => f.tables.includes('bundle_unique_mid'))!.databases, { '(unknown)': 1 });
+    const text = await periscope('analyze', midFile);
+    assert.match(text.stdout, /Databases +.*\(unknown\) \(\d+\)/);
+
+    const out = join(dir, 'mid-stream.tar.gz');
+    const b = await periscopeWith({ env: { HOME: dir, MYSQL_PWD: s.password } }, 'bundle', midFile, '-o', out, '--schema-from', `${s.host}:${s.port}`, '--user', s.user);
+    assert.equal(b.code, 0, b.stderr);
+    const m = await members(out);
+    const sm = manifestOf(m).schema;
+    assert.equal(sm.collected, true, sm.reason ?? '');
+    const tables = JSON.parse(m.get('schema/tables.json')!.toString()) as SchemaTable[];
+    const unique = tables.find((t) => t.table === 'bundle_unique_mid')!;
+    assert.equal(unique.database, db, 'found by name in the one schema that has it');
+    assert.equal(unique.status, 'collected');
+    assert.ok(!tables.some((t) => t.database === '(unknown)' || t.database === '(none)'), 'never asked for as (unknown).t or (none).t');
+    assert.deepEqual(sm.tables.unresolved, ['bundle_nowhere_mid']);
+    assert.match(b.stderr, /a table of statements with no database known found in no schema: bundle_nowhere_mid/);
+    if (dup) {
+      assert.deepEqual(sm.tables.ambiguous, [`bundle_dup_mid: ${db}.BUNDLE_DUP_MID, ${db}.bundle_dup_mid`]);
+      assert.deepEqual(tables.filter((t) => t.table.toLowerCase() === 'bundle_dup_mid').map((t) => [t.table, t.status]).sort(), [['BUNDLE_DUP_MID', 'collected'], ['bundle_dup_mid', 'collected']]);
+      assert.match(b.stderr, /several places .*bundle_dup_mid: /);
+    }
+  } finally {
+    await w.end();
+    await c.query('DROP TABLE IF EXISTS bundle_unique_mid, bundle_dup_mid, BUNDLE_DUP_MID');
+    await c.end();
+  }
+});

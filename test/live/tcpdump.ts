@@ -29,11 +29,48 @@ export async function captureWhile<T>(opts: CaptureOptions, work: () => Promise<
   try {
     return await work();
   } finally {
-    // Let the last packets (FIN/ACK) arrive, then stop tcpdump cleanly so the file is complete.
-    // (--immediate-mode above: without it, packets still in the kernel's ring-buffer block when
-    // tcpdump is stopped are counted as 'received by filter' but never written.)
+    // Let the last packets (FIN/ACK) arrive, then stop tcpdump once it has written every packet
+    // the kernel gave it. Packets still in the kernel's ring when tcpdump is stopped are counted
+    // as 'received by filter' but never written: on a loaded machine tcpdump may not have run
+    // for a while, and a fixed wait cut the workload's last commands off the capture (the last
+    // COMMIT missing: the advise test's transaction counts were one short, 2 runs in 8).
     await new Promise((r) => setTimeout(r, 300));
+    await drained(proc);
     proc.kill('SIGINT');
     await proc;
+  }
+}
+
+/**
+ * Wait until tcpdump has written every packet its filter received: asked with SIGUSR1 ("N packets
+ * captured, M packets received by filter, …") every 100 ms, until two fresh answers in a row give
+ * the same figures (tcpdump ran, and found nothing more in the kernel's ring); at most 15 s.
+ * (Not "captured = received": on lo the kernel counts each packet twice, leaving and arriving,
+ * and libpcap keeps one copy.)
+ */
+async function drained(proc: ResultPromise): Promise<void> {
+  let seen = '';
+  const onData = (d: Buffer) => {
+    seen += d.toString();
+  };
+  proc.stderr!.on('data', onData);
+  const answers = () => [...seen.matchAll(/(\d+) packets? captured, (\d+) packets? received by filter/g)].map((m) => `${m[1]}/${m[2]}`);
+  try {
+    let first: string | null = null;
+    for (let i = 0; i < 150; i++) {
+      const before = answers().length;
+      proc.kill('SIGUSR1');
+      await new Promise((r) => setTimeout(r, 100));
+      const all = answers();
+      if (all.length === before) continue; // tcpdump has not answered yet: it has not run
+      const now = all[all.length - 1]!;
+      first ??= now;
+      if (all.length >= 2 && all[all.length - 2] === now && before > 0) {
+        if (now !== first) process.stderr.write(`captureWhile: tcpdump was still writing packets when the work ended (${first} captured/received then, ${now} at the end)\n`);
+        return;
+      }
+    }
+  } finally {
+    proc.stderr!.off('data', onData);
   }
 }

@@ -135,6 +135,7 @@ describe('parseHandshakeResponse', () => {
       database: 'shop',
       authPlugin: 'caching_sha2_password',
       attributes: attrs,
+      zstdLevel: null,
     });
   });
 

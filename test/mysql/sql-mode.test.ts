@@ -10,9 +10,12 @@ import { Dir } from '../../src/tcp/stream.js';
 import { columnCount, columnDef, comQuery, eof, err, ok, okEof, textRow } from '../builders/mysql-builder.js';
 import { Conv, DEPRECATE_EOF_CAPS } from './driver.js';
 import { eventJson } from '../../analyze/events/command.js';
+import { SqlNormalizer } from '../../src/sql/index.js';
 import { traceLine } from '../../analyze/trace/command.js';
 import { Aggregator } from '../../analyze/aggregate/aggregate.js';
 import { SlowlogWriter } from '../../analyze/report/slowlog.js';
+
+const sql = new SqlNormalizer();
 
 const NBE = 0x0200;
 const AUTOCOMMIT = 0x0002;
@@ -21,11 +24,11 @@ const LEAKY = "SELECT 'a\\' , 'secret'";
 /** Every redacted output of the connection's events and trace: none may show `secret`. */
 function assertHidden(c: Conv): void {
   for (const e of c.commands) {
-    const j = JSON.stringify(eventJson(e, true));
+    const j = JSON.stringify(eventJson(e, true, sql));
     assert.ok(!j.includes('secret'), `event shows the literal: ${j}`);
   }
   for (const t of c.traces) {
-    const line = traceLine(t, true, false);
+    const line = traceLine(t, true, false, sql);
     assert.ok(!line.includes('secret'), `trace shows the literal: ${line}`);
   }
   const agg = new Aggregator({ raw: false });
@@ -58,10 +61,10 @@ describe('NO_BACKSLASH_ESCAPES', () => {
       // (A statement that sets sql_mode is read for either mode: the mode may change under it.)
       [null, true, null, false],
     );
-    assert.equal(eventJson(c.commands[1]!, true).sql, 'SELECT ? , ?');
-    assert.equal(eventJson(c.commands[1]!, true).no_backslash_escapes, true);
-    assert.equal(eventJson(c.commands[3]!, true).sql, 'SELECT ?');
-    assert.equal(eventJson(c.commands[3]!, true).no_backslash_escapes, undefined);
+    assert.equal(eventJson(c.commands[1]!, true, sql).sql, 'SELECT ? , ?');
+    assert.equal(eventJson(c.commands[1]!, true, sql).no_backslash_escapes, true);
+    assert.equal(eventJson(c.commands[3]!, true, sql).sql, 'SELECT ?');
+    assert.equal(eventJson(c.commands[3]!, true, sql).no_backslash_escapes, undefined);
     assertHidden(c);
   });
 
@@ -106,7 +109,7 @@ describe('NO_BACKSLASH_ESCAPES', () => {
     const d = new Conv({ synSeen: false });
     d.gap(Dir.ClientToServer, -1).gap(Dir.ServerToClient, -1);
     d.c(0, comQuery("SELECT 'secret' FROM t")).s(1, err(1146, 'no table', '42S02')).close();
-    assert.equal(eventJson(d.commands[0]!, true).sql, 'SELECT ? FROM t');
+    assert.equal(eventJson(d.commands[0]!, true, sql).sql, 'SELECT ? FROM t');
   });
 
   test('a multi-statement that changes the mode under itself is redacted for either mode', () => {

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LogHistogram } from '../../analyze/aggregate/histogram.js';
-import { MAX_BUCKETS, Timeline } from '../../analyze/aggregate/timeline.js';
+import { FINGERPRINT_BUCKETS, MAX_BUCKETS, Timeline } from '../../analyze/aggregate/timeline.js';
 import { Aggregator, adminFingerprint, UNKNOWN_STATEMENT } from '../../analyze/aggregate/aggregate.js';
-import { assessHealth, buildReport, profiled, type ReportContext } from '../../analyze/report/report.js';
+import { assessHealth, buildReport, FINGERPRINT_TIMELINES, profiled, type ReportContext } from '../../analyze/report/report.js';
 import { renderText } from '../../analyze/report/text.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 
@@ -261,10 +261,30 @@ test('rates: over the capture, over the traffic (first to last command) and at t
   const r = buildReport(agg.toState(), { ...ctx, files: [file] });
   assert.deepEqual(r.overall.rates.capture, { duration_s: 10, commands_per_s: 0.3, queries_per_s: 0.3 });
   assert.deepEqual(r.overall.rates.traffic, { first: iso(t0), last: iso(t0 + 4), duration_s: 4, commands_per_s: 0.75, queries_per_s: 0.75 });
-  assert.deepEqual(r.overall.rates.peak, { t: iso(t0).replace('.000000Z', 'Z'), bucket_s: 1, commands_per_s: 2 });
+  assert.deepEqual(r.overall.rates.peak, { t: iso(t0).replace('.000000Z', 'Z'), bucket_s: 1, commands_per_s: 2, basis: 'bucket' });
   assert.equal(r.overall.commands_per_s, r.overall.rates.capture.commands_per_s);
   const text = renderText(r, { limit: 20, color: false }).replace(/\n#\s{17}/g, ' ');
   assert.match(text, /#   Rates {9}0\.30 cmd\/s over the capture \(10\.00s\); 0\.75 cmd\/s over the traffic \(4\.00s, first to last command\); peak 2\.00 cmd\/s in the second from /);
+});
+
+test('rates: the peak is never below the average, on traffic shorter than a second or busiest in its partial seconds', () => {
+  const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('Z', '000Z');
+  // Three commands in 0.1 s across a second's boundary: 30/s on average; no whole second inside.
+  const short = new Aggregator();
+  for (const [sec, nsec] of [[t0, 900_000_000], [t0, 950_000_000], [t0 + 1, 0]] as const) short.add(ev({ sec, nsec }));
+  const a = buildReport(short.toState(), ctx);
+  assert.equal(a.overall.rates.traffic.commands_per_s, 30);
+  assert.deepEqual(a.overall.rates.peak, { t: a.overall.rates.traffic.first, bucket_s: 1, commands_per_s: 30, basis: 'traffic' });
+  assert.match(renderText(a, { limit: 20, color: false }).replace(/\n#\s{17}/g, ' '), /peak 30\.0 cmd\/s \(the traffic's average: no whole second inside it was busier\)/);
+  // 2.5 s: busy partial first and last half-seconds (10 commands each), a quiet whole second between.
+  const edges = new Aggregator();
+  for (let i = 0; i < 10; i++) edges.add(ev({ sec: t0, nsec: 500_000_000 + i * 10_000_000 }));
+  edges.add(ev({ sec: t0 + 1, nsec: 500_000_000 }));
+  for (let i = 0; i < 10; i++) edges.add(ev({ sec: t0 + 2, nsec: i * 10_000_000 }));
+  const b = buildReport(edges.toState(), { ...ctx, files: [{ path: 'a.pcap', size: 1, format: 'pcap', packets: 10, first: iso(t0), last: iso(t0 + 3), damaged: false }] });
+  assert.ok(b.overall.rates.peak.commands_per_s! >= b.overall.rates.traffic.commands_per_s!, JSON.stringify(b.overall.rates));
+  assert.ok(b.overall.rates.peak.commands_per_s! >= b.overall.rates.capture.commands_per_s!);
+  assert.equal(b.overall.rates.peak.basis, 'traffic');
 });
 
 test('aggregate: raw aggregates keep the literals (--no-redact)', () => {
@@ -335,4 +355,103 @@ test('aggregate: merging the aggregates of any split by connection equals the ag
     }),
     { numRuns: 150 },
   );
+});
+
+// A fingerprint's own timeline (the HTML page's chart on a click): per bucket its calls, errors and
+// latency p50 / p95 / max, computed here from crafted events against the exact figures.
+test('fingerprint timeline: calls, errors, p50 / p95 / max per bucket of crafted events', () => {
+  const agg = new Aggregator();
+  const second0 = Array.from({ length: 100 }, (_, i) => (i + 1) * 100); // 100 µs … 10 ms
+  second0.forEach((us, i) => agg.add(ev({ sql: `SELECT * FROM a WHERE id = ${i}`, responseUs: us, nsec: i * 1000 })));
+  // Nothing at t0+1 for this one (another fingerprint there); three calls at t0+2, one failing.
+  agg.add(ev({ sql: 'SELECT * FROM b', sec: t0 + 1, responseUs: 50 }));
+  [7000, 8000, 9000].forEach((us, i) => agg.add(ev({ sql: `SELECT * FROM a WHERE id = ${i}`, sec: t0 + 2, responseUs: us, status: i === 1 ? 'error' : 'ok', errorCode: i === 1 ? 1205 : null, rows: i === 1 ? null : 1 })));
+  // A call cut by the capture counts as a call, without a latency.
+  agg.add(ev({ sql: 'SELECT * FROM a WHERE id = 5', sec: t0 + 2, status: 'incomplete', responseUs: null, rows: null }));
+  const r = buildReport(agg.toState(), ctx);
+  const a = r.fingerprints.find((f) => f.fingerprint === 'select * from a where id = ?')!;
+  assert.equal(a.timeline!.bucket_s, 1);
+  const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+  assert.deepEqual(
+    a.timeline!.points.map((p) => [p.t, p.calls, p.errors, p.max_us]),
+    [
+      [iso(t0), 100, 0, 10_000],
+      [iso(t0 + 2), 4, 1, 9000],
+    ],
+    'a bucket without a call is left out; max is exact',
+  );
+  const near = (got: number | null, want: number) => assert.ok(got !== null && Math.abs(got - want) <= 0.01 * want, `${got} vs ${want}`);
+  const [p0, p2] = a.timeline!.points;
+  near(p0!.p50_us, exact(second0, 0.5));
+  near(p0!.p95_us, exact(second0, 0.95));
+  near(p2!.p50_us, exact([7000, 8000, 9000], 0.5));
+  near(p2!.p95_us, 9000);
+  const b = r.fingerprints.find((f) => f.fingerprint === 'select * from b')!;
+  assert.deepEqual(b.timeline!.points, [{ t: iso(t0 + 1), calls: 1, errors: 0, p50_us: 50, p95_us: 50, max_us: 50 }]);
+});
+
+test(`fingerprint timeline: at most ${FINGERPRINT_BUCKETS} buckets (they widen), only the first ${FINGERPRINT_TIMELINES} ranks, merges exactly`, () => {
+  const whole = new Aggregator();
+  const parts = [new Aggregator(), new Aggregator()];
+  // 200 s of one statement: 1 s buckets would be 200, so they are 4 s wide (50 buckets).
+  for (let s = 0; s < 200; s++) {
+    const e = ev({ sql: 'SELECT * FROM long_one', sec: t0 + s, responseUs: 1000 + s, conn: s % 2 });
+    whole.add(e);
+    parts[s % 2]!.add(e);
+  }
+  // More fingerprints than get a timeline, each slower than the last.
+  for (let i = 0; i < FINGERPRINT_TIMELINES + 10; i++) {
+    const e = ev({ sql: `SELECT * FROM t${i}`, sec: t0 + 3, responseUs: 10 + i });
+    whole.add(e);
+    parts[i % 2]!.add(e);
+  }
+  const merged = new Aggregator();
+  for (const p of parts) merged.merge(JSON.parse(JSON.stringify(p.toState())));
+  const r = buildReport(whole.toState(), ctx);
+  assert.deepEqual(buildReport(merged.toState(), ctx).fingerprints, r.fingerprints, 'the merge of parts (through JSON, as summaries) equals the whole');
+  const long = r.fingerprints.find((f) => f.fingerprint === 'select * from long_one')!;
+  assert.equal(long.timeline!.bucket_s, 4);
+  assert.equal(long.timeline!.points.length, 50);
+  assert.ok(long.timeline!.points.length <= FINGERPRINT_BUCKETS);
+  assert.deepEqual(long.timeline!.points.map((p) => p.calls), new Array(50).fill(4));
+  assert.deepEqual(long.timeline!.points.slice(0, 2).map((p) => p.max_us), [1003, 1007]);
+  const ranked = r.fingerprints.filter(profiled);
+  assert.ok(ranked.length > FINGERPRINT_TIMELINES);
+  ranked.forEach((f) => assert.equal(f.timeline !== null, f.rank <= FINGERPRINT_TIMELINES, `rank ${f.rank}`));
+});
+
+test('fingerprint timeline: memory stays within the budget; the fingerprints with the least time lose theirs', () => {
+  const budget = 20_000;
+  const agg = new Aggregator({ timelineCells: budget });
+  // 40 fingerprints, the i-th with i times the latency of the first, each over 60 s with spread latencies.
+  for (let s = 0; s < 60; s++) for (let i = 1; i <= 40; i++) for (let k = 0; k < 5; k++) agg.add(ev({ sql: `SELECT * FROM t${i}`, sec: t0 + s, nsec: k, responseUs: i * (100 + 97 * k + s) }));
+  assert.ok(agg.fingerprintTimelineCells <= budget, `${agg.fingerprintTimelineCells} cells held`);
+  const st = agg.toState();
+  const held = st.groups.map((g) => g.timeline?.hist?.reduce((n, h) => n + 6 + h.counts.length, 5 * g.timeline.count.length) ?? 0);
+  assert.equal(held.reduce((a, b) => a + b, 0), agg.fingerprintTimelineCells, 'the count held is the truth');
+  const r = buildReport(st, ctx);
+  const kept = r.fingerprints.filter((f) => f.timeline !== null).map((f) => f.rank);
+  assert.ok(kept.length > 0 && kept.length < 40, `${kept.length} kept`);
+  assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => i + 1), 'the slowest keep theirs');
+  // A merge with a part that lost a fingerprint's timeline does not pretend to have all of it.
+  const whole = new Aggregator();
+  whole.merge(st);
+  whole.merge(new Aggregator().toState());
+  const again = buildReport(whole.toState(), ctx);
+  assert.deepEqual(again.fingerprints.map((f) => f.timeline !== null), r.fingerprints.map((f) => f.timeline !== null));
+});
+
+test('logins: TLS sessions whose login was never seen are counted apart, not as logins', () => {
+  const agg = new Aggregator();
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 1 }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 2, tls: true, tlsDecrypted: true }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 3, tls: true, tlsDecrypted: false, status: 'incomplete', latencyUs: null, responseUs: null }));
+  agg.add(ev({ cmd: 'connect', sql: null, conn: 4, tls: true, tlsDecrypted: false, status: 'incomplete', latencyUs: null, responseUs: null }));
+  const merged = new Aggregator();
+  merged.merge(agg.toState());
+  for (const r of [buildReport(agg.toState(), ctx), buildReport(merged.toState(), ctx)]) {
+    assert.equal(r.overall.logins, 2);
+    assert.equal(r.overall.tls_logins_unseen, 2);
+    assert.match(renderText(r, { limit: 20, color: false }), /Connections +\d+; logins 2; 2 TLS sessions, login not seen \(no secret, or not decrypted\)/);
+  }
 });

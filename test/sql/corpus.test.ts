@@ -8,9 +8,15 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { digest, fingerprint, normalize, normalizeBytes } from '../../src/sql/index.js';
+import { digest, SqlNormalizer } from '../../src/sql/index.js';
 import { StatementFactsCache } from '../../src/sql/facts.js';
 import { secretsOf } from './reference-lexer.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const fingerprint = sqlNormalizer.fingerprint.bind(sqlNormalizer);
+const normalize = sqlNormalizer.normalize.bind(sqlNormalizer);
+const normalizeBytes = sqlNormalizer.normalizeBytes.bind(sqlNormalizer);
 
 interface Entry {
   sql: string;

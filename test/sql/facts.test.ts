@@ -1,8 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fingerprint } from '../../src/sql/index.js';
+import { SqlNormalizer } from '../../src/sql/index.js';
 import { lexerFacts, parseForm, StatementFactsCache, statementFacts, type StatementKind } from '../../src/sql/facts.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const fingerprint = sqlNormalizer.fingerprint.bind(sqlNormalizer);
 
 interface Case {
   sql: string;

@@ -6,9 +6,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { digest, fingerprint, normalize, normalizeBytes, redact, redactErrorMessage, type SqlOptions } from '../../src/sql/index.js';
+import { digest, redactErrorMessage, SqlNormalizer, type SqlOptions } from '../../src/sql/index.js';
 import { lexerFacts, statementFacts } from '../../src/sql/facts.js';
 import { secretsOf, stringLiterals } from './reference-lexer.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const fingerprint = sqlNormalizer.fingerprint.bind(sqlNormalizer);
+const normalize = sqlNormalizer.normalize.bind(sqlNormalizer);
+const normalizeBytes = sqlNormalizer.normalizeBytes.bind(sqlNormalizer);
+const redact = sqlNormalizer.redact.bind(sqlNormalizer);
 
 const PIECES = [
   "'", "'", '"', '`', '\\', '\\', '#', '-', '--', '-- ', '/*', '*/', '/*!', '/*!40101 ', '/*+', '/*M!100101', '*', '/',

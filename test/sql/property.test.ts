@@ -6,7 +6,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fingerprint, normalize, normalizeBytes, type SqlOptions } from '../../src/sql/index.js';
+import { SqlNormalizer, type SqlOptions } from '../../src/sql/index.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const fingerprint = sqlNormalizer.fingerprint.bind(sqlNormalizer);
+const normalize = sqlNormalizer.normalize.bind(sqlNormalizer);
+const normalizeBytes = sqlNormalizer.normalizeBytes.bind(sqlNormalizer);
 
 /** A piece of SQL and the texts that must not survive it. */
 interface Piece {

@@ -1,6 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeBytes, redact, redactBytes, type SqlOptions } from '../../src/sql/index.js';
+import { SqlNormalizer, type SqlOptions } from '../../src/sql/index.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const normalizeBytes = sqlNormalizer.normalizeBytes.bind(sqlNormalizer);
+const redact = sqlNormalizer.redact.bind(sqlNormalizer);
+const redactBytes = sqlNormalizer.redactBytes.bind(sqlNormalizer);
 
 interface Case {
   name: string;

@@ -10,8 +10,20 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { corpusSql } from './corpus-sql.js';
 import { prng } from '../builders/prng.js';
-import { clearSqlCaches, fingerprintAndDigest, fingerprintAndDigestBytes, normalize, normalizeBytes, redact, redactBytes, setSqlTemplates, sqlCacheStats, type NormalizedSql, type SqlOptions } from '../../src/sql/index.js';
+import { type NormalizedSql, SqlNormalizer, type SqlOptions } from '../../src/sql/index.js';
 import { DEFAULT_LEX_OPTIONS, lex, Span, TokenList } from '../../src/sql/lexer.js';
+
+/** One normalizer for the whole file, its methods as functions. */
+const sqlNormalizer = new SqlNormalizer();
+const clearSqlCaches = sqlNormalizer.clearCaches.bind(sqlNormalizer);
+const fingerprintAndDigest = sqlNormalizer.fingerprintAndDigest.bind(sqlNormalizer);
+const fingerprintAndDigestBytes = sqlNormalizer.fingerprintAndDigestBytes.bind(sqlNormalizer);
+const normalize = sqlNormalizer.normalize.bind(sqlNormalizer);
+const normalizeBytes = sqlNormalizer.normalizeBytes.bind(sqlNormalizer);
+const redact = sqlNormalizer.redact.bind(sqlNormalizer);
+const redactBytes = sqlNormalizer.redactBytes.bind(sqlNormalizer);
+const setSqlTemplates = sqlNormalizer.setTemplates.bind(sqlNormalizer);
+const sqlCacheStats = sqlNormalizer.cacheStats.bind(sqlNormalizer);
 
 const corpus = corpusSql();
 
@@ -391,5 +403,35 @@ describe('template cache', () => {
     assert.ok(sqlCacheStats().templates <= 1 << 14);
     const b = encoder.encode('SELECT c5 FROM t5 WHERE a = 77');
     same(normalizeBytes(b), reference(b), 'after many');
+  });
+});
+
+describe('SqlNormalizer instances', () => {
+  test('each owns its caches: what one has seen, made or cleared is nothing to another; the results are the same', () => {
+    const a = new SqlNormalizer();
+    const b = new SqlNormalizer();
+    const statements = corpus.slice(0, 200);
+    for (let round = 0; round < 3; round++) for (const s of statements) a.normalize(s);
+    const made = a.cacheStats();
+    assert.ok(made.templates > 0 && made.hits > 0, `a made and used templates (${JSON.stringify(made)})`);
+    assert.deepEqual(b.cacheStats(), { templates: 0, lookups: 0, hits: 0 }, 'b saw nothing');
+    for (const s of statements) {
+      const first = b.normalize(s);
+      assert.deepEqual({ ...first }, { ...a.normalize(s) }, s);
+    }
+    const fresh = new SqlNormalizer();
+    for (const s of statements) fresh.normalize(s);
+    assert.deepEqual(b.cacheStats(), fresh.cacheStats(), 'b made and matched what a fresh instance does: nothing of a');
+    const held = a.cacheStats().templates;
+    b.clearCaches();
+    assert.equal(a.cacheStats().templates, held, 'clearing b leaves a as it was');
+    // Interleaved calls on two instances, in other session modes, give what each gives alone.
+    const c = new SqlNormalizer({ templates: false });
+    for (const s of statements) {
+      const x = a.normalize(s, { noBackslashEscapes: true });
+      const y = b.redact(s);
+      assert.deepEqual({ ...x }, { ...c.normalize(s, { noBackslashEscapes: true }) }, s);
+      assert.equal(y, c.redact(s), s);
+    }
   });
 });

@@ -35,7 +35,8 @@ export interface Session {
   cipher: string;
 }
 
-class End extends Duplex {
+/** One end of an in-memory wire: what is written to it is recorded (in `log`) and pushed to its peer. */
+export class End extends Duplex {
   peer: End | null = null;
   constructor(
     readonly dir: 0 | 1,
