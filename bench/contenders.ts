@@ -139,7 +139,7 @@ async function periscopeReassembly(): Promise<Workload> {
   const { readCaptures } = await import('../analyze/read/captures.js');
   const { PacketDecoder } = await import('../src/net/decode.js');
   const { TcpReassembler } = await import('../src/tcp/reassembler.js');
-  type StreamHandler = import('../src/tcp/reassembler.js').StreamHandler;
+  type StreamHandler = import('../src/tcp/stream.js').StreamHandler;
   return async (path) => {
     const decoder = new PacketDecoder();
     const delivered = [0, 0]; // index Dir: client → server, server → client

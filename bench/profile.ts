@@ -10,10 +10,10 @@
  *   reading      analyze/read (file sources, merge), src/pcap (pcap/pcapng parsing)
  *   decode       src/net (link, IP, TCP headers)
  *   reassembly   src/tcp
- *   mysql        src/mysql (framing, packets, the session state machine), analyze/pipeline.ts,
- *                analyze/events (ordering events across connections)
+ *   mysql        src/mysql (framing, packets, the session state machine), src/pipeline (the
+ *                wiring, ordering events across connections), analyze/events
  *   sql          src/sql (lexer, fingerprint, digest, redaction)
- *   aggregate    analyze/report/aggregate.ts, histogram, timeline; analyze/analyze (filters)
+ *   aggregate    analyze/aggregate (aggregate.ts, histogram, timeline, sessions, summary); analyze/run (filters)
  *   report       building and writing the report (report.ts, json)
  *   gc, idle, startup (module loading and compiling before the first packet), other.
  * Prints milliseconds and shares per layer (several profiles are added up), per file, and the
@@ -52,6 +52,7 @@ function layerOfUrl(url: string): Layer | null {
       case 'tcp':
         return 'reassembly';
       case 'mysql':
+      case 'pipeline':
         return 'mysql';
       case 'sql':
         return 'sql';
@@ -63,8 +64,8 @@ function layerOfUrl(url: string): Layer | null {
   }
   if (top === 'analyze') {
     if (rest.startsWith('read/')) return 'reading';
-    if (rest === 'pipeline.js' || rest.startsWith('events/')) return 'mysql';
-    if (/^report\/(aggregate|histogram|timeline)\.js$/.test(rest) || rest.startsWith('analyze/')) return 'aggregate';
+    if (rest.startsWith('events/')) return 'mysql';
+    if (rest.startsWith('aggregate/') || rest.startsWith('run/')) return 'aggregate';
     if (rest.startsWith('report/')) return 'report';
   }
   return 'other';

@@ -19,7 +19,7 @@
  * Every run must deliver exactly the plaintext the applications wrote (else exit code 1).
  */
 import { pathToFileURL } from 'node:url';
-import type { Dir } from '../src/tcp/reassembler.js';
+import type { Dir } from '../src/tcp/stream.js';
 import { TlsConnection, type PlainSink } from '../src/tls/connection.js';
 import { KeyLog } from '../src/tls/keylog.js';
 import { GCM_JS_MAX, setGcmJsMax } from '../src/tls/gcm.js';

@@ -6,6 +6,7 @@
 import { open, truncate } from 'node:fs/promises';
 import { sniff } from '../src/pcap/detect.js';
 import { Step } from '../src/pcap/record.js';
+import { isoTime } from '../common/time.js';
 
 export interface FileScan {
   packets: number;
@@ -18,11 +19,6 @@ export interface FileScan {
 
 const CHUNK = 1 << 20;
 
-/** `2026-01-02T03:04:05.123456Z` */
-export function isoMicros(sec: number, nsec: number): string {
-  const us = Math.floor(nsec / 1000);
-  return `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
-}
 
 /** A record as the scans see it: its time and where its header starts in the file. */
 interface RecordAt {
@@ -102,8 +98,8 @@ export async function scanCaptureFile(path: string, cancelled: () => boolean = (
   if (read === null) return null;
   return {
     packets,
-    firstPacket: packets > 0 ? isoMicros(minSec, minNsec) : null,
-    lastPacket: packets > 0 ? isoMicros(maxSec, maxNsec) : null,
+    firstPacket: packets > 0 ? isoTime({ sec: minSec, nsec: minNsec }) : null,
+    lastPacket: packets > 0 ? isoTime({ sec: maxSec, nsec: maxNsec }) : null,
     truncated: read.truncated,
   };
 }

@@ -3,7 +3,7 @@
  * the HTTP client) is imported only when one of them runs, never by `capture` or `analyze`.
  */
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
-import type { TcpLimits } from '../analyze/pipeline.js';
+import type { TcpLimits } from '../src/pipeline/mysql.js';
 import { processIo } from '../analyze/io.js';
 import { filterOptions, filterSettings } from './filter-options.js';
 import { keylogOption, keylogSetting } from './tls-options.js';
@@ -67,7 +67,7 @@ export function bundleCommands(cli: BundleCli): CommandModule<object, never>[] {
       if (!schemaWanted && (a.user !== undefined || a.defaultsFile !== undefined)) throw cli.usage('--user and --defaults-file are for --schema-from (or --socket): name the server to collect the schema from');
       const { runBundle } = await import('../analyze/bundle/command.js');
       const { SchemaUsageError } = await import('../analyze/schema/connect.js');
-      const { FilterError } = await import('../analyze/analyze/filters.js');
+      const { FilterError } = await import('../analyze/run/filters.js');
       const { KeyLogError } = await import('../analyze/read/keylog.js');
       await run(
         () =>

@@ -1,8 +1,8 @@
 /**
  * The options that choose which commands count (analyze, events, bundle): one definition, so that
- * they read and validate the same everywhere. Parsing and the predicate: analyze/analyze/filters.ts.
+ * they read and validate the same everywhere. Parsing and the predicate: analyze/run/filters.ts.
  */
-import type { FilterOptions } from '../analyze/analyze/filters.js';
+import type { FilterOptions } from '../analyze/run/filters.js';
 
 /** Every filter but the user's (bundle's --user is the MySQL account of --schema-from). */
 export const filterOptions = {

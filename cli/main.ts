@@ -220,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 events /var/tmp/cap -f parquet -o fleet/ --host-label db1', 'Parquet for DuckDB, ClickHouse, Spark: fleet/dt=…/host=db1/part-0.parquet'),
       async (a) => {
         const { runEvents, EventsUsageError } = await import('../analyze/events/command.js');
-        const { FilterError } = await import('../analyze/analyze/filters.js');
+        const { FilterError } = await import('../analyze/run/filters.js');
         const { KeyLogError } = await import('../analyze/read/keylog.js');
         if (a.format === 'parquet' && a.output === undefined) throw new UsageError('--format parquet writes files: give the directory with -o DIR');
         if (a.format !== 'parquet' && a.output !== undefined) throw new UsageError('-o DIR goes with --format parquet (JSON lines go to stdout: redirect them)');
@@ -248,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
       async (a) => {
         const { runTrace } = await import('../analyze/trace/command.js');
         const { KeyLogError } = await import('../analyze/read/keylog.js');
-        const { parseTime, FilterError } = await import('../analyze/analyze/filters.js');
+        const { parseTime, FilterError } = await import('../analyze/run/filters.js');
         const conn = a.conn === undefined ? null : /^#?(\d+)$/.exec(a.conn);
         const connId = a.conn === undefined ? null : /^id[:=](\d+)$/i.exec(a.conn);
         if (a.conn !== undefined && conn === null && connId === null) throw new UsageError(`--conn ${a.conn}: expected a connection number (#N of the trace lines) or id:N (the server's connection id)`);
@@ -284,7 +284,7 @@ async function main(argv: string[]): Promise<number> {
           .example('$0 analyze host1/ --save-summary h1.json; $0 merge h1.json h2.json', 'one report over several hosts')
           .example('$0 analyze ticket-4711.tar.gz --order-by p99', 'the report of a bundle someone sent, re-ranked'),
       async (a) => {
-        const { runAnalyze, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
+        const { runAnalyze, AnalyzeUsageError } = await import('../analyze/run/command.js');
         const o = renderSettings(a);
         const settings = {
           ...o,
@@ -341,7 +341,7 @@ async function main(argv: string[]): Promise<number> {
       async (a) => {
         if (a.password !== undefined) throw new UsageError('--password: a password is never taken on the command line (other users see it in the process list); use MYSQL_PWD, an option file (--defaults-file, ~/.my.cnf), or answer the prompt');
         const { runAdvise, AdviseUsageError } = await import('../analyze/advise/command.js');
-        const { parseDuration, FilterError } = await import('../analyze/analyze/filters.js');
+        const { parseDuration, FilterError } = await import('../analyze/run/filters.js');
         const positive = (name: string, v: number): number => {
           if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${name} ${Number.isNaN(v) ? 'is not a number' : v}: expected a positive number`);
           return v;
@@ -394,7 +394,7 @@ async function main(argv: string[]): Promise<number> {
           .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); default: from the -o name (.html, .json; .txt or none: text; other names need --format); a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {
-        const { runMerge, AnalyzeUsageError } = await import('../analyze/analyze/command.js');
+        const { runMerge, AnalyzeUsageError } = await import('../analyze/run/command.js');
         code = await usageErrors(() => runMerge({ ...renderSettings(a), summaries: a.summaries as string[] }, processIo), AnalyzeUsageError);
       },
     )
@@ -575,7 +575,7 @@ async function main(argv: string[]): Promise<number> {
  */
 const isWorker = !isMainThread && (workerData as { periscopeWorker?: boolean } | null)?.periscopeWorker === true;
 
-if (isWorker) void import('../analyze/analyze/worker.js');
+if (isWorker) void import('../analyze/run/worker.js');
 // The single executable's child that checks, as the sudo user, that tcpdump can write (PROBE_COMMAND
 // of capture/probe.ts: a Node.js is given the code with -e instead).
 else if (isSea() && process.argv[2] === '__periscope-probe-writable') void import('../capture/probe.js').then((p) => p.runProbe(process.argv[3] ?? ''));

@@ -28,7 +28,7 @@ const INTEGRITY = {
 };
 /** The fuse Node.js looks for to know a blob was injected (Node's own sentinel string). */
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-const WORKER_ASSET = 'worker.cjs'; // analyze/analyze/parallel.ts reads it by this name
+const WORKER_ASSET = 'worker.cjs'; // analyze/run/parallel.ts reads it by this name
 
 const args = process.argv.slice(2);
 const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
@@ -115,12 +115,12 @@ const common = {
   metafile: true,
   define: { __PERISCOPE_BUILD__: JSON.stringify(info) },
   // import.meta is empty in CommonJS: its two readers (common/version.ts, the worker's file in
-  // analyze/analyze/parallel.ts) are not reached in the executable (version baked in; isSea()).
+  // analyze/run/parallel.ts) are not reached in the executable (version baked in; isSea()).
   logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
 };
 const main = await build({ ...common, entryPoints: ['cli/main.ts'], outfile: `${work}/periscope.cjs` });
-await build({ ...common, entryPoints: ['analyze/analyze/worker.ts'], outfile: `${work}/${WORKER_ASSET}` });
+await build({ ...common, entryPoints: ['analyze/run/worker.ts'], outfile: `${work}/${WORKER_ASSET}` });
 // The executable's require() knows Node's built-in modules only: every other one must be inside.
 for (const f of ['periscope.cjs', WORKER_ASSET]) {
   const text = readFileSync(`${work}/${f}`, 'utf8');

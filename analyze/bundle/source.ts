@@ -12,7 +12,7 @@
 import { open } from 'node:fs/promises';
 import { createGunzip, gunzipSync, constants as zlib } from 'node:zlib';
 import type { CommandEvent, CommandStatus, LoginEnd, UnknownStatement } from '../../src/mysql/session.js';
-import type { Health } from '../report/aggregate.js';
+import type { Health } from '../aggregate/aggregate.js';
 import type { CaptureInfo, InputFile } from '../report/report.js';
 import { MEMBERS, type BundleManifest } from './manifest.js';
 import { BundleError, readBundle } from './read.js';

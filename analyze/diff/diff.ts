@@ -4,7 +4,7 @@
  * regression, ranked by impact: the change in server time spent per second of traffic.
  * Pure: two reports and their aggregate states in, the diff object (the JSON output) out.
  */
-import type { AggregateState, GroupState } from '../report/aggregate.js';
+import type { AggregateState, GroupState } from '../aggregate/aggregate.js';
 import type { FingerprintJson, Report } from '../report/report.js';
 import { holm, mannWhitney, rateTest } from './stats.js';
 

@@ -12,7 +12,7 @@
  * - Several fingerprints tested at once: Holm's step-down adjustment of the p-values, so that the
  *   chance of calling any unchanged fingerprint changed stays under alpha.
  */
-import type { HistogramState } from '../report/histogram.js';
+import type { HistogramState } from '../aggregate/histogram.js';
 
 /** Counts per bucket index (zeros: -Infinity). */
 function buckets(h: HistogramState): Map<number, number> {

@@ -4,15 +4,16 @@ import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { count } from '../format.js';
 import { periscopeVersion } from '../../common/version.js';
-import { buildFilter, type FilterOptions } from '../analyze/filters.js';
-import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
-import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
+import { buildFilter, type FilterOptions } from '../run/filters.js';
+import { isoTime } from '../../common/time.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
 import { redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Io } from '../io.js';
 import type { ParquetOutput } from '../parquet/sink.js';
 import { JsonLineWriter, key } from './line.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface EventsOptions {
   files: string[];
@@ -203,7 +204,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
-    session: { tlsSecrets: keys.lookup },
+    session: { tlsSecrets: keys.lookup, zstd: zstdSupport() },
     onEvent: (e) => {
       if (filter !== null && !filter(e)) return;
       if (sink !== null) {

@@ -2,8 +2,9 @@
 import { readCaptures } from '../read/captures.js';
 import { keyLogsFor } from '../read/keylog.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
-import { InfoAccumulator, DEFAULT_CONNECTIONS_LISTED, DEFAULT_MYSQL_PORTS } from './info.js';
-import type { TcpLimits } from '../pipeline.js';
+import { InfoAccumulator, DEFAULT_CONNECTIONS_LISTED } from './info.js';
+import { DEFAULT_MYSQL_PORTS } from '../../src/pipeline/mysql.js';
+import type { TcpLimits } from '../../src/pipeline/tcp.js';
 import { renderInfoText } from './render.js';
 import type { Io } from '../io.js';
 

@@ -2,20 +2,20 @@
  * `periscope info`: what a capture holds, like capinfos plus a TCP and MySQL view.
  * Accumulates over the packet stream, then `finalize()` builds a plain, JSON-ready report.
  */
-import { PacketDecoder, SKIP_NAMES } from '../../src/net/decode.js';
+import { SKIP_NAMES } from '../../src/net/decode.js';
 import { linkTypeName } from '../../src/net/linktype.js';
 import { displayServerVersion, sniffGreeting } from '../../src/mysql/greeting.js';
 import { ContentClassifier, PROBE_BYTES, swapSides } from '../../src/mysql/detect.js';
 import { nodeZstd } from '../../src/mysql/compression.js';
 import { MysqlSession } from '../../src/mysql/session.js';
 import type { SessionSecrets } from '../../src/tls/keylog.js';
-import { Dir, TcpReassembler, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/reassembler.js';
+import { Dir, type CloseReason, type ConnectionInfo, type HalfStats, type StreamHandler } from '../../src/tcp/stream.js';
 import type { PacketRecord } from '../../src/pcap/record.js';
-import type { FileReport, Ts } from '../read/captures.js';
+import { TcpPipeline, type TcpLimits } from '../../src/pipeline/tcp.js';
+import { tlsOutcome, type TlsOutcome } from '../../src/pipeline/mysql.js';
+import { kernelDrops, type FileReport, type Ts } from '../read/captures.js';
 import type { KeyLogSourceReport } from '../read/keylog.js';
-import { tlsOutcome, type TcpLimits, type TlsOutcome } from '../pipeline.js';
-
-export const DEFAULT_MYSQL_PORTS: readonly number[] = [3306];
+import { isoTime } from '../../common/time.js';
 
 /** What `info` keeps per TCP connection. */
 interface ConnRecord {
@@ -68,8 +68,8 @@ interface ServerSums {
 }
 
 export class InfoAccumulator {
-  readonly decoder = new PacketDecoder();
-  private readonly reassembler: TcpReassembler;
+  /** Packets → TCP connections, each told to a tally of this accumulator (`handler`). */
+  private readonly tcp: TcpPipeline;
   /** The connections listed (the first `listed`); the others are only summed. */
   private readonly conns: ConnRecord[] = [];
   private notListed = 0;
@@ -89,22 +89,18 @@ export class InfoAccumulator {
     /** A key log's lookup: TLS connections are decrypted to tell whether they can be. */
     private readonly tlsSecrets: ((clientRandom: Uint8Array) => SessionSecrets | null) | null = null,
   ) {
-    this.reassembler = new TcpReassembler((info) => this.handler(info), {
-      ...opts,
-      serverPorts: ports,
-      isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null,
-    });
+    this.tcp = new TcpPipeline((info) => this.handler(info), ports, opts);
   }
 
   private handler(info: ConnectionInfo): StreamHandler {
-    const unknown = !info.synSeen && info.sidesBy === 'guess' && !this.reassembler.serverPorts.has(info.serverPort);
+    const unknown = !info.synSeen && info.sidesBy === 'guess' && !this.tcp.reassembler.serverPorts.has(info.serverPort);
     const rec: ConnRecord = { info, greeting: null, startUnseen: [false, false], sawData: [false, false], closeReason: null, probe: unknown ? new ContentClassifier(nodeZstd()) : null, probed: [0, 0], tls: null };
     // Beyond the limit a connection is summed, not kept: memory and output stay bounded under a flood.
     if (this.conns.length < this.listed) this.conns.push(rec);
     else this.notListed++;
     // Which connections get a MySQL session: those the decoding pipeline would decode.
     // (Made at the first byte: a connection that carries none, a SYN flood's, costs nothing more.)
-    const mysql = this.reassembler.serverPorts.has(info.serverPort) || info.synSeen || info.sidesBy === 'hello';
+    const mysql = this.tcp.reassembler.serverPorts.has(info.serverPort) || info.synSeen || info.sidesBy === 'hello';
     let session: MysqlSession | null = null;
     let made = false;
     const start = (): void => {
@@ -185,27 +181,27 @@ export class InfoAccumulator {
     this.packets++;
     if (this.first === null || rec.tsSec < this.first.sec || (rec.tsSec === this.first.sec && rec.tsNsec < this.first.nsec)) this.first = { sec: rec.tsSec, nsec: rec.tsNsec };
     if (this.last === null || rec.tsSec > this.last.sec || (rec.tsSec === this.last.sec && rec.tsNsec > this.last.nsec)) this.last = { sec: rec.tsSec, nsec: rec.tsNsec };
-    const d = this.decoder;
-    if (!d.decode(rec)) return;
+    if (!this.tcp.add(rec)) return;
+    const d = this.tcp.decoder;
     this.tcpPackets++;
     this.tcpPayloadBytes += d.payloadLength + d.payloadMissing;
-    this.reassembler.add(d, rec.tsSec, rec.tsNsec);
   }
 
   finalize(files: readonly FileReport[], keyLogs: readonly KeyLogSourceReport[] = []): InfoReport {
-    this.reassembler.finish(this.last?.sec ?? 0, this.last?.nsec ?? 0);
-    const t = this.reassembler.totals;
+    this.tcp.finish(this.last?.sec ?? 0, this.last?.nsec ?? 0);
+    const t = this.tcp.reassembler.totals;
+    const decoder = this.tcp.decoder;
     const skipped: Record<string, number> = {};
-    this.decoder.skipped.forEach((n, i) => {
+    decoder.skipped.forEach((n, i) => {
       if (n > 0) skipped[SKIP_NAMES[i]!] = n;
     });
     const unsupported: Record<string, number> = {};
-    for (const [lt, n] of this.decoder.unsupportedLinkTypes) unsupported[linkTypeName(lt)] = n;
+    for (const [lt, n] of decoder.unsupportedLinkTypes) unsupported[linkTypeName(lt)] = n;
     // MySQL servers: a greeting at the start of a server stream, or a server port (given or learnt).
     // (Every connection was summed when it closed: finish() closes those still open.)
     const servers = new Map<string, InfoReport['mysql_servers'][number]>();
     for (const [endpoint, sums] of this.serverSums) {
-      const byPort = this.reassembler.serverPorts.has(sums.port);
+      const byPort = this.tcp.reassembler.serverPorts.has(sums.port);
       const byContent = sums.greeting === null && !byPort && sums.content[0] > 0;
       if (sums.greeting === null && !byPort && !byContent) continue;
       const s: InfoReport['mysql_servers'][number] = { endpoint, detected_by: 'port', version: null, version_raw: null, connections: 0, bytes_from_clients: 0, bytes_from_server: 0 };
@@ -241,8 +237,8 @@ export class InfoAccumulator {
       tcp: {
         packets: this.tcpPackets,
         payload_bytes: this.tcpPayloadBytes,
-        segments_cut_by_snaplen: this.decoder.truncatedTcp,
-        vlan_tagged_packets: this.decoder.vlanTagged,
+        segments_cut_by_snaplen: decoder.truncatedTcp,
+        vlan_tagged_packets: decoder.vlanTagged,
         connections: t.connections,
         connections_complete: t.complete,
         connections_mid_stream: t.midStream,
@@ -268,7 +264,7 @@ export class InfoAccumulator {
       connections: this.conns.map(connectionSummary),
       ...(this.notListed > 0 ? { connections_not_listed: this.notListed } : {}),
       mysql_servers: [...servers.values()].sort((x, y) => y.connections - x.connections || x.endpoint.localeCompare(y.endpoint)),
-      mysql_ports: [...this.reassembler.serverPorts].sort((a, b) => a - b),
+      mysql_ports: [...this.tcp.reassembler.serverPorts].sort((a, b) => a - b),
     };
   }
 }
@@ -302,24 +298,6 @@ function halfSummary(h: HalfStats) {
   return { segments: h.segments, bytes: h.bytes, retransmitted: h.retransmitted, overlapping: h.overlapping, out_of_order: h.outOfOrder, gaps: h.gaps, bytes_lost: h.bytesLost, late: h.late };
 }
 
-/**
- * ISO 8601 UTC with 6 (or 9) fractional digits. Never throws: a timestamp outside what a date can
- * show (a damaged capture) is printed as seconds since the epoch.
- */
-export function isoTime(t: Ts, digits: 6 | 9 = 6): string {
-  const frac = digits === 9 ? String(t.nsec).padStart(9, '0') : String(Math.floor(t.nsec / 1000)).padStart(6, '0');
-  // Events come a few thousand per second of capture: the date and time of the last second are
-  // kept (a Date and toISOString per call cost more than the rest of an event's JSON line).
-  if (t.sec === lastSecond) return `${lastSecondText}.${frac}Z`;
-  const ms = t.sec * 1000;
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `@${t.sec}.${frac}`;
-  lastSecondText = new Date(ms).toISOString().slice(0, 19);
-  lastSecond = t.sec;
-  return `${lastSecondText}.${frac}Z`;
-}
-let lastSecond = NaN;
-let lastSecondText = '';
-
 /** Nanosecond digits when a capture has finer than microsecond timestamps. */
 function digits(files: readonly FileReport[]): 6 | 9 {
   return files.some((f) => f.interfaces.some((i) => i.unitsPerSecond > 1e6)) ? 9 : 6;
@@ -327,21 +305,6 @@ function digits(files: readonly FileReport[]): 6 | 9 {
 
 function durationSeconds(a: Ts, b: Ts): number {
   return ((b.sec - a.sec) * 1e9 + (b.nsec - a.nsec)) / 1e9;
-}
-
-export function kernelDrops(files: readonly FileReport[]): number | null {
-  let known = false;
-  let n = 0;
-  for (const f of files) {
-    for (const i of f.interfaces) {
-      const d = i.stats?.droppedByInterface ?? i.stats?.droppedByOs ?? null;
-      if (d !== null) {
-        known = true;
-        n += d;
-      }
-    }
-  }
-  return known ? n : null;
 }
 
 function fileSummary(f: FileReport) {

@@ -10,22 +10,22 @@ import { DRAIN_MS, startPcapStream, type PcapStream } from '../../capture/tcpdum
 import { CaptureError } from '../../capture/errors.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
 import { Step } from '../../src/pcap/record.js';
-import { DEFAULT_MYSQL_PORTS } from '../info/info.js';
-import { MysqlPipeline } from '../pipeline.js';
-import { Aggregator, type AggregateState } from '../report/aggregate.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline } from '../../src/pipeline/mysql.js';
+import { Aggregator, type AggregateState } from '../aggregate/aggregate.js';
 import { buildReport, type Order } from '../report/report.js';
 import { renderReport } from '../report/render.js';
-import { writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION } from '../report/summary.js';
-import { pipelineHealth } from '../analyze/run.js';
+import { writeSummary, SUMMARY_FORMAT, SUMMARY_VERSION } from '../aggregate/summary.js';
+import { pipelineHealth } from '../run/run.js';
 import { KeyLogError, KeyLogs } from '../read/keylog.js';
 import { dur } from '../format.js';
 import { periscopeVersion } from '../../common/version.js';
 import type { Io } from '../io.js';
 import { hostname } from 'node:os';
 import type { ParquetOutput } from '../parquet/sink.js';
-import { LogHistogram } from '../report/histogram.js';
+import { LogHistogram } from '../aggregate/histogram.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { StallWatch } from './stall.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface LiveOptions {
   iface: string;
@@ -102,7 +102,7 @@ export async function runLive(opts: LiveOptions, io: Io): Promise<number> {
     }
   };
   const onEvent = sink === null ? (e: CommandEvent) => agg.add(e) : (e: CommandEvent) => (agg.add(e), toSink(() => sink.add(e)));
-  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: sink !== null, onEvent, session: { tlsSecrets: keys.lookup } });
+  const pipeline = new MysqlPipeline({ ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])], ordered: sink !== null, onEvent, session: { tlsSecrets: keys.lookup, zstd: zstdSupport() } });
   let stream: PcapStream;
   try {
     stream = await startPcapStream({ iface: opts.iface, ports: opts.ports.length ? opts.ports : [3306], hosts: opts.hosts, filter: opts.filter, bufferKiB: opts.bufferKiB });

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { ColumnSource } from 'hyparquet-writer';
 import type { CommandEvent } from '../../src/mysql/session.js';
-import { hostOf } from '../report/aggregate.js';
+import { hostOf } from '../aggregate/aggregate.js';
 import { COLUMNS, emptyBatch, PARQUET_SCHEMA_VERSION, RowMaker, schemaElements, type Batch, type SqlMode } from './schema.js';
 
 /** Mode of every Parquet file written; directories are 0700. */
@@ -354,7 +354,7 @@ export interface ParquetOutput {
  */
 export async function hostLabelOf(out: ParquetOutput, inputs: readonly string[], warn: (line: string) => void): Promise<string | null> {
   if (out.hostLabel !== null) return out.hostLabel;
-  const { findManifests } = await import('../analyze/manifests.js');
+  const { findManifests } = await import('../run/manifests.js');
   const hosts = new Set((await findManifests(inputs, () => {})).map((m) => m.manifest.host));
   if (hosts.size === 1) return partitionLabel([...hosts][0]!);
   if (hosts.size > 1) warn(`the captures were made on ${hosts.size} hosts (${[...hosts].join(', ')}): their events go under host=<server address>; give --host-label to name them`);

@@ -492,3 +492,19 @@ function minActive(active: readonly OpenFile[]): OpenFile | null {
   for (const f of active) if (best === null || before(f.sec, f.nsec, best.sec, best.nsec)) best = f;
   return best;
 }
+
+/** Packets the kernel or the interface dropped, summed over the captures' statistics; null when none says. */
+export function kernelDrops(files: readonly FileReport[]): number | null {
+  let known = false;
+  let n = 0;
+  for (const f of files) {
+    for (const i of f.interfaces) {
+      const d = i.stats?.droppedByInterface ?? i.stats?.droppedByOs ?? null;
+      if (d !== null) {
+        known = true;
+        n += d;
+      }
+    }
+  }
+  return known ? n : null;
+}

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { KeyLog, type KeyLogParseResult } from '../../src/tls/keylog.js';
 import type { SessionSecrets } from '../../src/tls/keylog.js';
 import { CAPTURE_KEYLOG_NAME } from '../../capture/keylog.js';
-import type { MysqlTotals } from '../pipeline.js';
+import type { MysqlTotals } from '../../src/pipeline/mysql.js';
 import type { FileReport } from './captures.js';
 import { count } from '../format.js';
 import type { Io } from '../io.js';

@@ -4,14 +4,14 @@
  * are renderings of it. Pure: no clock, no I/O, so the same captures always give the same report.
  */
 import { lexerFacts, StatementFactsCache } from '../../src/sql/facts.js';
-import { isoTime } from '../info/info.js';
-import { LogHistogram } from './histogram.js';
-import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Stat, type Tally } from './aggregate.js';
-import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
-import { newGroup, OTHERS, PER_CONNECTION_MAX, UNKNOWN, type ConnectionsState, type ConnGroupState, type SessionsState, type TxnSample } from './sessions.js';
+import { isoTime } from '../../common/time.js';
+import { LogHistogram } from '../aggregate/histogram.js';
+import { OTHER_FINGERPRINTS, UNKNOWN_PREPARED, UNKNOWN_STATEMENT, unknownStatementTables, type AggregateState, type Health, type Sample, type Stat, type Tally } from '../aggregate/aggregate.js';
+import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from '../aggregate/timeline.js';
+import { newGroup, OTHERS, PER_CONNECTION_MAX, UNKNOWN, type ConnectionsState, type ConnGroupState, type SessionsState, type TxnSample } from '../aggregate/sessions.js';
 import { tablesView, type TablesJson } from './tables.js';
 import { findOpportunities, type Finding } from '../advise/rules.js';
-import { parseTime } from '../analyze/filters.js';
+import { parseTime } from '../run/filters.js';
 import { count } from '../format.js';
 import type { BundleInput } from '../bundle/source.js';
 

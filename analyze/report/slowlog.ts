@@ -22,8 +22,8 @@
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import { bindParameters } from '../../src/sql/bind.js';
-import { isoTime } from '../info/info.js';
-import { adminFingerprint, hostOf, latencyOf } from './aggregate.js';
+import { isoTime } from '../../common/time.js';
+import { adminFingerprint, hostOf, latencyOf } from '../aggregate/aggregate.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 
 /** Logins and statement housekeeping: not in a server's slow log. */

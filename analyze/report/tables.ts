@@ -14,7 +14,7 @@
  * REPLACE write (an INSERT … SELECT counts as a write for both its tables); DDL and the rest are
  * `other`. Rows read are the rows sent of reads, rows written the affected rows of writes.
  */
-import { LogHistogram, type HistogramState } from './histogram.js';
+import { LogHistogram, type HistogramState } from '../aggregate/histogram.js';
 
 /** Fingerprints named per table, the costliest first. */
 export const TOP_FINGERPRINTS = 5;

@@ -5,12 +5,13 @@
 import { readCaptures } from '../read/captures.js';
 import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
-import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
-import { DEFAULT_MYSQL_PORTS, isoTime } from '../info/info.js';
+import { isoTime } from '../../common/time.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
 import { redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
-import { Dir } from '../../src/tcp/reassembler.js';
+import { Dir } from '../../src/tcp/stream.js';
 import type { TraceEntry } from '../../src/mysql/session.js';
 import type { Io } from '../io.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface TraceOptions {
   files: string[];
@@ -94,6 +95,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     onlyConn: opts.conn,
     onEvent: () => undefined,
     session: {
+      zstd: zstdSupport(),
       tlsSecrets: keys.lookup,
       trace: (t) => {
         if (opts.connId != null) {

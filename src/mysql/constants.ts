@@ -179,5 +179,42 @@ export const enum ColumnType {
   Geometry = 0xff,
 }
 
+/**
+ * The first byte of a server packet, where it says what the packet is ("Generic Response
+ * Packets"). 0xfe is an EOF_Packet (under 9 bytes), the OK that replaces it under
+ * CLIENT_DEPRECATE_EOF, or, during authentication, an AuthSwitchRequest.
+ */
+export const enum Header {
+  Ok = 0x00,
+  /** During authentication: AuthMoreData (caching_sha2_password's fast/full authentication). */
+  AuthMoreData = 0x01,
+  /** The answer to a LOAD DATA LOCAL INFILE: the server asks for a client file. */
+  LocalInfile = 0xfb,
+  Eof = 0xfe,
+  AuthSwitch = 0xfe,
+  Err = 0xff,
+}
+
+/** Length-encoded integers: a first byte below 0xfb is the value; these say what follows. */
+export const enum Lenenc {
+  /** NULL (in a text row), or a LOCAL INFILE request as a response's first byte. */
+  Null = 0xfb,
+  /** A 2-byte value follows. */
+  Two = 0xfc,
+  Three = 0xfd,
+  Eight = 0xfe,
+}
+
+/** An EOF_Packet is shorter than this (5 bytes with PROTOCOL_41); a row starting with 0xfe is longer. */
+export const EOF_MAX_LENGTH = 9;
+/** An OK_Packet with PROTOCOL_41 is at least this long (header, two lenenc, status, warnings). */
+export const OK_MIN_LENGTH = 7;
+
+/** caching_sha2_password's AuthMoreData status byte. */
+export const enum FastAuth {
+  Success = 3,
+  FullAuthentication = 4,
+}
+
 /** Largest payload of one protocol packet; a payload of exactly this size continues in the next. */
 export const MAX_PACKET = 0xffffff;

@@ -10,7 +10,7 @@
  */
 import * as zlib from 'node:zlib';
 import { isZlibHeader, isZstdFrame, type CompressionAlgorithm, type Inflate } from './compression.js';
-import { Dir, GapReason, type CloseReason, type ConnectionInfo, type StreamHandler } from '../tcp/reassembler.js';
+import { Dir, GapReason, type CloseReason, type ConnectionInfo, type StreamHandler } from '../tcp/stream.js';
 
 const u24 = (b: Uint8Array, p: number): number => b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16);
 

@@ -4,7 +4,7 @@
  * when the bytes do not hold the structure.
  */
 import { ByteReader, text } from '../bytes/reader.js';
-import { Cap, ColumnType } from './constants.js';
+import { Cap, ColumnType, EOF_MAX_LENGTH, Header, MAX_PACKET } from './constants.js';
 
 /** Protocol::HandshakeV10 (the server greeting). */
 export interface Greeting {
@@ -197,8 +197,8 @@ export function parseEof(p: Uint8Array): { warnings: number; status: number } {
  * not known yet (a capture that started mid-connection).
  */
 export function isTerminator(p: Uint8Array, length: number, deprecateEof: boolean | null): boolean {
-  if (p[0] !== 0xfe) return false;
-  return deprecateEof === true ? length < 0xffffff : length < 9;
+  if (p[0] !== Header.Eof) return false;
+  return deprecateEof === true ? length < MAX_PACKET : length < EOF_MAX_LENGTH;
 }
 
 /** COM_STMT_PREPARE_OK. */

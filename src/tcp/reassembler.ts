@@ -23,86 +23,11 @@
 import { TcpFlag, formatIpv6, type PacketDecoder } from '../net/decode.js';
 import { seqAdd, seqDiff } from './seq.js';
 import { u32be } from '../bytes/endian.js';
+import { Dir, GapReason, type CloseReason, type ConnectionInfo, type HalfStats, type HandlerFactory, type SidesBy, type StreamHandler } from './stream.js';
 
-/** Direction of a byte stream. */
-export const enum Dir {
-  ClientToServer = 0,
-  ServerToClient = 1,
-}
-
-/** Why bytes are missing. */
-export const enum GapReason {
-  /** The direction's start was not captured; the size is unknown (-1). */
-  MidStreamStart = 0,
-  /** Never captured: the peer acknowledged them, or data after them waited past the reorder window. */
-  Unseen = 1,
-  /** The out-of-order buffer limit was reached while waiting for the hole to fill. */
-  BufferLimit = 2,
-  /** The connection ended (FIN, RST, timeout, eviction) with the hole still open. */
-  ConnectionEnd = 3,
-  /** The capture ended with the hole still open. */
-  CaptureEnd = 4,
-  /** The snap length cut the segment: its tail was never captured. */
-  SnapLength = 5,
-  /** Not from TCP: the bytes arrived but could not be decrypted (TLS: no key, a tag that does not verify, damage). */
-  Undecryptable = 6,
-}
-
-export const GAP_REASON_NAMES: readonly string[] = ['mid-stream start', 'not captured', 'buffer limit', 'connection end', 'capture end', 'snap length', 'not decrypted'];
-
-export type CloseReason = 'fin' | 'rst' | 'idle-timeout' | 'evicted' | 'replaced' | 'capture-end';
-
-/** How the client and server sides of a connection were decided. */
-export type SidesBy = 'syn' | 'port' | 'hello' | 'guess';
-
-/** Counters of one direction. */
-export interface HalfStats {
-  segments: number;
-  /** Payload bytes delivered to the consumer. */
-  bytes: number;
-  /** Segments whose bytes were all delivered before (retransmissions, duplicates). */
-  retransmitted: number;
-  /** Segments that partly overlapped bytes already delivered. */
-  overlapping: number;
-  /** Segments that arrived ahead of a hole and waited in the buffer. */
-  outOfOrder: number;
-  /** Gap events of known size, and their bytes. */
-  gaps: number;
-  bytesLost: number;
-  /** Segments that arrived after the bytes they carry had been declared lost. */
-  late: number;
-}
-
-export interface ConnectionInfo {
-  /** Sequential id, in order of first packet. */
-  readonly id: number;
-  /** `ip:port`, IPv6 as `[addr]:port`. */
-  readonly client: string;
-  readonly server: string;
-  readonly clientPort: number;
-  readonly serverPort: number;
-  /** The client's SYN was captured: the connection opened inside the capture. */
-  readonly synSeen: boolean;
-  readonly sidesBy: SidesBy;
-  readonly firstSec: number;
-  readonly firstNsec: number;
-  /** Live counters, index `Dir`. */
-  readonly stats: readonly [HalfStats, HalfStats];
-}
-
-export interface StreamHandler {
-  /** In-order bytes of one direction: `buf[offset .. offset+length)`, a view valid only during the call. */
-  onData(dir: Dir, buf: Uint8Array, offset: number, length: number, sec: number, nsec: number): void;
-  /** Bytes that will never be delivered (`bytes` = -1: unknown amount, the start was not seen). */
-  onGap(dir: Dir, bytes: number, reason: GapReason, sec: number, nsec: number): void;
-  /**
-   * The connection ended; nothing follows. `by`: the side that ended it, the sender of the RST
-   * ('rst') or of the first FIN (otherwise); null when no FIN or RST was seen.
-   */
-  onClose(reason: CloseReason, sec: number, nsec: number, by: Dir | null): void;
-}
-
-export type HandlerFactory = (info: ConnectionInfo) => StreamHandler;
+// The contract with the layer above (directions, gap reasons, the handler) lives in stream.ts;
+// re-exported here for the modules that import it from the reassembler.
+export { Dir, GapReason, GAP_REASON_NAMES, type CloseReason, type SidesBy, type HalfStats, type ConnectionInfo, type StreamHandler, type HandlerFactory } from './stream.js';
 
 export const DEFAULT_MEMORY_BUDGET = 1024 * 1024 * 1024;
 

@@ -5,7 +5,7 @@
  * sink with the shape of the TCP layer's StreamHandler. Never throws; memory per connection is
  * bounded (one record buffer per direction). How it works: docs/tls.md, "How decryption works".
  */
-import { GapReason, type Dir } from '../tcp/reassembler.js';
+import { GapReason, type Dir } from '../tcp/stream.js';
 import { RecordKey } from './aead.js';
 import { HandshakeReader, HsType, parseServerHello } from './handshake.js';
 import { hashLength, tls12KeyBlock, tls13NextSecret, tls13TrafficKey } from './keys.js';

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Aggregator } from '../../analyze/report/aggregate.js';
+import { Aggregator } from '../../analyze/aggregate/aggregate.js';
 import { buildReport, shapesOf, type ReportContext } from '../../analyze/report/report.js';
 import { findOpportunities } from '../../analyze/advise/rules.js';
 import { Schema } from '../../analyze/advise/schema.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFlood } from '../../bench/flood.js';
 import { readCaptures } from '../../analyze/read/captures.js';
-import { MysqlPipeline } from '../../analyze/pipeline.js';
+import { MysqlPipeline } from '../../src/pipeline/mysql.js';
 
 const gc = (globalThis as { gc?: () => void }).gc!;
 

@@ -25,7 +25,8 @@ import { readCaptures } from '../../analyze/read/captures.js';
 import { PacketDecoder, TcpFlag, formatEndpoint } from '../../src/net/decode.js';
 import { sniffGreeting } from '../../src/mysql/greeting.js';
 import { seqDiff } from '../../src/tcp/seq.js';
-import { Dir, GapReason, TcpReassembler, type CloseReason, type ConnectionInfo, type ReassemblyTotals } from '../../src/tcp/reassembler.js';
+import { TcpReassembler, type ReassemblyTotals } from '../../src/tcp/reassembler.js';
+import { Dir, GapReason, type CloseReason, type ConnectionInfo } from '../../src/tcp/stream.js';
 
 // ──────────────────────────────────────────────────────────────────────────────────────────────
 // Packets

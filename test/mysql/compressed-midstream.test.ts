@@ -8,7 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { join } from 'node:path';
-import type { MysqlPipeline } from '../../analyze/pipeline.js';
+import type { MysqlPipeline } from '../../src/pipeline/mysql.js';
 import type { CommandEvent, SessionOptions } from '../../src/mysql/session.js';
 import { sniffCompressed } from '../../src/mysql/detect.js';
 import type { ZstdSupport } from '../../src/mysql/compression.js';

@@ -6,7 +6,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dir } from '../../src/tcp/reassembler.js';
+import { Dir } from '../../src/tcp/stream.js';
 import { ascii, concat } from '../builders/bytes.js';
 import { COM, comQuery, err, mysqlPacket, ok } from '../builders/mysql-builder.js';
 import { Conv } from './driver.js';

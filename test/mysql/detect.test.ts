@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { ContentClassifier, commandShape, responseShape } from '../../src/mysql/detect.js';
-import { pipelineHealth } from '../../analyze/analyze/run.js';
+import { pipelineHealth } from '../../analyze/run/run.js';
 import { InfoAccumulator } from '../../analyze/info/info.js';
 import { renderInfoText } from '../../analyze/info/render.js';
 import { newPacketRecord } from '../../src/pcap/record.js';

@@ -7,7 +7,7 @@
  * Time is a µs clock: every packet is 100 µs after the previous one unless `at` says otherwise, so
  * latencies in expectations are easy to compute.
  */
-import { Dir, GapReason, type CloseReason, type ConnectionInfo, type HalfStats } from '../../src/tcp/reassembler.js';
+import { Dir, GapReason, type CloseReason, type ConnectionInfo, type HalfStats } from '../../src/tcp/stream.js';
 import { MysqlSession, type CommandEvent, type SessionOptions, type TraceEntry } from '../../src/mysql/session.js';
 import { concat } from '../builders/bytes.js';
 import { CLIENT_BASE_CAPS, CAP, greetingPayload, handshakeResponse41, mysqlPacket, ok, type FullGreetingOptions, type HandshakeResponseOptions } from '../builders/mysql-builder.js';

@@ -10,7 +10,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Dir, GapReason } from '../../src/tcp/reassembler.js';
+import { Dir, GapReason } from '../../src/tcp/stream.js';
 import { MysqlSession, type CommandEvent } from '../../src/mysql/session.js';
 import { commandName } from '../../src/mysql/constants.js';
 import { concat, ascii } from '../builders/bytes.js';
@@ -475,8 +475,19 @@ describe('model-based conversations', () => {
 });
 
 test('fuzz crash inputs found so far (kept as fixtures)', () => {
-  // Empty command packet (threw "Cannot read properties of undefined (reading 'toString')").
-  drive(withLogin([{ kind: 'data', dir: Dir.ClientToServer, bytes: mysqlPacket(0, new Uint8Array(0)), split: [] }]), true);
-  // Unknown command followed by a packet in the same segment (invented an empty packet, then threw).
-  drive(withLogin([{ kind: 'data', dir: Dir.ClientToServer, bytes: concat(mysqlPacket(0, com(0x77)), mysqlPacket(0, ascii('\x03SELECT 1'))), split: [] }]), true);
+  const outline = (events: CommandEvent[]) => events.map((e) => [e.cmd, e.sql, e.status]);
+  // Empty command packet (threw "Cannot read properties of undefined (reading 'toString')"): a
+  // violation, no command, the login still reported.
+  const empty = drive(withLogin([{ kind: 'data', dir: Dir.ClientToServer, bytes: mysqlPacket(0, new Uint8Array(0)), split: [] }]), true);
+  checkEvents(empty.events, empty.session);
+  assert.deepEqual(outline(empty.events), [['connect', null, 'ok']]);
+  assert.deepEqual([empty.session.counters.commands, empty.session.counters.protocolViolations], [0, 1]);
+  // Unknown command followed by a packet in the same segment (invented an empty packet, then
+  // threw): the unknown byte is counted; the hunt for the next command starts with the next
+  // segment, so the query's 13 bytes are counted as not decoded (never silently dropped).
+  const unknown = drive(withLogin([{ kind: 'data', dir: Dir.ClientToServer, bytes: concat(mysqlPacket(0, com(0x77)), mysqlPacket(0, ascii('\x03SELECT 1'))), split: [] }]), true);
+  checkEvents(unknown.events, unknown.session);
+  assert.deepEqual(outline(unknown.events), [['connect', null, 'ok']]);
+  const c = unknown.session.counters;
+  assert.deepEqual([c.commands, c.unknownCommands, c.protocolViolations, c.resyncs, c.clientBytesUndecoded], [1, 1, 1, 0, 13]);
 });

@@ -5,7 +5,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dir, GapReason } from '../../src/tcp/reassembler.js';
+import { Dir, GapReason } from '../../src/tcp/stream.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { ascii, concat } from '../builders/bytes.js';
 import {

@@ -6,13 +6,13 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dir } from '../../src/tcp/reassembler.js';
+import { Dir } from '../../src/tcp/stream.js';
 import { columnCount, columnDef, comQuery, eof, err, ok, okEof, textRow } from '../builders/mysql-builder.js';
 import { Conv, DEPRECATE_EOF_CAPS } from './driver.js';
 import { eventJson } from '../../analyze/events/command.js';
 import { SqlNormalizer } from '../../src/sql/index.js';
 import { traceLine } from '../../analyze/trace/command.js';
-import { Aggregator } from '../../analyze/report/aggregate.js';
+import { Aggregator } from '../../analyze/aggregate/aggregate.js';
 import { SlowlogWriter } from '../../analyze/report/slowlog.js';
 
 const sql = new SqlNormalizer();

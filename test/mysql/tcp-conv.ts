@@ -3,7 +3,8 @@
  * MysqlPipeline: for the pipeline tests that need the whole path (mid-stream starts, lost
  * segments, odd segment boundaries, ports and content).
  */
-import { MysqlPipeline, type PipelineOptions } from '../../analyze/pipeline.js';
+import { zstdSupport } from '../../analyze/zstd.js';
+import { MysqlPipeline, type PipelineOptions } from '../../src/pipeline/mysql.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import { newPacketRecord } from '../../src/pcap/record.js';
 import { frame, Tuple, type Seg } from '../tcp/harness.js';
@@ -91,7 +92,7 @@ export function run(...convs: Conversation[]): { events: CommandEvent[]; pipelin
 
 export function runWith(o: Partial<Omit<PipelineOptions, 'onEvent'>>, ...convs: Conversation[]): { events: CommandEvent[]; pipeline: MysqlPipeline } {
   const events: CommandEvent[] = [];
-  const pipeline = new MysqlPipeline({ ports: [3306], ...o, onEvent: (e) => events.push(e) });
+  const pipeline = new MysqlPipeline({ ports: [3306], ...o, session: { zstd: zstdSupport(), ...o.session }, onEvent: (e) => events.push(e) });
   const segs = convs.flatMap((c) => c.segs).sort((a, b) => a.sec! - b.sec! || a.nsec! - b.nsec!);
   for (const s of segs) {
     const { bytes, caplen } = frame(s);
@@ -111,7 +112,7 @@ export function runWith(o: Partial<Omit<PipelineOptions, 'onEvent'>>, ...convs: 
 /** Feed recorded packets (test/live/mutate.ts `readCapture`) to a pipeline: its events and totals. */
 export function feedPackets(linkType: number, pkts: readonly Pkt[], o: Partial<Omit<PipelineOptions, 'onEvent'>> = {}): { events: CommandEvent[]; pipeline: MysqlPipeline } {
   const events: CommandEvent[] = [];
-  const pipeline = new MysqlPipeline({ ports: [3306], ...o, onEvent: (e) => events.push(e) });
+  const pipeline = new MysqlPipeline({ ports: [3306], ...o, session: { zstd: zstdSupport(), ...o.session }, onEvent: (e) => events.push(e) });
   for (const k of pkts) {
     const rec = newPacketRecord();
     rec.data = k.frame;

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { MysqlPipeline } from '../../analyze/pipeline.js';
+import { MysqlPipeline } from '../../src/pipeline/mysql.js';
 import { readCaptures } from '../../analyze/read/captures.js';
 import { KeyLog, type SessionSecrets } from '../../src/tls/keylog.js';
 import type { CommandEvent } from '../../src/mysql/session.js';

@@ -6,10 +6,10 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dir } from '../../src/tcp/reassembler.js';
+import { Dir } from '../../src/tcp/stream.js';
 import { parseHandshakeResponse } from '../../src/mysql/packets.js';
 import { zstdSupport } from '../../analyze/zstd.js';
-import { pipelineHealth } from '../../analyze/analyze/run.js';
+import { pipelineHealth } from '../../analyze/run/run.js';
 import { concat } from '../builders/bytes.js';
 import { CAP, CLIENT_BASE_CAPS, columnCount, columnDef, comQuery, compressedPacket, eof, handshakeResponse41, greetingPayload, mysqlPacket, ok, textRow } from '../builders/mysql-builder.js';
 import { Conv } from './driver.js';

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LogHistogram } from '../../analyze/report/histogram.js';
-import { FINGERPRINT_BUCKETS, MAX_BUCKETS, Timeline } from '../../analyze/report/timeline.js';
-import { Aggregator, adminFingerprint, UNKNOWN_STATEMENT } from '../../analyze/report/aggregate.js';
+import { LogHistogram } from '../../analyze/aggregate/histogram.js';
+import { FINGERPRINT_BUCKETS, MAX_BUCKETS, Timeline } from '../../analyze/aggregate/timeline.js';
+import { Aggregator, adminFingerprint, UNKNOWN_STATEMENT } from '../../analyze/aggregate/aggregate.js';
 import { assessHealth, buildReport, FINGERPRINT_TIMELINES, profiled, type ReportContext } from '../../analyze/report/report.js';
 import { renderText } from '../../analyze/report/text.js';
 import type { CommandEvent } from '../../src/mysql/session.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { erfc, holm, mannWhitney, rateTest, twoSided } from '../../analyze/diff/stats.js';
-import { LogHistogram } from '../../analyze/report/histogram.js';
+import { LogHistogram } from '../../analyze/aggregate/histogram.js';
 
 const hist = (...v: number[]) => {
   const h = new LogHistogram();

@@ -1,7 +1,7 @@
 /** Filter option parsing: times with and without zones and fractions, durations with units. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FilterError, parseDuration, parseTime } from '../../analyze/analyze/filters.js';
+import { FilterError, parseDuration, parseTime } from '../../analyze/run/filters.js';
 
 test('parseTime: ISO forms, UTC unless a zone is given, fractions to the nanosecond', () => {
   const base = Date.UTC(2026, 10, 21, 5, 8, 4) / 1000;

@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Aggregator } from '../../analyze/report/aggregate.js';
+import { Aggregator } from '../../analyze/aggregate/aggregate.js';
 import { buildReport, type ReportContext } from '../../analyze/report/report.js';
-import { txnVerb } from '../../analyze/report/sessions.js';
+import { txnVerb } from '../../analyze/aggregate/sessions.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 
 const T0 = 1_795_237_684;

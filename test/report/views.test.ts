@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Aggregator, type AggregateState } from '../../analyze/report/aggregate.js';
+import { Aggregator, type AggregateState } from '../../analyze/aggregate/aggregate.js';
 import { buildReport, type ReportContext } from '../../analyze/report/report.js';
 import { renderText } from '../../analyze/report/text.js';
 import { renderHtml } from '../../analyze/report/html.js';

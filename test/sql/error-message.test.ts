@@ -72,6 +72,7 @@ describe('redactErrorMessage', () => {
   });
 
   test('never throws', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => typeof redactErrorMessage(s) === 'string'), { numRuns: 500 });
+    // (and what it leaves has nothing left to redact)
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => redactErrorMessage(redactErrorMessage(s)) === redactErrorMessage(s)), { numRuns: 500 });
   });
 });

@@ -13,7 +13,8 @@
  */
 import { PacketDecoder } from '../../src/net/decode.js';
 import { newPacketRecord } from '../../src/pcap/record.js';
-import { Dir, GapReason, TcpReassembler, type CloseReason, type ConnectionInfo, type HandlerFactory, type ReassemblyOptions, type StreamHandler } from '../../src/tcp/reassembler.js';
+import { TcpReassembler, type ReassemblyOptions } from '../../src/tcp/reassembler.js';
+import { Dir, GapReason, type CloseReason, type ConnectionInfo, type HandlerFactory, type StreamHandler } from '../../src/tcp/stream.js';
 import { packet, ascii } from '../builders/capture-builder.js';
 
 // ──────────────────────────────────────────────────────────────────────────────────────────────

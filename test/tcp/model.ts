@@ -6,7 +6,8 @@
  */
 import { prng } from '../builders/prng.js';
 
-import { Dir, type ReassemblyOptions } from '../../src/tcp/reassembler.js';
+import type { ReassemblyOptions } from '../../src/tcp/reassembler.js';
+import { Dir } from '../../src/tcp/stream.js';
 import { setup, Tuple, type RecordedConn, type Seg } from './harness.js';
 
 // ──────────────────────────────────────────────────────────────────────────────────────────────

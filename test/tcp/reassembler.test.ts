@@ -5,7 +5,8 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dir, GapReason, type HalfStats, type ReassemblyOptions, type ReassemblyTotals, type TcpReassembler } from '../../src/tcp/reassembler.js';
+import type { ReassemblyOptions, ReassemblyTotals, TcpReassembler } from '../../src/tcp/reassembler.js';
+import { Dir, GapReason, type HalfStats } from '../../src/tcp/stream.js';
 import { setup, Tuple, type Recorder, type Seg, type Wire } from './harness.js';
 
 /** Client 10.0.0.1:40000, server 10.0.0.2:3306; ISNs 1000 and 5000. */
@@ -566,10 +567,15 @@ describe('TcpReassembler: limits and connection lifetime', () => {
   });
 
   test('gap reasons have names', async () => {
-    const { GAP_REASON_NAMES } = await import('../../src/tcp/reassembler.js');
+    const { GAP_REASON_NAMES, describeGap } = await import('../../src/tcp/stream.js');
     assert.equal(GAP_REASON_NAMES.length, 7);
     assert.equal(GAP_REASON_NAMES[GapReason.SnapLength], 'snap length');
     assert.equal(GAP_REASON_NAMES[GapReason.Undecryptable], 'not decrypted');
+    // The trace's words for a gap come from the same names.
+    assert.equal(describeGap(12, GapReason.BufferLimit), '12 bytes not captured (buffer limit)');
+    assert.equal(describeGap(3, GapReason.Undecryptable), '3 bytes not decrypted');
+    assert.equal(describeGap(-1, GapReason.MidStreamStart), 'start of stream not captured');
+    assert.equal(describeGap(-1, GapReason.Undecryptable), 'TLS records not decrypted');
   });
 });
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { TlsConnection } from '../../src/tls/connection.js';
-import { GapReason } from '../../src/tcp/reassembler.js';
+import { GapReason } from '../../src/tcp/stream.js';
 import * as V from '../fixtures/tls/rfc8448.js';
 import { RecordingSink, feed, seal13, type Chunk } from './session.js';
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createCipheriv } from 'node:crypto';
 import { TlsConnection, type PlainSink } from '../../src/tls/connection.js';
 import { KeyLog } from '../../src/tls/keylog.js';
-import type { Dir, GapReason } from '../../src/tcp/reassembler.js';
+import type { Dir, GapReason } from '../../src/tcp/stream.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = (name: string): string => readFileSync(join(repoRoot, 'test/fixtures/tls', name), 'utf8');

@@ -6,12 +6,12 @@
  */
 import { readCaptures, type FileReport } from '../read/captures.js';
 import { KeyLogs } from '../read/keylog.js';
-import { Aggregator, type AggregateState, type Health } from '../report/aggregate.js';
-import { MysqlPipeline } from '../pipeline.js';
-import { DEFAULT_MYSQL_PORTS } from '../info/info.js';
+import { Aggregator, type AggregateState, type Health } from '../aggregate/aggregate.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline } from '../../src/pipeline/mysql.js';
 import { buildFilter } from './filters.js';
 import { pipelineHealth } from './run.js';
 import { connectionHash, type WorkerSetup } from './parallel.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface ShardResult {
   state: AggregateState;
@@ -29,7 +29,7 @@ export async function analyzeShard(setup: WorkerSetup, hooks: { onRead?: (bytes:
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...setup.ports])],
     tcp: setup.tcp,
-    session: { tlsSecrets: keys.lookup },
+    session: { tlsSecrets: keys.lookup, zstd: zstdSupport() },
     ordered: false,
     onEvent: (e) => {
       if (filter === null || filter(e)) agg.add(e);

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_NAME, ManifestError, readManifest, type CaptureManifest } from '../../capture/manifest.js';
-import type { Health } from '../report/aggregate.js';
+import type { Health } from '../aggregate/aggregate.js';
 import type { CaptureInfo } from '../report/report.js';
 
 export interface FoundManifest {

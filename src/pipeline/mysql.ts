@@ -1,17 +1,23 @@
 /**
- * The decoding pipeline shared by `events`, `trace` and (later) `analyze`: captured packets →
- * link/IP/TCP decoding → TCP reassembly → one MySQL session per connection → command events.
+ * The decoding pipeline shared by `events`, `trace`, `analyze`, `advise` and `live`: captured
+ * packets → link/IP/TCP decoding → TCP reassembly (tcp.ts) → one MySQL session per connection
+ * (src/mysql) → command events, in request order across connections (ordered.ts) when asked,
+ * and the sessions' counters summed for the health report.
  */
-import { PacketDecoder } from '../src/net/decode.js';
-import { sniffGreeting } from '../src/mysql/greeting.js';
-import { MysqlSession, tlsCategory, type CommandEvent, type SessionCounters, type SessionOptions } from '../src/mysql/session.js';
-import { TcpReassembler, type ConnectionInfo, type ReassemblyOptions, type StreamHandler } from '../src/tcp/reassembler.js';
-import { ProbeBudget, ProbeHandler } from '../src/mysql/detect.js';
-import type { PacketRecord } from '../src/pcap/record.js';
-import { OrderedEvents } from './events/ordered.js';
-import { zstdSupport } from './zstd.js';
+import type { PacketDecoder } from '../net/decode.js';
+import { MysqlSession, type CommandEvent, type SessionCounters, type SessionOptions } from '../mysql/session.js';
+import { tlsCategory } from '../mysql/tls.js';
+import { ProbeBudget, ProbeHandler } from '../mysql/detect.js';
+import type { TcpReassembler } from '../tcp/reassembler.js';
+import type { ConnectionInfo, StreamHandler } from '../tcp/stream.js';
+import type { PacketRecord } from '../pcap/record.js';
+import { OrderedEvents } from './ordered.js';
+import { TcpPipeline, type TcpLimits } from './tcp.js';
 
-export type TcpLimits = Pick<ReassemblyOptions, 'maxBufferPerConnection' | 'maxBufferTotal' | 'maxConnections' | 'idleTimeoutSec' | 'reorderWindow' | 'memoryBudget'>;
+export type { TcpLimits } from './tcp.js';
+
+/** The server ports MySQL is looked for on unless told (`--port`); others are learnt from greetings. */
+export const DEFAULT_MYSQL_PORTS: readonly number[] = [3306];
 
 export interface PipelineOptions {
   ports: readonly number[];
@@ -105,20 +111,18 @@ export function tlsOutcome(s: MysqlSession): TlsOutcome | null {
 export const TLS_DETAILS = 20;
 
 export class MysqlPipeline {
-  readonly decoder = new PacketDecoder();
-  readonly reassembler: TcpReassembler;
+  private readonly tcp: TcpPipeline;
   readonly totals: MysqlTotals = { sessions: 0, tls: 0, replication: 0, compressed: 0, notMysql: 0, stopped: {}, tlsDecrypted: 0, tlsPartial: 0, tlsNoSecret: 0, tlsUnsupported: 0, tlsFailed: 0, tlsUnread: [], probed: 0, detected: {}, commands: 0, protocolViolations: 0, unknownCommands: 0, resyncs: 0, commandsIncomplete: 0, packetsSkipped: 0, commandsUnseen: 0, clientBytesUndecoded: 0 };
   private readonly ordered: OrderedEvents | null;
   /** Bytes all probes may keep at once. */
   readonly probeBudget = new ProbeBudget();
   private packets = 0;
-  private lastSec = 0;
-  private lastNsec = 0;
 
   constructor(opts: PipelineOptions) {
     this.ordered = opts.ordered === false ? null : new OrderedEvents(opts.onEvent);
     const deliver = this.ordered === null ? opts.onEvent : (e: CommandEvent) => this.ordered!.push(e);
-    const sessionOpts: SessionOptions = { ...opts.session, zstd: opts.session?.zstd ?? zstdSupport() };
+    // zstd comes from the caller (analyze/zstd.ts: node:zlib or fzstd); src/ loads no decompressor.
+    const sessionOpts: SessionOptions = opts.session ?? {};
     const sessionFor = (info: ConnectionInfo, fromContent = false): StreamHandler => {
       const session = new MysqlSession(info, deliver, sessionOpts);
       this.ordered?.sources.add(session);
@@ -138,7 +142,7 @@ export class MysqlPipeline {
         },
       };
     };
-    this.reassembler = new TcpReassembler((info) => {
+    this.tcp = new TcpPipeline((info) => {
       const mysqlPort = this.reassembler.serverPorts.has(info.serverPort);
       if (opts.onlyConn != null && info.id !== opts.onlyConn) return IGNORE;
       if (mysqlPort || info.synSeen || info.sidesBy === 'hello') return sessionFor(info);
@@ -146,7 +150,15 @@ export class MysqlPipeline {
       // Nothing says what this connection is: its first bytes may (src/mysql/detect.ts).
       this.totals.probed++;
       return new ProbeHandler(info, this.probeBudget, (i) => sessionFor(i, true), sessionOpts.zstd?.inflate ?? null);
-    }, { ...opts.tcp, serverPorts: opts.ports, isServerHello: (b, o, l) => sniffGreeting(b, o, l) !== null });
+    }, opts.ports, opts.tcp);
+  }
+
+  get decoder(): PacketDecoder {
+    return this.tcp.decoder;
+  }
+
+  get reassembler(): TcpReassembler {
+    return this.tcp.reassembler;
   }
 
   /**
@@ -154,15 +166,13 @@ export class MysqlPipeline {
    * pipeline handles its connection (an analysis worker takes its share of the connections).
    */
   add(rec: PacketRecord, accept?: (d: PacketDecoder) => boolean): void {
-    this.lastSec = rec.tsSec;
-    this.lastNsec = rec.tsNsec;
-    if (this.decoder.decode(rec) && (accept === undefined || accept(this.decoder))) this.reassembler.add(this.decoder, rec.tsSec, rec.tsNsec);
+    this.tcp.add(rec, accept);
     if ((++this.packets & 1023) === 0) this.ordered?.release();
   }
 
   /** End of the capture: close every connection and emit what is left. */
   finish(): void {
-    this.reassembler.finish(this.lastSec, this.lastNsec);
+    this.tcp.finish();
     this.ordered?.drain();
   }
 

@@ -5,7 +5,7 @@
  * flight (the watermark); beyond `maxHeld` events the oldest go out anyway (counted), so memory
  * stays bounded when a command never completes.
  */
-import type { CommandEvent } from '../../src/mysql/session.js';
+import type { CommandEvent } from '../mysql/session.js';
 
 export interface PendingSource {
   oldestPending(): { sec: number; nsec: number } | null;

@@ -2,16 +2,17 @@
  * One analysis: captures → pipeline → filter → aggregate, with the capture's health counters.
  * Shared by `analyze`, `merge`'s summaries and (later) bundles.
  */
-import { expandInputs, readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
+import { expandInputs, kernelDrops, readCaptures, type FileReport, type ReadHooks } from '../read/captures.js';
 import { Progress } from '../progress.js';
 import type { Io } from '../io.js';
-import { MysqlPipeline, type TcpLimits } from '../pipeline.js';
-import { DEFAULT_MYSQL_PORTS, isoTime, kernelDrops } from '../info/info.js';
-import { Aggregator, type Health } from '../report/aggregate.js';
+import { isoTime } from '../../common/time.js';
+import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
+import { Aggregator, type Health } from '../aggregate/aggregate.js';
 import type { InputFile } from '../report/report.js';
 import { FilterMisses, type EventFilter } from './filters.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import type { KeyLogs } from '../read/keylog.js';
+import { zstdSupport } from '../zstd.js';
 
 export interface AnalysisInput {
   files: string[];
@@ -56,7 +57,7 @@ export async function analyzeCaptures(input: AnalysisInput): Promise<Analysis> {
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...input.ports])],
     tcp: input.tcp,
-    session: { tlsSecrets: input.keys?.lookup ?? null },
+    session: { tlsSecrets: input.keys?.lookup ?? null, zstd: zstdSupport() },
     // Only the slow log needs events in time order; the aggregate does not.
     ordered: onEvent !== undefined,
     onEvent: (e) => {

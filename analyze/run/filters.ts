@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import type { CommandEvent } from '../../src/mysql/session.js';
-import { hostOf, latencyOf } from '../report/aggregate.js';
+import { hostOf, latencyOf } from '../aggregate/aggregate.js';
 
 export interface FilterOptions {
   since?: string;

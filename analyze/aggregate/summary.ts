@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AggregateState } from './aggregate.js';
 import { OUTPUT_MODE } from '../output.js';
-import type { CaptureInfo, InputFile } from './report.js';
+import type { CaptureInfo, InputFile } from '../report/report.js';
 import type { BundleInput } from '../bundle/source.js';
 
 export const SUMMARY_FORMAT = 'periscope-summary';
