@@ -360,6 +360,13 @@ test('diff: the same input on both sides is refused, as merge refuses it (a name
   assert.match(s.stderr, /the same traffic as/);
 });
 
+test('diff: the header gives queries per second as the report does (1,048/s, not 1,048.009)', async () => {
+  const d = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'));
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /# Before: .*\n#   .*; 33 commands, 1,048 queries\/s;/);
+  assert.match(d.stdout, /# After: .*\n#   .*; 18 commands, 249 queries\/s;/);
+});
+
 test('merge: the same capture twice is refused (it would count its commands twice)', async () => {
   const s1 = join(dir, 'twice.json');
   assert.equal((await periscope('analyze', sample, '--save-summary', s1, '--format', 'json')).code, 0);
