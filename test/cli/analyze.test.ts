@@ -276,6 +276,8 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
   assert.match(live.stderr, /--output .*r\.html: the directory .*no-such-dir does not exist/);
   for (const [args, re] of [
     [['analyze'], /name at least one file or directory to read/],
+    [['diff', sample], /error: diff compares two inputs: name BEFORE and AFTER \(captures, summaries or bundles\)\n/],
+    [['diff'], /error: diff compares two inputs: name BEFORE and AFTER/],
     [['analyse', sample], /unknown command 'analyse' \(did you mean analyze\?\)/],
   ] as const) {
     const r = await periscope(...args);
