@@ -369,6 +369,19 @@ test('diff: the header gives queries per second as the report does (1,048/s, not
   assert.match(d.stdout, /# After: .*\n#   .*; 18 commands, 249 queries\/s;/);
 });
 
+test('analyze: --db (none) and --user (unknown) select what the report names so, and a miss lists them', async () => {
+  const mysql = join(repoRoot, 'test', 'fixtures', 'mysql', 'mysql.pcap'); // 3 commands before USE test, 14 after
+  const none = await periscope('analyze', mysql, '--db', '(none)', '--format', 'json');
+  assert.equal(none.code, 0, none.stderr);
+  const r = JSON.parse(none.stdout) as Report;
+  assert.deepEqual(r.overall.databases, { '(none)': 3 });
+  const tls = await periscope('analyze', join(repoRoot, 'samples', 'mariadb-tls12.pcap'), '--user', '(unknown)', '--format', 'json');
+  assert.equal(tls.code, 0, tls.stderr);
+  assert.equal((JSON.parse(tls.stdout) as Report).overall.tls_logins_unseen, 2);
+  const miss = await periscope('analyze', mysql, '--db', 'nosuch');
+  assert.match(miss.stderr, /databases \(none\), test;/);
+});
+
 test('merge: the same capture twice is refused (it would count its commands twice)', async () => {
   const s1 = join(dir, 'twice.json');
   assert.equal((await periscope('analyze', sample, '--save-summary', s1, '--format', 'json')).code, 0);
