@@ -26,3 +26,8 @@ export function size(b: number): string {
 export function count(n: number, noun: string, plural = `${noun}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
 }
+
+/** A rate per second, short: 1,647 (from 100 on, whole), 45.9, 0.53. */
+export function rate(r: number | null): string {
+  return r === null ? '-' : r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(r >= 10 ? 1 : 2);
+}

@@ -8,14 +8,14 @@ import type { FilterOptions } from '../analyze/run/filters.js';
 export const filterOptions = {
   since: { describe: 'only commands from this time on (ISO 8601; UTC unless a zone is given)', type: 'string', group: 'Filters:', requiresArg: true },
   until: { describe: 'only commands before this time', type: 'string', group: 'Filters:', requiresArg: true },
-  db: { describe: 'only this database (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true },
+  db: { describe: "only this database (repeatable); '(none)': none selected, '(unknown)': login not captured", type: 'string', array: true, group: 'Filters:', requiresArg: true },
   client: { describe: 'only this client IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true },
   server: { describe: 'only this server IP address, or address:port (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true },
   'min-latency': { describe: 'only commands at least this slow, by full response time (250us, 10ms, 1.5s; a bare number is ms)', type: 'string', group: 'Filters:', requiresArg: true },
 } as const;
 
 export const userFilterOption = {
-  user: { describe: 'only this user (repeatable)', type: 'string', array: true, group: 'Filters:', requiresArg: true },
+  user: { describe: "only this user (repeatable); '(unknown)': login not captured", type: 'string', array: true, group: 'Filters:', requiresArg: true },
 } as const;
 
 /** A repeatable option's values as strings (undefined when not given). */

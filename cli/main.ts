@@ -159,7 +159,7 @@ function singleValues(argv: Record<string, unknown>): true {
 function usageMessage(msg: string, command: string | undefined): string {
   let m = /^Did you mean (\S+)\?$/.exec(msg);
   if (m) return `unknown command${command === undefined ? '' : ` '${command}'`} (did you mean ${m[1]}?)`;
-  if (/^Not enough non-option arguments/.test(msg)) return 'name at least one file or directory to read';
+  if (/^Not enough non-option arguments/.test(msg)) return command === 'diff' ? 'diff compares two inputs: name BEFORE and AFTER (captures, summaries or bundles)' : 'name at least one file or directory to read';
   m = /^Unknown arguments?: (.*)$/.exec(msg);
   if (m) {
     const all = m[1]!.split(', ');

@@ -365,8 +365,10 @@ export class Sessions {
     }
   }
 
-  /** A login: counted by user and client host; accepted, it starts a connection's life. */
+  /** A login: counted by user and client host; accepted, it starts a connection's life. A TLS session not decrypted is not one. */
   private login(c: Conn, e: CommandEvent, startUs: number, endUs: number): void {
+    // A TLS session not decrypted: its login was not seen (the overall figures count it apart, not as a login).
+    if (e.tls && e.tlsDecrypted === false) return;
     const user = e.user ?? UNKNOWN;
     const host = hostOf(e.client);
     this.logins.add(e.sec, null, e.status === 'error');

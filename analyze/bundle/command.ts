@@ -28,7 +28,7 @@ import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { buildReport, type Order, type Report } from '../report/report.js';
 import { renderReport } from '../report/render.js';
 import { buildInfo } from '../../common/version.js';
-import { size as human } from '../format.js';
+import { count, size as human } from '../format.js';
 import { collectSchema, notRequested, tablesOfReport, tablesSql, type SchemaResult } from '../schema/collect.js';
 import { connectionSettings, type ServerSpec } from '../schema/connect.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, MANIFEST, MEMBERS, REDACTION_POLICY, type BundleManifest, type CaptureManifest, type MemberRecord } from './manifest.js';
@@ -161,7 +161,7 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
     const s = manifest.schema;
     const schemaLine = s.collected ? `schema of ${s.tables.collected} table${s.tables.collected === 1 ? '' : 's'}` : 'no schema';
     const o = report.overall;
-    io.out(`${opts.output}: ${human(st.size)}, ${manifest.files.length + 1} members (report, ${events.count.toLocaleString('en-US')} events: ${o.commands.toLocaleString('en-US')} commands and ${o.logins.toLocaleString('en-US')} logins, ${schemaLine}${pcaps.length ? ', RAW CAPTURES' : ''}).\nLook inside before sending it: periscope inspect ${opts.output}\n`);
+    io.out(`${opts.output}: ${human(st.size)}, ${manifest.files.length + 1} members (report, ${events.count.toLocaleString('en-US')} events: ${eventKinds(o.commands, o.logins, o.tls_logins_unseen)}, ${schemaLine}${pcaps.length ? ', RAW CAPTURES' : ''}).\nLook inside before sending it: periscope inspect ${opts.output}\n`);
     return code;
   } finally {
     watch.end();
@@ -318,4 +318,11 @@ async function writeArchive(path: string, c: ArchiveContent): Promise<BundleMani
   await Promise.race([archive.finalize(), failed]);
   await Promise.race([closed, failed]);
   return manifest;
+}
+
+/** What a bundle's events are: `33 commands and 2 logins`; TLS sessions whose login was not seen are neither. */
+function eventKinds(commands: number, logins: number, tlsUnseen: number): string {
+  const parts = [count(commands, 'command'), count(logins, 'login')];
+  if (tlsUnseen > 0) parts.push(count(tlsUnseen, 'TLS session whose login was not seen', 'TLS sessions whose login was not seen'));
+  return parts.length === 2 ? parts.join(' and ') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }

@@ -1,5 +1,5 @@
 /** The diff as text (fits 100 columns), JSON (the Diff object) or one self-contained HTML page. */
-import { count, dur } from '../format.js';
+import { count, dur, rate } from '../format.js';
 import { CSS, esc, SCRIPT } from '../report/html.js';
 import type { Diff, DiffRow, Figures, SideJson } from './diff.js';
 
@@ -28,7 +28,7 @@ const pair = (b: number | null | undefined, a: number | null | undefined): strin
 function sideLines(name: string, s: SideJson): string[] {
   return [
     `# ${name}: ${s.inputs} (${s.kind}${s.kind === 'capture' ? `, ${s.files === 1 ? '1 file' : `${n(s.files)} files`}` : ''})`,
-    `#   ${s.first ?? '-'} to ${s.last ?? '-'} (${s.duration_s === null ? '-' : dur(s.duration_s * 1e6)}); ${n(s.commands)} commands, ${s.queries_per_s === null ? '-' : n(s.queries_per_s)} queries/s; ${n(s.fingerprints)} fingerprints; health ${s.health}`,
+    `#   ${s.first ?? '-'} to ${s.last ?? '-'} (${s.duration_s === null ? '-' : dur(s.duration_s * 1e6)}); ${n(s.commands)} commands, ${rate(s.queries_per_s)} queries/s; ${n(s.fingerprints)} fingerprints; health ${s.health}`,
   ];
 }
 

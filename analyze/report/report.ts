@@ -399,10 +399,8 @@ export function keyName(k: string): string {
   return k === '' ? '(none)' : k === UNKNOWN ? '(unknown)' : k === OTHERS ? '(others)' : k;
 }
 
-/** A command's database as reports print it: its name, `(none)` when none was selected, `(unknown)` when its login was not captured (no user known). */
-export function dbName(user: string | null, db: string | null): string {
-  return db ?? (user === null ? '(unknown)' : '(none)');
-}
+/** A command's database as reports print it (`(none)`, `(unknown)`): as the filters name it. */
+export { dbName } from '../analyze/filters.js';
 
 /** A tally as an object, biggest first (ties by name). */
 function ranked(t: Tally): Record<string, number> {

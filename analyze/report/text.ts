@@ -4,7 +4,7 @@
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
 import { captureLines, dbName, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
-import { count, dur, size } from '../format.js';
+import { count, dur, rate, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Finding } from '../advise/rules.js';
 import { connectionsText, hasConnections, tablesText } from './views.js';
@@ -40,7 +40,6 @@ export function peakLabel(p: Report['overall']['rates']['peak']): string {
   return '';
 }
 
-const rate = (r: number | null): string => (r === null ? '-' : r >= 100 ? n(Math.round(r)) : r.toFixed(r >= 10 ? 1 : 2));
 
 /** Control characters from the capture (a user name, a damaged statement) never reach the terminal. */
 // eslint-disable-next-line no-control-regex

@@ -4,11 +4,10 @@
  * main renderers, which only append these sections.
  */
 import type { ConnGroupJson, Report } from './report.js';
-import { count, dur } from '../format.js';
+import { count, dur, rate } from '../format.js';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 const pct = (r: number): string => `${(100 * r).toFixed(r > 0 && r < 0.001 ? 2 : 1)}%`;
-const rate = (r: number | null): string => (r === null ? '-' : r >= 100 ? n(Math.round(r)) : r.toFixed(r >= 10 ? 1 : 2));
 const top = (m: Record<string, number>, max = 3): string => {
   const e = Object.entries(m);
   return e.slice(0, max).map(([k, v]) => `${k} (${n(v)})`).join(', ') + (e.length > max ? `, ${e.length - max} more` : '');

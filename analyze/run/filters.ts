@@ -64,6 +64,16 @@ function checkEndpoint(opt: string, v: string): string {
 
 export type EventFilter = (e: CommandEvent) => boolean;
 
+/** A command's user as reports print it: `(unknown)` when its login was not captured, `(none)` for the anonymous user. */
+export function userName(user: string | null): string {
+  return user === null ? '(unknown)' : user === '' ? '(none)' : user;
+}
+
+/** A command's database as reports print it: its name, `(none)` when none was selected, `(unknown)` when its login was not captured (no user known). */
+export function dbName(user: string | null, db: string | null): string {
+  return db === null ? (user === null ? '(unknown)' : '(none)') : db === '' ? '(none)' : db;
+}
+
 /** null when nothing is filtered. */
 export function buildFilter(o: FilterOptions): EventFilter | null {
   const tests: EventFilter[] = [];
@@ -81,11 +91,11 @@ export function buildFilter(o: FilterOptions): EventFilter | null {
   }
   if (o.user?.length) {
     const s = new Set(o.user);
-    tests.push((e) => e.user !== null && s.has(e.user));
+    tests.push((e) => s.has(userName(e.user)));
   }
   if (o.db?.length) {
     const s = new Set(o.db);
-    tests.push((e) => e.db !== null && s.has(e.db));
+    tests.push((e) => s.has(dbName(e.user, e.db)));
   }
   const client = endpointMatcher('client', o.client ?? []);
   if (client) tests.push((e) => client(e.client));
@@ -134,8 +144,8 @@ export class FilterMisses {
     const put = (set: Set<string>, v: string | null): void => {
       if (v !== null && set.size < FilterMisses.MAX) set.add(v);
     };
-    put(this.users, e.user);
-    put(this.dbs, e.db);
+    put(this.users, userName(e.user));
+    put(this.dbs, dbName(e.user, e.db));
     put(this.clients, hostOf(e.client));
     put(this.servers, e.server);
     if (this.first === null || e.sec < this.first.sec || (e.sec === this.first.sec && e.nsec < this.first.nsec)) this.first = { sec: e.sec, nsec: e.nsec };

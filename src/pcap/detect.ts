@@ -15,6 +15,7 @@ const KNOWN_OTHER: readonly [number[], string][] = [
   [[0x42, 0x5a, 0x68], 'a bzip2-compressed file (decompress it with `bunzip2` first)'],
   [[0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, 0x00, 0x00], 'a snoop capture (convert it with `editcap -F pcap FILE OUT.pcap`)'],
   [[0x58, 0x43, 0x50, 0x00], 'a NetXRay/Sniffer capture (convert it with `editcap -F pcap FILE OUT.pcap`)'],
+  [[0x7b, 0x22], "JSON: a Periscope summary is read by 'periscope merge SUMMARY…' (events by jq)"],
 ];
 
 /** Needs at least 4 bytes (fewer: 'unknown'). */

@@ -276,6 +276,8 @@ test('analyze: bad option values are usage errors (exit 1) naming the option', a
   assert.match(live.stderr, /--output .*r\.html: the directory .*no-such-dir does not exist/);
   for (const [args, re] of [
     [['analyze'], /name at least one file or directory to read/],
+    [['diff', sample], /error: diff compares two inputs: name BEFORE and AFTER \(captures, summaries or bundles\)\n/],
+    [['diff'], /error: diff compares two inputs: name BEFORE and AFTER/],
     [['analyse', sample], /unknown command 'analyse' \(did you mean analyze\?\)/],
   ] as const) {
     const r = await periscope(...args);
@@ -358,6 +360,26 @@ test('diff: the same input on both sides is refused, as merge refuses it (a name
   const s = await periscope('diff', sample, summary);
   assert.equal(s.code, 2, s.stderr);
   assert.match(s.stderr, /the same traffic as/);
+});
+
+test('diff: the header gives queries per second as the report does (1,048/s, not 1,048.009)', async () => {
+  const d = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'));
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /# Before: .*\n#   .*; 33 commands, 1,048 queries\/s;/);
+  assert.match(d.stdout, /# After: .*\n#   .*; 18 commands, 249 queries\/s;/);
+});
+
+test('analyze: --db (none) and --user (unknown) select what the report names so, and a miss lists them', async () => {
+  const mysql = join(repoRoot, 'test', 'fixtures', 'mysql', 'mysql.pcap'); // 3 commands before USE test, 14 after
+  const none = await periscope('analyze', mysql, '--db', '(none)', '--format', 'json');
+  assert.equal(none.code, 0, none.stderr);
+  const r = JSON.parse(none.stdout) as Report;
+  assert.deepEqual(r.overall.databases, { '(none)': 3 });
+  const tls = await periscope('analyze', join(repoRoot, 'samples', 'mariadb-tls12.pcap'), '--user', '(unknown)', '--format', 'json');
+  assert.equal(tls.code, 0, tls.stderr);
+  assert.equal((JSON.parse(tls.stdout) as Report).overall.tls_logins_unseen, 2);
+  const miss = await periscope('analyze', mysql, '--db', 'nosuch');
+  assert.match(miss.stderr, /databases \(none\), test;/);
 });
 
 test('merge: the same capture twice is refused (it would count its commands twice)', async () => {

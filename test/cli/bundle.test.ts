@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { periscope, periscopeWith, sample } from './run.js';
+import { periscope, periscopeWith, repoRoot, sample } from './run.js';
 import { allBytes, manifestOf, members } from '../bundle/members.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'periscope-bundle-'));
@@ -205,6 +205,10 @@ test('bundle: -o naming a directory is refused before reading; filters that matc
   assert.match(e.stdout, /0 events: 0 commands and 0 logins/);
   const full = await periscope('bundle', sample, '-o', join(dir, 'full.tar.gz'));
   assert.match(full.stdout, /35 events: 33 commands and 2 logins/);
+  // One TLS session decrypted, one not: its handshake is an event, neither a command nor a login.
+  const tls = await periscope('bundle', join(repoRoot, 'samples', 'mariadb-tls12.pcap'), '--keylog', join(repoRoot, 'samples', 'mariadb-tls12.keys'), '-o', join(dir, 'tls.tar.gz'));
+  assert.equal(tls.code, 0, tls.stderr);
+  assert.match(tls.stdout, /20 events: 18 commands, 1 login and 1 TLS session whose login was not seen,/);
 });
 
 test('bundle: a server that cannot be reached leaves the schema out, says why, and the bundle is still made', async () => {

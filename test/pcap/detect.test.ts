@@ -32,6 +32,7 @@ test('sniff: gzip, other known formats and unknown bytes', () => {
     [[0x42, 0x5a, 0x68, 0x39], /bzip2-compressed/],
     [[0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, 0x00, 0x00], /snoop capture/],
     [[0x58, 0x43, 0x50, 0x00], /NetXRay/],
+    [Array.from(ascii('{"format":"periscope-summary"')), /this is JSON: a Periscope summary is read by 'periscope merge SUMMARY…'/],
     [[1, 2, 3], /only 3 bytes long/],
     [[], /only 0 bytes long/],
     [Array.from(ascii('hello world')), /starts with 68 65 6c 6c, expected a pcap/],

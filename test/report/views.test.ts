@@ -208,3 +208,13 @@ test('connections: a summary saved before the view is merged, and the report say
   assert.ok(r.health.notes.includes('1 summary saved before the connections view: the connections section leaves out their logins, lifetimes and prepared statements'), r.health.notes.join('\n'));
   assert.equal(r.connections.logins, 0);
 });
+
+test('connections: a TLS session whose login was not decrypted is not a login, as in the overall figures', () => {
+  const seen = new Conn(1, { user: 'app', db: 'shop' }).login({ tls: true, tlsDecrypted: true }).cmd('SELECT 1').quit();
+  const hidden = new Conn(2, { user: null, db: null }).login({ tls: true, tlsDecrypted: false, status: 'incomplete', latencyUs: null, responseUs: null });
+  const r = report(seen, hidden);
+  assert.equal(r.overall.logins, 1);
+  assert.equal(r.overall.tls_logins_unseen, 1);
+  assert.equal(r.connections.logins, r.overall.logins);
+  assert.deepEqual(r.connections.by_user.map((g) => g.user), ['app']);
+});
