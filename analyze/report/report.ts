@@ -400,7 +400,7 @@ export function keyName(k: string): string {
 }
 
 /** A command's database as reports print it (`(none)`, `(unknown)`): as the filters name it. */
-export { dbName } from '../analyze/filters.js';
+export { dbName } from '../run/filters.js';
 
 /** A tally as an object, biggest first (ties by name). */
 function ranked(t: Tally): Record<string, number> {
