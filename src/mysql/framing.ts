@@ -145,12 +145,25 @@ export class PacketFramer {
   private lastSec = 0;
   private lastNsec = 0;
 
+  /** The packet in progress is the first one after a hunt found a start (not yet confirmed by its end). */
+  private provisional = false;
+
+  /**
+   * A hunt accepted a packet start and that packet is still incomplete: the start is not confirmed
+   * yet (it may be a coincidence in the middle of other data, announcing a length that swallows
+   * what follows). The caller may know better (the other side answered) and call `gap()` again.
+   */
+  get unconfirmedStart(): boolean {
+    return this.provisional && (this.state === State.Body || this.hdrHave > 0 || this.continuing);
+  }
+
   /** In sync at a packet boundary? */
   get synced(): boolean {
     return this.state !== State.Hunting;
   }
 
   private reset(): void {
+    this.provisional = false;
     this.state = State.Header;
     this.hdrHave = 0;
     this.remaining = 0;
@@ -169,6 +182,7 @@ export class PacketFramer {
       }
       this.state = State.Header;
       this.hunt = null;
+      this.provisional = true;
     }
     const p = this.pkt;
     while (len > 0) {
@@ -232,6 +246,7 @@ export class PacketFramer {
           len -= plen;
           this.state = State.Header;
           this.packets++;
+          this.provisional = false;
           this.sink(p);
           continue;
         }
@@ -273,6 +288,7 @@ export class PacketFramer {
     p.lastNsec = nsec;
     this.kept = 0;
     this.packets++;
+    this.provisional = false;
     this.sink(p);
   }
 }

@@ -231,6 +231,7 @@ export class MysqlSession implements StreamHandler {
     const u = this.unwrap ?? (this.maybeCompressed ? this.compressedStart(dir, buf, offset, length) : null);
     if (this.abandoned) return;
     if (u === null) {
+      if (dir === Dir.ServerToClient) this.falseClientStart();
       const rest = this.framers[dir].feed(buf, offset, length, sec, nsec);
       // The SSL request ended the plain stream: the bytes after it are TLS records.
       if (rest > 0 && this.tlsLayer !== null) this.tlsLayer.onData(dir, buf, offset + length - rest, rest, sec, nsec);
@@ -956,6 +957,22 @@ export class MysqlSession implements StreamHandler {
     this.trace(Dir.ClientToServer, 'RESYNC', 0, packetLength(b, off), `client stream resynchronised at a ${commandName(com)} command`);
     return true;
   };
+
+  /**
+   * The server sends while the command the client's hunt found after a gap is still incomplete: a
+   * server answers a request only once it has all of it, so that start was a coincidence (bytes
+   * inside other data — LOCAL INFILE contents, say — that look like a command header announcing
+   * a length that would swallow the real commands after it). Hunt again from here; the false start
+   * is counted as a cut packet and traced.
+   */
+  private falseClientStart(): void {
+    const f = this.framersMade?.[0];
+    if (f === undefined || !f.unconfirmedStart) return;
+    f.gap(this.clientStart);
+    this.counters.resyncs--;
+    this.resyncing = true;
+    this.trace(Dir.ClientToServer, 'RESYNC', null, null, 'the command found after the gap was not one (the server answered before it was complete): looking again');
+  }
 
   /** The server's stream began before the capture and nothing of it was seen yet: a greeting may start it. */
   private greetingPossible = false;

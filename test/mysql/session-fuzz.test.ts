@@ -449,27 +449,46 @@ describe('model-based conversations', () => {
     );
   });
 
+  type Conv = { deprecateEof: boolean; exchanges: Exchange[]; cuts: number[][] };
+  const oneBurstLost = (cv: Conv, which: number): void => {
+    // Resynchronisation needs a segment that starts with a whole command: the last pings are not cut.
+    const { steps, expected } = build(cv.deprecateEof, [...cv.exchanges, { kind: 'ping', whole: true }, { kind: 'ping', whole: true }], cv.cuts);
+    const i = 3 + (which % (steps.length - 3 - 4)); // not the login, not the last two pings
+    const lost = steps[i]! as Extract<Step, { kind: 'data' }>;
+    const damaged: Step[] = [...steps.slice(0, i), { kind: 'gap', dir: lost.dir, bytes: lost.bytes.length }, ...steps.slice(i + 1)];
+    const { events, session } = drive(damaged, true);
+    checkEvents(events, session);
+    assert.ok(events.length <= expected.length, 'no invented event');
+    assert.deepEqual(
+      events.slice(-2).map((e) => [e.cmd, e.status]),
+      [
+        ['ping', 'ok'],
+        ['ping', 'ok'],
+      ],
+      'decoding recovers by the last two commands',
+    );
+  };
+
   test('valid conversations with one burst lost (a gap): never throws, never more events than commands, later commands recover', () => {
     fc.assert(
-      fc.property(convArb, fc.nat(), (cv, which) => {
-        // Resynchronisation needs a segment that starts with a whole command: the last pings are not cut.
-        const { steps, expected } = build(cv.deprecateEof, [...cv.exchanges, { kind: 'ping', whole: true }, { kind: 'ping', whole: true }], cv.cuts);
-        const i = 3 + (which % (steps.length - 3 - 4)); // not the login, not the last two pings
-        const lost = steps[i]! as Extract<Step, { kind: 'data' }>;
-        const damaged: Step[] = [...steps.slice(0, i), { kind: 'gap', dir: lost.dir, bytes: lost.bytes.length }, ...steps.slice(i + 1)];
-        const { events, session } = drive(damaged, true);
-        checkEvents(events, session);
-        assert.ok(events.length <= expected.length, 'no invented event');
-        assert.deepEqual(
-          events.slice(-2).map((e) => [e.cmd, e.status]),
-          [
-            ['ping', 'ok'],
-            ['ping', 'ok'],
-          ],
-          'decoding recovers by the last two commands',
-        );
-      }),
+      fc.property(convArb, fc.nat(), oneBurstLost),
       { numRuns: runs(400) },
+    );
+  });
+
+  // Found by the property above (about once in 15,000 cases): after the LOAD DATA query is lost,
+  // the hunt took bytes inside the file's contents for a COM_QUERY announcing 1,802 bytes, which
+  // swallowed every later command. The server's answer before that "query" was complete now
+  // unmasks it (a server answers a request only once it has all of it).
+  test('kept: a false command start inside LOCAL INFILE data after a gap is dropped when the server answers', () => {
+    oneBurstLost({ deprecateEof: false, exchanges: [{ kind: 'infile', packets: 3 }, { kind: 'infile', packets: 0 }], cuts: [[31, 10]] }, 604318720);
+    oneBurstLost(
+      {
+        deprecateEof: false,
+        exchanges: [{ kind: 'init_db' }, { kind: 'err', code: 1000 }, { kind: 'init_db' }, { kind: 'multi', rows: [0, 0] }, { kind: 'infile', packets: 3 }, { kind: 'close' }],
+        cuts: [[10, 31], [], [1], [1]],
+      },
+      2,
     );
   });
 });
