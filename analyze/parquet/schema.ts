@@ -8,7 +8,7 @@
  */
 import type { SchemaElement } from 'hyparquet';
 import type { CommandEvent } from '../../src/mysql/session.js';
-import { SqlNormalizer } from '../../src/sql/index.js';
+import { sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import { lexerFacts } from '../../src/sql/facts.js';
 import { SQL_COMMANDS } from '../commands.js';
 import { eventError, eventSql } from '../events/command.js';
@@ -146,13 +146,16 @@ export class RowMaker {
   /** The statement's digest and tables (null for commands without SQL). */
   private statement(e: CommandEvent): { digest: string; tables: string[] } | null {
     if (e.sql === null || !SQL_COMMANDS.has(e.cmd)) return null;
-    if (e.cmd !== 'query') {
+    // The connection's SQL mode (NO_BACKSLASH_ESCAPES) changes where literals end: the digest is
+    // the one events and reports give (eventDigest). The cache by text is for the default mode.
+    const cached = e.cmd !== 'query' && e.noBackslashEscapes !== true;
+    if (cached) {
       const known = this.bySql.get(e.sql);
       if (known !== undefined) return known;
     }
-    const f = this.normalizer.fingerprintAndDigest(e.sql);
+    const f = this.normalizer.fingerprintAndDigest(e.sql, sessionMode(e.noBackslashEscapes));
     const s = { digest: f.digest, tables: this.tablesOf(f.fingerprint) };
-    if (e.cmd !== 'query') {
+    if (cached) {
       if (this.bySql.size >= 10_000) this.bySql.clear();
       this.bySql.set(e.sql, s);
     }
