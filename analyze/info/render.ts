@@ -18,8 +18,10 @@ function bytes(v: number): string {
 
 /** A labelled value, wrapped at word boundaries under the value column. */
 function line(label: string, value: string): string {
-  const room = WIDTH - 2 - LABEL;
-  const words = value.split(' ');
+  // A value's leading spaces indent each of its rows (an outcome under its connection).
+  const indent = /^ */.exec(value)![0];
+  const room = WIDTH - 2 - LABEL - indent.length;
+  const words = value.slice(indent.length).split(' ');
   const rows: string[] = [];
   let cur = '';
   for (const w of words) {
@@ -31,7 +33,7 @@ function line(label: string, value: string): string {
     }
   }
   rows.push(cur);
-  return rows.map((r, i) => `  ${(i === 0 ? label : '').padEnd(LABEL)}${r}\n`).join('');
+  return rows.map((r, i) => `  ${(i === 0 ? label : '').padEnd(LABEL)}${indent}${r}\n`).join('');
 }
 
 type FileSummary = InfoReport['files'][number];
@@ -148,8 +150,8 @@ function tlsText(r: InfoReport): string {
     const x = c.tls!;
     const what = [x.version, x.cipher].filter((v) => v !== null).join(' ');
     const outcome = x.decrypted === 'yes' ? 'decrypted' : x.decrypted === 'in part' ? `DECRYPTED IN PART: ${x.reason}` : `NOT DECRYPTED: ${x.reason}`;
-    out += line('', `#${c.id} ${c.client} → ${c.server}${what ? `, ${what}` : ''}:`);
-    out += line('', `  ${outcome}`);
+    out += line('', `#${c.id} ${c.client} → ${c.server}`);
+    out += line('', `  ${what ? `${what}: ` : ''}${outcome}`);
   }
   if (tls.length > MAX_TLS_LINES) out += line('', `… and ${n(tls.length - MAX_TLS_LINES)} more (--json lists every connection)`);
   if (t.no_secret > 0 && t.key_logs.length === 0) out += line('', 'no key log was given: --keylog FILE with the key log the clients wrote (docs/tls.md)');

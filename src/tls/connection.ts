@@ -660,7 +660,7 @@ export class TlsConnection {
       return {
         state: 'no-secret',
         ...base,
-        reason: `no secret for this TLS session in the key log${looking}; give --keylog with the key log file the client wrote (see docs/tls.md)`,
+        reason: `no secret for this TLS session in the key log${looking}: the key log written by this client is needed (--keylog FILE, see docs/tls.md)`,
       };
     }
     if (this.#found !== null && c.authFailures > 0) {

@@ -210,7 +210,9 @@ test('info --keylog: each TLS connection of the recorded samples said decrypted 
   const none = await periscope('info', tlsSample('mariadb-tls13.pcap'));
   assert.equal(none.code, 0, none.stderr);
   assert.match(none.stdout, /TLS CONNECTIONS\s+1: 0 decrypted, 1 not \(no secret 1\)/);
-  assert.match(none.stdout, /#1 127\.0\.0\.1:\d+ → 127\.0\.0\.1:3307, TLS 1\.3 TLS_AES_256_GCM_SHA384:\n\s+NOT DECRYPTED: no secret for this TLS session/);
+  assert.match(none.stdout, /#1 127\.0\.0\.1:\d+ → 127\.0\.0\.1:3307\n {26}TLS 1\.3 TLS_AES_256_GCM_SHA384: NOT DECRYPTED: no secret for this TLS/);
+  // The outcome's rows are indented under their connection (the client random never split from its words).
+  assert.match(none.stdout, /\n {26}\S/);
   assert.match(none.stdout, /no key log was given/);
   for (const l of none.stdout.split('\n')) assert.ok(l.length <= 100, `fits 100 columns: ${l}`);
   // A plaintext capture: no TLS line, every connection's tls null.
