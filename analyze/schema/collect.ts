@@ -219,7 +219,9 @@ export async function findByName(q: Query, names: readonly string[]): Promise<{ 
   );
   for (const r of rows) push(where, String(r.name).toLowerCase(), { db: String(r.db), table: String(r.name) });
   for (const name of names) {
-    const found = where.get(name.toLowerCase()) ?? [];
+    // In code-point order: the server's ORDER BY uses the catalogue's case-insensitive collation,
+    // which leaves names differing only in case in no fixed order.
+    const found = (where.get(name.toLowerCase()) ?? []).sort((a, b) => (a.db !== b.db ? (a.db < b.db ? -1 : 1) : a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
     if (found.length === 0) out.unresolved.push(name);
     else if (found.length > 1) out.ambiguous.push(`${name}: ${found.map((t) => `${t.db}.${t.table}`).join(', ')}`);
     out.refs.push(...found);

@@ -95,6 +95,12 @@ test('tables with no database known are looked up by name across schemas; severa
   assert.deepEqual(asked[0]!.values, ['sbtest1', 'orders', 'lonely']);
   assert.doesNotMatch(asked.map((a) => a.sql).join('\n'), /\((none|unknown)\)/);
   assert.deepEqual(await findByName(q, []), { refs: [], unresolved: [], ambiguous: [] });
+  // Names differing only in case in one schema: the server's case-insensitive ORDER BY leaves them
+  // in any order; the list is in code-point order whatever order the rows came in.
+  for (const rows of [[{ db: 'd', name: 't' }, { db: 'd', name: 'T' }], [{ db: 'd', name: 'T' }, { db: 'd', name: 't' }]]) {
+    const dup = await findByName(async () => rows as unknown as RowDataPacket[], ['t']);
+    assert.deepEqual(dup.ambiguous, ['t: d.T, d.t']);
+  }
 });
 
 test('the variable allow-list in docs/bundle.md is the one in the code', async () => {
