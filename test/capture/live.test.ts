@@ -20,6 +20,7 @@ import { startPcapStream } from '../../capture/tcpdump.js';
 import { PcapParser } from '../../src/pcap/pcap.js';
 import { Step } from '../../src/pcap/record.js';
 import type { CaptureManifest } from '../../capture/manifest.js';
+import { endAndWait } from '../live/workload.js';
 
 const { live: opts, root: rootOpts } = await captureTestOptions();
 const scr = scratch('periscope-capture-');
@@ -63,7 +64,7 @@ async function mysqlTraffic(): Promise<{ ports: Set<string>; queries: number }> 
           await sleep(250);
         }
       } finally {
-        await c.end();
+        await endAndWait(c);
       }
     }),
   );

@@ -9,6 +9,7 @@ import type { ResultPromise } from 'execa';
 import { createConnection } from 'mysql2/promise';
 import { mysqlSettings } from '../live/env.js';
 import type { CaptureManifest } from '../../capture/manifest.js';
+import { endAndWait } from '../live/workload.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -40,7 +41,7 @@ export async function captureTraffic(start: (args: string[]) => ResultPromise, d
     await c.query(`REPLACE INTO dist_${tag} VALUES (42, 'forty-two')`);
     await c.query(marker(tag).replace('?', '42'));
   } finally {
-    await c.end();
+    await endAndWait(c);
   }
   const r = await proc;
   const manifest = JSON.parse(await readFile(join(dir, 'capture.json'), 'utf8')) as CaptureManifest;

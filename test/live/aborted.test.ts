@@ -14,6 +14,7 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
 import { periscope } from '../cli/run.js';
+import { endAndWait } from './workload.js';
 
 const opts = await liveTestOptions();
 let dir = '';
@@ -36,7 +37,7 @@ function greetedThen(how: (sock: Socket) => void): Promise<void> {
 async function abortedConnects(): Promise<number> {
   const c = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
   const [rows] = await c.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Aborted_connects'");
-  await c.end();
+  await endAndWait(c);
   return Number(rows[0]!.Value);
 }
 

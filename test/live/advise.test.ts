@@ -24,6 +24,7 @@ import { periscope, periscopeWith } from '../cli/run.js';
 import type { Advice } from '../../analyze/advise/command.js';
 import { SqlNormalizer } from '../../src/sql/index.js';
 import type { Finding } from '../../analyze/advise/rules.js';
+import { endAndWait } from './workload.js';
 
 /** One normalizer for the whole file, its methods as functions. */
 const sqlNormalizer = new SqlNormalizer();
@@ -43,7 +44,7 @@ after(async () => {
   if (opts.skip) return;
   const c = await createConnection(s);
   await c.query(`DROP TABLE IF EXISTS ${TABLES.join(', ')}`);
-  await c.end();
+  await endAndWait(c);
 });
 
 async function setup(): Promise<void> {
@@ -63,7 +64,7 @@ async function setup(): Promise<void> {
   await c.query(`INSERT INTO adv_items (order_id, sku, qty) VALUES ${rows(4000, (i) => `(${(i % 2000) + 1}, 'sku${i}', ${i % 5})`)}`);
   await c.query(`INSERT INTO adv_clean (k, c, pad) VALUES ${rows(1000, (i) => `(${i % 100}, 'c${i}', 'p')`)}`);
   await c.query('ANALYZE TABLE adv_customers, adv_orders, adv_items, adv_clean');
-  await c.end();
+  await endAndWait(c);
 }
 
 /** N+1: the orders of a customer, then the items of each order, one statement per row. */
@@ -107,12 +108,12 @@ async function dirtyWorkload(): Promise<void> {
   await sleep(400);
   await c.query('COMMIT');
   await c.query('DELETE FROM adv_log');
-  await c.end();
+  await endAndWait(c);
   // A connection for every query.
   for (let i = 0; i < 12; i++) {
     const k = await createConnection(s);
     await k.query('SELECT 1');
-    await k.end();
+    await endAndWait(k);
   }
   await deadlock();
 }
@@ -143,8 +144,8 @@ async function deadlock(): Promise<void> {
   await victim.query('BEGIN');
   await upd(victim, victim === a ? 2 : 1); // the retry of the statement that failed
   await victim.query('COMMIT');
-  await a.end();
-  await b.end();
+  await endAndWait(a);
+  await endAndWait(b);
 }
 
 /** sysbench's oltp_read_write, in small: point selects, ranges on the key, updates and inserts by key. */
@@ -161,7 +162,7 @@ async function cleanWorkload(): Promise<void> {
     await c.query(`INSERT INTO adv_clean (k, c, pad) VALUES (${i}, 'n', 'p')`);
     await c.query('COMMIT');
   }
-  await c.end();
+  await endAndWait(c);
 }
 
 let ready: Promise<void> | null = null;
@@ -284,7 +285,7 @@ test('advise: the suggested ADD INDEX makes the server stop flagging the stateme
     await captureWhile({ file: second }, async () => {
       const w = await createConnection(s);
       for (let i = 1; i <= 3; i++) await w.query(`SELECT id FROM adv_orders WHERE customer_id = ${i}`);
-      await w.end();
+      await endAndWait(w);
     });
     const ev = await periscope('events', second);
     const events = ev.stdout.trim().split('\n').map((l) => JSON.parse(l) as { digest: string | null; no_index_used: boolean; no_good_index_used: boolean });
@@ -295,7 +296,7 @@ test('advise: the suggested ADD INDEX makes the server stop flagging the stateme
     assert.ok(!again.advice.findings.some((f) => f.rule.startsWith('IDX.00') && f.digests.includes(digest)), 'no index finding for it any more');
   } finally {
     await c.query('ALTER TABLE adv_orders DROP INDEX idx_customer_id').catch(() => undefined);
-    await c.end();
+    await endAndWait(c);
   }
 });
 

@@ -17,6 +17,7 @@ import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
 import { periscope, periscopeWith } from '../cli/run.js';
 import { allBytes, manifestOf, members } from '../bundle/members.js';
+import { endAndWait } from './workload.js';
 
 const opts = await liveTestOptions();
 let dir = '';
@@ -58,7 +59,7 @@ function capture(): Promise<string> {
       // Errors whose whole message is the client's text: SIGNAL (1644, SQLSTATE 45000), and one with its own errno and class.
       await c.query(`SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${m.signal}'`).catch(() => undefined);
       await c.query(`SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1001, MESSAGE_TEXT = '${m.signalErrno}'`).catch(() => undefined);
-      await c.end();
+      await endAndWait(c);
       // A session under NO_BACKSLASH_ESCAPES: there `'C:\'` is a whole string, and the marker after
       // it a literal (read with backslash escapes it would be outside any string).
       const n = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
@@ -66,7 +67,7 @@ function capture(): Promise<string> {
       await n.query(`SELECT 'C:\\' , '${m.noEscapes}'`);
       await n.query(`INSERT INTO canary (email, note) VALUES ('nbe\\', '${m.noEscapesRow}')`);
       await n.query(`DELETE FROM canary WHERE note = 'x\\' OR note = '${m.noEscapesRow}'`);
-      await n.end();
+      await endAndWait(n);
     });
     return file;
   })();

@@ -13,6 +13,7 @@ import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
 import { periscope } from '../cli/run.js';
 import type { Diff } from '../../analyze/diff/diff.js';
+import { endAndWait } from './workload.js';
 
 const { skip } = await liveTestOptions();
 
@@ -30,7 +31,7 @@ async function workload(slow: boolean): Promise<void> {
       if (slow && i % 30 === 0) await c.query('SELECT SLEEP(0.05)');
     }
   } finally {
-    await c.end();
+    await endAndWait(c);
   }
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { liveTestOptions, mysqlSettings, type MysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
-import { runWorkload, type WorkloadResult } from './workload.js';
+import { runWorkload, type WorkloadResult, endAndWait } from './workload.js';
 import { periscope } from '../cli/run.js';
 
 const opts = await liveTestOptions();
@@ -50,7 +50,7 @@ async function ownWork(s: MysqlSettings): Promise<Ours> {
     c.destroy(); // an open connection would keep the test process alive
     throw e;
   }
-  await c.end();
+  await endAndWait(c);
   return o;
 }
 

@@ -15,6 +15,7 @@ import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
 import { periscope } from '../cli/run.js';
 import type { Report } from '../../analyze/report/report.js';
+import { endAndWait } from './workload.js';
 
 const opts = await liveTestOptions();
 const ROWS = 4000;
@@ -42,7 +43,7 @@ before(async () => {
     const values = Array.from({ length: ROWS }, (_, i) => `(${i}, REPEAT('a', 200), REPEAT('b', 200))`).join(',');
     await c.query(`INSERT INTO periscope_big VALUES ${values}`);
   } finally {
-    await c.end();
+    await endAndWait(c);
   }
   // A large kernel buffer: 64 KiB loopback segments overrun tcpdump's default one (issue 21).
   await captureWhile({ file, filter: `tcp port ${s.port}`, extra: ['-B', '65536'] }, async () => {
@@ -51,7 +52,7 @@ before(async () => {
       for (let i = 0; i < 3; i++) await k.query(BIG);
       await k.query('SELECT 1');
     } finally {
-      await k.end();
+      await endAndWait(k);
     }
   });
 });

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { createConnection } from 'mysql2/promise';
 import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
-import { runWorkload } from './workload.js';
+import { runWorkload, endAndWait } from './workload.js';
 import { bin, periscope } from '../cli/run.js';
 import type { Report } from '../../analyze/report/report.js';
 
@@ -49,7 +49,7 @@ test('live: the report on exit counts what analyze of a capture of the same traf
       [0, 1, 2].map(async (k) => {
         const c = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
         for (let i = 0; i < 300; i++) await c.query(`SELECT ${k * 1000 + i} AS n`);
-        await c.end();
+        await endAndWait(c);
       }),
     );
     const r = await live;
@@ -101,7 +101,7 @@ test('live: Ctrl-C waits for the last packets, prints the final table and exits 
   const { live } = await startLive('-i', 'lo', '-p', String(s.port), '--refresh', '1');
   const c = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
   for (let i = 0; i < 50; i++) await c.query(`SELECT ${i} AS ctrl_c_marker`);
-  await c.end();
+  await endAndWait(c);
   live.kill('SIGINT');
   const r = await live;
   assert.equal(r.exitCode, 0, String(r.stderr));

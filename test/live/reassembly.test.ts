@@ -19,6 +19,7 @@ import { captureWhile } from './tcpdump.js';
 import { mutate, readCapture, reassemble, truthOf, verify, verifyInfo, writePcap, type Capture, type MutationKind, type MutationOptions, type Pkt, type TruthConn } from './mutate.js';
 import { infoJson } from '../cli/run.js';
 import { TcpFlag } from '../../src/net/decode.js';
+import { endAndWait } from './workload.js';
 
 const opts = await liveTestOptions();
 let dir = '';
@@ -71,7 +72,7 @@ async function bigWorkload(s: MysqlSettings, workers: number, rows: number): Pro
   await Promise.all(conns.map((c) => c.query('SELECT id, worker, body FROM reassembly_docs ORDER BY id')));
   await Promise.all(conns.map((c) => c.end()));
   await admin.query('SELECT COUNT(*) FROM reassembly_docs');
-  await admin.end();
+  await endAndWait(admin);
   return { connections: workers + 1, bodies };
 }
 

@@ -22,6 +22,7 @@ import { bin, periscope, periscopeWith } from '../cli/run.js';
 import { manifestOf, members } from '../bundle/members.js';
 import type { SchemaTable } from '../../analyze/schema/collect.js';
 import { VARIABLE_ALLOW_LIST } from '../../analyze/schema/variables.js';
+import { endAndWait } from './workload.js';
 
 const s = mysqlSettings();
 const LIMITED = { user: 'periscope_limited', password: 'periscope_limited' };
@@ -31,7 +32,7 @@ async function options(): Promise<{ skip: string | false }> {
   if (o.skip) return o;
   try {
     const c = await createConnection({ host: s.host, port: s.port, ...LIMITED, connectTimeout: 3000 });
-    await c.end();
+    await endAndWait(c);
   } catch (e) {
     const why = `the second test account ${LIMITED.user} is missing (${(e as Error).message}); see .ci/run or the README's test accounts`;
     if (requireLive) throw new Error(`live tests are required (PERISCOPE_REQUIRE_LIVE=1) but: ${why}`);
@@ -71,10 +72,10 @@ function capture(): Promise<void> {
       await w.query(`SELECT * FROM ${db}.bundle_plain JOIN bundle_view USING (id)`);
       await w.query('SELECT * FROM bundle_gone');
       await w.query('SELECT * FROM bundle_secret');
-      await w.end();
+      await endAndWait(w);
     });
     await c.query('DROP TABLE bundle_gone');
-    await c.end();
+    await endAndWait(c);
   })();
   return captured;
 }
@@ -83,7 +84,7 @@ after(async () => {
   if (captured === null) return;
   const c = await createConnection({ ...s, multipleStatements: true });
   await c.query('DROP VIEW IF EXISTS bundle_view; DROP TABLE IF EXISTS `bundle odd name`, `bundle``tick`, BundleMixed, bundle_plain, bundle_gone, bundle_secret');
-  await c.end();
+  await endAndWait(c);
 });
 
 async function bundle(name: string, env: Record<string, string>, ...args: string[]) {
@@ -218,7 +219,7 @@ test('tables of a connection opened before the capture: database (unknown) in th
       // Logged in inside the capture with no database: (none), and a qualified name.
       const none = await createConnection({ host: s.host, port: s.port, user: s.user, password: s.password });
       await none.query(`SELECT * FROM ${db}.bundle_unique_mid`);
-      await none.end();
+      await endAndWait(none);
     });
     const report = await periscope('analyze', midFile, '--format', 'json');
     assert.equal(report.code, 0, report.stderr);
@@ -249,8 +250,8 @@ test('tables of a connection opened before the capture: database (unknown) in th
       assert.match(b.stderr, /several places .*bundle_dup_mid: /);
     }
   } finally {
-    await w.end();
+    await endAndWait(w);
     await c.query('DROP TABLE IF EXISTS bundle_unique_mid, bundle_dup_mid, BUNDLE_DUP_MID');
-    await c.end();
+    await endAndWait(c);
   }
 });

@@ -16,6 +16,7 @@ import { createConnection } from 'mysql2/promise';
 import { liveTestOptions, mysqlSettings } from './env.js';
 import { bin } from '../cli/run.js';
 import type { Report } from '../../analyze/report/report.js';
+import { endAndWait } from './workload.js';
 
 const opts = await liveTestOptions();
 const RUNS = 8;
@@ -61,7 +62,7 @@ test(`live: ${RUNS} runs in a row under a steady workload each see traffic until
   } finally {
     running = false;
     await load;
-    await c.end();
+    await endAndWait(c);
   }
   assert.deepEqual(problems, []);
 });

@@ -14,6 +14,7 @@ import { liveTestOptions, mysqlSettings } from './env.js';
 import { captureWhile } from './tcpdump.js';
 import { periscope } from '../cli/run.js';
 import type { Report } from '../../analyze/report/report.js';
+import { endAndWait } from './workload.js';
 
 const { skip } = await liveTestOptions();
 
@@ -61,7 +62,7 @@ test('executes of statements prepared before the capture: one row per statement,
     await rangeStmt.close();
     await updateStmt.close();
   } finally {
-    await c.end();
+    await endAndWait(c);
     if (process.env.KEEP) process.stderr.write(`kept ${dir}\n`); else await rm(dir, { recursive: true, force: true });
   }
 });

@@ -64,7 +64,21 @@ export async function runWorkload(s: MysqlSettings, opts: WorkloadOptions = {}):
     await c.query('USE periscope_test');
     result.queries++;
     await c.ping();
-    await c.end(); // COM_QUIT
+    await endAndWait(c);
   }
   return result;
+}
+
+/**
+ * COM_QUIT, then wait until the socket is closed both ways. mysql2's `end()` resolves before the
+ * QUIT packet is even written, so a capture stopped right after the workload could miss the last
+ * connection's FINs on a loaded machine (CI: 2 of 3 connections "seen whole").
+ */
+export async function endAndWait(c: Connection): Promise<void> {
+  const stream = (c as unknown as { connection: { stream: NodeJS.EventEmitter & { closed?: boolean; destroyed?: boolean } } }).connection.stream;
+  const done = stream.closed === true ? Promise.resolve() : new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  await c.end(); // COM_QUIT
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+  clearTimeout(timer);
 }
