@@ -9,6 +9,7 @@
  */
 import { execa } from 'execa';
 import { createConnection } from 'mysql2/promise';
+import { endAndWait } from './workload.js';
 
 export interface MysqlSettings {
   host: string;
@@ -55,7 +56,7 @@ async function probe(): Promise<string | null> {
   const s = mysqlSettings();
   try {
     const c = await createConnection({ ...s, connectTimeout: 3000 });
-    await c.end();
+    await endAndWait(c); // closed both ways: its last packets never land in a capture started next
   } catch (e) {
     return `MariaDB is not reachable at ${s.host}:${s.port} as ${s.user} (${(e as Error).message}); see .ci/run for the setup`;
   }
@@ -85,7 +86,7 @@ async function probeTls(): Promise<string | null> {
   const s = mysqlSettings();
   try {
     const c = await createConnection({ ...s, port: tlsPort, connectTimeout: 3000, ssl: { rejectUnauthorized: false } });
-    await c.end();
+    await endAndWait(c);
   } catch (e) {
     return `the TLS MariaDB is not reachable at ${s.host}:${tlsPort} with TLS as ${s.user} (${(e as Error).message}); .ci/run starts it`;
   }
