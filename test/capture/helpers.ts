@@ -12,6 +12,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bin } from '../cli/run.js';
+import { drained } from '../live/tcpdump.js';
 import type { CaptureManifest } from '../../capture/manifest.js';
 import type { PidRecord } from '../../capture/pidfile.js';
 
@@ -175,7 +176,10 @@ export async function pump(port: number, total: number, chunk: number, bytesPerS
 /** A plain tcpdump writing one file (the reference for "no command lost across file boundaries"). */
 export async function referenceTcpdump(file: string, filter: string): Promise<{ stop: () => Promise<string> }> {
   const asRoot = process.geteuid?.() === 0 ? ['-Z', 'root'] : []; // keep root: the test's temporary directory is root's
-  const proc = execa('tcpdump', ['-i', 'lo', '-s', '0', '-B', '32768', ...asRoot, '-w', file, '--', filter], { reject: false, buffer: { stdout: false, stderr: true } });
+  // --immediate-mode -U: each packet is written as it comes, so that the stop below can wait until
+  // tcpdump has written them all (without, packets of the kernel's current block were lost when a
+  // loaded machine had not run tcpdump during a fixed wait).
+  const proc = execa('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-s', '0', '-B', '32768', ...asRoot, '-w', file, '--', filter], { reject: false, buffer: { stdout: false, stderr: true } });
   await new Promise<void>((resolve, reject) => {
     let seen = '';
     proc.stderr!.on('data', (d: Buffer) => {
@@ -186,7 +190,7 @@ export async function referenceTcpdump(file: string, filter: string): Promise<{ 
   });
   return {
     stop: async () => {
-      await sleep(2500); // the kernel hands over its last block of packets (see capture/tcpdump.ts)
+      await drained(proc);
       proc.kill('SIGINT');
       return String((await proc).stderr);
     },

@@ -48,7 +48,7 @@ export async function captureWhile<T>(opts: CaptureOptions, work: () => Promise<
  * (Not "captured = received": on lo the kernel counts each packet twice, leaving and arriving,
  * and libpcap keeps one copy.)
  */
-async function drained(proc: ResultPromise): Promise<void> {
+export async function drained(proc: ResultPromise): Promise<void> {
   let seen = '';
   const onData = (d: Buffer) => {
     seen += d.toString();
