@@ -20,12 +20,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export const marker = (tag: string): string => `SELECT name FROM dist_${tag} WHERE id = ?`;
 
 /**
- * Start the artifact's `capture` (it stops by itself after --duration), send a few statements on a
- * table of their own once tcpdump listens, and return its exit and manifest.
+ * Start the artifact's `capture`, send a few statements on a table of their own once tcpdump
+ * listens, stop it with the artifact's `capture --stop`, and return its exit and manifest. (Not
+ * --duration: on a loaded machine the statements could come after the window, which is cut.)
  */
 export async function captureTraffic(start: (args: string[]) => ResultPromise, dir: string, tag: string): Promise<{ code: number; stderr: string; manifest: CaptureManifest }> {
   const s = mysqlSettings();
-  const proc = start(['capture', '--out', dir, '-i', 'lo', '-p', String(s.port), '--duration', '4s']);
+  const proc = start(['capture', '--out', dir, '-i', 'lo', '-p', String(s.port)]);
   let exited = false;
   void proc.then(() => (exited = true));
   const until = Date.now() + 20_000;
@@ -43,6 +44,8 @@ export async function captureTraffic(start: (args: string[]) => ResultPromise, d
   } finally {
     await endAndWait(c);
   }
+  const stop = await start(['capture', '--stop', dir]);
+  if (stop.exitCode !== 0) throw new Error(`capture --stop failed: ${String(stop.stderr)}`);
   const r = await proc;
   const manifest = JSON.parse(await readFile(join(dir, 'capture.json'), 'utf8')) as CaptureManifest;
   return { code: r.exitCode ?? -1, stderr: String(r.stderr), manifest };

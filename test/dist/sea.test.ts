@@ -105,7 +105,7 @@ test('the single executable captures real traffic, analyzes it, bundles it with 
   const c = await captureTraffic((args) => execa(exe, args, { cwd: dir, env, extendEnv: false, reject: false, timeout: 60_000 }), out, 'sea');
   assert.equal(c.code, 0, c.stderr);
   assert.equal(c.manifest.periscope, pkg.version, 'the manifest records the version baked into the executable');
-  assert.equal(c.manifest.ended.reason, 'duration');
+  assert.equal(c.manifest.ended.reason, 'stop');
   assert.equal((await stat(join(out, c.manifest.files[0]!.name))).mode & 0o777, 0o600);
 
   const events = await run(['events', out]);
