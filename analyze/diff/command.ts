@@ -56,7 +56,7 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   if (typeof after === 'number') return after;
   // A copy of the same input (or a summary of it made with the same filters): the same traffic.
   if (stateDigest(before) === stateDigest(after)) {
-    io.error(`${opts.after}: the same traffic as ${opts.before} (a copy, or a summary of the same capture?): compared with itself it shows no change; name the capture from before the change, then the one from after`);
+    io.error(`${opts.after}: the same traffic as ${opts.before} (a copy, or a summary or bundle of the same capture?): compared with itself it shows no change; name the capture from before the change, then the one from after`);
     return 2;
   }
   if (before.report.inputs.redacted !== after.report.inputs.redacted) io.warn('one side was made with --no-redact: fingerprints are the same, examples are not shown');
@@ -76,7 +76,12 @@ function realPath(path: string): string {
   }
 }
 
-const stateDigest = (s: Side): string => createHash('sha256').update(JSON.stringify(s.state)).digest('hex');
+/**
+ * The traffic a side holds, as a digest of its state. Without what an example's statement text
+ * tells only where the raw SQL was read (its shape and parameter types: a bundle made before it
+ * kept them has none), so that a capture and its own bundle are the same traffic.
+ */
+const stateDigest = (s: Side): string => createHash('sha256').update(JSON.stringify(s.state, (k, v: unknown) => (k === 'shape' || k === 'paramTypes' ? undefined : v))).digest('hex');
 
 /** A summary (JSON, or gzip-compressed JSON) rather than a capture? By content. */
 async function looksLikeSummary(path: string): Promise<boolean> {

@@ -353,7 +353,7 @@ test('diff: the same input on both sides is refused, as merge refuses it (a name
   await writeFile(copy, await readFile(sample));
   const c = await periscope('diff', sample, copy);
   assert.equal(c.code, 2);
-  assert.match(c.stderr, /diff-copy\.pcap: the same traffic as .*mariadb-basic\.pcap \(a copy, or a summary of the same capture\?\)/);
+  assert.match(c.stderr, /diff-copy\.pcap: the same traffic as .*mariadb-basic\.pcap \(a copy, or a summary or bundle of the same capture\?\)/);
   assert.equal(c.stdout, '');
   const summary = join(dir, 'diff-summary.json');
   assert.equal((await periscope('analyze', sample, '--save-summary', summary, '--format', 'json')).code, 0);
