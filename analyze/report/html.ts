@@ -5,7 +5,7 @@
  */
 import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { chartSvg, fingerprintChartSpec, type FingerprintSeries } from './chart.js';
-import { peakLabel, tlsUnseen, unrankedLine } from './text.js';
+import { fingerprintsText, peakLabel, tlsUnseen, unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 import type { Finding } from '../advise/rules.js';
 import { connectionsHtml, tablesHtml } from './views.js';
@@ -142,6 +142,13 @@ function compact(v: number): string {
   return `${(v / 1e9).toFixed(2)}G`;
 }
 
+/** The Overall figure, and how it divides when not every fingerprint is in the table. */
+function fingerprintsHtml(r: Report): string {
+  const text = fingerprintsText(r, 'in the table');
+  const i = text.indexOf(': ');
+  return i < 0 ? esc(text.replace(/, all ranked in the table$/, '')) : `${esc(text.slice(0, i))}<br><small>${esc(text.slice(i + 2))}</small>`;
+}
+
 /** The fingerprint table's columns: header, its explanation, width (px; the fingerprint takes the rest), text or number. */
 const COLUMNS: [string, string, number, boolean][] = [
   ['Rank', 'position in the report\'s order', 58, false],
@@ -246,7 +253,7 @@ export function renderHtml(r: Report): string {
     kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
     kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}${o.tls_logins_unseen ? `<br><small>${esc(tlsUnseen(o.tls_logins_unseen))}</small>` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
-    kv('Fingerprints', n(o.fingerprints)),
+    kv('Fingerprints', fingerprintsHtml(r)),
     kv('Bytes in / out', `${esc(size(o.bytes_in))} / ${esc(size(o.bytes_out))}`),
     kv('Packets', n(h.counters.packets ?? 0)),
   ].join('')}</div></section>`;
@@ -254,7 +261,7 @@ export function renderHtml(r: Report): string {
   const unranked = unrankedLine(r);
   const ranked = r.fingerprints.filter(profiled);
   const search = `<p class="search"><input id="fp-search" type="search" placeholder="Filter: fingerprint, digest, table, user, database, client" aria-label="filter the fingerprints" autocomplete="off"> <span id="fp-count"></span></p>`;
-  const table = `<section id="fingerprints"><h2>Fingerprints (${n(ranked.length)}; click a column to sort, a row for its details and, for the first ${FINGERPRINT_TIMELINES}, its timeline)</h2>${search}<div class="scroll"><table id="fp-table" data-sortable><colgroup>${COLUMNS.map(([, , w]) => (w ? `<col style="width:${w}px">` : '<col>')).join('')}</colgroup><thead><tr>${COLUMNS.map(([h, title, , text]) => `<th${text ? ' class="l"' : ''} title="${esc(title)}">${h}</th>`).join('')}</tr></thead><tbody>${ranked.map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}<script type="application/json" id="fp-timelines">${timelineData(r, ranked)}</script></section>`;
+  const table = `<section id="fingerprints"><h2>Fingerprints (${n(ranked.length)}${ranked.length < r.fingerprints.length ? ` of ${n(r.fingerprints.length)}, the others below the table` : ''}; click a column to sort, a row for its details and, for the first ${FINGERPRINT_TIMELINES}, its timeline)</h2>${search}<div class="scroll"><table id="fp-table" data-sortable><colgroup>${COLUMNS.map(([, , w]) => (w ? `<col style="width:${w}px">` : '<col>')).join('')}</colgroup><thead><tr>${COLUMNS.map(([h, title, , text]) => `<th${text ? ' class="l"' : ''} title="${esc(title)}">${h}</th>`).join('')}</tr></thead><tbody>${ranked.map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}<script type="application/json" id="fp-timelines">${timelineData(r, ranked)}</script></section>`;
   const errors = r.errors.length
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';
