@@ -16,7 +16,7 @@ import { keyLogsFor } from '../read/keylog.js';
 import { applyManifests } from '../run/manifests.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../aggregate/aggregate.js';
-import { buildReport } from '../report/report.js';
+import { buildReport, noCommandReason } from '../report/report.js';
 import { readSummary, SummaryError } from '../aggregate/summary.js';
 import { isBundleFile, readBundles } from '../bundle/source.js';
 import { periscopeVersion } from '../../common/version.js';
@@ -58,6 +58,10 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   if (stateDigest(before) === stateDigest(after)) {
     io.error(`${opts.after}: the same traffic as ${opts.before} (a copy, or a summary or bundle of the same capture?): compared with itself it shows no change; name the capture from before the change, then the one from after`);
     return 2;
+  }
+  for (const [side, other] of [[before, 'new'], [after, 'gone']] as const) {
+    const none = noCommandReason(side.report);
+    if (none !== null) io.warn(`${side.label}: no command could be read: ${none}; so every fingerprint of the other side shows as ${other}`);
   }
   if (before.report.inputs.redacted !== after.report.inputs.redacted) io.warn('one side was made with --no-redact: fingerprints are the same, examples are not shown');
   const d = diffReports(before, after, periscopeVersion(), { alpha: opts.alpha, minChange: opts.minChange, minCalls: opts.minCalls ?? DEFAULT_DIFF.minCalls });

@@ -3,7 +3,7 @@
  * script for sorting; nothing fetched at view time), readable in any browser and attachable to a
  * ticket. Every text from the capture is escaped.
  */
-import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, noCommandReason, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { chartSvg, fingerprintChartSpec, type FingerprintSeries } from './chart.js';
 import { fingerprintsText, peakLabel, tlsUnseen, unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
@@ -241,16 +241,22 @@ export function renderHtml(r: Report): string {
   const filters = filtersText(r);
   const context = [...captureLines(r), ...(filters === null ? [] : [`Filters: ${filters}`])];
   const health = `<section id="health" class="health-${h.status}"><h2>Capture health: ${esc(h.status)}</h2>${h.notes.length ? `<ul>${h.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '<p>No loss seen: every command in the capture was decoded.</p>'}</section>`;
+  const none = noCommandReason(r);
   const overall = `<section id="overall"><h2>Overall</h2><div class="grid">${[
     kv('Time range', `${esc(o.first ?? '-')}<br>${esc(o.last ?? '-')} (${esc(o.duration_s === null ? '-' : dur(o.duration_s * 1e6))})`),
-    kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
-    kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
-    kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
-    kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
-    kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
-    kv('Latency max', esc(dur(o.latency_us.max))),
-    kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
-    kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
+    ...(none !== null
+      ? // No rates, times or latencies from no command: why there is none instead.
+        [kv('Commands', `0<br><small>no command could be read: ${esc(none)}</small>`)]
+      : [
+        kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
+        kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
+        kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
+        kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
+        kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
+        kv('Latency max', esc(dur(o.latency_us.max))),
+        kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
+        kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
+        ]),
     kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}${o.tls_logins_unseen ? `<br><small>${esc(tlsUnseen(o.tls_logins_unseen))}</small>` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
     kv('Fingerprints', fingerprintsHtml(r)),

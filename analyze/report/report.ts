@@ -526,6 +526,23 @@ function sortKey(order: Order, f: FingerprintJson): number {
 }
 
 /** Judge the capture's health from its counters: what a DBA must know before trusting the figures. */
+/**
+ * Why a report has no command, for the place its figures would be: TLS not decrypted (and what to
+ * give), the filters, or no MySQL traffic; null when it has commands.
+ */
+export function noCommandReason(r: Report): string | null {
+  if (r.overall.commands > 0) return null;
+  const c = (k: string): number => r.health.counters[k] ?? 0;
+  const tls = c('tlsConnections') - c('tlsDecrypted');
+  if (tls > 0) {
+    const what = `${tls} of ${count(c('mysqlConnections'), 'MySQL connection')} ${tls === 1 ? 'uses' : 'use'} TLS that could not be decrypted`;
+    return c('tlsNoSecret') > 0 ? `${what}: give the clients' key log with --keylog FILE (docs/tls.md)` : `${what} ('periscope events' says why; docs/tls.md)`;
+  }
+  if (r.inputs.filters !== null) return 'none passed the filters';
+  if (c('mysqlConnections') === 0) return 'no MySQL traffic found (see the capture health)';
+  return 'the MySQL connections carry no complete command (see the capture health)';
+}
+
 export function assessHealth(h: Health, commands: number, interrupted = false): HealthJson {
   const c = (k: string) => h[k] ?? 0;
   const notes: string[] = [];
@@ -695,6 +712,8 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   if (first !== null && last !== null && last < first) last = first;
   const duration = first !== null && last !== null ? Math.max(0, (Date.parse(last) - Date.parse(first)) / 1000 + (fracUs(last) - fracUs(first)) / 1e6) : null;
   const perSec = (n: number) => (duration && duration > 0 ? round(n / duration, 3) : null);
+  // No command rate from no command: 0/s would read as an idle server when nothing could be read (TLS without its key log).
+  const cmdPerSec = (n: number) => (o.commands > 0 ? perSec(n) : null);
   const overallHist = LogHistogram.fromState(o.latency);
   const totalTime = overallHist.sum;
   // Shares are of every group's time and calls (logins and administrator commands included).
@@ -763,10 +782,10 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const tFirst = o.first ? ts(o.first) : null;
   const tLast = o.last ? ts(o.last) : null;
   const span = tFirst !== null && tLast !== null ? Math.max(0, (Date.parse(tLast) - Date.parse(tFirst)) / 1000 + (fracUs(tLast) - fracUs(tFirst)) / 1e6) : null;
-  const perSpan = (n: number) => (span && span > 0 ? round(n / span, 3) : null);
-  const peak = peakRate(points, tl.width, tl.start, o.first, o.last, [
+  const perSpan = (n: number) => (span && span > 0 && o.commands > 0 ? round(n / span, 3) : null);
+  const peak = o.commands === 0 ? { t: null, bucket_s: tl.width, commands_per_s: null, basis: null } : peakRate(points, tl.width, tl.start, o.first, o.last, [
     ['traffic', tFirst, perSpan(o.commands)],
-    ['capture', first, perSec(o.commands)],
+    ['capture', first, cmdPerSec(o.commands)],
   ]);
 
   const report: Report = {
@@ -779,15 +798,15 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       duration_s: round(duration),
       commands: o.commands,
       queries: o.queries,
-      commands_per_s: perSec(o.commands),
-      queries_per_s: perSec(o.queries),
+      commands_per_s: cmdPerSec(o.commands),
+      queries_per_s: cmdPerSec(o.queries),
       rates: {
-        capture: { duration_s: round(duration), commands_per_s: perSec(o.commands), queries_per_s: perSec(o.queries) },
+        capture: { duration_s: round(duration), commands_per_s: cmdPerSec(o.commands), queries_per_s: cmdPerSec(o.queries) },
         traffic: { first: tFirst, last: tLast, duration_s: round(span), commands_per_s: perSpan(o.commands), queries_per_s: perSpan(o.queries) },
         peak,
       },
       query_time_us: totalTime,
-      concurrency: duration && duration > 0 ? round(totalTime / 1e6 / duration, 4) : null,
+      concurrency: duration && duration > 0 && o.commands > 0 ? round(totalTime / 1e6 / duration, 4) : null,
       latency_us: latencyFigures(overallHist),
       first_byte_us: partFigures(o.firstByte),
       transfer_us: partFigures(o.transfer),

@@ -3,7 +3,7 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { captureLines, dbName, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, dbName, DECADES, filtersText, noCommandReason, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, rate, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Finding } from '../advise/rules.js';
@@ -113,14 +113,22 @@ export function renderText(r: Report, opts: TextOptions): string {
   out.push('');
   out.push(bold('# Overall'));
   const kv = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(14)}`, `#   ${''.padEnd(14)}`));
-  kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s)`);
-  kv('Fingerprints', fingerprintsText(r, 'in the profile'));
-  const rt = o.rates;
-  kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${peakLabel(rt.peak)}`);
-  kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
-  kv('Latency', latencyLine(o.latency_us));
-  if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
-  kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
+  const none = noCommandReason(r);
+  if (none !== null) {
+    // No rates, times or latencies from no command: why there is none instead.
+    kv('Commands', `0: no command could be read: ${none}`);
+    kv('Fingerprints', fingerprintsText(r, 'in the profile'));
+    if (o.login_errors) kv('Errors', `${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}`);
+  } else {
+    kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s)`);
+    kv('Fingerprints', fingerprintsText(r, 'in the profile'));
+    const rt = o.rates;
+    kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${peakLabel(rt.peak)}`);
+    kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
+    kv('Latency', latencyLine(o.latency_us));
+    if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
+    kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
+  }
   kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}${o.logins_aborted ? `, ${yellow(`${n(o.logins_aborted)} aborted`)}` : ''}${o.tls_logins_unseen ? `; ${tlsUnseen(o.tls_logins_unseen)}` : ''}`);
   kv('Users', top(o.users, 0, 6));
   kv('Databases', top(o.databases, 0, 6));
@@ -152,7 +160,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   const calls = r.fingerprints.reduce((a, f) => a + f.count, 0);
   const time = r.fingerprints.reduce((a, f) => a + f.latency_us.total, 0);
   const shown = profileCount(fps.length, ranked.length, r.fingerprints.length);
-  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${n(calls)} calls, ${dur(time)} with logins)`));
+  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${count(calls, 'call')}, ${dur(time)} with logins)`));
   // The fifth column is what the profile is ranked by when that is not already shown (p95 else).
   const order = r.inputs.order;
   const [colName, col] = ((): [string, (f: FingerprintJson) => string] => {

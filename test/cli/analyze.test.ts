@@ -552,3 +552,24 @@ test('analyze: a capture directory with a manifest (periscope capture) feeds the
   assert.match(damaged.stderr, /capture\.json: not valid JSON.*the capture files are read without it/);
   assert.equal((JSON.parse(damaged.stdout) as Report).health.counters.kernelDropsKnown, 0);
 });
+
+test('analyze: a TLS capture read without its key log says that no command could be read and why, with no rate from no command', async () => {
+  const tls = join(repoRoot, 'samples', 'mariadb-tls13.pcap');
+  const t = await periscope('analyze', tls);
+  assert.match(t.stdout, /^#   Commands {6}0: no command could be read: 1 of 1 MySQL connection uses TLS that could not be\n#\s+decrypted: give the clients' key log with --keylog FILE \(docs\/tls\.md\)$/m);
+  assert.doesNotMatch(t.stdout, /cmd\/s|running at once|Latency {7}min/);
+  const j = JSON.parse((await periscope('analyze', tls, '--format', 'json')).stdout) as { overall: { commands_per_s: number | null; concurrency: number | null; rates: { capture: { commands_per_s: number | null }; peak: { commands_per_s: number | null } } } };
+  assert.equal(j.overall.commands_per_s, null);
+  assert.equal(j.overall.rates.capture.commands_per_s, null);
+  assert.equal(j.overall.rates.peak.commands_per_s, null);
+  assert.equal(j.overall.concurrency, null);
+  const h = (await periscope('analyze', tls, '--format', 'html')).stdout;
+  assert.match(h, /<b>Commands<\/b>0<br><small>no command could be read: 1 of 1 MySQL connection uses TLS/);
+  assert.doesNotMatch(h, /Commands\/s: capture/);
+  // With the key log, the rates are back.
+  const k = await periscope('analyze', tls, '--keylog', join(repoRoot, 'samples', 'mariadb-tls13.keys'));
+  assert.match(k.stdout, /^#   Rates {9}[0-9,.]+ cmd\/s over the capture/m);
+  const d = await periscope('diff', tls, sample);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stderr, /mariadb-tls13\.pcap: no command could be read: .*--keylog FILE.*; so every fingerprint of the other side shows as new/);
+});
