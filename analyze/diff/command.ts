@@ -61,7 +61,7 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   }
   for (const [side, other] of [[before, 'new'], [after, 'gone']] as const) {
     const none = noCommandReason(side.report);
-    if (none !== null) io.warn(`${side.label}: no command could be read: ${none}; so every fingerprint of the other side shows as ${other}`);
+    if (none !== null) io.warn(`${side.label}: no command: ${none}; so every fingerprint of the other side shows as ${other}`);
   }
   if (before.report.inputs.redacted !== after.report.inputs.redacted) io.warn('one side was made with --no-redact: fingerprints are the same, examples are not shown');
   const d = diffReports(before, after, periscopeVersion(), { alpha: opts.alpha, minChange: opts.minChange, minCalls: opts.minCalls ?? DEFAULT_DIFF.minCalls });

@@ -246,7 +246,7 @@ export function renderHtml(r: Report): string {
     kv('Time range', `${esc(o.first ?? '-')}<br>${esc(o.last ?? '-')} (${esc(o.duration_s === null ? '-' : dur(o.duration_s * 1e6))})`),
     ...(none !== null
       ? // No rates, times or latencies from no command: why there is none instead.
-        [kv('Commands', `0<br><small>no command could be read: ${esc(none)}</small>`)]
+        [kv('Commands', `0<br><small>${esc(none)}</small>`)]
       : [
         kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
         kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),

@@ -526,9 +526,29 @@ function sortKey(order: Order, f: FingerprintJson): number {
 }
 
 /** Judge the capture's health from its counters: what a DBA must know before trusting the figures. */
+/** The --since / --until filters as ISO times (null when not given). */
+function filterWindow(filters: Record<string, unknown> | null | undefined): { since: string | null; until: string | null } {
+  const at = (k: 'since' | 'until'): string | null => (filters?.[k] === undefined ? null : ts(parseTime(k, String(filters[k]))));
+  return { since: at('since'), until: at('until') };
+}
+
+/**
+ * When the --since / --until window lies wholly before or after the capture: what to say (the
+ * report's range is then the capture's own, and it has no command); null otherwise.
+ */
+export function windowBeside(r: Report): string | null {
+  const { since, until } = filterWindow(r.inputs.filters);
+  const { first, last } = r.overall;
+  if (first === null || last === null || (since === null && until === null)) return null;
+  const where = since !== null && since > last ? 'after' : until !== null && until <= first ? 'before' : null;
+  if (where === null) return null;
+  return `the --since/--until window (${since ?? 'the start'} to ${until ?? 'the end'}) is wholly ${where} the capture: nothing in it`;
+}
+
 /**
  * Why a report has no command, for the place its figures would be: TLS not decrypted (and what to
- * give), the filters, or no MySQL traffic; null when it has commands.
+ * give), a time window beside the capture, the filters, or no MySQL traffic; null when it has
+ * commands.
  */
 export function noCommandReason(r: Report): string | null {
   if (r.overall.commands > 0) return null;
@@ -536,11 +556,13 @@ export function noCommandReason(r: Report): string | null {
   const tls = c('tlsConnections') - c('tlsDecrypted');
   if (tls > 0) {
     const what = `${tls} of ${count(c('mysqlConnections'), 'MySQL connection')} ${tls === 1 ? 'uses' : 'use'} TLS that could not be decrypted`;
-    return c('tlsNoSecret') > 0 ? `${what}: give the clients' key log with --keylog FILE (docs/tls.md)` : `${what} ('periscope events' says why; docs/tls.md)`;
+    return c('tlsNoSecret') > 0 ? `no command could be read: ${what}: give the clients' key log with --keylog FILE (docs/tls.md)` : `no command could be read: ${what} ('periscope events' says why; docs/tls.md)`;
   }
-  if (r.inputs.filters !== null) return 'none passed the filters';
-  if (c('mysqlConnections') === 0) return 'no MySQL traffic found (see the capture health)';
-  return 'the MySQL connections carry no complete command (see the capture health)';
+  const beside = windowBeside(r);
+  if (beside !== null) return beside;
+  if (r.inputs.filters !== null) return 'none passed the filters (stderr names what the capture holds)';
+  if (c('mysqlConnections') === 0) return 'no command could be read: no MySQL traffic found (see the capture health)';
+  return 'no command could be read: the MySQL connections carry no complete command (see the capture health)';
 }
 
 export function assessHealth(h: Health, commands: number, interrupted = false): HealthJson {
@@ -705,10 +727,14 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     if (ran.first < first) first = ran.first;
     if (ran.last > last) last = ran.last;
   }
-  const since = ctx.filters?.since === undefined ? null : ts(parseTime('since', String(ctx.filters.since)));
-  const until = ctx.filters?.until === undefined ? null : ts(parseTime('until', String(ctx.filters.until)));
-  if (since !== null && first !== null && since > first) first = since;
-  if (until !== null && last !== null && until < last) last = until;
+  const { since, until } = filterWindow(ctx.filters);
+  // A window beside the capture, not over it: the capture's own range (nothing is in the window;
+  // the renderers say so), not the window's bounds as if the capture had run then.
+  const beside = first !== null && last !== null && ((since !== null && since > last) || (until !== null && until <= first));
+  if (!beside) {
+    if (since !== null && first !== null && since > first) first = since;
+    if (until !== null && last !== null && until < last) last = until;
+  }
   if (first !== null && last !== null && last < first) last = first;
   const duration = first !== null && last !== null ? Math.max(0, (Date.parse(last) - Date.parse(first)) / 1000 + (fracUs(last) - fracUs(first)) / 1e6) : null;
   const perSec = (n: number) => (duration && duration > 0 ? round(n / duration, 3) : null);

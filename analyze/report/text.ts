@@ -116,7 +116,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   const none = noCommandReason(r);
   if (none !== null) {
     // No rates, times or latencies from no command: why there is none instead.
-    kv('Commands', `0: no command could be read: ${none}`);
+    kv('Commands', `0: ${none}`);
     kv('Fingerprints', fingerprintsText(r, 'in the profile'));
     if (o.login_errors) kv('Errors', `${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}`);
   } else {

@@ -571,5 +571,22 @@ test('analyze: a TLS capture read without its key log says that no command could
   assert.match(k.stdout, /^#   Rates {9}[0-9,.]+ cmd\/s over the capture/m);
   const d = await periscope('diff', tls, sample);
   assert.equal(d.code, 0, d.stderr);
-  assert.match(d.stderr, /mariadb-tls13\.pcap: no command could be read: .*--keylog FILE.*; so every fingerprint of the other side shows as new/);
+  assert.match(d.stderr, /mariadb-tls13\.pcap: no command: no command could be read: .*--keylog FILE.*; so every fingerprint of the other side shows as new/);
+});
+
+test('analyze: a --since/--until window beside the capture shows the capture\'s own range and says nothing fell in the window', async () => {
+  const range = /^# 2026-11-21T05:08:04\.896382Z to 2026-11-21T05:08:04\.916420Z \(20\.0ms\)$/m;
+  const after = await periscope('analyze', sample, '--since', '2026-11-22 00:00');
+  assert.match(after.stdout, range);
+  assert.match(after.stdout, /^#   Commands {6}0: the --since\/--until window \(2026-11-22T00:00:00\.000000Z to the end\) is wholly\n#\s+after the capture: nothing in it$/m);
+  const before = await periscope('analyze', sample, '--since', '2026-11-21 05:00', '--until', '2026-11-21 05:05', '--format', 'json');
+  const j = JSON.parse(before.stdout) as { overall: { first: string; last: string; duration_s: number; commands_per_s: number | null } };
+  assert.deepEqual([j.overall.first, j.overall.last, j.overall.duration_s, j.overall.commands_per_s], ['2026-11-21T05:08:04.896382Z', '2026-11-21T05:08:04.916420Z', 0.020038, null]);
+  const html = (await periscope('analyze', sample, '--until', '2026-11-21 05:05', '--format', 'html')).stdout;
+  assert.match(html, /<small>the --since\/--until window \(the start to 2026-11-21T05:05:00\.000000Z\) is wholly before the capture: nothing in it<\/small>/);
+  // A window over part of the capture is the report's range, as before.
+  const part = await periscope('analyze', sample, '--since', '2026-11-21 05:00', '--until', '2026-11-21T05:08:04.905Z');
+  assert.match(part.stdout, /^# 2026-11-21T05:08:04\.896382Z to 2026-11-21T05:08:04\.905000Z \(8\.62ms\)$/m);
+  const none = await periscope('analyze', sample, '--user', 'nobody');
+  assert.match(none.stdout, /^#   Commands {6}0: none passed the filters \(stderr names what the capture holds\)$/m);
 });
