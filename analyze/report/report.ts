@@ -290,7 +290,12 @@ export interface ConnectionsJson {
   logins_aborted: number;
   /** Logins per second over the capture's run time (overall.duration_s), and the busiest timeline bucket. */
   connects_per_s: number | null;
-  peak: { t: string | null; bucket_s: number; connects_per_s: number | null };
+  /**
+   * The busiest bucket: `logins` in it, per second of `covered_s`, the part of it the capture ran
+   * (`basis`: `bucket` when it ran the whole bucket, `capture` when only part: a capture shorter
+   * than a second is not diluted by the rest of that second).
+   */
+  peak: { t: string | null; bucket_s: number; connects_per_s: number | null; logins: number; covered_s: number | null; basis: 'bucket' | 'capture' | null };
   /** Connections seen from login to quit: their lifetime, idle time (summed per connection) and longest idle wait. */
   whole: number;
   lifetime_us: LatencyFigures;
@@ -441,13 +446,16 @@ function connectionsJson(c: ConnectionsState, window: { first: string | null; la
   const secs = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso) / 1000 + fracUs(iso) / 1e6);
   const from = secs(window.first);
   const to = secs(window.last);
-  let peak: ConnectionsJson['peak'] = { t: null, bucket_s: tl.width, connects_per_s: null };
+  let peak: ConnectionsJson['peak'] = { t: null, bucket_s: tl.width, connects_per_s: null, logins: 0, covered_s: null, basis: null };
   tl.count.forEach((n, i) => {
     if (n === 0) return;
     const b = tl.start + i * tl.width;
     const inside = from !== null && to !== null ? Math.min(b + tl.width, to) - Math.max(b, from) : 0;
-    const rate = n / (inside > 1e-6 && inside < tl.width ? inside : tl.width);
-    if (peak.connects_per_s === null || rate > peak.connects_per_s) peak = { t: isoTime({ sec: b, nsec: 0 }).replace('.000000Z', 'Z'), bucket_s: tl.width, connects_per_s: round(rate, 3) };
+    const part = inside > 1e-6 && inside < tl.width;
+    const rate = n / (part ? inside : tl.width);
+    if (peak.connects_per_s === null || rate > peak.connects_per_s) {
+      peak = { t: isoTime({ sec: b, nsec: 0 }).replace('.000000Z', 'Z'), bucket_s: tl.width, connects_per_s: round(rate, 3), logins: n, covered_s: part ? round(inside, 6) : tl.width, basis: part ? 'capture' : 'bucket' };
+    }
   });
   const duration = window.duration;
   // Busiest first, then by name: the same order however the captures were split.

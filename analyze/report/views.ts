@@ -60,12 +60,24 @@ export function hasConnections(r: Report): boolean {
   return c.logins + c.prepared.prepares + c.prepared.executes + c.prepared.executes_prepared_before > 0;
 }
 
+/**
+ * Where the logins' peak comes from, as the query rates' peak says its basis: `: 3 logins in the
+ * second from …`, or, when the capture ran only part of that second, `: 2 logins in the 20.0ms of
+ * the capture inside the second from …`.
+ */
+export function loginsPeakLabel(p: Report['connections']['peak']): string {
+  if (p.t === null) return '';
+  const bucket = p.bucket_s === 1 ? 'second' : `${p.bucket_s} s`;
+  const logins = count(p.logins, 'login');
+  return p.basis === 'capture' && p.covered_s !== null ? `: ${logins} in the ${dur(p.covered_s * 1e6)} of the capture inside the ${bucket} from ${p.t}` : `: ${logins} in the ${bucket} from ${p.t}`;
+}
+
 /** The connections view as [label, text] pairs, for the caller's key-value lines. */
 export function connectionsText(r: Report): [string, string][] {
   const c = r.connections;
   const out: [string, string][] = [];
   const p = c.prepared;
-  out.push(['Logins', `${n(c.logins)} (${rate(c.connects_per_s)}/s over the capture; peak ${rate(c.peak.connects_per_s)}/s${c.peak.t === null ? '' : ` in the ${c.peak.bucket_s === 1 ? 'second' : `${c.peak.bucket_s} s`} from ${c.peak.t}`})${c.login_errors ? `; ${n(c.login_errors)} refused` : ''}${c.logins_aborted ? `; ${n(c.logins_aborted)} aborted` : ''}`]);
+  out.push(['Logins', `${n(c.logins)} (${rate(c.connects_per_s)}/s over the capture; peak ${rate(c.peak.connects_per_s)}/s${loginsPeakLabel(c.peak)})${c.login_errors ? `; ${n(c.login_errors)} refused` : ''}${c.logins_aborted ? `; ${n(c.logins_aborted)} aborted` : ''}`]);
   if (c.whole) {
     out.push(['Lifetime', `${count(c.whole, 'connection')} seen from login to quit: p50 ${dur(c.lifetime_us.p50)}, p95 ${dur(c.lifetime_us.p95)}, max ${dur(c.lifetime_us.max)}`]);
     out.push(['Idle', `per connection p50 ${dur(c.idle_us.p50)}, p95 ${dur(c.idle_us.p95)}, max ${dur(c.idle_us.max)} (no command in flight); longest single wait p50 ${dur(c.max_idle_us.p50)}, p95 ${dur(c.max_idle_us.p95)}, max ${dur(c.max_idle_us.max)}`]);
