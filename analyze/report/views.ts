@@ -107,12 +107,12 @@ export function tablesHtml(r: Report, esc: Esc): string {
   const rows = t.tables
     .map((x) => {
       const top = x.top.map((f) => `<li><code title="${esc(fp.get(f.digest) ?? '')}">${esc(f.digest)}</code> ${esc(f.kind)} ${esc(dur(f.time_us))} (${n(f.calls)})</li>`).join('');
-      return `<tr><td class="l"><code>${esc(x.table)}</code></td>${num(x.latency_us.total, dur(x.latency_us.total))}${num(x.share_of_time, pct(x.share_of_time))}${num(x.calls, n(x.calls))}${num(x.latency_us.avg, dur(x.latency_us.avg))}${num(x.latency_us.p95, dur(x.latency_us.p95))}${num(x.reads.calls, n(x.reads.calls))}${num(x.writes.calls, n(x.writes.calls))}${num(x.other.calls, n(x.other.calls))}${num(x.rows_read, n(x.rows_read))}${num(x.rows_written, n(x.rows_written))}<td data-v="${x.errors}"${x.errors ? ' class="err"' : ''}>${n(x.errors)}</td><td class="l">${esc(top0(x.databases))}</td><td class="l"><ul style="margin:0;padding-left:16px">${top}</ul></td></tr>`;
+      return `<tr><td class="l"><code>${esc(x.table)}</code></td>${num(x.latency_us.total, dur(x.latency_us.total))}${num(x.share_of_time, pct(x.share_of_time))}${num(x.calls, n(x.calls))}${num(x.latency_us.avg, dur(x.latency_us.avg))}${num(x.latency_us.p95, dur(x.latency_us.p95))}${num(x.latency_us.max, dur(x.latency_us.max))}${num(x.reads.calls, n(x.reads.calls))}${num(x.writes.calls, n(x.writes.calls))}${num(x.other.calls, n(x.other.calls))}${num(x.rows_read, n(x.rows_read))}${num(x.rows_written, n(x.rows_written))}<td data-v="${x.errors}"${x.errors ? ' class="err"' : ''}>${n(x.errors)}</td><td class="l">${esc(top0(x.databases))}</td><td class="l"><ul style="margin:0;padding-left:16px">${top}</ul></td></tr>`;
     })
     .join('');
   const noTable = t.no_table.calls ? `<p class="note">${esc(`${count(t.no_table.calls, 'call')} of ${count(t.no_table.fingerprints, 'statement')} naming no table (${dur(t.no_table.time_us)}) are not in this table.`)}</p>` : '';
-  const heads = ['Table', 'Time', 'Time %', 'Calls', 'Avg', 'p95', 'Reads', 'Writes', 'Other', 'Rows read', 'Rows written', 'Errors', 'Databases', 'Top fingerprints (by time)'];
-  return `<section id="tables"><h2>Tables (${n(t.tables.length)}; a statement touching several tables counts for each)</h2><div class="scroll"><table id="tables-table" data-sortable><thead><tr>${heads.map((h, i) => `<th${i === 0 || i >= 12 ? ' class="l"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div>${noTable}</section>`;
+  const heads = ['Table', 'Time', 'Time %', 'Calls', 'Avg', 'p95', 'Max', 'Reads', 'Writes', 'Other', 'Rows read', 'Rows written', 'Errors', 'Databases', 'Top fingerprints (by time)'];
+  return `<section id="tables"><h2>Tables (${n(t.tables.length)}; a statement touching several tables counts for each)</h2><div class="scroll"><table id="tables-table" data-sortable><thead><tr>${heads.map((h, i) => `<th${i === 0 || i >= 13 ? ' class="l"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div>${noTable}</section>`;
 }
 
 const top0 = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k} (${n(v)})`).join(', ');

@@ -108,6 +108,13 @@ test('tables: calls, time, rows read and written, reads against writes, top fing
   assert.match(text, /1 call of 1 statement naming no table \(20us\)/);
   const html = renderHtml(r);
   assert.match(html, /<section id="tables">.*<code>items<\/code>/s);
+  // The HTML table has the text's and JSON's columns, Max latency included.
+  const section = /<section id="tables">.*?<\/section>/s.exec(html)![0];
+  const heads = [...section.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
+  assert.deepEqual(heads.slice(0, 8), ['Table', 'Time', 'Time %', 'Calls', 'Avg', 'p95', 'Max', 'Reads']);
+  const itemsRow = /<tr><td class="l"><code>items<\/code><\/td>(.*?)<\/tr>/s.exec(section)![1]!;
+  const cells = [...itemsRow.matchAll(/<td data-v="([^"]*)">([^<]*)<\/td>/g)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(cells[heads.indexOf('Max') - 1], ['3000', '3.00ms']);
 });
 
 function connectionConns(): Conn[] {
