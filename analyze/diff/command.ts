@@ -81,11 +81,23 @@ function realPath(path: string): string {
 }
 
 /**
- * The traffic a side holds, as a digest of its state. Without what an example's statement text
- * tells only where the raw SQL was read (its shape and parameter types: a bundle made before it
- * kept them has none), so that a capture and its own bundle are the same traffic.
+ * The traffic a side holds, as a digest of its state: objects with their keys sorted (counts by
+ * user or client are in the order events came, and a bundle's come in request order, a capture's
+ * connection by connection), and without what an example's statement text tells only where the
+ * raw SQL was read (its shape and parameter types: a bundle made before it kept them has none), so
+ * that a capture and its own bundle are the same traffic.
  */
-const stateDigest = (s: Side): string => createHash('sha256').update(JSON.stringify(s.state, (k, v: unknown) => (k === 'shape' || k === 'paramTypes' ? undefined : v))).digest('hex');
+const stateDigest = (s: Side): string =>
+  createHash('sha256')
+    .update(
+      JSON.stringify(s.state, (k, v: unknown) => {
+        if (k === 'shape' || k === 'paramTypes') return undefined;
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+        const o = v as Record<string, unknown>;
+        return Object.fromEntries(Object.keys(o).sort().map((key) => [key, o[key]]));
+      }),
+    )
+    .digest('hex');
 
 /** A summary (JSON, or gzip-compressed JSON) rather than a capture? By content. */
 async function looksLikeSummary(path: string): Promise<boolean> {
