@@ -432,7 +432,7 @@ export class Aggregator {
     return this.timelineCells;
   }
 
-  add(e: CommandEvent): void {
+  add(e: ShapedEvent): void {
     const o = this.overall;
     o.events++;
     o.bytesIn += e.bytesIn;
@@ -559,7 +559,7 @@ export class Aggregator {
     s.digests[g.digest] = (s.digests[g.digest] ?? 0) + 1;
   }
 
-  private keepIfSlow(e: CommandEvent, dg: string, latency: number): void {
+  private keepIfSlow(e: ShapedEvent, dg: string, latency: number): void {
     const s = this.slowest;
     if (s.length >= SLOWEST && (s[s.length - 1]!.latencyUs ?? -1) > latency) return;
     insertSample(s, sampleOf(e, dg), SLOWEST);
@@ -657,7 +657,7 @@ export class Aggregator {
   toState(): AggregateState {
     const red = (s: Sample | null): Sample | null => {
       if (s === null) return null;
-      const shape = s.shape !== undefined ? s.shape : s.sql === null || !SQL_COMMANDS.has(s.cmd) || s.sqlTruncated ? null : literalShape(s.sql, s.paramTypes ?? null);
+      const shape = s.shape !== undefined ? s.shape : shapeOf(s.cmd, s.sql, s.sqlTruncated, s.paramTypes ?? null);
       if (this.opts.raw) return { ...s, ts: { ...s.ts }, shape };
       const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
       return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : this.sql.redact(s.sql, sessionMode(mode)), shape };
@@ -725,7 +725,24 @@ const defaultMode = (e: CommandEvent): boolean => e.noBackslashEscapes !== true 
 
 const cloneTally = (t: Tally): Tally => ({ counts: { ...t.counts }, others: t.others });
 
-function sampleOf(e: CommandEvent, dg: string): Sample {
+/**
+ * A command event that may bring its statement's shape: a bundle's events do (made where the raw
+ * SQL was at hand; their own SQL is redacted, and the shape of `?` would read every literal as a
+ * number). Undefined: made from `sql` when the snapshot is taken.
+ */
+export type ShapedEvent = CommandEvent & { shape?: string | null };
+
+/** The shape a sample gets (src/sql/shape.ts): SQL commands whose text is whole, else null. */
+function shapeOf(cmd: string, sql: string | null, truncated: boolean, paramTypes: readonly number[] | null): string | null {
+  return sql === null || !SQL_COMMANDS.has(cmd) || truncated ? null : literalShape(sql, paramTypes);
+}
+
+/** The shape an example of `e` would get in a snapshot (what a bundle keeps of each event). */
+export function eventShape(e: CommandEvent): string | null {
+  return shapeOf(e.cmd, e.sql, e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL), e.paramTypes);
+}
+
+function sampleOf(e: ShapedEvent, dg: string): Sample {
   const s: Sample = {
     ts: { sec: e.sec, nsec: e.nsec },
     cmd: e.cmd,
@@ -747,6 +764,7 @@ function sampleOf(e: CommandEvent, dg: string): Sample {
     paramTypes: e.paramTypes,
   };
   if (!defaultMode(e)) s.noBackslashEscapes = e.noBackslashEscapes;
+  if (e.shape !== undefined) s.shape = e.shape;
   return s;
 }
 

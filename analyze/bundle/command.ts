@@ -25,6 +25,7 @@ import { isoTime } from '../../common/time.js';
 import { applyManifests } from '../run/manifests.js';
 import { eventJson } from '../events/command.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
+import { eventShape } from '../aggregate/aggregate.js';
 import { buildReport, type Order, type Report } from '../report/report.js';
 import { renderReport } from '../report/render.js';
 import { buildInfo } from '../../common/version.js';
@@ -169,6 +170,41 @@ export async function runBundle(opts: BundleOptions, io: Io): Promise<number> {
   }
 }
 
+/**
+ * One event of events.jsonl.gz: the redacted event of `periscope events`, and what advice reads of
+ * the raw statement without any value (docs/bundle.md): the parameters' type codes (`param_types`)
+ * and the statement's shape (`shape`: each literal's kind, src/sql/shape.ts) when it is not the
+ * redacted text itself (a statement without literals), so that the bundle's report and findings
+ * are its capture's.
+ */
+export function bundleEventJson(e: CommandEvent, sql: SqlNormalizer, shapes: ShapeCache = new ShapeCache()): Record<string, unknown> {
+  const line = eventJson(e, true, sql);
+  const shape = shapes.of(e);
+  return { ...line, ...(e.paramTypes !== null ? { param_types: e.paramTypes } : {}), ...(shape !== null && shape !== line.sql ? { shape } : {}) };
+}
+
+/** Statement shapes by text and parameter types (texts recur: prepared statements, statements without literals); at most about 4 MB of keys. */
+export class ShapeCache {
+  private readonly shapes = new Map<string, string | null>();
+  private chars = 0;
+
+  of(e: CommandEvent): string | null {
+    if (e.sql === null || e.sqlTruncated) return eventShape(e);
+    const key = e.paramTypes === null ? `${e.cmd}\0${e.sql}` : `${e.cmd}\0${e.sql}\0${e.paramTypes.join(',')}`;
+    let shape = this.shapes.get(key);
+    if (shape === undefined) {
+      shape = eventShape(e);
+      if (this.chars + key.length > 4 << 20) {
+        this.shapes.clear();
+        this.chars = 0;
+      }
+      this.shapes.set(key, shape);
+      this.chars += key.length;
+    }
+    return shape;
+  }
+}
+
 /** events.jsonl.gz: one redacted event per line, gzip-compressed into a private file as they come. */
 function eventsFile(path: string): { add(e: CommandEvent): void; drained(): Promise<void>; close(): Promise<void>; count: number } {
   const gzip = createGzip();
@@ -187,10 +223,11 @@ function eventsFile(path: string): { add(e: CommandEvent): void; drained(): Prom
     bytes = 0;
   };
   const sql = new SqlNormalizer();
+  const shapes = new ShapeCache();
   const w = {
     count: 0,
     add(e: CommandEvent): void {
-      const line = `${JSON.stringify(eventJson(e, true, sql))}\n`;
+      const line = `${JSON.stringify(bundleEventJson(e, sql, shapes))}\n`;
       lines.push(line);
       bytes += line.length;
       w.count++;

@@ -17,7 +17,8 @@ export const MEMBERS = { reportJson: 'report.json', reportText: 'report.txt', re
 export const REDACTION_POLICY = {
   sql: 'every literal in SQL text (strings, numbers, hex and bit values, dates, booleans) is replaced by ?; comments are dropped',
   errors: 'every quoted part of a server error message is replaced by ?; a SIGNAL message (the client text) by ? whole',
-  parameters: 'prepared-statement parameter values are never included',
+  parameters: 'prepared-statement parameter values are never included (their type codes are)',
+  shapes: "each event's statement shape, for advice, replaces every literal by its kind: 's' a string, '%s' one starting with a LIKE wildcard, a number its order of magnitude; never a value",
   rows: 'result rows are counted, never kept',
   load_data: 'LOAD DATA LOCAL INFILE file contents are never kept',
   authentication: 'login authentication data is never kept',

@@ -5,14 +5,15 @@
  * bounded whatever the bundle holds).
  *
  * What a bundle's events lack, by design (docs/bundle.md, redaction policy): literal values (the SQL
- * is redacted; fingerprints and digests are the same), parameter values and types, and the TCP
- * connection id (rebuilt from the client and server endpoints). The capture's health counters come
+ * is redacted; fingerprints and digests are the same; each statement's shape keeps the literals'
+ * kinds for advice), parameter values, and the TCP connection id (rebuilt from the client and
+ * server endpoints). The capture's health counters come
  * from the bundle's report.json: the events cannot tell what the capture lost.
  */
 import { open } from 'node:fs/promises';
 import { createGunzip, gunzipSync, constants as zlib } from 'node:zlib';
-import type { CommandEvent, CommandStatus, LoginEnd, UnknownStatement } from '../../src/mysql/session.js';
-import type { Health } from '../aggregate/aggregate.js';
+import type { CommandStatus, LoginEnd, UnknownStatement } from '../../src/mysql/session.js';
+import type { Health, ShapedEvent } from '../aggregate/aggregate.js';
 import type { CaptureInfo, InputFile } from '../report/report.js';
 import { MEMBERS, type BundleManifest } from './manifest.js';
 import { BundleError, readBundle } from './read.js';
@@ -102,7 +103,7 @@ const STATUSES: ReadonlySet<string> = new Set<CommandStatus>(['ok', 'error', 'no
 const LOGIN_ENDS: ReadonlySet<string> = new Set<LoginEnd>(['client_closed', 'server_closed', 'closed', 'client_reset', 'server_reset', 'reset', 'timed_out', 'replaced', 'evicted', 'capture_end']);
 
 /** One line of events.jsonl.gz back into a command event; a string says what is wrong with it. */
-export function eventFromJson(v: unknown, connOf: (client: string, server: string, connId: number | null) => number): CommandEvent | string {
+export function eventFromJson(v: unknown, connOf: (client: string, server: string, connId: number | null) => number): ShapedEvent | string {
   if (v === null || typeof v !== 'object') return 'not a JSON object';
   const o = v as Record<string, unknown>;
   const ts = typeof o.ts === 'string' ? parseIsoNs(o.ts) : null;
@@ -125,7 +126,7 @@ export function eventFromJson(v: unknown, connOf: (client: string, server: strin
     sql: str(o.sql),
     sqlTruncated: o.sql_truncated === true,
     params: null,
-    paramTypes: null,
+    paramTypes: Array.isArray(o.param_types) && o.param_types.every((t) => Number.isInteger(t)) ? (o.param_types as number[]) : null,
     status: o.status as CommandStatus,
     latencyUs: num(o.latency_us),
     responseUs: num(o.response_us),
@@ -152,7 +153,11 @@ export function eventFromJson(v: unknown, connOf: (client: string, server: strin
     compressed: o.compressed === true,
     serverStatus: num(o.server_status),
     ...unknownStatementOf(o.unknown_statement),
-  } satisfies CommandEvent;
+    // Made from the raw SQL when the bundle was; absent when the redacted text is the shape (no
+    // literal), or in bundles made before: there the shape of a redacted `?` would read every
+    // literal as a number, so none.
+    shape: typeof o.shape === 'string' ? o.shape : typeof o.sql === 'string' && !o.sql.includes('?') ? undefined : null,
+  } satisfies ShapedEvent;
 }
 
 /** `2026-11-21T05:00:01.123456789Z` (isoTime's form) → seconds and nanoseconds, exactly. */
@@ -176,7 +181,7 @@ export interface BundleEvents {
  * order the bundle holds them (request-time order). TCP connection ids are rebuilt per
  * (client, server, server connection id).
  */
-export async function readBundleEvents(path: string, onEvent: (e: CommandEvent) => void): Promise<BundleEvents> {
+export async function readBundleEvents(path: string, onEvent: (e: ShapedEvent) => void): Promise<BundleEvents> {
   const conns = new Map<string, number>();
   const connOf = (client: string, server: string, connId: number | null): number => {
     const k = `${client}\0${server}\0${connId ?? ''}`;
@@ -199,7 +204,7 @@ export async function readBundleEvents(path: string, onEvent: (e: CommandEvent) 
     lineNo++;
     if (line === '') return;
     let v: unknown;
-    let e: CommandEvent | string;
+    let e: ShapedEvent | string;
     try {
       v = JSON.parse(line);
       e = eventFromJson(v, connOf);
@@ -254,7 +259,7 @@ export interface BundlesRead {
  * Every bundle: verified, then its events handed to `onEvent` (filters are the caller's) and its
  * capture's health added to `health`. A bundle that fails verification is not read at all.
  */
-export async function readBundles(paths: readonly string[], onEvent: (e: CommandEvent) => void, health: Health, io: { error(line: string): void }): Promise<BundlesRead> {
+export async function readBundles(paths: readonly string[], onEvent: (e: ShapedEvent) => void, health: Health, io: { error(line: string): void }): Promise<BundlesRead> {
   const out: BundlesRead = { bundles: [], files: [], captures: [], code: 0 };
   for (const path of paths) {
     let b: OpenedBundle;

@@ -16,7 +16,7 @@ import { keyLogsFor } from '../read/keylog.js';
 import { applyManifests } from '../run/manifests.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { Aggregator } from '../aggregate/aggregate.js';
-import { buildReport } from '../report/report.js';
+import { buildReport, noCommandReason } from '../report/report.js';
 import { readSummary, SummaryError } from '../aggregate/summary.js';
 import { isBundleFile, readBundles } from '../bundle/source.js';
 import { periscopeVersion } from '../../common/version.js';
@@ -56,8 +56,12 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   if (typeof after === 'number') return after;
   // A copy of the same input (or a summary of it made with the same filters): the same traffic.
   if (stateDigest(before) === stateDigest(after)) {
-    io.error(`${opts.after}: the same traffic as ${opts.before} (a copy, or a summary of the same capture?): compared with itself it shows no change; name the capture from before the change, then the one from after`);
+    io.error(`${opts.after}: the same traffic as ${opts.before} (a copy, or a summary or bundle of the same capture?): compared with itself it shows no change; name the capture from before the change, then the one from after`);
     return 2;
+  }
+  for (const [side, other] of [[before, 'new'], [after, 'gone']] as const) {
+    const none = noCommandReason(side.report);
+    if (none !== null) io.warn(`${side.label}: no command: ${none}; so every fingerprint of the other side shows as ${other}`);
   }
   if (before.report.inputs.redacted !== after.report.inputs.redacted) io.warn('one side was made with --no-redact: fingerprints are the same, examples are not shown');
   const d = diffReports(before, after, periscopeVersion(), { alpha: opts.alpha, minChange: opts.minChange, minCalls: opts.minCalls ?? DEFAULT_DIFF.minCalls });
@@ -76,7 +80,24 @@ function realPath(path: string): string {
   }
 }
 
-const stateDigest = (s: Side): string => createHash('sha256').update(JSON.stringify(s.state)).digest('hex');
+/**
+ * The traffic a side holds, as a digest of its state: objects with their keys sorted (counts by
+ * user or client are in the order events came, and a bundle's come in request order, a capture's
+ * connection by connection), and without what an example's statement text tells only where the
+ * raw SQL was read (its shape and parameter types: a bundle made before it kept them has none), so
+ * that a capture and its own bundle are the same traffic.
+ */
+const stateDigest = (s: Side): string =>
+  createHash('sha256')
+    .update(
+      JSON.stringify(s.state, (k, v: unknown) => {
+        if (k === 'shape' || k === 'paramTypes') return undefined;
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+        const o = v as Record<string, unknown>;
+        return Object.fromEntries(Object.keys(o).sort().map((key) => [key, o[key]]));
+      }),
+    )
+    .digest('hex');
 
 /** A summary (JSON, or gzip-compressed JSON) rather than a capture? By content. */
 async function looksLikeSummary(path: string): Promise<boolean> {

@@ -81,7 +81,10 @@ export interface SideJson {
   commands: number;
   queries_per_s: number | null;
   health: string;
+  /** Every fingerprint of the side's report (its Overall figure). */
   fingerprints: number;
+  /** Of them, those with a call: the ones compared (the others only prepared or closed). */
+  fingerprints_with_calls: number;
 }
 
 export interface Diff {
@@ -105,7 +108,7 @@ const ratioOf = (a: number | null | undefined, b: number | null | undefined): nu
 
 function sideJson(s: Side): SideJson {
   const o = s.report.overall;
-  return { inputs: s.label, kind: s.kind, files: s.report.inputs.files.length, first: o.first, last: o.last, duration_s: o.duration_s, commands: o.commands, queries_per_s: o.queries_per_s, health: s.report.health.status, fingerprints: s.report.fingerprints.filter((f) => f.count > 0).length };
+  return { inputs: s.label, kind: s.kind, files: s.report.inputs.files.length, first: o.first, last: o.last, duration_s: o.duration_s, commands: o.commands, queries_per_s: o.queries_per_s, health: s.report.health.status, fingerprints: s.report.fingerprints.length, fingerprints_with_calls: s.report.fingerprints.filter((f) => f.count > 0).length };
 }
 
 export function diffReports(before: Side, after: Side, version: string, cfg: DiffSettings = DEFAULT_DIFF): Diff {

@@ -25,10 +25,13 @@ const signed = (us: number): string => `${us > 0 ? '+' : us < 0 ? '-' : ''}${dur
 const ratio = (r: number | null): string => (r === null ? '' : r >= 10 ? ` ×${r.toFixed(0)}` : ` ×${r.toFixed(2)}`);
 const pair = (b: number | null | undefined, a: number | null | undefined): string => `${dur(b ?? null)} → ${dur(a ?? null)}`;
 
+/** As the report's Overall counts them, and how many are compared when some were never called. */
+const fingerprints = (s: SideJson): string => `${n(s.fingerprints)} fingerprint${s.fingerprints === 1 ? '' : 's'}${s.fingerprints_with_calls < s.fingerprints ? ` (${n(s.fingerprints_with_calls)} called, compared)` : ''}`;
+
 function sideLines(name: string, s: SideJson): string[] {
   return [
     `# ${name}: ${s.inputs} (${s.kind}${s.kind === 'capture' ? `, ${s.files === 1 ? '1 file' : `${n(s.files)} files`}` : ''})`,
-    `#   ${s.first ?? '-'} to ${s.last ?? '-'} (${s.duration_s === null ? '-' : dur(s.duration_s * 1e6)}); ${n(s.commands)} commands, ${rate(s.queries_per_s)} queries/s; ${n(s.fingerprints)} fingerprints; health ${s.health}`,
+    `#   ${s.first ?? '-'} to ${s.last ?? '-'} (${s.duration_s === null ? '-' : dur(s.duration_s * 1e6)}); ${n(s.commands)} commands, ${rate(s.queries_per_s)} queries/s; ${fingerprints(s)}; health ${s.health}`,
   ];
 }
 

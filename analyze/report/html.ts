@@ -3,9 +3,9 @@
  * script for sorting; nothing fetched at view time), readable in any browser and attachable to a
  * ticket. Every text from the capture is escaped.
  */
-import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
+import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, noCommandReason, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { chartSvg, fingerprintChartSpec, type FingerprintSeries } from './chart.js';
-import { peakLabel, tlsUnseen, unrankedLine } from './text.js';
+import { fingerprintsText, peakLabel, tlsUnseen, unrankedLine } from './text.js';
 import { dur, size } from '../format.js';
 import type { Finding } from '../advise/rules.js';
 import { connectionsHtml, tablesHtml } from './views.js';
@@ -142,6 +142,13 @@ function compact(v: number): string {
   return `${(v / 1e9).toFixed(2)}G`;
 }
 
+/** The Overall figure, and how it divides when not every fingerprint is in the table. */
+function fingerprintsHtml(r: Report): string {
+  const text = fingerprintsText(r, 'in the table');
+  const i = text.indexOf(': ');
+  return i < 0 ? esc(text.replace(/, all ranked in the table$/, '')) : `${esc(text.slice(0, i))}<br><small>${esc(text.slice(i + 2))}</small>`;
+}
+
 /** The fingerprint table's columns: header, its explanation, width (px; the fingerprint takes the rest), text or number. */
 const COLUMNS: [string, string, number, boolean][] = [
   ['Rank', 'position in the report\'s order', 58, false],
@@ -234,19 +241,25 @@ export function renderHtml(r: Report): string {
   const filters = filtersText(r);
   const context = [...captureLines(r), ...(filters === null ? [] : [`Filters: ${filters}`])];
   const health = `<section id="health" class="health-${h.status}"><h2>Capture health: ${esc(h.status)}</h2>${h.notes.length ? `<ul>${h.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '<p>No loss seen: every command in the capture was decoded.</p>'}</section>`;
+  const none = noCommandReason(r);
   const overall = `<section id="overall"><h2>Overall</h2><div class="grid">${[
     kv('Time range', `${esc(o.first ?? '-')}<br>${esc(o.last ?? '-')} (${esc(o.duration_s === null ? '-' : dur(o.duration_s * 1e6))})`),
-    kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
-    kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
-    kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
-    kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
-    kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
-    kv('Latency max', esc(dur(o.latency_us.max))),
-    kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
-    kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
+    ...(none !== null
+      ? // No rates, times or latencies from no command: why there is none instead.
+        [kv('Commands', `0<br><small>${esc(none)}</small>`)]
+      : [
+        kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
+        kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
+        kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
+        kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
+        kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
+        kv('Latency max', esc(dur(o.latency_us.max))),
+        kv('Avg first byte / transfer', `${esc(dur(o.first_byte_us.avg))} / ${esc(dur(o.transfer_us.avg))}`),
+        kv('Errors', `<span${o.errors ? ' class="err"' : ''}>${n(o.errors)}</span> (${pct(o.error_rate)})`),
+        ]),
     kv('Connections / logins', `${n(o.connections)} / ${n(o.logins)}${o.login_errors ? ` (<span class="err">${n(o.login_errors)} failed</span>)` : ''}${o.logins_aborted ? ` (${n(o.logins_aborted)} aborted)` : ''}${o.tls_logins_unseen ? `<br><small>${esc(tlsUnseen(o.tls_logins_unseen))}</small>` : ''}`),
     kv('Users', esc(Object.keys(o.users).slice(0, 5).join(', ') || '-')),
-    kv('Fingerprints', n(o.fingerprints)),
+    kv('Fingerprints', fingerprintsHtml(r)),
     kv('Bytes in / out', `${esc(size(o.bytes_in))} / ${esc(size(o.bytes_out))}`),
     kv('Packets', n(h.counters.packets ?? 0)),
   ].join('')}</div></section>`;
@@ -254,7 +267,7 @@ export function renderHtml(r: Report): string {
   const unranked = unrankedLine(r);
   const ranked = r.fingerprints.filter(profiled);
   const search = `<p class="search"><input id="fp-search" type="search" placeholder="Filter: fingerprint, digest, table, user, database, client" aria-label="filter the fingerprints" autocomplete="off"> <span id="fp-count"></span></p>`;
-  const table = `<section id="fingerprints"><h2>Fingerprints (${n(ranked.length)}; click a column to sort, a row for its details and, for the first ${FINGERPRINT_TIMELINES}, its timeline)</h2>${search}<div class="scroll"><table id="fp-table" data-sortable><colgroup>${COLUMNS.map(([, , w]) => (w ? `<col style="width:${w}px">` : '<col>')).join('')}</colgroup><thead><tr>${COLUMNS.map(([h, title, , text]) => `<th${text ? ' class="l"' : ''} title="${esc(title)}">${h}</th>`).join('')}</tr></thead><tbody>${ranked.map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}<script type="application/json" id="fp-timelines">${timelineData(r, ranked)}</script></section>`;
+  const table = `<section id="fingerprints"><h2>Fingerprints (${n(ranked.length)}${ranked.length < r.fingerprints.length ? ` of ${n(r.fingerprints.length)}, the others below the table` : ''}; click a column to sort, a row for its details and, for the first ${FINGERPRINT_TIMELINES}, its timeline)</h2>${search}<div class="scroll"><table id="fp-table" data-sortable><colgroup>${COLUMNS.map(([, , w]) => (w ? `<col style="width:${w}px">` : '<col>')).join('')}</colgroup><thead><tr>${COLUMNS.map(([h, title, , text]) => `<th${text ? ' class="l"' : ''} title="${esc(title)}">${h}</th>`).join('')}</tr></thead><tbody>${ranked.map(fingerprintRow).join('')}</tbody></table></div>${unranked === null ? '' : `<p class="note">${esc(unranked)}</p>`}<script type="application/json" id="fp-timelines">${timelineData(r, ranked)}</script></section>`;
   const errors = r.errors.length
     ? `<section id="errors"><h2>Errors by code</h2><table data-sortable><thead><tr><th>Code</th><th class="l">SQL state</th><th>Count</th><th class="l">Message</th><th class="l">Fingerprints</th></tr></thead><tbody>${r.errors.map((e) => `<tr><td data-v="${e.code}" class="err">${e.code}</td><td class="l">${esc(e.sql_state ?? '')}</td><td data-v="${e.count}">${n(e.count)}</td><td class="l">${esc(e.message)}</td><td class="l"><code>${esc(Object.keys(e.fingerprints).join(' '))}</code></td></tr>`).join('')}</tbody></table></section>`
     : '';

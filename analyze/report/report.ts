@@ -290,7 +290,12 @@ export interface ConnectionsJson {
   logins_aborted: number;
   /** Logins per second over the capture's run time (overall.duration_s), and the busiest timeline bucket. */
   connects_per_s: number | null;
-  peak: { t: string | null; bucket_s: number; connects_per_s: number | null };
+  /**
+   * The busiest bucket: `logins` in it, per second of `covered_s`, the part of it the capture ran
+   * (`basis`: `bucket` when it ran the whole bucket, `capture` when only part: a capture shorter
+   * than a second is not diluted by the rest of that second).
+   */
+  peak: { t: string | null; bucket_s: number; connects_per_s: number | null; logins: number; covered_s: number | null; basis: 'bucket' | 'capture' | null };
   /** Connections seen from login to quit: their lifetime, idle time (summed per connection) and longest idle wait. */
   whole: number;
   lifetime_us: LatencyFigures;
@@ -441,13 +446,16 @@ function connectionsJson(c: ConnectionsState, window: { first: string | null; la
   const secs = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso) / 1000 + fracUs(iso) / 1e6);
   const from = secs(window.first);
   const to = secs(window.last);
-  let peak: ConnectionsJson['peak'] = { t: null, bucket_s: tl.width, connects_per_s: null };
+  let peak: ConnectionsJson['peak'] = { t: null, bucket_s: tl.width, connects_per_s: null, logins: 0, covered_s: null, basis: null };
   tl.count.forEach((n, i) => {
     if (n === 0) return;
     const b = tl.start + i * tl.width;
     const inside = from !== null && to !== null ? Math.min(b + tl.width, to) - Math.max(b, from) : 0;
-    const rate = n / (inside > 1e-6 && inside < tl.width ? inside : tl.width);
-    if (peak.connects_per_s === null || rate > peak.connects_per_s) peak = { t: isoTime({ sec: b, nsec: 0 }).replace('.000000Z', 'Z'), bucket_s: tl.width, connects_per_s: round(rate, 3) };
+    const part = inside > 1e-6 && inside < tl.width;
+    const rate = n / (part ? inside : tl.width);
+    if (peak.connects_per_s === null || rate > peak.connects_per_s) {
+      peak = { t: isoTime({ sec: b, nsec: 0 }).replace('.000000Z', 'Z'), bucket_s: tl.width, connects_per_s: round(rate, 3), logins: n, covered_s: part ? round(inside, 6) : tl.width, basis: part ? 'capture' : 'bucket' };
+    }
   });
   const duration = window.duration;
   // Busiest first, then by name: the same order however the captures were split.
@@ -526,6 +534,45 @@ function sortKey(order: Order, f: FingerprintJson): number {
 }
 
 /** Judge the capture's health from its counters: what a DBA must know before trusting the figures. */
+/** The --since / --until filters as ISO times (null when not given). */
+function filterWindow(filters: Record<string, unknown> | null | undefined): { since: string | null; until: string | null } {
+  const at = (k: 'since' | 'until'): string | null => (filters?.[k] === undefined ? null : ts(parseTime(k, String(filters[k]))));
+  return { since: at('since'), until: at('until') };
+}
+
+/**
+ * When the --since / --until window lies wholly before or after the capture: what to say (the
+ * report's range is then the capture's own, and it has no command); null otherwise.
+ */
+export function windowBeside(r: Report): string | null {
+  const { since, until } = filterWindow(r.inputs.filters);
+  const { first, last } = r.overall;
+  if (first === null || last === null || (since === null && until === null)) return null;
+  const where = since !== null && since > last ? 'after' : until !== null && until <= first ? 'before' : null;
+  if (where === null) return null;
+  return `the --since/--until window (${since ?? 'the start'} to ${until ?? 'the end'}) is wholly ${where} the capture: nothing in it`;
+}
+
+/**
+ * Why a report has no command, for the place its figures would be: TLS not decrypted (and what to
+ * give), a time window beside the capture, the filters, or no MySQL traffic; null when it has
+ * commands.
+ */
+export function noCommandReason(r: Report): string | null {
+  if (r.overall.commands > 0) return null;
+  const c = (k: string): number => r.health.counters[k] ?? 0;
+  const tls = c('tlsConnections') - c('tlsDecrypted');
+  if (tls > 0) {
+    const what = `${tls} of ${count(c('mysqlConnections'), 'MySQL connection')} ${tls === 1 ? 'uses' : 'use'} TLS that could not be decrypted`;
+    return c('tlsNoSecret') > 0 ? `no command could be read: ${what}: give the clients' key log with --keylog FILE (docs/tls.md)` : `no command could be read: ${what} ('periscope events' says why; docs/tls.md)`;
+  }
+  const beside = windowBeside(r);
+  if (beside !== null) return beside;
+  if (r.inputs.filters !== null) return 'none passed the filters (stderr names what the capture holds)';
+  if (c('mysqlConnections') === 0) return 'no command could be read: no MySQL traffic found (see the capture health)';
+  return 'no command could be read: the MySQL connections carry no complete command (see the capture health)';
+}
+
 export function assessHealth(h: Health, commands: number, interrupted = false): HealthJson {
   const c = (k: string) => h[k] ?? 0;
   const notes: string[] = [];
@@ -688,13 +735,19 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
     if (ran.first < first) first = ran.first;
     if (ran.last > last) last = ran.last;
   }
-  const since = ctx.filters?.since === undefined ? null : ts(parseTime('since', String(ctx.filters.since)));
-  const until = ctx.filters?.until === undefined ? null : ts(parseTime('until', String(ctx.filters.until)));
-  if (since !== null && first !== null && since > first) first = since;
-  if (until !== null && last !== null && until < last) last = until;
+  const { since, until } = filterWindow(ctx.filters);
+  // A window beside the capture, not over it: the capture's own range (nothing is in the window;
+  // the renderers say so), not the window's bounds as if the capture had run then.
+  const beside = first !== null && last !== null && ((since !== null && since > last) || (until !== null && until <= first));
+  if (!beside) {
+    if (since !== null && first !== null && since > first) first = since;
+    if (until !== null && last !== null && until < last) last = until;
+  }
   if (first !== null && last !== null && last < first) last = first;
   const duration = first !== null && last !== null ? Math.max(0, (Date.parse(last) - Date.parse(first)) / 1000 + (fracUs(last) - fracUs(first)) / 1e6) : null;
   const perSec = (n: number) => (duration && duration > 0 ? round(n / duration, 3) : null);
+  // No command rate from no command: 0/s would read as an idle server when nothing could be read (TLS without its key log).
+  const cmdPerSec = (n: number) => (o.commands > 0 ? perSec(n) : null);
   const overallHist = LogHistogram.fromState(o.latency);
   const totalTime = overallHist.sum;
   // Shares are of every group's time and calls (logins and administrator commands included).
@@ -763,10 +816,10 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
   const tFirst = o.first ? ts(o.first) : null;
   const tLast = o.last ? ts(o.last) : null;
   const span = tFirst !== null && tLast !== null ? Math.max(0, (Date.parse(tLast) - Date.parse(tFirst)) / 1000 + (fracUs(tLast) - fracUs(tFirst)) / 1e6) : null;
-  const perSpan = (n: number) => (span && span > 0 ? round(n / span, 3) : null);
-  const peak = peakRate(points, tl.width, tl.start, o.first, o.last, [
+  const perSpan = (n: number) => (span && span > 0 && o.commands > 0 ? round(n / span, 3) : null);
+  const peak = o.commands === 0 ? { t: null, bucket_s: tl.width, commands_per_s: null, basis: null } : peakRate(points, tl.width, tl.start, o.first, o.last, [
     ['traffic', tFirst, perSpan(o.commands)],
-    ['capture', first, perSec(o.commands)],
+    ['capture', first, cmdPerSec(o.commands)],
   ]);
 
   const report: Report = {
@@ -779,15 +832,15 @@ export function buildReport(st: AggregateState, ctx: ReportContext): Report {
       duration_s: round(duration),
       commands: o.commands,
       queries: o.queries,
-      commands_per_s: perSec(o.commands),
-      queries_per_s: perSec(o.queries),
+      commands_per_s: cmdPerSec(o.commands),
+      queries_per_s: cmdPerSec(o.queries),
       rates: {
-        capture: { duration_s: round(duration), commands_per_s: perSec(o.commands), queries_per_s: perSec(o.queries) },
+        capture: { duration_s: round(duration), commands_per_s: cmdPerSec(o.commands), queries_per_s: cmdPerSec(o.queries) },
         traffic: { first: tFirst, last: tLast, duration_s: round(span), commands_per_s: perSpan(o.commands), queries_per_s: perSpan(o.queries) },
         peak,
       },
       query_time_us: totalTime,
-      concurrency: duration && duration > 0 ? round(totalTime / 1e6 / duration, 4) : null,
+      concurrency: duration && duration > 0 && o.commands > 0 ? round(totalTime / 1e6 / duration, 4) : null,
       latency_us: latencyFigures(overallHist),
       first_byte_us: partFigures(o.firstByte),
       transfer_us: partFigures(o.transfer),

@@ -3,7 +3,7 @@
  * block, a profile (one line per fingerprint), then a block per fingerprint, the errors and the
  * slowest commands. Health comes first when it is not good. Colour only when asked (a TTY).
  */
-import { captureLines, dbName, DECADES, filtersText, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
+import { captureLines, dbName, DECADES, filtersText, noCommandReason, profiled, reportSubject, type FingerprintJson, type LatencyFigures, type PartFigures, type Report, type SampleJson } from './report.js';
 import { count, dur, rate, size } from '../format.js';
 import { SQL_COMMANDS } from '../commands.js';
 import type { Finding } from '../advise/rules.js';
@@ -113,13 +113,22 @@ export function renderText(r: Report, opts: TextOptions): string {
   out.push('');
   out.push(bold('# Overall'));
   const kv = (k: string, v: string) => out.push(...wrap(v, `#   ${k.padEnd(14)}`, `#   ${''.padEnd(14)}`));
-  kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s); ${count(o.fingerprints, 'fingerprint')}`);
-  const rt = o.rates;
-  kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${peakLabel(rt.peak)}`);
-  kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
-  kv('Latency', latencyLine(o.latency_us));
-  if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
-  kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
+  const none = noCommandReason(r);
+  if (none !== null) {
+    // No rates, times or latencies from no command: why there is none instead.
+    kv('Commands', `0: ${none}`);
+    kv('Fingerprints', fingerprintsText(r, 'in the profile'));
+    if (o.login_errors) kv('Errors', `${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}`);
+  } else {
+    kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s), of which queries ${n(o.queries)} (${rate(o.queries_per_s)}/s)`);
+    kv('Fingerprints', fingerprintsText(r, 'in the profile'));
+    const rt = o.rates;
+    kv('Rates', `${rate(rt.capture.commands_per_s)} cmd/s over the capture (${rt.capture.duration_s === null ? '-' : dur(rt.capture.duration_s * 1e6)}); ${rate(rt.traffic.commands_per_s)} cmd/s over the traffic (${rt.traffic.duration_s === null ? '-' : dur(rt.traffic.duration_s * 1e6)}, first to last command); peak ${rate(rt.peak.commands_per_s)} cmd/s${peakLabel(rt.peak)}`);
+    kv('Query time', `${dur(o.query_time_us)} in all; ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)} running at once on average`);
+    kv('Latency', latencyLine(o.latency_us));
+    if (o.transfer_us.total > 0) kv('Split', splitLine(o.first_byte_us, o.transfer_us));
+    kv('Errors', `${n(o.errors)} (${pct(o.error_rate)} of commands)${o.login_errors ? `; ${n(o.login_errors)} failed login${o.login_errors === 1 ? '' : 's'}` : ''}${o.incomplete ? `; ${n(o.incomplete)} without a complete response` : ''}${o.warnings ? `; ${n(o.warnings)} warnings` : ''}`);
+  }
   kv('Connections', `${n(o.connections)}; logins ${n(o.logins)}${o.login_errors ? `, ${red(`${n(o.login_errors)} failed`)}` : ''}${o.logins_aborted ? `, ${yellow(`${n(o.logins_aborted)} aborted`)}` : ''}${o.tls_logins_unseen ? `; ${tlsUnseen(o.tls_logins_unseen)}` : ''}`);
   kv('Users', top(o.users, 0, 6));
   kv('Databases', top(o.databases, 0, 6));
@@ -150,8 +159,8 @@ export function renderText(r: Report, opts: TextOptions): string {
   // (the Overall section counts commands, not logins, and leaves prepares and closes in).
   const calls = r.fingerprints.reduce((a, f) => a + f.count, 0);
   const time = r.fingerprints.reduce((a, f) => a + f.latency_us.total, 0);
-  const shown = fps.length < ranked.length ? `top ${fps.length} of ${n(ranked.length)}` : `${n(ranked.length)} fingerprint${ranked.length === 1 ? '' : 's'}`;
-  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${n(calls)} calls, ${dur(time)} with logins)`));
+  const shown = profileCount(fps.length, ranked.length, r.fingerprints.length);
+  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${count(calls, 'call')}, ${dur(time)} with logins)`));
   // The fifth column is what the profile is ranked by when that is not already shown (p95 else).
   const order = r.inputs.order;
   const [colName, col] = ((): [string, (f: FingerprintJson) => string] => {
@@ -233,6 +242,34 @@ export function renderText(r: Report, opts: TextOptions): string {
     healthBlock();
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * How the report's fingerprints divide: ranked (profiled), called without a latency to rank
+ * (Quit), never called (only prepares and closes). The Overall figure, the profile's and the
+ * diff's are of these, each labelled.
+ */
+export function fingerprintTally(r: Report): { all: number; ranked: number; noLatency: number; noCall: number } {
+  const ranked = r.fingerprints.filter(profiled).length;
+  const noCall = r.fingerprints.filter((f) => f.count === 0).length;
+  return { all: r.fingerprints.length, ranked, noLatency: r.fingerprints.length - ranked - noCall, noCall };
+}
+
+/** `15: 13 ranked in the profile, 1 called with no latency to rank, 1 never called (only prepares, closes)`; `13, all ranked in the profile`. */
+export function fingerprintsText(r: Report, where: string): string {
+  const t = fingerprintTally(r);
+  if (t.ranked === t.all) return t.all === 0 ? '0' : `${n(t.all)}, all ranked ${where}`;
+  const parts = [`${n(t.ranked)} ranked ${where}`];
+  if (t.noLatency > 0) parts.push(`${n(t.noLatency)} called with no latency to rank`);
+  if (t.noCall > 0) parts.push(`${n(t.noCall)} never called (only prepares, closes)`);
+  return `${n(t.all)}: ${parts.join(', ')}`;
+}
+
+/** The profile's count: `13 fingerprints`, `top 10 of 13 fingerprints`, `13 of 15 fingerprints ranked`, `top 10 of 13 ranked, 15 fingerprints in all`. */
+export function profileCount(shown: number, ranked: number, all: number): string {
+  const s = (k: number) => (k === 1 ? '' : 's');
+  if (ranked === all) return shown < ranked ? `top ${n(shown)} of ${n(ranked)} fingerprints` : `${n(ranked)} fingerprint${s(ranked)}`;
+  return shown < ranked ? `top ${n(shown)} of ${n(ranked)} ranked, ${n(all)} fingerprints in all` : `${n(ranked)} of ${n(all)} fingerprints ranked`;
 }
 
 /** What the ranked profile leaves out (profiled): `not ranked, no latency: administrator command: Quit (2 calls); 1 with no call`. */

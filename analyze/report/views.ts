@@ -60,12 +60,24 @@ export function hasConnections(r: Report): boolean {
   return c.logins + c.prepared.prepares + c.prepared.executes + c.prepared.executes_prepared_before > 0;
 }
 
+/**
+ * Where the logins' peak comes from, as the query rates' peak says its basis: `: 3 logins in the
+ * second from …`, or, when the capture ran only part of that second, `: 2 logins in the 20.0ms of
+ * the capture inside the second from …`.
+ */
+export function loginsPeakLabel(p: Report['connections']['peak']): string {
+  if (p.t === null) return '';
+  const bucket = p.bucket_s === 1 ? 'second' : `${p.bucket_s} s`;
+  const logins = count(p.logins, 'login');
+  return p.basis === 'capture' && p.covered_s !== null ? `: ${logins} in the ${dur(p.covered_s * 1e6)} of the capture inside the ${bucket} from ${p.t}` : `: ${logins} in the ${bucket} from ${p.t}`;
+}
+
 /** The connections view as [label, text] pairs, for the caller's key-value lines. */
 export function connectionsText(r: Report): [string, string][] {
   const c = r.connections;
   const out: [string, string][] = [];
   const p = c.prepared;
-  out.push(['Logins', `${n(c.logins)} (${rate(c.connects_per_s)}/s over the capture; peak ${rate(c.peak.connects_per_s)}/s${c.peak.t === null ? '' : ` in the ${c.peak.bucket_s === 1 ? 'second' : `${c.peak.bucket_s} s`} from ${c.peak.t}`})${c.login_errors ? `; ${n(c.login_errors)} refused` : ''}${c.logins_aborted ? `; ${n(c.logins_aborted)} aborted` : ''}`]);
+  out.push(['Logins', `${n(c.logins)} (${rate(c.connects_per_s)}/s over the capture; peak ${rate(c.peak.connects_per_s)}/s${loginsPeakLabel(c.peak)})${c.login_errors ? `; ${n(c.login_errors)} refused` : ''}${c.logins_aborted ? `; ${n(c.logins_aborted)} aborted` : ''}`]);
   if (c.whole) {
     out.push(['Lifetime', `${count(c.whole, 'connection')} seen from login to quit: p50 ${dur(c.lifetime_us.p50)}, p95 ${dur(c.lifetime_us.p95)}, max ${dur(c.lifetime_us.max)}`]);
     out.push(['Idle', `per connection p50 ${dur(c.idle_us.p50)}, p95 ${dur(c.idle_us.p95)}, max ${dur(c.idle_us.max)} (no command in flight); longest single wait p50 ${dur(c.max_idle_us.p50)}, p95 ${dur(c.max_idle_us.p95)}, max ${dur(c.max_idle_us.max)}`]);
@@ -95,12 +107,12 @@ export function tablesHtml(r: Report, esc: Esc): string {
   const rows = t.tables
     .map((x) => {
       const top = x.top.map((f) => `<li><code title="${esc(fp.get(f.digest) ?? '')}">${esc(f.digest)}</code> ${esc(f.kind)} ${esc(dur(f.time_us))} (${n(f.calls)})</li>`).join('');
-      return `<tr><td class="l"><code>${esc(x.table)}</code></td>${num(x.latency_us.total, dur(x.latency_us.total))}${num(x.share_of_time, pct(x.share_of_time))}${num(x.calls, n(x.calls))}${num(x.latency_us.avg, dur(x.latency_us.avg))}${num(x.latency_us.p95, dur(x.latency_us.p95))}${num(x.reads.calls, n(x.reads.calls))}${num(x.writes.calls, n(x.writes.calls))}${num(x.other.calls, n(x.other.calls))}${num(x.rows_read, n(x.rows_read))}${num(x.rows_written, n(x.rows_written))}<td data-v="${x.errors}"${x.errors ? ' class="err"' : ''}>${n(x.errors)}</td><td class="l">${esc(top0(x.databases))}</td><td class="l"><ul style="margin:0;padding-left:16px">${top}</ul></td></tr>`;
+      return `<tr><td class="l"><code>${esc(x.table)}</code></td>${num(x.latency_us.total, dur(x.latency_us.total))}${num(x.share_of_time, pct(x.share_of_time))}${num(x.calls, n(x.calls))}${num(x.latency_us.avg, dur(x.latency_us.avg))}${num(x.latency_us.p95, dur(x.latency_us.p95))}${num(x.latency_us.max, dur(x.latency_us.max))}${num(x.reads.calls, n(x.reads.calls))}${num(x.writes.calls, n(x.writes.calls))}${num(x.other.calls, n(x.other.calls))}${num(x.rows_read, n(x.rows_read))}${num(x.rows_written, n(x.rows_written))}<td data-v="${x.errors}"${x.errors ? ' class="err"' : ''}>${n(x.errors)}</td><td class="l">${esc(top0(x.databases))}</td><td class="l"><ul style="margin:0;padding-left:16px">${top}</ul></td></tr>`;
     })
     .join('');
   const noTable = t.no_table.calls ? `<p class="note">${esc(`${count(t.no_table.calls, 'call')} of ${count(t.no_table.fingerprints, 'statement')} naming no table (${dur(t.no_table.time_us)}) are not in this table.`)}</p>` : '';
-  const heads = ['Table', 'Time', 'Time %', 'Calls', 'Avg', 'p95', 'Reads', 'Writes', 'Other', 'Rows read', 'Rows written', 'Errors', 'Databases', 'Top fingerprints (by time)'];
-  return `<section id="tables"><h2>Tables (${n(t.tables.length)}; a statement touching several tables counts for each)</h2><div class="scroll"><table id="tables-table" data-sortable><thead><tr>${heads.map((h, i) => `<th${i === 0 || i >= 12 ? ' class="l"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div>${noTable}</section>`;
+  const heads = ['Table', 'Time', 'Time %', 'Calls', 'Avg', 'p95', 'Max', 'Reads', 'Writes', 'Other', 'Rows read', 'Rows written', 'Errors', 'Databases', 'Top fingerprints (by time)'];
+  return `<section id="tables"><h2>Tables (${n(t.tables.length)}; a statement touching several tables counts for each)</h2><div class="scroll"><table id="tables-table" data-sortable><thead><tr>${heads.map((h, i) => `<th${i === 0 || i >= 13 ? ' class="l"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div>${noTable}</section>`;
 }
 
 const top0 = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k} (${n(v)})`).join(', ');

@@ -184,7 +184,18 @@ test('analyze text: the labels say what the figures are of', async () => {
   const j = await report(sample);
   const calls = j.fingerprints.reduce((a, f) => a + f.count, 0);
   const t = await periscope('analyze', sample);
-  assert.match(t.stdout, new RegExp(`^# Profile \\(by total latency; ${j.fingerprints.filter(profiled).length} fingerprints; ${calls} calls, [0-9.]+ms with logins\\)$`, 'm'));
+  const ranked = j.fingerprints.filter(profiled).length;
+  assert.ok(ranked < j.overall.fingerprints, 'the sample has fingerprints the profile does not rank');
+  assert.match(t.stdout, new RegExp(`^# Profile \\(by total latency; ${ranked} of ${j.overall.fingerprints} fingerprints ranked; ${calls} calls, [0-9.]+ms with logins\\)$`, 'm'));
+  // The fingerprint figures of Overall, the profile and diff are one count, each part labelled
+  // (15 in all: 13 ranked, Quit called with no latency, one only prepared and closed).
+  assert.match(t.stdout, /^#   Fingerprints  15: 13 ranked in the profile, 1 called with no latency to rank, 1 never called\n#\s+\(only prepares, closes\)$/m);
+  assert.match((await periscope('analyze', sample, '--limit', '5')).stdout, /^# Profile \(by total latency; top 5 of 13 ranked, 15 fingerprints in all; /m);
+  const dh = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'));
+  assert.match(dh.stdout, /^# Before: .*\n#   .*; 15 fingerprints \(14 called, compared\); health good$/m);
+  const html = (await periscope('analyze', sample, '--format', 'html')).stdout;
+  assert.match(html, /<b>Fingerprints<\/b>15<br><small>13 ranked in the table, 1 called with no latency to rank, 1 never called \(only prepares, closes\)<\/small>/);
+  assert.match(html, /<h2>Fingerprints \(13 of 15, the others below the table; /);
   assert.match(t.stdout, /^#   Calls {7}\d+ \([0-9.]+% of the profile's calls, /m);
   // The ranking's figure is a column of the table.
   for (const [order, col] of [['p99', 'p99'], ['max', 'max'], ['avg', 'avg'], ['rows', 'rows'], ['time', 'p95']] as const) {
@@ -353,7 +364,7 @@ test('diff: the same input on both sides is refused, as merge refuses it (a name
   await writeFile(copy, await readFile(sample));
   const c = await periscope('diff', sample, copy);
   assert.equal(c.code, 2);
-  assert.match(c.stderr, /diff-copy\.pcap: the same traffic as .*mariadb-basic\.pcap \(a copy, or a summary of the same capture\?\)/);
+  assert.match(c.stderr, /diff-copy\.pcap: the same traffic as .*mariadb-basic\.pcap \(a copy, or a summary or bundle of the same capture\?\)/);
   assert.equal(c.stdout, '');
   const summary = join(dir, 'diff-summary.json');
   assert.equal((await periscope('analyze', sample, '--save-summary', summary, '--format', 'json')).code, 0);
@@ -540,4 +551,42 @@ test('analyze: a capture directory with a manifest (periscope capture) feeds the
   assert.equal(damaged.code, 0);
   assert.match(damaged.stderr, /capture\.json: not valid JSON.*the capture files are read without it/);
   assert.equal((JSON.parse(damaged.stdout) as Report).health.counters.kernelDropsKnown, 0);
+});
+
+test('analyze: a TLS capture read without its key log says that no command could be read and why, with no rate from no command', async () => {
+  const tls = join(repoRoot, 'samples', 'mariadb-tls13.pcap');
+  const t = await periscope('analyze', tls);
+  assert.match(t.stdout, /^#   Commands {6}0: no command could be read: 1 of 1 MySQL connection uses TLS that could not be\n#\s+decrypted: give the clients' key log with --keylog FILE \(docs\/tls\.md\)$/m);
+  assert.doesNotMatch(t.stdout, /cmd\/s|running at once|Latency {7}min/);
+  const j = JSON.parse((await periscope('analyze', tls, '--format', 'json')).stdout) as { overall: { commands_per_s: number | null; concurrency: number | null; rates: { capture: { commands_per_s: number | null }; peak: { commands_per_s: number | null } } } };
+  assert.equal(j.overall.commands_per_s, null);
+  assert.equal(j.overall.rates.capture.commands_per_s, null);
+  assert.equal(j.overall.rates.peak.commands_per_s, null);
+  assert.equal(j.overall.concurrency, null);
+  const h = (await periscope('analyze', tls, '--format', 'html')).stdout;
+  assert.match(h, /<b>Commands<\/b>0<br><small>no command could be read: 1 of 1 MySQL connection uses TLS/);
+  assert.doesNotMatch(h, /Commands\/s: capture/);
+  // With the key log, the rates are back.
+  const k = await periscope('analyze', tls, '--keylog', join(repoRoot, 'samples', 'mariadb-tls13.keys'));
+  assert.match(k.stdout, /^#   Rates {9}[0-9,.]+ cmd\/s over the capture/m);
+  const d = await periscope('diff', tls, sample);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stderr, /mariadb-tls13\.pcap: no command: no command could be read: .*--keylog FILE.*; so every fingerprint of the other side shows as new/);
+});
+
+test('analyze: a --since/--until window beside the capture shows the capture\'s own range and says nothing fell in the window', async () => {
+  const range = /^# 2026-11-21T05:08:04\.896382Z to 2026-11-21T05:08:04\.916420Z \(20\.0ms\)$/m;
+  const after = await periscope('analyze', sample, '--since', '2026-11-22 00:00');
+  assert.match(after.stdout, range);
+  assert.match(after.stdout, /^#   Commands {6}0: the --since\/--until window \(2026-11-22T00:00:00\.000000Z to the end\) is wholly\n#\s+after the capture: nothing in it$/m);
+  const before = await periscope('analyze', sample, '--since', '2026-11-21 05:00', '--until', '2026-11-21 05:05', '--format', 'json');
+  const j = JSON.parse(before.stdout) as { overall: { first: string; last: string; duration_s: number; commands_per_s: number | null } };
+  assert.deepEqual([j.overall.first, j.overall.last, j.overall.duration_s, j.overall.commands_per_s], ['2026-11-21T05:08:04.896382Z', '2026-11-21T05:08:04.916420Z', 0.020038, null]);
+  const html = (await periscope('analyze', sample, '--until', '2026-11-21 05:05', '--format', 'html')).stdout;
+  assert.match(html, /<small>the --since\/--until window \(the start to 2026-11-21T05:05:00\.000000Z\) is wholly before the capture: nothing in it<\/small>/);
+  // A window over part of the capture is the report's range, as before.
+  const part = await periscope('analyze', sample, '--since', '2026-11-21 05:00', '--until', '2026-11-21T05:08:04.905Z');
+  assert.match(part.stdout, /^# 2026-11-21T05:08:04\.896382Z to 2026-11-21T05:08:04\.905000Z \(8\.62ms\)$/m);
+  const none = await periscope('analyze', sample, '--user', 'nobody');
+  assert.match(none.stdout, /^#   Commands {6}0: none passed the filters \(stderr names what the capture holds\)$/m);
 });

@@ -1,6 +1,7 @@
 /**
  * `periscope bundle` and `periscope inspect` through the real CLI, on the bundled sample: the
- * members are what analyze and events print (the same code made them), the manifest's checksums
+ * members are what analyze and events print (the same code made them; the events with their
+ * statements' shapes added), the manifest's checksums
  * are those of the members as GNU tar unpacks them, the file is private, a capture's manifest and
  * (asked for) the raw capture go in, an unreachable server still gives a bundle that says why, and
  * inspect catches a modified member, a truncated archive and files that are not bundles.
@@ -21,6 +22,18 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
+/** A bundle's event lines without what it adds to `periscope events`' (the statement's shape and parameter types, for advice). */
+function asEvents(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => {
+      if (l === '') return l;
+      const { shape: _s, param_types: _p, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    })
+    .join('\n');
+}
+
 const plain = join(dir, 'plain.tar.gz');
 const made = periscope('bundle', sample, '-o', plain);
 
@@ -38,7 +51,14 @@ test('bundle: the report and events are those analyze and events print; the mani
   const html = await periscope('analyze', sample, '--format', 'html');
   assert.equal(m.get('report.html')!.toString(), `${html.stdout}\n`);
   const events = await periscope('events', sample);
-  assert.equal(gunzipSync(m.get('events.jsonl.gz')!).toString(), `${events.stdout}\n`, 'every event, redacted as events prints it');
+  const bundled = gunzipSync(m.get('events.jsonl.gz')!).toString();
+  assert.equal(asEvents(bundled), `${events.stdout}\n`, 'every event, redacted as events prints it');
+  // And what advice reads of the raw statement, without its values: literal kinds, parameter types.
+  const shaped = bundled.trim().split('\n').map((l) => JSON.parse(l) as { sql: string | null; shape?: string; param_types?: number[] });
+  assert.ok(shaped.some((e) => e.sql === 'SELECT COUNT(*) AS n FROM customers WHERE email LIKE ?' && e.shape === "SELECT COUNT(*) AS n FROM customers WHERE email LIKE '%s'"));
+  assert.ok(shaped.some((e) => e.sql === 'UPDATE customers SET balance = balance + ? WHERE email = ?' && e.shape === "UPDATE customers SET balance = balance + 0 WHERE email = 's'" && e.param_types?.join() === '5,253'));
+  assert.ok(shaped.every((e) => e.shape === undefined || e.shape !== e.sql), 'no shape where the redacted text is the shape');
+  assert.ok(shaped.some((e) => e.sql !== null && e.shape === undefined));
 
   const man = manifestOf(m);
   assert.equal(man.format, 'periscope-bundle');
@@ -67,7 +87,7 @@ test('bundle --since/--until/--db…: only the commands of the incident, as anal
   const json = await periscope('analyze', sample, '--format', 'json', ...win);
   assert.deepEqual(JSON.parse(m.get('report.json')!.toString()), JSON.parse(json.stdout), 'the report is that of analyze with the same filters');
   const all = (await periscope('events', sample)).stdout.trim().split('\n').map((l) => JSON.parse(l) as { ts: string; cmd: string });
-  const lines = gunzipSync(m.get('events.jsonl.gz')!).toString().trim().split('\n').map((l) => JSON.parse(l) as { ts: string; cmd: string });
+  const lines = asEvents(gunzipSync(m.get('events.jsonl.gz')!).toString()).trim().split('\n').map((l) => JSON.parse(l) as { ts: string; cmd: string });
   const inWindow = all.filter((e) => e.ts >= '2026-11-21T05:08:04.905' && e.ts < '2026-11-21T05:08:04.912');
   assert.ok(inWindow.length > 0 && inWindow.length < all.length);
   assert.deepEqual(lines, inWindow, 'the events of the window, and only those');
@@ -87,7 +107,7 @@ test('inspect: lists the members, verifies them, shows the manifest and the top 
   const events = await periscope('events', sample);
   const shown = await periscope('inspect', plain, '--show', 'events.jsonl.gz');
   assert.equal(shown.code, 0, shown.stderr);
-  assert.equal(shown.stdout, events.stdout, '--show gunzips .gz members');
+  assert.equal(asEvents(shown.stdout), events.stdout, '--show gunzips .gz members');
   const missing = await periscope('inspect', plain, '--show', 'secret.txt');
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no member secret\.txt in the bundle; it holds report\.json/);

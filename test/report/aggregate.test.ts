@@ -245,7 +245,7 @@ test('profiles: fingerprints without a call, or whose calls have no latency (Qui
     [UNKNOWN_STATEMENT, false],
   ]);
   const text = renderText(r, { limit: 20, color: false });
-  assert.match(text, /Profile \(by calls; 2 fingerprints;/);
+  assert.match(text, /Profile \(by calls; 2 of 4 fingerprints ranked;/);
   assert.doesNotMatch(text, /#\s+\d+ \w{16} .*administrator command: Quit/);
   assert.doesNotMatch(text, /Query \d+: .*admin/);
   assert.match(text.replace(/\n#    /g, ' '), /#  not ranked, no latency to rank: administrator command: Quit \(2 calls\); 1 with only housekeeping \(prepare, close\) and no call \(--format json has them\)/);

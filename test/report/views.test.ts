@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { Aggregator, type AggregateState } from '../../analyze/aggregate/aggregate.js';
 import { buildReport, type ReportContext } from '../../analyze/report/report.js';
 import { renderText } from '../../analyze/report/text.js';
+import { connectionsText } from '../../analyze/report/views.js';
 import { renderHtml } from '../../analyze/report/html.js';
 import { tablesOfReport } from '../../analyze/schema/collect.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
@@ -107,6 +108,13 @@ test('tables: calls, time, rows read and written, reads against writes, top fing
   assert.match(text, /1 call of 1 statement naming no table \(20us\)/);
   const html = renderHtml(r);
   assert.match(html, /<section id="tables">.*<code>items<\/code>/s);
+  // The HTML table has the text's and JSON's columns, Max latency included.
+  const section = /<section id="tables">.*?<\/section>/s.exec(html)![0];
+  const heads = [...section.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
+  assert.deepEqual(heads.slice(0, 8), ['Table', 'Time', 'Time %', 'Calls', 'Avg', 'p95', 'Max', 'Reads']);
+  const itemsRow = /<tr><td class="l"><code>items<\/code><\/td>(.*?)<\/tr>/s.exec(section)![1]!;
+  const cells = [...itemsRow.matchAll(/<td data-v="([^"]*)">([^<]*)<\/td>/g)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(cells[heads.indexOf('Max') - 1], ['3000', '3.00ms']);
 });
 
 function connectionConns(): Conn[] {
@@ -134,7 +142,18 @@ test('connections: logins per second, lifetime and idle time, prepared statement
   const c = r.connections;
   assert.deepEqual([c.logins, c.login_errors, c.logins_aborted], [4, 1, 1]);
   assert.equal(c.peak.connects_per_s !== null && c.peak.connects_per_s >= (c.connects_per_s ?? 0), true, 'the peak is never below the average');
+  // The peak says its unit and basis: these logins fall in one second the capture ran only part of.
+  assert.equal(c.peak.basis, 'capture');
+  assert.equal(c.peak.logins, 4);
+  assert.ok(c.peak.covered_s !== null && c.peak.covered_s < 1);
+  assert.ok(Math.abs(c.peak.connects_per_s! - 4 / c.peak.covered_s) < 0.1, 'logins over the covered part');
+  const line = connectionsText(r).find(([k]) => k === 'Logins')![1];
+  assert.match(line, /; peak [0-9,.]+\/s: 4 logins in the [0-9.]+ms of the capture inside the second from \S+Z\)/);
   assert.equal(c.whole, 1);
+  // Over a capture that ran the whole second (files from T0 - 1 s to T0 + 2 s): the bucket's own rate.
+  const files = [{ path: 'a.pcap', size: 1, format: 'pcap', packets: 1, first: new Date((T0 - 1) * 1000).toISOString().replace('.000Z', '.000000Z'), last: new Date((T0 + 2) * 1000).toISOString().replace('.000Z', '.000000Z'), damaged: false }];
+  const whole = buildReport(stateOf(...connectionConns()), { ...ctx, files }).connections.peak;
+  assert.deepEqual([whole.basis, whole.logins, whole.covered_s, whole.connects_per_s], ['bucket', 4, 1, 4]);
   // Connection 1: login at 0 (answered at 100), then gaps 1000, 200, 5000, 100, 100, 100, 100, and the quit 300 after the last response.
   assert.equal(c.idle_us.max, 1000 + 200 + 5000 + 100 + 100 + 100 + 100 + 300);
   assert.equal(c.max_idle_us.max, 5000);
