@@ -333,8 +333,6 @@ class SlotSource implements ChunkSource {
 
   async read(): Promise<Uint8Array | null> {
     if (this.eof) return null;
-    // Workers get what was routed so far before this thread waits for the disk.
-    this.router.publishAll();
     if (this.inFlight === null) this.start();
     const n = await this.inFlight!;
     if (this.current >= 0) this.router.retire(this.current);

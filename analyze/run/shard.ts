@@ -114,6 +114,9 @@ export async function readShard(setup: ShardSetup, router: Router, table: Uint8A
       onRead: hooks.onRead,
       shouldStop: hooks.shouldStop,
       openPlain: (path) => router.openPlain(path),
+      // The workers get what was routed before this thread waits for the next chunk (a gzip
+      // file's too, whose chunks are not read into slots).
+      beforeRead: async () => router.publishAll(),
       onSecrets: (type, data, file) => {
         keys.onSecrets(type, data, file);
         router.secrets(type, data, file.path);
