@@ -270,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
           .option('save-summary', { describe: 'also write a mergeable summary (histograms and counts, no events) to FILE (.gz to compress)', type: 'string', requiresArg: true })
           .option('redact', { describe: 'replace literals in examples and messages with ? (--no-redact shows them as captured)', type: 'boolean', default: true })
           .option('quiet', { alias: 'q', describe: 'no progress line on stderr', type: 'boolean', default: false })
-          .option('threads', { describe: 'threads sharing the connections, the main one and N - 1 workers (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
+          .option('threads', { describe: 'threads sharing the connections: the main one reads the captures once and hands N - 1 workers their packets (0: one per core, up to 4); the slow log always uses one', type: 'number', default: 1 })
           .option('progress', { describe: 'progress on stderr even when it is not a terminal (a line every 2 s)', type: 'boolean', default: false })
           .option('events-parquet', { describe: 'also write every event the report counts as Parquet files under DIR, in dt=YYYY-MM-DD/host=NAME/ partitions (docs/parquet.md)', type: 'string', requiresArg: true, group: 'Parquet:' })
           .options(parquetOptions)

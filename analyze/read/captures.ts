@@ -70,6 +70,11 @@ export interface ReadHooks {
   beforeRead?(): Promise<void>;
   /** A pcapng Decryption Secrets Block (TLS key log text, for one): its type and bytes (a view). */
   onSecrets?(type: number, data: Uint8Array, file: FileReport): void;
+  /**
+   * Opens a plain (not gzip) file's byte source instead of the reader's own double buffer: a
+   * parallel analysis reads into chunks of memory its workers share (analyze/run/route.ts).
+   */
+  openPlain?(path: string): Promise<ChunkSource>;
 }
 
 const before = (aSec: number, aNsec: number, bSec: number, bNsec: number): boolean => aSec < bSec || (aSec === bSec && aNsec < bNsec);
@@ -216,7 +221,7 @@ class OpenFile {
 
   constructor(
     readonly report: FileReport,
-    private readonly hooks: { onRead?(bytes: number): void; shouldStop?(): boolean; beforeRead?(): Promise<void>; onSecrets?: ReadHooks['onSecrets'] } = {},
+    private readonly hooks: { onRead?(bytes: number): void; shouldStop?(): boolean; beforeRead?(): Promise<void>; onSecrets?: ReadHooks['onSecrets']; openPlain?: ReadHooks['openPlain'] } = {},
   ) {}
 
   /** Open and sniff the file. False (with report.failure or report.ignored set) if it is not a capture. */
@@ -252,7 +257,7 @@ class OpenFile {
       }
     } else if (s.kind === 'capture') {
       this.parser = s.parser;
-      this.source = await openSource(r.path, false, chunkSize);
+      this.source = this.hooks.openPlain ? await this.hooks.openPlain(r.path) : await openSource(r.path, false, chunkSize);
     }
     const onSecrets = this.hooks.onSecrets;
     if (onSecrets && this.parser instanceof PcapngParser) this.parser.onSecrets = (type, data) => onSecrets(type, data, r);
@@ -404,7 +409,7 @@ export async function readCaptures(paths: readonly string[], sink: PacketSink, h
   const files: FileReport[] = [];
   let packets = 0;
   const onRead = hooks.onRead;
-  const fileHooks = { shouldStop: hooks.shouldStop, beforeRead: hooks.beforeRead, onRead: onRead && ((n: number) => onRead(n, packets)), onSecrets: hooks.onSecrets };
+  const fileHooks = { shouldStop: hooks.shouldStop, beforeRead: hooks.beforeRead, onRead: onRead && ((n: number) => onRead(n, packets)), onSecrets: hooks.onSecrets, openPlain: hooks.openPlain };
   // Probe: the first timestamp of each file decides the order in which files are opened.
   const pending: { file: OpenFile; fromDir: boolean; head: Uint8Array; first: Ts | null }[] = [];
   for (const input of inputs) {

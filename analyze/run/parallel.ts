@@ -1,37 +1,35 @@
 /**
- * The analysis on several cores. Every thread reads all the captures itself (from the page cache,
- * at several GB/s) and decodes each packet's link, IP and TCP headers, but hands to its pipeline
- * only the connections whose 4-tuple hashes to it (the same hash for both directions). So the
- * expensive part — reassembly, MySQL sessions, SQL fingerprints, aggregation — is shared, and no
- * packet is ever copied between threads. At the end the shards' aggregates are merged exactly,
- * as summaries are: the report is byte-identical to one thread's.
- *
- * With N threads, N - 1 are workers and the main thread runs shard 0 itself (shard.ts): it would
- * otherwise wait idle, and a worker costs a heap and a start-up of its own (docs/design.md). Shard
- * 0 reports the files (what `info` would say of them) and the reading progress.
+ * The analysis on several cores. One reader, the main thread, reads every capture once and decodes
+ * each packet's link, IP and TCP headers; the connection's 4-tuple hash (the same for both
+ * directions) says which thread handles it. The main thread keeps a share of the connections
+ * itself (shard 0: smaller than a worker's, as it also reads) and routes the segments of the
+ * others to N − 1 workers through shared memory (route.ts, ring.ts: indexes into the chunks of
+ * the files as they were read, no packet copied from a plain file, no message per packet). So the
+ * expensive part — reassembly, MySQL sessions, SQL fingerprints, aggregation — is shared, and
+ * reading is paid once. At the end the shards' aggregates are merged exactly, as summaries are:
+ * the report is byte-identical to one thread's. The main thread reports the files (what `info`
+ * would say of them), the reading progress and Ctrl-C (it stops reading; the workers finish what
+ * they were given).
  */
 import { existsSync } from 'node:fs';
 import { getAsset, isSea } from 'node:sea';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { PacketDecoder } from '../../src/net/decode.js';
 import type { ReadHooks } from '../read/captures.js';
 import { addCounts, Aggregator, type Health } from '../aggregate/aggregate.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import type { FilterOptions } from './filters.js';
 import { fileHealth, inputFile, type Analysis } from './run.js';
-import { analyzeShard, type ShardResult } from './shard.js';
+import type { SharedInput } from './ring.js';
+import { Router, WorkerFailed, type RouterSizes } from './route.js';
+import { BUCKETS, readShard, shardTable, type ReadShardResult, type ShardResult, type ShardSetup } from './shard.js';
 
 /** What a worker is told at start (structured-clone safe). */
-export interface WorkerSetup {
-  files: string[];
-  ports: number[];
-  tcp?: TcpLimits;
-  filters: FilterOptions;
-  raw: boolean;
-  /** TLS key logs given with --keylog (each worker reads them). */
-  keylog: string[];
-  shard: number;
-  shards: number;
+export interface WorkerSetup extends ShardSetup {
+  /** Its ring and the slots (route.ts). */
+  shared: SharedInput;
+  /** Its side port: new slots and TLS secrets, in order with the ring (transferred). */
+  side: MessagePort;
   /** Marks the thread as a Periscope worker (the one-file build starts workers from itself). */
   periscopeWorker: true;
 }
@@ -88,32 +86,62 @@ export interface ParallelInput {
   raw: boolean;
   keylog: string[];
   hooks?: ReadHooks;
+  /** Tests: the shared memory's sizes (route.ts), and the buckets the main thread keeps (of BUCKETS). */
+  sizes?: RouterSizes;
+  own?: number;
 }
+
+/**
+ * The share of the connections the main thread keeps for itself (of BUCKETS), with `threads`
+ * threads: it also reads and decodes every packet and routes the others', so it takes less than a
+ * worker, so that both finish together. With R the cost of reading, decoding and routing and P
+ * that of the per-connection work (reassembly, MySQL, SQL, aggregate), the main thread takes f·P
+ * and each worker (1 − f)·P/(N − 1): equal when f = (1 − (N − 1)·R/P) / N. R/P is the measured
+ * ratio on small statements (docs/performance.md, issue 19); from about 1 + P/R threads on, the
+ * reader keeps no connection (and is the bound).
+ */
+export function ownShare(threads: number, readOverWork = READ_OVER_WORK): number {
+  const f = Math.max(0, (1 - (threads - 1) * readOverWork) / threads);
+  return Math.round(f * BUCKETS);
+}
+
+/** R/P measured on the bench's 1 GB capture of small statements (docs/performance.md). */
+export const READ_OVER_WORK = 0.2;
 
 export async function analyzeInParallel(input: ParallelInput): Promise<Analysis> {
   const script = workerScript();
   const hooks = input.hooks ?? {};
-  const setup = (shard: number): WorkerSetup => ({ files: input.files, ports: input.ports, tcp: input.tcp, filters: input.filters, raw: input.raw, keylog: input.keylog, shard, shards: input.workers, periscopeWorker: true });
+  const shard: ShardSetup = { files: input.files, ports: input.ports, tcp: input.tcp, filters: input.filters, raw: input.raw, keylog: input.keylog };
+  const router = new Router(input.workers - 1, input.sizes);
   const workers: Worker[] = [];
-  for (let shard = 1; shard < input.workers; shard++) workers.push(new Worker(script.entry, { workerData: setup(shard), eval: script.eval }));
-  // Ctrl-C reaches the main thread: pass it on.
-  const poll = setInterval(() => {
-    if (hooks.shouldStop?.()) for (const w of workers) w.postMessage({ stop: true });
-  }, 100);
+  const fromWorkers: Promise<ShardResult>[] = [];
   try {
-    const fromWorkers = workers.map(
-      (w) =>
+    for (let w = 0; w < router.workers; w++) {
+      const side = router.workerPorts[w]!;
+      const setup: WorkerSetup = { ...shard, shared: router.shared(w), side, periscopeWorker: true };
+      const worker = new Worker(script.entry, { workerData: setup, transferList: [side], eval: script.eval });
+      workers.push(worker);
+      fromWorkers.push(
         new Promise<ShardResult>((resolve, reject) => {
-          w.on('message', (m: WorkerMessage) => resolve(m.result));
-          w.on('error', reject);
-          w.on('exit', (code) => reject(new Error(`analysis worker stopped (exit code ${code})`)));
+          worker.on('message', (m: WorkerMessage) => resolve(m.result));
+          worker.on('error', reject);
+          worker.on('exit', (code) => reject(new Error(`analysis worker stopped (exit code ${code})`)));
         }),
-    );
-    // A worker that fails while shard 0 is read is reported after it (no unhandled rejection).
+      );
+    }
+    // A worker that fails while the main thread reads is reported after it (no unhandled rejection).
     for (const p of fromWorkers) p.catch(() => {});
-    const own = await analyzeShard(setup(0), { onRead: hooks.onRead, shouldStop: () => hooks.shouldStop?.() ?? false });
+    let own: ReadShardResult;
+    try {
+      own = await readShard(shard, router, shardTable(input.workers, input.own ?? ownShare(input.workers)), connectionHash, hooks);
+    } catch (e) {
+      router.abort();
+      // A worker's failure stopped the reader: its own error says what happened.
+      if (e instanceof WorkerFailed) await fromWorkers[e.worker];
+      throw e;
+    }
     const results = [own, ...(await Promise.all(fromWorkers))];
-    const files = own.files!;
+    const files = own.files;
     const agg = new Aggregator({ raw: input.raw });
     const health: Health = fileHealth(files);
     for (const r of results) {
@@ -121,9 +149,9 @@ export async function analyzeInParallel(input: ParallelInput): Promise<Analysis>
       addCounts(health, r.health);
     }
     agg.health = health;
-    return { aggregate: agg, files, inputs: files.filter((f) => f.ignored === null).map(inputFile), packets: own.packets, stopped: results.some((r) => r.stopped) };
+    return { aggregate: agg, files, inputs: files.filter((f) => f.ignored === null).map(inputFile), packets: own.packets, stopped: own.stopped, routing: router.stats };
   } finally {
-    clearInterval(poll);
+    router.close();
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }

@@ -13,6 +13,7 @@ import { FilterMisses, type EventFilter } from './filters.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
 import type { KeyLogs } from '../read/keylog.js';
 import { zstdSupport } from '../zstd.js';
+import type { RoutingStats } from './route.js';
 
 export interface AnalysisInput {
   files: string[];
@@ -36,6 +37,8 @@ export interface Analysis {
   stopped: boolean;
   /** What the events the filter turned away had (one thread only). */
   misses?: FilterMisses;
+  /** How the reader shared the packets with the workers (several threads only: route.ts). */
+  routing?: RoutingStats;
 }
 
 export function inputFile(f: FileReport): InputFile {

@@ -170,9 +170,23 @@ export class MysqlPipeline {
     if ((++this.packets & 1023) === 0) this.ordered?.release();
   }
 
-  /** End of the capture: close every connection and emit what is left. */
-  finish(): void {
-    this.tcp.finish();
+  /** A TCP segment decoded elsewhere (TcpPipeline.addSegment). */
+  addSegment(d: PacketDecoder, sec: number, nsec: number): void {
+    this.tcp.addSegment(d, sec, nsec);
+    if ((++this.packets & 1023) === 0) this.ordered?.release();
+  }
+
+  /** The last packet's capture time (what `finish` closes the open connections at). */
+  get lastTime(): { sec: number; nsec: number } {
+    return { sec: this.tcp.lastSec, nsec: this.tcp.lastNsec };
+  }
+
+  /**
+   * End of the capture: close every connection and emit what is left. At the last packet's time
+   * unless told (a worker that saw only some of the packets is told the capture's last time).
+   */
+  finish(sec?: number, nsec?: number): void {
+    this.tcp.finish(sec, nsec);
     this.ordered?.drain();
   }
 

@@ -40,6 +40,16 @@ export class TcpPipeline {
     return true;
   }
 
+  /**
+   * A TCP segment decoded elsewhere (`d` filled as `decode()` would: a parallel analysis' reader
+   * decodes every packet once and routes it to the worker that owns its connection).
+   */
+  addSegment(d: PacketDecoder, sec: number, nsec: number): void {
+    this.lastSec = sec;
+    this.lastNsec = nsec;
+    this.reassembler.add(d, sec, nsec);
+  }
+
   /** End of the capture: every connection still open closes (at the last record's time unless told). */
   finish(sec = this.lastSec, nsec = this.lastNsec): void {
     this.reassembler.finish(sec, nsec);

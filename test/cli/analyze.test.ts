@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { periscope, repoRoot, sample, sampleCaptureDir, SAMPLE_FILE } from './run.js';
 import { profiled, type Report } from '../../analyze/report/report.js';
@@ -500,16 +501,30 @@ async function interruptOnce(big: string, total: number, threads: string): Promi
 }
 
 test('analyze --threads: workers sharing the connections give exactly the one-thread report', async () => {
-  const parts = [sample, `${fixtures}linux-sll2-any.pcap`, `${fixtures}ipv6-loopback.pcap`, `${fixtures}mariadb-compressed.pcap`, `${fixtures}linux-sll2-lost-packet.pcap`];
-  const one = await periscope('analyze', '--format', 'json', '--threads', '1', ...parts);
-  assert.equal(one.code, 0, one.stderr);
-  for (const n of ['2', '3']) {
-    const many = await periscope('analyze', '--format', 'json', '--threads', n, ...parts);
-    assert.equal(many.code, 0, many.stderr);
-    assert.equal(many.stdout, one.stdout, `--threads ${n}`);
+  // Several files, one gzip (its packets are copied to the workers), TLS decrypted with a key log
+  // and with a pcapng's Decryption Secrets Block (passed to the workers in order with the packets).
+  const gz = join(dir, 'compressed.pcap.gz');
+  await writeFile(gz, gzipSync(await readFile(`${fixtures}mariadb-compressed.pcap`)));
+  const tls = [`${repoRoot}samples/mariadb-tls12.pcap`, `${repoRoot}samples/mariadb-tls13-dsb.pcapng`, '--keylog', `${repoRoot}samples/mariadb-tls12.keys`];
+  const parts = [sample, `${fixtures}linux-sll2-any.pcap`, `${fixtures}ipv6-loopback.pcap`, gz, `${fixtures}linux-sll2-lost-packet.pcap`, ...tls];
+  // A window that cuts the sample's commands in two.
+  const window = ['--since', '2026-11-21T05:08:04.905Z', '--until', '2026-11-21T05:08:04.912Z'];
+  for (const args of [parts, [...parts, ...window]]) {
+    const one = await periscope('analyze', '--format', 'json', '--threads', '1', ...args);
+    assert.equal(one.code, 0, one.stderr);
+    for (const n of ['2', '3']) {
+      const many = await periscope('analyze', '--format', 'json', '--threads', n, ...args);
+      assert.equal(many.code, 0, many.stderr);
+      assert.equal(many.stdout, one.stdout, `--threads ${n} ${args.join(' ')}`);
+      assert.equal(many.stderr, one.stderr);
+    }
+    const rep = JSON.parse(one.stdout) as Report;
+    if (args === parts) {
+      assert.ok(rep.overall.connections >= 6 && rep.health.counters.gaps! > 0, 'several connections, one with a gap');
+      assert.equal(rep.health.counters.tlsDecrypted, 2, 'two TLS connections decrypted');
+      assert.equal(rep.inputs.files.length, 7);
+    } else assert.ok(rep.overall.commands > 0 && rep.overall.commands < 30, `the window keeps some commands: ${rep.overall.commands}`);
   }
-  const rep = JSON.parse(one.stdout) as Report;
-  assert.ok(rep.overall.connections >= 6 && rep.health.counters.gaps! > 0, 'several connections, one with a gap');
   const bad = await periscope('analyze', sample, '--threads', '-1');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--threads -1/);
