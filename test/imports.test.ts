@@ -66,3 +66,31 @@ test('no import cycle in src/ (type-only imports included)', () => {
   const found = cycles(graph).map((c) => c.map((f) => relative(root, f)).join(' → '));
   assert.deepEqual(found, []);
 });
+
+/** Who imports `target` (a path under root), directly or through others, among `files`. */
+export function importersOf(files: string[], target: string): string[] {
+  const graph = new Map(files.map((f) => [f, imports(f)]));
+  const reaches = new Map<string, boolean>();
+  const visit = (f: string, path: Set<string>): boolean => {
+    const known = reaches.get(f);
+    if (known !== undefined) return known;
+    if (path.has(f)) return false;
+    path.add(f);
+    const r = (graph.get(f) ?? (f.startsWith(root) && /\.c?ts$/.test(f) ? imports(f) : [])).some((g) => g === target || visit(g, path));
+    path.delete(f);
+    reaches.set(f, r);
+    return r;
+  };
+  return files.filter((f) => visit(f, new Set())).map((f) => relative(root, f));
+}
+
+test('no production code loads the tests\' fingerprint oracle (test/sql/oracle/), directly or through others', () => {
+  const oracle = join(root, 'test/sql/oracle/fingerprint-writer.ts');
+  assert.ok(readFileSync(oracle, 'utf8').includes('export class FingerprintWriter'), 'the oracle is where this test looks');
+  const production = ['src', 'analyze', 'capture', 'cli', 'common'].flatMap((d) => sources(join(root, d)));
+  assert.ok(production.length > 60, `found the sources (${production.length} files)`);
+  assert.deepEqual(importersOf(production, oracle), []);
+  // And nothing in production reaches into test/ at all.
+  const intoTests = production.flatMap((f) => imports(f).filter((g) => g.startsWith(join(root, 'test') + '/')).map((g) => `${relative(root, f)} → ${relative(root, g)}`));
+  assert.deepEqual(intoTests, []);
+});

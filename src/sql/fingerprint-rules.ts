@@ -1,6 +1,6 @@
 /**
- * The fingerprint's rules, as tables and small functions shared by its writers (the stream,
- * ./fingerprint-stream.ts and ./scan.ts, and the token-list writer, ./fingerprint.ts).
+ * The fingerprint's rules, as tables and small functions shared by its writer (the stream,
+ * ./fingerprint-stream.ts and ./scan.ts) and the tests' oracle (test/sql/oracle/).
  *
  * Fingerprint: a normal form of a statement that groups the statements a DBA sees as "the same
  * query". It is computed from the tokens, so it depends on nothing the redaction removes: no

@@ -18,11 +18,10 @@
  *   ./lexer.ts               the lexer: bytes → tokens and redaction spans; hands each token to a
  *                            `TokenSink` it declares; never fails
  *   ./scan.ts                the lexer's hot loop (the same tokens, faster), feeding ...
- *   ./fingerprint-stream.ts  ... the fingerprint written token by token (the `TokenSink`)
- *   ./fingerprint-rules.ts   the fingerprint rules' tables, shared by the writers
- *   ./fingerprint.ts         the token-list writer, for the statements the stream leaves to it
- *                            (several statements, SET, USE, executable comments, hints), and
- *                            the reference the tests compare the stream with
+ *   ./fingerprint-stream.ts  ... the fingerprint written token by token (the `TokenSink`): the
+ *                            one writer of the rules, every statement (the tests compare it with
+ *                            their oracle, test/sql/oracle/fingerprint-writer.ts)
+ *   ./fingerprint-rules.ts   the fingerprint rules' tables
  *   ./redact.ts              the redacted text from the lexer's spans
  *   ./digest.ts              MurmurHash3 of the fingerprint
  *   ./templates.ts           the template cache: statements seen before, matched on their bytes

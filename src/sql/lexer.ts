@@ -23,7 +23,8 @@ import { CHARSET_INTRODUCERS, keywordOf, kw, KW_FLAGS, OPERAND, RESERVED } from 
 /**
  * What the lexer hands each token to as soon as it has appended it (`k`: the token's index in the
  * `TokenList`), so a consumer can work in the same pass over the bytes: the fingerprint writer of
- * ./fingerprint-stream.ts is the one there is. The lexer declares it and knows nothing of who
+ * ./fingerprint-stream.ts is the one there is (it gets every token, those of executable comments
+ * and optimizer hints included). The lexer declares it and knows nothing of who
  * implements it.
  */
 export interface TokenSink {
@@ -31,8 +32,6 @@ export interface TokenSink {
   begin(b: Uint8Array, t: TokenList, from: number, to: number): void;
   /** After the last token. */
   finish(): void;
-  /** Something the sink cannot follow token by token (an executable comment, an optimizer hint). */
-  off(): void;
   /** A Word token (keyword id `id`, 0 for none). */
   word(k: number, id: number): void;
   /** A Lit, Param or MaskEnd token that is not a number. */
@@ -725,7 +724,7 @@ export function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptio
               digits++;
             }
             cnt = put(t, cnt, Tok.ExecOpen, i, j, 1);
-            if (fp !== null) fp.off();
+            if (fp !== null) fp.any(cnt - 1);
             inExec = true;
             i = j;
             continue;
@@ -736,8 +735,8 @@ export function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptio
             let e = i + 3;
             while (e < n && !(b[e] === 0x2a && e + 1 < n && b[e + 1] === 0x2f)) e++;
             cnt = put(t, cnt, Tok.ExecOpen, i, i + 3, 2);
-            if (fp !== null) fp.off();
-            cnt = lexRange(b, i + 3, e, opts, t, cnt, true, null);
+            if (fp !== null) fp.any(cnt - 1);
+            cnt = lexRange(b, i + 3, e, opts, t, cnt, true, fp);
             if (e < n && t.kind[cnt - 1] === Tok.MaskEnd && t.end[cnt - 1] === e) {
               // A quote inside the hint not closed before its */: whether the hint ends at this */
               // or after the quoted text, what follows may be a value. Mask to the end.
@@ -746,7 +745,10 @@ export function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptio
               i = n;
               break;
             }
-            if (e < n) cnt = put(t, cnt, Tok.ExecClose, e, e + 2, 0);
+            if (e < n) {
+              cnt = put(t, cnt, Tok.ExecClose, e, e + 2, 0);
+              if (fp !== null) fp.any(cnt - 1);
+            }
             i = e < n ? e + 2 : n;
             continue;
           }
@@ -766,6 +768,7 @@ export function lexRange(b: Uint8Array, from: number, to: number, opts: LexOptio
       case Cc.Star:
         if (inExec && i + 1 < n && b[i + 1] === 0x2f) {
           cnt = put(t, cnt, Tok.ExecClose, i, i + 2, 0);
+          if (fp !== null) fp.any(cnt - 1);
           inExec = false;
           i += 2;
           continue;

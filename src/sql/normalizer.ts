@@ -11,10 +11,10 @@
  *   2. the template cache (./templates.ts): a statement seen before with other literal values (and
  *      other digits inside names: the template's patch) gets that statement's results, not lexed;
  *   3. otherwise lexed once by ./scan.ts, which writes the fingerprint as it goes
- *      (./fingerprint-stream.ts, the lexer's `TokenSink`); the statements the stream leaves to it
- *      get the token-list writer (./fingerprint.ts) over the same tokens; the redacted text is
- *      written from the lexer's spans (./redact.ts); the digest hashes the fingerprint's bytes
- *      (./digest.ts), and a fingerprint seen before gets its strings back without decoding them;
+ *      (./fingerprint-stream.ts, the lexer's `TokenSink`, the one writer of the rules); the
+ *      redacted text is written from the lexer's spans (./redact.ts); the digest hashes the
+ *      fingerprint's bytes (./digest.ts), and a fingerprint seen before gets its strings back
+ *      without decoding them;
  *   4. worth it (its fingerprint was seen before, or it has digits inside names): kept as a template.
  *
  * Nothing here throws on any input. The results are fresh strings, never views of the input; the
@@ -23,7 +23,6 @@
  * dropped by `clearCaches`. Calls are synchronous, hence never interleaved on one instance.
  */
 import { digest, hashBytes, hashDigest, newHash } from './digest.js';
-import { FingerprintWriter } from './fingerprint.js';
 import { StreamFingerprint } from './fingerprint-stream.js';
 import { DEFAULT_LEX_OPTIONS, lex, multibyteTables, TokenList, type LexOptions } from './lexer.js';
 import { RedactedText } from './redact.js';
@@ -176,7 +175,6 @@ const HUGE = 1 << 16;
 export class SqlNormalizer {
   private readonly tokens = new TokenList();
   private readonly stream = new StreamFingerprint();
-  private readonly writer = new FingerprintWriter();
   private readonly redactedText = new RedactedText();
   private readonly hash = newHash();
 
@@ -185,7 +183,6 @@ export class SqlNormalizer {
   private fpLength = 0;
   private fpViews: Views;
   private readonly streamViews = new Views();
-  private readonly writerViews = new Views();
   private readonly redactedViews = new Views();
 
   /** A JS string's UTF-8 bytes (`encode`). */
@@ -387,24 +384,13 @@ export class SqlNormalizer {
     return this.redactLexed(b, s, e, d);
   }
 
-  /**
-   * Lex `b[s, e)` into `tokens` and write its fingerprint in the same pass (into `fpBuf`), or, for
-   * the statements the stream leaves to it, with the token-list writer.
-   */
+  /** Lex `b[s, e)` into `tokens` and write its fingerprint in the same pass (into `fpBuf`). */
   private lexFingerprint(b: Uint8Array, s: number, e: number, o: LexOptions): void {
     const stream = this.stream;
     scan(b, s, e, o, this.tokens, stream);
-    if (stream.slow) {
-      const writer = this.writer;
-      writer.write(b, this.tokens);
-      this.fpBuf = writer.buf;
-      this.fpLength = writer.length;
-      this.fpViews = this.writerViews.over(writer.buf);
-    } else {
-      this.fpBuf = stream.buf;
-      this.fpLength = stream.length;
-      this.fpViews = this.streamViews.over(stream.buf);
-    }
+    this.fpBuf = stream.buf;
+    this.fpLength = stream.length;
+    this.fpViews = this.streamViews.over(stream.buf);
   }
 
   /** The redacted text of `b[s, e)`, just lexed into `tokens`. */
@@ -593,8 +579,7 @@ export class SqlNormalizer {
     if (this.tokens.capacity > 1 << 16) this.tokens.shrink();
     this.redactedText.shrink(1 << 20);
     if (this.encoded.length > 1 << 22) this.encoded = new Uint8Array(1024);
-    if (this.writer.buf.length > 1 << 20) this.writer.buf = new Uint8Array(1024);
-    if (this.stream.buf.length > 1 << 20) this.stream.buf = new Uint8Array(1024);
+    this.stream.shrink();
   }
 }
 

@@ -263,8 +263,9 @@ function scanRange(b: Uint8Array, from: number, n: number, opts: LexOptions, t: 
 
       case Cc.Lparen:
         tok(kindA, startA, endA, auxA, cnt++, Tok.LParen, i, i + 1, 0);
-        if (fp.flags === 0 && fp.depth < MAX_DEPTH - 2) {
+        if (fp.flags === 0 && fp.depth < MAX_DEPTH) {
           fp.orderBy[++fp.depth] = 0;
+          fp.nest++;
           punct(fp, 0x28, A_LPAREN);
         } else {
           fp.any(cnt - 1);
@@ -274,9 +275,10 @@ function scanRange(b: Uint8Array, from: number, n: number, opts: LexOptions, t: 
 
       case Cc.Rparen:
         tok(kindA, startA, endA, auxA, cnt++, Tok.RParen, i, i + 1, 0);
-        if (fp.flags === 0 && fp.depth !== fp.valDepth) {
+        if (fp.flags === 0 && fp.nest !== fp.valNest) {
           fp.orderBy[fp.depth] = 0;
           if (fp.depth > 0) fp.depth--;
+          fp.nest--;
           punct(fp, 0x29, A_RPAREN);
         } else {
           fp.any(cnt - 1);

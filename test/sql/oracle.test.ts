@@ -1,7 +1,7 @@
 /**
  * `SqlNormalizer` against the oracle: the plain path, written from the rules with nothing
- * remembered — the lexer (no sink), the token-list writer of src/sql/fingerprint.ts (the reference,
- * which sees the whole token list), the redaction from the lexer's spans, and `digest` of the
+ * remembered — the lexer (no sink), the token-list writer of ./oracle/fingerprint-writer.ts (the
+ * rules read with the whole token list in view; production never loads it), the redaction from the lexer's spans, and `digest` of the
  * fingerprint string. The normalizer takes other ways (the template cache with its name-digit
  * patches, the one-pass stream, the table of fingerprints seen); whatever way a statement takes,
  * its three results must be the oracle's, byte for byte. Statements are fed several times with
@@ -14,7 +14,7 @@ import { corpusSql } from './corpus-sql.js';
 import { prng } from '../builders/prng.js';
 import { vary, varyNames } from '../../bench/sql.js';
 import { digest, SqlNormalizer, type NormalizedSql, type SqlOptions } from '../../src/sql/index.js';
-import { FingerprintWriter } from '../../src/sql/fingerprint.js';
+import { FingerprintWriter } from './oracle/fingerprint-writer.js';
 import { lex, TokenList, type LexOptions } from '../../src/sql/lexer.js';
 import { RedactedText } from '../../src/sql/redact.js';
 

@@ -1,9 +1,12 @@
 /**
- * The token-list writer: the fingerprint of a statement already lexed, written by the rules of
- * ./fingerprint-rules.ts with the whole token list in view (it can look ahead). The normalizer uses
- * it for the statements the stream (./fingerprint-stream.ts) leaves: several statements, SET, USE,
- * executable comments and hints, absurd nesting; the tests use it as the reference the stream is
- * compared with (test/sql/stream.test.ts).
+ * The oracle of the fingerprint (tests only; nothing under src/ or analyze/ may load it, a test
+ * checks): the fingerprint of a statement already lexed, written by the rules of
+ * src/sql/fingerprint-rules.ts with the whole token list in view, so each rule reads as
+ * docs/fingerprints.md states it (look ahead for `IN (…)`, `LIMIT ? OFFSET ?`, the rows of a
+ * `VALUES`, `USE db`, the items of a `SET`). Production writes the fingerprint token by token
+ * (src/sql/fingerprint-stream.ts); the differential tests (test/sql/stream.test.ts,
+ * test/sql/oracle.test.ts) compare the two on every input they generate. It was the production
+ * writer of the statements the stream could not follow until issue 14 taught the stream those.
  */
 import {
   A_COMMA,
@@ -52,9 +55,9 @@ import {
   glued,
   nullIsValue,
   space,
-} from './fingerprint-rules.js';
-import { LOWER } from './keywords.js';
-import { OP_UNARY, QIDENT_PLAIN, Tok, type TokenList } from './lexer.js';
+} from '../../../src/sql/fingerprint-rules.js';
+import { LOWER } from '../../../src/sql/keywords.js';
+import { OP_UNARY, QIDENT_PLAIN, Tok, type TokenList } from '../../../src/sql/lexer.js';
 
 export class FingerprintWriter {
   /** The fingerprint's bytes are `buf[0, length)` after `write`. */
