@@ -26,7 +26,7 @@ export const CHACHA_JS = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 export const CHACHA_JS_MAX = 512;
 /** The same when the key opens records in WebAssembly (wasm/aead.ts; measured, docs/performance.md). */
-export const CHACHA_WASM_MAX = WASM_MAX;
+export const CHACHA_WASM_MAX = 8192;
 
 let maxOverride = -1;
 /** For the benchmark's side-by-side figures (0: none takes this path; -1: the defaults above). */
@@ -217,6 +217,11 @@ export class ChaChaKey {
     for (let i = 0; i < len; i++) out[i] = kb[64 + i]! ^ data[off + i]!;
     this.length = len;
     return out;
+  }
+
+  /** 'wasm' when records are opened in WebAssembly, else 'js'. */
+  get engine(): 'wasm' | 'js' {
+    return this.#wasm !== null ? 'wasm' : 'js';
   }
 
   /** The longest ciphertext open() takes (longer records: createDecipheriv). */

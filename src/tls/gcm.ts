@@ -41,7 +41,7 @@ import { AAD_MAX, aeadWasm, IN, KS, WASM_MAX, type AeadWasm } from './wasm/aead.
  */
 export const GCM_JS_MAX = 1024;
 /** The same for a key whose GHASH runs in WebAssembly (wasm/aead.ts; measured, docs/performance.md). */
-export const GCM_WASM_MAX = WASM_MAX;
+export const GCM_WASM_MAX = 2048;
 
 let maxOverride = -1;
 /** For the benchmark's side-by-side figures: the largest ciphertext that takes this path (0: none; -1: the defaults above). */
@@ -155,6 +155,11 @@ export class GcmKey {
       v0 = (v0 >>> 1) ^ (carry ? 0xe1000000 : 0);
     }
     this.#fill(this.#t, 0, 0, pw);
+  }
+
+  /** Which GHASH this key uses now: 'small' tables, 'positional' tables in JavaScript, or 'wasm'. */
+  get engine(): 'small' | 'positional' | 'wasm' {
+    return this.#tab >= 0 ? 'wasm' : this.#p !== null ? 'positional' : 'small';
   }
 
   /** The longest ciphertext open() takes for this key (longer records: createDecipheriv). */

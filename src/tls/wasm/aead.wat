@@ -3,7 +3,7 @@
 ;; (wabt's wat2wasm, installed outside the repository) and writes the bytes there.
 ;;
 ;; One shared instance; its memory (byte addresses):
-;;   0x0000  AAD (at most 208 bytes; zero padding to 16 is written after it)
+;;   0x0000  AAD (at most 208 bytes; 16 zero bytes are written after it, the padding)
 ;;   0x00f0  the length block (GCM: bit lengths, big-endian; Poly1305: byte lengths, little-endian)
 ;;   0x0100  KS: key stream (GCM: E(J0) then the counter blocks from inc32(J0), made by the caller
 ;;           with OpenSSL's AES; ChaCha20: blocks 0, 1, ... made here)
@@ -50,12 +50,12 @@
         (br_if $next (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 16))) (local.get $end)))))
     (local.get $y))
 
-  ;; Zeros from p to the next multiple of 16 (at most 15 bytes); returns that multiple.
+  ;; Zeros from p to the next multiple of 16; returns that multiple. (Writes 16 zero bytes from p:
+  ;; what follows is scratch, e.g. the tag that was read first. One store is much cheaper than
+  ;; memory.fill, a call out of the module.)
   (func $pad (param $p i32) (result i32)
-    (local $e i32)
-    (local.set $e (i32.and (i32.add (local.get $p) (i32.const 15)) (i32.const -16)))
-    (memory.fill (local.get $p) (i32.const 0) (i32.sub (local.get $e) (local.get $p)))
-    (local.get $e))
+    (v128.store (local.get $p) (v128.const i64x2 0 0))
+    (i32.and (i32.add (local.get $p) (i32.const 15)) (i32.const -16)))
 
   ;; OUT = IN XOR the key stream from ks, whole blocks up to len.
   (func $xor (param $ks i32) (param $len i32)
