@@ -32,7 +32,7 @@
  *     connections never pay its memory or its setup (about 30 µs).
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
-import { AAD_MAX, aeadWasm, IN, KS, WASM_MAX, type AeadWasm } from './wasm/aead.js';
+import { AAD_MAX, aeadWasm, IN, KS, TABLE_BYTES, WASM_MAX, type AeadWasm } from './wasm/aead.js';
 
 /**
  * Records with at most this many ciphertext bytes take this path with the JavaScript GHASH; longer
@@ -268,6 +268,8 @@ export class GcmKey {
       this.#per = Math.max(this.#want, blocks);
       this.#want = 2;
       this.#ks = this.#encrypt(this.#counters(n, this.#batch, 0, this.#per));
+      // With WebAssembly tables, the batch goes into the key's slot at once (one copy per batch).
+      if (this.#tab >= 0) this.#wasm!.i32.set(this.#ks, (this.#tab + TABLE_BYTES) >> 2);
       this.#first = n;
     } else if (blocks > this.#want) this.#want = blocks;
     return this.#open(this.#ks, 4 * this.#per * (n - this.#first), aad, data, off, len, tagOff);
@@ -299,10 +301,11 @@ export class GcmKey {
    */
   #positional(): void {
     const w = aeadWasm();
-    const tab = w === null ? -1 : w.table(this);
+    const tab = w === null ? -1 : w.slot(this);
     if (w !== null && tab >= 0) {
       const pw = this.#powers.map(native);
       for (let i = 0; i < 16; i++) this.#fill(w.i32, (tab >> 2) + 1024 * i, i, pw);
+      w.i32.set(this.#ks, (tab + TABLE_BYTES) >> 2);
       this.#wasm = w;
       this.#tab = tab;
       return;
@@ -313,20 +316,25 @@ export class GcmKey {
   }
 
   /**
-   * open() in WebAssembly (wasm/aead.wat, gcm_open): this record's key stream (E(J0) first), its
-   * ciphertext and tag and the aad copied in; the module checks the tag before it makes the
-   * plaintext, which is read back from its memory.
+   * open() in WebAssembly (wasm/aead.wat, gcm_open): the record's ciphertext, tag and aad copied
+   * in, its key stream (E(J0) first) already there (the batch, in the key's slot) or copied in (a
+   * record's own); the module checks the tag before it makes the plaintext, which is read back
+   * from its memory.
    */
   #openWasm(w: AeadWasm, ks: Int32Array, k: number, aad: Uint8Array, data: Uint8Array, off: number, len: number, tagOff: number): Buffer | null {
     const u8 = w.u8;
-    w.i32.set(ks.subarray(k, k + 4 + 4 * ((len + 15) >> 4)), KS >> 2);
+    let at = this.#tab + TABLE_BYTES + 4 * k;
+    if (ks !== this.#ks) {
+      w.i32.set(ks.subarray(k, k + 4 + 4 * ((len + 15) >> 4)), KS >> 2);
+      at = KS;
+    }
     if (tagOff === off + len) u8.set(data.subarray(off, off + len + 16), IN);
     else {
       u8.set(data.subarray(off, off + len), IN);
       u8.set(data.subarray(tagOff, tagOff + 16), IN + len);
     }
     for (let i = 0; i < aad.length; i++) u8[i] = aad[i]!;
-    if (w.gcmOpen(this.#tab, aad.length, len) === 0) return null;
+    if (w.gcmOpen(this.#tab, at, aad.length, len) === 0) return null;
     this.length = len;
     return w.out;
   }

@@ -7,10 +7,11 @@
  *
  * One instance for the process, made synchronously from the bytes the first time a key asks (the
  * module is 4.5 KB: compiling it takes well under a millisecond). Its memory holds the scratch of
- * one record (copied in, opened, the plaintext read back before the next record) and the GHASH
- * tables of the AES-GCM keys that have them, 64 KiB each, the same as the JavaScript tables. A
- * table's place is given back when its key is garbage-collected; at most MAX_TABLES at once (64 MiB),
- * past which a key keeps the JavaScript tables.
+ * one record (copied in, opened, the plaintext read back before the next record) and a slot per
+ * AES-GCM key that has positional GHASH tables: the tables (64 KiB, as in JavaScript) and the key
+ * stream made ahead for its next records (17 KiB, otherwise on the JavaScript heap). A slot is
+ * given back when its key is garbage-collected; at most MAX_SLOTS at once (81 MiB), past which a
+ * key keeps the JavaScript tables.
  */
 import { AEAD_WASM_BASE64 } from './aead-bytes.js';
 
@@ -22,15 +23,18 @@ export const IN = 0x4500;
 export const OUT = 0x8900;
 export const CHACHA_KEY = 0xcd00;
 export const CHACHA_NONCE = 0xcd20;
-const TABLES = 0x10000;
-const TABLE_BYTES = 0x10000;
+const SLOTS = 0x10000;
+/** A slot: GHASH tables, then the key stream made ahead (KS_AHEAD bytes: 64 records of 17 blocks). */
+export const TABLE_BYTES = 0x10000;
+export const KS_AHEAD = 64 * 17 * 16;
+const SLOT_BYTES = TABLE_BYTES + KS_AHEAD;
 /** The longest ciphertext the module opens: 2^14 + 256 (TLS's largest record body). */
 export const WASM_MAX = 16640;
-export const MAX_TABLES = 1024;
+export const MAX_SLOTS = 1024;
 
 interface Exports {
   mem: { buffer: ArrayBuffer; grow(pages: number): number };
-  gcm_open(tab: number, aadLength: number, length: number): number;
+  gcm_open(tab: number, ks: number, aadLength: number, length: number): number;
   chacha_open(aadLength: number, length: number): number;
 }
 
@@ -40,7 +44,7 @@ interface WasmApi {
 }
 
 export class AeadWasm {
-  readonly gcmOpen: (tab: number, aadLength: number, length: number) => number;
+  readonly gcmOpen: (tab: number, ks: number, aadLength: number, length: number) => number;
   readonly chachaOpen: (aadLength: number, length: number) => number;
   readonly #mem: Exports['mem'];
   /** Views of the memory: remade when it grows (growing detaches the old ones). */
@@ -48,9 +52,9 @@ export class AeadWasm {
   i32!: Int32Array;
   /** The plaintext of the last record opened (its first bytes), valid until the next. */
   out!: Buffer;
-  #tables = 0;
+  #slots = 0;
   readonly #free: number[] = [];
-  readonly #registry = new FinalizationRegistry<number>((tab) => this.#free.push(tab));
+  readonly #registry = new FinalizationRegistry<number>((slot) => this.#free.push(slot));
 
   constructor(exports: Exports) {
     this.#mem = exports.mem;
@@ -66,22 +70,28 @@ export class AeadWasm {
     this.out = Buffer.from(b, OUT, WASM_MAX);
   }
 
-  /** The address of a 64 KiB table for `owner` (given back when it is collected), or -1 past MAX_TABLES. */
-  table(owner: object): number {
-    let tab = this.#free.pop();
-    if (tab === undefined) {
-      if (this.#tables >= MAX_TABLES) return -1;
-      tab = TABLES + TABLE_BYTES * this.#tables++;
-      this.#mem.grow(TABLE_BYTES / 0x10000);
-      this.#views();
+  /**
+   * The address of a slot for `owner` (given back when it is collected): its tables there, its key
+   * stream made ahead at + TABLE_BYTES. -1 past MAX_SLOTS.
+   */
+  slot(owner: object): number {
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      if (this.#slots >= MAX_SLOTS) return -1;
+      slot = SLOTS + SLOT_BYTES * this.#slots++;
+      const pages = Math.ceil((slot + SLOT_BYTES) / 0x10000) - this.#mem.buffer.byteLength / 0x10000;
+      if (pages > 0) {
+        this.#mem.grow(pages);
+        this.#views();
+      }
     }
-    this.#registry.register(owner, tab);
-    return tab;
+    this.#registry.register(owner, slot);
+    return slot;
   }
 
-  /** Tables in use (allocated and not given back). */
-  get tablesInUse(): number {
-    return this.#tables - this.#free.length;
+  /** Slots in use (allocated and not given back). */
+  get slotsInUse(): number {
+    return this.#slots - this.#free.length;
   }
 }
 

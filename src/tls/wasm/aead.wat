@@ -6,11 +6,13 @@
 ;;   0x0000  AAD (at most 208 bytes; 16 zero bytes are written after it, the padding)
 ;;   0x00f0  the length block (GCM: bit lengths, big-endian; Poly1305: byte lengths, little-endian)
 ;;   0x0100  KS: key stream (GCM: E(J0) then the counter blocks from inc32(J0), made by the caller
-;;           with OpenSSL's AES; ChaCha20: blocks 0, 1, ... made here)
+;;           with OpenSSL's AES, here or, made ahead for a key's next records, in its slot;
+;;           ChaCha20: blocks 0, 1, ... made here)
 ;;   0x4500  IN: the ciphertext, then its 16-byte tag (both copied in by the caller)
 ;;   0x8900  OUT: the plaintext (whole blocks: bytes past the length are not plaintext)
 ;;   0xcd00  ChaCha20 key (32 bytes), 0xcd20 its nonce (12 bytes)
-;;   0x10000 on: GHASH tables, 64 KiB per key (laid by the caller)
+;;   0x10000 on: a slot per AES-GCM key (laid by the caller): its GHASH tables (64 KiB), then the
+;;           key stream made ahead for its next records (17 KiB)
 ;; Ciphertext of at most 16,640 bytes (2^14 + 256, TLS's largest record body).
 ;; Both open functions check the tag before they return 1; on 0 the caller hands nothing on.
 (module
@@ -68,9 +70,9 @@
         (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $len))))))
 
   ;; AES-GCM open (SP 800-38D §7.2): S = GHASH(A ‖ 0^v ‖ C ‖ 0^u ‖ [len(A)]64 ‖ [len(C)]64);
-  ;; the tag must be E(K, J0) ⊕ S. Table at tab, alen bytes of AAD, len bytes of ciphertext.
-  ;; 1 and the plaintext in OUT, or 0 (tag mismatch).
-  (func (export "gcm_open") (param $tab i32) (param $alen i32) (param $len i32) (result i32)
+  ;; the tag must be E(K, J0) ⊕ S. Table at tab, key stream at ks (E(J0) first), alen bytes of AAD,
+  ;; len bytes of ciphertext. 1 and the plaintext in OUT, or 0 (tag mismatch).
+  (func (export "gcm_open") (param $tab i32) (param $ks i32) (param $alen i32) (param $len i32) (result i32)
     (local $y v128) (local $tag v128) (local $cend i32)
     (local.set $tag (v128.load offset=0x4500 (local.get $len)))
     (local.set $cend (call $pad (i32.add (i32.const 0x4500) (local.get $len))))
@@ -81,9 +83,9 @@
     (local.set $y (call $ghash (local.get $tab) (i32.const 0) (call $pad (local.get $alen)) (v128.const i64x2 0 0)))
     (local.set $y (call $ghash (local.get $tab) (i32.const 0x4500) (local.get $cend) (local.get $y)))
     (local.set $y (call $ghash (local.get $tab) (i32.const 0xf0) (i32.const 0x100) (local.get $y)))
-    (if (v128.any_true (v128.xor (local.get $tag) (v128.xor (local.get $y) (v128.load (i32.const 0x100)))))
+    (if (v128.any_true (v128.xor (local.get $tag) (v128.xor (local.get $y) (v128.load (local.get $ks)))))
       (then (return (i32.const 0))))
-    (call $xor (i32.const 0x110) (local.get $len))
+    (call $xor (i32.add (local.get $ks) (i32.const 16)) (local.get $len))
     (i32.const 1))
 
   ;; ChaCha20 (RFC 8439 §2.3) blocks ctr .. ctr+3 at once, one per 32-bit lane, into dst (256 bytes).
