@@ -9,7 +9,7 @@
  * module is 4.5 KB: compiling it takes well under a millisecond). Its memory holds the scratch of
  * one record (copied in, opened, the plaintext read back before the next record) and a slot per
  * AES-GCM key that has positional GHASH tables: the tables (64 KiB, as in JavaScript) and the key
- * stream made ahead for its next records (17 KiB, otherwise on the JavaScript heap). A slot is
+ * stream made ahead for its next records (17 KiB, a copy of the batch made by OpenSSL). A slot is
  * given back when its key is garbage-collected; at most MAX_SLOTS at once (81 MiB), past which a
  * key keeps the JavaScript tables.
  */
