@@ -12,8 +12,10 @@
  *           TLS 1.2 ECDHE-RSA AES-128-GCM: what a big result set costs;
  *   small   2,000 request/response pairs of 60 and 200 bytes (one record each), TLS 1.3
  *           AES-128-GCM and ChaCha20-Poly1305: what an OLTP workload of short queries costs per
- *           record; each also with the JavaScript paths (src/tls/gcm.ts, src/tls/chacha.ts) turned
- *           off (an OpenSSL context made per record, as for long records), side by side.
+ *           record; each also with the WebAssembly module turned off (src/tls/wasm: the
+ *           JavaScript paths of src/tls/gcm.ts and src/tls/chacha.ts), and with both turned off
+ *           (an OpenSSL context made per record, as for long records), side by side. The ChaCha20
+ *           bulk line is repeated without WebAssembly too.
  * Each line also shows the same bytes read without keys (the key log has no secret: records are
  * framed and counted, nothing decrypted): the part of the cost that is not cryptography.
  * Every run must deliver exactly the plaintext the applications wrote (else exit code 1).
