@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { GcmKey, POSITIONAL_AFTER } from '../../src/tls/gcm.js';
 import { ChaChaKey } from '../../src/tls/chacha.js';
 import { AEAD_WAT_SHA256, AEAD_WASM_BASE64 } from '../../src/tls/wasm/aead-bytes.js';
-import { AAD_MAX, aeadWasm, WASM_MAX } from '../../src/tls/wasm/aead.js';
+import { AAD_MAX, aeadWasm, MAX_SLOTS, WASM_MAX } from '../../src/tls/wasm/aead.js';
 import { engineTest } from './engines.js';
 
 /** The repository root: this file runs as build/test/tls/wasm.test.js. */
@@ -134,4 +134,30 @@ engineTest('the longest record the module takes, and one byte more (JavaScript t
     const gout = g.openNonce(nonce, aad, gs, 0, n, n);
     assert.ok(gout !== null && g.length === n && gout.subarray(0, n).equals(plain), `AES-128-GCM, ${n} bytes`);
   }
+});
+
+test('bounded: past MAX_SLOTS keys holding WebAssembly tables at once, a key keeps JavaScript tables and still opens records', () => {
+  const w = aeadWasm()!;
+  const key = Buffer.alloc(16, 3);
+  const nonce = Buffer.alloc(12, 4);
+  const aad = Buffer.from([23, 3, 3, 0, 16]);
+  const record = seal('aes-128-gcm', key, nonce, aad, Buffer.alloc(0));
+  const busy = (): GcmKey => {
+    const g = new GcmKey(key);
+    for (let i = 0; i <= POSITIONAL_AFTER; i++) assert.ok(g.openNonce(nonce, aad, record, 0, 0, 0));
+    return g;
+  };
+  const held: GcmKey[] = [];
+  while (w.slotsInUse < MAX_SLOTS) {
+    const g = busy();
+    assert.equal(g.engine, 'wasm');
+    held.push(g);
+  }
+  const over = busy();
+  assert.equal(over.engine, 'positional', 'no slot left: JavaScript tables');
+  assert.equal(w.slotsInUse, MAX_SLOTS);
+  const plain = Buffer.from('still opened');
+  const r = seal('aes-128-gcm', key, nonce, aad, plain);
+  assert.equal(over.openNonce(nonce, aad, r, 0, plain.length, plain.length)?.subarray(0, over.length).toString(), 'still opened');
+  assert.equal(held[0]!.openNonce(nonce, aad, r, 0, plain.length, plain.length)?.subarray(0, plain.length).toString(), 'still opened', 'the first key, after the memory grew');
 });
