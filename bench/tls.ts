@@ -12,8 +12,10 @@
  *           TLS 1.2 ECDHE-RSA AES-128-GCM: what a big result set costs;
  *   small   2,000 request/response pairs of 60 and 200 bytes (one record each), TLS 1.3
  *           AES-128-GCM and ChaCha20-Poly1305: what an OLTP workload of short queries costs per
- *           record; each also with the JavaScript paths (src/tls/gcm.ts, src/tls/chacha.ts) turned
- *           off (an OpenSSL context made per record, as for long records), side by side.
+ *           record; each also with the WebAssembly module turned off (src/tls/wasm: the
+ *           JavaScript paths of src/tls/gcm.ts and src/tls/chacha.ts), and with both turned off
+ *           (an OpenSSL context made per record, as for long records), side by side. The ChaCha20
+ *           bulk line is repeated without WebAssembly too.
  * Each line also shows the same bytes read without keys (the key log has no secret: records are
  * framed and counted, nothing decrypted): the part of the cost that is not cryptography.
  * Every run must deliver exactly the plaintext the applications wrote (else exit code 1).
@@ -22,8 +24,9 @@ import { pathToFileURL } from 'node:url';
 import type { Dir } from '../src/tcp/stream.js';
 import { TlsConnection, type PlainSink } from '../src/tls/connection.js';
 import { KeyLog } from '../src/tls/keylog.js';
-import { GCM_JS_MAX, setGcmJsMax } from '../src/tls/gcm.js';
-import { CHACHA_JS_MAX, setChaChaJsMax } from '../src/tls/chacha.js';
+import { setGcmJsMax } from '../src/tls/gcm.js';
+import { setChaChaJsMax } from '../src/tls/chacha.js';
+import { aeadWasmStatus, setAeadWasm } from '../src/tls/wasm/aead.js';
 import { makeSession, type Session, type SessionOptions } from '../test/tls/session.js';
 
 export interface TlsBenchLine {
@@ -70,19 +73,22 @@ function run(sessions: Session[], keylog: KeyLog | null): { seconds: number; rec
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, records, plain };
 }
 
-async function workload(name: string, opts: SessionOptions, exchanges: [number, number][], copies: number, reps: number, jsGcm = true): Promise<TlsBenchLine> {
+/** Which path opens the records: the default (WebAssembly when it loads), JavaScript only, or an OpenSSL context per record. */
+type Path = 'default' | 'js' | 'openssl';
+
+async function workload(name: string, opts: SessionOptions, exchanges: [number, number][], copies: number, reps: number, path: Path): Promise<TlsBenchLine> {
   const one = await makeSession({ ...opts, exchanges });
-  const threshold = GCM_JS_MAX;
-  const chachaThreshold = CHACHA_JS_MAX;
-  if (!jsGcm) {
+  if (path === 'openssl') {
     setGcmJsMax(0);
     setChaChaJsMax(0);
   }
+  if (path === 'js') setAeadWasm(false);
   try {
     return measure(name, one, copies, reps);
   } finally {
-    setGcmJsMax(threshold);
-    setChaChaJsMax(chachaThreshold);
+    setGcmJsMax(-1);
+    setChaChaJsMax(-1);
+    setAeadWasm(true);
   }
 }
 
@@ -129,17 +135,23 @@ export async function runTlsBench(opts: { megabytes?: number; reps?: number; log
   const bulkCopies = Math.max(1, Math.round(mb / 8));
   const small: [number, number][] = Array.from({ length: 2000 }, () => [60, 200] as [number, number]);
   const lines: TlsBenchLine[] = [];
-  for (const [name, o, ex, copies, jsGcm] of [
-    ['bulk  TLS 1.3 AES-128-GCM', { ...T13, ciphers: 'TLS_AES_128_GCM_SHA256' }, bulk, bulkCopies, true],
-    ['bulk  TLS 1.3 ChaCha20-Poly1305', { ...T13, ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, bulk, bulkCopies, true],
-    ['bulk  TLS 1.2 ECDHE-RSA AES-128-GCM', { ...T12, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, bulk, bulkCopies, true],
-    ['small TLS 1.3 AES-128-GCM (60/200 B)', { ...T13, ciphers: 'TLS_AES_128_GCM_SHA256' }, small, 10, true],
-    ['small, same, OpenSSL context per record', { ...T13, ciphers: 'TLS_AES_128_GCM_SHA256' }, small, 10, false],
-    ['small TLS 1.3 ChaCha20-Poly1305', { ...T13, ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, small, 10, true],
-    ['small, same, OpenSSL context per record', { ...T13, ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, small, 10, false],
-  ] as [string, SessionOptions, [number, number][], number, boolean][]) {
+  log(`WebAssembly (src/tls/wasm): ${aeadWasmStatus()}`);
+  const AES = { ...T13, ciphers: 'TLS_AES_128_GCM_SHA256' };
+  const CHACHA = { ...T13, ciphers: 'TLS_CHACHA20_POLY1305_SHA256' };
+  for (const [name, o, ex, copies, path] of [
+    ['bulk  TLS 1.3 AES-128-GCM', AES, bulk, bulkCopies, 'default'],
+    ['bulk  TLS 1.3 ChaCha20-Poly1305', CHACHA, bulk, bulkCopies, 'default'],
+    ['bulk, same, JavaScript and OpenSSL only', CHACHA, bulk, bulkCopies, 'js'],
+    ['bulk  TLS 1.2 ECDHE-RSA AES-128-GCM', { ...T12, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, bulk, bulkCopies, 'default'],
+    ['small TLS 1.3 AES-128-GCM (60/200 B)', AES, small, 10, 'default'],
+    ['small, same, JavaScript GHASH (no WebAssembly)', AES, small, 10, 'js'],
+    ['small, same, OpenSSL context per record', AES, small, 10, 'openssl'],
+    ['small TLS 1.3 ChaCha20-Poly1305', CHACHA, small, 10, 'default'],
+    ['small, same, JavaScript (no WebAssembly)', CHACHA, small, 10, 'js'],
+    ['small, same, OpenSSL context per record', CHACHA, small, 10, 'openssl'],
+  ] as [string, SessionOptions, [number, number][], number, Path][]) {
     log(`${name}: making the session and running ${reps} + 1 times…`);
-    lines.push(await workload(name, o, ex, copies, reps, jsGcm));
+    lines.push(await workload(name, o, ex, copies, reps, path));
   }
   return { repetitions: reps, lines, ok: lines.every((l) => l.ok) };
 }

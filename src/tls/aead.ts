@@ -13,8 +13,8 @@
 import { createDecipheriv, createSecretKey, type DecipherGCM, type KeyObject } from 'node:crypto';
 import type { AeadSuite } from './suites.js';
 import type { TrafficKey } from './keys.js';
-import { GCM_JS_MAX, GcmKey } from './gcm.js';
-import { CHACHA_JS, CHACHA_JS_MAX, ChaChaKey } from './chacha.js';
+import { GcmKey } from './gcm.js';
+import { CHACHA_JS, ChaChaKey } from './chacha.js';
 
 /** x with its bytes reversed (a big-endian number as the little-endian word of the same bytes). */
 const bswap = (x: number): number => ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
@@ -31,7 +31,7 @@ export class RecordKey {
   readonly #tls13: boolean;
   readonly #explicit: number;
   readonly #rawKey: Buffer;
-  /** AES-GCM for records up to GCM_JS_MAX (gcm.ts), made on the first one. */
+  /** AES-GCM for records up to its maxLength (gcm.ts), made on the first record. */
   #gcm: GcmKey | null = null;
   /** ChaCha20-Poly1305 in JavaScript (chacha.ts), made on the first record. */
   #chacha: ChaChaKey | null = null;
@@ -116,8 +116,7 @@ export class RecordKey {
     }
     const end = offset + length;
     const cipherLength = length - overhead;
-    if (cipherLength <= GCM_JS_MAX && this.suite.aead !== 'chacha20-poly1305') {
-      this.#gcm ??= new GcmKey(this.#rawKey, this.#gcmBase);
+    if (this.suite.aead !== 'chacha20-poly1305' && cipherLength <= (this.#gcm ??= new GcmKey(this.#rawKey, this.#gcmBase)).maxLength) {
       // The record's number in its nonce: TLS 1.3 the sequence number; TLS 1.2 the explicit nonce
       // (the sequence number in practice; another value is opened with its nonce whole).
       const n = this.#explicit === 0 ? seq : this.explicitSeq(body, offset, length);
@@ -126,9 +125,9 @@ export class RecordKey {
       this.plainLength = g.length;
       return out;
     }
-    if (this.suite.aead === 'chacha20-poly1305' && CHACHA_JS && cipherLength <= CHACHA_JS_MAX) {
+    if (this.suite.aead === 'chacha20-poly1305' && CHACHA_JS && cipherLength <= (this.#chacha ??= new ChaChaKey(this.#rawKey)).maxLength) {
       // RFC 8446 §5.3, RFC 7905 §2: nonce = IV XOR the sequence number (its last 8 bytes).
-      const c = (this.#chacha ??= new ChaChaKey(this.#rawKey));
+      const c = this.#chacha;
       const w = this.#ivw;
       const out = c.open(w[0], (w[1] ^ bswap(hi)) >>> 0, (w[2] ^ bswap(lo)) >>> 0, aad, body, offset, cipherLength, end - TAG_LENGTH);
       this.plainLength = c.length;

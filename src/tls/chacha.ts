@@ -15,6 +15,8 @@
  * Little-endian machines only (typed arrays in memory order): elsewhere the caller uses OpenSSL.
  */
 
+import { AAD_MAX, aeadWasm, CHACHA_KEY, CHACHA_NONCE, IN, WASM_MAX, type AeadWasm } from './wasm/aead.js';
+
 export const CHACHA_JS = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
@@ -22,11 +24,14 @@ export const CHACHA_JS = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * faster beyond it (measured, CPU µs per record, chacha.ts against createDecipheriv: 64 B 1.3 / 3.8,
  * 256 B 2.6 / 4.6, 512 B 4.4 / 4.7, 1 KiB 8.4 / 5.9; docs/performance.md).
  */
-export let CHACHA_JS_MAX = 512;
+export const CHACHA_JS_MAX = 512;
+/** The same when the key opens records in WebAssembly (wasm/aead.ts; measured, docs/performance.md). */
+export const CHACHA_WASM_MAX = 8192;
 
-/** For the benchmark's side-by-side figures (0: none takes this path). */
+let maxOverride = -1;
+/** For the benchmark's side-by-side figures (0: none takes this path; -1: the defaults above). */
 export function setChaChaJsMax(bytes: number): void {
-  CHACHA_JS_MAX = bytes;
+  maxOverride = bytes;
 }
 
 const M13 = 8192;
@@ -45,6 +50,8 @@ export class ChaChaKey {
   readonly #h = new Float64Array(10);
   /** The plaintext length of the last record opened (the buffer returned is longer). */
   length = 0;
+  /** The WebAssembly module when it is there: every record it can take is opened there. */
+  readonly #wasm: AeadWasm | null = aeadWasm();
 
   constructor(key: Uint8Array) {
     const s = this.#state;
@@ -164,6 +171,7 @@ export class ChaChaKey {
    * buffer whose first `length` bytes are the plaintext (valid until the next call).
    */
   open(n0: number, n1: number, n2: number, aad: Uint8Array, data: Uint8Array, off: number, len: number, tagOff: number): Buffer | null {
+    if (this.#wasm !== null && len <= WASM_MAX && aad.length <= AAD_MAX) return this.#openWasm(this.#wasm, n0, n1, n2, aad, data, off, len, tagOff);
     const s = this.#state;
     s[13] = n0;
     s[14] = n1;
@@ -209,6 +217,40 @@ export class ChaChaKey {
     for (let i = 0; i < len; i++) out[i] = kb[64 + i]! ^ data[off + i]!;
     this.length = len;
     return out;
+  }
+
+  /** 'wasm' when records are opened in WebAssembly, else 'js'. */
+  get engine(): 'wasm' | 'js' {
+    return this.#wasm !== null ? 'wasm' : 'js';
+  }
+
+  /** The longest ciphertext open() takes (longer records: createDecipheriv). */
+  get maxLength(): number {
+    return maxOverride >= 0 ? maxOverride : this.#wasm !== null ? CHACHA_WASM_MAX : CHACHA_JS_MAX;
+  }
+
+  /**
+   * open() in WebAssembly (wasm/aead.wat, chacha_open): key, nonce, aad, ciphertext and tag copied
+   * in; the module checks the tag before it makes the plaintext, read back from its memory.
+   */
+  #openWasm(w: AeadWasm, n0: number, n1: number, n2: number, aad: Uint8Array, data: Uint8Array, off: number, len: number, tagOff: number): Buffer | null {
+    const m = w.i32;
+    const s = this.#state;
+    const k = CHACHA_KEY >> 2;
+    for (let i = 0; i < 8; i++) m[k + i] = s[4 + i]!;
+    m[CHACHA_NONCE >> 2] = n0;
+    m[(CHACHA_NONCE >> 2) + 1] = n1;
+    m[(CHACHA_NONCE >> 2) + 2] = n2;
+    const u8 = w.u8;
+    if (tagOff === off + len) u8.set(data.subarray(off, off + len + 16), IN);
+    else {
+      u8.set(data.subarray(off, off + len), IN);
+      u8.set(data.subarray(tagOff, tagOff + 16), IN + len);
+    }
+    for (let i = 0; i < aad.length; i++) u8[i] = aad[i]!;
+    if (w.chachaOpen(aad.length, len) === 0) return null;
+    this.length = len;
+    return w.out;
   }
 
   /** (h mod 2^130 − 5) + s mod 2^128, against the tag (little-endian). */

@@ -32,17 +32,21 @@
  *     connections never pay its memory or its setup (about 30 µs).
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
+import { AAD_MAX, aeadWasm, IN, KS, TABLE_BYTES, WASM_MAX, type AeadWasm } from './wasm/aead.js';
 
 /**
- * Records with at most this many ciphertext bytes take this path; longer ones createDecipheriv,
- * faster beyond it (measured, CPU µs per record, gcm.ts against createDecipheriv: 256 B 1.2 / 2.6,
- * 1 KiB 4.0 / 4.3, 1.5 KiB 6.5 / 4.4; docs/performance.md).
+ * Records with at most this many ciphertext bytes take this path with the JavaScript GHASH; longer
+ * ones createDecipheriv, faster beyond it (measured, CPU µs per record, gcm.ts against
+ * createDecipheriv: 256 B 1.2 / 2.6, 1 KiB 4.0 / 4.3, 1.5 KiB 6.5 / 4.4; docs/performance.md).
  */
-export let GCM_JS_MAX = 1024;
+export const GCM_JS_MAX = 1024;
+/** The same for a key whose GHASH runs in WebAssembly (wasm/aead.ts; measured, docs/performance.md). */
+export const GCM_WASM_MAX = 2048;
 
-/** For the benchmark's side-by-side figures: the largest ciphertext that takes this path (0: none). */
+let maxOverride = -1;
+/** For the benchmark's side-by-side figures: the largest ciphertext that takes this path (0: none; -1: the defaults above). */
 export function setGcmJsMax(bytes: number): void {
-  GCM_JS_MAX = bytes;
+  maxOverride = bytes;
 }
 
 /** Records per batch of key stream made ahead. */
@@ -96,6 +100,9 @@ export class GcmKey {
   readonly #t = new Int32Array(1024);
   /** Positional tables, once built: P[4(256p + b) ..] = b·H·α^(8p). */
   #p: Int32Array | null = null;
+  /** Or, once built, the address of the positional tables in the WebAssembly memory (-1: none). */
+  #tab = -1;
+  #wasm: AeadWasm | null = null;
   #opened = 0;
   /** The fixed part of every nonce, as three little-endian reads of its bytes. */
   readonly #base0: number;
@@ -147,12 +154,24 @@ export class GcmKey {
       v1 = (v1 >>> 1) | (v0 << 31);
       v0 = (v0 >>> 1) ^ (carry ? 0xe1000000 : 0);
     }
-    this.#fill(this.#t, 0, 0);
+    this.#fill(this.#t, 0, 0, pw);
   }
 
-  /** t[off + 4b ..] = b·H·α^(8p) for every byte b (bit 7 of b is the lowest power). */
-  #fill(t: Int32Array, off: number, p: number): void {
-    const pw = this.#powers;
+  /** Which GHASH this key uses now: 'small' tables, 'positional' tables in JavaScript, or 'wasm'. */
+  get engine(): 'small' | 'positional' | 'wasm' {
+    return this.#tab >= 0 ? 'wasm' : this.#p !== null ? 'positional' : 'small';
+  }
+
+  /** The longest ciphertext open() takes for this key (longer records: createDecipheriv). */
+  get maxLength(): number {
+    return maxOverride >= 0 ? maxOverride : this.#tab >= 0 ? GCM_WASM_MAX : GCM_JS_MAX;
+  }
+
+  /**
+   * t[off + 4b ..] = b·H·α^(8p) for every byte b (bit 7 of b is the lowest power), from the powers
+   * pw (big-endian words; or the same byte-swapped, which XOR commutes with).
+   */
+  #fill(t: Int32Array, off: number, p: number, pw: Int32Array): void {
     for (let b = 1; b < 256; b++) {
       const low = b & -b;
       const j = 8 * p + 7 - (31 - Math.clz32(low));
@@ -249,6 +268,8 @@ export class GcmKey {
       this.#per = Math.max(this.#want, blocks);
       this.#want = 2;
       this.#ks = this.#encrypt(this.#counters(n, this.#batch, 0, this.#per));
+      // With WebAssembly tables, the batch goes into the key's slot at once (one copy per batch).
+      if (this.#tab >= 0) this.#wasm!.i32.set(this.#ks, (this.#tab + TABLE_BYTES) >> 2);
       this.#first = n;
     } else if (blocks > this.#want) this.#want = blocks;
     return this.#open(this.#ks, 4 * this.#per * (n - this.#first), aad, data, off, len, tagOff);
@@ -275,17 +296,58 @@ export class GcmKey {
   }
 
   /**
+   * Builds the positional tables: in the WebAssembly memory when it is there (the tables' words in
+   * memory order, i.e. each entry's 16 bytes in the specification's order), else in JavaScript.
+   */
+  #positional(): void {
+    const w = aeadWasm();
+    const tab = w === null ? -1 : w.slot(this);
+    if (w !== null && tab >= 0) {
+      const pw = this.#powers.map(native);
+      for (let i = 0; i < 16; i++) this.#fill(w.i32, (tab >> 2) + 1024 * i, i, pw);
+      w.i32.set(this.#ks, (tab + TABLE_BYTES) >> 2);
+      this.#wasm = w;
+      this.#tab = tab;
+      return;
+    }
+    const t = new Int32Array(16 * 1024);
+    for (let i = 0; i < 16; i++) this.#fill(t, 1024 * i, i, this.#powers);
+    this.#p = t;
+  }
+
+  /**
+   * open() in WebAssembly (wasm/aead.wat, gcm_open): the record's ciphertext, tag and aad copied
+   * in, its key stream (E(J0) first) already there (the batch, in the key's slot) or copied in (a
+   * record's own); the module checks the tag before it makes the plaintext, which is read back
+   * from its memory.
+   */
+  #openWasm(w: AeadWasm, ks: Int32Array, k: number, aad: Uint8Array, data: Uint8Array, off: number, len: number, tagOff: number): Buffer | null {
+    const u8 = w.u8;
+    let at = this.#tab + TABLE_BYTES + 4 * k;
+    if (ks !== this.#ks) {
+      w.i32.set(ks.subarray(k, k + 4 + 4 * ((len + 15) >> 4)), KS >> 2);
+      at = KS;
+    }
+    if (tagOff === off + len) u8.set(data.subarray(off, off + len + 16), IN);
+    else {
+      u8.set(data.subarray(off, off + len), IN);
+      u8.set(data.subarray(tagOff, tagOff + 16), IN + len);
+    }
+    for (let i = 0; i < aad.length; i++) u8[i] = aad[i]!;
+    if (w.gcmOpen(this.#tab, at, aad.length, len) === 0) return null;
+    this.length = len;
+    return w.out;
+  }
+
+  /**
    * GHASH of aad and ciphertext, the plaintext made into #out on the way (key stream: words ks[k ..],
    * E(J0) first), then the tag check: the plaintext, or null (and #out holds nothing anyone sees).
    * One loop over the blocks (aad, ciphertext, its last partial block, lengths) with the state in
    * locals; the positional product is written out inline (a call per block costs as much).
    */
   #open(ks: Int32Array, k: number, aad: Uint8Array, data: Uint8Array, off: number, len: number, tagOff: number): Buffer | null {
-    if (this.#p === null && ++this.#opened > POSITIONAL_AFTER) {
-      const t = new Int32Array(16 * 1024);
-      for (let i = 0; i < 16; i++) this.#fill(t, 1024 * i, i);
-      this.#p = t;
-    }
+    if (this.#p === null && this.#tab < 0 && ++this.#opened > POSITIONAL_AFTER) this.#positional();
+    if (this.#tab >= 0 && len <= WASM_MAX && aad.length <= AAD_MAX) return this.#openWasm(this.#wasm!, ks, k, aad, data, off, len, tagOff);
     if (this.#out32.length < (len + 15) >> 2) {
       this.#out32 = new Int32Array(Math.max((len + 15) >> 2, 2 * this.#out32.length));
       this.#out = Buffer.from(this.#out32.buffer);

@@ -1,16 +1,17 @@
 /** ChaCha20-Poly1305 in JavaScript (src/tls/chacha.ts) against OpenSSL's, at every length up to 600 bytes. */
-import { test } from 'node:test';
+import { engineTest } from './engines.js';
 import assert from 'node:assert/strict';
 import { createCipheriv, type CipherGCM } from 'node:crypto';
 import { ChaChaKey } from '../../src/tls/chacha.js';
 import { prng } from '../builders/prng.js';
 
-test('ChaChaKey.open decrypts what OpenSSL sealed (AAD of 5 and 13 bytes, 0–600 bytes) and refuses any flipped bit', () => {
+engineTest('ChaChaKey.open decrypts what OpenSSL sealed (AAD of 5 and 13 bytes, 0–600 bytes) and refuses any flipped bit', (wasm) => {
   const rnd = prng(8439);
   const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256)));
   for (let round = 0; round < 2; round++) {
     const key = bytes(32);
     const k = new ChaChaKey(key);
+    assert.equal(k.engine, wasm ? 'wasm' : 'js');
     for (let n = 0; n <= 600; n++) {
       const nonce = bytes(12);
       const aad = bytes(n % 2 === 0 ? 5 : 13);

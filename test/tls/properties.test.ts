@@ -13,6 +13,7 @@ import { TlsConnection } from '../../src/tls/connection.js';
 import { GapReason, type Dir } from '../../src/tcp/stream.js';
 import { KeyLog } from '../../src/tls/keylog.js';
 import { RecordingSink, decrypt, feed, makeSession, type Session } from './session.js';
+import { engineTest } from './engines.js';
 
 const sessions: Session[] = [];
 before(async () => {
@@ -22,7 +23,7 @@ before(async () => {
   sessions.push(await makeSession({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305', exchanges: ex }));
 });
 
-test('any segmentation of both directions gives the same plaintext', () => {
+engineTest('any segmentation of both directions gives the same plaintext', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 2 }), fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 50 }), (which, sizes) => {
       const s = sessions[which]!;
@@ -86,7 +87,7 @@ function feedMutated(conn: TlsConnection, s: Session, muts: Mutation[]): { dropp
   return { dropped, cut: [cutAt[0] !== Infinity, cutAt[1] !== Infinity] };
 }
 
-test('damage (loss with gaps, flipped bytes, a cut stream) never throws, never delivers what was not sent, and tells the sink', () => {
+engineTest('damage (loss with gaps, flipped bytes, a cut stream) never throws, never delivers what was not sent, and tells the sink', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 2 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (which, muts) => {
       const s = sessions[which]!;

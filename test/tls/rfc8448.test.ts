@@ -4,6 +4,7 @@
  * (https://www.ietf.org/mail-archive/web/tls/current/msg03416.html).
  */
 import { test } from 'node:test';
+import { engineTest } from './engines.js';
 import assert from 'node:assert/strict';
 import { prf12, tls13TrafficKey } from '../../src/tls/keys.js';
 import { aeadSuite } from '../../src/tls/suites.js';
@@ -40,7 +41,7 @@ function rfcConversation(): Chunk[] {
   ];
 }
 
-test('RFC 8448 §3: the protected records decrypt; handshake, ticket and alerts are not delivered, application data is', () => {
+engineTest('RFC 8448 §3: the protected records decrypt; handshake, ticket and alerts are not delivered, application data is', () => {
   const sink = new RecordingSink();
   let lookups = 0;
   const conn = new TlsConnection((random) => {
@@ -64,7 +65,7 @@ test('RFC 8448 §3: the protected records decrypt; handshake, ticket and alerts 
   });
 });
 
-test('RFC 8448 §3 byte by byte: every record split at every byte gives the same plaintext', () => {
+engineTest('RFC 8448 §3 byte by byte: every record split at every byte gives the same plaintext', () => {
   const sink = new RecordingSink();
   const conn = new TlsConnection(() => ({ clientHandshake: V.CLIENT_HS_SECRET, serverHandshake: V.SERVER_HS_SECRET, clientTraffic0: V.CLIENT_AP_SECRET, serverTraffic0: V.SERVER_AP_SECRET }), sink);
   feed(conn, rfcConversation(), () => 1);
