@@ -190,7 +190,7 @@ test('analyze text: the labels say what the figures are of', async () => {
   // The fingerprint figures of Overall, the profile and diff are one count, each part labelled
   // (15 in all: 13 ranked, Quit called with no latency, one only prepared and closed).
   assert.match(t.stdout, /^#   Fingerprints  15: 13 ranked in the profile, 1 called with no latency to rank, 1 never called\n#\s+\(only prepares, closes\)$/m);
-  assert.match((await periscope('analyze', sample, '--limit', '5')).stdout, /^# Profile \(by total latency; top 5 of 13 ranked, 15 fingerprints in all; /m);
+  assert.match((await periscope('analyze', sample, '--limit', '5')).stdout, /^# Profile \(by total latency; top 5 of 13 ranked \(15 in all\); /m);
   const dh = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'));
   assert.match(dh.stdout, /^# Before: .*\n#   .*; 15 fingerprints \(14 called, compared\); health good$/m);
   const html = (await periscope('analyze', sample, '--format', 'html')).stdout;
