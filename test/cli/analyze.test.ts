@@ -193,6 +193,9 @@ test('analyze text: the labels say what the figures are of', async () => {
   assert.match((await periscope('analyze', sample, '--limit', '5')).stdout, /^# Profile \(by total latency; top 5 of 13 ranked \(15 in all\); /m);
   const dh = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'));
   assert.match(dh.stdout, /^# Before: .*\n#   .*; 15 fingerprints \(14 called, compared\); health good$/m);
+  const dhtml = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'), '--format', 'html');
+  assert.match(dhtml.stdout, /15 fingerprints \(14 called, compared\)/);
+  assert.match(dhtml.stdout, /<h2>Fingerprints compared \(14: called before, after or both; /);
   const html = (await periscope('analyze', sample, '--format', 'html')).stdout;
   assert.match(html, /<b>Fingerprints<\/b>15<br><small>13 ranked in the table, 1 called with no latency to rank, 1 never called \(only prepares, closes\)<\/small>/);
   assert.match(html, /<h2>Fingerprints \(13 of 15, the others below the table; /);
