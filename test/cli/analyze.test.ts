@@ -199,6 +199,9 @@ test('analyze text: the labels say what the figures are of', async () => {
   const html = (await periscope('analyze', sample, '--format', 'html')).stdout;
   assert.match(html, /<b>Fingerprints<\/b>15<br><small>13 ranked in the table, 1 called with no latency to rank, 1 never called \(only prepares, closes\)<\/small>/);
   assert.match(html, /<h2>Fingerprints \(13 of 15, the others below the table; /);
+  // Rates as the text writes them (1,647/s), not the JSON's 1646.949.
+  assert.match(html, /<b>Commands<\/b>33 \(1,647\/s\)/);
+  assert.match(html, /<b>Commands\/s: capture \/ traffic \/ peak<\/b>1,647 \/ 1,714 \/ 1,714/);
   assert.match(t.stdout, /^#   Calls {7}\d+ \([0-9.]+% of the profile's calls, /m);
   // The ranking's figure is a column of the table.
   for (const [order, col] of [['p99', 'p99'], ['max', 'max'], ['avg', 'avg'], ['rows', 'rows'], ['time', 'p95']] as const) {
