@@ -92,6 +92,7 @@ export async function runAdvise(opts: AdviseOptions, io: Io): Promise<number> {
     if (b === null) return 2;
     if (describeFilters(opts.filters) !== null) io.warn('the filters do not apply to a bundle: its report was made when it was bundled');
     report = b.report;
+    shapes = await bundleShapes(bundles[0]!, io);
     if (b.tables !== null) {
       tables = b.tables;
       source = `${bundles[0]} (schema/tables.json)`;
@@ -203,6 +204,26 @@ async function readBundleReport(path: string, io: Io): Promise<{ report: Report;
   report.workload ??= { n_plus_one: [], retries: [], dropped: 0, commands_per_connection: [] };
   const t = b.kept.get('schema/tables.json');
   return { report, tables: t === undefined ? null : (JSON.parse(t.toString('utf8')) as SchemaTable[]) };
+}
+
+/**
+ * The statement shapes of a bundle's report (each fingerprint's slowest example), from its events,
+ * which keep each statement's shape (docs/bundle.md): so advice on a bundle reads the literal kinds
+ * advice on its capture reads (ARG.001, ARG.003, ARG.005, CLA.003's offset). Undefined (said) when
+ * the events cannot be read; a bundle made before events kept shapes gives none for statements with
+ * literals.
+ */
+async function bundleShapes(path: string, io: Io): Promise<Map<string, string | null> | undefined> {
+  const [{ readBundleEvents }, { BundleError }, { Aggregator }] = await Promise.all([import('../bundle/source.js'), import('../bundle/read.js'), import('../aggregate/aggregate.js')]);
+  const agg = new Aggregator();
+  try {
+    await readBundleEvents(path, (e) => agg.add(e));
+  } catch (e) {
+    if (!(e instanceof BundleError)) throw e;
+    io.warn(`${e.message}: advice without the statements' literal kinds (ARG.001, ARG.003, ARG.005)`);
+    return undefined;
+  }
+  return shapesOf(agg.toState());
 }
 
 const none = () => ({ total: 0, min: null, avg: null, p50: null, p95: null, p99: null, max: null });

@@ -86,7 +86,7 @@ function diffHtml(d: Diff): string {
 <body><header><h1>Periscope diff</h1>${side('Before', d.before)}${side('After', d.after)}<p>Periscope ${esc(d.periscope.version)}</p></header>
 <main><section><h2>Changes</h2><p>${c.new} new, ${c.gone} gone, ${c.slower} slower, ${c.faster} faster, ${c['more calls']} more calls, ${c['fewer calls']} fewer calls; ${c.unchanged} without a significant change.</p>
 <p>Significant (highlighted): Holm-adjusted p &lt; ${d.method.alpha} — latency: ${esc(d.method.latency)}; calls: ${esc(d.method.calls)} — and a change of at least ${Math.round(d.method.min_change * 100)}%. Impact: server time per second of traffic, after minus before. Ranked: significant changes first, by impact.</p></section>
-<section><h2>Fingerprints (${n(d.fingerprints.length)}; click a column to sort)</h2><div class="scroll"><table data-sortable><thead><tr>${head.map((h, i) => `<th${i === 1 || i >= 14 ? ' class="l"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>${d.fingerprints.map(row).join('')}</tbody></table></div></section></main>
+<section><h2>Fingerprints compared (${n(d.fingerprints.length)}: called before, after or both; click a column to sort)</h2><div class="scroll"><table data-sortable><thead><tr>${head.map((h, i) => `<th${i === 1 || i >= 14 ? ' class="l"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>${d.fingerprints.map(row).join('')}</tbody></table></div></section></main>
 <script>${SCRIPT}</script></body></html>
 `;
 }

@@ -6,7 +6,7 @@
 import { captureLines, dbName, FINGERPRINT_TIMELINES, filtersText, noCommandReason, profiled, reportSubject, type FingerprintJson, type Report } from './report.js';
 import { chartSvg, fingerprintChartSpec, type FingerprintSeries } from './chart.js';
 import { fingerprintsText, peakLabel, tlsUnseen, unrankedLine } from './text.js';
-import { dur, size } from '../format.js';
+import { dur, rate, size } from '../format.js';
 import type { Finding } from '../advise/rules.js';
 import { connectionsHtml, tablesHtml } from './views.js';
 
@@ -25,7 +25,8 @@ export function findingsSection(findings: readonly Finding[], heading: string): 
 
 export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const n = (v: number): string => v.toLocaleString('en-US');
-const pct = (r: number | null): string => (r === null ? '-' : `${(100 * r).toFixed(1)}%`);
+/** As the text report writes shares (0.09%, not 0.1%, below 0.1 %). */
+const pct = (r: number | null): string => (r === null ? '-' : `${(100 * r).toFixed(r > 0 && r < 0.001 ? 2 : 1)}%`);
 
 export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
@@ -248,9 +249,9 @@ export function renderHtml(r: Report): string {
       ? // No rates, times or latencies from no command: why there is none instead.
         [kv('Commands', `0<br><small>${esc(none)}</small>`)]
       : [
-        kv('Commands', `${n(o.commands)} (${o.commands_per_s === null ? '-' : n(o.commands_per_s)}/s)`),
-        kv('Queries', `${n(o.queries)} (${o.queries_per_s === null ? '-' : n(o.queries_per_s)}/s)`),
-        kv('Commands/s: capture / traffic / peak', `${o.rates.capture.commands_per_s ?? '-'} / ${o.rates.traffic.commands_per_s ?? '-'} / ${o.rates.peak.commands_per_s ?? '-'}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
+        kv('Commands', `${n(o.commands)} (${rate(o.commands_per_s)}/s)`),
+        kv('Queries', `${n(o.queries)} (${rate(o.queries_per_s)}/s)`),
+        kv('Commands/s: capture / traffic / peak', `${rate(o.rates.capture.commands_per_s)} / ${rate(o.rates.traffic.commands_per_s)} / ${rate(o.rates.peak.commands_per_s)}${o.rates.peak.t === null ? '' : `<br><small>capture ${esc(o.rates.capture.duration_s === null ? '-' : dur(o.rates.capture.duration_s * 1e6))}, traffic ${esc(o.rates.traffic.duration_s === null ? '-' : dur(o.rates.traffic.duration_s * 1e6))} first to last command, peak${esc(peakLabel(o.rates.peak))}</small>`}`),
         kv('Query time', `${esc(dur(o.query_time_us))}; concurrency ${o.concurrency === null ? '-' : o.concurrency.toFixed(2)}`),
         kv('Latency p50 / p95 / p99', `${esc(dur(o.latency_us.p50))} / ${esc(dur(o.latency_us.p95))} / ${esc(dur(o.latency_us.p99))}`),
         kv('Latency max', esc(dur(o.latency_us.max))),

@@ -21,7 +21,7 @@ const n = (v: number): string => v.toLocaleString('en-US');
 
 /** A short count: 999, 12.3k, 4.5M. */
 function short(v: number): string {
-  if (v < 10_000) return String(v);
+  if (v < 10_000) return v.toLocaleString('en-US');
   if (v < 1e6) return `${(v / 1000).toFixed(1)}k`;
   if (v < 1e9) return `${(v / 1e6).toFixed(1)}M`;
   return `${(v / 1e9).toFixed(1)}G`;
@@ -160,7 +160,7 @@ export function renderText(r: Report, opts: TextOptions): string {
   const calls = r.fingerprints.reduce((a, f) => a + f.count, 0);
   const time = r.fingerprints.reduce((a, f) => a + f.latency_us.total, 0);
   const shown = profileCount(fps.length, ranked.length, r.fingerprints.length);
-  out.push(bold(`# Profile (by ${orderName(r.inputs.order)}; ${shown}; ${count(calls, 'call')}, ${dur(time)} with logins)`));
+  for (const line of wrap(`Profile (by ${orderName(r.inputs.order)}; ${shown}; ${count(calls, 'call')}, ${dur(time)} with logins)`, '# ', '#   ')) out.push(bold(line));
   // The fifth column is what the profile is ranked by when that is not already shown (p95 else).
   const order = r.inputs.order;
   const [colName, col] = ((): [string, (f: FingerprintJson) => string] => {
@@ -265,11 +265,11 @@ export function fingerprintsText(r: Report, where: string): string {
   return `${n(t.all)}: ${parts.join(', ')}`;
 }
 
-/** The profile's count: `13 fingerprints`, `top 10 of 13 fingerprints`, `13 of 15 fingerprints ranked`, `top 10 of 13 ranked, 15 fingerprints in all`. */
+/** The profile's count: `13 fingerprints`, `top 10 of 13 fingerprints`, `13 of 15 fingerprints ranked`, `top 10 of 13 ranked (15 in all)`. */
 export function profileCount(shown: number, ranked: number, all: number): string {
   const s = (k: number) => (k === 1 ? '' : 's');
   if (ranked === all) return shown < ranked ? `top ${n(shown)} of ${n(ranked)} fingerprints` : `${n(ranked)} fingerprint${s(ranked)}`;
-  return shown < ranked ? `top ${n(shown)} of ${n(ranked)} ranked, ${n(all)} fingerprints in all` : `${n(ranked)} of ${n(all)} fingerprints ranked`;
+  return shown < ranked ? `top ${n(shown)} of ${n(ranked)} ranked (${n(all)} in all)` : `${n(ranked)} of ${n(all)} fingerprints ranked`;
 }
 
 /** What the ranked profile leaves out (profiled): `not ranked, no latency: administrator command: Quit (2 calls); 1 with no call`. */

@@ -44,3 +44,16 @@ test('advise: usage errors before any work', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not a list of tables as a bundle's schema\/tables\.json/);
 });
+
+test('advise BUNDLE: the findings of advise on its capture, those on literal kinds (ARG.001) included', async () => {
+  const b = join(dir, 'b.tar.gz');
+  assert.equal((await periscope('bundle', sample, '-o', b)).code, 0);
+  const findings = async (input: string) => {
+    const r = await periscope('advise', input, '--format', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { findings: unknown[] }).findings;
+  };
+  const fromBundle = await findings(b);
+  assert.deepEqual(fromBundle, await findings(sample));
+  assert.ok((fromBundle as { rule: string }[]).some((f) => f.rule === 'ARG.001'));
+});

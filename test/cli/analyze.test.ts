@@ -191,12 +191,18 @@ test('analyze text: the labels say what the figures are of', async () => {
   // The fingerprint figures of Overall, the profile and diff are one count, each part labelled
   // (15 in all: 13 ranked, Quit called with no latency, one only prepared and closed).
   assert.match(t.stdout, /^#   Fingerprints  15: 13 ranked in the profile, 1 called with no latency to rank, 1 never called\n#\s+\(only prepares, closes\)$/m);
-  assert.match((await periscope('analyze', sample, '--limit', '5')).stdout, /^# Profile \(by total latency; top 5 of 13 ranked, 15 fingerprints in all; /m);
+  assert.match((await periscope('analyze', sample, '--limit', '5')).stdout, /^# Profile \(by total latency; top 5 of 13 ranked \(15 in all\); /m);
   const dh = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'));
   assert.match(dh.stdout, /^# Before: .*\n#   .*; 15 fingerprints \(14 called, compared\); health good$/m);
+  const dhtml = await periscope('diff', sample, join(repoRoot, 'samples', 'mariadb-tls13-dsb.pcapng'), '--format', 'html');
+  assert.match(dhtml.stdout, /15 fingerprints \(14 called, compared\)/);
+  assert.match(dhtml.stdout, /<h2>Fingerprints compared \(14: called before, after or both; /);
   const html = (await periscope('analyze', sample, '--format', 'html')).stdout;
   assert.match(html, /<b>Fingerprints<\/b>15<br><small>13 ranked in the table, 1 called with no latency to rank, 1 never called \(only prepares, closes\)<\/small>/);
   assert.match(html, /<h2>Fingerprints \(13 of 15, the others below the table; /);
+  // Rates as the text writes them (1,647/s), not the JSON's 1646.949.
+  assert.match(html, /<b>Commands<\/b>33 \(1,647\/s\)/);
+  assert.match(html, /<b>Commands\/s: capture \/ traffic \/ peak<\/b>1,647 \/ 1,714 \/ 1,714/);
   assert.match(t.stdout, /^#   Calls {7}\d+ \([0-9.]+% of the profile's calls, /m);
   // The ranking's figure is a column of the table.
   for (const [order, col] of [['p99', 'p99'], ['max', 'max'], ['avg', 'avg'], ['rows', 'rows'], ['time', 'p95']] as const) {
