@@ -13,7 +13,7 @@
  *   sysbench issue 19's targets on a real sysbench oltp_read_write capture of MariaDB on loopback,
  *            recorded once (needs sysbench, tcpdump, MariaDB; skipped with a line saying why
  *            otherwise), its decode checked against the server's counters (bench/sysbench.ts);
- *   live     `periscope live -i lo` under sysbench oltp_point_select flat out: queries/s, kernel
+ *   live     `periscope live -i lo` under sysbench oltp_point_select at 50,000 q/s: queries/s, kernel
  *            drops, commands seen against the server's count, CPU per process (bench/live.ts);
  *   tls      TLS decryption throughput of src/tls on genuine node:tls sessions, bulk and small
  *            records (bench/tls.ts); then `periscope analyze` of the same short-query workload in
@@ -432,9 +432,9 @@ async function sysbenchSection(): Promise<SectionOutcome> {
   return { targets: r.targets, failed: r.failed, json: { sysbench: r } };
 }
 
-/** `periscope live` under sysbench oltp_point_select flat out, and the CPU split (bench/live.ts). */
+/** `periscope live` under sysbench oltp_point_select at 50,000 queries/s, and the CPU split (bench/live.ts). */
 async function liveSection(): Promise<SectionOutcome> {
-  console.log('\nperiscope live -i lo under sysbench oltp_point_select (16 threads, flat out): kernel drops and where the CPU goes');
+  console.log('\nperiscope live -i lo under sysbench oltp_point_select (16 threads, --rate 50000): kernel drops and where the CPU goes');
   const r = await runLiveBench((l) => console.log(l));
   printLiveResult(r, table, (l) => console.log(l));
   return { targets: r.targets, failed: false, json: { live: r } };
