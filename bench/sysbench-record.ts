@@ -177,7 +177,6 @@ export async function recordSysbench(pcap: string, log: (line: string) => void):
     if (ran.error !== null) throw ran.error;
     const out = ran.text;
     const after = await globalStatus();
-    await sysbench(w.test, 'cleanup');
     if (exit.stats === null) throw new Error(`tcpdump printed no counters at exit: ${exit.messages.join(' | ')}`);
     chmodSync(pcap, 0o600);
     const status: Record<string, number> = {};
@@ -202,6 +201,8 @@ export async function recordSysbench(pcap: string, log: (line: string) => void):
     writeFileSync(metaPathOf(pcap), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
     return meta;
   } finally {
+    // The sbtest tables go whatever happened (a failed run leaves none behind).
+    await sysbench(w.test, 'cleanup');
     rmSync(dir, { recursive: true, force: true });
   }
 }
