@@ -437,7 +437,7 @@ async function liveSection(): Promise<SectionOutcome> {
   console.log('\nperiscope live -i lo under sysbench oltp_point_select (16 threads, --rate 50000): kernel drops and where the CPU goes');
   const r = await runLiveBench((l) => console.log(l));
   printLiveResult(r, table, (l) => console.log(l));
-  return { targets: r.targets, failed: false, json: { live: r } };
+  return { targets: r.targets, failed: r.failed === true, json: { live: r } };
 }
 
 /**
