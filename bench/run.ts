@@ -4,12 +4,17 @@
  * redacts and fingerprints SQL; and how fast `periscope analyze` runs end to end, against tshark
  * and pt-query-digest.
  *
- * Four sections, all by default; `npm run bench -- --only analyze` (or `--only read,sql`) runs
+ * The sections, all by default; `npm run bench -- --only analyze` (or `--only read,sql`) runs
  * some of them:
  *   read     capture reading, steps 1–5 below;
  *   sql      SQL redaction + fingerprint throughput (bench/sql.ts);
  *   analyze  `periscope analyze` end to end on a realistic capture, with tshark and
  *            pt-query-digest (bench/analyze.ts);
+ *   sysbench issue 19's targets on a real sysbench oltp_read_write capture of MariaDB on loopback,
+ *            recorded once (needs sysbench, tcpdump, MariaDB; skipped with a line saying why
+ *            otherwise), its decode checked against the server's counters (bench/sysbench.ts);
+ *   live     `periscope live -i lo` under sysbench oltp_point_select at 50,000 q/s: queries/s, kernel
+ *            drops, commands seen against the server's count, CPU per process (bench/live.ts);
  *   tls      TLS decryption throughput of src/tls on genuine node:tls sessions, bulk and small
  *            records (bench/tls.ts); then `periscope analyze` of the same short-query workload in
  *            plaintext and over TLS 1.3 AES-128-GCM and ChaCha20-Poly1305, side by side
@@ -76,6 +81,8 @@ import { printAnalyzeResult, runAnalyzeBench, warmPageCache } from './analyze.js
 import { runTlsBench, tlsBenchLines } from './tls.js';
 import { runTlsAnalyzeBench, tlsAnalyzeLines } from './tls-analyze.js';
 import { printParquetResult, runParquetBench } from './parquet.js';
+import { printSysbenchResult, runSysbenchBench } from './sysbench.js';
+import { printLiveResult, runLiveBench } from './live.js';
 
 /** Repository root: this file runs as build/bench/run.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -193,7 +200,7 @@ function table(headers: string[], rows: string[][], leftColumns = 1): string {
 }
 
 /** The benchmark's sections, run in this order; `--only a,b` runs some of them. */
-const SECTIONS = ['read', 'sql', 'analyze', 'tls', 'flood', 'parquet'] as const;
+const SECTIONS = ['read', 'sql', 'analyze', 'sysbench', 'live', 'tls', 'flood', 'parquet'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Target {
@@ -417,6 +424,22 @@ async function analyzeSection(): Promise<SectionOutcome> {
   return { targets: r.targets, failed: r.failed, json: { analyze: r } };
 }
 
+/** Issue 19's targets on a real recorded sysbench capture (bench/sysbench.ts): recorded once, then reused. */
+async function sysbenchSection(): Promise<SectionOutcome> {
+  console.log('\nperiscope on a recorded sysbench oltp_read_write capture (MariaDB on loopback, real tcpdump)');
+  const r = await runSysbenchBench({ root: ROOT, dataDir: DATA_DIR, reps: Math.floor(envNumber('PERISCOPE_BENCH_SYSBENCH_REPS', 3, 1)), log: (l) => console.log(l) });
+  printSysbenchResult(r, table, (l) => console.log(l));
+  return { targets: r.targets, failed: r.failed, json: { sysbench: r } };
+}
+
+/** `periscope live` under sysbench oltp_point_select at 50,000 queries/s, and the CPU split (bench/live.ts). */
+async function liveSection(): Promise<SectionOutcome> {
+  console.log('\nperiscope live -i lo under sysbench oltp_point_select (16 threads, --rate 50000): kernel drops and where the CPU goes');
+  const r = await runLiveBench((l) => console.log(l));
+  printLiveResult(r, table, (l) => console.log(l));
+  return { targets: r.targets, failed: r.failed === true, json: { live: r } };
+}
+
 /**
  * Floods of connections that carry no MySQL byte (bench/flood.ts): peak RSS of `analyze` and
  * `info --json` at 10k, 100k and 500k SYN-only connections (PERISCOPE_BENCH_FLOOD, comma-separated,
@@ -483,6 +506,8 @@ async function parent(only: Set<Section>): Promise<number> {
   if (only.has('read')) outcomes.push(await readSection(reps));
   if (only.has('sql')) outcomes.push(sqlSection(reps));
   if (only.has('analyze')) outcomes.push(await analyzeSection());
+  if (only.has('sysbench')) outcomes.push(await sysbenchSection());
+  if (only.has('live')) outcomes.push(await liveSection());
   if (only.has('tls')) outcomes.push(await tlsSection(reps));
   if (only.has('flood')) outcomes.push(floodSection());
   if (only.has('parquet')) outcomes.push(await parquetSection());
