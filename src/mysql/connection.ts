@@ -34,6 +34,8 @@ export class ConnectionState {
 export interface SessionHost extends ConnectionState {
   readonly info: ConnectionInfo;
   readonly counters: SessionCounters;
+  /** A trace is asked for (the cost of a trace line's text is paid only then). */
+  readonly tracing: boolean;
   /** A new event for a command (or login) of this connection, stamped with what is known of it. */
   newEvent(cmd: string, sec: number, nsec: number): CommandEvent;
   /** What the event says of the connection's TLS, as known now. */

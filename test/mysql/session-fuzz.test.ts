@@ -51,7 +51,7 @@ const MAX_RESPONSE = 1024;
 
 /** The session's private state, for bound checks (not part of its API). */
 interface Internals {
-  queue: { length: number };
+  exchange: { queue: { length: number } };
   wire: { framers: { keep: Uint8Array }[] };
 }
 
@@ -104,7 +104,7 @@ export function checkEvents(events: CommandEvent[], session: MysqlSession): void
   assert.ok(events.length - logins <= session.counters.commands, 'no more command events than commands');
   assert.equal(new Set(events).size, events.length, 'each event emitted once');
   const internals = session as unknown as Internals;
-  assert.equal(internals.queue.length, 0, 'nothing pending after close');
+  assert.equal(internals.exchange.queue.length, 0, 'nothing pending after close');
   for (const f of internals.wire.framers) assert.ok(f.keep.length <= Math.max(MAX_REQUEST, MAX_RESPONSE), 'framer buffer within its limit');
 }
 
@@ -232,7 +232,7 @@ describe('bounded state on long inputs', () => {
     let maxPending = 0;
     for (let i = 0; i < 20_000; i++) {
       s.onData(Dir.ClientToServer, q, 0, q.length, 1 + i, 0);
-      maxPending = Math.max(maxPending, (s as unknown as Internals).queue.length);
+      maxPending = Math.max(maxPending, (s as unknown as Internals).exchange.queue.length);
     }
     assert.ok(maxPending <= 1024, `pending commands grew to ${maxPending}`);
     assert.ok(events.length >= 20_000 - 1024, 'the oldest commands are given up (incomplete) as they go');
