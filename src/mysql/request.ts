@@ -10,7 +10,7 @@ import type { SessionHost } from './connection.js';
 import { fieldListTable, initDbName, processKillId, readChangeUser, startsReplication } from './commands.js';
 import type { Packet } from './framing.js';
 import type { Pending } from './pending.js';
-import { readQuery, setsSqlMode, useDatabase } from './query.js';
+import { queryAttributesAfter, querySql, setsSqlMode, useDatabase } from './query.js';
 import type { PreparedStatements } from './statements.js';
 
 /** The command's argument into its event (`cur.ev`); `host.replication` when it starts a binlog stream. */
@@ -20,11 +20,10 @@ export function readRequest(host: SessionHost, statements: PreparedStatements, c
   const com = cur.com;
   switch (com) {
     case Com.Query: {
-      const q = readQuery(payload, host.queryAttributes);
-      host.queryAttributes = q.queryAttributes;
-      ev.sql = q.sql;
+      const qa = (host.queryAttributes = queryAttributesAfter(payload, host.queryAttributes));
+      const sql = (ev.sql = querySql(payload, qa));
       ev.sqlTruncated = p.truncated;
-      cur.pendingUse = useDatabase(q.sql);
+      cur.pendingUse = useDatabase(sql);
       // A statement that sets sql_mode may change how its own later statements read.
       if (host.noBackslashEscapes !== null && setsSqlMode(ev.sql)) ev.noBackslashEscapes = null;
       return;
