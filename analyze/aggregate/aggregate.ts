@@ -437,8 +437,12 @@ export class Aggregator {
     o.events++;
     o.bytesIn += e.bytesIn;
     o.bytesOut += e.bytesOut;
-    if (o.first === null || earlier(e, o.first)) o.first = { sec: e.sec, nsec: e.nsec };
-    if (o.last === null || earlier(o.last, e)) o.last = { sec: e.sec, nsec: e.nsec };
+    // (Times are updated in place: every state copies them.)
+    if (o.first === null) o.first = { sec: e.sec, nsec: e.nsec };
+    else if (earlier(e, o.first)) setTime(o.first, e);
+    if (o.last === null) o.last = { sec: e.sec, nsec: e.nsec };
+    else if (earlier(o.last, e)) setTime(o.last, e);
+    const latency = latencyOf(e);
     const isError = e.status === 'error';
     if (e.cmd === 'connect' && e.tls && e.tlsDecrypted === false) o.tlsLoginsUnseen++;
     else if (e.cmd === 'connect') {
@@ -450,7 +454,7 @@ export class Aggregator {
       if (QUERIES.has(e.cmd)) o.queries++;
       if (isError) o.errors++;
       if (e.status === 'incomplete') o.incomplete++;
-      this.timeline.add(e.sec, latencyOf(e), isError);
+      this.timeline.add(e.sec, latency, isError);
       o.who.add(e.conn, e.user, e.db, e.client, e.server);
     }
 
@@ -459,13 +463,13 @@ export class Aggregator {
     g.commands[e.cmd] = (g.commands[e.cmd] ?? 0) + 1;
     g.bytesIn += e.bytesIn;
     g.bytesOut += e.bytesOut;
-    this.sessions.add(e, sqlCommand ? g.digest : null, STATEMENT_RUNS.has(e.cmd));
-    if (sqlCommand && !STATEMENT_RUNS.has(e.cmd)) {
-      g.housekeepingUs += latencyOf(e) ?? 0;
+    const run = STATEMENT_RUNS.has(e.cmd);
+    this.sessions.add(e, sqlCommand ? g.digest : null, run);
+    if (sqlCommand && !run) {
+      g.housekeepingUs += latency ?? 0;
       return;
     }
     g.count++;
-    const latency = latencyOf(e);
     const tl = g.timeline;
     if (tl !== null) {
       const before = tl.held;
@@ -497,8 +501,8 @@ export class Aggregator {
     if (e.noIndexUsed) g.noIndexUsed++;
     if (e.noGoodIndexUsed) g.noGoodIndexUsed++;
     g.who.add(e.conn, e.user, e.db, e.client, e.server);
-    if (earlier(e, g.first)) g.first = { sec: e.sec, nsec: e.nsec };
-    if (earlier(g.last, e)) g.last = { sec: e.sec, nsec: e.nsec };
+    if (earlier(e, g.first)) setTime(g.first, e);
+    if (earlier(g.last, e)) setTime(g.last, e);
     // The slowest example: compare latencies first, build a sample only when it may win.
     const lat = latency ?? -1;
     const cur = g.sample === null ? -2 : (g.sample.latencyUs ?? -1);
@@ -766,6 +770,12 @@ function sampleOf(e: ShapedEvent, dg: string): Sample {
   if (!defaultMode(e)) s.noBackslashEscapes = e.noBackslashEscapes;
   if (e.shape !== undefined) s.shape = e.shape;
   return s;
+}
+
+/** A time kept by a group or the overall tallies, moved to the event's (no new object per event). */
+function setTime(t: { sec: number; nsec: number }, e: { sec: number; nsec: number }): void {
+  t.sec = e.sec;
+  t.nsec = e.nsec;
 }
 
 /** Insert into a slowest-first list, keeping at most `max`. */

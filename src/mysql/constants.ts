@@ -79,9 +79,12 @@ const COMMAND_NAMES: ReadonlyMap<number, string> = new Map([
   [0xfa, 'stmt_bulk_execute'],
 ]);
 
+/** COMMAND_NAMES by byte (one array read per command, not a Map lookup). */
+const COMMAND_BY_BYTE: readonly (string | null)[] = Array.from({ length: 256 }, (_, b) => COMMAND_NAMES.get(b) ?? null);
+
 /** The command's name in lower case without `COM_`, or null for an unknown byte. */
 export function commandName(b: number): string | null {
-  return COMMAND_NAMES.get(b) ?? null;
+  return COMMAND_BY_BYTE[b & 0xff]!;
 }
 
 /** Capability flags (CLIENT_*), 32 bits; MariaDB's extended flags live in the upper 32. */

@@ -5,17 +5,17 @@
 import { ByteReader, text } from '../bytes/reader.js';
 import { binaryValue } from './packets.js';
 
-/** COM_QUERY's SQL, and whether the packet shows query attributes when the handshake did not say. */
-export interface Query {
-  sql: string;
-  /** CLIENT_QUERY_ATTRIBUTES, as known after this packet (null: still unknown). */
-  queryAttributes: boolean | null;
+/**
+ * CLIENT_QUERY_ATTRIBUTES as known after this COM_QUERY packet (null: still unknown): when the
+ * handshake did not say, an attribute block of 0 attributes, 1 set, shows it.
+ */
+export function queryAttributesAfter(p: Uint8Array, queryAttributes: boolean | null): boolean | null {
+  return queryAttributes === null && p[1] === 0 && p[2] === 1 ? true : queryAttributes;
 }
 
-export function readQuery(p: Uint8Array, queryAttributes: boolean | null): Query {
-  // Not known (the handshake was not captured): an attribute block of 0 attributes, 1 set, shows it.
-  const qa = queryAttributes === null && p[1] === 0 && p[2] === 1 ? true : queryAttributes;
-  return { sql: text(p.subarray(qa ? skipQueryAttributes(p) : 1)), queryAttributes: qa };
+/** COM_QUERY's SQL (after the query attributes when `queryAttributes`). */
+export function querySql(p: Uint8Array, queryAttributes: boolean | null): string {
+  return text(p.subarray(queryAttributes === true ? skipQueryAttributes(p) : 1));
 }
 
 /** COM_QUERY with CLIENT_QUERY_ATTRIBUTES: parameter count, set count, then (if any) the attributes. */
@@ -54,6 +54,12 @@ export function setsSqlMode(sql: string): boolean {
 
 /** `USE db`: the database it switches to (once the server says OK), or undefined. */
 export function useDatabase(sql: string): string | undefined {
+  // Most statements are not: their first ASCII letter says so without the regular expression
+  // (past the ASCII white space; anything else, Unicode spaces included, goes to the expression).
+  let i = 0;
+  while (i < sql.length && sql.charCodeAt(i) <= 0x20) i++;
+  const c = sql.charCodeAt(i);
+  if (c < 0x80 && (c | 0x20) !== 0x75) return undefined; // u
   const m = /^\s*use\s+`?([^`;\s]+)`?\s*;?\s*$/i.exec(sql);
   return m ? m[1]! : undefined;
 }

@@ -51,9 +51,8 @@ const MAX_RESPONSE = 1024;
 
 /** The session's private state, for bound checks (not part of its API). */
 interface Internals {
-  queue: unknown[];
-  statements: Map<number, unknown>;
-  framers: { keep: Uint8Array }[];
+  exchange: { queue: { length: number } };
+  wire: { framers: { keep: Uint8Array }[] };
 }
 
 type Step =
@@ -105,8 +104,8 @@ export function checkEvents(events: CommandEvent[], session: MysqlSession): void
   assert.ok(events.length - logins <= session.counters.commands, 'no more command events than commands');
   assert.equal(new Set(events).size, events.length, 'each event emitted once');
   const internals = session as unknown as Internals;
-  assert.equal(internals.queue.length, 0, 'nothing pending after close');
-  for (const f of internals.framers) assert.ok(f.keep.length <= Math.max(MAX_REQUEST, MAX_RESPONSE), 'framer buffer within its limit');
+  assert.equal(internals.exchange.queue.length, 0, 'nothing pending after close');
+  for (const f of internals.wire.framers) assert.ok(f.keep.length <= Math.max(MAX_REQUEST, MAX_RESPONSE), 'framer buffer within its limit');
 }
 
 // ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -233,7 +232,7 @@ describe('bounded state on long inputs', () => {
     let maxPending = 0;
     for (let i = 0; i < 20_000; i++) {
       s.onData(Dir.ClientToServer, q, 0, q.length, 1 + i, 0);
-      maxPending = Math.max(maxPending, (s as unknown as Internals).queue.length);
+      maxPending = Math.max(maxPending, (s as unknown as Internals).exchange.queue.length);
     }
     assert.ok(maxPending <= 1024, `pending commands grew to ${maxPending}`);
     assert.ok(events.length >= 20_000 - 1024, 'the oldest commands are given up (incomplete) as they go');
@@ -256,7 +255,7 @@ describe('bounded state on long inputs', () => {
     feed(Dir.ServerToClient, mysqlPacket(0, eof()));
     s.onClose('fin', 2, 0);
     assert.equal(events[1]!.rows, 1_000_000);
-    assert.ok((s as unknown as Internals).framers[1]!.keep.length <= 64 * 1024);
+    assert.ok((s as unknown as Internals).wire.framers[1]!.keep.length <= 64 * 1024);
   });
 
   test('a query of 8 MiB: the kept SQL is capped at maxRequestBytes', () => {
@@ -273,7 +272,7 @@ describe('bounded state on long inputs', () => {
     assert.equal(events[0]!.sql!.length, 999);
     assert.equal(events[0]!.sqlTruncated, true);
     assert.equal(events[0]!.bytesIn, big.length);
-    assert.ok((s as unknown as Internals).framers[0]!.keep.length <= 1000);
+    assert.ok((s as unknown as Internals).wire.framers[0]!.keep.length <= 1000);
   });
 });
 
