@@ -661,7 +661,7 @@ export class Aggregator {
   toState(): AggregateState {
     const red = (s: Sample | null): Sample | null => {
       if (s === null) return null;
-      const shape = s.shape !== undefined ? s.shape : shapeOf(s.cmd, s.sql, s.sqlTruncated, s.paramTypes ?? null);
+      const shape = s.shape !== undefined ? s.shape : shapeOf(s.cmd, s.sql, s.sqlTruncated, s.paramTypes ?? null, s.noBackslashEscapes);
       if (this.opts.raw) return { ...s, ts: { ...s.ts }, shape };
       const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
       return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : this.sql.redact(s.sql, sessionMode(mode)), shape };
@@ -736,14 +736,23 @@ const cloneTally = (t: Tally): Tally => ({ counts: { ...t.counts }, others: t.ot
  */
 export type ShapedEvent = CommandEvent & { shape?: string | null };
 
-/** The shape a sample gets (src/sql/shape.ts): SQL commands whose text is whole, else null. */
-function shapeOf(cmd: string, sql: string | null, truncated: boolean, paramTypes: readonly number[] | null): string | null {
-  return sql === null || !SQL_COMMANDS.has(cmd) || truncated ? null : literalShape(sql, paramTypes);
+/**
+ * The shape a sample gets (src/sql/shape.ts): SQL commands whose text is whole, else null. Read in
+ * the connection's mode: with NO_BACKSLASH_ESCAPES `\` is an ordinary character (`'C:\'` ends a
+ * string), so it is read as a space, which changes no literal's kind (a default reading would take
+ * the next string's contents for SQL and keep them); mode not known (null): the shape both readings
+ * agree on, else none.
+ */
+function shapeOf(cmd: string, sql: string | null, truncated: boolean, paramTypes: readonly number[] | null, noBackslashEscapes: boolean | null | undefined): string | null {
+  if (sql === null || !SQL_COMMANDS.has(cmd) || truncated) return null;
+  if (noBackslashEscapes === false || noBackslashEscapes === undefined || !sql.includes('\\')) return literalShape(sql, paramTypes);
+  const plain = literalShape(sql.replaceAll('\\', ' '), paramTypes);
+  return noBackslashEscapes || plain === literalShape(sql, paramTypes) ? plain : null;
 }
 
 /** The shape an example of `e` would get in a snapshot (what a bundle keeps of each event). */
 export function eventShape(e: CommandEvent): string | null {
-  return shapeOf(e.cmd, e.sql, e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL), e.paramTypes);
+  return shapeOf(e.cmd, e.sql, e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL), e.paramTypes, e.noBackslashEscapes);
 }
 
 function sampleOf(e: ShapedEvent, dg: string): Sample {

@@ -189,7 +189,8 @@ export class ShapeCache {
   private chars = 0;
 
   of(e: CommandEvent): string | null {
-    if (e.sql === null || e.sqlTruncated) return eventShape(e);
+    // (Other modes read the text otherwise, and are rare: not cached.)
+    if (e.sql === null || e.sqlTruncated || e.noBackslashEscapes !== false) return eventShape(e);
     const key = e.paramTypes === null ? `${e.cmd}\0${e.sql}` : `${e.cmd}\0${e.sql}\0${e.paramTypes.join(',')}`;
     let shape = this.shapes.get(key);
     if (shape === undefined) {
