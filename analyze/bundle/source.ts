@@ -251,6 +251,8 @@ export interface BundlesRead {
   bundles: BundleInput[];
   files: InputFile[];
   captures: CaptureInfo[];
+  /** Each bundle read: its path, and the capture files it was made from. */
+  sources: { path: string; filters: BundleInput['filters']; files: InputFile[] }[];
   /** 0, or 2 when a bundle could not be verified or read (said on stderr; the others are read). */
   code: number;
 }
@@ -260,7 +262,7 @@ export interface BundlesRead {
  * capture's health added to `health`. A bundle that fails verification is not read at all.
  */
 export async function readBundles(paths: readonly string[], onEvent: (e: ShapedEvent) => void, health: Health, io: { error(line: string): void }): Promise<BundlesRead> {
-  const out: BundlesRead = { bundles: [], files: [], captures: [], code: 0 };
+  const out: BundlesRead = { bundles: [], files: [], captures: [], sources: [], code: 0 };
   for (const path of paths) {
     let b: OpenedBundle;
     let r: BundleEvents;
@@ -281,6 +283,7 @@ export async function readBundles(paths: readonly string[], onEvent: (e: ShapedE
     if (r.badCount > 0) health.eventsUnreadable = (health.eventsUnreadable ?? 0) + r.badCount;
     out.bundles.push(b.input);
     out.files.push(...b.files);
+    out.sources.push({ path, filters: b.input.filters, files: b.files });
     out.captures.push(...b.captures);
   }
   return out;

@@ -159,6 +159,13 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
   await closeSlowlog();
   let code = captureFiles.length === 0 ? 0 : reportFileProblems(result.files, io);
   if (fromBundles !== null) code ||= fromBundles.code;
+  if (fromBundles !== null) {
+    const twice = countedTwice(result.inputs, fromBundles.sources);
+    if (twice !== null) {
+      io.error(twice);
+      return 2;
+    }
+  }
   // Nothing could be read (missing files, not captures): no report of nothing, the errors say why.
   const bundlesRead = fromBundles?.bundles.length ?? 0;
   if (bundlesRead === 0 && (result.inputs.length === 0 || !anythingRead(result.files))) return code === 0 ? 2 : code;
@@ -181,6 +188,26 @@ export async function runAnalyze(opts: AnalyzeOptions, io: Io): Promise<number> 
     await emit(report, opts, io);
   }
   return code;
+}
+
+/** A capture file as its content shows it, wherever it lies: size, packets and time range. */
+const sameCapture = (a: InputFile, b: InputFile): boolean => a.size === b.size && a.packets === b.packets && a.first === b.first && a.last === b.last;
+
+/**
+ * Why reading these bundles with these captures would count commands twice, or null: a bundle
+ * made from a capture also named (its events are that capture's commands), or two bundles of one
+ * capture made with the same filters (a bundle named twice, or a copy).
+ */
+export function countedTwice(captures: readonly InputFile[], bundles: BundlesRead['sources']): string | null {
+  for (const [i, b] of bundles.entries()) {
+    for (const f of b.files) {
+      const capture = captures.find((c) => sameCapture(c, f));
+      if (capture !== undefined) return `${b.path}: a bundle made from ${capture.path}, which is also named: its commands would be counted twice; analyze the capture or its bundle, not both`;
+      const twin = bundles.slice(0, i).find((o) => JSON.stringify(o.filters) === JSON.stringify(b.filters) && o.files.some((g) => sameCapture(g, f)));
+      if (twin !== undefined) return `${b.path}: made from ${f.path} with the same filters as ${twin.path} (${twin.path === b.path ? 'named twice' : 'a copy?'}): its commands would be counted twice; name each bundle once`;
+    }
+  }
+  return null;
 }
 
 export interface MergeOptions extends RenderOptions {

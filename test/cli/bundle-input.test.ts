@@ -169,3 +169,29 @@ test('diff CAPTURE BUNDLE: a bundle of the same capture is the same traffic (ref
   assert.equal(m.code, 2, m.stdout);
   assert.match(m.stderr, /the same traffic as/);
 });
+
+test('analyze: a bundle with its own capture, or a bundle twice, is refused, not counted twice', async () => {
+  const b = await bundleOf(sample, 'twice');
+  const copy = join(dir, 'twice-copy.tar.gz');
+  await copyFile(b, copy);
+  for (const [args, why] of [
+    [[b, sample], /a bundle made from .*mariadb-basic\.pcap, which is also named: its commands would be counted twice/],
+    [[sample, b, '--threads', '2'], /a bundle made from .*mariadb-basic\.pcap, which is also named/],
+    [[b, b], /with the same filters as .* \(named twice\)/],
+    [[b, copy], /with the same filters as .* \(a copy\?\)/],
+  ] as const) {
+    const r = await periscope('analyze', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
+    assert.match(r.stderr, why);
+    assert.equal(r.stdout, '');
+  }
+  // Bundles of one capture's disjoint windows, or of other captures, are read together.
+  const early = await bundleOf(sample, 'early', '--until', '2026-11-21T05:08:04.905Z');
+  const late = await bundleOf(sample, 'late', '--since', '2026-11-21T05:08:04.905Z');
+  const both = await json(early, late);
+  const whole = await json(sample);
+  const commands = (r: Record<string, unknown>): number => (r.overall as { commands: number }).commands;
+  assert.equal(commands(both), commands(whole));
+  const other = await periscope('analyze', b, `${repoRoot}test/fixtures/mysql/mysql.pcap`);
+  assert.equal(other.code, 0, other.stderr);
+});
