@@ -26,6 +26,10 @@ export function sniff(head: Uint8Array): Sniffed {
   for (const [magic, what] of KNOWN_OTHER) {
     if (magic.every((v, i) => head[i] === v)) return { kind: 'unknown', message: `not a capture file: this is ${what}` };
   }
+  // A tar archive ("ustar" at byte 257; seen whole once a .tar.gz is gunzipped): a bundle, most likely.
+  if (head.length >= 262 && String.fromCharCode(...head.subarray(257, 262)) === 'ustar') {
+    return { kind: 'unknown', message: "not a capture file: this is a tar archive (a Periscope bundle is looked into by 'periscope inspect BUNDLE', and read by analyze, advise, diff and merge)" };
+  }
   if (head.length < 4) return { kind: 'unknown', message: `not a capture file: only ${head.length} bytes long` };
   const hex = Array.from(head.subarray(0, 4), (v) => v.toString(16).padStart(2, '0')).join(' ');
   return { kind: 'unknown', message: `not a capture file: starts with ${hex}, expected a pcap (a1 b2 c3 d4, a1 b2 3c 4d, either byte order), pcapng (0a 0d 0d 0a) or gzip (1f 8b) magic` };

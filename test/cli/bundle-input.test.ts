@@ -195,3 +195,12 @@ test('analyze: a bundle with its own capture, or a bundle twice, is refused, not
   const other = await periscope('analyze', b, `${repoRoot}test/fixtures/mysql/mysql.pcap`);
   assert.equal(other.code, 0, other.stderr);
 });
+
+test('info, events, trace of a bundle: not a capture, and the error says what reads it', async () => {
+  const b = await bundleOf(sample, 'not-a-capture');
+  for (const cmd of ['info', 'events', 'trace']) {
+    const r = await periscope(cmd, b);
+    assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, /not a capture file: this is a tar archive \(a Periscope bundle is looked into by 'periscope inspect BUNDLE'/, cmd);
+  }
+});

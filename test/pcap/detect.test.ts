@@ -33,6 +33,7 @@ test('sniff: gzip, other known formats and unknown bytes', () => {
     [[0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00, 0x00, 0x00], /snoop capture/],
     [[0x58, 0x43, 0x50, 0x00], /NetXRay/],
     [Array.from(ascii('{"format":"periscope-summary"')), /this is JSON: a Periscope summary is read by 'periscope merge SUMMARY…'/],
+    [[...ascii('report.json'), ...new Array<number>(246).fill(0), ...ascii('ustar'), 0, 0x30, 0x30], /this is a tar archive \(a Periscope bundle is looked into by 'periscope inspect BUNDLE'/],
     [[1, 2, 3], /only 3 bytes long/],
     [[], /only 0 bytes long/],
     [Array.from(ascii('hello world')), /starts with 68 65 6c 6c, expected a pcap/],
