@@ -14,6 +14,7 @@ import { analyzeCaptures, watchRead } from '../run/run.js';
 import { keyLogsFor } from '../read/keylog.js';
 import { buildFilter, describeFilters, FilterError, type FilterOptions } from '../run/filters.js';
 import { periscopeVersion } from '../../common/version.js';
+import { isoTime } from '../../common/time.js';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import type { SchemaSummary, SchemaTable } from '../schema/collect.js';
@@ -112,6 +113,10 @@ export async function runAdvise(opts: AdviseOptions, io: Io): Promise<number> {
     if (result.inputs.length === 0 || !anythingRead(result.files)) return code === 0 ? 2 : code;
     const captures = await applyManifests(result.aggregate.health, opts.inputs, io.warn);
     const state = result.aggregate.toState();
+    // As analyze says it: no finding because nothing was judged, not because all is well.
+    if (describeFilters(opts.filters) !== null && state.overall.events === 0 && !result.stopped) {
+      io.warn(`no command passed the filters${result.misses !== undefined && result.misses.count > 0 ? `; ${result.misses.describe(isoTime)}` : ''}`);
+    }
     shapes = shapesOf(state);
     report = buildReport(state, { version: periscopeVersion(), files: result.inputs, captures, filters: describeFilters(opts.filters), order: 'time', redacted: true, interrupted: result.stopped });
   }

@@ -22,7 +22,7 @@ export function renderAdviceText(a: Advice): string {
   if (a.health.status !== 'good') out.push(`# Capture health: ${a.health.status}: ${a.health.notes.join('; ')}`);
   out.push('');
   if (a.findings.length === 0) {
-    out.push('# No finding: nothing in this capture crossed a threshold (docs/advise.md lists them).');
+    out.push(a.overall.commands === 0 ? '# No finding: no command to judge (none read, or none passed the filters: stderr says which).' : '# No finding: nothing in this capture crossed a threshold (docs/advise.md lists them).');
     return `${out.join('\n')}\n`;
   }
   out.push(`# ${count(a.findings.length, "finding")}, most time at stake first`);
@@ -48,7 +48,7 @@ export function renderAdviceHtml(a: Advice): string {
   const title = subject(a);
   const o = a.overall;
   const head = `${o.first ?? '-'} to ${o.last ?? '-'}; ${n(o.commands)} commands, ${dur(o.query_time_us)} of query time; schema: ${a.schema.source === null ? (a.schema.note ?? 'none') : `${count(a.schema.tables, 'table')} from ${a.schema.source}`}`;
-  const body = a.findings.length ? findingsSection(a.findings, 'Findings') : '<section><p>No finding: nothing in this capture crossed a threshold.</p></section>';
+  const body = a.findings.length ? findingsSection(a.findings, 'Findings') : `<section><p>No finding: ${a.overall.commands === 0 ? 'no command to judge (none read, or none passed the filters).' : 'nothing in this capture crossed a threshold.'}</p></section>`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Periscope advice: ${esc(title)}</title><style>${CSS}</style></head>

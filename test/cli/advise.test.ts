@@ -57,3 +57,13 @@ test('advise BUNDLE: the findings of advise on its capture, those on literal kin
   assert.deepEqual(fromBundle, await findings(sample));
   assert.ok((fromBundle as { rule: string }[]).some((f) => f.rule === 'ARG.001'));
 });
+
+test('advise: filters that keep no command are said (stderr), and "no finding" is not "all is well"', async () => {
+  for (const args of [['--since', '2030-01-01'], ['--user', 'nobody']]) {
+    const r = await periscope('advise', sample, ...args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /no command passed the filters; the capture's 35 commands and logins have users periscope/, args.join(' '));
+    assert.match(r.stdout, /# No finding: no command to judge/);
+    assert.doesNotMatch(r.stdout, /crossed a threshold/);
+  }
+});
