@@ -4,7 +4,7 @@ import { keyLogsFor, printTls } from '../read/keylog.js';
 import { reportFileProblems } from '../read/problems.js';
 import { count } from '../format.js';
 import { periscopeVersion } from '../../common/version.js';
-import { buildFilter, type FilterOptions } from '../run/filters.js';
+import { buildFilter, FilterMisses, type FilterOptions } from '../run/filters.js';
 import { isoTime } from '../../common/time.js';
 import { DEFAULT_MYSQL_PORTS, MysqlPipeline, type TcpLimits } from '../../src/pipeline/mysql.js';
 import { redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
@@ -199,6 +199,9 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
   const sink = opts.parquet && parquet ? new parquet.EventsParquetSink({ dir: opts.parquet.dir, host: await parquet.hostLabelOf(opts.parquet, opts.files, io.warn), sql: opts.parquet.sql, version: periscopeVersion() }) : null;
   const keys = await keyLogsFor(opts.files, opts.keylog ?? []); // KeyLogError: a usage error, before any work
   const sql = new SqlNormalizer();
+  // Filters that keep nothing are said, with what the capture holds instead (as analyze says it).
+  let passed = 0;
+  const misses = new FilterMisses();
   // JSON lines go out as bytes, a buffer at a time (io.outBytes when it has it).
   const writer = new JsonLineWriter((b) => (io.outBytes ? io.outBytes(b) : io.out(b.toString('utf8'))));
   const pipeline = new MysqlPipeline({
@@ -206,7 +209,11 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
     tcp: opts.tcp,
     session: { tlsSecrets: keys.lookup, zstd: zstdSupport() },
     onEvent: (e) => {
-      if (filter !== null && !filter(e)) return;
+      if (filter !== null && !filter(e)) {
+        misses.add(e);
+        return;
+      }
+      passed++;
       if (sink !== null) {
         sink.add(e);
         return;
@@ -226,6 +233,7 @@ export async function runEvents(opts: EventsOptions, io: Io): Promise<number> {
     io.error(`${e.message}; the Parquet files finished before it are complete, the one being written is left as a .tmp file`);
     return 2;
   }
+  if (filter !== null && passed === 0) io.warn(`no event passed the filters${misses.count > 0 ? `; ${misses.describe(isoTime)}` : ''}`);
   const t = pipeline.totals;
   const r = pipeline.reassembler.totals;
   if (r.bytesLost > 0 || t.commandsIncomplete > 0 || t.commandsUnseen > 0 || t.protocolViolations > 0 || t.clientBytesUndecoded > 0) {
