@@ -11,7 +11,7 @@
 import { digest, redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import type { CommandEvent, UnknownStatement } from '../../src/mysql/session.js';
 import { TYPE_NAMES } from '../../src/mysql/packets.js';
-import { literalShape } from '../../src/sql/shape.js';
+import { LiteralShaper } from '../../src/sql/shape.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
@@ -420,6 +420,8 @@ export class Aggregator {
   health: Health = {};
   /** Fingerprints every statement, redacts the examples kept. */
   private readonly sql = new SqlNormalizer();
+  /** Makes the kept examples' shapes (one token list for them all). */
+  private readonly shaper = new LiteralShaper();
 
   private readonly timelineBudget: number;
 
@@ -661,7 +663,7 @@ export class Aggregator {
   toState(): AggregateState {
     const red = (s: Sample | null): Sample | null => {
       if (s === null) return null;
-      const shape = s.shape !== undefined ? s.shape : shapeOf(s.cmd, s.sql, s.sqlTruncated, s.paramTypes ?? null);
+      const shape = s.shape !== undefined ? s.shape : shapeOf(this.shaper, s.cmd, s.sql, s.sqlTruncated, s.paramTypes ?? null);
       if (this.opts.raw) return { ...s, ts: { ...s.ts }, shape };
       const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
       return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : this.sql.redact(s.sql, sessionMode(mode)), shape };
@@ -737,13 +739,13 @@ const cloneTally = (t: Tally): Tally => ({ counts: { ...t.counts }, others: t.ot
 export type ShapedEvent = CommandEvent & { shape?: string | null };
 
 /** The shape a sample gets (src/sql/shape.ts): SQL commands whose text is whole, else null. */
-function shapeOf(cmd: string, sql: string | null, truncated: boolean, paramTypes: readonly number[] | null): string | null {
-  return sql === null || !SQL_COMMANDS.has(cmd) || truncated ? null : literalShape(sql, paramTypes);
+function shapeOf(shaper: LiteralShaper, cmd: string, sql: string | null, truncated: boolean, paramTypes: readonly number[] | null): string | null {
+  return sql === null || !SQL_COMMANDS.has(cmd) || truncated ? null : shaper.shape(sql, paramTypes);
 }
 
-/** The shape an example of `e` would get in a snapshot (what a bundle keeps of each event). */
-export function eventShape(e: CommandEvent): string | null {
-  return shapeOf(e.cmd, e.sql, e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL), e.paramTypes);
+/** The shape an example of `e` would get in a snapshot (what a bundle keeps of each event), made with the caller's shaper. */
+export function eventShape(e: CommandEvent, shaper: LiteralShaper): string | null {
+  return shapeOf(shaper, e.cmd, e.sql, e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL), e.paramTypes);
 }
 
 function sampleOf(e: ShapedEvent, dg: string): Sample {
