@@ -47,8 +47,10 @@ import { buildServices, instanceSql, outcomeOf, pickTemplate, RowWriter, textPoo
 /**
  * Bump when the traffic or the sidecar changes, so cached captures are rewritten.
  * 2: idle time between units of work ×5 (about 23 s of traffic per GB instead of 7).
+ * 3: server status as a server sets it: SERVER_STATUS_IN_TRANS in a transaction, AUTOCOMMIT as SET;
+ *    the sidecar counts transactions.
  */
-export const MYSQL_GENERATOR_VERSION = 2;
+export const MYSQL_GENERATOR_VERSION = 3;
 
 /** Per template: what the capture holds. */
 export interface TemplateTruth {
@@ -80,7 +82,34 @@ export interface MysqlCaptureMeta extends GeneratedMeta {
   /** Connections and executions per service. */
   services: { name: string; user: string; connections: number; executions: number; deprecateEof: boolean; statementCache: boolean }[];
   templates: TemplateTruth[];
+  /**
+   * Transactions as the server's status flags show them: one starts when a response first has
+   * SERVER_STATUS_IN_TRANS (BEGIN / START TRANSACTION, or a statement on a table with autocommit
+   * off), and ends by COMMIT, ROLLBACK (or a deadlock, 1213, which rolls it back), `implicit`
+   * (SET autocommit=1 commits it) or `disconnect` (COM_QUIT while open).
+   */
+  transactions: { count: number; ends: Record<TxnEnd, number> };
 }
+
+type TxnEnd = 'commit' | 'rollback' | 'implicit' | 'disconnect';
+
+/** What a statement does to the session's transaction state, from its text. */
+type TxnEffect = 'begin' | 'commit' | 'rollback' | 'autocommit_on' | 'autocommit_off' | 'table' | null;
+
+/** The transaction effect of a template's SQL (as MariaDB applies it; ROLLBACK TO SAVEPOINT ends nothing). */
+function txnEffect(tpl: Template): TxnEffect {
+  const s = tpl.sql.replace(/^\s*(?:\/\*[\s\S]*?\*\/\s*)*/, '').toLowerCase();
+  if (/^(?:begin\b|start\s+transaction\b)/.test(s)) return 'begin';
+  if (/^(?:commit|rollback)\b(?!\s+(?:work\s+)?to\b)/.test(s)) return s.startsWith('commit') ? 'commit' : 'rollback';
+  const ac = /^set\s+(?:@@)?(?:session\s+)?autocommit\s*=\s*(0|1|on|off)\b/.exec(s);
+  if (ac !== null) return ac[1] === '1' || ac[1] === 'on' ? 'autocommit_on' : 'autocommit_off';
+  // A statement on a table starts a transaction when autocommit is off.
+  if (tpl.shape === 'insert' || tpl.shape === 'write' || (tpl.shape === 'rows' && /\bfrom\b/.test(s) && !/information_schema/.test(s))) return 'table';
+  return null;
+}
+
+/** The server status flags a response carries: AUTOCOMMIT as the session has it, IN_TRANS while a transaction is open. */
+const statusOf = (c: Conn): number => (c.autocommit ? ServerStatus.Autocommit : 0) | (c.inTrans ? ServerStatus.InTrans : 0);
 
 const SERVER_IP = 0x0a00000a; // 10.0.0.10
 const SERVER_PORT = 3306;
@@ -138,6 +167,9 @@ class Conn {
   readonly stmtIds = new Map<number, number>();
   nextStmtId = 1;
   deprecateEof = false;
+  /** The session's autocommit (SET autocommit) and whether a transaction is open (SERVER_STATUS_IN_TRANS). */
+  autocommit = true;
+  inTrans = false;
 
   constructor(
     readonly slot: number,
@@ -203,6 +235,7 @@ class MysqlTrafficGenerator {
   readonly truth: TemplateTruth[] = [];
   readonly commands: Record<string, number> = { connect: 0, query: 0, stmt_prepare: 0, stmt_execute: 0, stmt_close: 0, ping: 0, quit: 0 };
   readonly perService = new Map<string, { connections: number; executions: number }>();
+  readonly transactions: MysqlCaptureMeta['transactions'] = { count: 0, ends: { commit: 0, rollback: 0, implicit: 0, disconnect: 0 } };
   readonly services: Service[];
   connections = 0;
 
@@ -285,7 +318,7 @@ class MysqlTrafficGenerator {
     else if (rng.chance(s.pingRate)) {
       this.commands.ping!++;
       t = this.request(c, t, 0x0e, null);
-      writeOk(c.resp, 1, 0, 0, ServerStatus.Autocommit);
+      writeOk(c.resp, 1, 0, 0, statusOf(c));
       this.response(c, t, rng.int(15, 80), 1000);
     } else this.statement(c, pickTemplate(s, rng), t);
     return true;
@@ -303,13 +336,14 @@ class MysqlTrafficGenerator {
     truth.rowsSent += o.rows;
     truth.rowsAffected += o.affected;
     if (o.noIndexUsed) truth.noIndexUsed++;
+    this.transaction(c, tpl, o.error?.code ?? null);
     const latency = (): number => Math.max(15, Math.round(tpl.latencyUs * Math.exp(tpl.sigma * rng.normal())));
     if (!tpl.prepared) {
       const sql = instanceSql(tpl, rng);
       if (truth.example === '') truth.example = sql;
       this.commands.query!++;
       const t = this.request(c, t0, 0x03, sql);
-      writeResponse(c.resp, this.rows, tpl, o, c.deprecateEof, false);
+      writeResponse(c.resp, this.rows, tpl, o, c.deprecateEof, false, statusOf(c));
       this.response(c, t, latency(), tpl.chunkUs);
       return;
     }
@@ -337,7 +371,7 @@ class MysqlTrafficGenerator {
     }
     q.end();
     this.item(c, t, true, TcpFlag.Psh | TcpFlag.Ack, Src.Request, at, q.pos - at);
-    writeResponse(c.resp, this.rows, tpl, o, c.deprecateEof, true);
+    writeResponse(c.resp, this.rows, tpl, o, c.deprecateEof, true, statusOf(c));
     t = this.response(c, t, latency(), tpl.chunkUs);
     if (!c.service.statementCache) {
       truth.closes++;
@@ -345,6 +379,53 @@ class MysqlTrafficGenerator {
       const ca = q.pos;
       q.begin(0).u8(0x19).u32(stmtId).end();
       this.item(c, t + rng.int(10, 60), true, TcpFlag.Psh | TcpFlag.Ack, Src.Request, ca, q.pos - ca);
+    }
+  }
+
+  /**
+   * The statement's effect on the session, before its response is written (the response carries
+   * the status after it), as the server applies it: an error changes nothing, except a deadlock,
+   * which rolls the open transaction back.
+   */
+  private transaction(c: Conn, tpl: Template, error: number | null): void {
+    const end = (how: TxnEnd): void => {
+      if (!c.inTrans) return;
+      c.inTrans = false;
+      this.transactions.ends[how]++;
+    };
+    const start = (): void => {
+      if (c.inTrans) return;
+      c.inTrans = true;
+      this.transactions.count++;
+    };
+    if (error !== null) {
+      if (error === 1213) end('rollback');
+      return;
+    }
+    switch (txnEffect(tpl)) {
+      case 'begin':
+        // BEGIN inside a transaction commits it and opens another: the flag stays set, so the
+        // capture shows one transaction (as Periscope counts it).
+        start();
+        break;
+      case 'commit':
+        end('commit');
+        break;
+      case 'rollback':
+        end('rollback');
+        break;
+      case 'autocommit_on':
+        c.autocommit = true;
+        end('implicit');
+        break;
+      case 'autocommit_off':
+        c.autocommit = false;
+        break;
+      case 'table':
+        if (!c.autocommit) start();
+        break;
+      case null:
+        break;
     }
   }
 
@@ -421,6 +502,8 @@ class MysqlTrafficGenerator {
     c.burstLeft = 0;
     c.init = [...s.init];
     c.deprecateEof = s.deprecateEof;
+    c.autocommit = true;
+    c.inTrans = false;
     this.connections++;
     this.perService.get(s.name)!.connections++;
     this.commands.connect!++;
@@ -446,6 +529,10 @@ class MysqlTrafficGenerator {
   /** COM_QUIT, then the client's FIN, the server's FIN and the last ACK. */
   private quit(c: Conn, t: number): void {
     this.commands.quit!++;
+    if (c.inTrans) {
+      c.inTrans = false;
+      this.transactions.ends.disconnect++;
+    }
     this.request(c, t, 0x01, null);
     this.item(c, t + 5, true, TcpFlag.Fin | TcpFlag.Ack, Src.None, 0, 0);
     this.item(c, t + 40, false, TcpFlag.Fin | TcpFlag.Ack, Src.None, 0, 0);
@@ -508,6 +595,7 @@ export function synthesizeMysqlCapture(path: string, targetBytes: number, seed: 
         commands: gen.commands,
         services: gen.services.map((s) => ({ name: s.name, user: s.user, deprecateEof: s.deprecateEof, statementCache: s.statementCache, ...gen.perService.get(s.name)! })),
         templates: gen.truth.map((t) => ({ ...t, example: t.example || t.sql })),
+        transactions: gen.transactions,
       };
     },
     1,

@@ -655,21 +655,26 @@ export function outcomeOf(t: Template, rng: Prng): Outcome {
   return { error: null, rows: 0, affected: rng.int(t.minAffected, t.maxAffected), noIndexUsed: false };
 }
 
-/** The response to a COM_QUERY or COM_STMT_EXECUTE, from sequence id 1. */
-export function writeResponse(w: Wire, rows: RowWriter, t: Template, o: Outcome, deprecateEof: boolean, binary: boolean): void {
+/**
+ * The response to a COM_QUERY or COM_STMT_EXECUTE, from sequence id 1; `session` is the server
+ * status after the statement (SERVER_STATUS_AUTOCOMMIT, SERVER_STATUS_IN_TRANS).
+ */
+export function writeResponse(w: Wire, rows: RowWriter, t: Template, o: Outcome, deprecateEof: boolean, binary: boolean, session: number): void {
   if (o.error !== null) {
     writeErr(w, 1, o.error.code, o.error.sqlState, o.error.message);
     return;
   }
-  const status = ServerStatus.Autocommit | (o.noIndexUsed ? ServerStatus.NoIndexUsed : 0);
+  const status = session | (o.noIndexUsed ? ServerStatus.NoIndexUsed : 0);
   if (t.shape !== 'rows') {
     const insertId = t.shape === 'insert' ? t.nextInsertId : 0;
     if (t.shape === 'insert') t.nextInsertId += Math.max(1, o.affected);
-    writeOk(w, 1, o.affected, insertId, ServerStatus.Autocommit);
+    writeOk(w, 1, o.affected, insertId, session);
     return;
   }
   const header = t.header[deprecateEof ? 1 : 0]!;
   w.bytes(header);
+  // The EOF after the column definitions (pre-encoded with autocommit) carries the session's status too.
+  if (!deprecateEof) w.buf.writeUInt16LE(session, w.pos - 2);
   let seq = t.columns.length + (deprecateEof ? 2 : 3);
   for (let i = 0; i < o.rows; i++) {
     if (binary) rows.binaryRow(w, seq & 0xff, t.columns);

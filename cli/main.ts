@@ -390,7 +390,7 @@ async function main(argv: string[]): Promise<number> {
       'One report from summaries saved by analyze --save-summary (several hosts or days), as if analysed together',
       (y) =>
         y
-          .positional('summaries', { describe: 'summary files written by analyze --save-summary, or bundles (.tar.gz made by periscope bundle)', type: 'string', array: true, demandOption: true, default: undefined })
+          .positional('summaries', { describe: 'summary files written by analyze --save-summary, or bundles (.tar.gz made by periscope bundle); the same traffic twice (a copy, a summary and a bundle of one capture) is refused', type: 'string', array: true, demandOption: true, default: undefined })
           .options({ ...reportOptions, format: { ...reportOptions.format, describe: 'text (fits 100 columns), json (docs/report-json.md), html (one self-contained page); default: from the -o name (.html, .json; .txt or none: text; other names need --format); a slow log needs the captures (analyze)', choices: ['text', 'json', 'html'] } })
           .example('$0 merge monday.json.gz tuesday.json.gz --format html -o week.html', 'a week in one report'),
       async (a) => {

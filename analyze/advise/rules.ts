@@ -10,7 +10,7 @@
  * knows literal types, is read, never shown).
  */
 import type { FingerprintJson, Report } from '../report/report.js';
-import { dur } from '../format.js';
+import { count, dur } from '../format.js';
 import { modelOf, type ColRef, type Predicate, type StatementModel } from './statement.js';
 import { isBlobOrText, isStringColumn, qualified, quote, Schema, type TableIndex, type TableModel } from './schema.js';
 
@@ -143,11 +143,11 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
     // A statement that never ran (every execution an error: a typo, a missing table) is reported
     // as failing; advice on its text or indexes would treat it as if it had run.
     if (f.errors >= f.count) {
-      const codes = Object.entries(f.errors_by_code).map(([code, n]) => `${code} ×${n}`).join(', ');
+      const codes = Object.entries(f.errors_by_code).map(([code, k]) => `${code} ×${n(k)}`).join(', ');
       add({
         rule: 'ERR.001',
         severity: 'medium',
-        title: `Always fails: ${f.count === 1 ? 'its one execution' : `all ${f.count} executions`} returned an error (${codes})`,
+        title: `Always fails: ${f.count === 1 ? 'its one execution' : `all ${count(f.count, 'execution')}`} returned an error (${codes})`,
         fps: [f],
         counts: { calls: f.count, errors: f.errors },
         detail: `Every execution ended in an error (${codes}); the statement never ran, so no other rule judges it.`,
@@ -167,7 +167,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
         title: `No index used (or no good index) in ${pct(flaggedShare)} of executions`,
         fps: [f],
         counts: { calls: f.count, no_index_used: f.no_index_used, no_good_index_used: f.no_good_index_used },
-        detail: `SERVER_QUERY_NO_INDEX_USED on ${f.no_index_used} and SERVER_QUERY_NO_GOOD_INDEX_USED on ${f.no_good_index_used} of ${f.count} executions: each read its table${f.tables.length > 1 ? 's' : ''} without an index.`,
+        detail: `SERVER_QUERY_NO_INDEX_USED on ${n(f.no_index_used)} and SERVER_QUERY_NO_GOOD_INDEX_USED on ${n(f.no_good_index_used)} of ${count(f.count, 'execution')}: each read its table${f.tables.length > 1 ? 's' : ''} without an index.`,
         time: flaggedTime,
         trips: 0,
         advice: schema ? 'See IDX.002 for the index to add, when the filter allows one; else EXPLAIN the example.' : 'EXPLAIN the example; give advise the schema (--schema-from) for the index to add.',
@@ -203,7 +203,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
       fps: p.fps,
       tables: [`${p.table.db}.${p.table.name}`],
       counts: { flagged_executions: p.flagged },
-      detail: `The server flagged ${p.flagged} execution${p.flagged === 1 ? '' : 's'} as using no (good) index; no index of ${p.table.name} starts with the columns of ${p.fps.length === 1 ? 'its' : 'their'} equality filters, then range filter, joins or ORDER BY/GROUP BY (${p.columns.join(', ')}).`,
+      detail: `The server flagged ${count(p.flagged, 'execution')} as using no (good) index; no index of ${p.table.name} starts with the columns of ${p.fps.length === 1 ? 'its' : 'their'} equality filters, then range filter, joins or ORDER BY/GROUP BY (${p.columns.join(', ')}).`,
       time: p.time,
       trips: 0,
       advice: `Add the index (check with EXPLAIN on a copy first; on a large table use an online schema change):`,
@@ -268,7 +268,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
       counts: { loops: p.loops, calls: p.calls, longest_loop: p.max_loop, one_per_row: p.per_row },
       connections: p.connections,
       first: p.first,
-      detail: `${p.loops} time${p.loops === 1 ? '' : 's'}, a statement returned rows and the application then ran another statement ${(p.calls / p.loops).toFixed(1)} times on average, back to back on the same connection (${p.per_row} loop${p.per_row === 1 ? '' : 's'} exactly one per row).`,
+      detail: `${count(p.loops, 'time')}, a statement returned rows and the application then ran another statement ${figure(p.calls / p.loops)} times on average, back to back on the same connection (${count(p.per_row, 'loop')} exactly one per row).`,
       time: p.time_us,
       trips: p.calls - p.loops,
       advice: 'Fetch the rows of the loop in one statement: a JOIN with the first query, or one IN (…) list of the keys (batch loading in the ORM).',
@@ -283,10 +283,10 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
       add({
         rule: 'WKL.002',
         severity: 'medium',
-        title: `Prepared statements prepared for every execution (${fps.length} fingerprint${fps.length === 1 ? '' : 's'})`,
+        title: `Prepared statements prepared for every execution (${count(fps.length, 'fingerprint')})`,
         fps,
         counts: { prepares, executes, closes },
-        detail: `${prepares} COM_STMT_PREPARE for ${executes} COM_STMT_EXECUTE (${(executes / prepares).toFixed(2)} per prepare), and ${closes} closes: every call pays a prepare round trip and the server parses the statement again.`,
+        detail: `${n(prepares)} COM_STMT_PREPARE for ${n(executes)} COM_STMT_EXECUTE (${figure(executes / prepares)} per prepare), and ${count(closes, 'close')}: every call pays a prepare round trip and the server parses the statement again.`,
         time: fps.reduce((a, f) => a + f.housekeeping_us, 0),
         trips: prepares + closes,
         advice: 'Keep prepared statements for the connection\'s life (the driver\'s statement cache: cachePrepStmts for Connector/J, a cached statement in mysql2), or use client-side prepared statements for one-off calls.',
@@ -304,11 +304,11 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
       add({
         rule: 'WKL.003',
         severity: 'medium',
-        title: `A new connection for every few commands: ${short} of ${whole} connections ran at most ${th.commandsPerLogin}`,
+        title: `A new connection for every few commands: ${n(short)} of ${count(whole, 'connection')} ran at most ${n(th.commandsPerLogin)}`,
         fps: connect ? [connect] : [],
         tables: [],
         counts: { short_connections: short, whole_connections: whole, logins: report.overall.logins },
-        detail: `${short} connections seen from login to quit ran ${th.commandsPerLogin} commands or fewer (${per.slice(0, 4).map((k, i) => `${k} with ${i}`).join(', ')}, …): each login costs a TCP handshake, the authentication exchange and a thread on the server.`,
+        detail: `${count(short, 'connection')} seen from login to quit ran ${count(th.commandsPerLogin, 'command')} or fewer (${per.slice(0, 4).map((k, i) => `${n(k)} with ${i}`).join(', ')}, …): each login costs a TCP handshake, the authentication exchange and a thread on the server.`,
         time: avgLogin * short,
         trips: short * 2,
         advice: 'Use a connection pool (or persistent connections) so connections are reused across requests.',
@@ -349,7 +349,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
         connections: new Set(long.map((t) => `${t.client}>${t.server}`)).size,
         first: long.map((t) => t.start).sort()[0] ?? null,
         last: null,
-        detail: `Transactions p50 ${dur(tx.duration_us.p50)}, p99 ${dur(tx.duration_us.p99)}, max ${dur(tx.duration_us.max)}. ${long.slice(0, 3).map((t) => `${t.start} ${t.user ?? '?'}@${t.client}: ${dur(t.duration_us)}, ${t.statements} commands, ${t.end}`).join('; ')}`,
+        detail: `Transactions p50 ${dur(tx.duration_us.p50)}, p99 ${dur(tx.duration_us.p99)}, max ${dur(tx.duration_us.max)}. ${long.slice(0, 3).map((t) => `${t.start} ${t.user ?? '?'}@${t.client}: ${dur(t.duration_us)}, ${count(t.statements, 'command')}, ${t.end}`).join('; ')}`,
         time: long.reduce((a, t) => a + t.duration_us, 0),
         trips: 0,
         advice: 'Split long transactions into smaller ones (batches of rows), and commit as soon as the work that must be atomic is done: long transactions hold locks, block purge and grow the undo log.',
@@ -369,7 +369,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
       title: `Retried after ${codes.map((c) => (c === 1213 ? 'deadlock (1213)' : c === 1205 ? 'lock wait timeout (1205)' : String(c))).join(' and ')}`,
       fps: [f],
       counts: { failed, retried, ...Object.fromEntries(codes.map((c) => [`error_${c}`, (r.retried[c] ?? 0) + (r.not_retried[c] ?? 0)])) },
-      detail: `${failed} execution${failed === 1 ? '' : 's'} failed on a lock and ${retried} ${retried === 1 ? 'was' : 'were'} sent again on the same connection: the work before the failure is done twice.`,
+      detail: `${count(failed, 'execution')} failed on a lock and ${n(retried)} ${retried === 1 ? 'was' : 'were'} sent again on the same connection: the work before the failure is done twice.`,
       time: (f.latency_us.avg ?? 0) * retried,
       trips: retried,
       advice: 'Take locks in one order everywhere (sort the keys you update), keep transactions short, and index the filter of the statement so it locks only the rows it changes.',
@@ -383,10 +383,10 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
       add({
         rule: 'WKL.007',
         severity: 'low',
-        title: `Session chatter: ${chatter} session statements for ${statements} queries`,
+        title: `Session chatter: ${count(chatter, 'session statement')} for ${count(statements, 'query', 'queries')}`,
         fps,
         counts: { chatter, statements },
-        detail: `${fps.map((f) => `${f.fingerprint} (${f.count})`).slice(0, 5).join(', ')}: sent around the application's statements, each a round trip.`,
+        detail: `${fps.map((f) => `${f.fingerprint} (${n(f.count)})`).slice(0, 5).join(', ')}: sent around the application's statements, each a round trip.`,
         time: fps.reduce((a, f) => a + f.latency_us.total, 0),
         trips: chatter,
         advice: 'Set session variables once per connection (the pool\'s init SQL, or the driver\'s options: useLocalSessionState / cacheServerConfiguration for Connector/J), and do not validate connections before every use.',
@@ -424,7 +424,7 @@ function textRules(f: FingerprintJson, m: StatementModel, typed: boolean, th: Th
   const base = { fps: [f], counts: { calls: f.count }, time: f.latency_us.total, trips: 0 };
   const cols = (ps: Predicate[]) => [...new Set(ps.map((p) => colName(p.col)))].join(', ');
   if (m.type === 'select' && m.tables.length > 0) {
-    if (!m.hasWhere && m.groupBy.length === 0) add({ ...base, rule: 'CLA.001', severity: (f.rows_sent.avg ?? 0) >= 1000 ? 'medium' : 'low', title: 'SELECT without WHERE', detail: `Reads every row of ${m.tables.map((t) => t.name).join(', ')} (${f.rows_sent.avg ?? '-'} rows sent on average).`, advice: 'Filter on the server (add a WHERE), or page with LIMIT on an indexed ORDER BY.' });
+    if (!m.hasWhere && m.groupBy.length === 0) add({ ...base, rule: 'CLA.001', severity: (f.rows_sent.avg ?? 0) >= 1000 ? 'medium' : 'low', title: 'SELECT without WHERE', detail: `Reads every row of ${m.tables.map((t) => t.name).join(', ')} (${f.rows_sent.avg === null ? '-' : figure(f.rows_sent.avg)} ${f.rows_sent.avg === 1 ? 'row' : 'rows'} sent on average).`, advice: 'Filter on the server (add a WHERE), or page with LIMIT on an indexed ORDER BY.' });
     if (m.orderByRand) add({ ...base, rule: 'CLA.002', severity: 'medium', title: 'ORDER BY RAND()', detail: 'The server numbers and sorts every candidate row to keep a few.', advice: 'Pick random keys in the application (or WHERE id >= a random value ORDER BY id LIMIT n) instead of sorting the whole table.' });
     if (m.limit !== null && m.limit.hasOffset && (m.limit.offset === null || m.limit.offset >= th.offsetMin || !typed)) {
       const known = typed && m.limit.offset !== null;
@@ -440,7 +440,7 @@ function textRules(f: FingerprintJson, m: StatementModel, typed: boolean, th: Th
       if (killers.length > 0) add({ ...base, rule: 'JOI.003', severity: 'medium', title: `LEFT JOIN ${t.name} turned into an inner join by the WHERE`, tables: f.tables, detail: `The WHERE filters on ${cols(killers)} of the outer-joined table: rows without a match (NULL there) are thrown away, so the outer join is an inner join in disguise.`, advice: 'Move the condition into the ON clause (to keep rows without a match), or write INNER JOIN (to say what it does).' });
     }
   }
-  if ((m.type === 'update' || m.type === 'delete') && !m.hasWhere) add({ ...base, rule: 'CLA.008', severity: 'high', title: `${m.type.toUpperCase()} without WHERE`, detail: `Every row of ${m.tables.map((t) => t.name).join(', ')} is changed (${f.rows_affected.max} rows affected at most).`, advice: 'Check that changing every row is meant; if it is, TRUNCATE (DELETE) or batches by key range hold fewer locks.' });
+  if ((m.type === 'update' || m.type === 'delete') && !m.hasWhere) add({ ...base, rule: 'CLA.008', severity: 'high', title: `${m.type.toUpperCase()} without WHERE`, detail: `Every row of ${m.tables.map((t) => t.name).join(', ')} is changed (${count(f.rows_affected.max, 'row')} affected at most).`, advice: 'Check that changing every row is meant; if it is, TRUNCATE (DELETE) or batches by key range hold fewer locks.' });
   if (m.insertColumns === false) add({ ...base, rule: 'COL.002', severity: 'low', title: `Blind ${m.type.toUpperCase()}: no column list`, detail: 'The values are matched to the columns by position: adding or reordering a column breaks it or puts values in the wrong column.', advice: 'Name the columns: INSERT INTO t (a, b) VALUES (…).' });
   if (m.inSubquery) add({ ...base, rule: 'SUB.001', severity: 'low', title: 'IN (subquery)', detail: 'A dependent subquery for each row on older servers; the semi-join the optimizer may choose depends on version and switches.', advice: 'Write it as a JOIN (or EXISTS), and check the plan with EXPLAIN.' });
   const fns = m.where.filter((p) => p.fn !== null && !p.underOr && p.value !== 'column');
@@ -449,7 +449,7 @@ function textRules(f: FingerprintJson, m: StatementModel, typed: boolean, th: Th
     const like = m.where.filter((p) => p.leadingWildcard);
     if (like.length > 0) add({ ...base, rule: 'ARG.001', severity: 'medium', title: `LIKE with a leading wildcard on ${cols(like)}`, detail: "A pattern that starts with % or _ cannot use an index on the column: every row is read.", advice: 'Search with a FULLTEXT index, a reversed-column index for suffix searches, or anchor the pattern at its start.' });
     const lists = m.where.filter((p) => (p.op === 'IN' || p.op === 'NOT IN') && p.listLength >= th.inListMax);
-    if (lists.length > 0) add({ ...base, rule: 'ARG.005', severity: 'low', title: `IN list of ${Math.max(...lists.map((p) => p.listLength))} values`, detail: `The example has ${lists.map((p) => `${p.listLength} values for ${colName(p.col)}`).join(', ')}: long lists are slow to parse and optimize, and the statement grows with the data.`, advice: 'Load the keys into a temporary table and JOIN, or send them in batches of a few hundred.' });
+    if (lists.length > 0) add({ ...base, rule: 'ARG.005', severity: 'low', title: `IN list of ${count(Math.max(...lists.map((p) => p.listLength)), 'value')}`, detail: `The example has ${lists.map((p) => `${count(p.listLength, 'value')} for ${colName(p.col)}`).join(', ')}: long lists are slow to parse and optimize, and the statement grows with the data.`, advice: 'Load the keys into a temporary table and JOIN, or send them in batches of a few hundred.' });
   }
 }
 
@@ -570,5 +570,9 @@ function indexName(t: TableModel, columns: string[]): string {
   return name;
 }
 
+/** A whole count with thousands separators: 1,697. */
+const n = (v: number): string => v.toLocaleString('en-US');
+/** A figure that may have a fraction (an average, a ratio), short: 5,769 (from 100 on, whole), 19.4, 1.5, 0.93. */
+const figure = (v: number): string => (v >= 100 ? n(Math.round(v)) : String(Number(v.toFixed(v >= 10 ? 1 : 2))));
 const pct = (r: number): string => `${(100 * r).toFixed(r >= 0.995 ? 0 : 1)}%`;
 

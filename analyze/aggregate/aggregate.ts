@@ -11,7 +11,7 @@
 import { digest, redactErrorMessage, sessionMode, SqlNormalizer } from '../../src/sql/index.js';
 import type { CommandEvent, UnknownStatement } from '../../src/mysql/session.js';
 import { TYPE_NAMES } from '../../src/mysql/packets.js';
-import { literalShape } from '../../src/sql/shape.js';
+import { LiteralShaper } from '../../src/sql/shape.js';
 import { SQL_COMMANDS, STATEMENT_RUNS } from '../commands.js';
 import { LogHistogram, type HistogramState } from './histogram.js';
 import { FINGERPRINT_BUCKETS, Timeline, type TimelineState } from './timeline.js';
@@ -420,6 +420,8 @@ export class Aggregator {
   health: Health = {};
   /** Fingerprints every statement, redacts the examples kept. */
   private readonly sql = new SqlNormalizer();
+  /** Makes the kept examples' shapes (one token list for them all). */
+  private readonly shaper = new LiteralShaper();
 
   private readonly timelineBudget: number;
 
@@ -661,7 +663,7 @@ export class Aggregator {
   toState(): AggregateState {
     const red = (s: Sample | null): Sample | null => {
       if (s === null) return null;
-      const shape = s.shape !== undefined ? s.shape : shapeOf(s.cmd, s.sql, s.sqlTruncated, s.paramTypes ?? null, s.noBackslashEscapes);
+      const shape = s.shape !== undefined ? s.shape : shapeOf(this.shaper, s.cmd, s.sql, s.sqlTruncated, s.paramTypes ?? null, s.noBackslashEscapes);
       if (this.opts.raw) return { ...s, ts: { ...s.ts }, shape };
       const { noBackslashEscapes: mode, ...rest } = s; // (redacted, the mode has done its work)
       return { ...rest, ts: { ...s.ts }, sql: s.sql === null || !SQL_COMMANDS.has(s.cmd) ? s.sql : this.sql.redact(s.sql, sessionMode(mode)), shape };
@@ -743,16 +745,16 @@ export type ShapedEvent = CommandEvent & { shape?: string | null };
  * the next string's contents for SQL and keep them); mode not known (null): the shape both readings
  * agree on, else none.
  */
-function shapeOf(cmd: string, sql: string | null, truncated: boolean, paramTypes: readonly number[] | null, noBackslashEscapes: boolean | null | undefined): string | null {
+function shapeOf(shaper: LiteralShaper, cmd: string, sql: string | null, truncated: boolean, paramTypes: readonly number[] | null, noBackslashEscapes: boolean | null | undefined): string | null {
   if (sql === null || !SQL_COMMANDS.has(cmd) || truncated) return null;
-  if (noBackslashEscapes === false || noBackslashEscapes === undefined || !sql.includes('\\')) return literalShape(sql, paramTypes);
-  const plain = literalShape(sql.replaceAll('\\', ' '), paramTypes);
-  return noBackslashEscapes || plain === literalShape(sql, paramTypes) ? plain : null;
+  if (noBackslashEscapes === false || noBackslashEscapes === undefined || !sql.includes('\\')) return shaper.shape(sql, paramTypes);
+  const plain = shaper.shape(sql.replaceAll('\\', ' '), paramTypes);
+  return noBackslashEscapes || plain === shaper.shape(sql, paramTypes) ? plain : null;
 }
 
-/** The shape an example of `e` would get in a snapshot (what a bundle keeps of each event). */
-export function eventShape(e: CommandEvent): string | null {
-  return shapeOf(e.cmd, e.sql, e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL), e.paramTypes, e.noBackslashEscapes);
+/** The shape an example of `e` would get in a snapshot (what a bundle keeps of each event), made with the caller's shaper. */
+export function eventShape(e: CommandEvent, shaper: LiteralShaper): string | null {
+  return shapeOf(shaper, e.cmd, e.sql, e.sqlTruncated || (e.sql !== null && e.sql.length > MAX_SAMPLE_SQL), e.paramTypes, e.noBackslashEscapes);
 }
 
 function sampleOf(e: ShapedEvent, dg: string): Sample {

@@ -26,6 +26,7 @@ import { applyManifests } from '../run/manifests.js';
 import { eventJson } from '../events/command.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
 import { eventShape } from '../aggregate/aggregate.js';
+import { LiteralShaper } from '../../src/sql/shape.js';
 import { buildReport, type Order, type Report } from '../report/report.js';
 import { renderReport } from '../report/render.js';
 import { buildInfo } from '../../common/version.js';
@@ -186,15 +187,16 @@ export function bundleEventJson(e: CommandEvent, sql: SqlNormalizer, shapes: Sha
 /** Statement shapes by text and parameter types (texts recur: prepared statements, statements without literals); at most about 4 MB of keys. */
 export class ShapeCache {
   private readonly shapes = new Map<string, string | null>();
+  private readonly shaper = new LiteralShaper();
   private chars = 0;
 
   of(e: CommandEvent): string | null {
     // (Other modes read the text otherwise, and are rare: not cached.)
-    if (e.sql === null || e.sqlTruncated || e.noBackslashEscapes !== false) return eventShape(e);
+    if (e.sql === null || e.sqlTruncated || e.noBackslashEscapes !== false) return eventShape(e, this.shaper);
     const key = e.paramTypes === null ? `${e.cmd}\0${e.sql}` : `${e.cmd}\0${e.sql}\0${e.paramTypes.join(',')}`;
     let shape = this.shapes.get(key);
     if (shape === undefined) {
-      shape = eventShape(e);
+      shape = eventShape(e, this.shaper);
       if (this.chars + key.length > 4 << 20) {
         this.shapes.clear();
         this.chars = 0;

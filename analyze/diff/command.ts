@@ -6,7 +6,6 @@
 import { open, stat, writeFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createHash } from 'node:crypto';
 import { gunzipSync, constants as zlib } from 'node:zlib';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
@@ -20,7 +19,7 @@ import { buildReport, noCommandReason } from '../report/report.js';
 import { readSummary, SummaryError } from '../aggregate/summary.js';
 import { isBundleFile, readBundles } from '../bundle/source.js';
 import { periscopeVersion } from '../../common/version.js';
-import { DEFAULT_DIFF, diffReports, type DiffSettings, type Side } from './diff.js';
+import { DEFAULT_DIFF, diffReports, trafficDigest, type DiffSettings, type Side } from './diff.js';
 import { renderDiff, type DiffFormat } from './render.js';
 
 export interface DiffOptions extends DiffSettings {
@@ -55,7 +54,7 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   const after = await loadSide(opts.after, opts, io);
   if (typeof after === 'number') return after;
   // A copy of the same input (or a summary of it made with the same filters): the same traffic.
-  if (stateDigest(before) === stateDigest(after)) {
+  if (trafficDigest(before.state) === trafficDigest(after.state)) {
     io.error(`${opts.after}: the same traffic as ${opts.before} (a copy, or a summary or bundle of the same capture?): compared with itself it shows no change; name the capture from before the change, then the one from after`);
     return 2;
   }
@@ -79,25 +78,6 @@ function realPath(path: string): string {
     return resolve(path);
   }
 }
-
-/**
- * The traffic a side holds, as a digest of its state: objects with their keys sorted (counts by
- * user or client are in the order events came, and a bundle's come in request order, a capture's
- * connection by connection), and without what an example's statement text tells only where the
- * raw SQL was read (its shape and parameter types: a bundle made before it kept them has none), so
- * that a capture and its own bundle are the same traffic.
- */
-const stateDigest = (s: Side): string =>
-  createHash('sha256')
-    .update(
-      JSON.stringify(s.state, (k, v: unknown) => {
-        if (k === 'shape' || k === 'paramTypes') return undefined;
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-        const o = v as Record<string, unknown>;
-        return Object.fromEntries(Object.keys(o).sort().map((key) => [key, o[key]]));
-      }),
-    )
-    .digest('hex');
 
 /** A summary (JSON, or gzip-compressed JSON) rather than a capture? By content. */
 async function looksLikeSummary(path: string): Promise<boolean> {

@@ -7,8 +7,28 @@
 import type { AggregateState, GroupState } from '../aggregate/aggregate.js';
 import type { FingerprintJson, Report } from '../report/report.js';
 import { holm, mannWhitney, rateTest } from './stats.js';
+import { createHash } from 'node:crypto';
 
 export const DIFF_VERSION = 1;
+
+/**
+ * The traffic an aggregate state holds, as a digest (diff and merge refuse the same traffic twice):
+ * objects with their keys sorted (counts by user or client are in the order events came, and a bundle's come in request order, a capture's
+ * connection by connection), and without what an example's statement text tells only where the
+ * raw SQL was read (its shape and parameter types: a bundle made before it kept them has none), so
+ * that a capture and its own bundle are the same traffic.
+ */
+export const trafficDigest = (state: AggregateState): string =>
+  createHash('sha256')
+    .update(
+      JSON.stringify(state, (k, v: unknown) => {
+        if (k === 'shape' || k === 'paramTypes') return undefined;
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+        const o = v as Record<string, unknown>;
+        return Object.fromEntries(Object.keys(o).sort().map((key) => [key, o[key]]));
+      }),
+    )
+    .digest('hex');
 
 export interface DiffSettings {
   /** Family-wise significance level (Holm over the fingerprints tested). */

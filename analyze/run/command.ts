@@ -6,14 +6,14 @@
  * aggregate for `merge`. Ctrl-C stops reading and reports what was read.
  */
 import { createWriteStream, realpathSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
-import { Aggregator } from '../aggregate/aggregate.js';
+import { Aggregator, type AggregateState } from '../aggregate/aggregate.js';
+import { trafficDigest } from '../diff/diff.js';
 import { buildReport, type CaptureInfo, type InputFile, type Order, type Report } from '../report/report.js';
 import { applyManifests } from './manifests.js';
 import { SlowlogWriter, SLOWLOG_HEADER } from '../report/slowlog.js';
@@ -235,13 +235,28 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
     named.set(real, path);
   }
   const seen = new Map<string, { summary: string; filters: string }>();
+  // The same traffic from two inputs (a copy of a summary, a summary and a bundle of one capture):
+  // refused, by the digest diff refuses it with.
   const states = new Map<string, string>();
+  const sameTraffic = (path: string, state: AggregateState): boolean => {
+    const digest = trafficDigest(state);
+    const twin = states.get(digest);
+    if (twin !== undefined) {
+      io.error(`${path}: the same traffic as ${twin} (a copy, or a summary or bundle of the same capture?): merging them would count the same commands twice; name each capture's summary or bundle once`);
+      return false;
+    }
+    states.set(digest, path);
+    return true;
+  };
   const bundles: BundleInput[] = [];
   for (const path of opts.summaries) {
     if (await isBundleFile(path)) {
-      // A bundle: its redacted events, verified first.
-      const r = await readBundles([path], (e) => agg.add(e), agg.health, io);
+      // A bundle: its redacted events, verified first, aggregated on their own to know their traffic.
+      const own = new Aggregator();
+      const r = await readBundles([path], (e) => own.add(e), own.health, io);
       if (r.code !== 0) return r.code;
+      const state = own.toState();
+      if (!sameTraffic(path, state)) return 2;
       for (const f of r.files) {
         const key = `${f.path}\0${f.size}\0${f.first}`;
         if (seen.has(key)) io.warn(`${path}: ${f.path} is also in another input: its commands are counted twice`);
@@ -250,6 +265,7 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
       }
       captures.push(...r.captures);
       bundles.push(...r.bundles);
+      agg.merge(state);
       continue;
     }
     let s: Summary;
@@ -263,13 +279,10 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
       throw e;
     }
     if (s.periscope !== periscopeVersion()) io.warn(`${path}: made by Periscope ${s.periscope} (this is ${periscopeVersion()}); merged anyway`);
-    const digest = createHash('sha256').update(JSON.stringify(s.state)).digest('hex');
-    const twin = states.get(digest);
-    if (twin !== undefined) {
-      io.error(`${path}: the same summary as ${twin} (a copy?): merging them would count the same commands twice; name each summary once`);
-      return 2;
-    }
-    states.set(digest, path);
+    // Its state as a bundle's or a capture's is made (merged into an empty aggregate): the same digest for the same traffic.
+    const own = new Aggregator();
+    own.merge(s.state);
+    if (!sameTraffic(path, own.toState())) return 2;
     const sf = JSON.stringify(s.filters);
     for (const f of s.files) {
       const key = `${f.path}\0${f.size}\0${f.first}`;

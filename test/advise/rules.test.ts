@@ -102,3 +102,20 @@ test('ERR.001: a statement whose every execution failed is reported as failing, 
   const ran = f.filter((x) => x.evidence.examples.some((e) => /orders/.test(e))).map((x) => x.rule);
   assert.ok(ran.includes('CLA.001') && ran.includes('COL.001') && !ran.includes('ERR.001'), ran.join(','));
 });
+
+test('evidence texts print figures as the reports do: thousands separators, short fractions, singular and plural', () => {
+  const agg = new Aggregator();
+  agg.add(ev('SELECT * FROM log', { nsec: 1, rows: 1000 }));
+  agg.add(ev('SELECT * FROM log', { nsec: 2, rows: 2395 }));
+  agg.add(ev('SELECT * FROM orders', { nsec: 3, rows: 1 }));
+  agg.add(ev('SELECT * FROM orders', { nsec: 4, rows: 2 }));
+  agg.add(ev('SELECT * FROM orders', { nsec: 5, rows: 2 }));
+  agg.add(ev('DELETE FROM log', { nsec: 6, rows: null, affectedRows: 1 }));
+  const st = agg.toState();
+  const f = findOpportunities(buildReport(st, ctx), { shapes: shapesOf(st), schema });
+  const detail = (rule: string, table: string) => f.find((x) => x.rule === rule && x.evidence.examples.some((e) => e.includes(table)))!.evidence.detail;
+  assert.equal(detail('CLA.001', 'log'), 'Reads every row of log (1,698 rows sent on average).');
+  assert.equal(detail('CLA.001', 'orders'), 'Reads every row of orders (1.67 rows sent on average).');
+  assert.equal(detail('CLA.008', 'log'), 'Every row of log is changed (1 row affected at most).');
+  assert.match(detail('IDX.001', 'DELETE'), / of 1 execution: /);
+});

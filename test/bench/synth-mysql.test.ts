@@ -80,6 +80,16 @@ describe('a generated capture', () => {
     assert.equal(a.agreeing, a.expected);
   });
 
+  test('the server status flags hold the transactions the generator opened: periscope analyze counts them and how they ended', async () => {
+    assert.ok(meta.transactions.count > 0, 'BEGIN, START TRANSACTION and autocommit=0 open transactions');
+    for (const end of ['commit', 'rollback', 'implicit', 'disconnect'] as const) assert.ok(meta.transactions.ends[end] > 0, `${end}: ${meta.transactions.ends[end]}`);
+    const r = await periscope('analyze', file, '--format', 'json', '-q');
+    assert.equal(r.code, 0, r.stderr);
+    const tx = (JSON.parse(r.stdout) as { transactions: { count: number; ends: Record<string, number> } }).transactions;
+    assert.equal(tx.count, meta.transactions.count);
+    assert.deepEqual(tx.ends, Object.fromEntries(Object.entries(meta.transactions.ends).filter(([, n]) => n > 0)));
+  });
+
   test('tshark counts every kind of command as the generator wrote them', withTshark, async () => {
     const r = await execa('tshark', ['-n', '-r', file, '-Y', 'mysql.command', '-T', 'fields', '-e', 'mysql.command', '-E', 'aggregator=,']);
     const counts: Record<string, number> = {};

@@ -9,6 +9,9 @@ import { Aggregator, eventShape } from '../../analyze/aggregate/aggregate.js';
 import { bundleEventJson, ShapeCache } from '../../analyze/bundle/command.js';
 import { SqlNormalizer } from '../../src/sql/index.js';
 import type { CommandEvent } from '../../src/mysql/session.js';
+import { LiteralShaper } from '../../src/sql/shape.js';
+
+const shaper = new LiteralShaper();
 
 const SECRET = 'Sup3rS3cret';
 const SQL = `UPDATE users SET path = 'C:\\', password = '${SECRET}' # '`;
@@ -25,7 +28,7 @@ function ev(o: Partial<CommandEvent>): CommandEvent {
 
 test('shape: NO_BACKSLASH_ESCAPES is followed, no literal in a bundle event or a summary example', () => {
   const e = ev({});
-  assert.equal(eventShape(e), "UPDATE users SET path = 's', password = 's'");
+  assert.equal(eventShape(e, shaper), "UPDATE users SET path = 's', password = 's'");
   const shapes = new ShapeCache();
   // The same text in a default-mode connection first: the cache must not hand its reading over.
   bundleEventJson(ev({ noBackslashEscapes: false }), new SqlNormalizer(), shapes);
@@ -38,12 +41,12 @@ test('shape: NO_BACKSLASH_ESCAPES is followed, no literal in a bundle event or a
 });
 
 test('shape: mode not known (capture began mid-connection): no shape unless both readings agree', () => {
-  assert.equal(eventShape(ev({ noBackslashEscapes: null })), null);
+  assert.equal(eventShape(ev({ noBackslashEscapes: null }), shaper), null);
   const agg = new Aggregator();
   agg.add(ev({ noBackslashEscapes: null }));
   const state = JSON.stringify(agg.toState());
   assert.ok(!state.includes(SECRET), state);
-  assert.equal(eventShape(ev({ noBackslashEscapes: null, sql: "SELECT * FROM t WHERE a = 'x' LIMIT 50" })), "SELECT * FROM t WHERE a = 's' LIMIT 10");
+  assert.equal(eventShape(ev({ noBackslashEscapes: null, sql: "SELECT * FROM t WHERE a = 'x' LIMIT 50" }), shaper), "SELECT * FROM t WHERE a = 's' LIMIT 10");
   // Default mode: the backslash escapes the quote, as the server reads it.
-  assert.equal(eventShape(ev({ noBackslashEscapes: false, sql: "SELECT 'it\\'s', 12" })), "SELECT 's', 10");
+  assert.equal(eventShape(ev({ noBackslashEscapes: false, sql: "SELECT 'it\\'s', 12" }), shaper), "SELECT 's', 10");
 });

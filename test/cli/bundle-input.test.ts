@@ -91,6 +91,24 @@ test('merge: bundles and summaries together, as analyze of the captures together
   assert.equal((m.inputs.bundles as unknown[]).length, 1);
 });
 
+test('merge: a summary and a bundle of the same capture (either order, or two bundles) are the same traffic: refused as a copy is', async () => {
+  const b = await bundleOf(sample, 'merge-same');
+  const summary = join(dir, 'merge-same.json');
+  assert.equal((await periscope('analyze', sample, '--save-summary', summary)).code, 0);
+  for (const [first, second] of [[summary, b], [b, summary]] as const) {
+    const m = await periscope('merge', first, second);
+    assert.equal(m.code, 2, m.stderr);
+    assert.equal(m.stdout, '');
+    assert.ok(m.stderr.includes(`${second}: the same traffic as ${first} (a copy, or a summary or bundle of the same capture?): merging them would count the same commands twice`), m.stderr);
+    assert.doesNotMatch(m.stderr, /counted twice/, 'refused, not merged with a warning');
+  }
+  const copy = join(dir, 'merge-same-copy.tar.gz');
+  await copyFile(b, copy);
+  const c = await periscope('merge', b, copy);
+  assert.equal(c.code, 2, c.stderr);
+  assert.match(c.stderr, /merge-same-copy\.tar\.gz: the same traffic as .*merge-same\.tar\.gz/);
+});
+
 test('analyze BUNDLE: a modified, truncated or damaged bundle is refused (exit 2), nothing read from it', async () => {
   const b = await bundleOf(sample, 'bad');
   const x = join(dir, 'x');

@@ -48,7 +48,15 @@ async function probe(): Promise<string | null> {
   }
   try {
     await execa('tcpdump', ['-i', 'lo', '-d', 'tcp port 3306']);
-    const r = await execa('tcpdump', ['-i', 'lo', '-c', '1', '-w', '/dev/null', 'tcp port 1'], { timeout: 1500, reject: false });
+    // May it capture? It says so before it listens; once it listens, it may (stopped then, not
+    // after a fixed wait: this runs once per test file).
+    const p = execa('tcpdump', ['-i', 'lo', '-c', '1', '-w', '/dev/null', 'tcp port 1'], { timeout: 10_000, reject: false });
+    let said = '';
+    p.stderr!.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('listening on')) p.kill('SIGINT');
+    });
+    const r = await p;
     if (/permission|not permitted/i.test(String(r.stderr))) return 'tcpdump may not capture here (run as root or grant cap_net_raw)';
   } catch (e) {
     return `tcpdump cannot capture on lo: ${(e as Error).message.split('\n')[0]}`;
