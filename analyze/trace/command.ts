@@ -89,6 +89,10 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const until = opts.until ?? null;
   const limit = opts.limit ?? null;
   let cut = false;
+  // The first and last lines the time window left out, to say so when it kept none.
+  let outside = 0;
+  let firstOut: TraceEntry | null = null;
+  let lastOut: TraceEntry | null = null;
   const pipeline = new MysqlPipeline({
     ports: [...new Set([...DEFAULT_MYSQL_PORTS, ...opts.ports])],
     tcp: opts.tcp,
@@ -103,7 +107,12 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
           if (t.event === 'INIT_PACKET_RECEIVED') byServerId.set(t.conn, /connection id (\d+)/.exec(t.detail)?.[1] === String(opts.connId));
           if (byServerId.get(t.conn) !== true) return;
         }
-        if ((since !== null && before(t, since)) || (until !== null && !before(t, until))) return;
+        if ((since !== null && before(t, since)) || (until !== null && !before(t, until))) {
+          outside++;
+          firstOut ??= t;
+          lastOut = t;
+          return;
+        }
         if (limit !== null && lines >= limit) {
           cut = true;
           return;
@@ -130,11 +139,14 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   if (cut) io.warn(`stopped after ${limit} lines (--limit); the capture was not read further`);
   printTls(io, pipeline.totals, keys);
   const code = reportFileProblems(files, io);
-  if (opts.connId != null && lines === 0 && code === 0) {
+  if (lines === 0 && outside > 0 && firstOut !== null && lastOut !== null) {
+    io.warn(`no trace line in the --since/--until window; the capture's ${outside.toLocaleString('en-US')} line${outside === 1 ? '' : 's'}${opts.conn !== null || opts.connId != null ? ' of that connection' : ''} run from ${isoTime(firstOut)} to ${isoTime(lastOut)}`);
+  }
+  if (opts.connId != null && lines === 0 && outside === 0 && code === 0) {
     io.error(`no connection with server connection id ${opts.connId} in the capture (the id is in each connection's greeting; a connection caught mid-stream has none: use --conn #N)`);
     return 1;
   }
-  if (opts.conn !== null && lines === 0 && code === 0) {
+  if (opts.conn !== null && lines === 0 && outside === 0 && code === 0) {
     const n = pipeline.reassembler.totals.connections;
     io.error(`no MySQL connection #${opts.conn} in the capture (its TCP connections are #1 to #${n}; 'periscope trace' without --conn shows them all)`);
     return 1;

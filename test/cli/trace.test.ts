@@ -36,3 +36,16 @@ test('trace --since/--until: only the lines of the window; --limit: at most N li
   assert.match(l.stderr, /stopped after 5 lines \(--limit\)/);
   assert.equal((await periscope('trace', sample, '--since', 'yesterday')).code, 1);
 });
+
+test('trace: a --since/--until window that keeps no line is said, with the capture range (not a missing connection)', async () => {
+  const r = await periscope('trace', sample, '--since', '2030-01-01');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /no trace line in the --since\/--until window; the capture's 154 lines run from 2026-11-21T05:08:04\.896528Z to 2026-11-21T05:08:04\.916410Z/);
+  const c = await periscope('trace', sample, '--conn', '1', '--until', '2020-01-01');
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stderr, /the capture's 80 lines of that connection run from/);
+  assert.doesNotMatch(c.stderr, /no MySQL connection #1/);
+  const some = await periscope('trace', sample, '--until', '2026-11-21T05:08:04.9Z');
+  assert.doesNotMatch(some.stderr, /window/);
+});
