@@ -140,7 +140,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
   const indexProposals = new Map<string, { table: TableModel; columns: string[]; fps: FingerprintJson[]; time: number; flagged: number }>();
   report.fingerprints.forEach((f, i) => {
     if (!STATEMENT_KINDS.has(f.kind) || f.count === 0) return;
-    // A statement that never ran (every execution an error: a typo, a missing table) is reported
+    // A statement that never succeeded (every execution an error: a typo, a missing table, a duplicate key) is reported
     // as failing; advice on its text or indexes would treat it as if it had run.
     if (f.errors >= f.count) {
       const codes = Object.entries(f.errors_by_code).map(([code, k]) => `${code} ×${n(k)}`).join(', ');
@@ -150,7 +150,7 @@ export function findOpportunities(report: Report, input: AdviseInput = {}): Find
         title: `Always fails: ${f.count === 1 ? 'its one execution' : `all ${count(f.count, 'execution')}`} returned an error (${codes})`,
         fps: [f],
         counts: { calls: f.count, errors: f.errors },
-        detail: `Every execution ended in an error (${codes}); the statement never ran, so no other rule judges it.`,
+        detail: `Every execution ended in an error (${codes}); it never once succeeded, so no other rule judges it.`,
         time: f.latency_us.total,
         trips: f.count,
         advice: 'Fix the statement or the code path that sends it (the error code says what: 1146 unknown table, 1054 unknown column, 1064 syntax, 1062 a duplicate key: the row exists); see the error column of the report.',
