@@ -4,13 +4,12 @@
  * then compared fingerprint by fingerprint (diff.ts) and rendered (render.ts).
  */
 import { open, stat, writeFile } from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { gunzipSync, constants as zlib } from 'node:zlib';
 import type { Io } from '../io.js';
 import type { TcpLimits } from '../../src/pipeline/mysql.js';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { analyzeCaptures } from '../run/run.js';
+import { realPath } from '../read/real-path.js';
 import { keyLogsFor } from '../read/keylog.js';
 import { applyManifests } from '../run/manifests.js';
 import { anythingRead, reportFileProblems } from '../read/problems.js';
@@ -70,14 +69,6 @@ export async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   return 0;
 }
 
-/** A file's real path (links resolved), or its absolute path when it cannot be resolved (said when read). */
-function realPath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
 
 /** A summary (JSON, or gzip-compressed JSON) rather than a capture? By content. */
 async function looksLikeSummary(path: string): Promise<boolean> {

@@ -5,8 +5,7 @@
  * json, html) or write the events as a slow query log (slowlog). `--save-summary` also writes the
  * aggregate for `merge`. Ctrl-C stops reading and reports what was read.
  */
-import { createWriteStream, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
 import { OUTPUT_MODE, unwritable } from '../output.js';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
@@ -28,6 +27,7 @@ import type { Io } from '../io.js';
 import type { ParquetOutput } from '../parquet/sink.js';
 import { availableParallelism } from 'node:os';
 import { analyzeInParallel } from './parallel.js';
+import { realPath } from '../read/real-path.js';
 import { keyLogsFor } from '../read/keylog.js';
 
 export const FORMATS = ['text', 'json', 'html', 'slowlog'] as const;
@@ -311,14 +311,6 @@ export async function runMerge(opts: MergeOptions, io: Io): Promise<number> {
   return 0;
 }
 
-/** A file's real path (links resolved), or its absolute path when it cannot be resolved (reported when read). */
-function realPath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
 
 export const DEFAULT_LIMIT = 20;
 
